@@ -1,0 +1,382 @@
+"""The analysis-ready road network: arrays, a sparse length matrix and edge geometries.
+
+Every loader in ``geo/`` ends in :func:`build_network`, so the rest of the tool sees one form:
+
+* node coordinates ``x``, ``y`` (float64, metres in a projected CRS, normally local UTM);
+* edge arrays ``u``, ``v`` (node indices), ``length`` (metres) and ``geometry`` (shapely
+  LineStrings in the projected CRS, drawn from ``u`` to ``v``);
+* ``csr``: a ``scipy.sparse.csr_matrix`` of edge lengths, symmetric for walking and cycling
+  (one-way streets do not bind pedestrians), directed for driving; parallel edges are reduced to
+  the shortest one first because scipy would otherwise *sum* duplicates;
+* a :class:`NetworkReport` saying where it came from, how many components it had and what was
+  dropped.
+
+A :class:`Network` is immutable in spirit: functions take it and return new objects; never write
+into its arrays (the app caches one and shares it across sessions).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from geo import settings
+from geo.errors import EmptyNetworkError, NetworkError
+
+logger = logging.getLogger(__name__)
+
+WGS84 = "EPSG:4326"
+
+
+@dataclass(frozen=True)
+class NetworkReport:
+    """What a loader did, for the planner and the logs."""
+
+    source: str
+    mode: str
+    n_nodes: int
+    n_edges: int
+    n_components: int
+    dropped_nodes: int = 0
+    dropped_edges: int = 0
+    parallel_edges_merged: int = 0
+    self_loops_dropped: int = 0
+    dangling_ends: int = 0
+    notes: tuple[str, ...] = ()
+
+    def summary(self, lang: str = "zh") -> str:
+        """One paragraph describing the network."""
+        if lang == "zh":
+            text = (
+                f"路网来源：{self.source}；出行方式：{self.mode}；节点 {self.n_nodes:,} 个，路段 "
+                f"{self.n_edges:,} 条；原有连通分量 {self.n_components} 个"
+            )
+            if self.dropped_nodes:
+                text += (
+                    f"，仅保留最大连通分量（舍弃 {self.dropped_nodes:,} 个节点、"
+                    f"{self.dropped_edges:,} 条路段）"
+                )
+            if self.dangling_ends:
+                text += f"；悬挂端点 {self.dangling_ends:,} 个"
+            return text + "。"
+        text = (
+            f"Network from {self.source}; mode {self.mode}; {self.n_nodes:,} nodes, "
+            f"{self.n_edges:,} edges; {self.n_components} connected components"
+        )
+        if self.dropped_nodes:
+            text += (
+                f"; kept the largest (dropped {self.dropped_nodes:,} nodes, "
+                f"{self.dropped_edges:,} edges)"
+            )
+        if self.dangling_ends:
+            text += f"; {self.dangling_ends:,} dangling ends"
+        return text + "."
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A road network in compact form. Build it with :func:`build_network`."""
+
+    x: np.ndarray
+    y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    length: np.ndarray
+    geometry: np.ndarray
+    crs: str
+    mode: str
+    directed: bool
+    csr: sparse.csr_matrix
+    node_ids: np.ndarray
+    report: NetworkReport
+    edge_attrs: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.x.shape[0])
+
+    @property
+    def n_edges(self) -> int:
+        """Number of edges (after merging parallels)."""
+        return int(self.u.shape[0])
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(minx, miny, maxx, maxy) of the nodes in the projected CRS."""
+        return (
+            float(self.x.min()),
+            float(self.y.min()),
+            float(self.x.max()),
+            float(self.y.max()),
+        )
+
+    def nodes_gdf(self, *, to_crs: str | None = None) -> gpd.GeoDataFrame:
+        """Nodes as points (index = node index) with their original ids."""
+        gdf = gpd.GeoDataFrame(
+            {"node_id": self.node_ids},
+            geometry=shapely.points(self.x, self.y),
+            crs=self.crs,
+        )
+        return gdf.to_crs(to_crs) if to_crs else gdf
+
+    def edges_gdf(self, *, to_crs: str | None = None) -> gpd.GeoDataFrame:
+        """Edges as lines (index = edge index) with ``u``, ``v``, ``length`` and attributes."""
+        data: dict[str, Any] = {"u": self.u, "v": self.v, "length": self.length}
+        data.update(self.edge_attrs)
+        gdf = gpd.GeoDataFrame(data, geometry=list(self.geometry), crs=self.crs)
+        return gdf.to_crs(to_crs) if to_crs else gdf
+
+    def to_projected(self, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """Return ``gdf`` in this network's CRS (a copy; WGS-84 assumed when it has none)."""
+        if gdf.crs is None:
+            gdf = gdf.set_crs(WGS84)
+        return gdf.to_crs(self.crs)
+
+    def to_networkx(self) -> Any:
+        """An equivalent networkx graph (for oracle tests and exports; slow for big graphs)."""
+        import networkx as nx
+
+        g = nx.DiGraph() if self.directed else nx.Graph()
+        g.add_nodes_from(range(self.n_nodes))
+        for a, b, w in zip(self.u.tolist(), self.v.tolist(), self.length.tolist(), strict=True):
+            if g.has_edge(a, b) and g[a][b]["length"] <= w:
+                continue
+            g.add_edge(a, b, length=w)
+        return g
+
+    def with_report(self, **changes: Any) -> Network:
+        """A copy with some report fields changed."""
+        return replace(self, report=replace(self.report, **changes))
+
+
+def utm_crs_for(lon: float, lat: float) -> str:
+    """The WGS-84 UTM zone CRS (``EPSG:326xx`` north, ``327xx`` south) for a location."""
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        msg = f"utm_crs_for: lon={lon!r}, lat={lat!r} are not WGS-84 degrees"
+        raise NetworkError(msg)
+    zone = int((lon + 180) // 6) % 60 + 1
+    return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
+
+
+def project_xy(
+    lon: np.ndarray, lat: np.ndarray, *, crs: str | None = None
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Project WGS-84 lon/lat arrays to ``crs`` (the local UTM zone by default)."""
+    lon = np.asarray(lon, dtype="float64")
+    lat = np.asarray(lat, dtype="float64")
+    if crs is None:
+        crs = utm_crs_for(float(np.nanmean(lon)), float(np.nanmean(lat)))
+    tr = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
+    x, y = tr.transform(lon, lat)
+    return np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"), crs
+
+
+def build_network(
+    *,
+    x: np.ndarray,
+    y: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    crs: str,
+    mode: str = "walk",
+    directed: bool | None = None,
+    length: np.ndarray | None = None,
+    geometry: np.ndarray | None = None,
+    node_ids: np.ndarray | None = None,
+    edge_attrs: dict[str, np.ndarray] | None = None,
+    source: str = "arrays",
+    keep_largest: bool | None = None,
+    dangling_ends: int = 0,
+    notes: tuple[str, ...] = (),
+) -> Network:
+    """Build the compact network from node and edge arrays.
+
+    Parameters
+    ----------
+    x, y
+        Projected node coordinates in metres (``crs`` must be projected).
+    u, v
+        Edge end node indices into ``x``/``y``.
+    crs
+        The projected CRS of ``x``, ``y`` and ``geometry``.
+    mode
+        ``"walk"``, ``"bike"`` or ``"drive"``.
+    directed
+        Directed edges (``u`` to ``v`` only). Default: ``True`` for drive, else ``False``.
+    length
+        Edge lengths in metres; default the geometry length, or the straight segment.
+    geometry
+        Edge LineStrings from ``u`` to ``v``; default straight segments.
+    node_ids
+        Original node identifiers (e.g. OSM ids); default ``0..n-1``.
+    edge_attrs
+        Extra per-edge arrays (``highway``, ``name``, ``speed_kph`` ...).
+    source
+        Where the data came from, for the report.
+    keep_largest
+        Keep only the largest (weakly) connected component; default ``settings``.
+    dangling_ends, notes
+        Passed into the report by loaders that know them.
+
+    Returns
+    -------
+    Network
+    """
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    u = np.asarray(u, dtype="int64")
+    v = np.asarray(v, dtype="int64")
+    n = x.shape[0]
+    if directed is None:
+        directed = mode == "drive"
+    if keep_largest is None:
+        keep_largest = settings.keep_largest_component
+    node_ids = np.arange(n, dtype="int64") if node_ids is None else np.asarray(node_ids)
+    attrs = {k: np.asarray(a) for k, a in (edge_attrs or {}).items()}
+    if u.size == 0 or n == 0:
+        msg = (
+            f"network ({source}): no edges usable for mode {mode!r}. Check that the file covers "
+            "the study area and holds highway=* ways for this travel mode."
+        )
+        raise EmptyNetworkError(msg)
+    if u.min() < 0 or v.min() < 0 or u.max() >= n or v.max() >= n:
+        msg = f"network ({source}): edge end indices outside 0..{n - 1}"
+        raise NetworkError(msg)
+    if geometry is None:
+        coords = np.stack(
+            [np.stack([x[u], y[u]], axis=1), np.stack([x[v], y[v]], axis=1)], axis=1
+        )
+        geometry = shapely.linestrings(coords)
+    geometry = np.asarray(geometry, dtype=object)
+    if length is None:
+        length = shapely.length(geometry)
+    length = np.asarray(length, dtype="float64")
+    if not np.all(np.isfinite(length)) or length.min() < 0:
+        msg = f"network ({source}): edge lengths must be finite and non-negative"
+        raise NetworkError(msg)
+
+    # Self-loops never shorten a path.
+    keep = u != v
+    self_loops = int((~keep).sum())
+    # Parallel edges: keep the shortest of each (unordered when undirected) pair, because scipy
+    # sums duplicate entries when it builds a sparse matrix.
+    a = np.where(directed | (u <= v), u, v)
+    b = np.where(directed | (u <= v), v, u)
+    idx = np.flatnonzero(keep)
+    order = np.lexsort((length[idx], b[idx], a[idx]))
+    idx = idx[order]
+    first = np.ones(idx.size, dtype=bool)
+    first[1:] = (a[idx][1:] != a[idx][:-1]) | (b[idx][1:] != b[idx][:-1])
+    parallels = int((~first).sum())
+    idx = np.sort(idx[first])
+    u, v, length, geometry = u[idx], v[idx], length[idx], geometry[idx]
+    attrs = {k: arr[idx] for k, arr in attrs.items()}
+    if u.size == 0:
+        msg = f"network ({source}): only self-loops; no usable edges for mode {mode!r}"
+        raise EmptyNetworkError(msg)
+
+    # Zero-length edges would vanish from a sparse matrix; give them a negligible length.
+    w = np.maximum(length, 1e-9)
+    adj = sparse.coo_matrix((np.ones(u.size), (u, v)), shape=(n, n)).tocsr()
+    n_comp, labels = csgraph.connected_components(adj, directed=directed, connection="weak")
+    used = np.zeros(n, dtype=bool)
+    used[u] = True
+    used[v] = True
+    # Isolated nodes (no edge) are not components a planner cares about.
+    comp_sizes = np.bincount(labels[used], minlength=n_comp)
+    n_real = int((comp_sizes > 0).sum())
+    dropped_nodes = dropped_edges = 0
+    if keep_largest:
+        keep_nodes = labels == int(np.argmax(comp_sizes))
+    else:
+        keep_nodes = used
+    if not keep_nodes.all():
+        new_index = np.full(n, -1, dtype="int64")
+        new_index[keep_nodes] = np.arange(int(keep_nodes.sum()))
+        keep_e = keep_nodes[u] & keep_nodes[v]
+        dropped_nodes = int((used & ~keep_nodes).sum())
+        dropped_edges = int((~keep_e).sum())
+        x, y, node_ids = x[keep_nodes], y[keep_nodes], node_ids[keep_nodes]
+        u, v = new_index[u[keep_e]], new_index[v[keep_e]]
+        length, geometry, w = length[keep_e], geometry[keep_e], w[keep_e]
+        attrs = {k: arr[keep_e] for k, arr in attrs.items()}
+        n = x.shape[0]
+    if dropped_nodes:
+        logger.info(
+            "network (%s): kept the largest of %d components, dropped %d nodes and %d edges",
+            source, n_real, dropped_nodes, dropped_edges,
+        )
+    if directed:
+        csr = sparse.csr_matrix((w, (u, v)), shape=(n, n))
+    else:
+        csr = sparse.csr_matrix(
+            (np.concatenate([w, w]), (np.concatenate([u, v]), np.concatenate([v, u]))),
+            shape=(n, n),
+        )
+    csr.sort_indices()
+    report = NetworkReport(
+        source=source,
+        mode=mode,
+        n_nodes=n,
+        n_edges=int(u.size),
+        n_components=n_real,
+        dropped_nodes=dropped_nodes,
+        dropped_edges=dropped_edges,
+        parallel_edges_merged=parallels,
+        self_loops_dropped=self_loops,
+        dangling_ends=dangling_ends,
+        notes=tuple(notes),
+    )
+    return Network(
+        x=x,
+        y=y,
+        u=u,
+        v=v,
+        length=length,
+        geometry=geometry,
+        crs=crs,
+        mode=mode,
+        directed=bool(directed),
+        csr=csr,
+        node_ids=node_ids,
+        report=report,
+        edge_attrs=attrs,
+    )
+
+
+def lattice_network(
+    nx_: int,
+    ny: int,
+    *,
+    spacing: float = 100.0,
+    origin: tuple[float, float] = (500_000.0, 3_500_000.0),
+    crs: str = "EPSG:32650",
+    mode: str = "walk",
+) -> Network:
+    """A regular grid network (for tests, benchmarks and analytic cases).
+
+    Node ``i + j * nx_`` sits at ``origin + (i * spacing, j * spacing)``.
+    """
+    i, j = np.meshgrid(np.arange(nx_), np.arange(ny), indexing="xy")
+    x = origin[0] + i.ravel() * spacing
+    y = origin[1] + j.ravel() * spacing
+    idx = np.arange(nx_ * ny).reshape(ny, nx_)
+    hu = idx[:, :-1].ravel()
+    hv = idx[:, 1:].ravel()
+    vu = idx[:-1, :].ravel()
+    vv = idx[1:, :].ravel()
+    u = np.concatenate([hu, vu])
+    v = np.concatenate([hv, vv])
+    return build_network(
+        x=x, y=y, u=u, v=v, crs=crs, mode=mode, length=np.full(u.size, float(spacing)),
+        source=f"lattice {nx_}×{ny} @ {spacing:g} m",
+    )

@@ -1,0 +1,95 @@
+"""Tunable settings, read at call time.
+
+One module of typed, documented values, like ``osmnx.settings``. Change a value by assignment
+(``settings.snap_tolerance_m = 500``) before calling the function that reads it; functions also
+accept keyword overrides where it matters. Values that come from planning standards cite
+``../shared/guide/standards.md`` via the taxonomy in ``data/categories.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: Root of the project (the folder that holds ``app.py``).
+project_root: Path = Path(__file__).resolve().parent.parent
+
+#: Folder of bundled data (taxonomy, demo parameters).
+data_folder: Path = project_root / "data"
+
+#: Disk cache for downloaded networks and POIs so a second open needs no internet.
+cache_folder: Path = Path(os.environ.get("LCC_CACHE", project_root / "cache"))
+
+#: Overpass API endpoint. Mainland users usually need a mirror (e.g. a domestic Overpass instance).
+overpass_url: str = os.environ.get("LCC_OVERPASS_URL", "https://overpass-api.de/api")
+
+#: Seconds to wait for Overpass before declaring the machine offline.
+overpass_timeout_s: int = 60
+
+#: Walking/cycling speeds in metres per second by profile (standards.md, "Walking and cycling").
+speed_profiles: dict[str, float] = {
+    "general": 1.2,  # general adult, UK/US crossing design [V]
+    "planning": 1.0,  # conservative, fits GB 50180 bands (derived)
+    "elderly": 0.9,  # TCRP 15th percentile of over-60s 0.92 m/s [V]
+    "child": 1.0,  # child with an adult; labelled default [M]
+    "wheelchair": 0.67,  # Chinese public code [S]
+    "cycling": 4.0,  # 12-15 km/h; "三公里" is a 15-minute ride [V]
+}
+
+#: Chinese labels of the speed profiles.
+speed_profile_names_zh: dict[str, str] = {
+    "general": "一般成人",
+    "planning": "规划保守值",
+    "elderly": "老年人",
+    "child": "儿童（陪同）",
+    "wheelchair": "轮椅",
+    "cycling": "骑行",
+}
+
+#: GB 50180-2018 living-circle levels in minutes of walking.
+living_circle_minutes: tuple[int, ...] = (5, 10, 15)
+
+#: Points farther than this from any street edge are reported, not snapped (metres).
+snap_tolerance_m: float = 300.0
+
+#: Keep only the largest connected component of a network by default.
+keep_largest_component: bool = True
+
+#: Width (metres) each side of a reached street stretch that counts as served in service areas.
+service_area_buffer_m: float = 40.0
+
+#: Holes smaller than this (square metres) are removed from service areas.
+service_area_min_hole_m2: float = 20_000.0
+
+#: Uncovered demand points closer than this (metres) join one gap polygon.
+gap_cluster_distance_m: float = 150.0
+
+#: Residential floor area per person used to turn buildings into residents (m² per person).
+floor_area_per_person_m2: float = 33.0
+
+#: Storeys assumed for residential buildings with no ``building:levels`` tag.
+default_building_levels: int = 6
+
+#: Cell size (metres) of the fallback demand grid over residential land.
+demand_grid_cell_m: float = 100.0
+
+#: Tolerance (metres) under which two centreline endpoints are the same node.
+centreline_snap_m: float = 1.0
+
+#: HiGHS time limit for siting models (seconds).
+solver_time_limit_s: float = 30.0
+
+#: Relative MIP gap at which HiGHS stops.
+solver_mip_gap: float = 1e-4
+
+#: Spacing (metres) of generated candidate sites.
+candidate_spacing_m: float = 200.0
+
+#: Largest upload accepted by the app (megabytes).
+max_upload_mb: int = 200
+
+#: Default interface language: "zh" or "en".
+default_language: str = "zh"
+
+#: Seed of the embedded synthetic demo district (same seed, same district).
+demo_seed: int = 20181201
