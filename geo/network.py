@@ -252,9 +252,7 @@ def build_network(
         msg = f"network ({source}): edge end indices outside 0..{n - 1}"
         raise NetworkError(msg)
     if geometry is None:
-        coords = np.stack(
-            [np.stack([x[u], y[u]], axis=1), np.stack([x[v], y[v]], axis=1)], axis=1
-        )
+        coords = np.stack([np.stack([x[u], y[u]], axis=1), np.stack([x[v], y[v]], axis=1)], axis=1)
         geometry = shapely.linestrings(coords)
     geometry = np.asarray(geometry, dtype=object)
     if length is None:
@@ -295,10 +293,7 @@ def build_network(
     comp_sizes = np.bincount(labels[used], minlength=n_comp)
     n_real = int((comp_sizes > 0).sum())
     dropped_nodes = dropped_edges = 0
-    if keep_largest:
-        keep_nodes = labels == int(np.argmax(comp_sizes))
-    else:
-        keep_nodes = used
+    keep_nodes = labels == int(np.argmax(comp_sizes)) if keep_largest else used
     if not keep_nodes.all():
         new_index = np.full(n, -1, dtype="int64")
         new_index[keep_nodes] = np.arange(int(keep_nodes.sum()))
@@ -313,7 +308,10 @@ def build_network(
     if dropped_nodes:
         logger.info(
             "network (%s): kept the largest of %d components, dropped %d nodes and %d edges",
-            source, n_real, dropped_nodes, dropped_edges,
+            source,
+            n_real,
+            dropped_nodes,
+            dropped_edges,
         )
     if directed:
         csr = sparse.csr_matrix((w, (u, v)), shape=(n, n))
@@ -377,6 +375,12 @@ def lattice_network(
     u = np.concatenate([hu, vu])
     v = np.concatenate([hv, vv])
     return build_network(
-        x=x, y=y, u=u, v=v, crs=crs, mode=mode, length=np.full(u.size, float(spacing)),
+        x=x,
+        y=y,
+        u=u,
+        v=v,
+        crs=crs,
+        mode=mode,
+        length=np.full(u.size, float(spacing)),
         source=f"lattice {nx_}×{ny} @ {spacing:g} m",
     )
