@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Creates ./.venv with the pinned requirements (and, with --dev, the test tools and the system
+# packages the tests need: Debian's chromium, chromium-driver and a CJK font). Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+dev=0
+[[ "${1:-}" == "--dev" ]] && dev=1
+
+py=""
+for cand in python3.11 python3 python; do
+  if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    py=$cand; break
+  fi
+done
+if [[ -z $py ]]; then
+  echo "Python 3.11 is required (found: $(python3 --version 2>&1)). Install python3.11 and retry." >&2
+  exit 1
+fi
+
+[[ -x .venv/bin/python ]] || "$py" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+if (( dev )); then
+  .venv/bin/python -m pip install --quiet -r requirements-dev.txt
+else
+  .venv/bin/python -m pip install --quiet -r requirements.txt
+fi
+
+# Chinese labels in PNG/PDF maps need a CJK font; browser tests need Chromium and its driver.
+want=()
+fc-list :lang=zh 2>/dev/null | grep -q . || want+=(fonts-noto-cjk)
+if (( dev )); then
+  command -v chromium >/dev/null 2>&1 || want+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || want+=(chromium-driver)
+fi
+if (( ${#want[@]} )); then
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo="sudo"
+  if command -v apt-get >/dev/null 2>&1; then
+    echo "Installing system packages: ${want[*]}"
+    $sudo apt-get update -qq && $sudo apt-get install -y -qq "${want[@]}" >/dev/null
+  else
+    echo "Please install: ${want[*]} (no apt-get here)" >&2
+    (( dev )) && exit 1
+  fi
+fi
