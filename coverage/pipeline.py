@@ -179,7 +179,11 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
         if not isinstance(over, dict):
             msg = f"{where}: [criteria.{key}] must be a table such as minutes = 15"
             raise ConfigError(msg)
-        cfg.criteria[key] = base_crit.with_overrides(**over)
+        try:
+            cfg.criteria[key] = base_crit.with_overrides(**over)
+        except ConfigError as exc:
+            msg = f"{where}: [criteria.{key}] {exc}"
+            raise ConfigError(msg) from exc
     ana = dict(raw.get("analysis", {}))
     _check_keys("analysis", ana, _ANALYSIS_KEYS, where=where)
     for key in ana.get("categories", []) or []:
