@@ -93,3 +93,15 @@ default_language: str = "zh"
 
 #: Seed of the embedded synthetic demo district (same seed, same district).
 demo_seed: int = 20181201
+
+#: Tianditu (天地图) tile key; tiles need one (https://console.tianditu.gov.cn). Empty: no Tianditu.
+tianditu_key: str = os.environ.get("LCC_TIANDITU_KEY", "")
+
+#: URL prefix under which the app serves ``static/`` (Streamlit: ``server.enableStaticServing``).
+static_url_prefix: str = "/app/static"
+
+#: Geometries sent to the browser are simplified to this tolerance (metres) to keep maps light.
+map_simplify_m: float = 3.0
+
+#: Decimal places kept in coordinates sent to the browser (6 ≈ 0.1 m).
+map_coordinate_decimals: int = 6
