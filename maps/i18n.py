@@ -1,0 +1,158 @@
+"""Interface and report strings in Chinese and English.
+
+One dict of strings keyed by a stable name, each with ``zh`` and ``en`` text, and :func:`t` to
+look one up. The maps, the exports and the app all read their labels here, so a wording change is
+made once. Add new keys freely; keep both languages filled in.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from geo.taxonomy import categories
+
+logger = logging.getLogger(__name__)
+
+#: Supported interface languages.
+LANGUAGES: tuple[str, ...] = ("zh", "en")
+
+#: Strings by key, then by language. Values may hold ``str.format`` fields such as ``{n}``.
+STRINGS: dict[str, dict[str, str]] = {
+    # --- product -----------------------------------------------------------------------------
+    "app_title": {"zh": "十五分钟生活圈设施覆盖评估", "en": "15-minute living-circle coverage"},
+    "synthetic_demo": {"zh": "合成示范数据", "en": "synthetic demo data"},
+    "synthetic_stamp": {
+        "zh": "合成示范数据 / synthetic demo data",
+        "en": "synthetic demo data / 合成示范数据",
+    },
+    # --- map layers ----------------------------------------------------------------------------
+    "layer_facilities": {"zh": "设施 · {name}", "en": "Facilities · {name}"},
+    "layer_service_areas": {"zh": "服务范围 · {name}", "en": "Service area · {name}"},
+    "layer_gaps": {"zh": "覆盖缺口", "en": "Coverage gaps"},
+    "layer_demand": {"zh": "居民分布（密度）", "en": "Residents (density)"},
+    "layer_sites": {"zh": "建议新增选址", "en": "Proposed sites"},
+    "layer_network": {"zh": "路网", "en": "Street network"},
+    "basemap_osm": {"zh": "OpenStreetMap 底图", "en": "OpenStreetMap"},
+    "basemap_amap": {"zh": "高德地图", "en": "Amap (高德)"},
+    "basemap_tianditu": {"zh": "天地图", "en": "Tianditu (天地图)"},
+    "basemap_tianditu_labels": {"zh": "天地图注记", "en": "Tianditu labels"},
+    "basemap_none": {"zh": "路网底图（离线）", "en": "Street network (offline)"},
+    # --- legend --------------------------------------------------------------------------------
+    "legend_title": {"zh": "图例", "en": "Legend"},
+    "legend_facilities": {"zh": "设施", "en": "Facilities"},
+    "legend_service_areas": {"zh": "服务范围（步行路网）", "en": "Service areas (walking network)"},
+    "legend_gaps": {"zh": "缺口：未覆盖居民（人）", "en": "Gaps: uncovered residents"},
+    "legend_demand": {"zh": "居民密度", "en": "Resident density"},
+    "legend_sites": {"zh": "建议选址（新增覆盖人数）", "en": "Proposed site (residents added)"},
+    "legend_network": {"zh": "路网", "en": "Street network"},
+    "minutes_short": {"zh": "{m:g} 分钟", "en": "{m:g} min"},
+    "metres_short": {"zh": "{m:,.0f} 米", "en": "{m:,.0f} m"},
+    "north": {"zh": "北", "en": "N"},
+    "scale": {"zh": "比例尺", "en": "Scale"},
+    "site_label": {"zh": "+{n:,.0f} 人", "en": "+{n:,.0f} residents"},
+    # --- popups and table headers --------------------------------------------------------------
+    "name": {"zh": "名称", "en": "Name"},
+    "category": {"zh": "类别", "en": "Category"},
+    "capacity": {"zh": "容量", "en": "Capacity"},
+    "source": {"zh": "来源", "en": "Source"},
+    "facility_id": {"zh": "设施编号", "en": "Facility ID"},
+    "threshold": {"zh": "标准", "en": "Threshold"},
+    "threshold_m": {"zh": "路网距离阈值（米）", "en": "Network threshold (m)"},
+    "minutes": {"zh": "步行时间（分钟）", "en": "Walking time (min)"},
+    "area_km2": {"zh": "面积（平方公里）", "en": "Area (km²)"},
+    "rank": {"zh": "排序", "en": "Rank"},
+    "gap_id": {"zh": "缺口编号", "en": "Gap ID"},
+    "uncovered_population": {"zh": "未覆盖人口", "en": "Uncovered residents"},
+    "uncovered_elderly": {"zh": "未覆盖老年人口", "en": "Uncovered elderly"},
+    "n_points": {"zh": "居民点数", "en": "Demand points"},
+    "nearest_facility_m": {"zh": "最近设施路网距离（米）", "en": "Nearest facility (network m)"},
+    "communities": {"zh": "涉及社区", "en": "Communities"},
+    "area_m2": {"zh": "面积（平方米）", "en": "Area (m²)"},
+    "added_population": {"zh": "新增覆盖人口", "en": "Residents added"},
+    "cumulative_population": {"zh": "累计新增覆盖人口", "en": "Cumulative residents added"},
+    "lon": {"zh": "经度", "en": "Longitude"},
+    "lat": {"zh": "纬度", "en": "Latitude"},
+    "unknown": {"zh": "未知", "en": "unknown"},
+    "not_reached": {"zh": "不可达", "en": "not reached"},
+    # summary table (CONTRACTS.md, coverage summary)
+    "name_zh": {"zh": "类别", "en": "Category (zh)"},
+    "name_en": {"zh": "类别（英文）", "en": "Category"},
+    "criterion": {"zh": "覆盖标准", "en": "Criterion"},
+    "speed_mps": {"zh": "步速（米/秒）", "en": "Speed (m/s)"},
+    "n_facilities": {"zh": "设施数", "en": "Facilities"},
+    "population": {"zh": "人口", "en": "Residents"},
+    "covered_population": {"zh": "覆盖人口", "en": "Covered residents"},
+    "coverage_rate": {"zh": "人口覆盖率", "en": "Coverage rate"},
+    "elderly_population": {"zh": "老年人口", "en": "Elderly residents"},
+    "covered_elderly": {"zh": "覆盖老年人口", "en": "Covered elderly"},
+    "elderly_coverage_rate": {"zh": "老年人口覆盖率", "en": "Elderly coverage rate"},
+    "covered_points": {"zh": "覆盖居民点数", "en": "Covered points"},
+    "median_minutes": {"zh": "最近设施步行时间中位数（分钟）", "en": "Median time (min)"},
+    "p85_minutes": {"zh": "最近设施步行时间85分位（分钟）", "en": "85th percentile time (min)"},
+    "buffer_coverage_rate": {
+        "zh": "直线缓冲区覆盖率（对比）",
+        "en": "Straight-line buffer rate (comparison)",
+    },
+    "community": {"zh": "社区", "en": "Community"},
+    "elderly": {"zh": "老年人口", "en": "Elderly"},
+    "parameter": {"zh": "参数", "en": "Parameter"},
+    "value": {"zh": "取值", "en": "Value"},
+    # --- exports -------------------------------------------------------------------------------
+    "sheet_summary": {"zh": "汇总", "en": "Summary"},
+    "sheet_communities": {"zh": "社区", "en": "Communities"},
+    "sheet_gaps": {"zh": "缺口", "en": "Gaps"},
+    "sheet_sites": {"zh": "建议选址", "en": "Proposed sites"},
+    "sheet_parameters": {"zh": "参数", "en": "Parameters"},
+    "report_title": {"zh": "十五分钟生活圈设施覆盖评估报告", "en": "15-minute living-circle coverage report"},
+    "report_date": {"zh": "日期：{date}", "en": "Date: {date}"},
+    "report_area": {"zh": "评估范围：{area}", "en": "Study area: {area}"},
+    "report_map": {"zh": "覆盖分析图", "en": "Coverage map"},
+    "report_kpis": {"zh": "分类覆盖指标", "en": "Coverage by category"},
+    "report_gaps": {"zh": "主要覆盖缺口", "en": "Largest coverage gaps"},
+    "report_sites": {"zh": "建议新增选址", "en": "Proposed sites"},
+    "report_parameters": {"zh": "参数与数据来源", "en": "Parameters and data sources"},
+    "report_sources": {"zh": "数据来源", "en": "Data sources"},
+    "report_method": {
+        "zh": "方法：按步行路网距离（非直线缓冲区）判断覆盖；覆盖率按人口加权。",
+        "en": "Method: coverage judged by walking network distance (not straight-line buffers); "
+        "rates are population-weighted.",
+    },
+    "report_legend": {"zh": "图例", "en": "Legend"},
+    "cjk_font_missing": {
+        "zh": "未找到中文字体，图件使用英文标注",
+        "en": "No CJK font found; the map image uses English labels",
+    },
+}
+
+
+def t(key: str, lang: str = "zh", /, **fields: Any) -> str:
+    """Return the string ``key`` in ``lang``, formatted with ``fields``.
+
+    Parameters
+    ----------
+    key
+        A key of :data:`STRINGS`.
+    lang
+        ``"zh"`` or ``"en"``; anything else falls back to Chinese.
+    **fields
+        Values for ``str.format`` fields in the string (``t("site_label", "zh", n=1200)``).
+
+    Returns
+    -------
+    str
+        The text; the key itself (and a logged warning) when the key is unknown, so a missing
+        string shows up on screen instead of crashing a page.
+    """
+    entry = STRINGS.get(key)
+    if entry is None:
+        logger.warning("i18n: no string for key %r", key)
+        return key
+    text = entry.get(lang) or entry.get("zh") or key
+    return text.format(**fields) if fields else text
+
+
+def category_name(key: str, lang: str = "zh") -> str:
+    """Display name of a taxonomy category, or the key itself when it is not in the taxonomy."""
+    cat = categories().get(key)
+    return cat.name(lang) if cat is not None else str(key)
