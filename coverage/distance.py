@@ -1,0 +1,393 @@
+"""Network distances between snapped points: nearest facility for everyone, and OD matrices.
+
+Distance semantics
+------------------
+The distance between a facility ``f`` and a demand point ``p`` is::
+
+    d(f, p) = offset_f + network path between their projected positions on the edges + offset_p
+
+where ``offset`` is the straight walk from the point to its street (see :mod:`coverage.snap`). A
+path between two positions leaves an edge through one of its end nodes, so for points on
+different edges the path runs through an end of each edge; when both points lie on the same
+edge the direct stretch ``|along_f − along_p|`` is also a candidate (the *same-edge case*).
+
+Facilities enter one multi-source search as **virtual nodes**: the search graph is the network CSR
+with one extra row per facility, linked to the two ends of the facility's edge with the initial
+distances ``offset + along`` (to ``u``) and ``offset + (length − along)`` (to ``v``). The extra rows
+are appended to the CSR arrays (an O(nnz) copy, no matrix algebra), and one call of
+``scipy.sparse.csgraph.dijkstra(..., min_only=True)`` gives every node its distance to the nearest
+facility and that facility's index. This is exact: no facility is moved to a node.
+
+Directed networks (drive)
+-------------------------
+Distances are for the trip a resident makes *to* a facility (demand → facility). The search runs
+on the transposed graph from the facilities. A point on a one-way edge ``u→v`` can only be
+reached from ``u`` and can only leave towards ``v``; a two-way street (a pair of edges ``u→v`` and
+``v→u``, see :func:`coverage.snap.twin_edges`) is open both ways.
+
+Thresholds
+----------
+A distance exactly at a threshold counts as within it: ``d <= T + COVER_TOL_M`` (a nanometre,
+so that floating-point noise on a lattice never flips a result).
+
+Unsnapped points (``edge == -1``) are never reached: distance ``inf``, source ``-1``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from coverage.snap import Snap, twin_edges
+from geo.errors import NetworkError
+from geo.network import Network
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "COVER_TOL_M",
+    "OD_ZERO_M",
+    "augmented_graph",
+    "nearest_from",
+    "od_matrix",
+    "point_distance",
+    "search_graph",
+]
+
+#: Tolerance (metres) added to every threshold comparison: ``d <= T + COVER_TOL_M``.
+COVER_TOL_M = 1e-9
+
+#: Stored in :func:`od_matrix` in place of a zero distance so that the entry survives sparse
+#: operations that drop explicit zeros (a facility standing on the demand point).
+OD_ZERO_M = 1e-12
+
+_SEARCH: dict[int, tuple[Network, sparse.csr_matrix]] = {}
+
+
+def search_graph(network: Network) -> sparse.csr_matrix:
+    """The CSR the searches run on: the network's own, transposed for directed networks.
+
+    Cached per network; int32 indices, float64 weights, sorted indices, so that scipy does not
+    convert it on every call.
+    """
+    hit = _SEARCH.get(id(network))
+    if hit is not None and hit[0] is network:
+        return hit[1]
+    g = network.csr.T.tocsr() if network.directed else network.csr
+    g = sparse.csr_matrix(
+        (
+            np.asarray(g.data, dtype="float64"),
+            np.asarray(g.indices, dtype="int32"),
+            np.asarray(g.indptr, dtype="int32"),
+        ),
+        shape=g.shape,
+    )
+    g.sort_indices()
+    if len(_SEARCH) >= 4:
+        _SEARCH.pop(next(iter(_SEARCH)))
+    _SEARCH[id(network)] = (network, g)
+    return g
+
+
+def _source_links(network: Network, snaps: Snap) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Links of virtual source nodes: (row 0..k-1, node, weight), for snapped points only."""
+    e = snaps.edge
+    a = snaps.along_m
+    off = snaps.offset_m
+    k = e.size
+    rows = np.arange(k, dtype="int64")
+    length = network.length[e]
+    w_u = off + a
+    w_v = off + (length - a)
+    if network.directed:
+        # Reverse search: the facility is reached from u along the edge; from v only when the
+        # street is two-way.
+        two_way = twin_edges(network)[e] >= 0
+        r = np.concatenate([rows, rows[two_way]])
+        nodes = np.concatenate([network.u[e], network.v[e][two_way]])
+        w = np.concatenate([w_u, w_v[two_way]])
+    else:
+        r = np.concatenate([rows, rows])
+        nodes = np.concatenate([network.u[e], network.v[e]])
+        w = np.concatenate([w_u, w_v])
+    return r, nodes, w
+
+
+def augmented_graph(network: Network, sources: Snap) -> tuple[sparse.csr_matrix, np.ndarray]:
+    """The search graph plus one virtual node per snapped source.
+
+    Parameters
+    ----------
+    network
+        The network.
+    sources
+        Snapped sources; unsnapped ones get no virtual node.
+
+    Returns
+    -------
+    graph
+        CSR of shape ``(n + k, n + k)``; virtual node ``n + i`` is the ``i``-th snapped source.
+    source_index
+        For each virtual node, the index of its point in ``sources``.
+    """
+    base = search_graph(network)
+    n = base.shape[0]
+    ok = np.flatnonzero(sources.ok)
+    sub = sources.subset(ok)
+    r, nodes, w = _source_links(network, sub)
+    k = ok.size
+    order = np.lexsort((nodes, r))
+    r, nodes, w = r[order], nodes[order], w[order]
+    counts = np.bincount(r, minlength=k)
+    indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(counts, dtype="int64")])
+    if indptr[-1] >= np.iinfo("int32").max:
+        msg = "augmented_graph: the network is too large for 32-bit sparse indices"
+        raise NetworkError(msg)
+    graph = sparse.csr_matrix(
+        (
+            np.concatenate([base.data, w.astype("float64")]),
+            np.concatenate([base.indices, nodes.astype("int32")]),
+            indptr.astype("int32"),
+        ),
+        shape=(n + k, n + k),
+    )
+    return graph, ok
+
+
+def nearest_from(
+    network: Network, sources: Snap, *, limit_m: float = np.inf
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from every node to its nearest source, and which source that is.
+
+    One multi-source ``scipy.sparse.csgraph.dijkstra`` call over the network augmented with one
+    virtual node per source (see the module docstring).
+
+    Parameters
+    ----------
+    network
+        The network.
+    sources
+        Snapped sources (facilities); unsnapped ones are ignored.
+    limit_m
+        Stop the search at this distance; farther nodes get ``inf`` and ``-1``.
+
+    Returns
+    -------
+    node_dist
+        float64 ``(n_nodes,)`` metres (``inf`` when not reached).
+    node_source
+        int64 ``(n_nodes,)`` index into ``sources`` of the nearest one, ``-1`` when not reached.
+    """
+    n = network.n_nodes
+    if not sources.ok.any():
+        return np.full(n, np.inf), np.full(n, -1, dtype="int64")
+    graph, src_index = augmented_graph(network, sources)
+    k = src_index.size
+    limit = float(limit_m) + COVER_TOL_M if np.isfinite(limit_m) else np.inf
+    dist, _, origin = csgraph.dijkstra(
+        graph,
+        directed=True,
+        indices=np.arange(n, n + k),
+        limit=limit,
+        min_only=True,
+        return_predecessors=True,
+    )
+    node_dist = np.asarray(dist[:n], dtype="float64")
+    origin = np.asarray(origin[:n], dtype="int64")
+    node_source = np.where(origin >= n, src_index[np.clip(origin - n, 0, k - 1)], -1)
+    return node_dist, node_source.astype("int64")
+
+
+def _same_edge_pairs(
+    network: Network, sources: Snap, targets: Snap
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All (target, source) pairs on the same edge and their direct distance along it."""
+    s_ok = np.flatnonzero(sources.ok)
+    t_ok = np.flatnonzero(targets.ok)
+    empty = (np.empty(0, dtype="int64"), np.empty(0, dtype="int64"), np.empty(0))
+    if s_ok.size == 0 or t_ok.size == 0:
+        return empty
+    s_order = s_ok[np.argsort(sources.edge[s_ok], kind="stable")]
+    s_edges = sources.edge[s_order]
+    t_edges = targets.edge[t_ok]
+    lo = np.searchsorted(s_edges, t_edges, side="left")
+    hi = np.searchsorted(s_edges, t_edges, side="right")
+    cnt = hi - lo
+    has = cnt > 0
+    if not has.any():
+        return empty
+    t_rep = np.repeat(t_ok[has], cnt[has])
+    starts = np.repeat(lo[has], cnt[has])
+    within = np.arange(t_rep.size) - np.repeat(np.cumsum(cnt[has]) - cnt[has], cnt[has])
+    s_rep = s_order[starts + within]
+    delta = sources.along_m[s_rep] - targets.along_m[t_rep]
+    d = targets.offset_m[t_rep] + sources.offset_m[s_rep] + np.abs(delta)
+    if network.directed:
+        # The resident walks from the target towards v; backwards only on a two-way street.
+        two_way = twin_edges(network)[targets.edge[t_rep]] >= 0
+        d = np.where(two_way | (delta >= 0), d, np.inf)
+    return t_rep, s_rep, d
+
+
+def _via_ends(network: Network, targets: Snap, d_u: np.ndarray, d_v: np.ndarray) -> np.ndarray:
+    """Target distance through the edge's end nodes, given distances at ``u`` and ``v``.
+
+    ``d_u``/``d_v`` have the targets on the last axis.
+    """
+    e = targets.edge
+    a = targets.along_m
+    length = network.length[e]
+    via_v = d_v + (length - a)
+    via_u = d_u + a
+    if network.directed:
+        two_way = twin_edges(network)[e] >= 0
+        via_u = np.where(two_way, via_u, np.inf)
+    return targets.offset_m + np.minimum(via_u, via_v)
+
+
+def point_distance(
+    network: Network,
+    node_dist: np.ndarray,
+    node_source: np.ndarray,
+    targets: Snap,
+    *,
+    sources: Snap,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from each target point to its nearest source.
+
+    Parameters
+    ----------
+    network
+        The network.
+    node_dist, node_source
+        The result of :func:`nearest_from` for ``sources``.
+    targets
+        Snapped target points (demand).
+    sources
+        The sources given to :func:`nearest_from` (for the same-edge case).
+
+    Returns
+    -------
+    dist
+        float64 ``(m,)`` metres; ``inf`` when unreachable or unsnapped.
+    source_index
+        int64 ``(m,)`` index into ``sources``; ``-1`` when unreachable or unsnapped.
+    """
+    m = len(targets)
+    dist = np.full(m, np.inf)
+    src = np.full(m, -1, dtype="int64")
+    ok = np.flatnonzero(targets.ok)
+    if ok.size == 0:
+        return dist, src
+    t = targets.subset(ok)
+    u = network.u[t.edge]
+    v = network.v[t.edge]
+    d_u = node_dist[u] + t.along_m
+    d_v = node_dist[v] + (network.length[t.edge] - t.along_m)
+    if network.directed:
+        d_u = np.where(twin_edges(network)[t.edge] >= 0, d_u, np.inf)
+    use_u = d_u <= d_v
+    dist[ok] = t.offset_m + np.minimum(d_u, d_v)
+    src[ok] = np.where(use_u, node_source[u], node_source[v])
+    t_rep, s_rep, d = _same_edge_pairs(network, sources, targets)
+    if t_rep.size:
+        order = np.lexsort((d, t_rep))
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = t_rep[order][1:] != t_rep[order][:-1]
+        best = order[first]
+        tt, ss, dd = t_rep[best], s_rep[best], d[best]
+        better = dd < dist[tt]
+        dist[tt[better]] = dd[better]
+        src[tt[better]] = ss[better]
+    src[~np.isfinite(dist)] = -1
+    return dist, src
+
+
+def od_matrix(
+    network: Network,
+    sources: Snap,
+    targets: Snap,
+    *,
+    limit_m: float,
+    batch_size: int | None = None,
+    progress: Any = None,
+) -> sparse.csr_matrix:
+    """Network distances between every source and target within ``limit_m``.
+
+    Exact (offsets and the same-edge case included). Computed by batches of sources: each batch
+    is one ``csgraph.dijkstra`` call with ``limit`` over the graph augmented with the batch's
+    virtual nodes.
+
+    Parameters
+    ----------
+    network
+        The network.
+    sources, targets
+        Snapped points (e.g. candidate sites or facilities, and demand).
+    limit_m
+        Largest distance kept (``d <= limit_m + COVER_TOL_M``).
+    batch_size
+        Sources per search; default keeps the dense work arrays near 160 MB.
+    progress
+        Optional ``callable(step: str, fraction: float)``.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``(n_sources, n_targets)`` float64. A stored entry means "within the limit"; its value is
+        the distance in metres, with a zero distance stored as :data:`OD_ZERO_M` so that it is
+        not lost by sparse operations that drop explicit zeros. Unsnapped points have no entries.
+    """
+    if not np.isfinite(limit_m) or limit_m < 0:
+        msg = (
+            f"od_matrix: limit_m must be a finite non-negative distance in metres, got {limit_m!r}"
+        )
+        raise NetworkError(msg)
+    n_s, n_t = len(sources), len(targets)
+    n = network.n_nodes
+    s_ok = np.flatnonzero(sources.ok)
+    t_ok = np.flatnonzero(targets.ok)
+    limit = float(limit_m) + COVER_TOL_M
+    if s_ok.size == 0 or t_ok.size == 0:
+        return sparse.csr_matrix((n_s, n_t))
+    if batch_size is None:
+        batch_size = int(np.clip(2e7 // max(n + 3 * t_ok.size, 1), 1, 512))
+    t = targets.subset(t_ok)
+    tu = network.u[t.edge]
+    tv = network.v[t.edge]
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    for start in range(0, s_ok.size, batch_size):
+        batch = s_ok[start : start + batch_size]
+        sub = sources.subset(batch)
+        graph, _ = augmented_graph(network, sub)
+        k = batch.size
+        dist = csgraph.dijkstra(graph, directed=True, indices=np.arange(n, n + k), limit=limit)
+        d = _via_ends(network, t, dist[:, tu], dist[:, tv])
+        r, c = np.nonzero(d <= limit)
+        rows.append(batch[r])
+        cols.append(t_ok[c])
+        vals.append(d[r, c])
+        if progress is not None:
+            progress("od_matrix", min(1.0, (start + k) / s_ok.size))
+    # Same-edge pairs: the direct stretch may beat the way round through the ends.
+    t_rep, s_rep, d_same = _same_edge_pairs(network, sources, targets)
+    keep = d_same <= limit
+    rows.append(s_rep[keep])
+    cols.append(t_rep[keep])
+    vals.append(d_same[keep])
+    r_all = np.concatenate(rows)
+    c_all = np.concatenate(cols)
+    v_all = np.concatenate(vals)
+    # Duplicates (same-edge pairs) must keep the minimum, not the sum scipy would build.
+    order = np.lexsort((v_all, c_all, r_all))
+    r_all, c_all, v_all = r_all[order], c_all[order], v_all[order]
+    first = np.ones(r_all.size, dtype=bool)
+    first[1:] = (r_all[1:] != r_all[:-1]) | (c_all[1:] != c_all[:-1])
+    v_all = np.maximum(v_all[first], OD_ZERO_M)
+    return sparse.csr_matrix((v_all, (r_all[first], c_all[first])), shape=(n_s, n_t))

@@ -1,0 +1,236 @@
+"""Attach points (homes, facilities) to the street network at their position along an edge.
+
+A point is snapped to the nearest edge (a shapely ``STRtree`` over the edge geometries) at its
+projection onto that edge (``shapely.line_locate_point``), not to the nearest node: snapping to
+nodes overstates or understates distances by up to half a block. The straight walk from the
+point to the street (``offset_m``) counts in every network distance (see
+:mod:`coverage.distance`).
+
+Points farther than the tolerance (``settings.snap_tolerance_m``) from every edge are *not*
+snapped: their ``edge`` is ``-1`` and ``offset_m`` holds their distance to the nearest edge so that
+callers can report them ("this building is 520 m from any street in the network").
+
+``along_m`` is measured in network length units: the position along the geometry is scaled by
+``network.length / geometry length``, so that a loader's lengths (e.g. from OSM) and the positions
+agree exactly at both ends of the edge.
+
+Directed networks (drive) hold a two-way street as two edges ``u→v`` and ``v→u`` with the same
+line. A point on such a street is always attached to the lower-indexed edge of the pair (with
+``along_m`` measured from that edge's ``u``), so that two points on one street are recognised as
+sharing an edge; :func:`twin_edges` tells the distance code the street is two-way.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geo import settings
+from geo.errors import CoordinateError, GeometryError
+from geo.network import Network
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Snap", "edge_tree", "snap_points", "twin_edges"]
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Points attached to network edges.
+
+    Attributes
+    ----------
+    edge
+        int64 edge index into ``network.u``/``network.v``; ``-1`` when farther than the tolerance.
+    along_m
+        Metres from the edge's ``u`` end along its geometry (NaN when unsnapped).
+    offset_m
+        Straight distance from the point to the edge (the walk to the street); for unsnapped
+        points the distance to the nearest edge (``inf`` when the network has no edge at all).
+    x, y
+        Projected point coordinates in ``network.crs``.
+    """
+
+    edge: np.ndarray
+    along_m: np.ndarray
+    offset_m: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+
+    @property
+    def ok(self) -> np.ndarray:
+        """Boolean mask of snapped points (``edge >= 0``)."""
+        return self.edge >= 0
+
+    def __len__(self) -> int:
+        return int(self.edge.shape[0])
+
+    def subset(self, index: Any) -> Snap:
+        """The snaps of some points (a boolean mask or integer index), as a new object."""
+        return Snap(
+            edge=self.edge[index],
+            along_m=self.along_m[index],
+            offset_m=self.offset_m[index],
+            x=self.x[index],
+            y=self.y[index],
+        )
+
+
+# Per-network caches. A Network is immutable and shared (the app caches one), so derived indexes
+# can be kept for as long as the network lives; keyed by id() with the object kept alive alongside
+# so that an id is never reused for another network while cached.
+_TREES: dict[int, tuple[Network, shapely.STRtree, np.ndarray]] = {}
+_TWINS: dict[int, tuple[Network, np.ndarray]] = {}
+_CACHE_SIZE = 4
+
+
+def _remember(cache: dict[int, Any], key: int, value: Any) -> None:
+    if len(cache) >= _CACHE_SIZE:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+
+
+def edge_tree(network: Network) -> tuple[shapely.STRtree, np.ndarray]:
+    """The spatial index of the network's edges and their geometric lengths (cached)."""
+    hit = _TREES.get(id(network))
+    if hit is not None and hit[0] is network:
+        return hit[1], hit[2]
+    tree = shapely.STRtree(network.geometry)
+    geom_len = shapely.length(network.geometry).astype("float64")
+    _remember(_TREES, id(network), (network, tree, geom_len))
+    return tree, geom_len
+
+
+def twin_edges(network: Network) -> np.ndarray:
+    """For each edge the index of its reverse edge ``v→u`` (directed networks), else ``-1``.
+
+    Undirected networks return all ``-1``: every edge is two-way already.
+    """
+    hit = _TWINS.get(id(network))
+    if hit is not None and hit[0] is network:
+        return hit[1]
+    twin = np.full(network.n_edges, -1, dtype="int64")
+    if network.directed and network.n_edges:
+        n = np.int64(network.n_nodes)
+        key = network.u * n + network.v
+        rkey = network.v * n + network.u
+        order = np.argsort(key, kind="stable")
+        pos = np.searchsorted(key[order], rkey)
+        pos = np.minimum(pos, key.size - 1)
+        found = key[order][pos] == rkey
+        twin[found] = order[pos[found]]
+    _remember(_TWINS, id(network), (network, twin))
+    return twin
+
+
+def _xy_from(network: Network, points: Any) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
+        if len(points) == 0:
+            return np.empty(0), np.empty(0)
+        proj = (
+            network.to_projected(points)
+            if isinstance(points, gpd.GeoDataFrame)
+            else (points.set_crs("EPSG:4326") if points.crs is None else points).to_crs(network.crs)
+        )
+        geom = proj.geometry.values if isinstance(proj, gpd.GeoDataFrame) else proj.values
+        if shapely.is_empty(geom).any() or shapely.is_missing(geom).any():
+            bad = int((shapely.is_empty(geom) | shapely.is_missing(geom)).sum())
+            msg = (
+                f"snap_points: {bad} of {len(geom)} rows have an empty or missing geometry; drop "
+                "them or give coordinates before snapping"
+            )
+            raise GeometryError(msg)
+        if not (shapely.get_type_id(geom) == 0).all():
+            # Polygons are turned into points by the loaders; accept them here too.
+            geom = shapely.point_on_surface(geom)
+        return shapely.get_x(geom).astype("float64"), shapely.get_y(geom).astype("float64")
+    if isinstance(points, tuple) and len(points) == 2:
+        x = np.asarray(points[0], dtype="float64").ravel()
+        y = np.asarray(points[1], dtype="float64").ravel()
+        if x.shape != y.shape:
+            msg = f"snap_points: x and y have different lengths ({x.size} and {y.size})"
+            raise CoordinateError(msg)
+        return x, y
+    msg = (
+        f"snap_points: points must be a GeoDataFrame/GeoSeries or an (x, y) tuple of arrays in "
+        f"the network CRS, got {type(points).__name__}"
+    )
+    raise GeometryError(msg)
+
+
+def snap_points(network: Network, points: Any, *, tolerance_m: float | None = None) -> Snap:
+    """Attach points to their nearest network edge.
+
+    Parameters
+    ----------
+    network
+        The network to snap to.
+    points
+        A GeoDataFrame or GeoSeries of points in any CRS (WGS-84 assumed when it has none), or an
+        ``(x, y)`` tuple of arrays already in ``network.crs``.
+    tolerance_m
+        Largest straight distance (metres) from a point to its edge; farther points are left
+        unsnapped (``edge == -1``). Default ``settings.snap_tolerance_m``.
+
+    Returns
+    -------
+    Snap
+        One entry per input point, in input order.
+    """
+    tol = float(settings.snap_tolerance_m if tolerance_m is None else tolerance_m)
+    if not tol >= 0:
+        msg = f"snap_points: tolerance_m must be a non-negative number of metres, got {tol!r}"
+        raise CoordinateError(msg)
+    x, y = _xy_from(network, points)
+    m = x.size
+    edge = np.full(m, -1, dtype="int64")
+    along = np.full(m, np.nan)
+    offset = np.full(m, np.inf)
+    if m == 0:
+        return Snap(edge=edge, along_m=along, offset_m=offset, x=x, y=y)
+    finite = np.isfinite(x) & np.isfinite(y)
+    if not finite.all():
+        msg = (
+            f"snap_points: {int((~finite).sum())} points have non-finite coordinates "
+            f"(first at position {int(np.flatnonzero(~finite)[0])}); fix or drop them"
+        )
+        raise CoordinateError(msg)
+    tree, geom_len = edge_tree(network)
+    pts = shapely.points(x, y)
+    idx, dist = tree.query_nearest(pts, max_distance=tol, return_distance=True, all_matches=False)
+    # query_nearest returns (2, k): input index, tree index. Ties were resolved to one edge.
+    edge[idx[0]] = idx[1]
+    offset[idx[0]] = dist
+    missing = np.flatnonzero(edge < 0)
+    if missing.size:
+        # Report how far the unsnapped points are, so that the planner can judge them.
+        far_idx, far_dist = tree.query_nearest(
+            pts[missing], return_distance=True, all_matches=False
+        )
+        offset[missing[far_idx[0]]] = far_dist
+        logger.info(
+            "snap: %d of %d points farther than %.0f m from any edge (left unsnapped)",
+            missing.size,
+            m,
+            tol,
+        )
+    ok = edge >= 0
+    e = edge[ok]
+    pos = shapely.line_locate_point(network.geometry[e], pts[ok])
+    gl = geom_len[e]
+    scale = np.divide(network.length[e], gl, out=np.ones_like(gl), where=gl > 0)
+    a = np.clip(pos * scale, 0.0, network.length[e])
+    if network.directed:
+        twin = twin_edges(network)[e]
+        flip = (twin >= 0) & (twin < e)
+        t = np.where(flip, twin, e)
+        a = np.where(flip, np.clip(network.length[t] - a, 0.0, network.length[t]), a)
+        e = t
+    edge[ok] = e
+    along[ok] = a
+    return Snap(edge=edge, along_m=along, offset_m=offset, x=x, y=y)
