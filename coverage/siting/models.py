@@ -1,0 +1,843 @@
+"""Siting models on plain arrays, solved exactly with HiGHS.
+
+Every model takes a candidate × demand sparse matrix (rows = candidates, columns = demand
+points) and per-point weights, as spopt's ``from_cost_matrix`` entry points do; the
+GeoDataFrame layer (:mod:`coverage.siting.explain`) builds those arrays from the network and
+delegates here. Existing facilities are never variables: they are folded in as ``covered``
+(points they already cover) or ``base_cost`` (each point's time to its nearest existing one),
+so they are kept in every solution by construction.
+
+Each model
+
+* shrinks the problem to the demand points a candidate can still improve and the candidates
+  that improve at least one of them;
+* runs a greedy heuristic (:mod:`coverage.siting.greedy`) and hands it to HiGHS as the warm
+  start;
+* solves the MILP with a time limit and a relative gap, and reports which answer the user is
+  looking at: ``"optimal"``, ``"time-limit"`` (the best incumbent, with its gap) or
+  ``"greedy-fallback"`` (HiGHS found nothing better than greedy before the limit);
+* drops proposed sites that add no one, and says when fewer than ``k`` sites were worth adding.
+
+Formulations (``x_i`` binary: open candidate ``i``):
+
+* maximal covering (Church & ReVelle 1974): ``max Σ w_j y_j`` s.t. ``y_j ≤ Σ_i a_ij x_i``,
+  ``Σ x_i ≤ k``, ``0 ≤ y_j ≤ 1``;
+* set covering to a target share: ``min Σ x_i`` s.t. ``Σ_i a_ij x_i ≥ 1`` for every point (100 %)
+  or ``Σ w_j y_j ≥ needed`` with ``y`` as above (partial covering);
+* p-median with fixed facilities, in savings form: ``max Σ s_ij z_ij`` with
+  ``s_ij = w_j (c0_j - c_ij) > 0``, ``Σ_i z_ij ≤ 1``, ``z_ij ≤ x_i``, ``Σ x_i ≤ k`` — a point's cost
+  is the minimum over open sites and its existing cost ``c0_j``;
+* capacitated covering: ``max Σ w_j f_ij`` s.t. ``Σ_i f_ij ≤ 1``, ``f_ij ≤ x_i``,
+  ``Σ_j w_j f_ij ≤ cap_i x_i``, ``Σ x_i ≤ k`` (a point's residents may be split between sites).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+from scipy import sparse
+
+from coverage.siting.greedy import (
+    GAIN_EPS,
+    GreedyPath,
+    greedy_capacitated,
+    greedy_cover,
+    greedy_pmedian,
+)
+from geo import settings
+from geo.errors import SolverError
+
+logger = logging.getLogger(__name__)
+
+MODELS = ("mclp", "lscp", "pmedian", "capacitated")
+
+
+@dataclass(frozen=True)
+class ModelSolution:
+    """The answer of one siting model on arrays.
+
+    Attributes
+    ----------
+    model
+        ``"mclp"``, ``"lscp"``, ``"pmedian"`` or ``"capacitated"``.
+    selected
+        Proposed candidate rows, in greedy explanation order (largest marginal gain first);
+        sites that add no one are never included.
+    gains
+        Marginal gain of each selected site in that order (weight newly covered, or weighted
+        cost saved for p-median).
+    objective
+        Newly covered weight (mclp, capacitated), number of sites (lscp) or total weighted cost
+        (pmedian) of ``selected``.
+    status
+        ``"optimal"``, ``"time-limit"``, ``"greedy-fallback"`` or ``"trivial"`` (no solver was
+        needed, e.g. fewer useful candidates than ``k``).
+    gap
+        Relative optimality gap of the answer shown (0 when optimal, NaN when unknown).
+    bound
+        HiGHS's dual bound on the objective (NaN when not solved).
+    greedy_objective
+        The greedy solution's objective, for comparison.
+    solve_s
+        Seconds spent in HiGHS.
+    message
+        One sentence for the planner (English; the app translates the status).
+    requested
+        ``k`` asked for (mclp, pmedian, capacitated) or ``None``.
+    covered_weight
+        Weight newly covered by ``selected`` (coverage models; NaN for pmedian).
+    unreachable
+        Demand columns with positive weight that neither existing facilities nor any candidate
+        cover (coverage models).
+    served
+        Capacitated only: candidate × demand matrix of weight served (``None`` otherwise).
+    n_vars, n_rows
+        Size of the MILP after reduction.
+    """
+
+    model: str
+    selected: np.ndarray
+    gains: np.ndarray
+    objective: float
+    status: str
+    gap: float
+    bound: float
+    greedy_objective: float
+    solve_s: float
+    message: str
+    requested: int | None = None
+    covered_weight: float = float("nan")
+    unreachable: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype="int64"))
+    served: sparse.csr_matrix | None = None
+    n_vars: int = 0
+    n_rows: int = 0
+
+    @property
+    def label(self) -> str:
+        """What the user is looking at: ``optimal``, ``time-limit (gap 1.2 %)``, ..."""
+        if self.status == "time-limit":
+            return f"time-limit (gap {self.gap * 100:.2f} %)"
+        if self.status == "greedy-fallback":
+            if np.isfinite(self.gap):
+                return f"greedy fallback (gap ≤ {self.gap * 100:.2f} %)"
+            return "greedy fallback"
+        return self.status
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    x: np.ndarray | None
+    status: str
+    gap: float
+    objective: float
+    bound: float
+    runtime: float
+
+
+def _solve(
+    *,
+    cost: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    integrality: np.ndarray,
+    matrix: sparse.spmatrix | sparse.sparray,
+    row_lower: np.ndarray,
+    row_upper: np.ndarray,
+    maximize: bool,
+    time_limit_s: float | None,
+    mip_gap: float | None,
+    start: np.ndarray | None,
+) -> _Outcome:
+    """Solve one MILP with HiGHS (column-wise matrix, warm start, time limit)."""
+    a = sparse.csc_matrix(matrix)
+    a.sort_indices()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue(
+        "time_limit",
+        float(settings.solver_time_limit_s if time_limit_s is None else time_limit_s),
+    )
+    h.setOptionValue("mip_rel_gap", float(settings.solver_mip_gap if mip_gap is None else mip_gap))
+    inf = highspy.kHighsInf
+    status = h.passModel(
+        int(a.shape[1]),
+        int(a.shape[0]),
+        int(a.nnz),
+        1,  # column-wise
+        -1 if maximize else 1,
+        0.0,
+        np.asarray(cost, dtype="float64"),
+        np.asarray(lower, dtype="float64"),
+        np.asarray(upper, dtype="float64"),
+        np.where(np.isfinite(row_lower), row_lower, -inf).astype("float64"),
+        np.where(np.isfinite(row_upper), row_upper, inf).astype("float64"),
+        a.indptr.astype("int32"),
+        a.indices.astype("int32"),
+        a.data.astype("float64"),
+        np.asarray(integrality, dtype="int32"),
+    )
+    if status == highspy.HighsStatus.kError:
+        msg = "siting: HiGHS rejected the model (internal error building the MILP)"
+        raise SolverError(msg)
+    if start is not None:
+        idx = np.arange(start.size, dtype="int32")
+        h.setSolution(int(start.size), idx, np.asarray(start, dtype="float64"))
+    t0 = time.perf_counter()
+    h.run()
+    runtime = time.perf_counter() - t0
+    ms = h.getModelStatus()
+    info = h.getInfo()
+    has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
+    x = np.asarray(h.getSolution().col_value) if has_sol else None
+    if ms == highspy.HighsModelStatus.kOptimal:
+        label = "optimal"
+    elif ms in (
+        highspy.HighsModelStatus.kTimeLimit,
+        highspy.HighsModelStatus.kInterrupt,
+        highspy.HighsModelStatus.kSolutionLimit,
+        highspy.HighsModelStatus.kIterationLimit,
+    ):
+        label = "time-limit"
+    else:
+        label = h.modelStatusToString(ms)
+    gap = float(info.mip_gap) if has_sol else float("nan")
+    if label == "optimal":
+        gap = max(0.0, gap) if np.isfinite(gap) else 0.0
+    objective = float(info.objective_function_value) if has_sol else float("nan")
+    return _Outcome(x, label, gap, objective, float(info.mip_dual_bound), runtime)
+
+
+def _validate(
+    matrix: sparse.spmatrix | sparse.sparray, weight: np.ndarray, *, name: str
+) -> tuple[sparse.csr_matrix, np.ndarray]:
+    a = sparse.csr_matrix(matrix)
+    w = np.asarray(weight, dtype="float64")
+    if w.ndim != 1 or w.shape[0] != a.shape[1]:
+        msg = (
+            f"{name}: weight has shape {w.shape}, expected one value per demand column "
+            f"({a.shape[1]}); pass the population (or elderly) of each demand point"
+        )
+        raise SolverError(msg)
+    w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
+    return a, w
+
+
+def _check_k(k: int | None, *, name: str) -> int:
+    if k is None or int(k) != k or int(k) < 1:
+        msg = f"{name}: k must be a positive whole number of new sites, got {k!r}"
+        raise SolverError(msg)
+    return int(k)
+
+
+def _covered_mask(covered: np.ndarray | None, m: int) -> np.ndarray:
+    if covered is None:
+        return np.zeros(m, dtype=bool)
+    c = np.asarray(covered, dtype=bool)
+    if c.shape != (m,):
+        msg = f"siting: covered has shape {c.shape}, expected ({m},) (one flag per demand point)"
+        raise SolverError(msg)
+    return c
+
+
+def _reduce_cover(
+    a: sparse.csr_matrix, w: np.ndarray, covered: np.ndarray
+) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
+    """Keep demand a candidate can newly cover and candidates covering some of it."""
+    a = a.copy()
+    a.data = np.ones_like(a.data, dtype="float64")
+    a.eliminate_zeros()
+    coverable = np.asarray(a.sum(axis=0)).ravel() > 0
+    cols = np.flatnonzero(coverable & ~covered & (w > 0))
+    sub = a[:, cols].tocsr()
+    rows = np.flatnonzero(np.diff(sub.indptr) > 0)
+    unreachable = np.flatnonzero(~coverable & ~covered & (w > 0))
+    return sub[rows].tocsr(), rows, cols, unreachable
+
+
+def _pick(path: GreedyPath, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return rows[path.order], path.gains
+
+
+def _finish(
+    *,
+    model: str,
+    chosen_path: GreedyPath,
+    rows: np.ndarray,
+    outcome: _Outcome | None,
+    used_greedy: bool,
+    greedy_obj: float,
+    objective: float,
+    requested: int | None,
+    message: str,
+    **extra: object,
+) -> ModelSolution:
+    selected, gains = _pick(chosen_path, rows)
+    if outcome is None:
+        status, gap, bound, solve_s = "trivial", 0.0, float("nan"), 0.0
+    elif used_greedy:
+        status, gap, bound, solve_s = "greedy-fallback", outcome.gap, outcome.bound, outcome.runtime
+        if outcome.x is None:
+            gap = float("nan")
+    else:
+        status, gap, bound, solve_s = outcome.status, outcome.gap, outcome.bound, outcome.runtime
+    return ModelSolution(
+        model=model,
+        selected=selected,
+        gains=gains,
+        objective=objective,
+        status=status,
+        gap=gap,
+        bound=bound,
+        greedy_objective=greedy_obj,
+        solve_s=solve_s,
+        message=message,
+        requested=requested,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _k_message(n_sel: int, k: int, what: str) -> str:
+    if n_sel < k:
+        return (
+            f"only {n_sel} of the {k} requested sites {what}; the others would add no one, so "
+            "they are not proposed"
+        )
+    return f"{n_sel} sites proposed"
+
+
+def _use_milp(outcome: _Outcome, milp_value: float, greedy_value: float, *, maximize: bool) -> bool:
+    """Whether the MILP answer should be shown instead of greedy."""
+    if outcome.x is None:
+        return False
+    if outcome.status == "optimal":
+        return True
+    better = milp_value > greedy_value + GAIN_EPS if maximize else milp_value < greedy_value - 1e-9
+    return bool(better)
+
+
+def mclp(
+    cover: sparse.spmatrix | sparse.sparray,
+    weight: np.ndarray,
+    *,
+    k: int,
+    covered: np.ndarray | None = None,
+    time_limit_s: float | None = None,
+    mip_gap: float | None = None,
+) -> ModelSolution:
+    """Maximal covering: add ``k`` sites covering the most not-yet-covered weight.
+
+    Parameters
+    ----------
+    cover
+        Candidate × demand matrix; non-zero where the candidate covers the point.
+    weight
+        Residents (or elderly residents) per demand point; NaN and negatives count as 0.
+    k
+        Number of new sites.
+    covered
+        Points already covered by existing facilities (kept; they add nothing).
+    time_limit_s, mip_gap
+        HiGHS limits; default ``settings.solver_time_limit_s`` and ``settings.solver_mip_gap``.
+
+    Returns
+    -------
+    ModelSolution
+        ``objective`` = weight newly covered by the proposed sites.
+    """
+    a, w = _validate(cover, weight, name="mclp")
+    k = _check_k(k, name="mclp")
+    cov = _covered_mask(covered, a.shape[1])
+    sub, rows, cols, unreachable = _reduce_cover(a, w, cov)
+    wj = w[cols]
+    g = greedy_cover(sub, wj, k=k)
+    outcome = None
+    chosen = g
+    used_greedy = False
+    n_i, n_j = sub.shape
+    n_rows = n_vars = 0
+    if n_i > k:
+        # Rows y_j - Σ_i a_ij x_i ≤ 0, then Σ x_i ≤ k. Columns: x (binary) then y.
+        cons = sparse.vstack(
+            [
+                sparse.hstack([-sub.T, sparse.identity(n_j)]),
+                sparse.hstack([np.ones((1, n_i)), sparse.csr_matrix((1, n_j))]),
+            ]
+        )
+        x0 = np.zeros(n_i)
+        x0[g.order] = 1.0
+        y0 = np.minimum(sub.T @ x0, 1.0)
+        outcome = _solve(
+            cost=np.concatenate([np.zeros(n_i), wj]),
+            lower=np.zeros(n_i + n_j),
+            upper=np.ones(n_i + n_j),
+            integrality=np.concatenate([np.ones(n_i), np.zeros(n_j)]),
+            matrix=cons,
+            row_lower=np.full(n_j + 1, -np.inf),
+            row_upper=np.concatenate([np.zeros(n_j), [float(k)]]),
+            maximize=True,
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
+            start=np.concatenate([x0, y0]),
+        )
+        n_vars, n_rows = n_i + n_j, n_j + 1
+        if outcome.x is not None:
+            sel = np.flatnonzero(outcome.x[:n_i] > 0.5)
+            milp_path = greedy_cover(sub, wj, among=sel)
+            if _use_milp(outcome, milp_path.objective, g.objective, maximize=True):
+                chosen = milp_path
+            else:
+                used_greedy = True
+        else:
+            used_greedy = True
+    return _finish(
+        model="mclp",
+        chosen_path=chosen,
+        rows=rows,
+        outcome=outcome,
+        used_greedy=used_greedy,
+        greedy_obj=g.objective,
+        objective=chosen.objective,
+        requested=k,
+        message=_k_message(chosen.order.size, k, "add anyone"),
+        covered_weight=chosen.objective,
+        unreachable=unreachable,
+        n_vars=n_vars,
+        n_rows=n_rows,
+    )
+
+
+def lscp(
+    cover: sparse.spmatrix | sparse.sparray,
+    weight: np.ndarray,
+    *,
+    target: float = 1.0,
+    covered: np.ndarray | None = None,
+    time_limit_s: float | None = None,
+    mip_gap: float | None = None,
+) -> ModelSolution:
+    """Set covering: the fewest new sites reaching ``target`` of the reachable weight.
+
+    The reachable weight is that of points covered by an existing facility or by at least one
+    candidate. With ``target = 1`` every reachable point must be covered; the points nobody can
+    reach are listed in ``unreachable``.
+
+    Parameters
+    ----------
+    cover, weight, covered, time_limit_s, mip_gap
+        As in :func:`mclp`.
+    target
+        Share (0 < target ≤ 1) of the reachable weight to cover, existing coverage included.
+
+    Returns
+    -------
+    ModelSolution
+        ``objective`` = number of sites; ``covered_weight`` = weight they newly cover.
+    """
+    a, w = _validate(cover, weight, name="lscp")
+    if not (0 < float(target) <= 1):
+        msg = f"lscp: target must be a share in (0, 1], e.g. 0.95, got {target!r}"
+        raise SolverError(msg)
+    cov = _covered_mask(covered, a.shape[1])
+    sub, rows, cols, unreachable = _reduce_cover(a, w, cov)
+    wj = w[cols]
+    reachable = float(w[cov].sum() + wj.sum())
+    full = float(target) >= 1.0 - 1e-12
+    # A hair of slack so that float sums of the same residents compare as equal.
+    needed = float(wj.sum()) if full else float(target) * reachable - float(w[cov].sum())
+    needed -= 1e-9 * max(reachable, 1.0)
+    g = greedy_cover(sub, wj, target_weight=needed)
+    if needed <= 0:
+        return _finish(
+            model="lscp",
+            chosen_path=GreedyPath(np.zeros(0, dtype="int64"), np.zeros(0), 0.0),
+            rows=rows,
+            outcome=None,
+            used_greedy=False,
+            greedy_obj=0.0,
+            objective=0.0,
+            requested=None,
+            message="existing facilities already reach the target; no new site is needed",
+            covered_weight=0.0,
+            unreachable=unreachable,
+        )
+    n_i, n_j = sub.shape
+    x0 = np.zeros(n_i)
+    x0[g.order] = 1.0
+    if full:
+        cons = sub.T.tocsr()
+        start = x0
+        args = {
+            "cost": np.ones(n_i),
+            "lower": np.zeros(n_i),
+            "upper": np.ones(n_i),
+            "integrality": np.ones(n_i),
+            "row_lower": np.ones(n_j),
+            "row_upper": np.full(n_j, np.inf),
+        }
+    else:
+        cons = sparse.vstack(
+            [
+                sparse.hstack([-sub.T, sparse.identity(n_j)]),
+                sparse.hstack([sparse.csr_matrix((1, n_i)), wj[None, :]]),
+            ]
+        )
+        start = np.concatenate([x0, np.minimum(sub.T @ x0, 1.0)])
+        args = {
+            "cost": np.concatenate([np.ones(n_i), np.zeros(n_j)]),
+            "lower": np.zeros(n_i + n_j),
+            "upper": np.ones(n_i + n_j),
+            "integrality": np.concatenate([np.ones(n_i), np.zeros(n_j)]),
+            "row_lower": np.concatenate([np.full(n_j, -np.inf), [needed]]),
+            "row_upper": np.concatenate([np.zeros(n_j), [np.inf]]),
+        }
+    outcome = _solve(
+        matrix=cons,
+        maximize=False,
+        time_limit_s=time_limit_s,
+        mip_gap=mip_gap,
+        start=start,
+        **args,
+    )
+    chosen = g
+    used_greedy = True
+    if outcome.x is not None:
+        sel = np.flatnonzero(outcome.x[:n_i] > 0.5)
+        # Greedy order inside the chosen set also drops any site the target does not need.
+        milp_path = greedy_cover(sub, wj, among=sel, target_weight=needed)
+        if milp_path.objective >= needed and _use_milp(
+            outcome, float(milp_path.order.size), float(g.order.size), maximize=False
+        ):
+            chosen, used_greedy = milp_path, False
+    share = (float(w[cov].sum()) + chosen.objective) / reachable if reachable > 0 else 1.0
+    msg = f"{chosen.order.size} new sites reach {share:.1%} of the reachable residents"
+    if unreachable.size:
+        msg += (
+            f"; {unreachable.size} demand points ({w[unreachable].sum():,.0f} residents) are out "
+            "of reach of every candidate and existing facility"
+        )
+    return _finish(
+        model="lscp",
+        chosen_path=chosen,
+        rows=rows,
+        outcome=outcome,
+        used_greedy=used_greedy,
+        greedy_obj=float(g.order.size),
+        objective=float(chosen.order.size),
+        requested=None,
+        message=msg,
+        covered_weight=chosen.objective,
+        unreachable=unreachable,
+        n_vars=int(cons.shape[1]),
+        n_rows=int(cons.shape[0]),
+    )
+
+
+def pmedian(
+    cost: sparse.spmatrix | sparse.sparray,
+    weight: np.ndarray,
+    *,
+    k: int,
+    base_cost: np.ndarray,
+    time_limit_s: float | None = None,
+    mip_gap: float | None = None,
+) -> ModelSolution:
+    """p-median with existing facilities fixed: minimise the weighted travel cost.
+
+    Parameters
+    ----------
+    cost
+        Candidate × demand travel costs (minutes); only stored entries are reachable pairs,
+        so store a zero cost explicitly (``matrix.cost_matrix`` does).
+    weight
+        Residents per demand point.
+    k
+        Number of new sites.
+    base_cost
+        Each point's cost from the existing facilities, capped at the matrix's reach (finite).
+    time_limit_s, mip_gap
+        As in :func:`mclp`.
+
+    Returns
+    -------
+    ModelSolution
+        ``objective`` = total weighted cost (Σ weight × minutes) with the proposed sites;
+        ``gains`` = weighted minutes saved by each site in greedy order.
+    """
+    c, w = _validate(cost, weight, name="pmedian")
+    k = _check_k(k, name="pmedian")
+    base = np.asarray(base_cost, dtype="float64")
+    if base.shape != (c.shape[1],) or not np.all(np.isfinite(base)):
+        msg = (
+            f"pmedian: base_cost must be a finite cost per demand point (shape ({c.shape[1]},)), "
+            f"got shape {base.shape}; cap unreachable points at the matrix's reach"
+        )
+        raise SolverError(msg)
+    c = c.tocoo()
+    useful = (c.data < base[c.col]) & (w[c.col] > 0)
+    r, j, d = c.row[useful], c.col[useful], c.data[useful]
+    cols = np.unique(j)
+    rows = np.unique(r)
+    ri = np.searchsorted(rows, r)
+    ji = np.searchsorted(cols, j)
+    sub = sparse.csr_matrix((d, (ri, ji)), shape=(rows.size, cols.size))
+    # Keep explicit zeros (a candidate standing on the point): csr_matrix does not drop them.
+    wj, bj = w[cols], base[cols]
+    total0 = float(w @ base)
+    rest = total0 - float(wj @ bj)
+    g = greedy_pmedian(sub, wj, bj, k=k)
+    outcome = None
+    chosen = g
+    used_greedy = False
+    n_i, n_j = sub.shape
+    n_vars = n_rows = 0
+    if n_i > k:
+        coo = sub.tocoo()
+        n_z = coo.nnz
+        saving = wj[coo.col] * (bj[coo.col] - coo.data)
+        # Columns: x (n_i) then z (one per reachable pair). Rows: Σ_i z_ij ≤ 1 per point,
+        # z_ij - x_i ≤ 0 per pair, Σ x ≤ k.
+        z_idx = np.arange(n_z)
+        assign = sparse.csr_matrix((np.ones(n_z), (coo.col, z_idx)), shape=(n_j, n_z))
+        link_z = sparse.identity(n_z, format="csr")
+        link_x = sparse.csr_matrix((-np.ones(n_z), (z_idx, coo.row)), shape=(n_z, n_i))
+        cons = sparse.vstack(
+            [
+                sparse.hstack([sparse.csr_matrix((n_j, n_i)), assign]),
+                sparse.hstack([link_x, link_z]),
+                sparse.hstack([np.ones((1, n_i)), sparse.csr_matrix((1, n_z))]),
+            ]
+        )
+        x0 = np.zeros(n_i)
+        x0[g.order] = 1.0
+        z0 = _best_assignment(coo, saving, x0, n_j)
+        outcome = _solve(
+            cost=np.concatenate([np.zeros(n_i), saving]),
+            lower=np.zeros(n_i + n_z),
+            upper=np.ones(n_i + n_z),
+            integrality=np.concatenate([np.ones(n_i), np.zeros(n_z)]),
+            matrix=cons,
+            row_lower=np.full(n_j + n_z + 1, -np.inf),
+            row_upper=np.concatenate([np.ones(n_j), np.zeros(n_z), [float(k)]]),
+            maximize=True,
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
+            start=np.concatenate([x0, z0]),
+        )
+        n_vars, n_rows = n_i + n_z, n_j + n_z + 1
+        used_greedy = True
+        if outcome.x is not None:
+            sel = np.flatnonzero(outcome.x[:n_i] > 0.5)
+            milp_path = greedy_pmedian(sub, wj, bj, k=sel.size, among=sel)
+            if _use_milp(outcome, milp_path.objective, g.objective, maximize=False):
+                chosen, used_greedy = milp_path, False
+    return _finish(
+        model="pmedian",
+        chosen_path=chosen,
+        rows=rows,
+        outcome=outcome,
+        used_greedy=used_greedy,
+        greedy_obj=g.objective + rest,
+        objective=chosen.objective + rest,
+        requested=k,
+        message=_k_message(chosen.order.size, k, "shorten anyone's walk"),
+        n_vars=n_vars,
+        n_rows=n_rows,
+    )
+
+
+def _best_assignment(
+    coo: sparse.coo_matrix, saving: np.ndarray, x: np.ndarray, n_j: int
+) -> np.ndarray:
+    """z for open sites ``x``: each point assigned to its largest saving among open sites."""
+    z = np.zeros(coo.nnz)
+    open_pair = x[coo.row] > 0.5
+    if not open_pair.any():
+        return z
+    idx = np.flatnonzero(open_pair)
+    order = idx[np.lexsort((-saving[idx], coo.col[idx]))]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = coo.col[order][1:] != coo.col[order][:-1]
+    z[order[first]] = 1.0
+    return z
+
+
+def capacitated(
+    cover: sparse.spmatrix | sparse.sparray,
+    weight: np.ndarray,
+    *,
+    k: int,
+    capacity: np.ndarray,
+    covered: np.ndarray | None = None,
+    time_limit_s: float | None = None,
+    mip_gap: float | None = None,
+) -> ModelSolution:
+    """Capacitated maximal covering: each new site serves at most its capacity.
+
+    Parameters
+    ----------
+    cover, weight, covered, time_limit_s, mip_gap
+        As in :func:`mclp`.
+    k
+        Number of new sites.
+    capacity
+        Residents each candidate can serve (NaN: unlimited).
+
+    Returns
+    -------
+    ModelSolution
+        ``objective`` = weight served by the new sites; ``served`` = candidate × demand matrix
+        of served weight; sites are ordered by the weight they serve.
+    """
+    a, w = _validate(cover, weight, name="capacitated")
+    k = _check_k(k, name="capacitated")
+    cap_all = np.asarray(capacity, dtype="float64")
+    if cap_all.shape != (a.shape[0],):
+        msg = (
+            f"capacitated: capacity has shape {cap_all.shape}, expected ({a.shape[0]},) "
+            "(one value per candidate; NaN for unlimited)"
+        )
+        raise SolverError(msg)
+    if np.any(cap_all[np.isfinite(cap_all)] < 0):
+        msg = "capacitated: capacities must be ≥ 0 (NaN for unlimited)"
+        raise SolverError(msg)
+    cov = _covered_mask(covered, a.shape[1])
+    sub, rows, cols, unreachable = _reduce_cover(a, w, cov)
+    cap = cap_all[rows]
+    keep = ~(np.isfinite(cap) & (cap <= 0))
+    sub, rows, cap = sub[np.flatnonzero(keep)].tocsr(), rows[keep], cap[keep]
+    wj = w[cols]
+    g, g_served = greedy_capacitated(sub, wj, cap, k=k)
+    n_i, n_j = sub.shape
+    outcome = None
+    served = g_served
+    order, gains, total = g.order, g.gains, g.objective
+    used_greedy = False
+    n_vars = n_rows = 0
+    if n_i > 0:
+        coo = sub.tocoo()
+        n_f = coo.nnz
+        f_idx = np.arange(n_f)
+        finite = np.flatnonzero(np.isfinite(cap))
+        assign = sparse.csr_matrix((np.ones(n_f), (coo.col, f_idx)), shape=(n_j, n_f))
+        link = sparse.hstack(
+            [
+                sparse.csr_matrix((-np.ones(n_f), (f_idx, coo.row)), shape=(n_f, n_i)),
+                sparse.identity(n_f, format="csr"),
+            ]
+        )
+        # Capacity rows only for finite capacities: Σ_j w_j f_ij - cap_i x_i ≤ 0.
+        fin_pos = np.full(n_i, -1)
+        fin_pos[finite] = np.arange(finite.size)
+        in_fin = fin_pos[coo.row] >= 0
+        cap_f = sparse.csr_matrix(
+            (wj[coo.col[in_fin]], (fin_pos[coo.row[in_fin]], f_idx[in_fin])),
+            shape=(finite.size, n_f),
+        )
+        cap_x = sparse.csr_matrix(
+            (-cap[finite], (np.arange(finite.size), finite)), (finite.size, n_i)
+        )
+        cons = sparse.vstack(
+            [
+                sparse.hstack([sparse.csr_matrix((n_j, n_i)), assign]),
+                link,
+                sparse.hstack([cap_x, cap_f]),
+                sparse.hstack([np.ones((1, n_i)), sparse.csr_matrix((1, n_f))]),
+            ]
+        )
+        x0 = np.zeros(n_i)
+        x0[g.order] = 1.0
+        gs = g_served.tocsr()
+        f0 = np.asarray(gs[coo.row, coo.col]).ravel() / wj[coo.col]
+        outcome = _solve(
+            cost=np.concatenate([np.zeros(n_i), wj[coo.col]]),
+            lower=np.zeros(n_i + n_f),
+            upper=np.ones(n_i + n_f),
+            integrality=np.concatenate([np.ones(n_i), np.zeros(n_f)]),
+            matrix=cons,
+            row_lower=np.full(cons.shape[0], -np.inf),
+            row_upper=np.concatenate([np.ones(n_j), np.zeros(n_f + finite.size), [float(k)]]),
+            maximize=True,
+            time_limit_s=time_limit_s,
+            mip_gap=mip_gap,
+            start=np.concatenate([x0, np.minimum(f0, 1.0)]),
+        )
+        n_vars, n_rows = n_i + n_f, int(cons.shape[0])
+        used_greedy = True
+        if outcome.x is not None:
+            f = outcome.x[n_i:]
+            milp_served = sparse.csr_matrix((f * wj[coo.col], (coo.row, coo.col)), shape=sub.shape)
+            milp_served.data[milp_served.data < GAIN_EPS] = 0.0
+            milp_served.eliminate_zeros()
+            per_site = np.asarray(milp_served.sum(axis=1)).ravel()
+            if _use_milp(outcome, float(per_site.sum()), g.objective, maximize=True):
+                used_greedy = False
+                served = milp_served
+                order = np.flatnonzero(per_site > GAIN_EPS)
+                order = order[np.argsort(-per_site[order], kind="stable")]
+                gains, total = per_site[order], float(per_site.sum())
+    if used_greedy:
+        order = g.order[g.gains > GAIN_EPS]
+        gains = g.gains[g.gains > GAIN_EPS]
+    # Back to the caller's row and column numbering.
+    full = sparse.coo_matrix(served)
+    served_full = sparse.csr_matrix((full.data, (rows[full.row], cols[full.col])), shape=a.shape)
+    return _finish(
+        model="capacitated",
+        chosen_path=GreedyPath(order, gains, total),
+        rows=rows,
+        outcome=outcome,
+        used_greedy=used_greedy,
+        greedy_obj=g.objective,
+        objective=total,
+        requested=k,
+        message=_k_message(order.size, k, "serve anyone"),
+        covered_weight=total,
+        unreachable=unreachable,
+        served=served_full,
+        n_vars=n_vars,
+        n_rows=n_rows,
+    )
+
+
+def solve(
+    model: str,
+    *,
+    cover: sparse.spmatrix | sparse.sparray | None = None,
+    cost: sparse.spmatrix | sparse.sparray | None = None,
+    weight: np.ndarray,
+    k: int | None = None,
+    target: float | None = None,
+    covered: np.ndarray | None = None,
+    base_cost: np.ndarray | None = None,
+    capacity: np.ndarray | None = None,
+    time_limit_s: float | None = None,
+    mip_gap: float | None = None,
+) -> ModelSolution:
+    """Dispatch to one model by name (``mclp``, ``lscp``, ``pmedian``, ``capacitated``)."""
+    limits = {"time_limit_s": time_limit_s, "mip_gap": mip_gap}
+    if model not in MODELS:
+        msg = f"siting: unknown model {model!r}; use one of {', '.join(MODELS)}"
+        raise SolverError(msg)
+    if model == "pmedian":
+        if cost is None or base_cost is None or k is None:
+            msg = "siting: pmedian needs cost, base_cost and k"
+            raise SolverError(msg)
+        return pmedian(cost, weight, k=k, base_cost=base_cost, **limits)
+    if cover is None:
+        msg = f"siting: {model} needs the coverage matrix"
+        raise SolverError(msg)
+    if model == "lscp":
+        return lscp(
+            cover, weight, target=1.0 if target is None else target, covered=covered, **limits
+        )
+    if k is None:
+        msg = f"siting: {model} needs k (the number of new sites)"
+        raise SolverError(msg)
+    if model == "capacitated":
+        cap = np.full(cover.shape[0], np.nan) if capacity is None else capacity
+        return capacitated(cover, weight, k=k, capacity=cap, covered=covered, **limits)
+    return mclp(cover, weight, k=k, covered=covered, **limits)

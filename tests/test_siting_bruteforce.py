@@ -1,0 +1,185 @@
+"""Siting models against brute-force enumeration of every subset on small random instances."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from scipy import optimize, sparse
+
+from coverage.siting import greedy, models
+
+SEEDS = range(6)
+
+
+def _instance(seed: int, *, n: int = 9, m: int = 45):
+    """Random points on a 2 km square; candidates cover points within 500 m (straight line)."""
+    rng = np.random.default_rng(seed)
+    cand = rng.uniform(0, 2000, size=(n, 2))
+    dem = rng.uniform(0, 2000, size=(m, 2))
+    dist = np.hypot(*(cand[:, None, :] - dem[None, :, :]).transpose(2, 0, 1))
+    weight = rng.integers(0, 300, size=m).astype(float)
+    # Existing facility near one corner covers some points.
+    existing = np.hypot(dem[:, 0] - 200, dem[:, 1] - 200)
+    return dist, weight, existing
+
+
+def _cover(dist: np.ndarray, r: float = 500.0) -> sparse.csr_matrix:
+    return sparse.csr_matrix((dist <= r).astype(float))
+
+
+def _covered_weight(cover: np.ndarray, weight: np.ndarray, covered: np.ndarray, subset) -> float:
+    if not subset:
+        return 0.0
+    hit = cover[list(subset)].any(axis=0) & ~covered
+    return float(weight[hit].sum())
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_mclp_matches_bruteforce_and_greedy_bound(seed: int, k: int) -> None:
+    dist, weight, existing = _instance(seed)
+    cov = existing <= 500
+    c = _cover(dist)
+    dense = c.toarray() > 0
+    best = max(
+        _covered_weight(dense, weight, cov, s)
+        for r in range(k + 1)
+        for s in itertools.combinations(range(dist.shape[0]), r)
+    )
+    sol = models.mclp(c, weight, k=k, covered=cov)
+    assert sol.status in ("optimal", "trivial")
+    assert sol.objective == pytest.approx(best)
+    assert _covered_weight(dense, weight, cov, sol.selected.tolist()) == pytest.approx(best)
+    assert sol.selected.size <= k
+    # Every proposed site adds someone, in the explained order.
+    assert np.all(sol.gains > 0)
+    g = greedy.greedy_cover(c, weight, k=k, covered=cov)
+    assert g.objective <= best + 1e-9
+    assert g.objective >= (1 - 1 / math.e) * best - 1e-9
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("target", [0.8, 0.9, 0.95, 1.0])
+def test_lscp_matches_bruteforce(seed: int, target: float) -> None:
+    dist, weight, existing = _instance(seed)
+    cov = existing <= 500
+    c = _cover(dist)
+    dense = c.toarray() > 0
+    coverable = dense.any(axis=0)
+    reachable = weight[cov | coverable].sum()
+    needed = target * reachable - weight[cov].sum()
+    sol = models.lscp(c, weight, target=target, covered=cov)
+    best = None
+    for r in range(dist.shape[0] + 1):
+        if any(
+            _covered_weight(dense, weight, cov, s) >= needed - 1e-6
+            for s in itertools.combinations(range(dist.shape[0]), r)
+        ):
+            best = r
+            break
+    assert best is not None
+    assert sol.objective == best
+    assert sol.selected.size == best
+    assert _covered_weight(dense, weight, cov, sol.selected.tolist()) >= needed - 1e-6
+    unreachable = np.flatnonzero(~cov & ~coverable & (weight > 0))
+    np.testing.assert_array_equal(np.sort(sol.unreachable), unreachable)
+
+
+def test_lscp_full_target_covers_every_reachable_point() -> None:
+    dist, weight, existing = _instance(3, n=10, m=60)
+    cov = existing <= 500
+    c = _cover(dist)
+    sol = models.lscp(c, weight, target=1.0, covered=cov)
+    dense = c.toarray() > 0
+    hit = dense[sol.selected].any(axis=0) | cov
+    reachable = (dense.any(axis=0) | cov) & (weight > 0)
+    assert np.all(hit[reachable])
+    assert sol.unreachable.size == int((~dense.any(axis=0) & ~cov & (weight > 0)).sum())
+    if sol.unreachable.size:
+        assert "out of reach" in sol.message
+
+
+def _pmedian_cost(dist_min: np.ndarray, base: np.ndarray, weight: np.ndarray, subset) -> float:
+    best = base.copy()
+    for i in subset:
+        best = np.minimum(best, dist_min[i])
+    return float(weight @ best)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_pmedian_matches_bruteforce(seed: int, k: int) -> None:
+    dist, weight, existing = _instance(seed)
+    minutes = dist / 1.0 / 60.0
+    reach = 900.0 / 60.0
+    base = np.minimum(existing / 60.0, reach)
+    within = minutes <= reach
+    cost = sparse.csr_matrix((minutes[within], np.nonzero(within)), shape=minutes.shape)
+    capped = np.where(within, minutes, np.inf)
+    best = min(
+        _pmedian_cost(capped, base, weight, s)
+        for r in range(k + 1)
+        for s in itertools.combinations(range(dist.shape[0]), r)
+    )
+    sol = models.pmedian(cost, weight, k=k, base_cost=base)
+    assert sol.status in ("optimal", "trivial")
+    assert sol.objective == pytest.approx(best)
+    assert _pmedian_cost(capped, base, weight, sol.selected.tolist()) == pytest.approx(best)
+    g = greedy.greedy_pmedian(cost, weight, base, k=k)
+    assert g.objective >= best - 1e-6
+    assert np.all(sol.gains > 0)
+
+
+def _capacitated_value(dense: np.ndarray, weight: np.ndarray, cap: np.ndarray, subset) -> float:
+    """Max weight served by ``subset`` under capacities: an LP (transportation problem)."""
+    subset = list(subset)
+    if not subset:
+        return 0.0
+    pairs = [(a, j) for a, i in enumerate(subset) for j in np.flatnonzero(dense[i])]
+    if not pairs:
+        return 0.0
+    n_var = len(pairs)
+    c = -np.array([weight[j] for _, j in pairs])
+    rows, rhs = [], []
+    for j in {j for _, j in pairs}:
+        rows.append([1.0 if pj == j else 0.0 for _, pj in pairs])
+        rhs.append(1.0)
+    for a, i in enumerate(subset):
+        if np.isfinite(cap[i]):
+            rows.append([weight[pj] if pa == a else 0.0 for pa, pj in pairs])
+            rhs.append(cap[i])
+    res = optimize.linprog(c, A_ub=np.array(rows), b_ub=np.array(rhs), bounds=[(0, 1)] * n_var)
+    assert res.status == 0
+    return float(-res.fun)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_capacitated_matches_bruteforce(seed: int, k: int) -> None:
+    dist, weight, existing = _instance(seed, n=8, m=40)
+    cov = existing <= 500
+    c = _cover(dist)
+    dense = (c.toarray() > 0) & ~cov[None, :]
+    rng = np.random.default_rng(100 + seed)
+    cap = rng.choice([300.0, 600.0, 1200.0, np.nan], size=dist.shape[0])
+    best = max(
+        _capacitated_value(dense, weight, cap, s)
+        for r in range(k + 1)
+        for s in itertools.combinations(range(dist.shape[0]), r)
+    )
+    sol = models.capacitated(c, weight, k=k, capacity=cap, covered=cov)
+    assert sol.status in ("optimal", "trivial")
+    assert sol.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
+    served = sol.served.toarray()
+    # The assignment respects capacities, coverage, residents and the chosen sites.
+    assert np.all(served[~dense] <= 1e-9)
+    assert np.all(served.sum(axis=0) <= weight + 1e-6)
+    fin = np.isfinite(cap)
+    assert np.all(served.sum(axis=1)[fin] <= cap[fin] + 1e-6)
+    not_sel = np.setdiff1d(np.arange(dist.shape[0]), sol.selected)
+    assert np.all(served[not_sel] == 0)
+    assert np.all(sol.gains > 0)
+    assert greedy.greedy_capacitated(c, weight, cap, k=k, covered=cov)[0].objective <= best + 1e-6
