@@ -1,0 +1,345 @@
+"""Coverage of demand by facilities, per category, on the street network.
+
+:func:`analyse` snaps demand and facilities to the network once, then runs **one multi-source
+Dijkstra per category** (:func:`coverage.distance.nearest_from`) and reads every demand point's
+nearest facility, network distance, walking time and covered flag off it.
+
+Decisions (documented for planners and reviewers)
+-------------------------------------------------
+* **Unlimited search.** Each category's search is not cut at its threshold, so the distance to
+  the nearest facility is known even for uncovered points (gap reports say "the nearest canteen
+  is 1.4 km away"). A multi-source search visits every node once anyway, so the limit would only
+  save time where coverage is poor; the benchmark shows the whole pipeline well within budget.
+* **At the threshold counts as covered:** ``d <= T + 1e-9 m`` (:data:`COVER_TOL_M`).
+* **Unsnapped points** (farther than the snap tolerance from any street) are not covered, their
+  distance is ``inf``, and they are listed in ``result.unsnapped`` with their distance to the
+  nearest street. Unsnapped facilities serve nobody and are listed too.
+* **A category with no facilities**: every point uncovered, distance ``inf``, and a summary row
+  with ``n_facilities = 0``.
+* **Straight-line distance** ``c_euclid_m`` is to the facility found nearest on the network, so
+  the detour ratio ``c_detour = c_distance_m / c_euclid_m`` is the classic detour index (≥ 1;
+  NaN when the two points coincide within 1 m). For unreachable points it is the distance to the
+  nearest facility in a straight line and the detour is ``inf``. The buffer comparison in the
+  summary uses the straight-line distance to *any* facility of the category.
+* Facilities on a component of the network that does not hold the demand point simply never
+  reach it (networks built with ``keep_largest=False``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from coverage.distance import COVER_TOL_M, nearest_from, point_distance
+from coverage.snap import Snap, snap_points
+from coverage.summary import summarise
+from geo.errors import ColumnNotFoundError, ConfigError, InputDataError
+from geo.network import WGS84, Network
+from geo.taxonomy import Criterion, categories, get_category
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CoverageResult", "analyse", "resolve_criteria"]
+
+ProgressFn = Callable[[str, float], None]
+
+
+@dataclass(frozen=True, eq=False)
+class CoverageResult:
+    """Everything one coverage run produced (see CONTRACTS.md, "Coverage results").
+
+    Attributes
+    ----------
+    demand
+        Demand points (WGS-84) with per-category columns ``c_facility_id``, ``c_facility_name``,
+        ``c_distance_m``, ``c_minutes``, ``c_covered``, ``c_euclid_m``, ``c_detour`` and the
+        snapping columns ``snapped``, ``snap_distance_m``.
+    summary
+        One row per category (:func:`coverage.summary.summarise`).
+    facilities
+        Facilities (WGS-84) plus ``snapped`` and ``snap_distance_m``.
+    criteria
+        Category key → the :class:`~geo.taxonomy.Criterion` used.
+    unsnapped
+        Rows farther than the snap tolerance: ``kind`` ("demand" | "facility"), ``id``,
+        ``distance_m``.
+    node_distance, node_source
+        Per category, per node: metres to the nearest facility and its row index in
+        ``facilities`` (``-1`` when unreachable).
+    categories
+        The analysed category keys, in order.
+    demand_snap, facility_snap
+        The snaps (projected coordinates, edges, offsets) used.
+    crs
+        The projected CRS of the network the result was computed on.
+    tolerance_m
+        The snap tolerance used.
+    """
+
+    demand: gpd.GeoDataFrame
+    summary: pd.DataFrame
+    facilities: gpd.GeoDataFrame
+    criteria: dict[str, Criterion]
+    unsnapped: pd.DataFrame
+    node_distance: dict[str, np.ndarray]
+    node_source: dict[str, np.ndarray]
+    categories: list[str] = field(default_factory=list)
+    demand_snap: Snap | None = None
+    facility_snap: Snap | None = None
+    crs: str = ""
+    tolerance_m: float = 0.0
+
+    def facility_rows(self, category: str) -> np.ndarray:
+        """Row positions in ``facilities`` of one category's facilities."""
+        return np.flatnonzero(self.facilities["category"].to_numpy() == category)
+
+
+def resolve_criteria(
+    keys: Iterable[str], criteria: Mapping[str, Any] | None = None
+) -> dict[str, Criterion]:
+    """The criterion of each category: the taxonomy default with the given overrides.
+
+    Parameters
+    ----------
+    keys
+        Category keys.
+    criteria
+        Key → a :class:`~geo.taxonomy.Criterion` (used as is) or a dict of overrides
+        (``minutes``, ``metres``, ``profile``, ``speed``) applied with
+        :meth:`Criterion.with_overrides`.
+
+    Returns
+    -------
+    dict
+    """
+    criteria = dict(criteria or {})
+    keys = list(keys)
+    unknown = sorted(set(criteria) - set(keys))
+    if unknown:
+        msg = (
+            f"analyse: criteria given for categories not analysed: {unknown}; analysed are "
+            f"{keys}. Remove them or add the categories."
+        )
+        raise ConfigError(msg)
+    out: dict[str, Criterion] = {}
+    for key in keys:
+        base = get_category(key).criterion
+        over = criteria.get(key)
+        if over is None:
+            out[key] = base
+        elif isinstance(over, Criterion):
+            out[key] = over
+        elif isinstance(over, Mapping):
+            out[key] = base.with_overrides(**dict(over))
+        else:
+            msg = (
+                f"analyse: criteria[{key!r}] must be a Criterion or a dict of overrides, got "
+                f"{type(over).__name__}"
+            )
+            raise ConfigError(msg)
+    return out
+
+
+def _prepare_demand(demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if not isinstance(demand, gpd.GeoDataFrame):
+        msg = f"analyse: demand must be a GeoDataFrame of points, got {type(demand).__name__}"
+        raise InputDataError(msg)
+    if "population" not in demand.columns:
+        msg = (
+            "analyse: demand has no 'population' column (columns: "
+            f"{list(demand.columns)}); load it with geo's demand loader or add the column"
+        )
+        raise ColumnNotFoundError(msg)
+    out = demand.copy()
+    if out.crs is None:
+        out = out.set_crs(WGS84)
+    out = out.to_crs(WGS84)
+    out = out.reset_index(drop=True)
+    if "demand_id" not in out.columns:
+        out["demand_id"] = [f"d{i}" for i in range(len(out))]
+    out["population"] = pd.to_numeric(out["population"], errors="coerce").fillna(0.0)
+    if (out["population"] < 0).any():
+        msg = "analyse: demand has negative population values; fix the population column"
+        raise InputDataError(msg)
+    if "elderly" not in out.columns:
+        out["elderly"] = np.nan
+    if "community" not in out.columns:
+        out["community"] = ""
+    return out
+
+
+def _prepare_facilities(facilities: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
+    if facilities is None:
+        facilities = gpd.GeoDataFrame(
+            {"facility_id": [], "name": [], "category": []}, geometry=[], crs=WGS84
+        )
+    if not isinstance(facilities, gpd.GeoDataFrame):
+        msg = (
+            f"analyse: facilities must be a GeoDataFrame of points, got {type(facilities).__name__}"
+        )
+        raise InputDataError(msg)
+    if "category" not in facilities.columns:
+        msg = (
+            f"analyse: facilities have no 'category' column (columns: "
+            f"{list(facilities.columns)}); give each facility a taxonomy key"
+        )
+        raise ColumnNotFoundError(msg)
+    out = facilities.copy()
+    if out.crs is None:
+        out = out.set_crs(WGS84)
+    out = out.to_crs(WGS84).reset_index(drop=True)
+    if "facility_id" not in out.columns:
+        out["facility_id"] = [f"f{i}" for i in range(len(out))]
+    if "name" not in out.columns:
+        out["name"] = ""
+    if "capacity" not in out.columns:
+        out["capacity"] = np.nan
+    out["facility_id"] = out["facility_id"].astype(str)
+    out["name"] = out["name"].fillna("").astype(str)
+    return out
+
+
+def analyse(
+    network: Network,
+    demand: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    categories: Iterable[str] | None = None,
+    criteria: Mapping[str, Any] | None = None,
+    tolerance_m: float | None = None,
+    progress: ProgressFn | None = None,
+) -> CoverageResult:
+    """Network-distance coverage of demand by facilities, per category.
+
+    Parameters
+    ----------
+    network
+        The street network.
+    demand
+        Demand points (CONTRACTS.md "Demand GeoDataFrame"); only ``population`` is required.
+    facilities
+        Facility points (CONTRACTS.md "Facilities GeoDataFrame"); ``category`` is required.
+    categories
+        Category keys to analyse; default every taxonomy category present in ``facilities``.
+    criteria
+        Per-category overrides: a :class:`~geo.taxonomy.Criterion` or a dict of overrides.
+    tolerance_m
+        Snap tolerance in metres; default ``settings.snap_tolerance_m``.
+    progress
+        Optional ``callable(step, fraction)`` for progress bars.
+
+    Returns
+    -------
+    CoverageResult
+    """
+    from geo import settings
+
+    def report(step: str, frac: float) -> None:
+        if progress is not None:
+            progress(step, frac)
+
+    dem = _prepare_demand(demand)
+    fac = _prepare_facilities(facilities)
+    if categories is None:
+        present = set(fac["category"].astype(str))
+        keys = [k for k in _taxonomy_keys() if k in present]
+    else:
+        keys = list(dict.fromkeys(categories))
+        for k in keys:
+            get_category(k)
+    crits = resolve_criteria(keys, criteria)
+    tol = float(settings.snap_tolerance_m if tolerance_m is None else tolerance_m)
+
+    report("snap", 0.0)
+    d_snap = snap_points(network, dem, tolerance_m=tol)
+    f_snap = snap_points(network, fac, tolerance_m=tol)
+    dem["snapped"] = d_snap.ok
+    dem["snap_distance_m"] = d_snap.offset_m
+    fac["snapped"] = f_snap.ok
+    fac["snap_distance_m"] = f_snap.offset_m
+    unsnapped = pd.DataFrame(
+        {
+            "kind": ["demand"] * int((~d_snap.ok).sum()) + ["facility"] * int((~f_snap.ok).sum()),
+            "id": list(dem["demand_id"].astype(str)[~d_snap.ok])
+            + list(fac["facility_id"][~f_snap.ok]),
+            "distance_m": np.concatenate(
+                [d_snap.offset_m[~d_snap.ok], f_snap.offset_m[~f_snap.ok]]
+            ),
+        }
+    )
+
+    node_distance: dict[str, np.ndarray] = {}
+    node_source: dict[str, np.ndarray] = {}
+    new_cols: dict[str, Any] = {}
+    fac_cat = fac["category"].astype(str).to_numpy()
+    fid = fac["facility_id"].to_numpy(dtype=object)
+    fname = fac["name"].to_numpy(dtype=object)
+    for i, key in enumerate(keys):
+        report(f"distance {key}", (i + 0.1) / max(len(keys), 1))
+        crit = crits[key]
+        rows = np.flatnonzero(fac_cat == key)
+        sub = f_snap.subset(rows)
+        nd, ns = nearest_from(network, sub)
+        dist, src = point_distance(network, nd, ns, d_snap, sources=sub)
+        node_distance[key] = nd
+        reach = src >= 0
+        m = len(dem)
+        frow = np.full(m, -1, dtype="int64")
+        euclid = np.full(m, np.inf)
+        if rows.size:
+            node_source[key] = np.where(ns >= 0, rows[np.maximum(ns, 0)], -1)
+            frow[reach] = rows[src[reach]]
+            fx, fy = f_snap.x[rows], f_snap.y[rows]
+            dx = d_snap.x[reach] - fx[src[reach]]
+            dy = d_snap.y[reach] - fy[src[reach]]
+            euclid[reach] = np.hypot(dx, dy)
+            if (~reach).any():
+                tree = cKDTree(np.column_stack([fx, fy]))
+                far = np.column_stack([d_snap.x[~reach], d_snap.y[~reach]])
+                euclid[~reach] = tree.query(far)[0]
+        else:
+            node_source[key] = ns
+        with np.errstate(divide="ignore", invalid="ignore"):
+            detour = np.where(euclid >= 1.0, dist / euclid, np.nan)
+        detour[~reach] = np.inf
+        ids = np.full(m, None, dtype=object)
+        names = np.full(m, None, dtype=object)
+        ids[reach] = fid[frow[reach]]
+        names[reach] = fname[frow[reach]]
+        new_cols[f"{key}_facility_id"] = ids
+        new_cols[f"{key}_facility_name"] = names
+        new_cols[f"{key}_distance_m"] = dist
+        new_cols[f"{key}_minutes"] = dist / crit.speed / 60.0
+        new_cols[f"{key}_covered"] = dist <= crit.threshold_m + COVER_TOL_M
+        new_cols[f"{key}_euclid_m"] = euclid
+        new_cols[f"{key}_detour"] = detour
+    if new_cols:
+        dem = dem.assign(**new_cols)
+    report("summary", 0.95)
+    summary = summarise(dem, fac, crits, d_snap=d_snap, f_snap=f_snap)
+    report("done", 1.0)
+    return CoverageResult(
+        demand=dem,
+        summary=summary,
+        facilities=fac,
+        criteria=crits,
+        unsnapped=unsnapped,
+        node_distance=node_distance,
+        node_source=node_source,
+        categories=keys,
+        demand_snap=d_snap,
+        facility_snap=f_snap,
+        crs=network.crs,
+        tolerance_m=tol,
+    )
+
+
+def _taxonomy_keys() -> list[str]:
+    return list(categories())

@@ -1,0 +1,165 @@
+"""The per-category coverage summary table (CONTRACTS.md, "Coverage results").
+
+Rates are population-weighted shares between 0 and 1 (NaN when the population is zero). The
+median and 85th-percentile times are population-weighted quantiles over the *reachable* demand
+points (an unreachable point has no time); NaN when no point is reachable.
+
+``buffer_coverage_rate`` is the share of residents that a straight-line buffer of the same
+threshold around any facility of the category would claim: the comparison planners ask for,
+because it shows how much buffers overstate coverage where rivers, rails and walls force detours.
+
+``covered_communities`` counts communities (non-empty ``community`` names) whose every demand
+point is covered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from coverage.distance import COVER_TOL_M
+from coverage.snap import Snap
+from geo.taxonomy import Criterion, get_category
+
+__all__ = ["SUMMARY_COLUMNS", "summarise", "weighted_quantile"]
+
+SUMMARY_COLUMNS = [
+    "category",
+    "name_zh",
+    "name_en",
+    "criterion",
+    "threshold_m",
+    "minutes",
+    "speed_mps",
+    "n_facilities",
+    "population",
+    "covered_population",
+    "uncovered_population",
+    "coverage_rate",
+    "elderly_population",
+    "covered_elderly",
+    "elderly_coverage_rate",
+    "n_points",
+    "covered_points",
+    "median_minutes",
+    "p85_minutes",
+    "buffer_coverage_rate",
+    "n_facilities_snapped",
+    "n_communities",
+    "covered_communities",
+]
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The ``q`` quantile (0..1) of ``values`` weighted by ``weights`` (inverted CDF).
+
+    Falls back to equal weights when the weights sum to zero; NaN for no values.
+    """
+    values = np.asarray(values, dtype="float64")
+    weights = np.asarray(weights, dtype="float64")
+    if values.size == 0:
+        return float("nan")
+    if not weights.sum() > 0:
+        weights = np.ones_like(values)
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    pos = int(np.searchsorted(cum, q * cum[-1], side="left"))
+    return float(values[order][min(pos, values.size - 1)])
+
+
+def _share(part: float, total: float) -> float:
+    return float(part / total) if total > 0 else float("nan")
+
+
+def summarise(
+    demand: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    criteria: Mapping[str, Criterion],
+    *,
+    d_snap: Snap,
+    f_snap: Snap,
+) -> pd.DataFrame:
+    """One summary row per category.
+
+    Parameters
+    ----------
+    demand
+        Demand with the per-category result columns of :func:`coverage.analysis.analyse`.
+    facilities
+        The facilities table (with ``category``).
+    criteria
+        Category key → criterion, in output order.
+    d_snap, f_snap
+        Snaps of demand and facilities (projected coordinates for the buffer comparison).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`SUMMARY_COLUMNS`.
+    """
+    pop = demand["population"].to_numpy(dtype="float64")
+    eld = pd.to_numeric(demand["elderly"], errors="coerce").to_numpy(dtype="float64")
+    eld_known = np.isfinite(eld)
+    community = demand["community"].fillna("").astype(str).to_numpy()
+    fac_cat = facilities["category"].astype(str).to_numpy()
+    fac_ok = f_snap.ok
+    dxy = np.column_stack([d_snap.x, d_snap.y])
+    total = float(pop.sum())
+    rows = []
+    for key, crit in criteria.items():
+        cat = get_category(key)
+        covered = demand[f"{key}_covered"].to_numpy(dtype=bool)
+        minutes = demand[f"{key}_minutes"].to_numpy(dtype="float64")
+        reach = np.isfinite(minutes)
+        t = crit.threshold_m
+        mine = fac_cat == key
+        if mine.any() and len(dxy):
+            tree = cKDTree(np.column_stack([f_snap.x[mine], f_snap.y[mine]]))
+            straight, _ = tree.query(dxy, distance_upper_bound=t + COVER_TOL_M)
+            in_buffer = np.isfinite(straight)
+        else:
+            in_buffer = np.zeros(len(demand), dtype=bool)
+        cov_pop = float(pop[covered].sum())
+        eld_total = float(eld[eld_known].sum()) if eld_known.any() else float("nan")
+        eld_cov = float(eld[eld_known & covered].sum()) if eld_known.any() else float("nan")
+        named = community != ""
+        if named.any():
+            comm = pd.DataFrame({"c": community[named], "cov": covered[named]})
+            per = comm.groupby("c")["cov"].all()
+            n_comm, cov_comm = int(per.size), int(per.sum())
+        else:
+            n_comm = cov_comm = 0
+        rows.append(
+            {
+                "category": key,
+                "name_zh": cat.name_zh,
+                "name_en": cat.name_en,
+                "criterion": crit.label("zh"),
+                "threshold_m": t,
+                "minutes": crit.threshold_minutes,
+                "speed_mps": crit.speed,
+                "n_facilities": int(mine.sum()),
+                "population": total,
+                "covered_population": cov_pop,
+                "uncovered_population": total - cov_pop,
+                "coverage_rate": _share(cov_pop, total),
+                "elderly_population": eld_total,
+                "covered_elderly": eld_cov,
+                "elderly_coverage_rate": _share(eld_cov, eld_total)
+                if np.isfinite(eld_total)
+                else float("nan"),
+                "n_points": len(demand),
+                "covered_points": int(covered.sum()),
+                "median_minutes": weighted_quantile(minutes[reach], pop[reach], 0.5),
+                "p85_minutes": weighted_quantile(minutes[reach], pop[reach], 0.85),
+                "buffer_coverage_rate": _share(float(pop[in_buffer].sum()), total),
+                "n_facilities_snapped": int((mine & fac_ok).sum()),
+                "n_communities": n_comm,
+                "covered_communities": cov_comm,
+            }
+        )
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
