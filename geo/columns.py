@@ -1,0 +1,500 @@
+"""Find the columns that matter in a planner's table, in Chinese or English.
+
+Headers are compared after lower-casing and removing spaces, underscores and brackets, so
+``" 经度(GCJ-02) "`` is a longitude column and ``"Pop_60"`` an elderly one. Exact names win over
+names that merely contain a keyword; the caller can override every choice by keyword.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo.errors import ColumnNotFoundError
+
+#: Roles a column can play, in the order they are assigned (earlier roles claim columns first).
+ROLES: tuple[str, ...] = (
+    "coord",
+    "wkt",
+    "lon",
+    "lat",
+    "id",
+    "elderly",
+    "population",
+    "community",
+    "category",
+    "capacity",
+    "name",
+)
+
+# Exact (normalised) header names per role.
+_EXACT: dict[str, tuple[str, ...]] = {
+    "coord": (
+        "经纬度",
+        "坐标",
+        "location",
+        "lnglat",
+        "lonlat",
+        "coordinates",
+        "coordinate",
+        "经纬度坐标",
+        "坐标经纬度",
+        "位置坐标",
+        "gps坐标",
+        "latlng",
+        "latlon",
+        "lng,lat",
+        "xy",
+    ),
+    "wkt": ("wkt", "geometry", "geom", "thegeom", "shape", "几何", "空间信息", "geometrywkt"),
+    "lon": (
+        "lon",
+        "lng",
+        "long",
+        "longitude",
+        "x",
+        "经度",
+        "东经",
+        "经度坐标",
+        "x坐标",
+        "坐标x",
+        "pointx",
+        "gcjlng",
+        "gcjlon",
+        "bdlng",
+        "bdlon",
+        "wgslng",
+        "wgslon",
+        "wgs84lng",
+        "wgs84lon",
+        "经度值",
+        "中心经度",
+    ),
+    "lat": (
+        "lat",
+        "latitude",
+        "y",
+        "纬度",
+        "北纬",
+        "纬度坐标",
+        "y坐标",
+        "坐标y",
+        "pointy",
+        "gcjlat",
+        "bdlat",
+        "wgslat",
+        "wgs84lat",
+        "纬度值",
+        "中心纬度",
+    ),
+    "id": (
+        "id",
+        "编号",
+        "代码",
+        "编码",
+        "序号",
+        "fid",
+        "objectid",
+        "osmid",
+        "uid",
+        "poiid",
+        "设施编号",
+        "设施id",
+        "设施代码",
+        "no",
+        "number",
+        "facilityid",
+        "demandid",
+    ),
+    "elderly": (
+        "老年人口",
+        "60岁以上",
+        "60岁以上人口",
+        "60岁及以上",
+        "60岁及以上人口",
+        "elderly",
+        "pop60",
+        "pop60plus",
+        "老人",
+        "老年人",
+        "老年人数",
+        "老年人口数",
+        "65岁以上",
+        "65岁以上人口",
+        "aged60",
+        "elderlypopulation",
+    ),
+    "population": (
+        "人口",
+        "常住人口",
+        "population",
+        "pop",
+        "户籍人口",
+        "人口数",
+        "居住人口",
+        "总人口",
+        "人数",
+        "居民人数",
+        "poptotal",
+        "totalpop",
+        "常住人口数",
+        "户籍人口数",
+        "居民",
+    ),
+    "community": (
+        "社区",
+        "小区",
+        "community",
+        "居委会",
+        "社区名称",
+        "小区名称",
+        "居住区",
+        "所属社区",
+        "社区居委会",
+        "neighbourhood",
+        "neighborhood",
+        "小区名",
+        "社区名",
+        "居民区",
+    ),
+    "category": (
+        "类型",
+        "类别",
+        "category",
+        "type",
+        "设施类型",
+        "设施类别",
+        "分类",
+        "种类",
+        "kind",
+        "class",
+        "设施种类",
+        "服务类型",
+        "设施分类",
+        "amenity",
+    ),
+    "capacity": (
+        "床位",
+        "座位",
+        "托位",
+        "泊位",
+        "capacity",
+        "容量",
+        "规模",
+        "床位数",
+        "座位数",
+        "托位数",
+        "泊位数",
+        "车位",
+        "车位数",
+        "餐位",
+        "餐位数",
+        "桩数",
+        "充电桩数",
+        "服务规模",
+    ),
+    "name": (
+        "名称",
+        "name",
+        "设施名称",
+        "单位名称",
+        "机构名称",
+        "站点名称",
+        "名字",
+        "标题",
+        "title",
+        "poi名称",
+        "poiname",
+        "点位名称",
+        "场所名称",
+        "项目名称",
+        "服务点名称",
+        "地点名称",
+    ),
+}
+
+# Keywords a header may contain (checked after the exact pass, same role order).
+_CONTAINS: dict[str, str] = {
+    "coord": r"经纬度|坐标$",
+    "wkt": r"wkt",
+    "lon": r"经度|longitude|^lng|^lon(?!g?lat)|^x坐标|坐标x",
+    "lat": r"(?<!经)纬度|latitude|^lat(?!lng|lon)|^y坐标|坐标y",
+    "id": r"编号|编码|代码|^id$|id$",
+    "elderly": r"老年|老人|60岁|65岁|elderly|pop60|aged60",
+    "population": r"人口|population|^pop",
+    "community": r"社区|小区|居委|community|neighbou?rhood",
+    "category": r"类型|类别|分类|category",
+    "capacity": r"床位|座位|托位|泊位|车位|餐位|容量|规模|capacity",
+    "name": r"名称|name",
+}
+
+# How to name each role's column, for error messages.
+HOW_TO_NAME: dict[str, str] = {
+    "lon": "经度 / lon / lng / longitude / x",
+    "lat": "纬度 / lat / latitude / y",
+    "coord": "经纬度 / 坐标 / location (values like 118.78,32.04)",
+    "wkt": "wkt / geometry (values like POINT (118.78 32.04))",
+    "name": "名称 / name",
+    "category": "类型 / 类别 / category",
+    "capacity": "床位 / 座位 / 托位 / 泊位 / capacity",
+    "id": "编号 / id / 代码",
+    "population": "人口 / 常住人口 / population",
+    "elderly": "老年人口 / 60岁以上 / elderly",
+    "community": "社区 / 小区 / community",
+}
+
+_NUM = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_PAIR_SPLIT = re.compile(r"\s*[,，;；/|\s]\s*")
+
+
+def norm_header(name: Any) -> str:
+    """Lower-case a header and drop spaces, underscores, hyphens, dots and brackets."""
+    text = str(name).strip().lower()
+    return re.sub(r"[\s_\-.:：（）()\[\]【】°/\\]+", "", text)
+
+
+def _header_base(name: Any) -> str:
+    # The header without a bracketed note, e.g. "经度(GCJ-02)" -> "经度".
+    text = re.sub(r"[（(\[【][^）)\]】]*[）)\]】]", "", str(name)).strip().lower()
+    return re.sub(r"[\s_\-.:：°/\\]+", "", text)
+
+
+def _resolve_override(columns: list[str], wanted: str, role: str, label: str) -> str:
+    if wanted in columns:
+        return wanted
+    target = norm_header(wanted)
+    for c in columns:
+        if norm_header(c) == target:
+            return c
+    msg = (
+        f"{label}: no column {wanted!r} for {role}; the columns are {columns}. "
+        "Pass one of these names."
+    )
+    raise ColumnNotFoundError(msg)
+
+
+def detect_columns(
+    columns: Iterable[Any],
+    *,
+    frame: pd.DataFrame | None = None,
+    roles: Iterable[str] = ROLES,
+    overrides: dict[str, str | None] | None = None,
+    label: str = "table",
+) -> dict[str, str | None]:
+    """Assign columns to roles (``lon``, ``lat``, ``name``, ``population`` ...).
+
+    Parameters
+    ----------
+    columns
+        The table's headers.
+    frame
+        The table itself; when given, candidate coordinate columns are checked against their
+        values (a "坐标" column must hold pairs, a "经度" column numbers).
+    roles
+        Roles to look for (see :data:`ROLES`).
+    overrides
+        Role → column chosen by the caller; these win and must exist.
+    label
+        File name for messages.
+
+    Returns
+    -------
+    dict
+        Role → column name, or ``None`` when not found.
+    """
+    cols = [str(c) for c in columns]
+    roles = [r for r in ROLES if r in set(roles)]
+    out: dict[str, str | None] = dict.fromkeys(roles)
+    taken: set[str] = set()
+    for role, wanted in (overrides or {}).items():
+        if wanted is not None and role in out:
+            out[role] = _resolve_override(cols, str(wanted), role, label)
+            taken.add(out[role])
+    normed = {c: norm_header(c) for c in cols}
+    based = {c: _header_base(c) for c in cols}
+
+    def usable(role: str, col: str) -> bool:
+        if frame is None or col not in frame:
+            return True
+        values = frame[col].dropna()
+        if values.empty:
+            return role not in ("coord", "lon", "lat", "wkt")
+        if role == "coord":
+            _, _, bad = parse_pairs(values)
+            return bool((~bad).mean() >= 0.5)
+        if role in ("lon", "lat"):
+            _, bad = parse_numbers(values)
+            return bool((~bad).mean() >= 0.5)
+        if role == "wkt":
+            _, bad = parse_wkt(values)
+            return bool((~bad).mean() >= 0.5)
+        return True
+
+    for stage in ("exact", "contains"):
+        for role in roles:
+            if out[role] is not None:
+                continue
+            for c in cols:
+                if c in taken:
+                    continue
+                if stage == "exact":
+                    hit = normed[c] in _EXACT[role] or based[c] in _EXACT[role]
+                else:
+                    hit = re.search(_CONTAINS[role], normed[c]) is not None
+                if hit and usable(role, c):
+                    out[role] = c
+                    taken.add(c)
+                    break
+    return out
+
+
+def require_coordinates(
+    detected: dict[str, str | None], columns: Iterable[Any], *, label: str
+) -> str:
+    """Return how coordinates are given (``"lonlat"``, ``"coord"`` or ``"wkt"``) or raise.
+
+    Raises
+    ------
+    ColumnNotFoundError
+        No coordinate column, naming the columns found and how to name them.
+    """
+    if detected.get("lon") and detected.get("lat"):
+        return "lonlat"
+    if detected.get("coord"):
+        return "coord"
+    if detected.get("wkt"):
+        return "wkt"
+    cols = [str(c) for c in columns]
+    half = ""
+    if detected.get("lon") or detected.get("lat"):
+        have = "lon" if detected.get("lon") else "lat"
+        half = f" Found only {have} ({detected[have]!r}), not the other axis."
+    msg = (
+        f"{label}: no coordinate columns found among {cols}.{half} Name them "
+        f"{HOW_TO_NAME['lon']} and {HOW_TO_NAME['lat']}, or give one column "
+        f"{HOW_TO_NAME['coord']} or {HOW_TO_NAME['wkt']}; or pass lon_col=/lat_col=."
+    )
+    raise ColumnNotFoundError(msg)
+
+
+def parse_numbers(values: pd.Series | np.ndarray | list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Parse numbers leniently (``"118.78°"``, ``" 32.04 "``, full-width digits).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Float values (NaN where missing or bad) and a mask of non-empty cells that are not numbers.
+    """
+    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    out = np.full(len(s), np.nan)
+    bad = np.zeros(len(s), dtype=bool)
+    for i, v in enumerate(s.tolist()):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+            out[i] = float(v)
+            continue
+        text = _fullwidth(str(v)).strip().rstrip("°度").strip()
+        if not text:
+            continue
+        try:
+            out[i] = float(text)
+        except ValueError:
+            bad[i] = True
+    return out, bad
+
+
+def parse_amount(values: pd.Series | np.ndarray | list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Parse counts such as ``"50"``, ``"50张"``, ``"约 1,200 人"``: the first number in the cell.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Float values (NaN where empty or no number) and a mask of non-empty cells with no number.
+    """
+    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    out = np.full(len(s), np.nan)
+    bad = np.zeros(len(s), dtype=bool)
+    for i, v in enumerate(s.tolist()):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
+            out[i] = float(v)
+            continue
+        text = _fullwidth(str(v)).replace(",", "").strip()
+        if not text:
+            continue
+        m = _NUM.search(text)
+        if m is None:
+            bad[i] = True
+        else:
+            out[i] = float(m.group(0))
+    return out, bad
+
+
+def parse_pairs(
+    values: pd.Series | np.ndarray | list[Any],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse combined coordinates (``"118.78,32.04"``, ``"118.78 32.04"``, ``"118.78，32.04"``).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        First and second numbers (in the order written) and a mask of non-empty bad cells.
+    """
+    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    a = np.full(len(s), np.nan)
+    b = np.full(len(s), np.nan)
+    bad = np.zeros(len(s), dtype=bool)
+    for i, v in enumerate(s.tolist()):
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        text = _fullwidth(str(v)).strip().strip("()[]（）【】 ")
+        if not text:
+            continue
+        parts = [p for p in _PAIR_SPLIT.split(text) if p]
+        if len(parts) != 2:
+            bad[i] = True
+            continue
+        try:
+            a[i], b[i] = float(parts[0].rstrip("°度")), float(parts[1].rstrip("°度"))
+        except ValueError:
+            bad[i] = True
+    return a, b, bad
+
+
+def parse_wkt(values: pd.Series | np.ndarray | list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Parse WKT (also ``SRID=4326;POINT (...)``) into shapely geometries.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Geometries (``None`` where missing or unreadable) and a mask of non-empty cells that are
+        not readable, empty geometries included.
+    """
+    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    text = np.array(
+        [
+            None
+            if v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip()
+            else re.sub(r"^\s*SRID=\d+;", "", str(v), flags=re.IGNORECASE).strip()
+            for v in s.tolist()
+        ],
+        dtype=object,
+    )
+    present = np.array([t is not None for t in text], dtype=bool)
+    geoms = shapely.from_wkt(text, on_invalid="ignore")
+    ok = present & ~shapely.is_missing(geoms)
+    ok[ok] = ~shapely.is_empty(geoms[ok])
+    geoms = np.where(ok, geoms, None)
+    return geoms, present & ~ok
+
+
+def _fullwidth(text: str) -> str:
+    # Full-width digits and punctuation typed with a Chinese IME.
+    return text.translate(str.maketrans("０１２３４５６７８９．－＋，", "0123456789.-+,"))

@@ -1,0 +1,713 @@
+"""Load planners' facility lists (CSV/XLSX/GIS) into the Facilities GeoDataFrame.
+
+The result follows CONTRACTS.md: EPSG:4326 points with ``facility_id`` (unique str), ``name``,
+``category`` (taxonomy key), ``capacity`` (NaN when unknown), ``source`` (file name), and
+``raw_category`` (the user's text) when categories came from a column, ``osm_id`` when the file
+has one.
+
+Decisions (documented here because planners will ask):
+
+* Rows that cannot be used are rejected one by one, never the whole file: each appears in
+  ``report.rejected`` with its spreadsheet row and reason. Only when *no* row is left does the
+  loader raise (the class of the commonest reason: :class:`~geo.errors.CoordinateError`,
+  :class:`~geo.errors.CategoryError`, ...).
+* Duplicate ids: the first row with an id is kept, later ones are rejected ("duplicate id, first at
+  row N"). When more than half of the rows repeat an earlier id, the column is not an id column
+  at all and :class:`~geo.errors.DuplicateIdError` is raised asking for ``id_col``.
+* Swapped axes: when every point reads as (lat, lon) inside China and none as (lon, lat), all
+  rows are swapped; rows whose latitude is impossible (> 90) but fit China when swapped are
+  swapped one by one. Both are reported in ``report.warnings`` with the rows.
+* GIS files use their own CRS (transformed to EPSG:4326). If such a file is in geographic
+  coordinates and ``crs`` says GCJ-02 or BD-09, the datum shift is applied as well (Chinese
+  files often store Amap coordinates under a WGS-84 label).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+from geo import datum, taxonomy
+from geo.columns import (
+    detect_columns,
+    parse_amount,
+    parse_numbers,
+    parse_pairs,
+    parse_wkt,
+    require_coordinates,
+)
+from geo.errors import (
+    CategoryError,
+    ColumnNotFoundError,
+    CoordinateError,
+    DuplicateIdError,
+    GeometryError,
+    InputDataError,
+)
+from geo.network import WGS84, Network
+from geo.tables import Source, read_table
+from geo.validation import Rejections, ValidationReport, list_rows
+
+logger = logging.getLogger(__name__)
+
+FACILITY_COLUMNS: tuple[str, ...] = (
+    "facility_id",
+    "name",
+    "category",
+    "capacity",
+    "source",
+)
+
+# China's extent with a margin, used to recognise swapped axes.
+_CHINA_LON = (73.0, 136.0)
+_CHINA_LAT = (3.0, 54.0)
+
+#: A declared datum must be this many times worse than another, and ...
+SUGGEST_RATIO = 2.0
+#: ... this many metres worse (median distance to the nearest street), to trigger a suggestion.
+SUGGEST_MIN_GAIN_M = 30.0
+
+_DATUM_LABEL = {"wgs84": "WGS-84", "gcj02": "GCJ-02", "bd09": "BD-09"}
+
+
+@dataclass
+class Located:
+    """Where each input row lies, with what was decided on the way."""
+
+    lon: np.ndarray
+    lat: np.ndarray
+    raw_lon: np.ndarray
+    raw_lat: np.ndarray
+    crs_in: str
+    detected: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_facilities(
+    source: Source,
+    *,
+    name: str | None = None,
+    sheet: str | int | None = None,
+    category: str | None = None,
+    crs: str = "wgs84",
+    lon_col: str | None = None,
+    lat_col: str | None = None,
+    coord_col: str | None = None,
+    wkt_col: str | None = None,
+    name_col: str | None = None,
+    category_col: str | None = None,
+    capacity_col: str | None = None,
+    id_col: str | None = None,
+    study_area: Any = None,
+    encoding: str | None = None,
+    network: Network | None = None,
+) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+    """Load a facility list into the Facilities GeoDataFrame (WGS-84 points).
+
+    Parameters
+    ----------
+    source
+        Path, bytes or uploaded file: CSV/TXT, XLSX, GeoJSON, SHP, zipped SHP or GPKG.
+    name
+        File name for bytes and uploads (its suffix picks the format).
+    sheet
+        Excel sheet or GIS layer; default the first non-empty one.
+    category
+        Taxonomy key applied to every row (e.g. a file of canteens only). Otherwise the category
+        column is mapped through :func:`geo.taxonomy.match_category`; with no category column,
+        the names are tried (``"鼓楼老年食堂"`` → ``elderly_canteen``) and a warning says so.
+    crs
+        Coordinates of a table: ``"wgs84"``, ``"gcj02"`` (Amap, Tencent), ``"bd09"`` (Baidu), or
+        any CRS pyproj knows (``"EPSG:4547"`` for CGCS2000 3-degree zone projected metres).
+    lon_col, lat_col, coord_col, wkt_col, name_col, category_col, capacity_col, id_col
+        Column choices overriding detection.
+    study_area
+        A polygon (shapely in WGS-84, or a GeoDataFrame/GeoSeries in any CRS); points outside are
+        rejected.
+    encoding
+        Text encoding of CSV/TXT (detected by default).
+    network
+        When given, :func:`suggest_datum` checks whether another datum fits the streets better
+        and puts the hint in ``report.suggestion``.
+
+    Returns
+    -------
+    tuple
+        The facilities GeoDataFrame and a :class:`~geo.validation.ValidationReport`.
+
+    Raises
+    ------
+    InputDataError
+        Unreadable file, or no usable row (the subclass of the commonest reason).
+    ColumnNotFoundError
+        No coordinate column, or neither a category column, ``category=`` nor names to infer it.
+    CategoryError
+        ``category`` is not a taxonomy key.
+    DuplicateIdError
+        The id column repeats values in most rows.
+    """
+    forced = taxonomy.get_category(category).key if category is not None else None
+    frame, info = read_table(source, name=name, sheet=sheet, encoding=encoding)
+    label = info.name
+    overrides = {
+        "lon": lon_col,
+        "lat": lat_col,
+        "coord": coord_col,
+        "wkt": wkt_col,
+        "name": name_col,
+        "category": category_col,
+        "capacity": capacity_col,
+        "id": id_col,
+    }
+    is_gis = isinstance(frame, gpd.GeoDataFrame)
+    roles = ("name", "category", "capacity", "id")
+    if is_gis:
+        # GIS files carry their geometry; only attribute columns are looked for.
+        attr_cols = [c for c in frame.columns if c != frame.geometry.name]
+        overrides = {k: v for k, v in overrides.items() if k in roles}
+    else:
+        attr_cols = list(frame.columns)
+        roles = ("lon", "lat", "coord", "wkt", *roles)
+    cols = detect_columns(attr_cols, frame=frame, roles=roles, overrides=overrides, label=label)
+    rej = Rejections(frame.index.to_numpy())
+    warnings: list[str] = list(info.notes)
+
+    ids = _facility_ids(frame, cols.get("id"), rej, label, warnings)
+    cats, raw_cats = _categories(frame, cols, forced, rej, label, warnings)
+    loc = locate_rows(
+        frame,
+        label=label,
+        crs=crs,
+        cols=cols,
+        study_area=study_area,
+        rej=rej,
+        is_gis=is_gis,
+    )
+    warnings += loc.warnings
+    rej.raise_if_none_left(label)
+
+    keep = rej.alive
+    names = _texts(frame, cols.get("name"))
+    capacity = _capacity(frame, cols.get("capacity"), keep, warnings)
+    out = pd.DataFrame(
+        {
+            "facility_id": ids[keep],
+            "name": np.where(names[keep] == "", ids[keep], names[keep]),
+            "category": cats[keep],
+            "capacity": capacity[keep],
+            "source": label,
+        }
+    )
+    if raw_cats is not None:
+        out["raw_category"] = raw_cats[keep]
+    if "osm_id" in frame.columns and cols.get("id") != "osm_id":
+        out["osm_id"] = _texts(frame, "osm_id")[keep]
+    gdf = gpd.GeoDataFrame(
+        out, geometry=shapely.points(loc.lon[keep], loc.lat[keep]), crs=WGS84
+    ).reset_index(drop=True)
+
+    detected = {k: str(v) for k, v in cols.items() if v is not None}
+    detected.update(loc.detected)
+    if forced:
+        detected["category"] = f"= {forced}"
+    report = ValidationReport(
+        source=label,
+        n_read=len(frame),
+        n_ok=len(gdf),
+        rejected=rej.frame(),
+        detected=detected,
+        encoding=info.encoding,
+        crs_in=loc.crs_in,
+        warnings=warnings,
+    )
+    if network is not None and datum.normalise_datum(loc.crs_in) is not None:
+        report.suggestion = suggest_datum(
+            (loc.raw_lon[keep], loc.raw_lat[keep]), network, crs_used=loc.crs_in
+        )
+    logger.info("%s: %d facilities loaded, %d rows rejected", label, report.n_ok, report.n_rejected)
+    return gdf, report
+
+
+# --------------------------------------------------------------------------- ids, categories
+
+
+def _texts(frame: pd.DataFrame, col: str | None) -> np.ndarray:
+    """A column as clean strings ("" for missing; 12.0 → "12")."""
+    if col is None:
+        return np.full(len(frame), "", dtype=object)
+    out = []
+    for v in frame[col].tolist():
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            out.append("")
+        elif isinstance(v, (float, np.floating)) and float(v).is_integer():
+            out.append(str(int(v)))
+        else:
+            out.append(str(v).strip())
+    return np.array(out, dtype=object)
+
+
+def _facility_ids(
+    frame: pd.DataFrame, col: str | None, rej: Rejections, label: str, warnings: list[str]
+) -> np.ndarray:
+    rows = frame.index.to_numpy()
+    generated = np.array([f"F{r}" for r in rows], dtype=object)
+    if col is None:
+        return generated
+    ids = _texts(frame, col)
+    empty = ids == ""
+    if empty.any():
+        warnings.append(
+            f"{int(empty.sum())} rows have no id in {col!r}; ids F<row> were given "
+            f"(rows {list_rows(rows[empty])})"
+        )
+    ids = np.where(empty, generated, ids)
+    dup = pd.Series(ids).duplicated(keep="first").to_numpy() & ~empty
+    if dup.sum() * 2 > len(ids):
+        msg = (
+            f"{label}: column {col!r} repeats values in {int(dup.sum())} of {len(ids)} rows, so "
+            "it is not an id column. Pass id_col= with a column of unique ids (or rename this "
+            "column so it is not taken for an id)."
+        )
+        raise DuplicateIdError(msg)
+    if dup.any():
+        first_row = pd.Series(rows).groupby(ids).transform("first").to_numpy()
+        reasons = [
+            f"duplicate id {i!r} (first at row {f})" for i, f in zip(ids, first_row, strict=True)
+        ]
+        rej.reject(dup, col, ids, reasons, error=DuplicateIdError)
+    return ids
+
+
+def known_categories_text() -> str:
+    """``"elderly_canteen 老年食堂/助餐点, ..."`` for messages."""
+    return ", ".join(f"{k} {c.name_zh}" for k, c in taxonomy.categories().items())
+
+
+def _categories(
+    frame: pd.DataFrame,
+    cols: dict[str, str | None],
+    forced: str | None,
+    rej: Rejections,
+    label: str,
+    warnings: list[str],
+) -> tuple[np.ndarray, np.ndarray | None]:
+    n = len(frame)
+    if forced is not None:
+        return np.full(n, forced, dtype=object), None
+    col = cols.get("category")
+    inferred = False
+    if col is None:
+        col = cols.get("name")
+        inferred = True
+        if col is None:
+            msg = (
+                f"{label}: no category column (类型 / 类别 / category) among "
+                f"{[str(c) for c in frame.columns]} and no name column to infer it from. Add one "
+                f"or pass category= with one of: {known_categories_text()}."
+            )
+            raise ColumnNotFoundError(msg)
+    raw = _texts(frame, col)
+    lookup = {v: taxonomy.match_category(v) for v in set(raw.tolist()) if v}
+    cats = np.array([lookup.get(v) if v else None for v in raw], dtype=object)
+    if inferred:
+        warnings.append(
+            f"no category column; categories were inferred from the names in {col!r} "
+            "(pass category= or category_col= to set them)"
+        )
+        rej.reject(
+            cats == None,  # noqa: E711 (elementwise on an object array)
+            col,
+            raw,
+            "no category column and the name matches no category; pass category= or add a "
+            f"类型 column (known: {known_categories_text()})",
+            error=CategoryError,
+        )
+        return cats, None
+    rej.reject(raw == "", col, raw, "category is empty", error=CategoryError)
+    rej.reject(
+        cats == None,  # noqa: E711
+        col,
+        raw,
+        [f"unknown category {v!r}; known categories: {known_categories_text()}" for v in raw],
+        error=CategoryError,
+    )
+    return cats, raw
+
+
+def _capacity(
+    frame: pd.DataFrame, col: str | None, keep: np.ndarray, warnings: list[str]
+) -> np.ndarray:
+    if col is None:
+        return np.full(len(frame), np.nan)
+    values, bad = parse_amount(frame[col])
+    neg = values < 0
+    rows = frame.index.to_numpy()
+    if (bad & keep).any():
+        warnings.append(
+            f"capacity column {col!r} has no number in rows {list_rows(rows[bad & keep])}; "
+            "left unknown"
+        )
+    if (neg & keep).any():
+        warnings.append(
+            f"capacity column {col!r} is negative in rows {list_rows(rows[neg & keep])}; "
+            "left unknown"
+        )
+    return np.where(neg, np.nan, values)
+
+
+# --------------------------------------------------------------------------- coordinates
+
+
+def study_area_polygon(study_area: Any, *, label: str = "study_area") -> Any:
+    """A WGS-84 shapely (Multi)Polygon from a shapely geometry or a GeoDataFrame/GeoSeries."""
+    if isinstance(study_area, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        gs = study_area.geometry if isinstance(study_area, gpd.GeoDataFrame) else study_area
+        if gs.crs is not None:
+            gs = gs.to_crs(WGS84)
+        geom = shapely.union_all(gs.to_numpy())
+    else:
+        geom = study_area
+    if not isinstance(geom, shapely.Geometry) or geom.is_empty or geom.area == 0:
+        msg = (
+            f"{label}: expected a polygon in WGS-84 lon/lat (or a GeoDataFrame), got "
+            f"{type(study_area).__name__}. Pass the district boundary."
+        )
+        raise GeometryError(msg)
+    return shapely.make_valid(geom)
+
+
+def locate_rows(
+    frame: pd.DataFrame,
+    *,
+    label: str,
+    crs: str,
+    cols: dict[str, str | None],
+    study_area: Any,
+    rej: Rejections,
+    is_gis: bool,
+) -> Located:
+    """WGS-84 lon/lat for every row of a table or GIS frame, rejecting rows that cannot be placed.
+
+    Handles number parsing, combined and WKT columns, swapped axes, range checks, the datum
+    (GCJ-02/BD-09) or projected CRS of the input and the study area. Rejected rows get NaN.
+    """
+    key = datum.normalise_datum(crs)
+    if key is None:
+        try:
+            pj = pyproj.CRS.from_user_input(crs)
+        except pyproj.exceptions.CRSError as exc:
+            msg = (
+                f"crs: {crs!r} is neither a datum (wgs84, gcj02, bd09) nor a CRS pyproj knows "
+                "(e.g. EPSG:4547)"
+            )
+            raise CoordinateError(msg) from exc
+        crs_in = pj.to_string()
+    else:
+        pj = None
+        crs_in = key
+    detected: dict[str, str] = {}
+    warns: list[str] = []
+    rows = frame.index.to_numpy()
+
+    if is_gis:
+        assert isinstance(frame, gpd.GeoDataFrame)
+        lon, lat, crs_in, pj = _gis_lonlat(frame, label, key, pj, crs_in, rej, warns, detected)
+        col_x = col_y = "geometry"
+    else:
+        how = require_coordinates(cols, frame.columns, label=label)
+        detected["coordinates"] = how
+        if how == "lonlat":
+            col_x, col_y = str(cols["lon"]), str(cols["lat"])
+            lon, bad_x = parse_numbers(frame[col_x])
+            lat, bad_y = parse_numbers(frame[col_y])
+            rej.reject(
+                bad_x, col_x, frame[col_x], "longitude is not a number", error=CoordinateError
+            )
+            rej.reject(
+                bad_y, col_y, frame[col_y], "latitude is not a number", error=CoordinateError
+            )
+        elif how == "coord":
+            col_x = col_y = str(cols["coord"])
+            lon, lat, bad = parse_pairs(frame[col_x])
+            rej.reject(
+                bad,
+                col_x,
+                frame[col_x],
+                "not a coordinate pair like 118.78,32.04",
+                error=CoordinateError,
+            )
+        else:
+            col_x = col_y = str(cols["wkt"])
+            geoms, bad = parse_wkt(frame[col_x])
+            rej.reject(bad, col_x, frame[col_x], "unreadable geometry (WKT)", error=GeometryError)
+            lon, lat = _points_of(geoms, warns)
+        missing = np.isnan(lon) | np.isnan(lat)
+        rej.reject(missing, col_x, "", "coordinates are missing", error=CoordinateError)
+
+    raw_lon, raw_lat = lon.copy(), lat.copy()
+    if pj is not None and not pj.is_geographic:
+        lon, lat = _projected_to_wgs84(lon, lat, pj, rej, label)
+    elif key is not None or (pj is not None and pj.is_geographic):
+        _check_projected_values(lon, lat, rej, label, crs_in)
+        lon, lat, raw_lon, raw_lat = _swap_axes(lon, lat, rows, rej, warns)
+
+    alive = rej.alive
+    bad_range = alive & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
+    rej.reject(
+        bad_range,
+        f"{col_x}/{col_y}",
+        [f"{a:g}, {b:g}" for a, b in zip(lon, lat, strict=True)],
+        "coordinates out of range (longitude −180..180, latitude −90..90)",
+        error=CoordinateError,
+    )
+    null_island = rej.alive & (lon == 0) & (lat == 0)
+    rej.reject(
+        null_island,
+        f"{col_x}/{col_y}",
+        "0, 0",
+        "coordinates are 0,0 (probably missing)",
+        error=CoordinateError,
+    )
+    if key in ("gcj02", "bd09"):
+        lon, lat = datum.to_wgs84(lon, lat, crs=key)
+    if study_area is not None:
+        area = study_area_polygon(study_area)
+        ok = rej.alive
+        inside = np.zeros(len(lon), dtype=bool)
+        inside[ok] = shapely.intersects_xy(area, lon[ok], lat[ok])
+        rej.reject(
+            ok & ~inside,
+            f"{col_x}/{col_y}",
+            [f"{a:.6f}, {b:.6f}" for a, b in zip(lon, lat, strict=True)],
+            "outside the study area",
+            error=CoordinateError,
+        )
+    dead = ~rej.alive
+    lon = np.where(dead, np.nan, lon)
+    lat = np.where(dead, np.nan, lat)
+    return Located(lon, lat, raw_lon, raw_lat, crs_in, detected, warns)
+
+
+def _points_of(geoms: np.ndarray, warns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    present = np.array([g is not None for g in geoms], dtype=bool)
+    lon = np.full(len(geoms), np.nan)
+    lat = np.full(len(geoms), np.nan)
+    if present.any():
+        g = geoms[present]
+        not_point = shapely.get_type_id(g) != 0
+        if not_point.any():
+            warns.append(
+                f"{int(not_point.sum())} lines/polygons were turned into points "
+                "(a representative point inside each)"
+            )
+        pts = np.where(not_point, shapely.point_on_surface(g), g)
+        lon[present] = shapely.get_x(pts)
+        lat[present] = shapely.get_y(pts)
+    return lon, lat
+
+
+def _gis_lonlat(
+    gdf: gpd.GeoDataFrame,
+    label: str,
+    key: str | None,
+    pj: pyproj.CRS | None,
+    crs_in: str,
+    rej: Rejections,
+    warns: list[str],
+    detected: dict[str, str],
+) -> tuple[np.ndarray, np.ndarray, str, pyproj.CRS | None]:
+    geoms = gdf.geometry.to_numpy()
+    missing = shapely.is_missing(geoms)
+    missing[~missing] = shapely.is_empty(geoms[~missing])
+    rej.reject(missing, "geometry", "", "the feature has no geometry", error=GeometryError)
+    detected["coordinates"] = "geometry"
+    lon, lat = _points_of(np.where(missing, None, geoms), warns)
+    if gdf.crs is None:
+        warns.append(f"{label} has no CRS (.prj); its coordinates were read as {crs_in}")
+        return lon, lat, crs_in, pj
+    file_crs = pyproj.CRS.from_user_input(gdf.crs)
+    if file_crs.is_geographic:
+        # Geographic files: take the declared datum (Amap data is often saved as "WGS 84").
+        if key in ("gcj02", "bd09"):
+            warns.append(
+                f"{label} is in {file_crs.name}; its coordinates were read as {crs_in} as requested"
+            )
+            return lon, lat, crs_in, None
+        if not file_crs.equals(pyproj.CRS.from_epsg(4326)):
+            lon, lat = _projected_to_wgs84(lon, lat, file_crs, rej, label)
+        return lon, lat, file_crs.to_string(), None
+    if key in ("gcj02", "bd09"):
+        warns.append(f"{label} has its own CRS {file_crs.name}; crs={key!r} was ignored")
+    return lon, lat, file_crs.to_string(), file_crs
+
+
+def _projected_to_wgs84(
+    x: np.ndarray, y: np.ndarray, pj: pyproj.CRS, rej: Rejections, label: str
+) -> tuple[np.ndarray, np.ndarray]:
+    tr = pyproj.Transformer.from_crs(pj, WGS84, always_xy=True)
+    lon, lat = tr.transform(x, y, errcheck=False)
+    lon = np.asarray(lon, dtype="float64")
+    lat = np.asarray(lat, dtype="float64")
+    fail = rej.alive & ~(np.isfinite(lon) & np.isfinite(lat))
+    rej.reject(
+        fail,
+        "geometry",
+        [f"{a:g}, {b:g}" for a, b in zip(x, y, strict=True)],
+        f"cannot be transformed from {pj.name} to WGS-84 (outside the CRS's area?)",
+        error=CoordinateError,
+    )
+    return lon, lat
+
+
+def _check_projected_values(
+    lon: np.ndarray, lat: np.ndarray, rej: Rejections, label: str, crs_in: str
+) -> None:
+    # Projected metres (UTM, CGCS2000 Gauss-Krüger) declared as degrees: say so once, clearly.
+    ok = rej.alive & np.isfinite(lon) & np.isfinite(lat)
+    big = ok & (np.abs(lon) > 1000) & (np.abs(lat) > 1000)
+    if big.any() and big.sum() == ok.sum():
+        msg = (
+            f"{label}: the coordinates look like projected metres (e.g. {lon[big][0]:.0f}, "
+            f"{lat[big][0]:.0f}), not {crs_in} degrees. Pass crs= with the projection, e.g. "
+            "crs='EPSG:4547' (CGCS2000 3-degree zone, central meridian 114°E) or the UTM zone."
+        )
+        raise CoordinateError(msg)
+
+
+def _swap_axes(
+    lon: np.ndarray, lat: np.ndarray, rows: np.ndarray, rej: Rejections, warns: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ok = rej.alive & np.isfinite(lon) & np.isfinite(lat)
+    normal = ok & _in_china(lon, lat)
+    swapped = ok & _in_china(lat, lon)
+    if swapped.any() and not normal.any():
+        warns.append(
+            "longitude and latitude were swapped in every row (the values fit China only as "
+            "lat, lon); they were exchanged"
+        )
+        return lat.copy(), lon.copy(), lat.copy(), lon.copy()
+    fix = swapped & (np.abs(lat) > 90)
+    if fix.any():
+        warns.append(
+            f"longitude and latitude were swapped in rows {list_rows(rows[fix])}; they were "
+            "exchanged"
+        )
+        lon, lat = np.where(fix, lat, lon), np.where(fix, lon, lat)
+    return lon, lat, lon.copy(), lat.copy()
+
+
+def _in_china(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    return (
+        (lon >= _CHINA_LON[0])
+        & (lon <= _CHINA_LON[1])
+        & (lat >= _CHINA_LAT[0])
+        & (lat <= _CHINA_LAT[1])
+    )
+
+
+# --------------------------------------------------------------------------- datum suggestion
+
+
+def _raw_arrays(raw: Any) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(raw, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        gs = raw.geometry if isinstance(raw, gpd.GeoDataFrame) else raw
+        return shapely.get_x(gs.to_numpy()), shapely.get_y(gs.to_numpy())
+    if isinstance(raw, tuple) and len(raw) == 2:
+        return np.asarray(raw[0], dtype="float64"), np.asarray(raw[1], dtype="float64")
+    arr = np.asarray(raw, dtype="float64")
+    if arr.ndim == 2 and arr.shape[1] == 2:
+        return arr[:, 0], arr[:, 1]
+    msg = (
+        f"suggest_datum: expected (lon, lat) arrays, an (n, 2) array or point GeoDataFrame, got "
+        f"{type(raw).__name__}"
+    )
+    raise InputDataError(msg)
+
+
+def datum_fit(raw: Any, network: Network, *, max_points: int = 2000) -> dict[str, float]:
+    """Median distance (m) from the points to the nearest street edge under each datum.
+
+    Parameters
+    ----------
+    raw
+        The input coordinates as read, before any datum conversion: ``(lon, lat)`` arrays, an
+        ``(n, 2)`` array, or a point GeoDataFrame/GeoSeries.
+    network
+        The street network (its edges in ``network.crs``).
+    max_points
+        Evenly spaced sample size for big inputs.
+
+    Returns
+    -------
+    dict
+        ``{"wgs84": m, "gcj02": m, "bd09": m}``.
+    """
+    lon, lat = _raw_arrays(raw)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat = lon[ok], lat[ok]
+    if lon.size > max_points:
+        pick = np.linspace(0, lon.size - 1, max_points).astype(int)
+        lon, lat = lon[pick], lat[pick]
+    if lon.size == 0:
+        return {}
+    tree = shapely.STRtree(network.geometry)
+    tr = pyproj.Transformer.from_crs(WGS84, network.crs, always_xy=True)
+    out: dict[str, float] = {}
+    for d in datum.DATUMS:
+        wl, wa = datum.to_wgs84(lon, lat, crs=d)
+        x, y = tr.transform(wl, wa)
+        _, dist = tree.query_nearest(shapely.points(x, y), return_distance=True, all_matches=False)
+        out[d] = float(np.median(dist))
+    return out
+
+
+def suggest_datum(
+    raw: Any, network: Network, *, crs_used: str = "wgs84", max_points: int = 2000
+) -> str | None:
+    """Suggest another datum when the points sit on the streets only under that one.
+
+    The median distance to the nearest street is computed for the raw coordinates read as
+    WGS-84, GCJ-02 and BD-09. When the declared datum's median is more than
+    :data:`SUGGEST_RATIO` times and :data:`SUGGEST_MIN_GAIN_M` metres worse than the best one,
+    a Chinese + English hint is returned; otherwise ``None``.
+
+    Parameters
+    ----------
+    raw
+        The input coordinates as read (see :func:`datum_fit`).
+    network
+        The street network.
+    crs_used
+        The datum the coordinates were declared in.
+    max_points
+        Sample size for big inputs.
+
+    Returns
+    -------
+    str or None
+    """
+    used = datum.normalise_datum(crs_used)
+    if used is None:
+        return None
+    fit = datum_fit(raw, network, max_points=max_points)
+    if not fit:
+        return None
+    best = min(fit, key=fit.__getitem__)
+    cur, top = fit[used], fit[best]
+    if best == used or not (cur > SUGGEST_RATIO * top and cur - top > SUGGEST_MIN_GAIN_M):
+        return None
+    b, u = _DATUM_LABEL[best], _DATUM_LABEL[used]
+    return (
+        f"这些点按 {b} 解读时更贴合路网（到最近道路的中位距离 {top:.0f} 米，按 {u} 解读为 "
+        f'{cur:.0f} 米），请确认坐标系，可改用 crs="{best}"。'
+        f" These points fit the street network better read as {b} (median distance to the "
+        f"nearest street {top:.0f} m, against {cur:.0f} m as {u}); check the coordinate system "
+        f'and consider crs="{best}".'
+    )

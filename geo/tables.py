@@ -1,0 +1,486 @@
+"""Read the tables planners have: CSV/TXT in any Chinese encoding, XLSX, GeoJSON, SHP, GPKG.
+
+:func:`read_table` returns a pandas ``DataFrame`` (text and Excel files) or a ``GeoDataFrame`` (GIS
+files) plus a :class:`TableInfo`. The frame's index is the row number the user sees: the spreadsheet
+row for CSV/XLSX (header = row 1, blank rows and title rows above the header counted), the 1-based
+feature number for GIS files. Cell values of text files are strings; columns whose every value is a
+plain number are converted to numbers (leading zeros, as in ids "007", keep a column as text).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import tempfile
+import warnings
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.errors import EncodingDetectionError, GeometryError, InputDataError
+
+logger = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+GIS_SUFFIXES = (".geojson", ".json", ".shp", ".zip", ".gpkg")
+SUPPORTED = TEXT_SUFFIXES + EXCEL_SUFFIXES + GIS_SUFFIXES
+
+# charset-normalizer names of the GBK family; all are decoded as GB18030, their superset.
+_GBK_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "cp936", "euc_cn"}
+
+#: Rows scanned to find the header row under title lines.
+_HEADER_SCAN_ROWS = 20
+
+Source = str | Path | bytes | bytearray | IO[bytes] | Any
+
+
+@dataclass
+class TableInfo:
+    """How a table was read.
+
+    Attributes
+    ----------
+    name
+        File name shown in messages (e.g. ``设施.csv``).
+    format
+        ``"csv"``, ``"xlsx"``, ``"geojson"``, ``"shp"``, ``"gpkg"``.
+    encoding
+        Text encoding used (CSV/TXT only).
+    sheet
+        Excel sheet or GIS layer read.
+    crs
+        CRS of a GIS file as a string (``None`` for tables or GIS files without one).
+    header_row
+        Spreadsheet row of the header (CSV/XLSX).
+    n_rows
+        Data rows read (blank rows excluded).
+    notes
+        Anything the reader decided (layer chosen among several, title rows skipped ...).
+    """
+
+    name: str
+    format: str
+    encoding: str | None = None
+    sheet: str | None = None
+    crs: str | None = None
+    header_row: int | None = None
+    n_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def read_table(
+    source: Source,
+    *,
+    name: str | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+) -> tuple[pd.DataFrame, TableInfo]:
+    """Read a table or GIS file into a (Geo)DataFrame.
+
+    Parameters
+    ----------
+    source
+        A path, raw ``bytes`` or a binary file object (e.g. a Streamlit ``UploadedFile``).
+    name
+        File name for bytes and file objects (its suffix picks the format); default the object's
+        ``name`` attribute, or the path's name.
+    sheet
+        Excel sheet or GIS layer (name or 0-based index); default the first non-empty one.
+    encoding
+        Text encoding of CSV/TXT; default detected (UTF-8, UTF-8 with BOM, GB18030/GBK, ...).
+
+    Returns
+    -------
+    tuple
+        The frame (index = user-visible row number) and a :class:`TableInfo`.
+
+    Raises
+    ------
+    InputDataError
+        Empty file, unsupported format or no data rows.
+    EncodingDetectionError
+        A text file whose encoding cannot be determined (or that is binary).
+    GeometryError
+        A GIS file whose geometries cannot be read.
+    """
+    data, path, label = _open(source, name)
+    suffix = Path(label).suffix.lower()
+    if data is not None and not data.strip():
+        msg = f"{label}: the file is empty. Choose a file with a header row and data rows."
+        raise InputDataError(msg)
+    if path is not None and path.stat().st_size == 0:
+        msg = f"{label}: the file is empty (0 bytes). Choose a file with a header and data rows."
+        raise InputDataError(msg)
+    if suffix not in SUPPORTED:
+        suffix = _sniff(data if data is not None else path.read_bytes()[:4096], label)
+    if suffix in TEXT_SUFFIXES:
+        raw = data if data is not None else path.read_bytes()
+        if not raw.strip():
+            msg = f"{label}: the file is empty. Choose a file with a header row and data rows."
+            raise InputDataError(msg)
+        return _read_text(raw, label, encoding)
+    if suffix in EXCEL_SUFFIXES:
+        return _read_excel(data if data is not None else path.read_bytes(), label, sheet)
+    if data is not None:
+        # pyogrio needs sibling files (.shp + .dbf + .prj) and real suffixes: use a temp folder.
+        with tempfile.TemporaryDirectory(prefix="lcc-upload-") as tmp:
+            # An ASCII name with the detected suffix: GDAL picks the driver by suffix.
+            tmp_path = Path(tmp) / f"upload{suffix}"
+            tmp_path.write_bytes(data)
+            return _read_gis(tmp_path, label, suffix, sheet)
+    return _read_gis(path, label, suffix, sheet)
+
+
+def _open(source: Source, name: str | None) -> tuple[bytes | None, Path | None, str]:
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        label = name or path.name
+        if not path.exists():
+            msg = f"{label}: no such file ({path}). Check the path."
+            raise InputDataError(msg)
+        if path.is_dir():
+            msg = f"{label}: is a folder; choose a file (for a shapefile, the .shp or a .zip)."
+            raise InputDataError(msg)
+        return None, path, label
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), None, name or "upload"
+    if hasattr(source, "getvalue"):
+        data = source.getvalue()
+    elif hasattr(source, "read"):
+        if hasattr(source, "seek"):
+            source.seek(0)
+        data = source.read()
+    else:
+        msg = (
+            f"source: expected a path, bytes or a file object, got {type(source).__name__}. "
+            "Pass the file path or the uploaded file."
+        )
+        raise InputDataError(msg)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    label = name or Path(str(getattr(source, "name", "") or "upload")).name
+    return bytes(data), None, label
+
+
+def _sniff(head: bytes, label: str) -> str:
+    # Files without a known suffix: guess from the first bytes.
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(head)) as zf:
+                names = zf.namelist()
+        except zipfile.BadZipFile:
+            names = []
+        return ".xlsx" if any(n.startswith("xl/") for n in names) else ".zip"
+    if head.startswith(b"SQLite format 3"):
+        return ".gpkg"
+    if head.lstrip().startswith(b"{"):
+        return ".geojson"
+    suffix = Path(label).suffix.lower()
+    if suffix in (".xls", ".et"):
+        msg = (
+            f"{label}: old Excel format ({suffix}) is not supported. Save it as .xlsx "
+            "(Excel/WPS: 另存为 → Excel 工作簿 .xlsx) or as CSV."
+        )
+        raise InputDataError(msg)
+    if suffix and suffix not in (".dat", ".text"):
+        msg = (
+            f"{label}: unknown file type {suffix!r}. Use CSV/TXT, XLSX, GeoJSON, SHP (or a .zip "
+            "holding one), or GPKG."
+        )
+        raise InputDataError(msg)
+    return ".csv"
+
+
+# --------------------------------------------------------------------------- text files
+
+
+def detect_encoding(raw: bytes, *, label: str = "file") -> str:
+    """Return the text encoding of ``raw``: UTF-8 (with BOM), GB18030 for the GBK family, ...
+
+    Raises
+    ------
+    EncodingDetectionError
+        The bytes are binary or match no encoding.
+    """
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if b"\x00" in raw[:8192]:
+        msg = (
+            f"{label}: looks like a binary file, not text (it contains NUL bytes). Export the "
+            "table as CSV (UTF-8) or XLSX."
+        )
+        raise EncodingDetectionError(msg)
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(raw))
+    # Chinese files are GBK far more often than anything else that short samples resemble
+    # (cp949, Shift-JIS); GB18030 is GBK's superset and decodes every GBK file.
+    if any(m.encoding.lower() in _GBK_FAMILY for m in matches):
+        return "gb18030"
+    if matches:
+        return matches[0].encoding
+    msg = (
+        f"{label}: could not determine the character encoding (not UTF-8, GBK/GB18030 or any "
+        "other known text encoding; is it a binary file?). Save it as CSV UTF-8 (Excel: 另存为 → "
+        "CSV UTF-8) or pass encoding=..."
+    )
+    raise EncodingDetectionError(msg)
+
+
+def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFrame, TableInfo]:
+    enc = encoding or detect_encoding(raw, label=label)
+    try:
+        text = raw.decode(enc)
+    except (UnicodeDecodeError, LookupError) as exc:
+        msg = f"{label}: cannot decode the file as {enc!r} ({exc}). Try another encoding="
+        raise EncodingDetectionError(msg) from exc
+    text = text.lstrip("\ufeff")
+    bad = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\t\r\n")
+    if bad > max(3, len(text[:20000]) // 100):
+        msg = (
+            f"{label}: decoded as {enc} but full of control characters; it is probably not a "
+            "text table. Export it as CSV (UTF-8) or XLSX."
+        )
+        raise EncodingDetectionError(msg)
+    sample = "\n".join(text.splitlines()[:_HEADER_SCAN_ROWS])
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
+    except csv.Error:
+        delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        msg = f"{label}: cannot parse the text as a table ({exc}). Check the separators and quotes."
+        raise InputDataError(msg) from exc
+    # csv.reader rather than pandas: title lines above the header have fewer fields, which
+    # pandas rejects; padding keeps every line, so row numbers match what the user sees.
+    width = max((len(r) for r in rows), default=0)
+    grid = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
+    frame, header_row, notes = _frame_from_grid(grid, label)
+    info = TableInfo(
+        name=label,
+        format="csv",
+        encoding=enc,
+        header_row=header_row,
+        n_rows=len(frame),
+        notes=notes,
+    )
+    logger.info("%s: read %d rows (encoding %s, header row %d)", label, len(frame), enc, header_row)
+    return frame, info
+
+
+def _frame_from_grid(grid: pd.DataFrame, label: str) -> tuple[pd.DataFrame, int, list[str]]:
+    """Find the header among title lines, name the columns and index rows as the user sees them."""
+    grid = grid.copy()
+    grid.index = np.arange(1, len(grid) + 1)  # spreadsheet row numbers
+    grid = grid.map(lambda v: v.strip() if isinstance(v, str) else v)
+    grid = grid.replace("", np.nan)
+    grid = grid.dropna(axis=1, how="all")
+    filled = grid.notna().sum(axis=1)
+    nonblank = filled[filled > 0]
+    if nonblank.empty:
+        msg = f"{label}: the file has no data (only blank cells). Add a header row and data rows."
+        raise InputDataError(msg)
+    head = nonblank.head(_HEADER_SCAN_ROWS)
+    # The header is the first row that fills most columns; lines above it are titles.
+    header_row = int(head.index[np.argmax(head.to_numpy() >= max(2, 0.6 * head.max()))])
+    notes = []
+    if header_row > int(nonblank.index[0]):
+        notes.append(f"skipped title rows above the header (header at row {header_row})")
+    header = grid.loc[header_row]
+    names: list[str] = []
+    for i, h in enumerate(header.tolist()):
+        n = str(h).strip() if not _is_blank(h) else f"column_{i + 1}"
+        if isinstance(h, float) and float(h).is_integer():
+            n = str(int(h))
+        base, k = n, 2
+        while n in names:
+            n = f"{base}_{k}"
+            k += 1
+        names.append(n)
+    body = grid.loc[grid.index > header_row].copy()
+    body.columns = names
+    body = body.dropna(axis=0, how="all")
+    body.index.name = "row"
+    if body.empty:
+        msg = f"{label}: the file has a header (row {header_row}) but no data rows."
+        raise InputDataError(msg)
+    return _infer_numeric(body), header_row, notes
+
+
+def _is_blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v)
+
+
+def _infer_numeric(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_numeric_dtype(s):
+            continue
+        vals = s.dropna()
+        if vals.empty:
+            continue
+        text = vals.astype(str).str.strip()
+        # Ids such as "007" must stay text.
+        if text.str.match(r"^[+-]?0\d").any():
+            continue
+        num = pd.to_numeric(text, errors="coerce")
+        if num.notna().all():
+            out[col] = pd.to_numeric(s.astype(object).where(s.notna(), None), errors="coerce")
+        elif s.dtype == object:
+            out[col] = s.map(lambda v: v if _is_blank(v) or isinstance(v, str) else str(v))
+    return out
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.DataFrame, TableInfo]:
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about styles and data validation it does not read; irrelevant here.
+            warnings.simplefilter("ignore", UserWarning)
+            wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        msg = f"{label}: not a readable .xlsx workbook ({exc}). Open and save it again as .xlsx."
+        raise InputDataError(msg) from exc
+    try:
+        grids: dict[str, list[tuple[Any, ...]]] = {}
+        names = list(wb.sheetnames)
+        if sheet is not None:
+            chosen = names[sheet] if isinstance(sheet, int) and 0 <= sheet < len(names) else sheet
+            if chosen not in names:
+                msg = f"{label}: no sheet {sheet!r}; the workbook has sheets {names}"
+                raise InputDataError(msg)
+            targets = [str(chosen)]
+        else:
+            targets = names
+        for sh in targets:
+            rows = list(wb[sh].iter_rows(values_only=True))
+            if any(any(not _is_blank(v) for v in r) for r in rows):
+                grids[sh] = rows
+                break
+    finally:
+        wb.close()
+    if not grids:
+        msg = f"{label}: every sheet is empty ({names}). Put the table on the first sheet."
+        raise InputDataError(msg)
+    sh, rows = next(iter(grids.items()))
+    width = max(len(r) for r in rows)
+    grid = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
+    frame, header_row, notes = _frame_from_grid(grid, f"{label} [{sh}]")
+    if sheet is None and len(names) > 1:
+        notes.append(f"read sheet {sh!r} of {names}")
+    info = TableInfo(
+        name=label, format="xlsx", sheet=sh, header_row=header_row, n_rows=len(frame), notes=notes
+    )
+    logger.info("%s: read %d rows from sheet %s", label, len(frame), sh)
+    return frame, info
+
+
+# --------------------------------------------------------------------------- GIS files
+
+
+def _read_gis(
+    path: Path, label: str, suffix: str, layer: str | int | None
+) -> tuple[gpd.GeoDataFrame, TableInfo]:
+    import pyogrio
+
+    fmt = {".json": "geojson", ".geojson": "geojson", ".shp": "shp", ".gpkg": "gpkg"}.get(suffix)
+    target = str(path)
+    notes: list[str] = []
+    if suffix == ".zip":
+        target, fmt = _zip_member(path, label, notes)
+    try:
+        layers = pyogrio.list_layers(target)
+    except Exception as exc:  # pyogrio raises several GDAL error types
+        msg = f"{label}: cannot open as {fmt or 'a GIS file'} ({exc}). Is the file complete?"
+        raise GeometryError(msg) from exc
+    names = [str(x[0]) for x in layers]
+    if layer is not None:
+        chosen = names[layer] if isinstance(layer, int) and 0 <= layer < len(names) else layer
+        if chosen not in names:
+            msg = f"{label}: no layer {layer!r}; the file has layers {names}"
+            raise InputDataError(msg)
+    else:
+        chosen = names[0] if names else None
+        if len(names) > 1:
+            for nm in names:
+                if pyogrio.read_info(target, layer=nm).get("features", 0) != 0:
+                    chosen = nm
+                    break
+            notes.append(f"read layer {chosen!r} of {names}")
+    try:
+        gdf = gpd.read_file(target, layer=chosen, engine="pyogrio")
+    except Exception as exc:
+        msg = (
+            f"{label}: cannot read the features ({type(exc).__name__}: {exc}). The geometries "
+            "are unreadable; export the layer again (GeoJSON or GPKG) from your GIS."
+        )
+        raise GeometryError(msg) from exc
+    if len(gdf) == 0:
+        msg = f"{label}: the layer {chosen!r} has no features."
+        raise InputDataError(msg)
+    gdf.index = pd.RangeIndex(1, len(gdf) + 1, name="row")
+    crs = gdf.crs.to_string() if gdf.crs is not None else None
+    info = TableInfo(
+        name=label,
+        format=fmt or suffix.lstrip("."),
+        sheet=chosen,
+        crs=crs,
+        n_rows=len(gdf),
+        notes=notes,
+    )
+    logger.info("%s: read %d features (layer %s, crs %s)", label, len(gdf), chosen, crs)
+    return gdf, info
+
+
+def _zip_member(path: Path, label: str, notes: list[str]) -> tuple[str, str]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
+    except zipfile.BadZipFile as exc:
+        msg = f"{label}: not a readable .zip archive ({exc})."
+        raise InputDataError(msg) from exc
+    kinds = ((".shp", "shp"), (".gpkg", "gpkg"), (".geojson", "geojson"), (".json", "geojson"))
+    for ext, fmt in kinds:
+        found = sorted(n for n in members if n.lower().endswith(ext))
+        if found:
+            if len(found) > 1:
+                notes.append(f"the zip holds {len(found)} {ext} files; read {found[0]!r}")
+            if ext == ".shp":
+                stem = found[0][: -len(ext)]
+                missing = [
+                    e
+                    for e in (".dbf", ".shx")
+                    if not any(m.lower() == (stem + e).lower() for m in members)
+                ]
+                if missing:
+                    msg = (
+                        f"{label}: {found[0]} comes without {', '.join(missing)}. Zip all the "
+                        "shapefile's files together (.shp, .shx, .dbf, .prj, .cpg)."
+                    )
+                    raise GeometryError(msg)
+            return f"/vsizip/{path}/{found[0]}", fmt
+    msg = (
+        f"{label}: the zip holds no .shp, .gpkg or .geojson (found: {members[:10]}). Zip the "
+        "shapefile's files (.shp, .shx, .dbf, .prj) together."
+    )
+    raise InputDataError(msg)
