@@ -104,7 +104,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "sheet_gaps": {"zh": "缺口", "en": "Gaps"},
     "sheet_sites": {"zh": "建议选址", "en": "Proposed sites"},
     "sheet_parameters": {"zh": "参数", "en": "Parameters"},
-    "report_title": {"zh": "十五分钟生活圈设施覆盖评估报告", "en": "15-minute living-circle coverage report"},
+    "report_title": {
+        "zh": "十五分钟生活圈设施覆盖评估报告",
+        "en": "15-minute living-circle coverage report",
+    },
     "report_date": {"zh": "日期：{date}", "en": "Date: {date}"},
     "report_area": {"zh": "评估范围：{area}", "en": "Study area: {area}"},
     "report_map": {"zh": "覆盖分析图", "en": "Coverage map"},

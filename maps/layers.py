@@ -1,0 +1,668 @@
+"""Folium layers built from the engine's GeoDataFrames (pure functions, offline assets).
+
+:func:`coverage_map` draws a whole coverage map: facilities per category (round badges with the
+category glyph in the taxonomy colour), nested service-area rings, gap polygons coloured by
+uncovered residents, the residents as a density surface, proposed sites with "+N 人" labels, a
+legend, scale bar, north arrow, title and layer control. The smaller builders are public so the
+app can compose its own maps.
+
+This is the one place where data meets Folium (the geopandas ``explore.py`` pattern): every frame
+is converted to EPSG:4326, shifted to the basemap's datum, simplified, and reduced to a few
+JSON-safe string properties. Every value shown in a popup is HTML-escaped here, so a facility
+named ``<script>alert(1)</script>`` stays text.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.colormap import LinearColormap, linear
+from folium.plugins import HeatMap
+
+from geo import settings
+from geo.errors import InputDataError
+from geo.taxonomy import Category
+from geo.taxonomy import categories as taxonomy
+from maps.assets import AssetMode, localize_assets
+from maps.basemaps import (
+    add_basemap,
+    check_basemap,
+    network_layer,
+    round_coordinates,
+    to_basemap_datum,
+)
+from maps.i18n import t
+from maps.legend import (
+    LegendSection,
+    badge_html,
+    glyph_html,
+    legend_control,
+    north_arrow_control,
+    swatch,
+    title_control,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Colour of proposed sites.
+SITE_COLOR = "#c51b8a"
+
+#: Fill opacity of the innermost service-area ring; outer rings get lighter.
+RING_OPACITY = 0.32
+
+#: Demand points above this count are summed onto a ~10 m grid before the heat map.
+HEAT_MAX_POINTS = 20_000
+
+#: Colours of the gap ramp (low → high uncovered residents).
+GAP_COLORMAP: LinearColormap = linear.YlOrRd_09
+
+_POPUP_JS = folium.JsCode(
+    """
+    function (feature, layer) {
+        var p = feature.properties || {};
+        if (p.popup) { layer.bindPopup(p.popup, {maxWidth: 320}); }
+        if (p.tooltip) { layer.bindTooltip(p.tooltip); }
+    }
+    """
+)
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+
+class Markup(str):
+    """Text that is already safe HTML (built here from escaped parts); :func:`esc` keeps it."""
+
+    __slots__ = ()
+
+
+def esc(value: Any, *, lang: str = "zh") -> str:
+    """A value as escaped display text (NaN/None → "未知"/"unknown"; floats without noise)."""
+    if isinstance(value, Markup):
+        return str(value)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return html.escape(t("unknown", lang))
+    if isinstance(value, float | np.floating):
+        if math.isinf(value):
+            return html.escape(t("not_reached", lang))
+        return html.escape(f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}")
+    return html.escape(str(value))
+
+
+def popup_html(title: str, rows: Iterable[tuple[str, Any]], *, lang: str = "zh") -> str:
+    """A small popup table; the title, labels and values are all escaped here."""
+    body = "".join(
+        f'<tr><th style="text-align:left;padding-right:6px;white-space:nowrap">'
+        f"{html.escape(k)}</th>"
+        f"<td>{esc(v, lang=lang)}</td></tr>"
+        for k, v in rows
+    )
+    return f"<b>{html.escape(str(title))}</b><table>{body}</table>"
+
+
+def _check_frame(gdf: Any, name: str, columns: Sequence[str]) -> None:
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        msg = f"{name}: expected a GeoDataFrame, got {type(gdf).__name__}; see CONTRACTS.md"
+        raise InputDataError(msg)
+    missing = [c for c in columns if c not in gdf.columns]
+    if missing:
+        msg = (
+            f"{name}: missing column(s) {missing}; got {list(gdf.columns)}. The schema is in "
+            "CONTRACTS.md"
+        )
+        raise InputDataError(msg)
+
+
+def prepare_frame(
+    gdf: gpd.GeoDataFrame, basemap: str, *, simplify: bool = True
+) -> gpd.GeoDataFrame:
+    """Copy for the browser: EPSG:4326, no empty geometries, basemap datum, simplified, rounded.
+
+    Parameters
+    ----------
+    gdf
+        Any GeoDataFrame with a CRS (assumed EPSG:4326 when it has none).
+    basemap
+        The basemap the layer is drawn on (Amap shifts to GCJ-02).
+    simplify
+        Simplify lines and polygons by ``settings.map_simplify_m`` metres.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A new frame; the input is not changed.
+    """
+    out = gdf if gdf.crs is not None else gdf.set_crs("EPSG:4326")
+    out = out[out.geometry.notna() & ~out.geometry.is_empty]
+    out = to_basemap_datum(out, basemap)
+    geoms = out.geometry.values
+    if simplify:
+        tol = settings.map_simplify_m / 111_320.0
+        is_point = shapely.get_type_id(geoms) == 0
+        geoms = np.where(is_point, geoms, shapely.simplify(geoms, tol, preserve_topology=True))
+    out = out.copy()
+    out.geometry = round_coordinates(np.asarray(geoms))
+    return out
+
+
+def _feature_collection(gdf: gpd.GeoDataFrame, props: list[dict[str, Any]]) -> dict[str, Any]:
+    geoms = shapely.to_geojson(gdf.geometry.values)
+    features = [
+        {"type": "Feature", "properties": p, "geometry": json.loads(g)}
+        for p, g in zip(props, geoms, strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _category_list(
+    facilities: gpd.GeoDataFrame, categories: Sequence[str] | None
+) -> list[Category]:
+    tax = taxonomy()
+    if categories is None:
+        present = set(facilities["category"].astype(str))
+        return [cat for key, cat in tax.items() if key in present]
+    unknown = [c for c in categories if c not in tax]
+    if unknown:
+        msg = f"categories: unknown key(s) {unknown}; known keys are {', '.join(tax)}"
+        raise InputDataError(msg)
+    return [tax[c] for c in categories]
+
+
+# --- layer builders -----------------------------------------------------------------------------
+
+
+def facility_layer(
+    facilities: gpd.GeoDataFrame, category: Category, *, lang: str = "zh", basemap: str = "none"
+) -> folium.FeatureGroup:
+    """One category's facilities as glyph badges with escaped popups.
+
+    Parameters
+    ----------
+    facilities
+        Facilities GeoDataFrame (CONTRACTS.md); rows of other categories are ignored.
+    category
+        The taxonomy category to draw.
+    lang
+        Language of labels.
+    basemap
+        Basemap key (Amap shifts to GCJ-02).
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Named ``设施 · <category>``.
+    """
+    group = folium.FeatureGroup(name=t("layer_facilities", lang, name=category.name(lang)))
+    rows = facilities[facilities["category"].astype(str) == category.key]
+    if rows.empty:
+        return group
+    rows = prepare_frame(rows, basemap, simplify=False)
+    crit = category.criterion.label(lang)
+    unit = category.capacity_unit
+    props = []
+    for rec in rows.itertuples(index=False):
+        cap = getattr(rec, "capacity", float("nan"))
+        cap_text = esc(cap, lang=lang) + (f" {html.escape(unit)}" if unit and pd.notna(cap) else "")
+        body = popup_html(
+            getattr(rec, "name", ""),
+            [
+                (t("category", lang), category.name(lang)),
+                (t("capacity", lang), Markup(cap_text)),
+                (t("threshold", lang), crit),
+                (t("facility_id", lang), getattr(rec, "facility_id", "")),
+                (t("source", lang), getattr(rec, "source", "")),
+            ],
+            lang=lang,
+        )
+        props.append({"popup": body, "tooltip": html.escape(str(getattr(rec, "name", "")))})
+    icon = folium.DivIcon(
+        html=glyph_html(category.glyph, category.color),
+        icon_size=(22, 22),
+        icon_anchor=(11, 11),
+        class_name="lcc-facility",
+    )
+    folium.GeoJson(
+        _feature_collection(rows, props),
+        name=category.key,
+        marker=folium.Marker(icon=icon),
+        on_each_feature=_POPUP_JS,
+        control=False,
+    ).add_to(group)
+    return group
+
+
+def _pick_service_area_kind(rows: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    # One union per threshold reads best; per-facility areas overlap into mud.
+    for kind in ("dissolved", "nearest", "facility"):
+        sel = rows[rows["kind"] == kind]
+        if not sel.empty:
+            return sel
+    return rows
+
+
+def service_area_layer(
+    service_areas: gpd.GeoDataFrame, category: Category, *, lang: str = "zh", basemap: str = "none"
+) -> folium.FeatureGroup:
+    """One category's service areas as nested rings, lighter for larger thresholds.
+
+    Parameters
+    ----------
+    service_areas
+        Service areas GeoDataFrame (CONTRACTS.md); "dissolved" rows are drawn when present.
+    category
+        The taxonomy category.
+    lang
+        Language of labels.
+    basemap
+        Basemap key.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Named ``服务范围 · <category>``.
+    """
+    group = folium.FeatureGroup(name=t("layer_service_areas", lang, name=category.name(lang)))
+    rows = service_areas[service_areas["category"].astype(str) == category.key]
+    if rows.empty:
+        return group
+    rows = _pick_service_area_kind(rows)
+    rows = prepare_frame(rows, basemap).sort_values("threshold_m", ascending=False)
+    thresholds = sorted(rows["threshold_m"].unique())
+    n = len(thresholds)
+    props = []
+    for rec in rows.itertuples(index=False):
+        i = thresholds.index(rec.threshold_m)
+        opacity = RING_OPACITY * (1.0 - i / (n + 1))
+        label = _threshold_label(rec.threshold_m, getattr(rec, "minutes", None), lang)
+        body = popup_html(
+            category.name(lang),
+            [
+                (t("threshold", lang), label),
+                (t("area_km2", lang), f"{float(rec.area_m2) / 1e6:.2f}"),
+                (t("facility_id", lang), getattr(rec, "facility_id", "")),
+            ],
+            lang=lang,
+        )
+        props.append(
+            {
+                "popup": body,
+                "style": {
+                    "color": category.color,
+                    "weight": 1,
+                    "fillColor": category.color,
+                    "fillOpacity": round(opacity, 3),
+                },
+            }
+        )
+    folium.GeoJson(
+        _feature_collection(rows, props), name=f"sa_{category.key}", on_each_feature=_POPUP_JS,
+        control=False,
+    ).add_to(group)  # fmt: skip
+    return group
+
+
+def _threshold_label(threshold_m: float, minutes: Any, lang: str) -> str:
+    metres = t("metres_short", lang, m=float(threshold_m))
+    if minutes is not None and pd.notna(minutes):
+        return f"{t('minutes_short', lang, m=round(float(minutes), 1))}（{metres}）"
+    return metres
+
+
+def gap_colormap(gaps: gpd.GeoDataFrame) -> LinearColormap:
+    """The colour ramp of gaps, scaled to their uncovered residents."""
+    values = gaps["uncovered_population"].astype(float)
+    vmax = float(values.max()) if len(values) else 1.0
+    return GAP_COLORMAP.scale(0.0, max(vmax, 1.0))
+
+
+def gap_layer(
+    gaps: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "none"
+) -> folium.FeatureGroup:
+    """Gap polygons coloured by uncovered residents, with escaped popups.
+
+    Parameters
+    ----------
+    gaps
+        Gaps GeoDataFrame (CONTRACTS.md ``find_gaps``), possibly of several categories.
+    lang
+        Language of labels.
+    basemap
+        Basemap key.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Named ``覆盖缺口``.
+    """
+    group = folium.FeatureGroup(name=t("layer_gaps", lang))
+    if gaps.empty:
+        return group
+    cmap = gap_colormap(gaps)
+    rows = prepare_frame(gaps, basemap)
+    tax = taxonomy()
+    props = []
+    for rec in rows.itertuples(index=False):
+        cat = tax.get(str(rec.category))
+        cat_name = cat.name(lang) if cat else str(rec.category)
+        color = cmap.rgb_hex_str(float(rec.uncovered_population))
+        body = popup_html(
+            f"{t('layer_gaps', lang)} #{getattr(rec, 'rank', '')}",
+            [
+                (t("category", lang), cat_name),
+                (t("uncovered_population", lang), float(rec.uncovered_population)),
+                (t("uncovered_elderly", lang), _float(getattr(rec, "uncovered_elderly", None))),
+                (t("n_points", lang), getattr(rec, "n_points", None)),
+                (t("nearest_facility_m", lang), _float(getattr(rec, "nearest_facility_m", None))),
+                (t("communities", lang), _join(getattr(rec, "communities", ""))),
+                (t("area_km2", lang), f"{float(getattr(rec, 'area_m2', 0.0)) / 1e6:.3f}"),
+            ],
+            lang=lang,
+        )
+        tooltip = t("site_label", lang, n=float(rec.uncovered_population)).replace("+", "")
+        props.append(
+            {
+                "popup": body,
+                "tooltip": html.escape(f"{cat_name}: {tooltip}"),
+                "style": {"color": "#7f0000", "weight": 1, "fillColor": color, "fillOpacity": 0.6},
+            }
+        )
+    folium.GeoJson(
+        _feature_collection(rows, props), name="gaps", on_each_feature=_POPUP_JS, control=False
+    ).add_to(group)
+    return group
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _join(value: Any) -> str:
+    if isinstance(value, list | tuple | set | np.ndarray):
+        return "、".join(str(v) for v in value)
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def demand_layer(
+    demand: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "none", show: bool = True
+) -> folium.FeatureGroup:
+    """Residents as a density surface (leaflet.heat weighted by population, served offline).
+
+    Parameters
+    ----------
+    demand
+        Demand GeoDataFrame (CONTRACTS.md); points with ``population``.
+    lang
+        Language of labels.
+    basemap
+        Basemap key.
+    show
+        Whether the layer is on when the map opens.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Named ``居民分布（密度）``.
+    """
+    group = folium.FeatureGroup(name=t("layer_demand", lang), show=show)
+    rows = prepare_frame(demand, basemap, simplify=False)
+    pts = shapely.get_coordinates(rows.geometry.representative_point().values)
+    w = rows["population"].to_numpy(dtype="float64")
+    ok = np.isfinite(w) & (w > 0)
+    pts, w = pts[ok], w[ok]
+    if len(w) == 0:
+        return group
+    if len(w) > HEAT_MAX_POINTS:
+        # Sum onto a ~10 m grid: the surface looks the same and the page stays light.
+        frame = pd.DataFrame({"x": np.round(pts[:, 0], 4), "y": np.round(pts[:, 1], 4), "w": w})
+        frame = frame.groupby(["x", "y"], as_index=False)["w"].sum()
+        pts, w = frame[["x", "y"]].to_numpy(), frame["w"].to_numpy()
+    # leaflet.heat saturates at max=1: scale so the 95th percentile is full intensity.
+    scale = float(np.quantile(w, 0.95)) or 1.0
+    weights = np.round(np.minimum(w / scale, 1.0), 3)
+    data = np.column_stack([np.round(pts[:, 1], 5), np.round(pts[:, 0], 5), weights]).tolist()
+    HeatMap(data, radius=18, blur=15, min_opacity=0.25, control=False).add_to(group)
+    return group
+
+
+def site_layer(
+    sites: gpd.GeoDataFrame | pd.DataFrame, *, lang: str = "zh", basemap: str = "none"
+) -> folium.FeatureGroup:
+    """Proposed sites as star badges labelled "+N 人" with escaped popups.
+
+    Parameters
+    ----------
+    sites
+        Sites frame with ``rank, name, added_population`` and a point geometry or ``lon, lat``.
+    lang
+        Language of labels.
+    basemap
+        Basemap key.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Named ``建议新增选址``.
+    """
+    group = folium.FeatureGroup(name=t("layer_sites", lang))
+    if len(sites) == 0:
+        return group
+    if not isinstance(sites, gpd.GeoDataFrame) or sites.geometry.isna().all():
+        sites = gpd.GeoDataFrame(
+            pd.DataFrame(sites), geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
+            crs="EPSG:4326",
+        )  # fmt: skip
+    rows = prepare_frame(sites, basemap, simplify=False)
+    tax = taxonomy()
+    for rec in rows.itertuples(index=False):
+        added = float(getattr(rec, "added_population", 0.0) or 0.0)
+        cat = tax.get(str(getattr(rec, "category", "")))
+        body = popup_html(
+            f"{t('layer_sites', lang)} #{getattr(rec, 'rank', '')}",
+            [
+                (t("name", lang), getattr(rec, "name", "")),
+                (t("category", lang), cat.name(lang) if cat else getattr(rec, "category", "")),
+                (t("added_population", lang), added),
+                (t("lon", lang), f"{getattr(rec, 'lon', rec.geometry.x):.6f}"),
+                (t("lat", lang), f"{getattr(rec, 'lat', rec.geometry.y):.6f}"),
+            ],
+            lang=lang,
+        )
+        label = t("site_label", lang, n=added)
+        folium.Marker(
+            [rec.geometry.y, rec.geometry.x],
+            icon=folium.DivIcon(
+                html=badge_html(label, SITE_COLOR), icon_size=(110, 20), icon_anchor=(10, 10),
+                class_name="lcc-site",
+            ),
+            popup=folium.Popup(body, max_width=320),
+            tooltip=html.escape(str(getattr(rec, "name", ""))),
+        ).add_to(group)  # fmt: skip
+    return group
+
+
+# --- the whole map ------------------------------------------------------------------------------
+
+
+def coverage_map(
+    *,
+    facilities: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame | None = None,
+    service_areas: gpd.GeoDataFrame | None = None,
+    gaps: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | pd.DataFrame | None = None,
+    network_edges: gpd.GeoDataFrame | None = None,
+    categories: Sequence[str] | None = None,
+    basemap: str = "none",
+    lang: str = "zh",
+    asset_mode: AssetMode = "static",
+    title: str | None = None,
+    subtitle: str = "",
+    static_prefix: str | None = None,
+    tianditu_key: str | None = None,
+    height: str | int = "100%",
+) -> folium.Map:
+    """Build the coverage map of a district.
+
+    Parameters
+    ----------
+    facilities
+        Facilities GeoDataFrame (CONTRACTS.md).
+    demand
+        Demand points with ``population``; drawn as a density surface.
+    service_areas
+        Output of ``coverage.service_areas`` (one or several categories and thresholds).
+    gaps
+        Output of ``coverage.find_gaps`` (one or several categories).
+    sites
+        Proposed sites (``rank, name, lon, lat, added_population``...).
+    network_edges
+        ``Network.edges_gdf(to_crs="EPSG:4326")``; the base layer when ``basemap="none"``.
+    categories
+        Category keys to draw; all categories present in ``facilities`` by default.
+    basemap
+        ``"none"`` (street network, offline; default), ``"osm"``, ``"amap"`` (layers shifted to
+        GCJ-02) or ``"tianditu"`` (needs ``settings.tianditu_key``).
+    lang
+        ``"zh"`` or ``"en"``.
+    asset_mode
+        ``"static"`` (Leaflet from the app's ``static/``) or ``"inline"`` (standalone file).
+    title, subtitle
+        Shown in a box at the top left (escaped); ``subtitle`` e.g. "合成示范数据".
+    static_prefix
+        URL prefix of ``static/``; ``settings.static_url_prefix`` by default.
+    tianditu_key
+        Tianditu key; ``settings.tianditu_key`` by default.
+    height
+        CSS height of the map.
+
+    Returns
+    -------
+    folium.Map
+        With a scale bar, north arrow, legend, layer control and no CDN URL.
+
+    Raises
+    ------
+    InputDataError
+        A frame lacks the columns of its CONTRACTS.md schema, or a category key is unknown.
+    ConfigError
+        Unknown basemap, or Tianditu without a key.
+    """
+    check_basemap(basemap)
+    _check_frame(facilities, "facilities", ["category", "name"])
+    cats = _category_list(facilities, categories)
+    if service_areas is not None:
+        _check_frame(service_areas, "service_areas", ["category", "threshold_m", "kind", "area_m2"])
+    if gaps is not None:
+        _check_frame(gaps, "gaps", ["category", "uncovered_population"])
+    if demand is not None:
+        _check_frame(demand, "demand", ["population"])
+    edges = None if network_edges is None else prepare_frame(network_edges, basemap, simplify=False)
+
+    m = folium.Map(
+        location=[0.0, 0.0], zoom_start=14, tiles=None, control_scale=True, height=height
+    )
+    add_basemap(m, basemap, lang=lang, network_edges=edges, tianditu_key=tianditu_key)
+    if basemap != "none" and edges is not None and not edges.empty:
+        network_layer(edges, name=t("layer_network", lang), show=False).add_to(m)
+
+    legend: list[LegendSection] = []
+    has_gaps = gaps is not None and not gaps.empty
+    if demand is not None and not demand.empty:
+        demand_layer(demand, lang=lang, basemap=basemap, show=not has_gaps).add_to(m)
+        legend.append(
+            LegendSection(
+                t("legend_demand", lang),
+                ramp=(["#0000ff", "#00ffff", "#00ff00", "#ffff00", "#ff0000"], "", ""),
+            )
+        )
+    sa_items: list[tuple[str, str]] = []
+    if service_areas is not None and not service_areas.empty:
+        cat_keys = [c.key for c in cats]
+        sa_rows = service_areas[service_areas["category"].astype(str).isin(cat_keys)]
+        for cat in cats:
+            if (sa_rows["category"] == cat.key).any():
+                service_area_layer(sa_rows, cat, lang=lang, basemap=basemap).add_to(m)
+        for thr in sorted(sa_rows["threshold_m"].unique()):
+            minutes = sa_rows.loc[sa_rows["threshold_m"] == thr, "minutes"].iloc[0]
+            sa_items.append((swatch("#555555", opacity=0.3), _threshold_label(thr, minutes, lang)))
+    if sa_items:
+        legend.append(LegendSection(t("legend_service_areas", lang), items=sa_items))
+    if has_gaps:
+        assert gaps is not None
+        gap_layer(gaps, lang=lang, basemap=basemap).add_to(m)
+        cmap = gap_colormap(gaps)
+        colors = [cmap.rgb_hex_str(v) for v in np.linspace(cmap.vmin, cmap.vmax, 5)]
+        legend.append(
+            LegendSection(
+                t("legend_gaps", lang), ramp=(colors, f"{cmap.vmin:,.0f}", f"{cmap.vmax:,.0f}")
+            )
+        )
+    for cat in cats:
+        facility_layer(facilities, cat, lang=lang, basemap=basemap).add_to(m)
+    if cats:
+        legend.insert(
+            0,
+            LegendSection(
+                t("legend_facilities", lang),
+                items=[(swatch(c.color, shape="glyph", text=c.glyph), c.name(lang)) for c in cats],
+            ),
+        )
+    if sites is not None and len(sites) > 0:
+        site_layer(sites, lang=lang, basemap=basemap).add_to(m)
+        legend.append(
+            LegendSection(
+                t("legend_sites", lang),
+                items=[(swatch(SITE_COLOR, shape="badge", text=t("site_label", lang, n=1000)), "")],
+            )
+        )
+    if basemap == "none" and edges is not None and not edges.empty:
+        legend.append(
+            LegendSection(t("legend_network", lang), items=[(swatch("#9e9e9e", shape="line"), "")])
+        )
+
+    bounds = _bounds(
+        [f for f in (facilities, demand, gaps, service_areas, network_edges) if f is not None],
+        basemap,
+    )
+    if bounds is not None:
+        m.fit_bounds(bounds)
+        m.location = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    if title:
+        title_control(title, subtitle=subtitle).add_to(m)
+    north_arrow_control(lang=lang).add_to(m)
+    legend_control(legend, lang=lang).add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    return localize_assets(m, mode=asset_mode, prefix=static_prefix)
+
+
+def _bounds(frames: list[gpd.GeoDataFrame], basemap: str) -> list[list[float]] | None:
+    boxes = []
+    for f in frames:
+        if f.empty:
+            continue
+        g = f if f.crs is None or f.crs.to_epsg() == 4326 else f.to_crs("EPSG:4326")
+        boxes.append(g.total_bounds)
+    if not boxes:
+        return None
+    arr = np.array(boxes, dtype="float64")
+    arr = arr[np.isfinite(arr).all(axis=1)]
+    if len(arr) == 0:
+        return None
+    x0, y0 = arr[:, 0].min(), arr[:, 1].min()
+    x1, y1 = arr[:, 2].max(), arr[:, 3].max()
+    box = gpd.GeoDataFrame(geometry=[shapely.box(x0, y0, x1, y1)], crs="EPSG:4326")
+    x0, y0, x1, y1 = to_basemap_datum(box, basemap).total_bounds
+    return [[float(y0), float(x0)], [float(y1), float(x1)]]
