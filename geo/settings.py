@@ -105,3 +105,63 @@ map_simplify_m: float = 3.0
 
 #: Decimal places kept in coordinates sent to the browser (6 ≈ 0.1 m).
 map_coordinate_decimals: int = 6
+
+#: Nominatim geocoder used for place-name network/POI queries (mainland users may need a mirror).
+nominatim_url: str = os.environ.get("LCC_NOMINATIM_URL", "https://nominatim.openstreetmap.org/")
+
+#: Driving speeds (km/h) by OSM highway type when a way has no usable ``maxspeed``. Chinese urban
+#: design speeds (CJJ 37-2012: expressway 60–100, arterial 40–60, collector 30–50, local 20–40),
+#: taken at the low end because they are free-flow design values.
+drive_speed_kph: dict[str, float] = {
+    "motorway": 80.0,
+    "motorway_link": 40.0,
+    "trunk": 60.0,
+    "trunk_link": 30.0,
+    "primary": 50.0,
+    "primary_link": 30.0,
+    "secondary": 40.0,
+    "secondary_link": 30.0,
+    "tertiary": 30.0,
+    "tertiary_link": 20.0,
+    "unclassified": 30.0,
+    "residential": 20.0,
+    "living_street": 10.0,
+    "service": 15.0,
+    "road": 20.0,
+}
+
+#: Driving speed (km/h) for highway types missing from ``drive_speed_kph``.
+drive_speed_default_kph: float = 20.0
+
+#: Dangling centreline ends this close (metres) to another line are reported as probable
+#: digitising gaps (raise ``centreline_snap_m`` to join them).
+centreline_gap_hint_m: float = 5.0
+
+#: p-median reach as a multiple of the category threshold: a point farther than this from every
+#: facility counts as this far (keeps the objective finite and the cost matrix sparse).
+siting_pmedian_reach_factor: float = 1.5
+
+#: Largest k shown in the siting coverage curve (sites 1..K) when the model needs fewer.
+siting_curve_max_k: int = 10
+
+#: Exact MCLP optima are added to the coverage curve when the reduced coverage matrix has at
+#: most this many candidate–demand pairs (otherwise the curve is greedy only).
+siting_exact_curve_max_pairs: int = 200_000
+
+#: Radius (metres) of the small buffers around demand points that draw the areas a what-if
+#: scenario newly covers or loses.
+scenario_change_buffer_m: float = 60.0
+
+#: OSM ``building=*`` values counted as homes when demand comes from buildings. ``yes`` (type not
+#: mapped) is included because most residential blocks in Chinese OSM data carry only
+#: ``building=yes``; pass ``residential_only=False`` or a communities/land-use filter to refine.
+residential_building_types: tuple[str, ...] = (
+    "residential",
+    "apartments",
+    "house",
+    "dormitory",
+    "detached",
+    "semidetached_house",
+    "terrace",
+    "yes",
+)

@@ -1,0 +1,308 @@
+"""Road centrelines (SHP, zipped SHP, GPKG, GeoJSON) as planning institutes hold them.
+
+Centreline files are drawn, not routed: lines meet where their endpoints coincide (within
+``settings.centreline_snap_m``), a street often ends on the middle of another one (a T-junction
+with no shared vertex), and lines that cross without a shared endpoint are over- or underpasses
+and must stay apart. So the topology is built from endpoints only: endpoints within the snap
+distance become one node, and a line is split where another line's endpoint touches its interior.
+Nodes with a single edge are dangling ends; those close to another line are reported as probable
+digitising gaps.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
+from shapely.ops import substring
+
+from geo import settings
+from geo.errors import EmptyNetworkError, NetworkFormatError
+from geo.network import WGS84, utm_crs_for
+from geo.osm_parse import (
+    ONEWAY_VALUES,
+    REVERSED_VALUES,
+    EdgeArrays,
+    check_mode,
+    default_speed_kph,
+    maxspeed_kph,
+    way_filter,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Columns read as the street name, first match wins (case-insensitive).
+NAME_COLUMNS: tuple[str, ...] = ("name", "名称", "道路名称", "路名", "road_name", "roadname")
+#: Columns read as an OSM-style road class, first match wins (case-insensitive).
+CLASS_COLUMNS: tuple[str, ...] = ("highway", "fclass", "class", "type", "道路等级", "等级")
+
+
+def _pick(columns: pd.Index, wanted: tuple[str, ...]) -> str | None:
+    lower = {str(c).lower(): c for c in columns}
+    for w in wanted:
+        if w.lower() in lower:
+            return str(lower[w.lower()])
+    return None
+
+
+def _read_lines(path: Path) -> gpd.GeoDataFrame:
+    """Read the first line layer of a vector file as exploded 2-D LineStrings."""
+    if path.stat().st_size == 0:
+        msg = f"{path.name}: the file is empty. Export the centrelines again (SHP/GPKG/GeoJSON)."
+        raise NetworkFormatError(msg)
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception as exc:  # GDAL raises DataSourceError, OSError... for unreadable files
+        msg = (
+            f"{path.name}: not a readable vector file ({type(exc).__name__}: {exc}). Give road "
+            "centrelines as SHP (with .shx/.dbf/.prj, or zipped), GPKG or GeoJSON."
+        )
+        raise NetworkFormatError(msg) from exc
+    line_layers = [str(name) for name, gtype in layers if gtype is None or "Line" in str(gtype)]
+    if not line_layers:
+        found = ", ".join(f"{name} ({gtype})" for name, gtype in layers) or "no layers"
+        msg = (
+            f"{path.name}: no line layer (found {found}). Road centrelines must be lines; "
+            "export the street layer, not points or polygons."
+        )
+        raise NetworkFormatError(msg)
+    try:
+        gdf = gpd.read_file(path, layer=line_layers[0])
+    except Exception as exc:
+        msg = f"{path.name}: unreadable layer {line_layers[0]!r} ({type(exc).__name__}: {exc})"
+        raise NetworkFormatError(msg) from exc
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    gdf = gdf.explode(index_parts=False, ignore_index=True)
+    gdf = gdf[gdf.geometry.geom_type == "LineString"]
+    if gdf.empty:
+        msg = (
+            f"{path.name}: layer {line_layers[0]!r} holds no line geometries. Road centrelines "
+            "must be LineStrings or MultiLineStrings."
+        )
+        raise NetworkFormatError(msg)
+    gdf = gdf.set_geometry(shapely.force_2d(gdf.geometry.to_numpy()), crs=gdf.crs)
+    if gdf.crs is None:
+        minx, miny, maxx, maxy = gdf.total_bounds
+        if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+            logger.warning("%s: no CRS; coordinates look like degrees, assuming WGS-84", path.name)
+            gdf = gdf.set_crs(WGS84)
+        else:
+            msg = (
+                f"{path.name}: the coordinate system is unknown (no .prj / CRS) and coordinates "
+                f"{tuple(round(b, 1) for b in gdf.total_bounds)} are not degrees. Add the .prj "
+                "file (or set the CRS in QGIS) and export again."
+            )
+            raise NetworkFormatError(msg)
+    return gdf.reset_index(drop=True)
+
+
+def _node_clusters(points: np.ndarray, snap_m: float) -> np.ndarray:
+    """Label endpoints so that points within ``snap_m`` (transitively) share a label."""
+    pairs = cKDTree(points).query_pairs(r=snap_m, output_type="ndarray")
+    n = points.shape[0]
+    adj = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, labels = csgraph.connected_components(adj, directed=False)
+    return labels
+
+
+def read_centrelines(
+    path: str | Path, *, mode: str = "walk", snap_m: float | None = None
+) -> EdgeArrays:
+    """Build network edges from a centreline file.
+
+    Parameters
+    ----------
+    path
+        ``.shp``, ``.zip`` (zipped shapefile), ``.gpkg``, ``.geojson``/``.json``.
+    mode
+        Travel mode. When the file has an OSM-style class column (``highway``/``fclass``) the
+        mode's tag filter applies; otherwise every line is used. Drive edges are directed: both
+        ways unless a ``oneway`` column says otherwise.
+    snap_m
+        Endpoints closer than this are one node; default ``settings.centreline_snap_m``.
+
+    Returns
+    -------
+    EdgeArrays
+        In the local UTM zone, with ``dangling_ends`` counted on the full topology.
+    """
+    path = Path(path)
+    check_mode(mode)
+    snap = float(settings.centreline_snap_m if snap_m is None else snap_m)
+    gdf = _read_lines(path)
+    n_read = len(gdf)
+    notes: list[str] = []
+    name_col = _pick(gdf.columns, NAME_COLUMNS)
+    class_col = _pick(gdf.columns, CLASS_COLUMNS)
+    oneway_col = _pick(gdf.columns, ("oneway",))
+    if class_col is not None:
+        accept = way_filter(mode)
+        extra = [c for c in gdf.columns if c not in (gdf.geometry.name,)]
+        records = gdf[extra].astype("string").fillna("").to_dict("records")
+        ok = np.array(
+            [
+                accept({**{k: v for k, v in r.items() if v}, "highway": r[class_col] or "road"})
+                for r in records
+            ],
+            dtype=bool,
+        )
+        notes.append(f"{int(ok.sum()):,} of {n_read:,} lines usable for mode {mode} ({class_col})")
+        gdf = gdf[ok].reset_index(drop=True)
+    else:
+        notes.append(f"{n_read:,} lines; no road-class column, all used for mode {mode}")
+    if gdf.empty:
+        msg = (
+            f"{path.name}: none of the {n_read:,} lines is usable for mode {mode!r} by its "
+            f"{class_col!r} values. Choose another mode or fix the road classes."
+        )
+        raise EmptyNetworkError(msg)
+
+    centre = gdf.to_crs(WGS84).union_all().centroid
+    crs = utm_crs_for(centre.x, centre.y)
+    lines = gdf.to_crs(crs).geometry.to_numpy()
+    lengths = shapely.length(lines)
+    keep = lengths > 0
+    lines, lengths, gdf = lines[keep], lengths[keep], gdf[keep].reset_index(drop=True)
+    n = lines.size
+
+    # Endpoint clusters become nodes (cluster mean as the node position).
+    ends = np.vstack(
+        [
+            shapely.get_coordinates(shapely.get_point(lines, 0)),
+            shapely.get_coordinates(shapely.get_point(lines, -1)),
+        ]
+    )
+    labels = _node_clusters(ends, snap)
+    n_nodes = int(labels.max()) + 1
+    count = np.bincount(labels, minlength=n_nodes)
+    nx_ = np.bincount(labels, weights=ends[:, 0], minlength=n_nodes) / count
+    ny_ = np.bincount(labels, weights=ends[:, 1], minlength=n_nodes) / count
+    start_node, end_node = labels[:n], labels[n:]
+
+    # T-junctions: a node touching the interior of a line splits that line.
+    node_pts = shapely.points(nx_, ny_)
+    tree = shapely.STRtree(lines)
+    hit_node, hit_line = tree.query(node_pts, predicate="dwithin", distance=snap)
+    at = shapely.line_locate_point(lines[hit_line], node_pts[hit_node])
+    interior = (at > snap) & (at < lengths[hit_line] - snap)
+    splits: dict[int, list[tuple[float, int]]] = {}
+    for node, line, pos in zip(
+        hit_node[interior].tolist(),
+        hit_line[interior].tolist(),
+        at[interior].tolist(),
+        strict=True,
+    ):
+        splits.setdefault(line, []).append((pos, node))
+    n_split = len(splits)
+
+    us: list[int] = []
+    vs: list[int] = []
+    geoms: list[shapely.LineString] = []
+    src: list[int] = []
+    for i in range(n):
+        line = lines[i]
+        stops = sorted(splits.get(i, []))
+        cuts = [(0.0, int(start_node[i])), *stops, (float(line.length), int(end_node[i]))]
+        for (p0, a), (p1, b) in itertools.pairwise(cuts):
+            if p1 - p0 <= 0:
+                continue
+            piece = line if len(cuts) == 2 else substring(line, p0, p1)
+            coords = shapely.get_coordinates(piece)
+            # Move the piece's ends onto its nodes (at most the snap distance).
+            coords[0] = (nx_[a], ny_[a])
+            coords[-1] = (nx_[b], ny_[b])
+            us.append(a)
+            vs.append(b)
+            geoms.append(shapely.linestrings(coords))
+            src.append(i)
+    u = np.asarray(us, dtype="int64")
+    v = np.asarray(vs, dtype="int64")
+    geometry = np.asarray(geoms, dtype=object)
+    src_arr = np.asarray(src, dtype="int64")
+
+    degree = np.bincount(np.concatenate([u, v]), minlength=n_nodes)
+    dangling = np.flatnonzero(degree == 1)
+    hint = settings.centreline_gap_hint_m
+    near_gap = 0
+    if dangling.size:
+        # A dangling end close to a line it does not belong to looks like a digitising gap.
+        d_idx, l_idx = tree.query(node_pts[dangling], predicate="dwithin", distance=hint)
+        own = (start_node[l_idx] == dangling[d_idx]) | (end_node[l_idx] == dangling[d_idx])
+        near_gap = int(np.unique(d_idx[~own]).size)
+    notes.append(
+        f"topology: {n:,} lines → {u.size:,} edges, {n_nodes:,} nodes; {n_split:,} lines split "
+        f"at T-junctions; {dangling.size:,} dangling ends"
+    )
+    if near_gap:
+        notes.append(
+            f"{near_gap:,} dangling ends lie within {hint:g} m of another line: probable "
+            f"digitising gaps (raise settings.centreline_snap_m above {snap:g} m to join them)"
+        )
+
+    names = (
+        gdf[name_col].astype("string").fillna("").to_numpy(dtype=object)
+        if name_col
+        else np.full(n, "", dtype=object)
+    )
+    classes = (
+        gdf[class_col].astype("string").fillna("").to_numpy(dtype=object)
+        if class_col
+        else np.full(n, "", dtype=object)
+    )
+    attrs: dict[str, np.ndarray] = {"highway": classes[src_arr], "name": names[src_arr]}
+    if mode == "drive":
+        ow_vals = (
+            gdf[oneway_col].astype("string").fillna("").to_numpy(dtype=object)
+            if oneway_col
+            else np.full(n, "", dtype=object)
+        )
+        oneway = np.array([str(s) in ONEWAY_VALUES for s in ow_vals], dtype=bool)[src_arr]
+        rev = np.array([str(s) in REVERSED_VALUES for s in ow_vals], dtype=bool)[src_arr]
+        # Reverse pieces drawn against the one-way direction; add the way back on two-way lines.
+        geometry = np.where(rev & oneway, shapely.reverse(geometry), geometry)
+        u, v = np.where(rev & oneway, v, u), np.where(rev & oneway, u, v)
+        two = ~oneway
+        u, v = np.concatenate([u, v[two]]), np.concatenate([v, u[two]])
+        geometry = np.concatenate([geometry, shapely.reverse(geometry[two])])
+        src_arr = np.concatenate([src_arr, src_arr[two]])
+        oneway = np.concatenate([oneway, oneway[two]])
+        maxcol = _pick(gdf.columns, ("maxspeed", "speed", "限速"))
+        speeds = np.array(
+            [
+                (maxspeed_kph(gdf[maxcol].iloc[i]) if maxcol else None)
+                or default_speed_kph(classes[i] or None)
+                for i in range(n)
+            ],
+            dtype="float64",
+        )
+        attrs = {
+            "highway": classes[src_arr],
+            "name": names[src_arr],
+            "oneway": oneway,
+            "speed_kph": speeds[src_arr],
+            "travel_time_s": shapely.length(geometry) / (speeds[src_arr] / 3.6),
+        }
+    logger.info("%s: %s", path.name, "; ".join(notes))
+    return EdgeArrays(
+        x=nx_,
+        y=ny_,
+        node_ids=np.arange(n_nodes, dtype="int64"),
+        u=u,
+        v=v,
+        geometry=geometry,
+        crs=crs,
+        source=path.name,
+        attrs=attrs,
+        bounds=None,
+        notes=tuple(notes),
+        dangling_ends=int(dangling.size),
+    )

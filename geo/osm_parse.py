@@ -1,0 +1,507 @@
+"""Read OpenStreetMap files (OSM XML and PBF) with pyosmium: street edges and tagged features.
+
+One code path reads ``.osm`` / ``.osm.xml`` and ``.osm.pbf`` (libosmium detects nothing from the
+content, so the format is sniffed here and passed explicitly: a PBF renamed ``.osm`` still loads).
+
+Streets: only ``highway=*`` ways that the travel mode may use are kept, judged with the same tag
+filters osmnx sends to Overpass (:data:`OSMNX_FILTERS`), so a local file and an online download of
+the same area give the same network. Ways are split into edges at intersections and way ends, and
+each edge keeps the full geometry through its intermediate nodes. Node references missing from
+the file (ways crossing the edge of a clipped extract) are dropped and the way is cut there.
+
+Features: tagged nodes become points, closed ways and multipolygon relations become polygons
+(assembled by libosmium), open ways become lines; ``osm_id`` is ``"node/123"``, ``"way/45"`` or
+``"relation/6"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import shapely
+from osmium.filter import EntityFilter, KeyFilter
+
+from geo import settings
+from geo.errors import EmptyNetworkError, NetworkFormatError
+from geo.network import WGS84, project_xy
+
+logger = logging.getLogger(__name__)
+
+#: Travel modes every network loader accepts.
+MODES: tuple[str, ...] = ("walk", "bike", "drive")
+
+_ACCESS = '["access"!~"private"]'
+
+#: osmnx 2.1.1 ``_overpass._get_network_filter`` with its default access clause, copied so a local
+#: file is filtered exactly like an Overpass download (tests compare them with the installed osmnx).
+OSMNX_FILTERS: dict[str, str] = {
+    "drive": (
+        f'["highway"]["area"!~"yes"]{_ACCESS}'
+        '["highway"!~"abandoned|bridleway|bus_guideway|construction|corridor|'
+        "cycleway|elevator|escalator|footway|no|path|pedestrian|planned|platform|"
+        'proposed|raceway|razed|rest_area|service|services|steps|track"]'
+        '["motor_vehicle"!~"no"]["motorcar"!~"no"]'
+        '["service"!~"alley|driveway|emergency_access|parking|parking_aisle|private"]'
+    ),
+    "walk": (
+        f'["highway"]["area"!~"yes"]{_ACCESS}'
+        '["highway"!~"abandoned|bus_guideway|construction|cycleway|motor|no|planned|'
+        'platform|proposed|raceway|razed|rest_area|services"]'
+        '["foot"!~"no"]["service"!~"private"]'
+        '["sidewalk"!~"separate"]["sidewalk:both"!~"separate"]'
+        '["sidewalk:left"!~"separate"]["sidewalk:right"!~"separate"]'
+    ),
+    "bike": (
+        f'["highway"]["area"!~"yes"]{_ACCESS}'
+        '["highway"!~"abandoned|bus_guideway|construction|corridor|elevator|'
+        "escalator|footway|motor|no|planned|platform|proposed|raceway|razed|"
+        'rest_area|services|steps"]'
+        '["bicycle"!~"no"]["service"!~"private"]'
+    ),
+}
+
+#: ``oneway`` values meaning one-way, and those meaning against the node order (as osmnx).
+ONEWAY_VALUES = frozenset({"yes", "true", "1", "-1", "reverse", "T", "F"})
+REVERSED_VALUES = frozenset({"-1", "reverse", "T"})
+
+_CLAUSE = re.compile(r'\["([^"]+)"(?:(!?~)"([^"]*)")?\]')
+
+
+@dataclass(frozen=True)
+class TagClause:
+    """One Overpass tag clause: ``["k"]``, ``["k"~"re"]`` or ``["k"!~"re"]``."""
+
+    key: str
+    op: str  # "has", "match" or "nomatch"
+    pattern: re.Pattern[str] | None = None
+
+    def test(self, tags: Mapping[str, str]) -> bool:
+        """Whether ``tags`` pass this clause (Overpass semantics: unanchored regex search)."""
+        value = tags.get(self.key)
+        if self.op == "has":
+            return value is not None
+        assert self.pattern is not None
+        if self.op == "match":
+            return value is not None and self.pattern.search(value) is not None
+        return value is None or self.pattern.search(value) is None
+
+
+def parse_overpass_filter(text: str) -> tuple[TagClause, ...]:
+    """Parse an Overpass way filter such as osmnx builds into clauses (all must pass)."""
+    clauses = []
+    for key, op, pattern in _CLAUSE.findall(text):
+        if not op:
+            clauses.append(TagClause(key, "has"))
+        else:
+            kind = "nomatch" if op == "!~" else "match"
+            clauses.append(TagClause(key, kind, re.compile(pattern)))
+    return tuple(clauses)
+
+
+def check_mode(mode: str) -> str:
+    """Validate a travel mode name."""
+    if mode not in MODES:
+        msg = f"mode: unknown travel mode {mode!r}; use one of {', '.join(MODES)}"
+        raise ValueError(msg)
+    return mode
+
+
+def way_filter(mode: str) -> Callable[[Mapping[str, str]], bool]:
+    """A predicate telling whether a way's tags suit ``mode`` (osmnx's Overpass filter)."""
+    clauses = parse_overpass_filter(OSMNX_FILTERS[check_mode(mode)])
+
+    def accept(tags: Mapping[str, str]) -> bool:
+        return all(c.test(tags) for c in clauses)
+
+    return accept
+
+
+def maxspeed_kph(value: object) -> float | None:
+    """Parse an OSM ``maxspeed`` value ("50", "30 mph", "50;60") to km/h, or ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple):
+        speeds = [s for s in (maxspeed_kph(v) for v in value) if s is not None]
+        return float(np.mean(speeds)) if speeds else None
+    text = str(value).strip().lower()
+    speeds = []
+    for part in re.split(r"[;|,]", text):
+        m = re.match(r"^\s*(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?\s*$", part)
+        if m:
+            speed = float(m.group(1)) * (1.609344 if m.group(2) == "mph" else 1.0)
+            if speed > 0:
+                speeds.append(speed)
+    return float(np.mean(speeds)) if speeds else None
+
+
+def default_speed_kph(highway: object) -> float:
+    """Driving speed (km/h) for a highway type from ``settings.drive_speed_kph``."""
+    if isinstance(highway, list | tuple):
+        highway = highway[0] if highway else None
+    return float(settings.drive_speed_kph.get(str(highway), settings.drive_speed_default_kph))
+
+
+@dataclass(frozen=True)
+class EdgeArrays:
+    """Edges as every loader produces them before clipping and :func:`build_network`.
+
+    Node coordinates and edge geometries are in ``crs`` (projected, metres); ``attrs`` holds
+    per-edge arrays; ``bounds`` is the data's WGS-84 (west, south, east, north) box when the source
+    declares one.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    node_ids: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    geometry: np.ndarray
+    crs: str
+    source: str
+    attrs: dict[str, np.ndarray] = field(default_factory=dict)
+    bounds: tuple[float, float, float, float] | None = None
+    notes: tuple[str, ...] = ()
+    dangling_ends: int = 0
+
+
+def sniff_osm_format(path: str | Path) -> str:
+    """Return ``"pbf"`` or ``"xml"`` from a file's first bytes, or raise NetworkFormatError.
+
+    Parameters
+    ----------
+    path
+        An OSM file.
+
+    Returns
+    -------
+    str
+        ``"pbf"`` or ``"xml"`` (the libosmium format names are ``pbf`` and ``osm``).
+    """
+    path = Path(path)
+    if not path.is_file():
+        msg = f"{path}: file not found. Check the path, or give a place name to download instead."
+        raise NetworkFormatError(msg)
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if not head.strip():
+        msg = (
+            f"{path.name}: the file is empty. Export the area again from openstreetmap.org, "
+            "Overpass or Geofabrik (OSM XML or .osm.pbf)."
+        )
+        raise NetworkFormatError(msg)
+    if b"OSMHeader" in head[:64]:
+        return "pbf"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith((b"<?xml", b"<osm")) and b"<osm" in head:
+        return "xml"
+    preview = head[:60].decode("utf-8", errors="replace").strip().replace("\n", " ")
+    msg = (
+        f"{path.name}: not an OpenStreetMap file (it starts with {preview!r}; an OSM XML file "
+        "starts with '<?xml' and has an <osm> element, a PBF file has an 'OSMHeader' block). "
+        "Export OSM XML or .osm.pbf, or load road centrelines as SHP/GPKG/GeoJSON."
+    )
+    raise NetworkFormatError(msg)
+
+
+def _osm_file(path: Path) -> osmium.io.File:
+    fmt = sniff_osm_format(path)
+    return osmium.io.File(str(path), "pbf" if fmt == "pbf" else "osm")
+
+
+def osm_bounds(path: str | Path) -> tuple[float, float, float, float] | None:
+    """The (west, south, east, north) box an OSM file declares (``<bounds>``), or ``None``."""
+    path = Path(path)
+    try:
+        box = osmium.FileProcessor(_osm_file(path)).header.box()
+    except RuntimeError as exc:
+        msg = f"{path.name}: unreadable OSM file ({exc}). Export it again (OSM XML or .osm.pbf)."
+        raise NetworkFormatError(msg) from exc
+    if not box.valid():
+        return None
+    return (
+        float(box.bottom_left.lon),
+        float(box.bottom_left.lat),
+        float(box.top_right.lon),
+        float(box.top_right.lat),
+    )
+
+
+@dataclass
+class _Ways:
+    """Runs of consecutive located nodes of accepted ways (one row per run)."""
+
+    way_id: list[int] = field(default_factory=list)
+    tags: list[dict[str, str]] = field(default_factory=list)
+    refs: list[np.ndarray] = field(default_factory=list)
+    lon: list[np.ndarray] = field(default_factory=list)
+    lat: list[np.ndarray] = field(default_factory=list)
+
+
+def _read_ways(
+    path: Path, accept: Callable[[Mapping[str, str]], bool]
+) -> tuple[_Ways, Counter[str], Counter[str], int]:
+    """Read highway ways; return accepted runs, highway counts seen/kept and missing refs."""
+    fp = (
+        osmium.FileProcessor(_osm_file(path))
+        .with_locations()
+        .with_filter(EntityFilter(osmium.osm.WAY))
+        .with_filter(KeyFilter("highway"))
+    )
+    out = _Ways()
+    seen: Counter[str] = Counter()
+    kept: Counter[str] = Counter()
+    missing = 0
+    try:
+        for way in fp:
+            tags = dict(way.tags)
+            seen[tags["highway"]] += 1
+            if not accept(tags):
+                continue
+            kept[tags["highway"]] += 1
+            n = len(way.nodes)
+            refs = np.empty(n, dtype="int64")
+            lon = np.empty(n)
+            lat = np.empty(n)
+            ok = np.zeros(n, dtype=bool)
+            for i, nd in enumerate(way.nodes):
+                refs[i] = nd.ref
+                loc = nd.location
+                if loc.valid():
+                    ok[i] = True
+                    lon[i] = loc.lon
+                    lat[i] = loc.lat
+            missing += int(n - ok.sum())
+            # Cut the way where nodes are missing so no straight line jumps across the gap.
+            bounds = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype("int8"), [0]])))
+            for start, stop in zip(bounds[::2], bounds[1::2], strict=True):
+                if stop - start >= 2:
+                    out.way_id.append(int(way.id))
+                    out.tags.append(tags)
+                    out.refs.append(refs[start:stop])
+                    out.lon.append(lon[start:stop])
+                    out.lat.append(lat[start:stop])
+    except RuntimeError as exc:
+        msg = f"{path.name}: unreadable OSM file ({exc}). Export it again (OSM XML or .osm.pbf)."
+        raise NetworkFormatError(msg) from exc
+    return out, seen, kept, missing
+
+
+def display_name(tags: Mapping[str, str]) -> str:
+    """Display name: Chinese first, then the default name, then English."""
+    for key in ("name:zh", "name", "name:en"):
+        value = tags.get(key)
+        if value:
+            return str(value)
+    return ""
+
+
+def read_osm_edges(path: str | Path, *, mode: str = "walk") -> EdgeArrays:
+    """Read the street edges usable by ``mode`` from an OSM XML or PBF file.
+
+    Parameters
+    ----------
+    path
+        ``.osm`` / ``.osm.xml`` / ``.osm.pbf`` file.
+    mode
+        ``"walk"``, ``"bike"`` or ``"drive"``. Drive edges follow ``oneway`` (and roundabouts);
+        walking and cycling edges are undirected.
+
+    Returns
+    -------
+    EdgeArrays
+        Projected to the local UTM zone, with edge attributes ``highway``, ``name``,
+        ``osm_way_id`` and, for drive, ``oneway``, ``speed_kph``, ``travel_time_s``.
+    """
+    path = Path(path)
+    check_mode(mode)
+    ways, seen, kept, missing = _read_ways(path, way_filter(mode))
+    if not ways.refs:
+        found = ", ".join(f"{k} ×{n}" for k, n in seen.most_common(8)) or "no highway=* ways"
+        msg = (
+            f"{path.name}: no ways usable for mode {mode!r} (found: {found}). Check that the file "
+            "covers the study area and holds streets for this mode, or choose another mode."
+        )
+        raise EmptyNetworkError(msg)
+
+    lengths = np.array([r.size for r in ways.refs], dtype="int64")
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    ends = starts + lengths - 1
+    refs = np.concatenate(ways.refs)
+    lon = np.concatenate(ways.lon)
+    lat = np.concatenate(ways.lat)
+    run_of = np.repeat(np.arange(lengths.size), lengths)
+
+    # Graph nodes: way ends and nodes used more than once (intersections, closed rings).
+    uniq, first_occ, inverse, counts = np.unique(
+        refs, return_index=True, return_inverse=True, return_counts=True
+    )
+    split = counts[inverse] > 1
+    split[starts] = True
+    split[ends] = True
+    pos = np.flatnonzero(split)
+    same_run = run_of[pos[:-1]] == run_of[pos[1:]]
+    a = pos[:-1][same_run]
+    b = pos[1:][same_run]
+    run = run_of[a]
+
+    is_node = np.zeros(uniq.size, dtype=bool)
+    is_node[inverse[pos]] = True
+    node_index = np.full(uniq.size, -1, dtype="int64")
+    node_index[is_node] = np.arange(int(is_node.sum()))
+    x_all, y_all, crs = project_xy(lon, lat)
+    node_occ = first_occ[is_node]
+
+    tags = ways.tags
+    highway = np.array([tags[r].get("highway", "") for r in range(len(tags))], dtype=object)
+    names = np.array([display_name(t) for t in tags], dtype=object)
+    way_ids = np.array(ways.way_id, dtype="int64")
+
+    forward = np.ones(a.size, dtype=bool)
+    both = np.ones(a.size, dtype=bool)
+    oneway_run = np.zeros(len(tags), dtype=bool)
+    if mode == "drive":
+        ow = np.array(
+            [t.get("oneway") in ONEWAY_VALUES or t.get("junction") == "roundabout" for t in tags],
+            dtype=bool,
+        )
+        rev = np.array([t.get("oneway") in REVERSED_VALUES for t in tags], dtype=bool)
+        oneway_run = ow
+        forward = ~(ow[run] & rev[run])
+        both = ~ow[run]
+    # Directed copies: every edge in its travel direction, plus the reverse of two-way drive edges.
+    e_from = np.where(forward, a, b)
+    e_to = np.where(forward, b, a)
+    if mode == "drive":
+        e_from, e_to = np.concatenate([e_from, e_to[both]]), np.concatenate([e_to, e_from[both]])
+        run = np.concatenate([run, run[both]])
+    n_pts = np.abs(e_to - e_from) + 1
+    edge_of = np.repeat(np.arange(e_from.size), n_pts)
+    step = np.arange(edge_of.size) - np.repeat(np.cumsum(n_pts) - n_pts, n_pts)
+    direction = np.sign(e_to - e_from)
+    coord_idx = e_from[edge_of] + step * direction[edge_of]
+    geometry = shapely.linestrings(
+        np.column_stack([x_all[coord_idx], y_all[coord_idx]]), indices=edge_of
+    )
+    u = node_index[inverse[e_from]]
+    v = node_index[inverse[e_to]]
+
+    attrs: dict[str, np.ndarray] = {
+        "highway": highway[run],
+        "name": names[run],
+        "osm_way_id": way_ids[run],
+    }
+    if mode == "drive":
+        speeds = np.array(
+            [maxspeed_kph(t.get("maxspeed")) or default_speed_kph(t.get("highway")) for t in tags]
+        )
+        attrs["oneway"] = oneway_run[run]
+        attrs["speed_kph"] = speeds[run]
+        attrs["travel_time_s"] = shapely.length(geometry) / (speeds[run] / 3.6)
+
+    notes = [
+        f"{sum(seen.values()):,} highway=* ways in the file, {sum(kept.values()):,} usable for "
+        f"mode {mode}"
+    ]
+    if missing:
+        notes.append(f"{missing:,} node references missing from the file were dropped")
+    logger.info("%s: %s", path.name, "; ".join(notes))
+    return EdgeArrays(
+        x=x_all[node_occ],
+        y=y_all[node_occ],
+        node_ids=uniq[is_node],
+        u=u,
+        v=v,
+        geometry=geometry,
+        crs=crs,
+        source=path.name,
+        attrs=attrs,
+        bounds=osm_bounds(path),
+        notes=tuple(notes),
+    )
+
+
+#: Tags kept on features besides the filter keys (names, capacity, building height).
+FEATURE_EXTRA_TAGS: tuple[str, ...] = (
+    "name",
+    "name:zh",
+    "name:en",
+    "capacity",
+    "beds",
+    "building:levels",
+    "height",
+)
+
+
+def read_osm_features(
+    path: str | Path, *, keys: Iterable[str], extra_tags: Iterable[str] = FEATURE_EXTRA_TAGS
+) -> gpd.GeoDataFrame:
+    """Read every node, way and multipolygon relation carrying one of ``keys``.
+
+    Parameters
+    ----------
+    path
+        ``.osm`` / ``.osm.pbf`` file.
+    keys
+        Tag keys of interest (e.g. ``amenity``, ``leisure``, ``building``).
+    extra_tags
+        Further tags to keep as columns when present.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        WGS-84; columns ``osm_id`` ("node/1", "way/2", "relation/3"), ``element``, one string
+        column per key and extra tag (``None`` when absent) and ``geometry`` (points for nodes,
+        polygons for closed ways and multipolygons, lines for open ways).
+    """
+    path = Path(path)
+    keys = tuple(dict.fromkeys(keys))
+    columns = tuple(dict.fromkeys((*keys, *extra_tags)))
+    fp = (
+        osmium.FileProcessor(_osm_file(path))
+        .with_areas(KeyFilter(*keys))
+        .with_filter(KeyFilter(*keys))
+    )
+    factory = osmium.geom.WKBFactory()
+    rows: dict[str, tuple[str, dict[str, str], bytes | str]] = {}
+    lines: dict[str, tuple[str, dict[str, str], bytes | str]] = {}
+    try:
+        for obj in fp:
+            tags = {k: obj.tags[k] for k in columns if k in obj.tags}
+            try:
+                if obj.is_node():
+                    rows[f"node/{obj.id}"] = ("node", tags, factory.create_point(obj))
+                elif obj.is_way():
+                    # Closed ways come back as areas too; keep the line only as a fallback.
+                    lines[f"way/{obj.id}"] = ("way", tags, factory.create_linestring(obj))
+                elif obj.is_area():
+                    element = "way" if obj.from_way() else "relation"
+                    wkb = factory.create_multipolygon(obj)
+                    rows[f"{element}/{obj.orig_id()}"] = (element, tags, wkb)
+            except (osmium.InvalidLocationError, RuntimeError):
+                continue
+    except RuntimeError as exc:
+        msg = f"{path.name}: unreadable OSM file ({exc}). Export it again (OSM XML or .osm.pbf)."
+        raise NetworkFormatError(msg) from exc
+    for osm_id, row in lines.items():
+        rows.setdefault(osm_id, row)
+    ids = list(rows)
+    geoms = shapely.from_wkb([rows[i][2] for i in ids]) if ids else np.array([], dtype=object)
+    # Single polygons read better (and dissolve faster) than one-part multipolygons.
+    single = shapely.get_num_geometries(geoms) == 1
+    poly = shapely.get_type_id(geoms) == 6
+    geoms = np.where(single & poly, shapely.get_geometry(geoms, 0), geoms)
+    data: dict[str, list[object]] = {
+        "osm_id": ids,
+        "element": [rows[i][0] for i in ids],
+    }
+    for col in columns:
+        data[col] = [rows[i][1].get(col) for i in ids]
+    return gpd.GeoDataFrame(data, geometry=list(geoms), crs=WGS84)

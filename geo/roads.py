@@ -1,0 +1,541 @@
+"""One entry point for road networks: files, centrelines and online OpenStreetMap.
+
+:func:`load_network` accepts an OSM XML / PBF file, an osmnx GraphML file, road centrelines
+(SHP, zipped SHP, GPKG, GeoJSON), a place name, a WGS-84 polygon or a (west, south, east, north)
+box, and returns an analysis-ready :class:`geo.network.Network` in the local UTM zone.
+
+Every source goes through the same steps: read edges for the travel mode (:mod:`geo.osm_parse`,
+:mod:`geo.centrelines`, :mod:`geo.online`), clip to the study area or the data's declared bounds
+(edges crossing the boundary are cut there, not dropped, so streets reach the edge of the area),
+give self-loops and longer parallel edges a midpoint node (``build_network`` keeps one edge per
+node pair, which would otherwise lose a crescent or a ring path and everything along it), then
+:func:`geo.network.build_network` keeps the largest connected component and reports the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pyproj
+import shapely
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import substring
+
+from geo.errors import EmptyNetworkError, NetworkError, NetworkFormatError
+from geo.network import WGS84, Network, build_network, project_xy
+from geo.osm_parse import (
+    EdgeArrays,
+    check_mode,
+    default_speed_kph,
+    maxspeed_kph,
+    read_osm_edges,
+    way_filter,
+)
+
+logger = logging.getLogger(__name__)
+
+#: File name endings read as OpenStreetMap data.
+OSM_SUFFIXES: tuple[str, ...] = (".osm", ".osm.xml", ".xml", ".osm.pbf", ".pbf")
+#: File name endings read as road centrelines.
+CENTRELINE_SUFFIXES: tuple[str, ...] = (".shp", ".zip", ".gpkg", ".geojson", ".json")
+#: File name endings read as osmnx GraphML.
+GRAPHML_SUFFIXES: tuple[str, ...] = (".graphml",)
+
+StudyArea = BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries
+
+
+def load_network(
+    source: str | Path | BaseGeometry | tuple[float, float, float, float],
+    *,
+    mode: str = "walk",
+    study_area: StudyArea | None = None,
+    clip: bool = True,
+    keep_largest: bool | None = None,
+) -> Network:
+    """Load an analysis-ready road network for a travel mode.
+
+    Parameters
+    ----------
+    source
+        A file path (``.osm``/``.osm.xml``, ``.osm.pbf``, ``.graphml``, or centrelines as
+        ``.shp``/``.zip``/``.gpkg``/``.geojson``); a place name (downloaded with osmnx); a
+        shapely polygon in WGS-84; or a ``(west, south, east, north)`` box in degrees.
+    mode
+        ``"walk"`` (undirected, all pedestrian ways), ``"bike"`` (undirected, cycle-usable ways)
+        or ``"drive"`` (directed by ``oneway``; ``speed_kph`` and ``travel_time_s`` in
+        ``edge_attrs``; the CSR weight stays the length in metres).
+    study_area
+        WGS-84 polygon (or GeoDataFrame/GeoSeries in any CRS) to clip to. Without it a file is
+        clipped to the bounds it declares (OSM ``<bounds>``, PBF header box), if any.
+    clip
+        Set ``False`` to keep everything read.
+    keep_largest
+        Keep only the largest connected component (default ``settings.keep_largest_component``).
+
+    Returns
+    -------
+    Network
+        In the local UTM zone; ``edge_attrs`` hold ``highway`` and ``name`` where known.
+
+    Raises
+    ------
+    NetworkFormatError
+        Unknown, missing or unreadable file.
+    EmptyNetworkError
+        No edges usable by the mode (in the file, or inside the study area).
+    OfflineError
+        An online source with no connection and nothing cached.
+    """
+    check_mode(mode)
+    area = study_area_wgs84(study_area)
+    if isinstance(source, BaseGeometry):
+        edges = _online_edges(source, mode=mode)
+        clip_to = area if area is not None else source
+    elif isinstance(source, tuple | list) and len(source) == 4:
+        edges = _online_edges(tuple(float(c) for c in source), mode=mode)
+        clip_to = area if area is not None else shapely.box(*source)
+    elif isinstance(source, str | Path) and _looks_like_file(source):
+        edges = _file_edges(Path(source), mode=mode)
+        clip_to = area if area is not None else _bounds_box(edges.bounds)
+    elif isinstance(source, str):
+        edges = _online_edges(source, mode=mode)
+        clip_to = area
+    else:
+        msg = (
+            f"load_network: cannot read a network from {type(source).__name__} {source!r}; give "
+            "a file path, a place name, a WGS-84 polygon or a (west, south, east, north) box"
+        )
+        raise NetworkFormatError(msg)
+    notes = list(edges.notes)
+    if clip and clip_to is not None:
+        what = "study area" if area is not None else "data bounds"
+        before = edges.u.size
+        edges = clip_edges(edges, clip_to)
+        notes.append(f"clipped to the {what}: {before:,} → {edges.u.size:,} edges")
+        if edges.u.size == 0:
+            msg = (
+                f"{edges.source}: no {mode} edges inside the {what}. Check that the study area "
+                "overlaps the data (both in WGS-84 longitude/latitude) or pass clip=False."
+            )
+            raise EmptyNetworkError(msg)
+    elif clip and edges.bounds is None:
+        notes.append("no declared data bounds: not clipped")
+    edges = split_loops_and_parallels(edges, directed=mode == "drive")
+    return build_network(
+        x=edges.x,
+        y=edges.y,
+        u=edges.u,
+        v=edges.v,
+        crs=edges.crs,
+        mode=mode,
+        length=shapely.length(edges.geometry),
+        geometry=edges.geometry,
+        node_ids=edges.node_ids,
+        edge_attrs=edges.attrs,
+        source=edges.source,
+        keep_largest=keep_largest,
+        dangling_ends=edges.dangling_ends,
+        notes=tuple(notes),
+    )
+
+
+def _looks_like_file(source: str | Path) -> bool:
+    if isinstance(source, Path):
+        return True
+    name = source.lower()
+    known = (*OSM_SUFFIXES, *CENTRELINE_SUFFIXES, *GRAPHML_SUFFIXES)
+    return name.endswith(known) or Path(source).exists()
+
+
+def _file_edges(path: Path, *, mode: str) -> EdgeArrays:
+    name = path.name.lower()
+    if not path.is_file():
+        msg = f"{path}: file not found. Check the path, or give a place name to download instead."
+        raise NetworkFormatError(msg)
+    if name.endswith(GRAPHML_SUFFIXES):
+        return read_graphml_edges(path, mode=mode)
+    if name.endswith(CENTRELINE_SUFFIXES):
+        from geo.centrelines import read_centrelines
+
+        return read_centrelines(path, mode=mode)
+    if name.endswith(OSM_SUFFIXES):
+        return read_osm_edges(path, mode=mode)
+    msg = (
+        f"{path.name}: unknown network file type {path.suffix!r}. Use OSM XML (.osm), .osm.pbf, "
+        "osmnx GraphML (.graphml) or road centrelines (.shp, .zip, .gpkg, .geojson)."
+    )
+    raise NetworkFormatError(msg)
+
+
+def _online_edges(query: Any, *, mode: str) -> EdgeArrays:
+    from geo.online import graph_from_online
+
+    graph, label = graph_from_online(query, mode=mode)
+    return graph_to_edges(graph, mode=mode, source=label)
+
+
+def study_area_wgs84(area: StudyArea | None) -> BaseGeometry | None:
+    """Return a study area as one WGS-84 geometry (``None`` stays ``None``).
+
+    Accepts a shapely geometry in WGS-84 or a GeoDataFrame/GeoSeries in any CRS.
+    """
+    if area is None:
+        return None
+    if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
+        if area.crs is None:
+            area = area.set_crs(WGS84)
+        geom = shapely.union_all(area.to_crs(WGS84).geometry.to_numpy())
+    else:
+        geom = area
+    if not isinstance(geom, BaseGeometry) or geom.is_empty or geom.area <= 0:
+        msg = (
+            f"study_area: expected a WGS-84 polygon (or polygons in a GeoDataFrame), got "
+            f"{type(area).__name__}; draw or load the study-area boundary as a polygon"
+        )
+        raise NetworkError(msg)
+    minx, miny, maxx, maxy = geom.bounds
+    if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+        msg = (
+            f"study_area: bounds {geom.bounds} are not WGS-84 degrees; give longitude/latitude "
+            "or a GeoDataFrame with its CRS set"
+        )
+        raise NetworkError(msg)
+    return geom
+
+
+def _bounds_box(bounds: tuple[float, float, float, float] | None) -> BaseGeometry | None:
+    return None if bounds is None else shapely.box(*bounds)
+
+
+def clip_edges(edges: EdgeArrays, area_wgs84: BaseGeometry) -> EdgeArrays:
+    """Keep the parts of edges inside a WGS-84 polygon, cutting edges at its boundary.
+
+    Cut ends become new nodes (negative ``node_ids``); pieces keep their edge's direction and
+    attributes.
+    """
+    tr = pyproj.Transformer.from_crs(WGS84, edges.crs, always_xy=True)
+    # Densify first so the projected boundary follows the true curve of long straight sides.
+    poly = shapely.transform(
+        shapely.segmentize(area_wgs84, 0.0005),
+        lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])),
+    )
+    shapely.prepare(poly)
+    geoms = edges.geometry
+    inside = shapely.covered_by(geoms, poly)
+    crossing = ~inside & shapely.intersects(geoms, poly)
+    keep = np.flatnonzero(inside)
+    x, y, ids = list(edges.x), list(edges.y), list(edges.node_ids)
+    new_u: list[int] = []
+    new_v: list[int] = []
+    new_geom: list[BaseGeometry] = []
+    new_src: list[int] = []
+    next_id = -1
+    for e in np.flatnonzero(crossing):
+        line = geoms[e]
+        start, end = shapely.get_point(line, 0), shapely.get_point(line, -1)
+        for piece in shapely.get_parts(shapely.line_merge(shapely.intersection(line, poly))):
+            if shapely.get_type_id(piece) != 1 or piece.length <= 0:
+                continue
+            a = shapely.get_point(piece, 0)
+            b = shapely.get_point(piece, -1)
+            if line.project(a) > line.project(b):
+                piece = piece.reverse()  # keep the edge's travel direction
+                a, b = b, a
+            ends = []
+            for pt, node, ref in ((a, edges.u[e], start), (b, edges.v[e], end)):
+                if pt.distance(ref) < 1e-6:
+                    ends.append(int(node))
+                else:
+                    x.append(pt.x)
+                    y.append(pt.y)
+                    ids.append(next_id)
+                    next_id -= 1
+                    ends.append(len(x) - 1)
+            new_u.append(ends[0])
+            new_v.append(ends[1])
+            new_geom.append(piece)
+            new_src.append(int(e))
+    src = np.concatenate([keep, np.asarray(new_src, dtype="int64")])
+    geometry = np.concatenate([geoms[keep], np.asarray(new_geom, dtype=object)])
+    attrs = {k: arr[src] for k, arr in edges.attrs.items()}
+    if "travel_time_s" in attrs and "speed_kph" in attrs:
+        attrs["travel_time_s"] = shapely.length(geometry) / (attrs["speed_kph"] / 3.6)
+    return EdgeArrays(
+        x=np.asarray(x, dtype="float64"),
+        y=np.asarray(y, dtype="float64"),
+        node_ids=np.asarray(ids, dtype=edges.node_ids.dtype if len(ids) else "int64"),
+        u=np.concatenate([edges.u[keep], np.asarray(new_u, dtype="int64")]),
+        v=np.concatenate([edges.v[keep], np.asarray(new_v, dtype="int64")]),
+        geometry=geometry,
+        crs=edges.crs,
+        source=edges.source,
+        attrs=attrs,
+        bounds=edges.bounds,
+        notes=edges.notes,
+        dangling_ends=edges.dangling_ends,
+    )
+
+
+def split_loops_and_parallels(
+    edges: EdgeArrays, *, directed: bool, tolerance_m: float = 0.5
+) -> EdgeArrays:
+    """Give self-loops and longer parallel edges a midpoint node so none is lost.
+
+    ``build_network`` drops self-loops and keeps only the shortest of parallel edges (its sparse
+    matrix holds one value per node pair). That is right for routing but would erase a ring path
+    or the longer of two streets between the same junctions, and every facility along it would
+    then snap elsewhere. Parallels within ``tolerance_m`` of the shortest are duplicates and are
+    left for ``build_network`` to merge.
+    """
+    if edges.u.size == 0:
+        return edges
+    length = shapely.length(edges.geometry)
+    u, v = edges.u, edges.v
+    a = np.where(directed | (u <= v), u, v)
+    b = np.where(directed | (u <= v), v, u)
+    order = np.lexsort((length, b, a))
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = (a[order][1:] != a[order][:-1]) | (b[order][1:] != b[order][:-1])
+    group_min = np.minimum.reduceat(length[order], np.flatnonzero(first))
+    gid = np.cumsum(first) - 1
+    longer = np.zeros(u.size, dtype=bool)
+    longer[order] = length[order] > group_min[gid] + tolerance_m
+    split = np.flatnonzero(((u == v) & (length > tolerance_m)) | longer)
+    if split.size == 0:
+        return edges
+    n = edges.x.size
+    mids = shapely.line_interpolate_point(edges.geometry[split], 0.5, normalized=True)
+    half = length[split] / 2
+    pieces = [
+        (substring(g, 0, h), substring(g, h, 2 * h))
+        for g, h in zip(edges.geometry[split], half, strict=True)
+    ]
+    first_half = np.array([p[0] for p in pieces], dtype=object)
+    second_half = np.array([p[1] for p in pieces], dtype=object)
+    mid_idx = n + np.arange(split.size)
+    keep = np.ones(u.size, dtype=bool)
+    keep[split] = False
+    rest = np.flatnonzero(keep)
+    src = np.concatenate([rest, split, split])
+    ids = edges.node_ids
+    if ids.dtype.kind in "iu":
+        new_ids = min(int(ids.min()), 0) - 1 - np.arange(split.size)
+    else:
+        new_ids = np.array([f"mid{i}" for i in range(split.size)], dtype=object)
+    geometry = np.concatenate([edges.geometry[rest], first_half, second_half])
+    attrs = {k: arr[src] for k, arr in edges.attrs.items()}
+    if "travel_time_s" in attrs and "speed_kph" in attrs:
+        attrs["travel_time_s"] = shapely.length(geometry) / (attrs["speed_kph"] / 3.6)
+    return EdgeArrays(
+        x=np.concatenate([edges.x, shapely.get_x(mids)]),
+        y=np.concatenate([edges.y, shapely.get_y(mids)]),
+        node_ids=np.concatenate([ids, new_ids.astype(ids.dtype)]),
+        u=np.concatenate([u[rest], u[split], mid_idx]),
+        v=np.concatenate([v[rest], mid_idx, v[split]]),
+        geometry=geometry,
+        crs=edges.crs,
+        source=edges.source,
+        attrs=attrs,
+        bounds=edges.bounds,
+        notes=edges.notes,
+        dangling_ends=edges.dangling_ends,
+    )
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, list | tuple | set):
+        return next(iter(value), None)
+    return value
+
+
+def _graph_edge_ok(data: dict[str, Any], accept: Any) -> bool:
+    """Mode filter for a graph edge; simplified edges may carry lists of tag values."""
+    if "highway" not in data:
+        return True
+    tags = {k: str(_first(v)) for k, v in data.items() if isinstance(v, str | list)}
+    hws = data["highway"] if isinstance(data["highway"], list) else [data["highway"]]
+    return any(accept({**tags, "highway": str(hw)}) for hw in hws)
+
+
+def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
+    """Convert an osmnx MultiDiGraph (WGS-84 or projected) to :class:`EdgeArrays` in UTM.
+
+    Edges failing the mode's tag filter (where the graph keeps ``highway``) are left out; edge
+    ``geometry`` is kept where present, else a straight segment.
+    """
+    check_mode(mode)
+    nodes = list(graph.nodes)
+    if not nodes:
+        msg = f"{source}: the graph has no nodes. Export or download the network again."
+        raise EmptyNetworkError(msg)
+    try:
+        gx = np.array([graph.nodes[n]["x"] for n in nodes], dtype="float64")
+        gy = np.array([graph.nodes[n]["y"] for n in nodes], dtype="float64")
+    except KeyError as exc:
+        msg = (
+            f"{source}: nodes have no 'x'/'y' coordinates ({exc} missing); this is not an osmnx "
+            "GraphML network. Save it with osmnx.save_graphml or load the OSM file instead."
+        )
+        raise NetworkFormatError(msg) from exc
+    graph_crs = pyproj.CRS.from_user_input(graph.graph.get("crs", WGS84))
+    if not graph_crs.is_geographic:
+        to_wgs = pyproj.Transformer.from_crs(graph_crs, WGS84, always_xy=True)
+        lon, lat = to_wgs.transform(gx, gy)
+    else:
+        lon, lat = gx, gy
+    x, y, crs = project_xy(np.asarray(lon), np.asarray(lat))
+    tr = pyproj.Transformer.from_crs(graph_crs, crs, always_xy=True)
+    index = {n: i for i, n in enumerate(nodes)}
+    accept = way_filter(mode)
+    us: list[int] = []
+    vs: list[int] = []
+    geoms: list[Any] = []
+    cols: dict[str, list[Any]] = {"highway": [], "name": [], "oneway": [], "speed_kph": []}
+    for a, b, data in graph.edges(data=True):
+        if not _graph_edge_ok(data, accept):
+            continue
+        us.append(index[a])
+        vs.append(index[b])
+        geom = data.get("geometry")
+        if isinstance(geom, str):
+            geom = shapely.from_wkt(geom)
+        geoms.append(geom)
+        cols["highway"].append(str(_first(data.get("highway", "")) or ""))
+        cols["name"].append(str(_first(data.get("name", "")) or ""))
+        ow = data.get("oneway", False)
+        cols["oneway"].append(ow is True or str(ow) == "True")
+        speed = data.get("speed_kph")
+        speed = float(speed) if speed not in (None, "") else maxspeed_kph(data.get("maxspeed"))
+        cols["speed_kph"].append(speed or default_speed_kph(data.get("highway")))
+    if not us:
+        msg = (
+            f"{source}: no edges usable for mode {mode!r} in this graph. It was probably saved "
+            "for another travel mode; download or export it again for this mode."
+        )
+        raise EmptyNetworkError(msg)
+    u = np.asarray(us, dtype="int64")
+    v = np.asarray(vs, dtype="int64")
+    geometry = np.empty(u.size, dtype=object)
+    has = np.array([g is not None for g in geoms], dtype=bool)
+    if has.any():
+        projected = shapely.transform(
+            np.asarray([g for g in geoms if g is not None], dtype=object),
+            lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])),
+        )
+        geometry[has] = projected
+    straight = np.flatnonzero(~has)
+    if straight.size:
+        coords = np.stack(
+            [
+                np.column_stack([x[u[straight]], y[u[straight]]]),
+                np.column_stack([x[v[straight]], y[v[straight]]]),
+            ],
+            axis=1,
+        )
+        geometry[straight] = shapely.linestrings(coords)
+    attrs: dict[str, np.ndarray] = {
+        "highway": np.asarray(cols["highway"], dtype=object),
+        "name": np.asarray(cols["name"], dtype=object),
+    }
+    if mode == "drive":
+        speed_arr = np.asarray(cols["speed_kph"], dtype="float64")
+        attrs["oneway"] = np.asarray(cols["oneway"], dtype=bool)
+        attrs["speed_kph"] = speed_arr
+        attrs["travel_time_s"] = shapely.length(geometry) / (speed_arr / 3.6)
+    ids = np.asarray(nodes)
+    if ids.dtype.kind not in "iu":
+        ids = np.asarray([str(n) for n in nodes], dtype=object)
+    return EdgeArrays(
+        x=x,
+        y=y,
+        node_ids=ids,
+        u=u,
+        v=v,
+        geometry=geometry,
+        crs=crs,
+        source=source,
+        attrs=attrs,
+        notes=(f"{u.size:,} graph edges usable for mode {mode}",),
+    )
+
+
+def read_graphml_edges(path: str | Path, *, mode: str = "walk") -> EdgeArrays:
+    """Read an osmnx GraphML file as :class:`EdgeArrays` (see :func:`graph_to_edges`)."""
+    import osmnx as ox
+
+    path = Path(path)
+    with open(path, "rb") as fh:
+        head = fh.read(2048)
+    if not head.strip():
+        msg = f"{path.name}: the file is empty. Save the graph again with osmnx.save_graphml."
+        raise NetworkFormatError(msg)
+    if b"<graphml" not in head:
+        preview = head[:60].decode("utf-8", errors="replace").strip()
+        msg = (
+            f"{path.name}: not a GraphML file (it starts with {preview!r}). Save the graph with "
+            "osmnx.save_graphml, or load the OSM file or centrelines instead."
+        )
+        raise NetworkFormatError(msg)
+    try:
+        graph = ox.load_graphml(path)
+    except Exception as exc:  # networkx/lxml raise many kinds for a broken file
+        msg = f"{path.name}: unreadable GraphML ({type(exc).__name__}: {exc}). Save it again."
+        raise NetworkFormatError(msg) from exc
+    return graph_to_edges(graph, mode=mode, source=path.name)
+
+
+def network_to_graph(network: Network) -> Any:
+    """An osmnx-style MultiDiGraph in WGS-84 (for GraphML export and osmnx tools).
+
+    Undirected networks get both directions of every edge, as osmnx stores walking graphs.
+    """
+    import networkx as nx
+
+    tr = pyproj.Transformer.from_crs(network.crs, WGS84, always_xy=True)
+    lon, lat = tr.transform(network.x, network.y)
+    graph = nx.MultiDiGraph(crs=WGS84)
+    for i in range(network.n_nodes):
+        graph.add_node(i, x=float(lon[i]), y=float(lat[i]), osmid=str(network.node_ids[i]))
+    geoms = shapely.transform(
+        network.geometry, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+    )
+    attr_names = [k for k in ("highway", "name", "speed_kph") if k in network.edge_attrs]
+    for e in range(network.n_edges):
+        data: dict[str, Any] = {
+            "length": float(network.length[e]),
+            "geometry": geoms[e],
+            "oneway": bool(network.directed),
+        }
+        for k in attr_names:
+            value = network.edge_attrs[k][e]
+            data[k] = value.item() if hasattr(value, "item") else value
+        a, b = int(network.u[e]), int(network.v[e])
+        graph.add_edge(a, b, **data)
+        if not network.directed:
+            graph.add_edge(b, a, **{**data, "geometry": geoms[e].reverse(), "reversed": True})
+    return graph
+
+
+def save_graphml(network: Network, path: str | Path) -> Path:
+    """Save a network as osmnx GraphML (WGS-84) so :func:`load_network` can read it back."""
+    import osmnx as ox
+
+    path = Path(path)
+    ox.save_graphml(network_to_graph(network), path)
+    return path
+
+
+__all__ = [
+    "clip_edges",
+    "graph_to_edges",
+    "load_network",
+    "network_to_graph",
+    "read_graphml_edges",
+    "save_graphml",
+    "split_loops_and_parallels",
+    "study_area_wgs84",
+]
