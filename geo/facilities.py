@@ -179,7 +179,7 @@ def load_facilities(
     rej = Rejections(frame.index.to_numpy())
     warnings: list[str] = list(info.notes)
 
-    ids = _facility_ids(frame, cols.get("id"), rej, label, warnings)
+    ids = assign_ids(frame, cols.get("id"), rej, label, warnings)
     cats, raw_cats = _categories(frame, cols, forced, rej, label, warnings)
     loc = locate_rows(
         frame,
@@ -194,7 +194,7 @@ def load_facilities(
     rej.raise_if_none_left(label)
 
     keep = rej.alive
-    names = _texts(frame, cols.get("name"))
+    names = column_texts(frame, cols.get("name"))
     capacity = _capacity(frame, cols.get("capacity"), keep, warnings)
     out = pd.DataFrame(
         {
@@ -208,7 +208,7 @@ def load_facilities(
     if raw_cats is not None:
         out["raw_category"] = raw_cats[keep]
     if "osm_id" in frame.columns and cols.get("id") != "osm_id":
-        out["osm_id"] = _texts(frame, "osm_id")[keep]
+        out["osm_id"] = column_texts(frame, "osm_id")[keep]
     gdf = gpd.GeoDataFrame(
         out, geometry=shapely.points(loc.lon[keep], loc.lat[keep]), crs=WGS84
     ).reset_index(drop=True)
@@ -238,7 +238,7 @@ def load_facilities(
 # --------------------------------------------------------------------------- ids, categories
 
 
-def _texts(frame: pd.DataFrame, col: str | None) -> np.ndarray:
+def column_texts(frame: pd.DataFrame, col: str | None) -> np.ndarray:
     """A column as clean strings ("" for missing; 12.0 → "12")."""
     if col is None:
         return np.full(len(frame), "", dtype=object)
@@ -253,18 +253,25 @@ def _texts(frame: pd.DataFrame, col: str | None) -> np.ndarray:
     return np.array(out, dtype=object)
 
 
-def _facility_ids(
-    frame: pd.DataFrame, col: str | None, rej: Rejections, label: str, warnings: list[str]
+def assign_ids(
+    frame: pd.DataFrame,
+    col: str | None,
+    rej: Rejections,
+    label: str,
+    warnings: list[str],
+    *,
+    prefix: str = "F",
 ) -> np.ndarray:
+    """Ids from ``col`` (duplicates rejected) or ``<prefix><row>`` when there is no id column."""
     rows = frame.index.to_numpy()
-    generated = np.array([f"F{r}" for r in rows], dtype=object)
+    generated = np.array([f"{prefix}{r}" for r in rows], dtype=object)
     if col is None:
         return generated
-    ids = _texts(frame, col)
+    ids = column_texts(frame, col)
     empty = ids == ""
     if empty.any():
         warnings.append(
-            f"{int(empty.sum())} rows have no id in {col!r}; ids F<row> were given "
+            f"{int(empty.sum())} rows have no id in {col!r}; ids {prefix}<row> were given "
             f"(rows {list_rows(rows[empty])})"
         )
     ids = np.where(empty, generated, ids)
@@ -313,7 +320,7 @@ def _categories(
                 f"or pass category= with one of: {known_categories_text()}."
             )
             raise ColumnNotFoundError(msg)
-    raw = _texts(frame, col)
+    raw = column_texts(frame, col)
     lookup = {v: taxonomy.match_category(v) for v in set(raw.tolist()) if v}
     cats = np.array([lookup.get(v) if v else None for v in raw], dtype=object)
     if inferred:
