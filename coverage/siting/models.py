@@ -652,7 +652,7 @@ def pmedian(
 def _best_assignment(
     coo: sparse.coo_matrix, saving: np.ndarray, x: np.ndarray, n_j: int
 ) -> np.ndarray:
-    """z for open sites ``x``: each point assigned to its largest saving among open sites."""
+    """Assignment ``z`` for open sites ``x``: each point to its largest saving."""
     z = np.zeros(coo.nnz)
     open_pair = x[coo.row] > 0.5
     if not open_pair.any():

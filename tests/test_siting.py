@@ -1,0 +1,445 @@
+"""Site suggestions on lattice networks, checked against independent coverage runs."""
+
+from __future__ import annotations
+
+import itertools
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from coverage.analysis import analyse
+from coverage.siting import (
+    as_candidates,
+    combine,
+    generate_candidates,
+    suggest_sites,
+)
+from coverage.siting.candidates import thin_to_grid
+from geo.network import lattice_network
+
+CAT = "elderly_canteen"
+CRIT = {"metres": 400.0}  # small threshold so a 2 km lattice has gaps
+SPACING = 100.0
+
+
+@pytest.fixture(scope="module")
+def net():
+    return lattice_network(21, 21, spacing=SPACING)
+
+
+def _points(net, xy: np.ndarray) -> gpd.GeoSeries:
+    return gpd.GeoSeries(shapely.points(xy[:, 0], xy[:, 1]), crs=net.crs).to_crs(4326)
+
+
+@pytest.fixture(scope="module")
+def demand(net):
+    rng = np.random.default_rng(7)
+    x0, y0 = net.x.min(), net.y.min()
+    xy = np.column_stack([x0 + rng.uniform(0, 2000, 60), y0 + rng.uniform(0, 2000, 60)])
+    pop = rng.integers(10, 500, size=60).astype(float)
+    return gpd.GeoDataFrame(
+        {
+            "demand_id": [f"d{i}" for i in range(60)],
+            "population": pop,
+            "elderly": np.round(pop * 0.2),
+            "community": [f"社区{i % 5}" for i in range(60)],
+            "kind": "building",
+        },
+        geometry=_points(net, xy).values,
+        crs=4326,
+    )
+
+
+@pytest.fixture(scope="module")
+def facilities(net):
+    xy = np.array([[net.x.min() + 300, net.y.min() + 300]])
+    return gpd.GeoDataFrame(
+        {
+            "facility_id": ["f0"],
+            "name": ["现有食堂"],
+            "category": [CAT],
+            "capacity": [np.nan],
+            "source": ["test"],
+        },
+        geometry=_points(net, xy).values,
+        crs=4326,
+    )
+
+
+@pytest.fixture(scope="module")
+def baseline(net, demand, facilities):
+    return analyse(net, demand, facilities, categories=[CAT], criteria={CAT: CRIT})
+
+
+def _with_sites(facilities: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    new = gpd.GeoDataFrame(
+        {
+            "facility_id": [f"new{i}" for i in range(len(sites))],
+            "name": list(sites["name"]),
+            "category": CAT,
+            "capacity": np.nan,
+            "source": "edit",
+        },
+        geometry=sites.geometry.values,
+        crs=4326,
+    )
+    return gpd.GeoDataFrame(pd.concat([facilities, new], ignore_index=True), crs=4326)
+
+
+def _covered_pop(net, demand, facs) -> float:
+    res = analyse(net, demand, facs, categories=[CAT], criteria={CAT: CRIT})
+    return float(res.summary.loc[0, "covered_population"])
+
+
+def _candidates(net, n: int = 8, seed: int = 3) -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(seed)
+    xy = np.column_stack(
+        [net.x.min() + rng.uniform(0, 2000, n), net.y.min() + rng.uniform(0, 2000, n)]
+    )
+    return gpd.GeoDataFrame(
+        {
+            "facility_id": [f"c{i}" for i in range(n)],
+            "name": [f"空地{i}" for i in range(n)],
+            "capacity": rng.choice([200.0, 800.0, 3000.0], size=n),
+        },
+        geometry=_points(net, xy).values,
+        crs=4326,
+    )
+
+
+def test_mclp_sites_match_an_independent_coverage_run(net, demand, facilities, baseline):
+    res = suggest_sites(
+        net,
+        demand,
+        facilities,
+        category=CAT,
+        model="mclp",
+        k=3,
+        criterion=CRIT,
+        baseline=baseline,
+    )
+    assert res.status == "optimal"
+    assert res.method == "HiGHS MILP"
+    assert 1 <= len(res.sites) <= 3
+    assert list(res.sites["rank"]) == list(range(1, len(res.sites) + 1))
+    assert (res.sites["added_population"] > 0).all()
+    # Greedy explanation order: marginal gains never increase.
+    assert np.all(np.diff(res.sites["added_population"].to_numpy()) <= 1e-9)
+    before = float(baseline.summary.loc[0, "covered_population"])
+    after = _covered_pop(net, demand, _with_sites(facilities, res.sites))
+    assert after == pytest.approx(before + res.sites["added_population"].sum())
+    assert res.sites["cumulative_population"].iloc[-1] == pytest.approx(after)
+    assert res.objective == pytest.approx(after - before)
+    assert res.sites.crs.to_epsg() == 4326
+    assert res.sites["communities"].str.startswith("社区").all()
+
+
+def test_mclp_equals_bruteforce_over_uploaded_candidates(net, demand, facilities, baseline):
+    cand = _candidates(net)
+    res = suggest_sites(
+        net,
+        demand,
+        facilities,
+        category=CAT,
+        model="mclp",
+        k=2,
+        candidates=cand,
+        criterion=CRIT,
+        baseline=baseline,
+    )
+    cand_c = as_candidates(cand)
+    best = max(
+        _covered_pop(net, demand, _with_sites(facilities, cand_c.iloc[list(s)]))
+        for s in itertools.combinations(range(len(cand)), 2)
+    )
+    assert res.sites["cumulative_population"].iloc[-1] == pytest.approx(best)
+    assert set(res.sites["candidate_id"]) <= set(cand["facility_id"])
+
+
+def test_site_adding_no_one_is_never_proposed(net, demand, facilities, baseline):
+    # A candidate on top of the existing facility adds no one; k larger than useful sites.
+    fx = facilities.geometry.iloc[0]
+    cand = _candidates(net, n=3)
+    dup = gpd.GeoDataFrame(
+        {"facility_id": ["on-existing"], "name": ["x"], "capacity": [np.nan]},
+        geometry=[fx],
+        crs=4326,
+    )
+    cand = gpd.GeoDataFrame(pd.concat([dup, cand], ignore_index=True), crs=4326)
+    res = suggest_sites(
+        net,
+        demand,
+        facilities,
+        category=CAT,
+        model="mclp",
+        k=4,
+        candidates=cand,
+        criterion=CRIT,
+        baseline=baseline,
+    )
+    assert "on-existing" not in set(res.sites["candidate_id"])
+    assert len(res.sites) < 4
+    assert "not proposed" in res.message
+    assert (res.sites["added_population"] > 0).all()
+
+
+def test_existing_facilities_are_kept(net, demand, facilities, baseline):
+    res = suggest_sites(
+        net,
+        demand,
+        facilities,
+        category=CAT,
+        model="pmedian",
+        k=2,
+        criterion=CRIT,
+        baseline=baseline,
+    )
+    after = analyse(
+        net, demand, _with_sites(facilities, res.sites), categories=[CAT], criteria={CAT: CRIT}
+    )
+    was = baseline.demand[f"{CAT}_covered"].to_numpy()
+    now = after.demand[f"{CAT}_covered"].to_numpy()
+    assert np.all(now[was])
+    dist_before = baseline.demand[f"{CAT}_distance_m"].to_numpy()
+    assert np.all(after.demand[f"{CAT}_distance_m"].to_numpy() <= dist_before + 1e-9)
+
+
+def test_pmedian_objective_is_the_weighted_minutes_of_an_independent_run(
+    net, demand, facilities, baseline
+):
+    res = suggest_sites(
+        net,
+        demand,
+        facilities,
+        category=CAT,
+        model="pmedian",
+        k=2,
+        criterion=CRIT,
+        baseline=baseline,
+    )
+    assert res.status == "optimal"
+    after = analyse(
+        net, demand, _with_sites(facilities, res.sites), categories=[CAT], criteria={CAT: CRIT}
+    )
+    crit = baseline.criteria[CAT]
+    reach_min = crit.threshold_m * 1.5 / crit.speed / 60.0
+    minutes = np.minimum(after.demand[f"{CAT}_minutes"].to_numpy(), reach_min)
+    pop = demand["population"].to_numpy()
+    assert res.objective == pytest.approx(float(pop @ minutes))
+    assert (res.sites["minutes_saved"] > 0).all()
+
+
+def test_lscp_full_target_covers_every_reachable_resident(net, demand, facilities, baseline):
+    # Candidates only in the lower half: residents in the far top are out of reach.
+    cand = _candidates(net, n=10, seed=11)
+    geom_y = cand.to_crs(net.crs).geometry.y.to_numpy()
+    cand = cand[geom_y < net.y.min() + 1000].reset_index(drop=True)
+    res = suggest_sites(
+        net,
+        demand,
+        facilities,
+        category=CAT,
+        model="lscp",
+        target=1.0,
+        candidates=cand,
+        criterion=CRIT,
+        baseline=baseline,
+    )
+    after = analyse(
+        net, demand, _with_sites(facilities, res.sites), categories=[CAT], criteria={CAT: CRIT}
+    )
+    covered = after.demand[f"{CAT}_covered"].to_numpy()
+    unreachable = set(res.unreachable["demand_id"]) if res.unreachable is not None else set()
+    pop = demand["population"].to_numpy()
+    ids = demand["demand_id"].to_numpy()
+    for i in range(len(demand)):
+        if pop[i] > 0:
+            assert covered[i] or ids[i] in unreachable
+    # The unreachable ones are truly out of reach of every candidate.
+    every = analyse(
+        net,
+        demand,
+        _with_sites(facilities, as_candidates(cand)),
+        categories=[CAT],
+        criteria={CAT: CRIT},
+    )
+    ev = every.demand.set_index("demand_id")[f"{CAT}_covered"]
+    assert not ev.loc[sorted(unreachable)].any()
+    assert ev.sum() == covered.sum()
+    assert len(unreachable) > 0
+    assert "out of reach" in res.message
+
+
+def test_lscp_partial_target(net, demand, facilities, baseline):
+    res = suggest_sites(
+        net,
+        demand,
+        facilities,
+        category=CAT,
+        model="lscp",
+        target=0.6,
+        criterion=CRIT,
+        baseline=baseline,
+    )
+    after = _covered_pop(net, demand, _with_sites(facilities, res.sites))
+    total = float(demand["population"].sum())
+    reach = total - (res.unreachable["population"].sum() if res.unreachable is not None else 0)
+    assert after >= 0.6 * reach - 1e-6
+    # One site fewer would miss the target (minimality, via the explanation order).
+    if len(res.sites) > 1:
+        assert res.sites["cumulative_population"].iloc[-2] < 0.6 * reach
+
+
+def test_capacitated_respects_capacity(net, demand, facilities, baseline):
+    cand = _candidates(net, n=8, seed=5)
+    res = suggest_sites(
+        net,
+        demand,
+        facilities,
+        category=CAT,
+        model="capacitated",
+        k=3,
+        candidates=cand,
+        criterion=CRIT,
+        baseline=baseline,
+    )
+    assert res.status == "optimal"
+    assert len(res.sites) >= 1
+    assert (res.sites["added_population"] <= res.sites["capacity"] + 1e-6).all()
+    assert res.objective == pytest.approx(res.sites["added_population"].sum())
+
+
+def test_elderly_weight(net, demand, facilities, baseline):
+    res = suggest_sites(
+        net,
+        demand,
+        facilities,
+        category=CAT,
+        model="mclp",
+        k=2,
+        criterion=CRIT,
+        weight="elderly",
+        baseline=baseline,
+    )
+    assert res.objective == pytest.approx(res.sites["added_elderly"].sum())
+    no_eld = demand.drop(columns="elderly")
+    with pytest.raises(KeyError, match="elderly"):
+        suggest_sites(
+            net,
+            no_eld,
+            facilities,
+            category=CAT,
+            model="mclp",
+            k=2,
+            criterion=CRIT,
+            weight="elderly",
+        )
+
+
+def test_curve_is_monotone_and_exact_dominates_greedy(net, demand, facilities, baseline):
+    res = suggest_sites(
+        net,
+        demand,
+        facilities,
+        category=CAT,
+        model="mclp",
+        k=3,
+        criterion=CRIT,
+        baseline=baseline,
+        curve_k=6,
+    )
+    curve = res.curve
+    k0 = curve[curve["method"] == "existing"]
+    assert k0["covered_population"].iloc[0] == pytest.approx(
+        baseline.summary.loc[0, "covered_population"]
+    )
+    greedy = curve[curve["method"] == "greedy"].set_index("k")["covered_population"]
+    exact = curve[curve["method"] == "optimal"].set_index("k")["covered_population"]
+    assert np.all(np.diff(greedy.to_numpy()) > 0)
+    assert len(exact) == len(greedy) >= 3
+    assert np.all(exact.to_numpy() >= greedy.to_numpy() - 1e-9)
+    assert exact.loc[3] == pytest.approx(res.sites["cumulative_population"].iloc[-1])
+
+
+def test_generate_candidates_near_gaps_only(net, baseline):
+    cand = generate_candidates(net, baseline, category=CAT, spacing_m=200.0)
+    assert len(cand) > 0
+    assert set(cand.columns) >= {"candidate_id", "name", "source", "capacity", "geometry"}
+    assert cand["candidate_id"].is_unique
+    assert cand.crs.to_epsg() == 4326
+    # Every candidate covers at least one uncovered resident (network distance ≤ threshold).
+    res = suggest_sites(
+        net,
+        baseline.demand,
+        None,
+        category=CAT,
+        model="mclp",
+        k=1,
+        candidates=cand,
+        baseline=baseline,
+    )
+    from coverage.siting.matrix import build_matrices
+    from coverage.snap import snap_points
+
+    mats = build_matrices(
+        net,
+        snap_points(net, cand),
+        baseline.demand_snap,
+        baseline.demand[f"{CAT}_distance_m"].to_numpy(),
+        criterion=baseline.criteria[CAT],
+    )
+    cover = mats.cover.toarray() > 0
+    uncovered = ~baseline.demand[f"{CAT}_covered"].to_numpy()
+    assert np.all((cover & uncovered[None, :]).any(axis=1))
+    assert len(res.sites) == 1
+    # At most one candidate per 200 m cell of the 2 km square (11 × 11 cells with the edge).
+    assert len(cand) <= 121
+    denser = generate_candidates(net, baseline, category=CAT, spacing_m=100.0)
+    assert len(denser) > len(cand)
+
+
+def test_thin_to_grid_keeps_one_point_per_cell():
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 1000, 500), rng.uniform(0, 1000, 500)
+    kept = thin_to_grid(x, y, spacing_m=250.0)
+    cells = set(zip((x[kept] - x.min()) // 250, (y[kept] - y.min()) // 250, strict=True))
+    all_cells = set(zip((x - x.min()) // 250, (y - y.min()) // 250, strict=True))
+    assert len(cells) == kept.size == len(all_cells)
+
+
+def test_generate_candidates_empty_when_everyone_is_covered(net, demand, facilities):
+    res = analyse(net, demand, facilities, categories=[CAT], criteria={CAT: {"metres": 5000}})
+    assert generate_candidates(net, res, category=CAT).empty
+    out = suggest_sites(net, demand, facilities, category=CAT, model="mclp", k=2, baseline=res)
+    assert out.status == "no candidates"
+    assert out.sites.empty
+
+
+def test_combine_keeps_ids_unique(net, baseline):
+    gen = generate_candidates(net, baseline, category=CAT)
+    up = as_candidates(_candidates(net, n=3))
+    both = combine(gen, up, up)
+    assert len(both) == len(gen) + 6
+    assert both["candidate_id"].is_unique
+    assert set(both["source"]) == {"generated", "upload"}
+
+
+def test_bad_arguments_raise_helpful_errors(net, demand, facilities, baseline):
+    with pytest.raises(ValueError, match="needs k"):
+        suggest_sites(net, demand, facilities, category=CAT, model="mclp", baseline=baseline)
+    with pytest.raises(ValueError, match="unknown model"):
+        suggest_sites(net, demand, facilities, category=CAT, model="foo", k=1, baseline=baseline)
+    with pytest.raises(ValueError, match="candidates must be"):
+        suggest_sites(
+            net,
+            demand,
+            facilities,
+            category=CAT,
+            model="mclp",
+            k=1,
+            baseline=baseline,
+            candidates="nope.csv",
+        )
