@@ -1,0 +1,47 @@
+"""方案比较 Compare: scenarios side by side, delta tables, newly covered and lost residents."""
+
+import streamlit as st
+
+from ui import maps, scenarios, shell, state
+from ui.widgets import category_name, seed_choice, show_map, tr
+
+if shell.standalone():
+    st.stop()
+
+ds = state.dataset()
+choice = state.criteria_choice()
+st.header(tr("page.compare"))
+plans = scenarios.saved()
+if not plans or not choice.categories:
+    st.info(tr("cmp.none"))
+    st.stop()
+
+names = st.multiselect(tr("cmp.pick"), list(plans), default=list(plans), key="cmp_pick")
+with st.spinner(tr("cov.computing")):
+    base = state.analysis(ds, choice)
+    results = {n: state.analysis(scenarios.with_added(ds, plans[n]), choice) for n in names}
+st.subheader(tr("cmp.table"))
+st.dataframe(
+    scenarios.compare_table(base, results, categories=choice.categories),
+    hide_index=True,
+    width="stretch",
+    key="cmp_table",
+)
+if not names:
+    st.stop()
+
+st.subheader(tr("cmp.areas"))
+c1, c2 = st.columns(2)
+name = c1.selectbox(tr("cmp.pick"), names, key=seed_choice("cmp_one", names[0], names))
+options = list(choice.categories)
+category = c2.selectbox(
+    tr("cov.map_category"),
+    options,
+    format_func=category_name,
+    key=seed_choice("cmp_category", st.session_state.get(state.MAP_CATEGORY), options),
+)
+fmap = maps.comparison(ds, choice, category, name=name, added=plans[name])
+show_map(fmap, key="cmp_map")
+if st.button(tr("cmp.delete"), key="cmp_delete"):
+    scenarios.delete(name)
+    st.rerun()

@@ -1,0 +1,91 @@
+"""覆盖 Coverage: categories and criteria, the KPI table and the coverage map."""
+
+import streamlit as st
+
+from geo import settings
+from geo.taxonomy import categories
+from ui import maps, shell, state
+from ui.widgets import category_name, kpi_table, seed, seed_choice, show_map, tr
+
+if shell.standalone():
+    st.stop()
+
+ds = state.dataset()
+old = state.criteria_choice()
+st.header(tr("page.coverage"))
+
+c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
+cats = c1.multiselect(
+    tr("cov.categories"),
+    list(categories()),
+    format_func=category_name,
+    key=seed("cov_categories", list(old.categories)),
+)
+kind = c2.radio(
+    tr("cov.criterion"),
+    ["default", "minutes", "metres"],
+    format_func=lambda k: tr(f"cov.crit.{k}"),
+    key=seed("cov_kind", old.kind),
+)
+if kind == "minutes":
+    minutes = c3.select_slider(
+        tr("cov.minutes"),
+        list(settings.living_circle_minutes),
+        key=seed("cov_minutes", old.minutes),
+    )
+    metres = old.metres
+else:
+    minutes = old.minutes
+    metres = c3.number_input(
+        tr("cov.metres"),
+        min_value=100.0,
+        max_value=20_000.0,
+        step=100.0,
+        key=seed("cov_metres", old.metres),
+        disabled=kind != "metres",
+    )
+profile = c4.selectbox(
+    tr("cov.profile"),
+    ["", *settings.speed_profiles],
+    format_func=lambda p: (
+        tr("cov.crit.default")
+        if not p
+        else f"{settings.speed_profile_names_zh.get(p, p) if state.lang() == 'zh' else p}"
+        f" {settings.speed_profiles[p]:g} m/s"
+    ),
+    key=seed("cov_profile", old.profile),
+)
+if not cats:
+    st.info(tr("cov.no_categories"))
+    st.stop()
+
+choice = state.CriteriaChoice(
+    categories=tuple(k for k in categories() if k in cats),
+    kind=str(kind),
+    minutes=float(minutes),
+    metres=float(metres),
+    profile=str(profile),
+)
+state.set_criteria_choice(choice)
+with st.spinner(tr("cov.computing")):
+    result = state.analysis(ds, choice)
+
+st.subheader(tr("cov.kpi"))
+st.dataframe(kpi_table(result.summary), hide_index=True, width="stretch", key="cov_kpi")
+st.caption(tr("cov.buffer_note"))
+if len(result.unsnapped):
+    with st.expander(tr("cov.unsnapped", n=len(result.unsnapped))):
+        st.dataframe(result.unsnapped, hide_index=True)
+
+category = st.selectbox(
+    tr("cov.map_category"),
+    list(choice.categories),
+    format_func=category_name,
+    key=seed_choice(
+        "cov_map_category", st.session_state.get(state.MAP_CATEGORY), list(choice.categories)
+    ),
+)
+st.session_state[state.MAP_CATEGORY] = category
+with st.spinner(tr("cov.computing")):
+    fmap = maps.coverage(ds, choice, category)
+show_map(fmap, key="cov_map")

@@ -1,0 +1,29 @@
+"""导出 Export: downloads for meetings (HTML map, PNG, XLSX, GeoPackage, PDF/PPTX)."""
+
+import streamlit as st
+
+from ui import exports, shell, state
+from ui.widgets import category_name, seed, seed_choice, tr
+
+if shell.standalone():
+    st.stop()
+
+ds = state.dataset()
+choice = state.criteria_choice()
+st.header(tr("page.export"))
+if not choice.categories:
+    st.info(tr("cov.no_categories"))
+    st.stop()
+
+options = list(choice.categories)
+c1, c2 = st.columns([3, 2])
+title = c1.text_input(tr("exp.title"), key=seed("exp_title", f"{ds.label} · {tr('app.title')}"))
+category = c2.selectbox(
+    tr("cov.map_category"),
+    options,
+    format_func=category_name,
+    key=seed_choice("exp_category", st.session_state.get(state.MAP_CATEGORY), options),
+)
+bundle = exports.Bundle.of(ds, choice, category=category, title=title)
+for fmt in exports.FORMATS:
+    exports.download_button(bundle, fmt)

@@ -1,0 +1,51 @@
+"""缺口 Gaps: the ranked gap list linked to the map (select a gap, the map goes there)."""
+
+import streamlit as st
+
+from ui import maps, shell, state, tables
+from ui.widgets import category_name, seed_choice, show_map, tr
+
+if shell.standalone():
+    st.stop()
+
+ds = state.dataset()
+choice = state.criteria_choice()
+st.header(tr("page.gaps"))
+if not choice.categories:
+    st.info(tr("cov.no_categories"))
+    st.stop()
+
+options = list(choice.categories)
+category = st.selectbox(
+    tr("gaps.category"),
+    options,
+    format_func=category_name,
+    key=seed_choice("gaps_category", st.session_state.get(state.MAP_CATEGORY), options),
+)
+st.session_state[state.MAP_CATEGORY] = category
+with st.spinner(tr("cov.computing")):
+    gaps = state.gaps(ds, choice, category)
+if gaps.empty:
+    st.success(tr("gaps.none"))
+    st.stop()
+
+st.subheader(tr("gaps.list"))
+event = st.dataframe(
+    tables.gap_table(gaps),
+    hide_index=True,
+    width="stretch",
+    key="gaps_table",
+    on_select="rerun",
+    selection_mode="single-row",
+)
+rows = event.selection.rows if event is not None else []
+center, zoom, selected = None, None, None
+if rows:
+    selected = gaps.iloc[rows[0]]
+    center, zoom = maps.focus(selected.geometry)
+    st.info(
+        tr("gaps.selected", rank=int(selected["rank"]), pop=float(selected["uncovered_population"]))
+    )
+with st.spinner(tr("cov.computing")):
+    fmap = maps.coverage(ds, choice, category, show_gaps=True)
+show_map(fmap, key="gaps_map", center=center, zoom=zoom)

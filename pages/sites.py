@@ -1,0 +1,94 @@
+"""选址 Sites: run a siting model, see "+N residents" per site, click the map to try a site."""
+
+import streamlit as st
+
+from ui import maps, scenarios, shell, state, tables, uploads
+from ui.widgets import category_name, seed, seed_choice, show_map, tr
+
+if shell.standalone():
+    st.stop()
+
+ds = state.dataset()
+choice = state.criteria_choice()
+st.header(tr("page.sites"))
+if not choice.categories:
+    st.info(tr("cov.no_categories"))
+    st.stop()
+
+cats = list(choice.categories)
+c1, c2, c3, c4 = st.columns([2, 3, 2, 2])
+category = c1.selectbox(
+    tr("sites.category"),
+    cats,
+    format_func=category_name,
+    key=seed_choice("sites_category", st.session_state.get(state.MAP_CATEGORY), cats),
+)
+model = c2.selectbox(
+    tr("sites.model"),
+    ["mclp", "lscp", "pmedian", "capacitated"],
+    format_func=lambda m: tr(f"sites.model.{m}"),
+    key=seed("sites_model", "mclp"),
+)
+if model == "lscp":
+    target = c3.slider(tr("sites.target"), 0.5, 1.0, step=0.01, key=seed("sites_target", 0.95))
+    k = 3
+else:
+    k = int(c3.number_input(tr("sites.k"), 1, 50, step=1, key=seed("sites_k", 3)))
+    target = 0.95
+capacity = 0.0
+if model == "capacitated":
+    capacity = float(
+        c4.number_input(tr("sites.capacity"), 0.0, step=100.0, key=seed("sites_cap", 2000.0))
+    )
+source = st.radio(
+    tr("sites.candidates"),
+    ["generate", "upload", "both"],
+    horizontal=True,
+    format_func=lambda s: tr(f"sites.cand.{s}"),
+    key=seed("sites_cand", "generate"),
+)
+uploaded = None
+if source != "generate":
+    uploaded = uploads.candidate_upload(category=category)
+
+params = state.SitingParams(
+    category=category, model=model, k=k, target=float(target), capacity=capacity, candidates=source
+)
+if st.button(tr("sites.run"), type="primary", key="sites_run"):
+    with st.status(tr("sites.running"), expanded=False) as status:
+        result = state.siting(ds, choice, params, uploaded)
+        status.update(label=tr("sites.result"), state="complete")
+    st.session_state[state.SITING] = (params, result)
+
+run = st.session_state.get(state.SITING)
+sites = None
+if run is not None:
+    params_run, result = run
+    st.subheader(tr("sites.result"))
+    st.caption(
+        tr(
+            "sites.status",
+            status=result.status,
+            method=result.method,
+            gap="–" if result.gap is None else f"{result.gap:.2%}",
+        )
+    )
+    if result.message:
+        st.info(result.message)
+    sites = result.sites
+    st.dataframe(tables.sites_table(sites), hide_index=True, width="stretch", key="sites_table")
+    if result.curve is not None and len(result.curve):
+        st.caption(tr("sites.curve"))
+        st.line_chart(maps.curve_frame(result.curve), x="k", y="coverage_rate", height=220)
+    name = st.text_input(
+        tr("sites.scenario_name"), key=seed("sites_scn", f"{model} k={len(sites)}")
+    )
+    if st.button(tr("sites.save_proposed"), key="sites_save"):
+        scenarios.save(name, scenarios.from_sites(sites, category=category))
+        st.success(tr("sites.saved", name=name))
+
+st.caption(tr("sites.click_hint"))
+fmap = maps.coverage(ds, choice, category, sites=sites, trial=scenarios.trial_facilities(category))
+clicked = show_map(fmap, key="sites_map", returned_objects=["last_clicked"])
+scenarios.take_click(clicked.get("last_clicked"), category=category)
+scenarios.trial_panel(ds, choice, category)

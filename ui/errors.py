@@ -1,0 +1,77 @@
+"""Show errors to planners as plain messages, never as tracebacks.
+
+Our own :class:`geo.errors.CoverageToolError` messages already say which input was wrong and how to
+fix it, so they are shown as they are. Anything else is logged with its traceback and replaced by
+a friendly sentence. Streamlit's own control-flow exceptions (``st.stop``, ``st.rerun``) derive
+from ``BaseException`` and pass through untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import streamlit as st
+
+from geo.errors import CoverageToolError
+from ui.labels import label
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Outcome:
+    """Whether the guarded block finished; ``error`` holds the message shown otherwise."""
+
+    ok: bool = True
+    error: str | None = None
+
+
+def message_for(exc: BaseException, *, lang: str) -> str:
+    """The text a planner sees for ``exc``: ours verbatim, anything else a friendly sentence."""
+    if isinstance(exc, CoverageToolError):
+        return str(exc)
+    if isinstance(exc, ModuleNotFoundError):
+        text = label("error.missing_module", lang) or "{module}"
+        return text.format(module=exc.name or str(exc))
+    return label("error.unexpected", lang) or str(exc)
+
+
+@contextmanager
+def guard(*, lang: str, context: str = "") -> Iterator[Outcome]:
+    """Run a block; show our errors with ``st.error`` and log unexpected ones.
+
+    Parameters
+    ----------
+    lang
+        Interface language of the message.
+    context
+        What the block was doing, for the log.
+
+    Yields
+    ------
+    Outcome
+        ``ok`` is False after an error, so the caller can skip what depended on the block.
+    """
+    outcome = Outcome()
+    try:
+        yield outcome
+    except CoverageToolError as exc:
+        logger.info("%s: %s", context or "app", exc)
+        outcome.ok = False
+        outcome.error = message_for(exc, lang=lang)
+        st.error(outcome.error)
+    except Exception as exc:
+        logger.exception("unexpected error in %s", context or "app")
+        outcome.ok = False
+        outcome.error = message_for(exc, lang=lang)
+        st.error(outcome.error)
+
+
+def run_guarded(fn: Callable[[], None], *, lang: str, context: str) -> bool:
+    """Call ``fn`` inside :func:`guard`; return True when it finished without an error."""
+    with guard(lang=lang, context=context) as outcome:
+        fn()
+    return outcome.ok

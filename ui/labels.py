@@ -1,0 +1,245 @@
+"""Interface strings of the app pages (Chinese first, English second).
+
+``maps.i18n.t`` is the shared dictionary; these are the page-only strings it does not hold.
+:func:`ui.widgets.tr` looks a key up in ``maps.i18n`` first and falls back to this table, so the
+pages work whichever module defines a label.
+"""
+
+from __future__ import annotations
+
+LABELS: dict[str, tuple[str, str]] = {
+    # app and navigation
+    "app.title": ("十五分钟生活圈设施覆盖评估", "15-minute living-circle coverage"),
+    "app.language": ("语言 Language", "Language 语言"),
+    "app.dataset": ("当前数据", "Current data"),
+    "app.synthetic_badge": (
+        "合成示范区：虚构数据，仅供演示",
+        "Synthetic demo district: made-up data for demonstration only",
+    ),
+    "map.basemap": ("底图", "Basemap"),
+    "page.data": ("数据", "Data"),
+    "page.coverage": ("覆盖", "Coverage"),
+    "page.gaps": ("缺口", "Gaps"),
+    "page.sites": ("选址", "Sites"),
+    "page.compare": ("方案比较", "Compare"),
+    "page.export": ("导出", "Export"),
+    # errors
+    "error.unexpected": (
+        "出现了意外错误（已记录在日志中）。请检查输入数据后重试；如仍失败，请把日志发给维护人员。",
+        "Something unexpected went wrong (details are in the log). Check the input and try again; "
+        "if it still fails, send the log to the maintainers.",
+    ),
+    "error.missing_module": (
+        "该功能所需的模块尚未安装或尚未完成：{module}",
+        "A module this feature needs is not available yet: {module}",
+    ),
+    # data page
+    "data.area": ("研究区域与路网", "Study area and street network"),
+    "data.source": ("路网来源", "Network source"),
+    "data.src.synthetic": (
+        "合成示范区（内置，离线）",
+        "Synthetic demo district (built in, offline)",
+    ),
+    "data.src.helsinki": ("赫尔辛基 OSM 示例（离线）", "Helsinki OSM demo (offline)"),
+    "data.src.place": ("地名（需联网）", "Place name (needs internet)"),
+    "data.src.upload": ("上传路网文件", "Upload a network file"),
+    "data.load": ("载入", "Load"),
+    "data.place": ("地名，例如：上海市徐汇区天平路街道", "Place name, e.g. Kamppi, Helsinki"),
+    "data.network_file": (
+        "路网文件（.osm、.osm.pbf、.graphml，或压缩的 SHP/GPKG 道路中心线 .zip/.gpkg）",
+        "Network file (.osm, .osm.pbf, .graphml, or zipped SHP / GPKG centrelines .zip/.gpkg)",
+    ),
+    "data.mode": ("出行方式", "Travel mode"),
+    "data.mode.walk": ("步行", "Walk"),
+    "data.mode.bike": ("骑行", "Bike"),
+    "data.loading": ("正在载入路网…", "Loading the network…"),
+    "data.loaded": ("已载入：{label}", "Loaded: {label}"),
+    "data.summary": (
+        "节点 {nodes:,} · 路段 {edges:,} · 设施 {facilities:,} · 需求点 {demand:,} · "
+        "人口 {pop:,.0f}",
+        "{nodes:,} nodes · {edges:,} edges · {facilities:,} facilities · "
+        "{demand:,} demand points · {pop:,.0f} residents",
+    ),
+    "data.facilities": ("设施", "Facilities"),
+    "data.facility_file": (
+        "上传设施表（CSV / XLSX / GeoJSON / SHP.zip / GPKG）",
+        "Upload facilities (CSV / XLSX / GeoJSON / zipped SHP / GPKG)",
+    ),
+    "data.preview": ("预览（前 20 行）", "Preview (first 20 rows)"),
+    "data.mapping": ("列对应关系", "Column mapping"),
+    "data.col.lon": ("经度列", "Longitude column"),
+    "data.col.lat": ("纬度列", "Latitude column"),
+    "data.col.name": ("名称列", "Name column"),
+    "data.col.category": ("类别列", "Category column"),
+    "data.col.capacity": ("容量列", "Capacity column"),
+    "data.col.none": ("（无）", "(none)"),
+    "data.crs": ("坐标系", "Coordinate system"),
+    "data.crs.wgs84": ("WGS-84（GPS、天地图、OSM）", "WGS-84 (GPS, Tianditu, OSM)"),
+    "data.crs.gcj02": ("GCJ-02（高德、腾讯）", "GCJ-02 (Amap, Tencent)"),
+    "data.crs.bd09": ("BD-09（百度）", "BD-09 (Baidu)"),
+    "data.category": ("设施类别", "Facility category"),
+    "data.category.from_column": ("按类别列识别", "From the category column"),
+    "data.replace": ("替换现有设施", "Replace existing facilities"),
+    "data.add": ("追加到现有设施", "Add to existing facilities"),
+    "data.apply_facilities": ("使用这些设施", "Use these facilities"),
+    "data.validation": ("校验报告", "Validation report"),
+    "data.validation.summary": (
+        "读取 {n_read} 行，可用 {n_ok} 行，拒绝 {n_rej} 行；编码 {encoding}；坐标系 {crs}",
+        "Read {n_read} rows, {n_ok} usable, {n_rej} rejected; encoding {encoding}; CRS {crs}",
+    ),
+    "data.rejected": ("被拒绝的行", "Rejected rows"),
+    "data.facilities_applied": ("已使用 {n} 个设施。", "Using {n} facilities."),
+    "data.demand": ("需求（居民）", "Demand (residents)"),
+    "data.demand.source": ("需求来源", "Demand source"),
+    "data.demand.keep": ("保留当前需求点", "Keep the current demand points"),
+    "data.demand.buildings": ("建筑 + 总人口", "Buildings with a total population"),
+    "data.demand.table": ("小区/社区人口表", "Community table"),
+    "data.demand.grid": ("均匀网格", "Regular grid"),
+    "data.demand.file": ("上传文件", "Upload a file"),
+    "data.demand.total": ("总人口", "Total population"),
+    "data.demand.cell": ("网格边长（米）", "Grid cell (metres)"),
+    "data.demand.apply": ("使用该需求", "Use this demand"),
+    "data.demand.applied": (
+        "已使用 {n} 个需求点，共 {pop:,.0f} 人。",
+        "Using {n} demand points, {pop:,.0f} residents.",
+    ),
+    "data.attribution": ("数据来源：{text}", "Data: {text}"),
+    # coverage page
+    "cov.categories": ("设施类别", "Categories"),
+    "cov.criterion": ("覆盖标准", "Coverage criterion"),
+    "cov.crit.default": ("按类别默认标准", "Category defaults"),
+    "cov.crit.minutes": ("步行时间", "Walking time"),
+    "cov.crit.metres": ("路网距离", "Network distance"),
+    "cov.minutes": ("分钟", "Minutes"),
+    "cov.metres": ("米", "Metres"),
+    "cov.profile": ("速度", "Speed profile"),
+    "cov.computing": ("正在计算路网覆盖…", "Computing network coverage…"),
+    "cov.kpi": ("覆盖指标", "Coverage indicators"),
+    "cov.map_category": ("地图显示类别", "Category on the map"),
+    "cov.no_categories": ("请至少选择一个类别。", "Pick at least one category."),
+    "cov.unsnapped": (
+        "{n} 个点距离路网超过容差，未参与计算（见下表）。",
+        "{n} points are farther from the network than the tolerance and were left out (below).",
+    ),
+    "cov.rate": ("人口覆盖率", "Population coverage"),
+    "cov.covered": ("覆盖人口", "Covered residents"),
+    "cov.uncovered": ("未覆盖人口", "Uncovered residents"),
+    "cov.median": ("中位步行时间（分）", "Median time (min)"),
+    "cov.p85": ("85% 步行时间（分）", "P85 time (min)"),
+    "cov.buffer": ("直线缓冲覆盖率（对照）", "Straight-line buffer coverage (comparison)"),
+    "cov.facilities": ("设施数", "Facilities"),
+    "cov.category": ("类别", "Category"),
+    "cov.criterion_col": ("标准", "Criterion"),
+    "cov.elderly_rate": ("老年人覆盖率", "Elderly coverage"),
+    "cov.map": ("覆盖地图", "Coverage map"),
+    "cov.buffer_note": (
+        "直线缓冲会高估覆盖：河流、铁路和围墙让实际步行距离更长。",
+        "Straight-line buffers overstate coverage: rivers, rail and walls make real walks longer.",
+    ),
+    # gaps
+    "gaps.category": ("类别", "Category"),
+    "gaps.none": ("该类别没有覆盖缺口。", "No coverage gaps for this category."),
+    "gaps.list": (
+        "缺口排序（点选一行，地图将定位到该缺口）",
+        "Ranked gaps (select a row to zoom the map)",
+    ),
+    "gaps.rank": ("排名", "Rank"),
+    "gaps.uncovered": ("未覆盖人口", "Uncovered residents"),
+    "gaps.elderly": ("未覆盖老年人", "Uncovered elderly"),
+    "gaps.points": ("需求点", "Points"),
+    "gaps.nearest": ("最近设施（米）", "Nearest facility (m)"),
+    "gaps.communities": ("涉及社区", "Communities"),
+    "gaps.area": ("面积（公顷）", "Area (ha)"),
+    "gaps.selected": (
+        "已定位到缺口 {rank}：{pop:,.0f} 人未覆盖",
+        "Gap {rank}: {pop:,.0f} uncovered residents",
+    ),
+    # sites
+    "sites.category": ("类别", "Category"),
+    "sites.model": ("模型", "Model"),
+    "sites.model.mclp": (
+        "最大覆盖（MCLP）：新增 k 个点覆盖最多居民",
+        "Maximal covering (MCLP): k sites, most residents",
+    ),
+    "sites.model.lscp": (
+        "集合覆盖（LSCP）：达到目标的最少点数",
+        "Set covering (LSCP): fewest sites for a target",
+    ),
+    "sites.model.pmedian": (
+        "p-中位：k 个点使步行时间最短",
+        "p-median: k sites, least walking time",
+    ),
+    "sites.model.capacitated": (
+        "带容量覆盖：每点服务人数有上限",
+        "Capacitated coverage: each site serves at most its capacity",
+    ),
+    "sites.k": ("新增点数 k", "Number of new sites k"),
+    "sites.target": ("目标覆盖率", "Target coverage"),
+    "sites.capacity": ("每个新点的容量（人）", "Capacity of each new site (residents)"),
+    "sites.candidates": ("候选点", "Candidate sites"),
+    "sites.cand.generate": ("自动生成（缺口内路网节点）", "Generate (street nodes in the gaps)"),
+    "sites.cand.upload": ("上传候选点文件", "Upload candidate sites"),
+    "sites.cand.both": ("两者都用", "Both"),
+    "sites.cand_file": (
+        "候选点文件（与设施表格式相同）",
+        "Candidate file (same format as facilities)",
+    ),
+    "sites.run": ("计算选址", "Suggest sites"),
+    "sites.running": ("正在求解选址模型…", "Solving the siting model…"),
+    "sites.result": ("建议新增设施", "Proposed sites"),
+    "sites.status": (
+        "求解状态：{status}；方法：{method}；相对间隙：{gap}",
+        "Status: {status}; method: {method}; gap: {gap}",
+    ),
+    "sites.curve": (
+        "累计覆盖率曲线（新增点数 → 覆盖率）",
+        "Cumulative coverage (sites added → coverage)",
+    ),
+    "sites.added": ("+{n:,.0f} 人", "+{n:,.0f} residents"),
+    "sites.click_hint": (
+        "在地图上点击任意位置即可试加一个设施，立即看到覆盖变化。",
+        "Click anywhere on the map to try a new facility there and see the effect at once.",
+    ),
+    "sites.whatif": ("试加设施的效果", "Effect of the trial facilities"),
+    "sites.whatif.clear": ("清除试加设施", "Clear trial facilities"),
+    "sites.whatif.save": ("保存为方案", "Save as a scenario"),
+    "sites.save_proposed": ("把建议点保存为方案", "Save the proposed sites as a scenario"),
+    "sites.scenario_name": ("方案名称", "Scenario name"),
+    "sites.saved": ("已保存方案「{name}」。", "Saved scenario “{name}”."),
+    "sites.rank": ("序号", "Rank"),
+    "sites.lon": ("经度", "Longitude"),
+    "sites.lat": ("纬度", "Latitude"),
+    "sites.gain": ("新增覆盖人口", "Residents newly covered"),
+    # compare
+    "cmp.none": (
+        "还没有方案。请在「选址」页保存建议点或试加的设施。",
+        "No scenarios yet. Save proposed or trial sites on the Sites page.",
+    ),
+    "cmp.pick": ("比较的方案", "Scenarios to compare"),
+    "cmp.table": ("各类别覆盖变化", "Coverage change per category"),
+    "cmp.areas": ("新增覆盖 / 失去覆盖区域", "Newly covered / lost areas"),
+    "cmp.baseline": ("现状", "Baseline"),
+    "cmp.gained": ("新增覆盖", "Newly covered"),
+    "cmp.lost": ("失去覆盖", "Lost coverage"),
+    "cmp.delete": ("删除方案", "Delete scenario"),
+    # export
+    "exp.title": ("报告标题", "Report title"),
+    "exp.html": ("离线 HTML 地图", "Standalone HTML map"),
+    "exp.png": ("PNG 地图图片", "PNG map image"),
+    "exp.xlsx": ("Excel 汇总表", "Excel tables"),
+    "exp.gpkg": ("GeoPackage 图层", "GeoPackage layers"),
+    "exp.pdf": ("PDF 报告", "PDF report"),
+    "exp.pptx": ("PPTX 演示文稿", "PPTX slides"),
+    "exp.prepare": ("生成导出文件", "Prepare the files"),
+    "exp.preparing": ("正在生成 {what}…", "Preparing {what}…"),
+    "exp.ready": ("文件已生成，点击下载。", "Files are ready to download."),
+    "exp.failed": ("{what} 生成失败：{error}", "{what} failed: {error}"),
+}
+
+
+def label(key: str, lang: str) -> str | None:
+    """Return the page string for ``key`` in ``lang`` ("zh" or "en"), or None when unknown."""
+    pair = LABELS.get(key)
+    if pair is None:
+        return None
+    return pair[1] if lang == "en" else pair[0]

@@ -1,0 +1,224 @@
+"""Maps for the pages: ``maps.layers.coverage_map`` fed from the session's data, cached.
+
+A map is rebuilt only when something drawn on it changes (dataset, criteria, category, language,
+basemap, gaps, sites); panning and zooming never reach Python because ``st_folium`` is called with
+no (or only the needed) returned objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+import streamlit as st
+
+from ui import state
+
+WGS84 = "EPSG:4326"
+BASEMAP = "basemap"
+BASEMAPS = ("none", "osm", "amap", "tianditu")
+
+
+def basemap() -> str:
+    """The session's basemap key ("none" = street network only, works offline)."""
+    value = st.session_state.get(BASEMAP, "none")
+    return value if value in BASEMAPS else "none"
+
+
+def edges_wgs84(ds: state.Dataset) -> gpd.GeoDataFrame:
+    """The street network as WGS-84 lines (cached per network)."""
+    net_key = dict(ds.parts).get("network", ds.key)
+
+    def build() -> gpd.GeoDataFrame:
+        return ds.network.edges_gdf(to_crs=WGS84)[["length", "geometry"]]
+
+    return state.cached("edges", (net_key,), build)
+
+
+def coverage(
+    ds: state.Dataset,
+    choice: state.CriteriaChoice,
+    category: str,
+    *,
+    show_gaps: bool = False,
+    sites: gpd.GeoDataFrame | None = None,
+    trial: gpd.GeoDataFrame | None = None,
+    extra_key: str = "",
+) -> Any:
+    """The coverage map of one category (facilities, service area, demand, optional gaps/sites).
+
+    ``trial`` facilities (what-if clicks) are added to the data first, so the service area drawn
+    is the one with them.
+    """
+    from ui.scenarios import with_added
+
+    data = with_added(ds, trial) if trial is not None and not trial.empty else ds
+    sites_token = (
+        state.frame_token(sites.drop(columns="geometry", errors="ignore"))
+        if sites is not None and len(sites)
+        else ""
+    )
+    lang = state.lang()
+    key = (data.key, choice, category, lang, basemap(), show_gaps, sites_token, extra_key)
+
+    def build() -> Any:
+        from maps.layers import coverage_map
+
+        areas = state.service_areas(data, choice, category)
+        gaps = state.gaps(data, choice, category) if show_gaps else None
+        return coverage_map(
+            facilities=data.facilities,
+            demand=data.demand,
+            service_areas=areas,
+            gaps=gaps,
+            sites=_sites_frame(sites, category),
+            network_edges=edges_wgs84(data),
+            categories=[category],
+            basemap=basemap(),
+            lang=lang,
+            title=data.label,
+            subtitle=_subtitle(data, choice, category),
+        )
+
+    return state.cached("coverage_map", key, build)
+
+
+def _subtitle(ds: state.Dataset, choice: state.CriteriaChoice, category: str) -> str:
+    from maps.i18n import t
+
+    crit = choice.criteria()[category].label(state.lang())
+    if ds.synthetic:
+        return f"{crit} · {t('synthetic_demo', state.lang())}"
+    return crit
+
+
+def _sites_frame(sites: gpd.GeoDataFrame | None, category: str) -> gpd.GeoDataFrame | None:
+    if sites is None or len(sites) == 0:
+        return None
+    out = sites.copy()
+    if out.crs is not None and out.crs.to_epsg() != 4326:
+        out = out.to_crs(WGS84)
+    if "category" not in out:
+        out["category"] = category
+    if "name" not in out:
+        out["name"] = [f"#{i}" for i in range(1, len(out) + 1)]
+    return out
+
+
+def focus(geometry: shapely.Geometry) -> tuple[tuple[float, float], int]:
+    """Centre (lat, lon) and a zoom level that frames ``geometry`` (WGS-84)."""
+    minx, miny, maxx, maxy = geometry.bounds
+    span = max(maxx - minx, maxy - miny, 1e-4)
+    # Web-mercator zoom that shows ~1.5x the span in a ~600 px map.
+    zoom = 17
+    while zoom > 10 and span * 1.5 > 360 / 2**zoom * 2.3:
+        zoom -= 1
+    return ((miny + maxy) / 2, (minx + maxx) / 2), zoom
+
+
+def curve_frame(curve: Any) -> pd.DataFrame:
+    """The cumulative coverage curve as a frame with ``k`` and ``coverage_rate`` (in %)."""
+    frame = pd.DataFrame(curve).copy()
+    if "k" not in frame:
+        frame["k"] = range(1, len(frame) + 1)
+    rate_col = next((c for c in ("coverage_rate", "rate", "coverage", "share") if c in frame), None)
+    if rate_col is None:
+        numeric = [c for c in frame.columns if c != "k" and pd.api.types.is_numeric_dtype(frame[c])]
+        rate_col = numeric[-1]
+    rate = frame[rate_col].astype(float)
+    frame["coverage_rate"] = (rate * 100 if rate.max() <= 1.0 else rate).round(2)
+    return frame[["k", "coverage_rate"]]
+
+
+def change_areas(
+    ds: state.Dataset, choice: state.CriteriaChoice, category: str, added: gpd.GeoDataFrame
+) -> tuple[shapely.Geometry, shapely.Geometry]:
+    """Newly covered and lost service-area polygons (WGS-84) of a scenario against the baseline."""
+    from ui.scenarios import with_added
+
+    a0 = state.service_areas(ds, choice, category)
+    a1 = state.service_areas(with_added(ds, added), choice, category)
+
+    def union(frame: gpd.GeoDataFrame) -> shapely.Geometry:
+        if frame.empty:
+            return shapely.Polygon()
+        rows = frame[frame["kind"] == "dissolved"] if "kind" in frame else frame
+        if rows.empty:
+            rows = frame
+        return shapely.union_all(rows.to_crs(ds.network.crs).geometry.to_numpy())
+
+    u0, u1 = union(a0), union(a1)
+    to_wgs = gpd.GeoSeries([u1.difference(u0), u0.difference(u1)], crs=ds.network.crs).to_crs(WGS84)
+    return to_wgs.iloc[0], to_wgs.iloc[1]
+
+
+def comparison(
+    ds: state.Dataset,
+    choice: state.CriteriaChoice,
+    category: str,
+    *,
+    name: str,
+    added: gpd.GeoDataFrame,
+) -> Any:
+    """Map of one scenario: its coverage, the added facilities, newly covered and lost areas."""
+    from ui.scenarios import changed_points, with_added
+
+    plan = with_added(ds, added)
+    lang = state.lang()
+    key = (ds.key, plan.key, choice, category, lang, basemap(), name)
+
+    def build() -> Any:
+        import folium
+
+        from maps.assets import localize_assets
+
+        fmap = coverage(ds, choice, category, trial=added, extra_key=f"cmp:{name}")
+        # The cached coverage map is shared: draw the comparison on a fresh copy of it.
+        fmap = _copy_map(fmap)
+        gained, lost = change_areas(ds, choice, category, added)
+        texts = {"gained": tr_text("cmp.gained", lang), "lost": tr_text("cmp.lost", lang)}
+        for geom, kind, color in ((gained, "gained", "#1a9850"), (lost, "lost", "#d73027")):
+            if geom.is_empty:
+                continue
+            folium.GeoJson(
+                shapely.geometry.mapping(geom),
+                name=texts[kind],
+                style_function=lambda _f, c=color: {
+                    "color": c,
+                    "weight": 1,
+                    "fillColor": c,
+                    "fillOpacity": 0.45,
+                },
+            ).add_to(fmap)
+        points = changed_points(
+            state.analysis(ds, choice), state.analysis(plan, choice), category=category
+        )
+        for rec in points.itertuples(index=False):
+            color = "#1a9850" if rec.change == "gained" else "#d73027"
+            folium.CircleMarker(
+                [rec.geometry.y, rec.geometry.x],
+                radius=3,
+                color=color,
+                fill=True,
+                fill_opacity=0.9,
+                weight=0,
+                tooltip=f"{texts[rec.change]}: {rec.population:,.0f}",
+            ).add_to(fmap)
+        return localize_assets(fmap)
+
+    return state.cached("comparison_map", key, build)
+
+
+def _copy_map(fmap: Any) -> Any:
+    import copy
+
+    return copy.deepcopy(fmap)
+
+
+def tr_text(key: str, lang: str) -> str:
+    """A page label in ``lang`` (for code that builds maps outside a widget context)."""
+    from ui.labels import label
+
+    return label(key, lang) or key

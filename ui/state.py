@@ -1,0 +1,413 @@
+"""Per-session state and the cached calls into the core.
+
+This is the only module with Streamlit caching decorators. Rules that keep sessions apart and
+reruns cheap:
+
+* everything that belongs to one browser session lives in ``st.session_state`` (the current
+  :class:`Dataset`, the criteria, scenarios, trial sites, the language);
+* shared, expensive and immutable objects (demo networks, analysis results, maps) are cached with
+  ``st.cache_resource`` keyed on *content* (a demo name, a file digest, the criteria tuple). The
+  core is pure, so sharing them is safe as long as nobody writes into them: callers copy before
+  changing a frame;
+* small frames and bytes (parsed uploads, exports) go through ``st.cache_data``, which hands each
+  caller its own copy.
+
+Core modules are imported inside the functions so a page that does not need a module still works
+while that module is missing, and so the error shown names the module.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo import settings
+from geo.network import Network
+
+logger = logging.getLogger(__name__)
+
+# Session-state keys (one place, so pages and tests agree).
+LANG = "lang"
+DATASET = "dataset"
+CRITERIA = "criteria"
+SCENARIOS = "scenarios"
+TRIAL_SITES = "trial_sites"
+SITING = "siting"
+SELECTED_GAP = "selected_gap"
+MAP_CATEGORY = "map_category"
+
+WGS84 = "EPSG:4326"
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """The network, facilities and demand one session is working on.
+
+    ``parts`` maps each component ("network", "facilities", "demand") to a content token; the
+    :attr:`key` built from them is what the caches are keyed on, so the same inputs in two
+    sessions share one computation and different inputs never collide.
+    """
+
+    label: str
+    network: Network
+    facilities: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    boundary: gpd.GeoDataFrame | None = None
+    communities: gpd.GeoDataFrame | None = None
+    synthetic: bool = False
+    attribution: str = ""
+    parts: tuple[tuple[str, str], ...] = ()
+    sources: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """Cache key of the whole dataset."""
+        return "|".join(f"{k}={v}" for k, v in self.parts)
+
+    def with_part(self, part: str, token: str, **changes: Any) -> Dataset:
+        """A copy with one component replaced and its token updated."""
+        parts = tuple((k, token if k == part else v) for k, v in self.parts)
+        if part not in dict(self.parts):
+            parts = (*parts, (part, token))
+        return replace(self, parts=parts, **changes)
+
+
+@dataclass(frozen=True)
+class CriteriaChoice:
+    """The coverage settings chosen on the Coverage page (hashable: it is a cache key).
+
+    ``kind`` is ``"default"`` (each category's taxonomy criterion), ``"minutes"`` or ``"metres"``.
+    ``profile`` overrides the speed profile of minute-based criteria; ``""`` keeps each
+    category's own.
+    """
+
+    categories: tuple[str, ...]
+    kind: str = "default"
+    minutes: float = 15.0
+    metres: float = 3000.0
+    profile: str = ""
+
+    def criteria(self) -> dict[str, Any]:
+        """Criterion per category key."""
+        from geo.taxonomy import get_category
+
+        out: dict[str, Any] = {}
+        for key in self.categories:
+            base = get_category(key).criterion
+            if self.kind == "minutes":
+                crit = base.with_overrides(minutes=self.minutes)
+            elif self.kind == "metres":
+                crit = base.with_overrides(metres=self.metres)
+            else:
+                crit = base
+            if self.profile and crit.minutes is not None:
+                crit = crit.with_overrides(profile=self.profile)
+            out[key] = crit
+        return out
+
+
+@dataclass
+class Scenario:
+    """A named plan kept in the session: facilities added to the baseline."""
+
+    name: str
+    added: gpd.GeoDataFrame
+    note: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# Session state
+# --------------------------------------------------------------------------------------------
+
+
+def init() -> None:
+    """Put the per-session defaults into ``st.session_state`` (idempotent)."""
+    ss = st.session_state
+    ss.setdefault(LANG, settings.default_language)
+    ss.setdefault(SCENARIOS, {})
+    ss.setdefault(TRIAL_SITES, [])
+
+
+def lang() -> str:
+    """Interface language of this session: "zh" or "en"."""
+    return "en" if st.session_state.get(LANG) == "en" else "zh"
+
+
+def dataset() -> Dataset:
+    """The session's dataset; the synthetic demo until the planner loads something else."""
+    ds = st.session_state.get(DATASET)
+    if ds is None:
+        ds = demo_dataset("synthetic")
+        st.session_state[DATASET] = ds
+    return ds
+
+
+def set_dataset(ds: Dataset) -> None:
+    """Make ``ds`` the session's dataset and drop everything computed from the previous one."""
+    st.session_state[DATASET] = ds
+    for key in (SITING, SELECTED_GAP, CRITERIA):
+        st.session_state.pop(key, None)
+    st.session_state[SCENARIOS] = {}
+    st.session_state[TRIAL_SITES] = []
+
+
+def criteria_choice() -> CriteriaChoice:
+    """The session's coverage settings (all categories with facilities, taxonomy defaults)."""
+    choice = st.session_state.get(CRITERIA)
+    ds = dataset()
+    if choice is None:
+        choice = CriteriaChoice(categories=present_categories(ds))
+        st.session_state[CRITERIA] = choice
+    return choice
+
+
+def set_criteria_choice(choice: CriteriaChoice) -> None:
+    """Store the coverage settings."""
+    st.session_state[CRITERIA] = choice
+
+
+def present_categories(ds: Dataset) -> tuple[str, ...]:
+    """Taxonomy keys that have at least one facility, in taxonomy order."""
+    from geo.taxonomy import categories
+
+    have = set(ds.facilities["category"].astype(str)) if len(ds.facilities) else set()
+    return tuple(k for k in categories() if k in have)
+
+
+def digest(data: bytes) -> str:
+    """Short content hash of uploaded bytes (a cache key)."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def frame_token(gdf: pd.DataFrame) -> str:
+    """Content hash of a (Geo)DataFrame, for cache keys."""
+    h = hashlib.sha256()
+    h.update(
+        pd.util.hash_pandas_object(
+            pd.DataFrame(gdf).drop(columns="geometry", errors="ignore"), index=True
+        ).values.tobytes()
+    )
+    if isinstance(gdf, gpd.GeoDataFrame):
+        h.update(b"".join(gdf.geometry.to_wkb()))
+    return h.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------------------------
+# Cached loaders (shared across sessions, keyed on content)
+# --------------------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _demo(name: str) -> Any:
+    from geo.demo import load_demo
+
+    return load_demo(name)
+
+
+def demo_dataset(name: str) -> Dataset:
+    """The embedded demo ``name`` ("synthetic" or "helsinki") as a dataset."""
+    demo = _demo(name)
+    return Dataset(
+        label=demo.label_zh if lang() == "zh" else demo.label_en,
+        network=demo.network,
+        facilities=demo.facilities,
+        demand=demo.demand,
+        boundary=demo.boundary,
+        communities=demo.communities,
+        synthetic=bool(demo.synthetic),
+        attribution=str(demo.attribution or ""),
+        parts=(
+            ("network", f"demo:{name}"),
+            ("facilities", f"demo:{name}"),
+            ("demand", f"demo:{name}"),
+        ),
+        sources=(f"demo:{name}",),
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _network_from_bytes(token: str, filename: str, mode: str, _data: bytes) -> Network:
+    from geo.roads import load_network
+
+    suffix = "".join(Path(filename).suffixes[-2:]) or ".osm"
+    with tempfile.TemporaryDirectory(prefix="lcc-upload-") as tmp:
+        path = Path(tmp) / f"network{suffix}"
+        path.write_bytes(_data)
+        logger.info("loading uploaded network %s (%d bytes, %s)", filename, len(_data), mode)
+        return load_network(path, mode=mode)
+
+
+def network_from_upload(filename: str, data: bytes, *, mode: str) -> Network:
+    """Load an uploaded network file (cached on its content and the mode)."""
+    return _network_from_bytes(digest(data), filename, mode, data)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _network_from_place(place: str, mode: str) -> Network:
+    from geo.roads import load_network
+
+    return load_network(place, mode=mode)
+
+
+def network_from_place(place: str, *, mode: str) -> Network:
+    """Download (or read from the disk cache) the network of a place name."""
+    return _network_from_place(place.strip(), mode)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def read_upload_table(token: str, filename: str, _data: bytes) -> tuple[pd.DataFrame, Any]:
+    """Read an uploaded table (encoding detected by the core) for preview and column mapping.
+
+    Returns the frame (geometry as text for GIS files) and the reader's ``TableInfo``.
+    """
+    from geo.tables import read_table
+
+    frame, info = read_table(_data, name=filename)
+    frame = pd.DataFrame(frame)
+    if "geometry" in frame:
+        frame["geometry"] = frame["geometry"].astype(str).str.slice(0, 60)
+    return frame, info
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_facilities_upload(
+    token: str, filename: str, options: tuple[tuple[str, Any], ...], _data: bytes
+) -> tuple[gpd.GeoDataFrame, Any]:
+    """Run the facility loader on an uploaded file with the chosen mapping and CRS."""
+    from geo.facilities import load_facilities
+
+    return load_facilities(_data, name=filename, **dict(options))
+
+
+# --------------------------------------------------------------------------------------------
+# Cached analysis (shared, immutable results)
+# --------------------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _analysis(data_key: str, choice: CriteriaChoice, _ds: Dataset) -> Any:
+    from coverage.analysis import analyse
+
+    return analyse(
+        _ds.network,
+        _ds.demand,
+        _ds.facilities,
+        categories=list(choice.categories),
+        criteria=choice.criteria(),
+    )
+
+
+def analysis(ds: Dataset, choice: CriteriaChoice) -> Any:
+    """Coverage result of ``ds`` under ``choice`` (computed once per content, then shared)."""
+    return _analysis(ds.key, choice, ds)
+
+
+@st.cache_resource(show_spinner=False, max_entries=48)
+def _gaps(data_key: str, choice: CriteriaChoice, category: str, _result: Any) -> gpd.GeoDataFrame:
+    from coverage.gaps import find_gaps
+
+    return find_gaps(_result, category=category)
+
+
+def gaps(ds: Dataset, choice: CriteriaChoice, category: str) -> gpd.GeoDataFrame:
+    """Ranked gaps of one category (shared; copy before changing)."""
+    return _gaps(ds.key, choice, category, analysis(ds, choice))
+
+
+@st.cache_resource(show_spinner=False, max_entries=48)
+def _service_areas(
+    data_key: str, choice: CriteriaChoice, category: str, _ds: Dataset, _result: Any
+) -> gpd.GeoDataFrame:
+    from coverage.service_areas import service_areas
+
+    crit = choice.criteria()[category]
+    return service_areas(_ds.network, _result, category=category, thresholds_m=[crit.threshold_m])
+
+
+def service_areas(ds: Dataset, choice: CriteriaChoice, category: str) -> gpd.GeoDataFrame:
+    """Service areas of one category at its threshold (shared; copy before changing)."""
+    return _service_areas(ds.key, choice, category, ds, analysis(ds, choice))
+
+
+def cached(name: str, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:
+    """Memoise ``build()`` under ``(name, key)`` for all sessions (for maps and similar)."""
+    return _memo(name, key, build)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _memo(name: str, key: tuple[Any, ...], _build: Callable[[], Any]) -> Any:
+    return _build()
+
+
+# --------------------------------------------------------------------------------------------
+# Siting (cached on the dataset, criteria, model parameters and candidate file)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SitingParams:
+    """What the planner asked of the siting model (hashable: it is a cache key)."""
+
+    category: str
+    model: str = "mclp"
+    k: int = 3
+    target: float = 0.95
+    capacity: float = 0.0
+    candidates: str = "generate"  # generate | upload | both
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _siting(
+    data_key: str,
+    choice: CriteriaChoice,
+    params: SitingParams,
+    cand_token: str,
+    _ds: Dataset,
+    _uploaded: gpd.GeoDataFrame | None,
+) -> Any:
+    from coverage.siting import suggest_sites
+
+    if params.candidates == "generate" or _uploaded is None:
+        candidates: Any = "generate"
+    elif params.candidates == "upload":
+        candidates = _uploaded
+    else:
+        candidates = ("generate", _uploaded)
+    kwargs: dict[str, Any] = {}
+    if params.model == "lscp":
+        kwargs["target"] = params.target
+    else:
+        kwargs["k"] = params.k
+    if params.model == "capacitated" and params.capacity > 0:
+        kwargs["capacity"] = params.capacity
+    return suggest_sites(
+        _ds.network,
+        _ds.demand,
+        _ds.facilities,
+        category=params.category,
+        model=params.model,
+        candidates=candidates,
+        criterion=choice.criteria()[params.category],
+        **kwargs,
+    )
+
+
+def siting(
+    ds: Dataset,
+    choice: CriteriaChoice,
+    params: SitingParams,
+    uploaded: gpd.GeoDataFrame | None = None,
+) -> Any:
+    """Suggested sites (``SitingResult``) for ``params`` (shared; copy before changing)."""
+    token = frame_token(uploaded) if uploaded is not None else ""
+    return _siting(ds.key, choice, params, token, ds, uploaded)

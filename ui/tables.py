@@ -1,0 +1,46 @@
+"""Planner-facing tables built from the core's frames (labelled columns, rounded numbers)."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from ui.widgets import tr
+
+
+def gap_table(gaps: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The ranked gap list (one row per gap, in rank order, no geometry)."""
+    return pd.DataFrame(
+        {
+            tr("gaps.rank"): gaps["rank"].astype(int).to_numpy(),
+            tr("gaps.uncovered"): gaps["uncovered_population"].round(0).astype("int64").to_numpy(),
+            tr("gaps.elderly"): pd.to_numeric(gaps["uncovered_elderly"], errors="coerce")
+            .round(0)
+            .to_numpy(),
+            tr("gaps.points"): gaps["n_points"].astype(int).to_numpy(),
+            tr("gaps.nearest"): pd.to_numeric(gaps["nearest_facility_m"], errors="coerce")
+            .round(0)
+            .to_numpy(),
+            tr("gaps.communities"): gaps["communities"].astype(str).to_numpy(),
+            tr("gaps.area"): (gaps["area_m2"] / 10_000).round(1).to_numpy(),
+        }
+    )
+
+
+def sites_table(sites: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Proposed sites: rank, position and the residents each newly covers."""
+    pts = sites.geometry
+    out = {
+        tr("sites.rank"): sites["rank"].astype(int).to_numpy()
+        if "rank" in sites
+        else range(1, len(sites) + 1),
+        tr("sites.lon"): pts.x.round(6).to_numpy(),
+        tr("sites.lat"): pts.y.round(6).to_numpy(),
+        tr("sites.gain"): pd.to_numeric(sites["added_population"], errors="coerce")
+        .round(0)
+        .to_numpy(),
+    }
+    for col in ("added_elderly", "communities", "minutes_saved"):
+        if col in sites:
+            out[tr(col)] = sites[col].to_numpy()
+    return pd.DataFrame(out)

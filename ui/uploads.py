@@ -1,0 +1,409 @@
+"""The Data page's sections: study area and network, facility upload, demand source.
+
+Each section reads its widgets, calls the core loaders through :mod:`ui.state` (cached on the
+uploaded bytes) and replaces one part of the session's :class:`~ui.state.Dataset`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from geo.taxonomy import categories
+from ui import state
+from ui.widgets import category_name, seed, tr
+
+logger = logging.getLogger(__name__)
+
+WGS84 = "EPSG:4326"
+TABLE_TYPES = ["csv", "txt", "tsv", "xlsx", "xls", "geojson", "json", "zip", "gpkg"]
+NETWORK_TYPES = ["osm", "pbf", "graphml", "zip", "gpkg", "geojson"]
+CRS_OPTIONS = ["wgs84", "gcj02", "bd09"]
+FACILITY_COLUMNS = ["facility_id", "name", "category", "capacity", "source"]
+REPORT = "facility_report"
+
+
+def empty_facilities() -> gpd.GeoDataFrame:
+    """A facilities frame with the contract's columns and no rows."""
+    frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in FACILITY_COLUMNS})
+    frame["capacity"] = frame["capacity"].astype("float64")
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=WGS84), crs=WGS84)
+
+
+def _hull_wgs84(network: Any) -> Any:
+    hull = network.edges_gdf().union_all().convex_hull
+    return gpd.GeoSeries([hull], crs=network.crs).to_crs(WGS84).iloc[0]
+
+
+# --------------------------------------------------------------------------------------------
+# Network
+# --------------------------------------------------------------------------------------------
+
+
+def network_section() -> None:
+    """Choose the study area: a demo, a place name or an uploaded network file."""
+    st.subheader(tr("data.area"))
+    source = st.radio(
+        tr("data.source"),
+        ["synthetic", "helsinki", "place", "upload"],
+        format_func=lambda s: tr(f"data.src.{s}"),
+        horizontal=True,
+        key=seed("data_source", _current_source()),
+    )
+    if source in ("synthetic", "helsinki"):
+        if st.button(tr("data.load"), key="data_load_demo", type="primary"):
+            with st.spinner(tr("data.loading")):
+                state.set_dataset(state.demo_dataset(source))
+            st.rerun()
+        return
+    c1, c2 = st.columns([3, 1])
+    mode = c2.selectbox(
+        tr("data.mode"),
+        ["walk", "bike"],
+        format_func=lambda m: tr(f"data.mode.{m}"),
+        key=seed("data_mode", "walk"),
+    )
+    total = c2.number_input(
+        tr("data.demand.total"), 1_000, 5_000_000, step=1_000, key=seed("data_total", 50_000)
+    )
+    if source == "place":
+        place = c1.text_input(tr("data.place"), key=seed("data_place", ""))
+        if st.button(tr("data.load"), key="data_load_place", type="primary") and place.strip():
+            with st.spinner(tr("data.loading")):
+                network = state.network_from_place(place, mode=mode)
+                _use_network(
+                    network,
+                    osm_source=place.strip(),
+                    label=place.strip(),
+                    token=f"place:{place.strip()}:{mode}",
+                    total=float(total),
+                )
+            st.rerun()
+        return
+    upload = c1.file_uploader(tr("data.network_file"), type=NETWORK_TYPES, key="data_net_file")
+    if upload is not None and st.button(tr("data.load"), key="data_load_file", type="primary"):
+        data = upload.getvalue()
+        with st.spinner(tr("data.loading")):
+            network = state.network_from_upload(upload.name, data, mode=mode)
+            _use_network(
+                network,
+                osm_source=None,
+                label=upload.name,
+                token=f"file:{state.digest(data)}:{mode}",
+                total=float(total),
+            )
+        st.rerun()
+
+
+def _current_source() -> str:
+    ds = st.session_state.get(state.DATASET)
+    if ds is None:
+        return "synthetic"
+    net = dict(ds.parts).get("network", "")
+    if net.startswith("demo:"):
+        return net.split(":", 1)[1]
+    return "place" if net.startswith("place:") else "upload"
+
+
+def _use_network(
+    network: Any, *, osm_source: str | None, label: str, token: str, total: float
+) -> None:
+    facilities = empty_facilities()
+    if osm_source is not None:
+        try:
+            from geo.osm_features import facilities_from_osm
+
+            facilities = facilities_from_osm(osm_source)
+        except Exception as exc:  # the network is still usable without POIs
+            logger.warning("no OSM facilities for %s: %s", osm_source, exc)
+            st.warning(str(exc))
+    demand = _grid_demand(network, total=total, cell_m=None)
+    ds = state.Dataset(
+        label=label,
+        network=network,
+        facilities=facilities,
+        demand=demand,
+        attribution="© OpenStreetMap contributors",
+        parts=(
+            ("network", token),
+            ("facilities", f"{token}:osm"),
+            ("demand", f"{token}:grid:{total:g}"),
+        ),
+        sources=(label,),
+    )
+    state.set_dataset(ds)
+
+
+def _grid_demand(
+    network: Any, *, total: float, cell_m: float | None, area: Any = None
+) -> gpd.GeoDataFrame:
+    from geo.demand import demand_grid
+
+    kwargs: dict[str, Any] = {"total_population": float(total)}
+    if cell_m:
+        kwargs["cell_m"] = float(cell_m)
+    demand, _report = demand_grid(area if area is not None else _hull_wgs84(network), **kwargs)
+    return demand
+
+
+# --------------------------------------------------------------------------------------------
+# Facilities
+# --------------------------------------------------------------------------------------------
+
+
+def _pick(label_key: str, columns: list[str], detected: str | None, key: str) -> str | None:
+    options = ["", *columns]
+    index = options.index(detected) if detected in options else 0
+    value = st.selectbox(
+        tr(label_key),
+        options,
+        index=index,
+        key=key,
+        format_func=lambda c: c if c else tr("data.col.none"),
+    )
+    return value or None
+
+
+def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, Any], ...]] | None:
+    """Preview an uploaded facility file and return its bytes and the chosen loader options."""
+    from geo.columns import detect_columns
+
+    data = upload.getvalue()
+    token = state.digest(data)
+    frame, info = state.read_upload_table(token, upload.name, data)
+    st.caption(
+        f"{info.format.upper()} · {len(frame):,} rows"
+        + (f" · {info.encoding}" if info.encoding else "")
+    )
+    st.markdown(f"**{tr('data.preview')}**")
+    st.dataframe(frame.head(20), width="stretch", key=f"{prefix}_preview")
+    columns = [str(c) for c in frame.columns if c != "geometry"]
+    is_gis = info.format in ("geojson", "shp", "gpkg")
+    try:
+        detected = detect_columns(
+            columns,
+            frame=frame[columns],
+            roles=("coord", "wkt", "lon", "lat", "id", "category", "capacity", "name"),
+            label=upload.name,
+        )
+    except Exception as exc:  # detection is only a default; the user picks
+        logger.info("column detection failed on %s: %s", upload.name, exc)
+        detected = {}
+    st.markdown(f"**{tr('data.mapping')}**")
+    cols = st.columns(5)
+    picks: dict[str, str | None] = {}
+    roles = [
+        ("name", "data.col.name"),
+        ("category", "data.col.category"),
+        ("capacity", "data.col.capacity"),
+    ]
+    if not is_gis:
+        roles = [("lon", "data.col.lon"), ("lat", "data.col.lat"), *roles]
+    for col, (role, key) in zip(cols, roles, strict=False):
+        with col:
+            picks[role] = _pick(key, columns, detected.get(role), f"{prefix}_{role}_{token}")
+    c1, c2 = st.columns(2)
+    crs = c1.radio(
+        tr("data.crs"),
+        CRS_OPTIONS,
+        format_func=lambda c: tr(f"data.crs.{c}"),
+        horizontal=True,
+        key=f"{prefix}_crs_{token}",
+        index=CRS_OPTIONS.index(_guess_crs(columns)),
+    )
+    cat_options = ["", *categories()]
+    category = c2.selectbox(
+        tr("data.category"),
+        cat_options,
+        key=f"{prefix}_cat_{token}",
+        format_func=lambda k: category_name(k) if k else tr("data.category.from_column"),
+    )
+    options: dict[str, Any] = {"crs": crs, "category": category or None}
+    for role in ("lon", "lat", "name", "category", "capacity"):
+        if picks.get(role):
+            options[f"{role}_col"] = picks[role]
+    if not is_gis and not picks.get("lon") and detected.get("coord"):
+        options["coord_col"] = detected["coord"]
+    if not is_gis and not picks.get("lon") and detected.get("wkt"):
+        options["wkt_col"] = detected["wkt"]
+    if detected.get("id"):
+        options["id_col"] = detected["id"]
+    return data, tuple(sorted(options.items()))
+
+
+def _guess_crs(columns: list[str]) -> str:
+    text = " ".join(columns).lower()
+    if "gcj" in text or "高德" in text or "火星" in text:
+        return "gcj02"
+    if "bd09" in text or "bd-09" in text or "百度" in text:
+        return "bd09"
+    return "wgs84"
+
+
+def facility_section() -> None:
+    """Upload facilities with preview, column mapping, CRS and category; show the report."""
+    st.subheader(tr("data.facilities"))
+    upload = st.file_uploader(tr("data.facility_file"), type=TABLE_TYPES, key="fac_file")
+    if upload is not None:
+        mapped = facility_mapping("fac", upload)
+        if mapped is not None:
+            data, options = mapped
+            how = st.radio(
+                "",
+                ["replace", "add"],
+                horizontal=True,
+                key=seed("fac_how", "replace"),
+                format_func=lambda h: tr(f"data.{h}"),
+                label_visibility="collapsed",
+            )
+            if st.button(tr("data.apply_facilities"), type="primary", key="fac_apply"):
+                gdf, report = state.load_facilities_upload(
+                    state.digest(data), upload.name, options, data
+                )
+                st.session_state[REPORT] = report
+                _use_facilities(
+                    gdf,
+                    replace=how == "replace",
+                    token=f"{state.digest(data)}:{hash(options) & 0xFFFFFFFF:x}",
+                )
+                st.success(tr("data.facilities_applied", n=len(gdf)))
+    report = st.session_state.get(REPORT)
+    if report is not None:
+        validation_report(report)
+
+
+def _use_facilities(gdf: gpd.GeoDataFrame, *, replace: bool, token: str) -> None:
+    ds = state.dataset()
+    if replace:
+        facilities = gdf
+    else:
+        facilities = gpd.GeoDataFrame(
+            pd.concat([ds.facilities, gdf], ignore_index=True), geometry="geometry", crs=WGS84
+        )
+        dup = facilities["facility_id"].duplicated(keep=False)
+        if dup.any():
+            facilities.loc[dup, "facility_id"] = [
+                f"{i}:{fid}"
+                for i, fid in zip(
+                    np.flatnonzero(dup), facilities.loc[dup, "facility_id"], strict=True
+                )
+            ]
+    prev = dict(ds.parts).get("facilities", "")
+    new_token = token if replace else f"{prev}+{token}"
+    state.set_dataset(ds.with_part("facilities", new_token, facilities=facilities))
+
+
+def validation_report(report: Any) -> None:
+    """Show a loader's ``ValidationReport``: counts, warnings, suggestion, rejected rows."""
+    with st.expander(tr("data.validation"), expanded=True):
+        st.markdown(
+            tr(
+                "data.validation.summary",
+                n_read=report.n_read,
+                n_ok=report.n_ok,
+                n_rej=len(report.rejected),
+                encoding=report.encoding or "–",
+                crs=report.crs_in,
+            )
+        )
+        for warning in report.warnings:
+            st.warning(warning)
+        if getattr(report, "suggestion", None):
+            st.info(report.suggestion)
+        if len(report.rejected):
+            st.markdown(f"**{tr('data.rejected')}**")
+            st.dataframe(report.rejected, hide_index=True, width="stretch", key="fac_rejected")
+
+
+def candidate_upload(*, category: str) -> gpd.GeoDataFrame | None:
+    """Upload candidate sites on the Sites page (same format as facilities)."""
+    upload = st.file_uploader(tr("sites.cand_file"), type=TABLE_TYPES, key="cand_file")
+    if upload is None:
+        return None
+    data = upload.getvalue()
+    options = (("category", category), ("crs", "wgs84"))
+    gdf, report = state.load_facilities_upload(state.digest(data), upload.name, options, data)
+    if len(report.rejected):
+        validation_report(report)
+    return gdf
+
+
+# --------------------------------------------------------------------------------------------
+# Demand
+# --------------------------------------------------------------------------------------------
+
+
+def demand_section() -> None:
+    """Choose the demand: keep the current points, buildings + total, a table or a grid."""
+    st.subheader(tr("data.demand"))
+    kind = st.radio(
+        tr("data.demand.source"),
+        ["keep", "buildings", "table", "grid"],
+        format_func=lambda k: tr(f"data.demand.{k}"),
+        horizontal=True,
+        key=seed("dem_kind", "keep"),
+    )
+    if kind == "keep":
+        return
+    ds = state.dataset()
+    total = None
+    if kind in ("buildings", "grid"):
+        pop = float(pd.to_numeric(ds.demand["population"], errors="coerce").sum())
+        total = st.number_input(
+            tr("data.demand.total"),
+            100,
+            10_000_000,
+            step=1000,
+            key=seed("dem_total", round(pop) or 50_000),
+        )
+    upload = None
+    if kind in ("buildings", "table"):
+        upload = st.file_uploader(tr("data.demand.file"), type=TABLE_TYPES, key=f"dem_file_{kind}")
+    cell = None
+    if kind == "grid":
+        from geo import settings
+
+        cell = st.number_input(
+            tr("data.demand.cell"),
+            25,
+            1000,
+            step=25,
+            key=seed("dem_cell", int(settings.demand_grid_cell_m)),
+        )
+    ready = kind == "grid" or upload is not None
+    if ready and st.button(tr("data.demand.apply"), type="primary", key="dem_apply"):
+        with st.spinner(tr("data.loading")):
+            demand, token, report = _build_demand(ds, kind, upload, total, cell)
+        st.session_state["demand_report"] = report
+        state.set_dataset(ds.with_part("demand", token, demand=demand))
+        pop = float(pd.to_numeric(demand["population"], errors="coerce").sum())
+        st.success(tr("data.demand.applied", n=len(demand), pop=pop))
+    report = st.session_state.get("demand_report")
+    if report is not None and len(getattr(report, "rejected", [])):
+        validation_report(report)
+
+
+def _build_demand(
+    ds: state.Dataset, kind: str, upload: Any, total: float | None, cell: float | None
+) -> tuple[gpd.GeoDataFrame, str, Any]:
+    from geo import demand as dem
+
+    if kind == "grid":
+        area = ds.boundary.union_all() if ds.boundary is not None and len(ds.boundary) else None
+        demand = _grid_demand(ds.network, total=float(total or 0), cell_m=cell, area=area)
+        return demand, f"grid:{total}:{cell}", None
+    data = upload.getvalue()
+    token = state.digest(data)
+    if kind == "table":
+        demand, report = dem.demand_from_table(data, name=upload.name)
+        return demand, f"table:{token}", report
+    from geo.tables import read_table
+
+    buildings, _info = read_table(data, name=upload.name)
+    demand, report = dem.demand_from_buildings(buildings, total_population=float(total or 0))
+    return demand, f"buildings:{token}:{total}", report

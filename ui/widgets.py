@@ -1,0 +1,170 @@
+"""Small building blocks the pages share: labels, the language switch, tables and the map."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from ui import state
+from ui.labels import label
+
+logger = logging.getLogger(__name__)
+
+MAP_HEIGHT = 560
+
+
+def tr(key: str, **fmt: Any) -> str:
+    """Interface text for ``key`` in the session language.
+
+    Shared keys come from ``maps.i18n.t`` (one wording for maps, exports and pages); page-only
+    keys from :mod:`ui.labels`. Unknown keys come back as the key itself, so a missing label is
+    visible but harmless.
+    """
+    lang = state.lang()
+    text: str | None = None
+    try:
+        from maps.i18n import STRINGS, t
+
+        if key in STRINGS:
+            text = t(key, lang)
+    except ImportError:
+        pass
+    if text is None:
+        text = label(key, lang) or key
+    if fmt:
+        try:
+            return text.format(**fmt)
+        except (KeyError, IndexError, ValueError):
+            logger.warning("label %s: cannot format %r with %r", key, text, fmt)
+    return text
+
+
+def category_name(key: str) -> str:
+    """Name of a taxonomy category in the session language."""
+    from geo.taxonomy import categories
+
+    cat = categories().get(key)
+    if cat is None:
+        return key
+    return cat.name(state.lang())
+
+
+def language_switch() -> str:
+    """Sidebar radio switching the interface language; returns "zh" or "en"."""
+    options = ["zh", "en"]
+    current = state.lang()
+    choice = st.sidebar.radio(
+        label("app.language", current) or "Language",
+        options,
+        index=options.index(current),
+        format_func=lambda v: "中文" if v == "zh" else "English",
+        horizontal=True,
+        key="lang_switch",
+    )
+    if choice != current:
+        st.session_state[state.LANG] = choice
+        st.rerun()
+    return str(choice)
+
+
+def dataset_badge(ds: state.Dataset) -> None:
+    """Sidebar summary of the session's data, with the synthetic warning when it applies."""
+    st.sidebar.markdown(f"**{tr('app.dataset')}**: {ds.label}")
+    if ds.synthetic:
+        st.sidebar.warning(tr("app.synthetic_badge"))
+    if ds.attribution:
+        st.sidebar.caption(tr("data.attribution", text=ds.attribution))
+
+
+def dataset_summary(ds: state.Dataset) -> str:
+    """One line with the size of the dataset."""
+    pop = float(pd.to_numeric(ds.demand.get("population"), errors="coerce").sum())
+    return tr(
+        "data.summary",
+        nodes=ds.network.n_nodes,
+        edges=ds.network.n_edges,
+        facilities=len(ds.facilities),
+        demand=len(ds.demand),
+        pop=pop,
+    )
+
+
+def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The KPI table shown to planners from ``CoverageResult.summary`` (rates in %)."""
+    lang = state.lang()
+    name_col = "name_zh" if lang == "zh" else "name_en"
+    out = pd.DataFrame(
+        {
+            tr("cov.category"): summary[name_col].astype(str),
+            tr("cov.criterion_col"): summary["criterion"].astype(str),
+            tr("cov.facilities"): summary["n_facilities"].astype(int),
+            tr("cov.rate"): (summary["coverage_rate"] * 100).round(1),
+            tr("cov.covered"): summary["covered_population"].round(0).astype("int64"),
+            tr("cov.uncovered"): summary["uncovered_population"].round(0).astype("int64"),
+            tr("cov.elderly_rate"): (summary["elderly_coverage_rate"] * 100).round(1),
+            tr("cov.median"): summary["median_minutes"].round(1),
+            tr("cov.p85"): summary["p85_minutes"].round(1),
+            tr("cov.buffer"): (summary["buffer_coverage_rate"] * 100).round(1),
+        }
+    )
+    return out
+
+
+def criterion_labels(choice: state.CriteriaChoice) -> dict[str, str]:
+    """Human-readable criterion per category for ``choice``."""
+    lang = state.lang()
+    return {k: c.label(lang) for k, c in choice.criteria().items()}
+
+
+def show_map(
+    fmap: Any,
+    *,
+    key: str,
+    returned_objects: list[str] | None = None,
+    center: tuple[float, float] | None = None,
+    zoom: int | None = None,
+    height: int = MAP_HEIGHT,
+) -> dict[str, Any]:
+    """Show a folium map without rerunning the script on pans and zooms.
+
+    Only the objects in ``returned_objects`` (none by default) trigger a rerun; ``center`` and
+    ``zoom`` move the existing map instead of rebuilding it.
+    """
+    from streamlit_folium import st_folium
+
+    out = st_folium(
+        fmap,
+        key=key,
+        height=height,
+        use_container_width=True,
+        returned_objects=returned_objects or [],
+        center=center,
+        zoom=zoom,
+    )
+    return out or {}
+
+
+def seed(key: str, value: Any) -> str:
+    """Give widget ``key`` its value from the session's settings when Streamlit has dropped it.
+
+    Streamlit forgets a widget's value when its page is not shown; the pages keep the real
+    settings in :mod:`ui.state` and reseed the widgets from them, so switching pages keeps
+    choices without passing ``value=`` and ``key=`` together.
+    """
+    if key not in st.session_state:
+        st.session_state[key] = value
+    return key
+
+
+def seed_choice(key: str, value: Any, options: list[Any]) -> str:
+    """Like :func:`seed` for a selectbox or radio, limited to ``options``.
+
+    Falls back to the first option when the stored value is not among ``options`` (the
+    categories changed, for instance).
+    """
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = value if value in options else options[0]
+    return key
