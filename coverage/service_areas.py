@@ -1,0 +1,510 @@
+"""Service areas from the reached stretches of the street edges.
+
+For a set of facilities and a threshold ``T`` the reached part of an edge is every position
+``x`` (metres from ``u``) whose network distance to a facility is at most ``T``: the stretch
+``[0, T − D(u)]`` from the ``u`` end, ``[len − (T − D(v)), len]`` from the ``v`` end, and, on an
+edge that holds a facility, the stretch around it. Those stretches (cut from the edge geometry)
+are buffered by ``settings.service_area_buffer_m`` each side, unioned with ``shapely.union_all``,
+and holes smaller than ``settings.service_area_min_hole_m2`` are filled.
+
+* Rings for several thresholds **nest by construction** (a smaller threshold reaches a subset of
+  every stretch) and the areas hold **no unreachable islands** (every piece is a reached street).
+* Three kinds: ``"facility"`` — everything one facility reaches (areas of neighbours overlap);
+  ``"dissolved"`` — everything any facility of the category reaches; ``"nearest"`` — the
+  dissolved area split to the nearest facility (the stretch of an edge between two facilities is
+  cut where their distances are equal; the search's source labels give the owner).
+* **Speed.** Each piece is buffered once, never a merged MultiLineString (architecture.md,
+  "Polygons are the expensive part"); the buffers of whole edges are computed once per network
+  and buffer width and reused by every facility, threshold and kind; per-facility reach comes
+  from batched multi-row ``csgraph.dijkstra`` calls with a limit; pieces are extracted with numpy
+  (only edges holding a facility go through a small exact 1-D envelope in Python).
+
+For directed networks the area holds the street positions from which the facility is reached
+within ``T`` (the resident's trip, :mod:`coverage.distance`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from coverage.distance import COVER_TOL_M, augmented_graph, nearest_from
+from coverage.snap import Snap, edge_tree, snap_points, twin_edges
+from geo import settings
+from geo.errors import ConfigError
+from geo.network import WGS84, Network
+from geo.taxonomy import get_category
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SERVICE_AREA_COLUMNS", "reached_pieces", "service_areas"]
+
+SERVICE_AREA_COLUMNS = [
+    "category",
+    "facility_id",
+    "kind",
+    "threshold_m",
+    "minutes",
+    "area_m2",
+    "geometry",
+]
+
+KINDS = ("facility", "dissolved", "nearest")
+
+_EPS = 1e-9
+_INCIDENCE: dict[int, tuple[Network, sparse.csr_matrix]] = {}
+_BUFFERS: dict[tuple[int, float], tuple[Network, np.ndarray]] = {}
+
+
+def _incidence(network: Network) -> sparse.csr_matrix:
+    """Node → incident edges (CSR, cached per network)."""
+    hit = _INCIDENCE.get(id(network))
+    if hit is not None and hit[0] is network:
+        return hit[1]
+    e = np.arange(network.n_edges)
+    inc = sparse.csr_matrix(
+        (
+            np.ones(2 * e.size, dtype="int8"),
+            (np.concatenate([network.u, network.v]), np.concatenate([e, e])),
+        ),
+        shape=(network.n_nodes, network.n_edges),
+    )
+    if len(_INCIDENCE) >= 4:
+        _INCIDENCE.pop(next(iter(_INCIDENCE)))
+    _INCIDENCE[id(network)] = (network, inc)
+    return inc
+
+
+def _edge_buffers(network: Network, buffer_m: float, edges: np.ndarray) -> np.ndarray:
+    """Buffers of whole edges, computed once per network and width and then reused."""
+    key = (id(network), float(buffer_m))
+    hit = _BUFFERS.get(key)
+    if hit is None or hit[0] is not network:
+        if len(_BUFFERS) >= 4:
+            _BUFFERS.pop(next(iter(_BUFFERS)))
+        hit = (network, np.full(network.n_edges, None, dtype=object))
+        _BUFFERS[key] = hit
+    cache = hit[1]
+    need = edges[pd.isna(cache[edges])]
+    if need.size:
+        need = np.unique(need)
+        cache[need] = shapely.buffer(network.geometry[need], buffer_m)
+    return cache[edges]
+
+
+def _substrings(network: Network, edges: np.ndarray, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Vectorised ``line_substring``: the stretch ``[s, t]`` (network metres) of each edge."""
+    if edges.size == 0:
+        return np.empty(0, dtype=object)
+    _, geom_len = edge_tree(network)
+    geoms = network.geometry[edges]
+    length = network.length[edges]
+    scale = np.divide(geom_len[edges], length, out=np.ones(edges.size), where=length > 0)
+    gs, gt = s * scale, t * scale
+    start = shapely.get_coordinates(shapely.line_interpolate_point(geoms, gs))
+    end = shapely.get_coordinates(shapely.line_interpolate_point(geoms, gt))
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    # Distance along each line of each vertex.
+    step = np.hypot(np.diff(coords[:, 0]), np.diff(coords[:, 1]))
+    step = np.concatenate([[0.0], step])
+    first = np.ones(owner.size, dtype=bool)
+    first[1:] = owner[1:] != owner[:-1]
+    step[first] = 0.0
+    cum = np.cumsum(step)
+    cum -= np.repeat(cum[first], np.diff(np.append(np.flatnonzero(first), owner.size)))
+    inner = (cum > gs[owner] + 1e-9) & (cum < gt[owner] - 1e-9)
+    n = edges.size
+    piece = np.concatenate([np.arange(n), owner[inner], np.arange(n)])
+    pos = np.concatenate([gs, cum[inner], gt])
+    xy = np.concatenate([start, coords[inner], end])
+    order = np.lexsort((pos, piece))
+    return shapely.linestrings(xy[order], indices=piece[order])
+
+
+def _envelope_pieces(
+    network: Network,
+    edge: int,
+    d_u: float,
+    d_v: float,
+    lab_u: int,
+    lab_v: int,
+    fac: list[tuple[float, float, int]],
+    T: float,
+    split: bool,
+) -> list[tuple[int, float, float, int]]:
+    """Exact reached stretches of an edge that holds facilities (1-D lower envelope)."""
+    length = float(network.length[edge])
+    two_way = (not network.directed) or twin_edges(network)[edge] >= 0
+    # Each function: (slope, intercept, lo, hi, label), value = intercept + slope * x.
+    funcs: list[tuple[float, float, float, float, int]] = []
+    if np.isfinite(d_u) and two_way:
+        funcs.append((1.0, d_u, 0.0, length, lab_u))
+    if np.isfinite(d_v):
+        funcs.append((-1.0, d_v + length, 0.0, length, lab_v))
+    for off, a, lab in fac:
+        funcs.append((-1.0, off + a, 0.0, a, lab))
+        if two_way:
+            funcs.append((1.0, off - a, a, length, lab))
+    if not funcs:
+        return []
+    cuts = {0.0, length}
+    for sl, ic, lo, hi, _ in funcs:
+        cuts.update((lo, hi))
+        x = (T - ic) / sl
+        if lo < x < hi:
+            cuts.add(x)
+    for i, (s1, c1, *_r1) in enumerate(funcs):
+        for s2, c2, *_r2 in funcs[i + 1 :]:
+            if s1 != s2:
+                x = (c2 - c1) / (s1 - s2)
+                if 0.0 < x < length:
+                    cuts.add(x)
+    xs = sorted(cuts)
+    out: list[tuple[int, float, float, int]] = []
+    for a0, b0 in itertools.pairwise(xs):
+        if b0 - a0 <= _EPS:
+            continue
+        mid = 0.5 * (a0 + b0)
+        best, lab = np.inf, -1
+        for sl, ic, lo, hi, lb in funcs:
+            if lo - _EPS <= mid <= hi + _EPS:
+                val = ic + sl * mid
+                if val < best:
+                    best, lab = val, lb
+        if best > T + COVER_TOL_M:
+            continue
+        if not split:
+            lab = -1
+        if out and out[-1][3] == lab and abs(out[-1][2] - a0) <= _EPS:
+            out[-1] = (edge, out[-1][1], b0, lab)
+        else:
+            out.append((edge, a0, b0, lab))
+    return out
+
+
+def reached_pieces(
+    network: Network,
+    node_dist: np.ndarray,
+    node_label: np.ndarray | None,
+    sources: Snap,
+    source_label: np.ndarray,
+    threshold_m: float,
+    *,
+    edges: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The reached stretches of the network's edges within a threshold.
+
+    Parameters
+    ----------
+    network
+        The network.
+    node_dist
+        Distance from each node to the nearest source (from a search over ``sources``).
+    node_label
+        Owner of each node (split to the nearest), or ``None`` to keep stretches whole.
+    sources
+        The snapped sources of the search.
+    source_label
+        Owner label of each source (same space as ``node_label``).
+    threshold_m
+        The threshold ``T``.
+    edges
+        Restrict to these edges (e.g. those around one facility); default every edge.
+
+    Returns
+    -------
+    edge, start, end, label
+        One row per piece (metres from ``u``); ``label`` is ``-1`` when not split.
+    """
+    T = float(threshold_m)
+    split = node_label is not None
+    e = np.arange(network.n_edges) if edges is None else np.asarray(edges, dtype="int64")
+    twin = twin_edges(network)
+    if network.directed:
+        e = e[(twin[e] < 0) | (twin[e] > e)]
+    ok = sources.ok
+    fac_edges = np.unique(sources.edge[ok])
+    hosts = np.isin(e, fac_edges)
+    host_edges = e[hosts]
+    e = e[~hosts]
+    u, v = network.u[e], network.v[e]
+    length = network.length[e]
+    du, dv = node_dist[u], node_dist[v]
+    two_way = np.ones(e.size, dtype=bool) if not network.directed else twin[e] >= 0
+    r_u = np.where(two_way, T + COVER_TOL_M - du, -np.inf)
+    r_v = T + COVER_TOL_M - dv
+    lu = node_label[u] if split else np.full(e.size, -1)
+    lv = node_label[v] if split else np.full(e.size, -1)
+    has_u = r_u > _EPS
+    has_v = r_v > _EPS
+    u_end = np.minimum(r_u, length)
+    v_start = np.maximum(length - r_v, 0.0)
+    meet = has_u & has_v & (u_end >= v_start)
+    same = lu == lv
+    # Whole edges (one owner): cached buffers later.
+    whole = meet & same
+    # Two owners meeting on the edge: cut where their distances are equal.
+    cut = meet & ~same
+    xstar = np.clip(0.5 * (length + dv - du), 0.0, length)
+    s_list = [np.zeros(int(whole.sum())), np.zeros(int(cut.sum()))]
+    t_list = [length[whole], np.minimum(u_end[cut], xstar[cut])]
+    e_list = [e[whole], e[cut]]
+    l_list = [lu[whole], lu[cut]]
+    s_list.append(np.maximum(v_start[cut], xstar[cut]))
+    t_list.append(length[cut])
+    e_list.append(e[cut])
+    l_list.append(lv[cut])
+    only_u = has_u & ~meet
+    only_v = has_v & ~meet
+    s_list += [np.zeros(int(only_u.sum())), v_start[only_v]]
+    t_list += [u_end[only_u], length[only_v]]
+    e_list += [e[only_u], e[only_v]]
+    l_list += [lu[only_u], lv[only_v]]
+    pe = np.concatenate(e_list)
+    ps = np.concatenate(s_list)
+    pt = np.concatenate(t_list)
+    pl = np.concatenate(l_list)
+    if host_edges.size:
+        src_idx = np.flatnonzero(ok)
+        by_edge: dict[int, list[tuple[float, float, int]]] = {}
+        for i in src_idx[np.isin(sources.edge[src_idx], host_edges)]:
+            by_edge.setdefault(int(sources.edge[i]), []).append(
+                (float(sources.offset_m[i]), float(sources.along_m[i]), int(source_label[i]))
+            )
+        extra = []
+        for he in host_edges.tolist():
+            a, b = int(network.u[he]), int(network.v[he])
+            extra += _envelope_pieces(
+                network,
+                he,
+                float(node_dist[a]),
+                float(node_dist[b]),
+                int(node_label[a]) if split else -1,
+                int(node_label[b]) if split else -1,
+                by_edge.get(he, []),
+                T,
+                split,
+            )
+        if extra:
+            arr = np.array(extra, dtype="float64")
+            pe = np.concatenate([pe, arr[:, 0].astype("int64")])
+            ps = np.concatenate([ps, arr[:, 1]])
+            pt = np.concatenate([pt, arr[:, 2]])
+            pl = np.concatenate([pl, arr[:, 3].astype("int64")])
+    keep = pt - ps > _EPS
+    if not split:
+        pl = np.full(pe.size, -1, dtype="int64")
+    return pe[keep], ps[keep], pt[keep], pl[keep].astype("int64")
+
+
+def _piece_buffers(
+    network: Network, pe: np.ndarray, ps: np.ndarray, pt: np.ndarray, buffer_m: float
+) -> np.ndarray:
+    """Buffer each piece once; whole edges come from the per-network cache."""
+    full = (ps <= _EPS) & (pt >= network.length[pe] - _EPS)
+    out = np.empty(pe.size, dtype=object)
+    if full.any():
+        out[full] = _edge_buffers(network, buffer_m, pe[full])
+    part = ~full
+    if part.any():
+        out[part] = shapely.buffer(_substrings(network, pe[part], ps[part], pt[part]), buffer_m)
+    return out
+
+
+def _fill_holes(geom: Any, min_hole_m2: float) -> Any:
+    """Drop interior rings smaller than ``min_hole_m2``."""
+    if geom is None or geom.is_empty or min_hole_m2 <= 0:
+        return geom
+    parts = shapely.get_parts(geom)
+    fixed = []
+    for p in parts:
+        rings = [r for r in p.interiors if shapely.Polygon(r).area >= min_hole_m2]
+        fixed.append(shapely.Polygon(p.exterior, rings))
+    return shapely.union_all(fixed) if len(fixed) > 1 else fixed[0]
+
+
+def _union(polys: np.ndarray, min_hole_m2: float) -> Any:
+    if polys.size == 0:
+        return shapely.Polygon()
+    return _fill_holes(shapely.union_all(polys), min_hole_m2)
+
+
+def _inputs(
+    network: Network, result_or_facilities: Any, category: str, tolerance_m: float | None
+) -> tuple[gpd.GeoDataFrame, Snap, np.ndarray | None, np.ndarray | None, float]:
+    """Facilities of the category, their snaps, node distances/labels (if known) and speed."""
+    from coverage.analysis import CoverageResult
+
+    if isinstance(result_or_facilities, CoverageResult):
+        res = result_or_facilities
+        if category not in res.categories:
+            msg = (
+                f"service_areas: category {category!r} was not analysed; analysed are "
+                f"{res.categories}"
+            )
+            raise ConfigError(msg)
+        rows = res.facility_rows(category)
+        assert res.facility_snap is not None
+        fac = res.facilities.iloc[rows].reset_index(drop=True)
+        snap = res.facility_snap.subset(rows)
+        # Node labels in result space are facility rows; map them to positions in `fac`.
+        pos = np.full(len(res.facilities) + 1, -1, dtype="int64")
+        pos[rows] = np.arange(rows.size)
+        ns = res.node_source[category]
+        labels = np.where(ns >= 0, pos[np.maximum(ns, 0)], -1)
+        return fac, snap, res.node_distance[category], labels, res.criteria[category].speed
+    fac = result_or_facilities
+    if not isinstance(fac, gpd.GeoDataFrame):
+        msg = (
+            "service_areas: pass a CoverageResult or a facilities GeoDataFrame, got "
+            f"{type(fac).__name__}"
+        )
+        raise ConfigError(msg)
+    if "category" in fac.columns:
+        fac = fac[fac["category"].astype(str) == category]
+    fac = fac.reset_index(drop=True)
+    if "facility_id" not in fac.columns:
+        fac = fac.assign(facility_id=[f"f{i}" for i in range(len(fac))])
+    snap = snap_points(network, fac, tolerance_m=tolerance_m)
+    return fac, snap, None, None, get_category(category).criterion.speed
+
+
+def service_areas(
+    network: Network,
+    result_or_facilities: Any,
+    *,
+    category: str,
+    thresholds_m: Sequence[float] | float,
+    kinds: Iterable[str] = KINDS,
+    buffer_m: float | None = None,
+    min_hole_m2: float | None = None,
+    tolerance_m: float | None = None,
+    progress: Any = None,
+) -> gpd.GeoDataFrame:
+    """Service-area polygons of one category's facilities.
+
+    Parameters
+    ----------
+    network
+        The network.
+    result_or_facilities
+        A :class:`~coverage.analysis.CoverageResult` (reuses its search) or a facilities
+        GeoDataFrame (rows of other categories are ignored).
+    category
+        Category key.
+    thresholds_m
+        One or several network distances (metres); rings nest.
+    kinds
+        Any of ``"facility"``, ``"dissolved"``, ``"nearest"``.
+    buffer_m
+        Width each side of a reached street; default ``settings.service_area_buffer_m``.
+    min_hole_m2
+        Holes smaller than this are filled; default ``settings.service_area_min_hole_m2``.
+    tolerance_m
+        Snap tolerance when facilities are given as a GeoDataFrame.
+    progress
+        Optional ``callable(step, fraction)``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        WGS-84, columns :data:`SERVICE_AREA_COLUMNS`; ``facility_id`` is ``""`` for dissolved
+        areas. Facilities that could not be snapped get no polygon.
+    """
+    kinds = tuple(kinds)
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        msg = f"service_areas: unknown kinds {bad}; use any of {KINDS}"
+        raise ConfigError(msg)
+    ts = sorted({float(t) for t in np.atleast_1d(np.asarray(thresholds_m, dtype="float64"))})
+    if not ts or min(ts) <= 0 or not np.all(np.isfinite(ts)):
+        msg = f"service_areas: thresholds_m must be positive metres, got {thresholds_m!r}"
+        raise ConfigError(msg)
+    w = float(settings.service_area_buffer_m if buffer_m is None else buffer_m)
+    hole = float(settings.service_area_min_hole_m2 if min_hole_m2 is None else min_hole_m2)
+    fac, snap, node_dist, node_lab, speed = _inputs(
+        network, result_or_facilities, category, tolerance_m
+    )
+    fid = fac["facility_id"].astype(str).to_numpy()
+    labels = np.arange(len(fac), dtype="int64")
+    rows: list[dict[str, Any]] = []
+
+    def add(fac_id: str, kind: str, t: float, geom: Any) -> None:
+        rows.append(
+            {
+                "category": category,
+                "facility_id": fac_id,
+                "kind": kind,
+                "threshold_m": t,
+                "minutes": t / speed / 60.0,
+                "area_m2": float(shapely.area(geom)),
+                "geometry": geom,
+            }
+        )
+
+    if ("dissolved" in kinds or "nearest" in kinds) and snap.ok.any():
+        if node_dist is None:
+            node_dist, node_lab = nearest_from(network, snap)
+        assert node_lab is not None
+        for t in ts:
+            pe, ps, pt, pl = reached_pieces(network, node_dist, node_lab, snap, labels, t)
+            polys = _piece_buffers(network, pe, ps, pt, w)
+            order = np.argsort(pl, kind="stable")
+            bounds = np.flatnonzero(np.diff(pl[order])) + 1
+            groups = np.split(order, bounds)
+            nearest = {}
+            for g in groups:
+                if g.size and pl[g[0]] >= 0:
+                    nearest[int(pl[g[0]])] = _union(polys[g], hole)
+            if "nearest" in kinds:
+                for lab in sorted(nearest):
+                    add(fid[lab], "nearest", t, nearest[lab])
+            if "dissolved" in kinds:
+                parts = np.array(list(nearest.values()), dtype=object)
+                add("", "dissolved", t, _union(parts, hole))
+            if progress is not None:
+                progress("service areas (dissolved)", 0.2)
+
+    if "facility" in kinds and snap.ok.any():
+        ok = np.flatnonzero(snap.ok)
+        inc = _incidence(network)
+        n = network.n_nodes
+        tmax = ts[-1] + COVER_TOL_M
+        batch = int(np.clip(2e7 // max(n, 1), 1, 256))
+        for b0 in range(0, ok.size, batch):
+            idx = ok[b0 : b0 + batch]
+            sub = snap.subset(idx)
+            graph, _ = augmented_graph(network, sub)
+            dist = csgraph.dijkstra(
+                graph, directed=True, indices=np.arange(n, n + idx.size), limit=tmax
+            )
+            for j, f in enumerate(idx):
+                d = dist[j, :n]
+                near_nodes = np.flatnonzero(d < tmax)
+                edges = np.unique(np.concatenate([inc[near_nodes].indices, [int(snap.edge[f])]]))
+                one = snap.subset(np.array([f]))
+                for t in ts:
+                    pe, ps, pt, _ = reached_pieces(
+                        network, d, None, one, np.array([f]), t, edges=edges
+                    )
+                    add(fid[f], "facility", t, _union(_piece_buffers(network, pe, ps, pt, w), hole))
+            if progress is not None:
+                progress("service areas (per facility)", min(1.0, (b0 + idx.size) / ok.size))
+    skipped = int((~snap.ok).sum())
+    if skipped:
+        logger.info("service_areas: %d facilities of %s not snapped, no polygon", skipped, category)
+    if not rows:
+        return gpd.GeoDataFrame(
+            {c: [] for c in SERVICE_AREA_COLUMNS if c != "geometry"}, geometry=[], crs=WGS84
+        )
+    out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=network.crs)
+    return out.to_crs(WGS84)[SERVICE_AREA_COLUMNS]
