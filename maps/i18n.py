@@ -46,6 +46,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "legend_demand": {"zh": "居民密度", "en": "Resident density"},
     "legend_sites": {"zh": "建议选址（新增覆盖人数）", "en": "Proposed site (residents added)"},
     "legend_network": {"zh": "路网", "en": "Street network"},
+    "legend_demand_points": {"zh": "居民点（按人口）", "en": "Residents (by population)"},
     "minutes_short": {"zh": "{m:g} 分钟", "en": "{m:g} min"},
     "metres_short": {"zh": "{m:,.0f} 米", "en": "{m:,.0f} m"},
     "north": {"zh": "北", "en": "N"},
@@ -54,6 +55,7 @@ STRINGS: dict[str, dict[str, str]] = {
     # --- popups and table headers --------------------------------------------------------------
     "name": {"zh": "名称", "en": "Name"},
     "category": {"zh": "类别", "en": "Category"},
+    "category_key": {"zh": "类别代码", "en": "Category key"},
     "capacity": {"zh": "容量", "en": "Capacity"},
     "source": {"zh": "来源", "en": "Source"},
     "facility_id": {"zh": "设施编号", "en": "Facility ID"},

@@ -1,0 +1,317 @@
+"""A PNG of the coverage map for slides and print, drawn with matplotlib (no browser needed).
+
+The street network is the base (no tiles, so it works offline and has no licence questions),
+with service areas, gaps, facilities and proposed sites on top, a title, legend, scale bar in
+metres (the map is drawn in the local UTM projection, so the bar is true) and a north arrow.
+Chinese labels use an installed CJK font; with none, the labels switch to English and a warning
+is logged, so the image never shows tofu boxes.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from matplotlib import colormaps, font_manager
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, PathPatch, Rectangle
+from matplotlib.path import Path as MplPath
+
+from maps.i18n import t
+from maps.layers import SITE_COLOR, _category_list, _check_frame, _pick_service_area_kind
+
+logger = logging.getLogger(__name__)
+
+#: CJK font families tried in order (Linux, Windows, macOS names).
+CJK_FONT_FAMILIES: tuple[str, ...] = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Microsoft YaHei",
+    "SimHei",
+    "PingFang SC",
+    "Heiti SC",
+    "Noto Sans CJK JP",
+    "Noto Serif CJK SC",
+)
+
+
+@cache
+def find_cjk_font() -> str | None:
+    """The first installed CJK font family of :data:`CJK_FONT_FAMILIES`, or ``None``."""
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for family in CJK_FONT_FAMILIES:
+        if family in installed:
+            return family
+    return None
+
+
+def _polygon_path(geom: shapely.Geometry) -> MplPath | None:
+    # One compound path per (multi)polygon; exterior counter-clockwise and holes clockwise so
+    # matplotlib's non-zero fill leaves the holes empty.
+    parts = []
+    for poly in shapely.get_parts(geom):
+        if not isinstance(poly, shapely.Polygon) or poly.is_empty:
+            continue
+        poly = shapely.geometry.polygon.orient(poly, 1.0)
+        for ring in (poly.exterior, *poly.interiors):
+            xy = np.asarray(ring.coords)[:, :2]
+            codes = np.full(len(xy), MplPath.LINETO, dtype=np.uint8)
+            codes[0], codes[-1] = MplPath.MOVETO, MplPath.CLOSEPOLY
+            parts.append(MplPath(xy, codes))
+    return MplPath.make_compound_path(*parts) if parts else None
+
+
+def _add_polygons(ax: Axes, geoms: Sequence[shapely.Geometry], **style: object) -> None:
+    patches = [PathPatch(p) for g in geoms if (p := _polygon_path(g)) is not None]
+    if patches:
+        ax.add_collection(PatchCollection(patches, match_original=False, **style))
+
+
+def _nice_length(width_m: float) -> float:
+    target = width_m * 0.2
+    base = 10 ** math.floor(math.log10(target))
+    return max(m * base for m in (1, 2, 5) if m * base <= target)
+
+
+def render_map_png(
+    *,
+    facilities: gpd.GeoDataFrame,
+    service_areas: gpd.GeoDataFrame | None = None,
+    gaps: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | pd.DataFrame | None = None,
+    network_edges: gpd.GeoDataFrame | None = None,
+    demand: gpd.GeoDataFrame | None = None,
+    categories: Sequence[str] | None = None,
+    title: str | None = None,
+    footer: str = "",
+    lang: str = "zh",
+    size_in: tuple[float, float] = (10.0, 8.0),
+    dpi: int = 150,
+    path: str | Path | None = None,
+) -> bytes:
+    """Draw the coverage map as a PNG.
+
+    Parameters
+    ----------
+    facilities, service_areas, gaps, sites, network_edges, demand
+        The frames of CONTRACTS.md (any CRS; drawn in the local UTM zone). Only ``facilities``
+        is required.
+    categories
+        Category keys to draw; all present in ``facilities`` by default.
+    title
+        Title at the top; "覆盖分析图"/"Coverage map" by default.
+    footer
+        Small text at the bottom (data sources, parameters, date).
+    lang
+        ``"zh"`` or ``"en"``; falls back to English when no CJK font is installed.
+    size_in, dpi
+        Figure size in inches and resolution: the PNG is ``size_in * dpi`` pixels.
+    path
+        Also write the PNG there when given.
+
+    Returns
+    -------
+    bytes
+        The PNG file.
+    """
+    _check_frame(facilities, "facilities", ["category", "name"])
+    family = find_cjk_font()
+    if lang == "zh" and family is None:
+        logger.warning(
+            "no CJK font found (tried %s); the PNG uses English labels", CJK_FONT_FAMILIES
+        )
+        lang = "en"
+    fonts = [family] if family else []
+    fonts.append("DejaVu Sans")
+
+    def ok(text: str) -> str:
+        # Without a CJK font, user-supplied Chinese text would render as boxes: drop it.
+        return text if family or text.isascii() else ""
+
+    cats = _category_list(facilities, categories)
+    crs = facilities.to_crs("EPSG:4326").estimate_utm_crs() if not facilities.empty else None
+    if crs is None and network_edges is not None:
+        crs = network_edges.to_crs("EPSG:4326").estimate_utm_crs()
+
+    def proj(gdf: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+        if gdf is None or len(gdf) == 0:
+            return None
+        g = gdf if gdf.crs is not None else gdf.set_crs("EPSG:4326")
+        return g.to_crs(crs) if crs is not None else g
+
+    fig = Figure(figsize=size_in, dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.02, 0.06, 0.96, 0.86))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    handles: list[object] = []
+    text_kw = {"fontfamily": fonts}
+
+    edges = proj(network_edges)
+    if edges is not None:
+        lines = [np.asarray(g.coords)[:, :2] for g in shapely.get_parts(edges.geometry.values)]
+        ax.add_collection(LineCollection(lines, colors="#b0b0b0", linewidths=0.6, zorder=1))
+        handles.append(Line2D([], [], color="#b0b0b0", lw=1, label=t("legend_network", lang)))
+
+    dem = proj(demand)
+    if dem is not None:
+        xy = shapely.get_coordinates(dem.geometry.representative_point().values)
+        pop = dem["population"].to_numpy(dtype="float64")
+        size = 2 + 18 * np.sqrt(np.clip(pop, 0, None) / max(float(np.nanmax(pop)), 1.0))
+        ax.scatter(xy[:, 0], xy[:, 1], s=size, c="#636363", alpha=0.35, lw=0, zorder=2)
+        handles.append(
+            Line2D([], [], ls="", marker="o", color="#636363", alpha=0.5,
+                   label=t("legend_demand_points", lang))
+        )  # fmt: skip
+
+    sa = proj(service_areas)
+    if sa is not None:
+        keys = [c.key for c in cats]
+        sa = sa[sa["category"].astype(str).isin(keys)]
+        thresholds = sorted(sa["threshold_m"].unique())
+        for cat in cats:
+            rows = _pick_service_area_kind(sa[sa["category"] == cat.key])
+            for thr in reversed(thresholds):
+                geoms = rows.loc[rows["threshold_m"] == thr].geometry.values
+                i = thresholds.index(thr)
+                alpha = 0.30 * (1.0 - i / (len(thresholds) + 1))
+                _add_polygons(ax, geoms, facecolor=cat.color, edgecolor=cat.color,
+                              alpha=alpha, linewidth=0.6, zorder=3)  # fmt: skip
+        for i, thr in enumerate(thresholds):
+            minutes = sa.loc[sa["threshold_m"] == thr, "minutes"].iloc[0]
+            label = t("metres_short", lang, m=float(thr))
+            if pd.notna(minutes):
+                label = f"{t('minutes_short', lang, m=round(float(minutes), 1))} ({label})"
+            alpha = 0.30 * (1.0 - i / (len(thresholds) + 1))
+            handles.append(
+                Patch(
+                    facecolor="#555555", alpha=alpha + 0.1, label=f"{t('threshold', lang)} {label}"
+                )
+            )
+
+    gp = proj(gaps)
+    if gp is not None:
+        values = gp["uncovered_population"].to_numpy(dtype="float64")
+        cmap = colormaps["YlOrRd"]
+        norm = Normalize(0.0, max(float(values.max()), 1.0))
+        for geom, v in zip(gp.geometry.values, values, strict=True):
+            _add_polygons(ax, [geom], facecolor=cmap(norm(v)), edgecolor="#7f0000",
+                          alpha=0.75, linewidth=0.8, zorder=4)  # fmt: skip
+        for rec in gp.sort_values("uncovered_population", ascending=False).head(10).itertuples():
+            c = rec.geometry.representative_point()
+            ax.text(c.x, c.y, f"{rec.uncovered_population:,.0f}", ha="center", va="center",
+                    fontsize=7, color="#4d0000", zorder=7, **text_kw)  # fmt: skip
+        handles.append(
+            Patch(facecolor=cmap(0.7), edgecolor="#7f0000", label=t("legend_gaps", lang))
+        )
+
+    fac = proj(facilities)
+    if fac is not None:
+        for cat in cats:
+            rows = fac[fac["category"].astype(str) == cat.key]
+            if rows.empty:
+                continue
+            ax.scatter(rows.geometry.x, rows.geometry.y, s=110, c=cat.color, edgecolors="white",
+                       linewidths=1.0, zorder=5)  # fmt: skip
+            if family:
+                for x, y in zip(rows.geometry.x, rows.geometry.y, strict=True):
+                    ax.text(x, y, cat.glyph, ha="center", va="center", fontsize=7, color="white",
+                            zorder=6, fontweight="bold", **text_kw)  # fmt: skip
+            handles.append(
+                Line2D([], [], ls="", marker="o", ms=9, mfc=cat.color, mec="white",
+                       label=cat.name(lang))
+            )  # fmt: skip
+
+    st = proj(_sites_frame(sites))
+    if st is not None:
+        ax.scatter(st.geometry.x, st.geometry.y, s=220, marker="*", c=SITE_COLOR,
+                   edgecolors="white", linewidths=0.8, zorder=8)  # fmt: skip
+        for rec in st.itertuples():
+            label = t("site_label", lang, n=float(getattr(rec, "added_population", 0.0) or 0.0))
+            ax.annotate(label, (rec.geometry.x, rec.geometry.y), xytext=(6, 6),
+                        textcoords="offset points", fontsize=8, color=SITE_COLOR, zorder=9,
+                        fontweight="bold", **text_kw)  # fmt: skip
+        handles.append(
+            Line2D(
+                [], [], ls="", marker="*", ms=12, color=SITE_COLOR, label=t("legend_sites", lang)
+            )
+        )
+
+    ax.autoscale_view()
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    pad = 0.03 * max(x1 - x0, y1 - y0, 1.0)
+    ax.set_xlim(x0 - pad, x1 + pad)
+    ax.set_ylim(y0 - pad, y1 + pad)
+    _scale_bar(ax, lang, text_kw)
+    _north_arrow(ax, lang, text_kw)
+    if handles:
+        ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9,
+                  title=t("legend_title", lang), prop={"family": fonts, "size": 8},
+                  title_fontproperties={"family": fonts, "size": 9, "weight": "bold"})  # fmt: skip
+    fig.text(0.5, 0.955, ok(title or "") or t("report_map", lang), ha="center", va="center",
+             fontsize=15, fontweight="bold", **text_kw)  # fmt: skip
+    if footer:
+        fig.text(0.01, 0.02, ok(footer), ha="left", va="bottom", fontsize=7, color="#444444",
+                 **text_kw)  # fmt: skip
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    data = buf.getvalue()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
+
+
+def _sites_frame(sites: gpd.GeoDataFrame | pd.DataFrame | None) -> gpd.GeoDataFrame | None:
+    if sites is None or len(sites) == 0:
+        return None
+    if isinstance(sites, gpd.GeoDataFrame) and not sites.geometry.isna().all():
+        return sites
+    return gpd.GeoDataFrame(
+        pd.DataFrame(sites), geometry=gpd.points_from_xy(sites["lon"], sites["lat"]),
+        crs="EPSG:4326",
+    )  # fmt: skip
+
+
+def _scale_bar(ax: Axes, lang: str, text_kw: dict[str, object]) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = _nice_length(x1 - x0)
+    h = (y1 - y0) * 0.008
+    bx, by = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.04
+    for i in range(2):
+        ax.add_patch(
+            Rectangle((bx + i * length / 2, by), length / 2, h, edgecolor="black",
+                      facecolor="black" if i == 0 else "white", linewidth=0.8, zorder=10)
+        )  # fmt: skip
+    label = t("metres_short", lang, m=length)
+    if length >= 1000:
+        label = f"{length / 1000:g} km" if lang == "en" else f"{length / 1000:g} 公里"
+    ax.text(bx + length, by + 2.2 * h, label, ha="center", va="bottom", fontsize=8,
+            zorder=10, **text_kw)  # fmt: skip
+    ax.text(bx, by + 2.2 * h, "0", ha="center", va="bottom", fontsize=8, zorder=10)
+
+
+def _north_arrow(ax: Axes, lang: str, text_kw: dict[str, object]) -> None:
+    ax.annotate(
+        t("north", lang), xy=(0.95, 0.97), xytext=(0.95, 0.86), xycoords="axes fraction",
+        ha="center", va="center", fontsize=12, fontweight="bold", zorder=10,
+        arrowprops={"facecolor": "black", "width": 4, "headwidth": 12, "headlength": 10},
+        **text_kw,
+    )  # fmt: skip
