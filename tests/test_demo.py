@@ -276,3 +276,33 @@ def test_extra_layers_for_maps(demo: Demo) -> None:
         assert len(layer) > 0
     assert demo.extra["river"]["name"].iloc[0]
     assert {"compound", "park", "public", "river"} <= set(demo.extra["land_use"]["kind"])
+
+
+@pytest.fixture(scope="module")
+def helsinki() -> Demo:
+    return load_demo("helsinki")
+
+
+def test_helsinki_loads_offline_with_facilities_and_demand(helsinki: Demo) -> None:
+    assert helsinki.synthetic is False
+    assert "OpenStreetMap" in helsinki.attribution and "ODbL" in helsinki.attribution
+    assert "real" in helsinki.label_en and "真实" in helsinki.label_zh
+    assert load_demo("Helsinki") is helsinki  # cached, name case-insensitive
+    net = helsinki.network
+    assert net.crs == "EPSG:32635"
+    assert net.n_nodes > 2000 and net.report.n_components >= 1
+    assert {"footway", "residential"} <= set(net.edge_attrs["highway"])
+    fac = helsinki.facilities
+    assert len(fac) > 30 and fac["facility_id"].is_unique
+    assert set(fac["category"]) <= set(categories())
+    assert len(set(fac["category"])) >= 4
+    assert fac["osm_id"].str.match(r"^(node|way|relation)/\d+$").all()
+    dem = helsinki.demand
+    assert dem["population"].sum() == pytest.approx(settings.helsinki_demo_population)
+    assert len(dem) > 100 and (dem["kind"] == "building").all()
+    area = helsinki.boundary.geometry.iloc[0].buffer(1e-6)
+    assert dem.within(area).all() and fac.within(area).all()
+    comm = helsinki.communities
+    assert "Kluuvi" in set(comm["community"])
+    assert comm["population"].sum() == pytest.approx(dem["population"].sum())
+    assert set(dem["community"]) <= set(comm["community"])
