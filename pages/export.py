@@ -24,6 +24,4 @@ category = c2.selectbox(
     format_func=category_name,
     key=seed_choice("exp_category", st.session_state.get(state.MAP_CATEGORY), options),
 )
-bundle = exports.Bundle.of(ds, choice, category=category, title=title)
-for fmt in exports.FORMATS:
-    exports.download_button(bundle, fmt)
+exports.export_panel(exports.Bundle.of(ds, choice, category=category, title=title))

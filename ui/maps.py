@@ -37,6 +37,30 @@ def edges_wgs84(ds: state.Dataset) -> gpd.GeoDataFrame:
     return state.cached("edges", (net_key,), build)
 
 
+def layers(
+    ds: state.Dataset,
+    choice: state.CriteriaChoice,
+    category: str,
+    *,
+    show_gaps: bool = False,
+    sites: gpd.GeoDataFrame | None = None,
+) -> dict[str, Any]:
+    """The frames of one category's map, as keyword arguments of ``maps.layers.coverage_map``.
+
+    The same dictionary feeds the exports (``standalone_map_html``, ``render_map_png``), so the
+    downloaded map is the one on screen.
+    """
+    return {
+        "facilities": ds.facilities,
+        "demand": ds.demand,
+        "service_areas": state.service_areas(ds, choice, category),
+        "gaps": state.gaps(ds, choice, category) if show_gaps else None,
+        "sites": _sites_frame(sites, category),
+        "network_edges": edges_wgs84(ds),
+        "categories": [category],
+    }
+
+
 def coverage(
     ds: state.Dataset,
     choice: state.CriteriaChoice,
@@ -50,42 +74,38 @@ def coverage(
     """The coverage map of one category (facilities, service area, demand, optional gaps/sites).
 
     ``trial`` facilities (what-if clicks) are added to the data first, so the service area drawn
-    is the one with them.
+    is the one with them. The map is cached; never change the returned object in place.
     """
     from ui.scenarios import with_added
 
     data = with_added(ds, trial) if trial is not None and not trial.empty else ds
-    sites_token = (
-        state.frame_token(sites.drop(columns="geometry", errors="ignore"))
-        if sites is not None and len(sites)
-        else ""
-    )
+    sites_token = sites_key(sites)
     lang = state.lang()
     key = (data.key, choice, category, lang, basemap(), show_gaps, sites_token, extra_key)
 
     def build() -> Any:
         from maps.layers import coverage_map
 
-        areas = state.service_areas(data, choice, category)
-        gaps = state.gaps(data, choice, category) if show_gaps else None
         return coverage_map(
-            facilities=data.facilities,
-            demand=data.demand,
-            service_areas=areas,
-            gaps=gaps,
-            sites=_sites_frame(sites, category),
-            network_edges=edges_wgs84(data),
-            categories=[category],
+            **layers(data, choice, category, show_gaps=show_gaps, sites=sites),
             basemap=basemap(),
             lang=lang,
             title=data.label,
-            subtitle=_subtitle(data, choice, category),
+            subtitle=subtitle(data, choice, category),
         )
 
     return state.cached("coverage_map", key, build)
 
 
-def _subtitle(ds: state.Dataset, choice: state.CriteriaChoice, category: str) -> str:
+def sites_key(sites: gpd.GeoDataFrame | None) -> str:
+    """Content token of a sites frame ("" for none)."""
+    if sites is None or len(sites) == 0:
+        return ""
+    return state.frame_token(sites)
+
+
+def subtitle(ds: state.Dataset, choice: state.CriteriaChoice, category: str) -> str:
+    """Criterion of the category, plus the synthetic-data stamp when it applies."""
     from maps.i18n import t
 
     crit = choice.criteria()[category].label(state.lang())

@@ -376,29 +376,30 @@ def _siting(
     _uploaded: gpd.GeoDataFrame | None,
 ) -> Any:
     from coverage.siting import suggest_sites
+    from coverage.siting.candidates import as_candidates, combine, generate_candidates
 
-    if params.candidates == "generate" or _uploaded is None:
-        candidates: Any = "generate"
-    elif params.candidates == "upload":
-        candidates = _uploaded
-    else:
-        candidates = ("generate", _uploaded)
-    kwargs: dict[str, Any] = {}
-    if params.model == "lscp":
-        kwargs["target"] = params.target
-    else:
-        kwargs["k"] = params.k
+    baseline = analysis(_ds, choice)
+    frames = []
+    if params.candidates in ("generate", "both") or _uploaded is None:
+        frames.append(generate_candidates(_ds.network, baseline, category=params.category))
+    if params.candidates in ("upload", "both") and _uploaded is not None:
+        frames.append(as_candidates(_uploaded, source="upload"))
+    candidates = combine(*frames) if len(frames) > 1 else frames[0]
     if params.model == "capacitated" and params.capacity > 0:
-        kwargs["capacity"] = params.capacity
+        # Candidates without a known capacity get the one the planner typed.
+        candidates = candidates.copy()
+        cap = pd.to_numeric(candidates["capacity"], errors="coerce")
+        candidates["capacity"] = cap.fillna(params.capacity)
     return suggest_sites(
         _ds.network,
         _ds.demand,
         _ds.facilities,
         category=params.category,
         model=params.model,
+        k=None if params.model == "lscp" else params.k,
+        target=params.target if params.model == "lscp" else None,
         candidates=candidates,
-        criterion=choice.criteria()[params.category],
-        **kwargs,
+        baseline=baseline,
     )
 
 
