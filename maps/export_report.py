@@ -1,0 +1,410 @@
+"""Meeting reports: a PDF (reportlab) and a PPTX deck (python-pptx).
+
+Both carry the title, date, study area, the map image (:func:`maps.export_static.render_map_png`),
+the KPI table per category, the largest gaps and proposed sites, and the parameters and data
+sources stamped on them. When the data is the synthetic demo, every page says so
+("合成示范数据 / synthetic demo data") so a demo figure is never mistaken for a real district.
+
+Chinese text in the PDF uses reportlab's built-in CID font ``STSong-Light``, which needs no font
+file (the PDF reader supplies the glyphs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from PIL import Image as PILImage
+from pptx import Presentation
+from pptx.dml.color import RGBColor
+from pptx.util import Emu, Inches, Pt
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.platypus import (
+    Flowable,
+    Image,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from geo.taxonomy import categories as taxonomy
+from maps.export_tables import parameters_table
+from maps.i18n import t
+
+logger = logging.getLogger(__name__)
+
+#: reportlab's built-in Chinese CID font (Adobe-GB1; no font file needed).
+PDF_CJK_FONT = "STSong-Light"
+
+#: KPI columns shown from ``CoverageResult.summary`` (when present), in order.
+KPI_COLUMNS: tuple[str, ...] = (
+    "criterion",
+    "n_facilities",
+    "population",
+    "covered_population",
+    "coverage_rate",
+    "elderly_coverage_rate",
+    "median_minutes",
+    "p85_minutes",
+    "buffer_coverage_rate",
+)
+
+#: Gaps and sites listed in a report (the largest first).
+REPORT_TOP_N = 10
+
+
+def _fmt(col: str, value: Any) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    if col.endswith("rate"):
+        return f"{float(value):.1%}"
+    if col.endswith("minutes"):
+        return f"{float(value):.1f}"
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return f"{float(value):,.0f}"
+    return str(value)
+
+
+def kpi_table(summary: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
+    """The KPI table as display strings: category name plus :data:`KPI_COLUMNS` present."""
+    tax = taxonomy()
+    name_col = "name_zh" if lang == "zh" else "name_en"
+    names = [
+        row.get(name_col)
+        or (tax[row["category"]].name(lang) if row.get("category") in tax else row.get("category"))
+        for _, row in summary.iterrows()
+    ]
+    out = pd.DataFrame({t("category", lang): names})
+    for col in KPI_COLUMNS:
+        if col in summary.columns:
+            out[t(col, lang)] = [_fmt(col, v) for v in summary[col]]
+    return out
+
+
+def _gap_table(gaps: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
+    if gaps is None or len(gaps) == 0:
+        return None
+    tax = taxonomy()
+    g = pd.DataFrame(gaps).sort_values("uncovered_population", ascending=False).head(REPORT_TOP_N)
+    out = pd.DataFrame(
+        {
+            t("rank", lang): range(1, len(g) + 1),
+            t("category", lang): [
+                tax[k].name(lang) if k in tax else k for k in g["category"].astype(str)
+            ],
+            t("uncovered_population", lang): [
+                _fmt("n", float(v)) for v in g["uncovered_population"]
+            ],
+        }
+    )
+    if "nearest_facility_m" in g.columns:
+        out[t("nearest_facility_m", lang)] = [_fmt("n", float(v)) for v in g["nearest_facility_m"]]
+    if "communities" in g.columns:
+        out[t("communities", lang)] = [
+            "、".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
+            for v in g["communities"]
+        ]
+    return out
+
+
+def _site_table(sites: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
+    if sites is None or len(sites) == 0:
+        return None
+    s = pd.DataFrame(sites).head(REPORT_TOP_N)
+    out = pd.DataFrame(
+        {
+            t("rank", lang): s["rank"] if "rank" in s.columns else range(1, len(s) + 1),
+            t("name", lang): s["name"].astype(str) if "name" in s.columns else "",
+            t("added_population", lang): [_fmt("n", float(v)) for v in s["added_population"]],
+        }
+    )
+    if {"lon", "lat"} <= set(s.columns):
+        out[t("lon", lang)] = [f"{v:.6f}" for v in s["lon"]]
+        out[t("lat", lang)] = [f"{v:.6f}" for v in s["lat"]]
+    return out
+
+
+def _texts(
+    *, title: str | None, area: str, synthetic: bool, lang: str, date: dt.date | None
+) -> dict[str, str]:
+    day = (date or dt.date.today()).isoformat()
+    return {
+        "title": title or t("report_title", lang),
+        "date": t("report_date", lang, date=day),
+        "area": t("report_area", lang, area=area) if area else "",
+        "stamp": t("synthetic_stamp", lang) if synthetic else "",
+        "method": t("report_method", lang),
+    }
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+
+def build_pdf(
+    path: str | Path | None = None,
+    *,
+    map_png: bytes,
+    summary: pd.DataFrame,
+    gaps: pd.DataFrame | None = None,
+    sites: pd.DataFrame | None = None,
+    parameters: Mapping[str, Any] | pd.DataFrame | None = None,
+    sources: Sequence[str] = (),
+    title: str | None = None,
+    area: str = "",
+    synthetic: bool = False,
+    lang: str = "zh",
+    date: dt.date | None = None,
+) -> bytes:
+    """Build the PDF report (A4 landscape).
+
+    Parameters
+    ----------
+    path
+        Where to write; ``None`` only returns the bytes.
+    map_png
+        The map image (e.g. :func:`maps.export_static.render_map_png`), legend included.
+    summary
+        ``CoverageResult.summary``.
+    gaps, sites
+        Gaps and proposed sites (the largest :data:`REPORT_TOP_N` are listed).
+    parameters, sources
+        Run parameters and data sources, stamped on the last page.
+    title, area
+        Report title (default "十五分钟生活圈设施覆盖评估报告") and study-area name.
+    synthetic
+        The data is the synthetic demo: every page is stamped "合成示范数据 / synthetic demo data".
+    lang
+        ``"zh"`` or ``"en"``.
+    date
+        Report date; today by default.
+
+    Returns
+    -------
+    bytes
+        The PDF file.
+    """
+    if PDF_CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(PDF_CJK_FONT))
+    font = PDF_CJK_FONT
+    txt = _texts(title=title, area=area, synthetic=synthetic, lang=lang, date=date)
+    base = getSampleStyleSheet()
+    body = ParagraphStyle("lcc_body", parent=base["BodyText"], fontName=font, fontSize=9,
+                          leading=13)  # fmt: skip
+    cell = ParagraphStyle("lcc_cell", parent=body, fontSize=8, leading=10)
+    h1 = ParagraphStyle("lcc_h1", parent=base["Title"], fontName=font, fontSize=18, leading=24)
+    h2 = ParagraphStyle("lcc_h2", parent=base["Heading2"], fontName=font, fontSize=12, leading=16)
+    stamp = ParagraphStyle("lcc_stamp", parent=body, textColor=colors.HexColor("#c0392b"),
+                           fontSize=11, alignment=TA_CENTER)  # fmt: skip
+
+    def esc(text: Any) -> str:
+        # Paragraph reads a little XML markup: user text must not be taken for tags.
+        return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    def table(df: pd.DataFrame, widths: Sequence[float] | None = None) -> Table:
+        data = [[Paragraph(esc(c), cell) for c in df.columns]]
+        data += [[Paragraph(esc(v), cell) for v in row] for row in df.itertuples(index=False)]
+        tbl = Table(data, colWidths=widths, repeatRows=1)
+        tbl.setStyle(
+            TableStyle(
+                [
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef5")),
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#999999")),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ]
+            )
+        )
+        return tbl
+
+    page_w, page_h = landscape(A4)
+    frame_w = page_w - 30 * mm
+    story: list[Flowable] = [Paragraph(esc(txt["title"]), h1)]
+    if txt["stamp"]:
+        story.append(Paragraph(esc(txt["stamp"]), stamp))
+    meta = "　".join(esc(x) for x in (txt["date"], txt["area"]) if x)
+    story += [Paragraph(meta, body), Paragraph(esc(txt["method"]), body), Spacer(1, 4 * mm)]
+    with PILImage.open(io.BytesIO(map_png)) as im:
+        iw, ih = im.size
+    img_h = min(page_h - 75 * mm, frame_w * ih / iw)
+    story += [
+        Paragraph(esc(t("report_map", lang)), h2),
+        Image(io.BytesIO(map_png), width=img_h * iw / ih, height=img_h),
+        PageBreak(),
+        Paragraph(esc(t("report_kpis", lang)), h2),
+        table(kpi_table(summary, lang=lang)),
+    ]
+    tax = taxonomy()
+    cats = [c for c in summary.get("category", pd.Series(dtype=str)).astype(str) if c in tax]
+    if cats:
+        story.append(Spacer(1, 3 * mm))
+        legend = pd.DataFrame(
+            {
+                t("category", lang): [tax[c].name(lang) for c in cats],
+                t("threshold", lang): [tax[c].criterion.label(lang) for c in cats],
+                t("source", lang): [tax[c].standard for c in cats],
+            }
+        )
+        story += [Paragraph(esc(t("report_legend", lang)), h2), table(legend)]
+        legend_tbl = story[-1]
+        assert isinstance(legend_tbl, Table)
+        legend_tbl.setStyle(
+            TableStyle(
+                [("LINEBEFORE", (0, i + 1), (0, i + 1), 6, colors.HexColor(tax[c].color))
+                 for i, c in enumerate(cats)]
+            )
+        )  # fmt: skip
+    extra = {"report_gaps": _gap_table(gaps, lang), "report_sites": _site_table(sites, lang)}
+    for key, frame in extra.items():
+        if frame is not None:
+            story += [Spacer(1, 3 * mm), Paragraph(esc(t(key, lang)), h2), table(frame)]
+    params = parameters_table(parameters, sources=sources)
+    params.columns = [t("parameter", lang), t("value", lang)]
+    story += [
+        Spacer(1, 3 * mm),
+        Paragraph(esc(t("report_parameters", lang)), h2),
+        table(params, widths=[70 * mm, frame_w - 70 * mm]),
+    ]
+
+    footer = "  ·  ".join(x for x in (txt["title"], txt["date"], txt["stamp"]) if x)
+
+    def on_page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(font, 7)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.drawString(15 * mm, 8 * mm, footer)
+        canvas.drawRightString(page_w - 15 * mm, 8 * mm, str(doc.page))
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
+        topMargin=12 * mm, bottomMargin=14 * mm, title=txt["title"], author="",
+        subject=txt["stamp"] or txt["method"],
+    )  # fmt: skip
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    data = buf.getvalue()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
+
+
+# --- PPTX ----------------------------------------------------------------------------------------
+
+
+def build_pptx(
+    path: str | Path | None = None,
+    *,
+    map_png: bytes,
+    summary: pd.DataFrame,
+    gaps: pd.DataFrame | None = None,
+    sites: pd.DataFrame | None = None,
+    parameters: Mapping[str, Any] | pd.DataFrame | None = None,
+    sources: Sequence[str] = (),
+    title: str | None = None,
+    area: str = "",
+    synthetic: bool = False,
+    lang: str = "zh",
+    date: dt.date | None = None,
+) -> bytes:
+    """Build a 16:9 deck: title, map, KPI table, gaps (if any), sites (if any), parameters.
+
+    Parameters are those of :func:`build_pdf`. When ``synthetic`` is set, every slide carries
+    the "合成示范数据 / synthetic demo data" stamp.
+
+    Returns
+    -------
+    bytes
+        The PPTX file.
+    """
+    txt = _texts(title=title, area=area, synthetic=synthetic, lang=lang, date=date)
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
+    sw, sh = prs.slide_width, prs.slide_height
+    blank = prs.slide_layouts[6]
+
+    def stamp(slide: Any) -> None:
+        if not txt["stamp"]:
+            return
+        box = slide.shapes.add_textbox(Inches(0.4), sh - Inches(0.5), Inches(8), Inches(0.4))
+        run = box.text_frame.paragraphs[0].add_run()
+        run.text = txt["stamp"]
+        run.font.size = Pt(12)
+        run.font.bold = True
+        run.font.color.rgb = RGBColor(0xC0, 0x39, 0x2B)
+
+    def heading(slide: Any, text: str) -> None:
+        box = slide.shapes.add_textbox(Inches(0.4), Inches(0.2), sw - Inches(0.8), Inches(0.7))
+        run = box.text_frame.paragraphs[0].add_run()
+        run.text = text
+        run.font.size = Pt(26)
+        run.font.bold = True
+
+    def table_slide(name: str, df: pd.DataFrame) -> None:
+        slide = prs.slides.add_slide(blank)
+        heading(slide, name)
+        rows, cols = len(df) + 1, len(df.columns)
+        height = Emu(int(min(sh - Inches(1.8), Inches(0.4) * rows)))
+        shape = slide.shapes.add_table(rows, cols, Inches(0.4), Inches(1.0),
+                                       sw - Inches(0.8), height)  # fmt: skip
+        tbl = shape.table
+        size = Pt(12 if rows <= 12 else 10)
+        for j, col in enumerate(df.columns):
+            tbl.cell(0, j).text = str(col)
+        for i, row in enumerate(df.itertuples(index=False), start=1):
+            for j, v in enumerate(row):
+                tbl.cell(i, j).text = str(v)
+        for i in range(rows):
+            for j in range(cols):
+                for p in tbl.cell(i, j).text_frame.paragraphs:
+                    for r in p.runs:
+                        r.font.size = size
+        stamp(slide)
+
+    # 1. title
+    slide = prs.slides.add_slide(prs.slide_layouts[0])
+    slide.shapes.title.text = txt["title"]
+    slide.placeholders[1].text = "\n".join(
+        x for x in (txt["area"], txt["date"], txt["method"]) if x
+    )
+    stamp(slide)
+    # 2. map (the PNG carries its legend, scale bar and north arrow)
+    slide = prs.slides.add_slide(blank)
+    heading(slide, t("report_map", lang))
+    with PILImage.open(io.BytesIO(map_png)) as im:
+        iw, ih = im.size
+    max_w, max_h = sw - Inches(0.8), sh - Inches(1.6)
+    scale = min(max_w / iw, max_h / ih)
+    w, h = int(iw * scale), int(ih * scale)
+    slide.shapes.add_picture(io.BytesIO(map_png), int((sw - w) / 2), Inches(0.95), w, h)
+    stamp(slide)
+    # 3. KPIs, 4. gaps, 5. sites, 6. parameters and sources
+    table_slide(t("report_kpis", lang), kpi_table(summary, lang=lang))
+    gap_df = _gap_table(gaps, lang)
+    if gap_df is not None:
+        table_slide(t("report_gaps", lang), gap_df)
+    site_df = _site_table(sites, lang)
+    if site_df is not None:
+        table_slide(t("report_sites", lang), site_df)
+    params = parameters_table(parameters, sources=sources)
+    params.columns = [t("parameter", lang), t("value", lang)]
+    table_slide(t("report_parameters", lang), params)
+
+    buf = io.BytesIO()
+    prs.save(buf)
+    data = buf.getvalue()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
