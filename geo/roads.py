@@ -228,13 +228,12 @@ def clip_edges(edges: EdgeArrays, area_wgs84: BaseGeometry) -> EdgeArrays:
     inside = shapely.covered_by(geoms, poly)
     crossing = ~inside & shapely.intersects(geoms, poly)
     keep = np.flatnonzero(inside)
-    x, y, ids = list(edges.x), list(edges.y), list(edges.node_ids)
-    new_u: list[int] = []
-    new_v: list[int] = []
-    new_geom: list[BaseGeometry] = []
-    new_src: list[int] = []
-    next_id = -1
-    for e in np.flatnonzero(crossing):
+    nodes = _NewNodes(edges)
+    us: list[int] = []
+    vs: list[int] = []
+    pieces: list[BaseGeometry] = []
+    src: list[int] = []
+    for e in np.flatnonzero(crossing).tolist():
         line = geoms[e]
         start, end = shapely.get_point(line, 0), shapely.get_point(line, -1)
         for piece in shapely.get_parts(shapely.line_merge(shapely.intersection(line, poly))):
@@ -245,39 +244,15 @@ def clip_edges(edges: EdgeArrays, area_wgs84: BaseGeometry) -> EdgeArrays:
             if line.project(a) > line.project(b):
                 piece = piece.reverse()  # keep the edge's travel direction
                 a, b = b, a
-            ends = []
-            for pt, node, ref in ((a, edges.u[e], start), (b, edges.v[e], end)):
-                if pt.distance(ref) < 1e-6:
-                    ends.append(int(node))
-                else:
-                    x.append(pt.x)
-                    y.append(pt.y)
-                    ids.append(next_id)
-                    next_id -= 1
-                    ends.append(len(x) - 1)
-            new_u.append(ends[0])
-            new_v.append(ends[1])
-            new_geom.append(piece)
-            new_src.append(int(e))
-    src = np.concatenate([keep, np.asarray(new_src, dtype="int64")])
-    geometry = np.concatenate([geoms[keep], np.asarray(new_geom, dtype=object)])
-    attrs = {k: arr[src] for k, arr in edges.attrs.items()}
-    if "travel_time_s" in attrs and "speed_kph" in attrs:
-        attrs["travel_time_s"] = shapely.length(geometry) / (attrs["speed_kph"] / 3.6)
-    return EdgeArrays(
-        x=np.asarray(x, dtype="float64"),
-        y=np.asarray(y, dtype="float64"),
-        node_ids=np.asarray(ids, dtype=edges.node_ids.dtype if len(ids) else "int64"),
-        u=np.concatenate([edges.u[keep], np.asarray(new_u, dtype="int64")]),
-        v=np.concatenate([edges.v[keep], np.asarray(new_v, dtype="int64")]),
-        geometry=geometry,
-        crs=edges.crs,
-        source=edges.source,
-        attrs=attrs,
-        bounds=edges.bounds,
-        notes=edges.notes,
-        dangling_ends=edges.dangling_ends,
-    )
+            ends = [
+                int(node) if pt.distance(ref) < 1e-6 else nodes.add(pt.x, pt.y)
+                for pt, node, ref in ((a, edges.u[e], start), (b, edges.v[e], end))
+            ]
+            us.append(ends[0])
+            vs.append(ends[1])
+            pieces.append(piece)
+            src.append(e)
+    return _replace_edges(edges, nodes, keep, us, vs, pieces, src)
 
 
 def split_loops_and_parallels(
@@ -307,35 +282,80 @@ def split_loops_and_parallels(
     split = np.flatnonzero(((u == v) & (length > tolerance_m)) | longer)
     if split.size == 0:
         return edges
-    n = edges.x.size
-    mids = shapely.line_interpolate_point(edges.geometry[split], 0.5, normalized=True)
-    half = length[split] / 2
-    pieces = [
-        (substring(g, 0, h), substring(g, h, 2 * h))
-        for g, h in zip(edges.geometry[split], half, strict=True)
-    ]
-    first_half = np.array([p[0] for p in pieces], dtype=object)
-    second_half = np.array([p[1] for p in pieces], dtype=object)
-    mid_idx = n + np.arange(split.size)
+    nodes = _NewNodes(edges)
+    us: list[int] = []
+    vs: list[int] = []
+    geoms: list[BaseGeometry] = []
+    src: list[int] = []
+    for e in split.tolist():
+        line = edges.geometry[e]
+        # A loop needs two inner nodes, or its halves would be parallel edges again.
+        k = 3 if u[e] == v[e] else 2
+        cuts = [length[e] * i / k for i in range(k + 1)]
+        stops = [int(u[e])]
+        for d in cuts[1:-1]:
+            pt = line.interpolate(d)
+            stops.append(nodes.add(pt.x, pt.y))
+        stops.append(int(v[e]))
+        for i in range(k):
+            us.append(stops[i])
+            vs.append(stops[i + 1])
+            geoms.append(substring(line, cuts[i], cuts[i + 1]))
+            src.append(e)
     keep = np.ones(u.size, dtype=bool)
     keep[split] = False
     rest = np.flatnonzero(keep)
-    src = np.concatenate([rest, split, split])
-    ids = edges.node_ids
-    if ids.dtype.kind in "iu":
-        new_ids = min(int(ids.min()), 0) - 1 - np.arange(split.size)
-    else:
-        new_ids = np.array([f"mid{i}" for i in range(split.size)], dtype=object)
-    geometry = np.concatenate([edges.geometry[rest], first_half, second_half])
-    attrs = {k: arr[src] for k, arr in edges.attrs.items()}
+    return _replace_edges(edges, nodes, rest, us, vs, geoms, src)
+
+
+class _NewNodes:
+    """Nodes added by clipping or splitting, one per location.
+
+    Both directions of a two-way street then share them. Ids are negative, or ``"new<i>"`` when
+    the source's ids are strings.
+    """
+
+    def __init__(self, edges: EdgeArrays) -> None:
+        self.x = list(edges.x)
+        self.y = list(edges.y)
+        self.ids = list(edges.node_ids)
+        self.numeric = edges.node_ids.dtype.kind in "iu" or edges.node_ids.size == 0
+        self.next_id = min([0, *[int(i) for i in edges.node_ids if self.numeric]]) - 1
+        self.seen: dict[tuple[int, int], int] = {}
+
+    def add(self, x: float, y: float) -> int:
+        key = (round(x * 1000), round(y * 1000))  # millimetres
+        if key not in self.seen:
+            self.x.append(x)
+            self.y.append(y)
+            self.ids.append(self.next_id if self.numeric else f"new{-self.next_id}")
+            self.next_id -= 1
+            self.seen[key] = len(self.x) - 1
+        return self.seen[key]
+
+
+def _replace_edges(
+    edges: EdgeArrays,
+    nodes: _NewNodes,
+    rest: np.ndarray,
+    us: list[int],
+    vs: list[int],
+    geoms: list[BaseGeometry],
+    src: list[int],
+) -> EdgeArrays:
+    """Edges ``rest`` kept as they are plus new pieces (attributes copied from ``src``)."""
+    src_arr = np.concatenate([rest, np.asarray(src, dtype="int64")])
+    geometry = np.concatenate([edges.geometry[rest], np.asarray(geoms, dtype=object)])
+    attrs = {k: arr[src_arr] for k, arr in edges.attrs.items()}
     if "travel_time_s" in attrs and "speed_kph" in attrs:
         attrs["travel_time_s"] = shapely.length(geometry) / (attrs["speed_kph"] / 3.6)
+    ids = np.asarray(nodes.ids, dtype="int64" if nodes.numeric else object)
     return EdgeArrays(
-        x=np.concatenate([edges.x, shapely.get_x(mids)]),
-        y=np.concatenate([edges.y, shapely.get_y(mids)]),
-        node_ids=np.concatenate([ids, new_ids.astype(ids.dtype)]),
-        u=np.concatenate([u[rest], u[split], mid_idx]),
-        v=np.concatenate([v[rest], mid_idx, v[split]]),
+        x=np.asarray(nodes.x, dtype="float64"),
+        y=np.asarray(nodes.y, dtype="float64"),
+        node_ids=ids,
+        u=np.concatenate([edges.u[rest], np.asarray(us, dtype="int64")]),
+        v=np.concatenate([edges.v[rest], np.asarray(vs, dtype="int64")]),
         geometry=geometry,
         crs=edges.crs,
         source=edges.source,
