@@ -874,14 +874,14 @@ def _place_facilities(
             ),
         ),
         "parking": (
-            40,
+            50,
             near(size / 2, v_river + 600, 1300.0)
             * by_kind(public=3.0, compound=1.0, industrial=0.5)
             * np.where(art, 2.0, 1.0),
             lambda s, k: (f"{s.street}公共停车场", rng_int(60, 400, 20)),
         ),
         "fitness": (
-            16,
+            22,
             by_kind(park=8.0, public=1.0, compound=0.5) * np.where(~north & ~east, 0.1, 1.0),
             lambda s, k: (
                 (f"{s.face}全民健身广场" if s.kind == "park" else f"{s.community}百姓健身房"),
@@ -889,7 +889,7 @@ def _place_facilities(
             ),
         ),
         "childcare": (
-            45,
+            60,
             by_kind(compound=1.0, public=0.5) * np.where(north, 1.0, 0.6),
             lambda s, k: (
                 (f"{s.face}幼儿园", rng_int(90, 360, 30))
@@ -898,7 +898,7 @@ def _place_facilities(
             ),
         ),
         "reading": (
-            9,
+            10,
             near(size / 2, mid_north, 1200.0) * by_kind(public=2.0, compound=1.0, park=1.0),
             lambda s, k: (
                 ("示范区图书馆", 300.0) if k == 0 else (f"{s.street}城市书房", rng_int(30, 80, 10))
@@ -910,19 +910,19 @@ def _place_facilities(
             lambda s, k: (f"{s.community}就业服务站", math.nan),
         ),
         "ev_charging": (
-            26,
+            30,
             by_kind(public=2.0, industrial=2.0, compound=0.5, park=0.5)
             * np.where(art, 3.0, 1.0)
             * np.where(east, 1.0, 0.4),
             lambda s, k: (f"{s.street}充电站", rng_int(4, 24, 2)),
         ),
         "elderly_care": (
-            30,
+            40,
             by_kind(compound=1.0, public=0.3) * np.where(north, 1.0, 0.5),
             lambda s, k: (f"{s.community}居家养老服务站", rng_int(10, 40, 5)),
         ),
         "market": (
-            24,
+            34,
             by_kind(public=2.0, compound=1.0),
             lambda s, k: (
                 (f"{s.street.rstrip('路街巷')}农贸市场", rng_int(60, 160, 10))
