@@ -43,7 +43,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from coverage.snap import Snap, twin_edges
-from geo.errors import NetworkError
+from geo.errors import ConfigError, NetworkError
 from geo.network import Network
 
 logger = logging.getLogger(__name__)
@@ -346,7 +346,7 @@ def od_matrix(
         msg = (
             f"od_matrix: limit_m must be a finite non-negative distance in metres, got {limit_m!r}"
         )
-        raise NetworkError(msg)
+        raise ConfigError(msg)
     n_s, n_t = len(sources), len(targets)
     n = network.n_nodes
     s_ok = np.flatnonzero(sources.ok)

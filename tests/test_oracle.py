@@ -1,0 +1,159 @@
+"""networkx as an independent oracle for the distance engine on real street networks.
+
+Snapped points are inserted into a networkx copy of the network as real nodes (each carrying edge
+split at the points' positions, a pin node on the edge and a spur of the offset length to the
+point), and ``nx.multi_source_dijkstra_path_length`` must agree with
+``coverage.distance`` to 1e-6 m for every node and every demand point.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pyrosm
+import pytest
+
+from coverage.distance import nearest_from, od_matrix, point_distance
+from coverage.snap import Snap, snap_points, twin_edges
+from geo.network import Network, lattice_network
+from geo.roads import load_network
+
+OSM = Path(__file__).resolve().parents[1].parent / "shared" / "osm"
+EXTRACTS = ["nanjing_xinjiekou", "beijing_haidian_cau", "beijing_haidian_tsinghua"]
+
+
+def oracle_graph(net: Network, points: dict[str, Snap]) -> nx.Graph | nx.DiGraph:
+    """networkx graph of ``net`` with every snapped point inserted as node ``(kind, i)``.
+
+    For directed networks edges point in the direction of travel; callers search the reverse.
+    """
+    g = net.to_networkx()
+    twin = twin_edges(net)
+    on_edge: dict[int, list[tuple[float, object]]] = {}
+    for kind, snap in points.items():
+        for i in np.flatnonzero(snap.ok):
+            e = int(snap.edge[i])
+            on_edge.setdefault(e, []).append((float(snap.along_m[i]), (kind, int(i))))
+            pin = ("pin", kind, int(i))
+            g.add_edge(pin, (kind, int(i)), length=float(snap.offset_m[i]))
+            if net.directed:
+                g.add_edge((kind, int(i)), pin, length=float(snap.offset_m[i]))
+    for e, pts in on_edge.items():
+        u, v, length = int(net.u[e]), int(net.v[e]), float(net.length[e])
+        pts.sort(key=lambda p: p[0])
+        chain = [(0.0, u)] + [(a, ("pin", *name)) for a, name in pts] + [(length, v)]
+        if g.has_edge(u, v):
+            g.remove_edge(u, v)
+        for (a0, n0), (a1, n1) in itertools.pairwise(chain):
+            g.add_edge(n0, n1, length=a1 - a0)
+            if net.directed and a1 == a0:
+                # Points at the same position are one place, whatever the one-way direction.
+                g.add_edge(n1, n0, length=0.0)
+        if net.directed and twin[e] >= 0:
+            if g.has_edge(v, u):
+                g.remove_edge(v, u)
+            for (a0, n0), (a1, n1) in itertools.pairwise(chain):
+                g.add_edge(n1, n0, length=a1 - a0)
+    return g
+
+
+def oracle_nearest(net: Network, sources: Snap, targets: Snap) -> tuple[np.ndarray, np.ndarray]:
+    """Node and target distances to the nearest source, by networkx."""
+    g = oracle_graph(net, {"s": sources, "t": targets})
+    if net.directed:
+        g = g.reverse(copy=False)
+    srcs = [("s", int(i)) for i in np.flatnonzero(sources.ok)]
+    dist = nx.multi_source_dijkstra_path_length(g, srcs, weight="length")
+    node = np.array([dist.get(k, np.inf) for k in range(net.n_nodes)])
+    tgt = np.array([dist.get(("t", j), np.inf) for j in range(len(targets))])
+    return node, tgt
+
+
+def random_points(net: Network, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x0, y0, x1, y1 = net.bounds
+    return rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)
+
+
+def facility_points(net: Network, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Points near random edges (some exactly on a node, two on one edge)."""
+    rng = np.random.default_rng(seed)
+    e = rng.choice(net.n_edges, n, replace=False)
+    e[1] = e[0]
+    frac = rng.uniform(0, 1, n)
+    frac[2] = 0.0
+    xs, ys = [], []
+    for k, f in zip(e, frac, strict=True):
+        p = net.geometry[k].interpolate(f, normalized=True)
+        xs.append(p.x + rng.normal(0, 8))
+        ys.append(p.y + rng.normal(0, 8))
+    xs[2] = net.x[net.u[e[2]]]
+    ys[2] = net.y[net.u[e[2]]]
+    return np.array(xs), np.array(ys)
+
+
+def check_against_oracle(net: Network, seed: int = 0, n_fac: int = 12, n_dem: int = 150) -> None:
+    sources = snap_points(net, facility_points(net, n_fac, seed), tolerance_m=300)
+    targets = snap_points(net, random_points(net, n_dem, seed + 1), tolerance_m=300)
+    # Targets that sit on a facility's edge exercise the same-edge case.
+    extra = snap_points(net, facility_points(net, n_fac, seed), tolerance_m=300)
+    targets = Snap(
+        *(
+            np.concatenate([getattr(targets, f), getattr(extra, f)])
+            for f in Snap.__dataclass_fields__
+        )
+    )
+    node_dist, node_src = nearest_from(net, sources)
+    dist, src = point_distance(net, node_dist, node_src, targets, sources=sources)
+    o_node, o_tgt = oracle_nearest(net, sources, targets)
+    np.testing.assert_allclose(node_dist, o_node, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(dist, o_tgt, rtol=0, atol=1e-6)
+    # The reported source really is at that distance (ties may pick either one).
+    reach = np.flatnonzero(np.isfinite(dist))
+    assert reach.size > 0.5 * len(targets)
+    od = od_matrix(net, sources, targets, limit_m=float(np.nanmax(dist[reach])) + 1).toarray()
+    np.testing.assert_allclose(od[src[reach], reach], dist[reach], rtol=0, atol=1e-6)
+    # And nothing in the OD matrix is nearer than the nearest.
+    od[od == 0] = np.inf
+    np.testing.assert_array_less(dist[reach] - 1e-6, od[:, reach].min(axis=0) + 1e-12)
+
+
+@pytest.mark.parametrize("name", EXTRACTS)
+def test_walk_extracts_match_networkx(name: str) -> None:
+    net = load_network(OSM / f"{name}.osm", mode="walk")
+    check_against_oracle(net, seed=len(name))
+
+
+@pytest.mark.parametrize("name", EXTRACTS)
+def test_drive_extracts_respect_direction(name: str) -> None:
+    net = load_network(OSM / f"{name}.osm", mode="drive")
+    assert net.directed
+    assert (twin_edges(net) < 0).any(), "expected one-way streets in the extract"
+    check_against_oracle(net, seed=3, n_fac=8, n_dem=80)
+
+
+def test_helsinki_matches_networkx() -> None:
+    net = load_network(pyrosm.get_data("helsinki_pbf"), mode="walk")
+    check_against_oracle(net, seed=7, n_fac=40, n_dem=400)
+
+
+def test_lattice_matches_networkx() -> None:
+    check_against_oracle(lattice_network(12, 9, spacing=80.0), seed=1, n_fac=6, n_dem=60)
+
+
+def test_od_matrix_matches_networkx_per_source() -> None:
+    net = load_network(OSM / "nanjing_xinjiekou.osm", mode="walk")
+    sources = snap_points(net, facility_points(net, 5, 11), tolerance_m=300)
+    targets = snap_points(net, random_points(net, 120, 12), tolerance_m=300)
+    limit = 700.0
+    od = od_matrix(net, sources, targets, limit_m=limit, batch_size=2)
+    g = oracle_graph(net, {"s": sources, "t": targets})
+    for i in np.flatnonzero(sources.ok):
+        d = nx.single_source_dijkstra_path_length(g, ("s", int(i)), cutoff=limit, weight="length")
+        expect = np.array([d.get(("t", j), np.inf) for j in range(len(targets))])
+        row = od.getrow(int(i)).toarray().ravel()
+        got = np.where(row > 0, row, np.inf)
+        np.testing.assert_allclose(got, expect, rtol=0, atol=1e-6)
