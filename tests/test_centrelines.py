@@ -1,0 +1,148 @@
+"""Road centrelines: topology from shared endpoints, T-junctions, dangling ends, CRS handling."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geo import settings
+from geo.centrelines import read_centrelines
+from geo.errors import EmptyNetworkError, NetworkFormatError
+from geo.roads import load_network
+
+INPUT = Path(__file__).resolve().parent / "input_data"
+LINES = INPUT / "centrelines.geojson"
+
+# The fixture (UTM 50N metres): A (0,0)-(100,0); B starts 0.4 m from A's end; C starts on A's
+# interior at x=50 (T-junction); D crosses B with no shared point (a bridge); E runs north from
+# B's end and stops 3 m short of F; F is on its own.
+
+
+def test_topology_from_shared_endpoints():
+    edges = read_centrelines(LINES)
+    assert edges.crs == "EPSG:32650"
+    # A split at C's start: 7 edges from 6 lines; 10 nodes.
+    assert edges.u.size == 7
+    assert edges.x.size == 10
+    # Ends of A-start, C-end, D x2, E-end, F x2.
+    assert edges.dangling_ends == 7
+    notes = " ".join(edges.notes)
+    assert "1 lines split at T-junctions" in notes
+    assert "1 dangling ends lie within 5 m of another line" in notes
+    degree = np.bincount(np.concatenate([edges.u, edges.v]))
+    # T-junction (A, A, C) has degree 3; A|B and B|E joints have 2.
+    assert sorted(degree.tolist()) == [1, 1, 1, 1, 1, 1, 1, 2, 2, 3]
+
+
+def test_network_keeps_the_connected_part_and_reports_the_rest():
+    net = load_network(LINES)
+    assert net.crs == "EPSG:32650"
+    assert not net.directed
+    # A (two halves), B, C and E are connected; the bridge D and the detached F are not.
+    assert net.n_edges == 5
+    assert net.n_nodes == 6
+    assert net.report.n_components == 3
+    assert net.report.dropped_nodes == 4
+    assert net.report.dangling_ends == 7
+    assert net.length.sum() == pytest.approx(100 + 100 + 99.7 + 97, abs=0.5)
+    assert set(net.edge_attrs["name"]) == {"甲路", "乙路", "丁路"}
+
+
+def test_larger_snap_joins_the_gap(monkeypatch):
+    monkeypatch.setattr(settings, "centreline_snap_m", 5.0)
+    net = load_network(LINES)
+    # E now meets F: F's two halves join the main component.
+    assert net.n_edges == 7
+    assert net.report.dropped_nodes == 2
+    assert "F" not in net.report.notes  # sanity: notes are prose, not ids
+
+
+def test_zipped_shapefile_in_a_chinese_projected_crs(tmp_path):
+    gdf = gpd.read_file(LINES).to_crs("EPSG:4549")  # CGCS2000 / 3-degree Gauss-Kruger CM 120E
+    shp = tmp_path / "roads.shp"
+    gdf.to_file(shp, encoding="utf-8")
+    archive = tmp_path / "roads.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in tmp_path.glob("roads.*"):
+            if part.suffix != ".zip":
+                zf.write(part, part.name)
+    net = load_network(archive)
+    assert net.crs == "EPSG:32650"
+    assert net.n_edges == 5
+    assert net.length.sum() == pytest.approx(396.7, abs=1.0)
+
+
+def test_road_class_column_filters_by_mode(tmp_path):
+    gdf = gpd.read_file(LINES)
+    gdf["highway"] = ["primary", "primary", "footway", "residential", "motorway", "residential"]
+    path = tmp_path / "classes.gpkg"
+    gdf.to_file(path)
+    walk = read_centrelines(path, mode="walk")
+    assert "motorway" not in set(walk.attrs["highway"])
+    drive = read_centrelines(path, mode="drive")
+    assert "footway" not in set(drive.attrs["highway"])
+    # Without a oneway column every drive line runs both ways.
+    assert drive.u.size == 2 * (drive.u.size // 2)
+    assert not drive.attrs["oneway"].any()
+
+
+def test_oneway_column_in_drive_mode(tmp_path):
+    gdf = gpd.read_file(LINES)
+    gdf["oneway"] = ["yes", "no", "no", "no", "-1", "no"]
+    path = tmp_path / "oneway.geojson"
+    gdf.to_file(path, driver="GeoJSON")
+    net = load_network(path, mode="drive", keep_largest=False)
+    assert net.directed
+    # A's two halves go one way; E (oneway=-1) runs against its drawing: north end → south end.
+    a_end = int(np.argmin(np.hypot(net.x - 500100, net.y - 3540000)))
+    e_north = int(np.argmin(np.hypot(net.x - 500200, net.y - 3540097)))
+    e_south = int(np.argmin(np.hypot(net.x - 500200, net.y - 3540000)))
+    pairs = set(zip(net.u.tolist(), net.v.tolist(), strict=True))
+    assert (e_north, e_south) in pairs and (e_south, e_north) not in pairs
+    t_node = int(np.argmin(np.hypot(net.x - 500050, net.y - 3540000)))
+    assert (t_node, a_end) in pairs and (a_end, t_node) not in pairs
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+def test_points_instead_of_lines(tmp_path):
+    pts = gpd.GeoDataFrame(geometry=[shapely.Point(118.78, 32.04)], crs="EPSG:4326")
+    path = tmp_path / "facilities.geojson"
+    pts.to_file(path, driver="GeoJSON")
+    with pytest.raises(NetworkFormatError, match=r"facilities\.geojson: no line layer.*Point"):
+        load_network(path)
+
+
+def test_empty_and_garbage_files(tmp_path):
+    empty = tmp_path / "empty.geojson"
+    empty.write_bytes(b"")
+    with pytest.raises(NetworkFormatError, match=r"empty\.geojson: the file is empty"):
+        load_network(empty)
+    garbage = tmp_path / "roads.gpkg"
+    garbage.write_text("this is not a geopackage", encoding="utf-8")
+    with pytest.raises(NetworkFormatError, match=r"roads\.gpkg: not a readable vector file"):
+        load_network(garbage)
+
+
+@pytest.mark.filterwarnings("ignore:'crs' was not provided:UserWarning")
+def test_projected_coordinates_without_crs(tmp_path):
+    gdf = gpd.read_file(LINES).to_crs("EPSG:32650").set_crs(None, allow_override=True)
+    path = tmp_path / "noprj.shp"
+    gdf.to_file(path, encoding="utf-8")
+    with pytest.raises(NetworkFormatError, match=r"noprj\.shp: the coordinate system is unknown"):
+        load_network(path)
+
+
+def test_no_lines_for_the_mode(tmp_path):
+    gdf = gpd.read_file(LINES)
+    gdf["highway"] = "footway"
+    path = tmp_path / "footways.geojson"
+    gdf.to_file(path, driver="GeoJSON")
+    with pytest.raises(EmptyNetworkError, match=r"footways\.geojson: none of the 6 lines"):
+        load_network(path, mode="drive")
