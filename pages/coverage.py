@@ -5,7 +5,7 @@ import streamlit as st
 from geo import settings
 from geo.taxonomy import categories
 from ui import maps, shell, state
-from ui.widgets import category_name, kpi_table, seed, seed_choice, show_map, tr
+from ui.widgets import category_name, kpi_metrics, kpi_table, seed, seed_choice, show_map, tr
 
 if shell.standalone():
     st.stop()
@@ -70,13 +70,6 @@ state.set_criteria_choice(choice)
 with st.spinner(tr("cov.computing")):
     result = state.analysis(ds, choice)
 
-st.subheader(tr("cov.kpi"))
-st.dataframe(kpi_table(result.summary), hide_index=True, width="stretch", key="cov_kpi")
-st.caption(tr("cov.buffer_note"))
-if len(result.unsnapped):
-    with st.expander(tr("cov.unsnapped", n=len(result.unsnapped))):
-        st.dataframe(result.unsnapped, hide_index=True)
-
 category = st.selectbox(
     tr("cov.map_category"),
     list(choice.categories),
@@ -86,6 +79,14 @@ category = st.selectbox(
     ),
 )
 st.session_state[state.MAP_CATEGORY] = category
+kpi_metrics(result.summary, category)
 with st.spinner(tr("cov.computing")):
     fmap = maps.coverage(ds, choice, category)
 show_map(fmap, key="cov_map")
+
+st.subheader(tr("cov.kpi"))
+st.dataframe(kpi_table(result.summary), hide_index=True, width="stretch", key="cov_kpi")
+st.caption(tr("cov.buffer_note"))
+if len(result.unsnapped):
+    with st.expander(tr("cov.unsnapped", n=len(result.unsnapped))):
+        st.dataframe(result.unsnapped, hide_index=True)

@@ -168,3 +168,17 @@ def seed_choice(key: str, value: Any, options: list[Any]) -> str:
     if st.session_state.get(key) not in options:
         st.session_state[key] = value if value in options else options[0]
     return key
+
+
+def kpi_metrics(summary: pd.DataFrame, category: str) -> None:
+    """A row of headline numbers for one category (rate, covered, uncovered, median, P85)."""
+    rows = summary[summary["category"] == category]
+    if rows.empty:
+        return
+    row = rows.iloc[0]
+    cols = st.columns(5)
+    cols[0].metric(tr("cov.rate"), f"{row['coverage_rate']:.1%}")
+    cols[1].metric(tr("cov.covered"), f"{row['covered_population']:,.0f}")
+    cols[2].metric(tr("cov.uncovered"), f"{row['uncovered_population']:,.0f}")
+    cols[3].metric(tr("cov.median"), f"{row['median_minutes']:.1f}")
+    cols[4].metric(tr("cov.p85"), f"{row['p85_minutes']:.1f}")
