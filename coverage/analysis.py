@@ -258,8 +258,11 @@ def analyse(
     tol = float(settings.snap_tolerance_m if tolerance_m is None else tolerance_m)
 
     report("snap", 0.0)
-    d_snap = snap_points(network, dem, tolerance_m=tol)
-    f_snap = snap_points(network, fac, tolerance_m=tol)
+    # Snap from the coordinates as given (often already projected), not from the WGS-84 copy:
+    # a round trip through degrees would move points by nanometres and could flip a point that
+    # lies exactly at a threshold.
+    d_snap = snap_points(network, _as_given(demand, dem), tolerance_m=tol)
+    f_snap = snap_points(network, _as_given(facilities, fac), tolerance_m=tol)
     dem["snapped"] = d_snap.ok
     dem["snap_distance_m"] = d_snap.offset_m
     fac["snapped"] = f_snap.ok
@@ -339,6 +342,14 @@ def analyse(
         crs=network.crs,
         tolerance_m=tol,
     )
+
+
+def _as_given(original: Any, prepared: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """The geometry of the input in its own CRS (WGS-84 when it has none), row-aligned."""
+    if not isinstance(original, gpd.GeoDataFrame) or len(original) != len(prepared):
+        return prepared.geometry
+    geom = original.geometry.reset_index(drop=True)
+    return geom if geom.crs is not None else geom.set_crs(WGS84)
 
 
 def _taxonomy_keys() -> list[str]:
