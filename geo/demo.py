@@ -355,11 +355,11 @@ def build_synthetic_district(*, seed: int) -> Demo:
     pu = u_lines.pos[ii] + jit_u
     pv = v_lines.pos[jj] + jit_v
     # About a third of the local streets wander (old lanes, streets around a hill or a pond).
-    for i in np.flatnonzero(~u_lines.arterial):
+    for i in np.flatnonzero(~u_lines.arterial).tolist():
         if rng.random() < 0.35:
             amp, wave, phase = rng.uniform(25, 45), rng.uniform(1500, 3000), rng.uniform(0, 6.3)
             pu[:, i] += amp * np.sin(2 * np.pi * v_lines.pos / wave + phase)
-    for j in np.flatnonzero(~v_lines.arterial):
+    for j in np.flatnonzero(~v_lines.arterial).tolist():
         if rng.random() < 0.35:
             amp, wave, phase = rng.uniform(25, 45), rng.uniform(1500, 3000), rng.uniform(0, 6.3)
             pv[j, :] += amp * np.sin(2 * np.pi * u_lines.pos / wave + phase)
@@ -374,8 +374,8 @@ def build_synthetic_district(*, seed: int) -> Demo:
     prom_s = len(plan)
     for t in (t_prom, 1.0 - t_prom):
         for i in range(nu):
-            a, b = plan[nid(i, j_bank)], plan[nid(i, j_bank + 1)]
-            plan.append(a + t * (b - a))
+            south_end, north_end = plan[nid(i, j_bank)], plan[nid(i, j_bank + 1)]
+            plan.append(south_end + t * (north_end - south_end))
     prom_n = prom_s + nu
 
     # --- bridges and missing local links ---
