@@ -169,7 +169,7 @@ def build_pdf(
     lang: str = "zh",
     date: dt.date | None = None,
 ) -> bytes:
-    """Build the PDF report (A4 landscape).
+    """Build the PDF report (A4 landscape): map page, KPI page(s), parameters page.
 
     Parameters
     ----------
@@ -273,7 +273,7 @@ def build_pdf(
     params = parameters_table(parameters, sources=sources)
     params.columns = [t("parameter", lang), t("value", lang)]
     story += [
-        Spacer(1, 3 * mm),
+        PageBreak(),
         Paragraph(esc(t("report_parameters", lang)), h2),
         table(params, widths=[70 * mm, frame_w - 70 * mm]),
     ]

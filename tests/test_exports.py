@@ -1,0 +1,352 @@
+"""Meeting exports open and hold what they claim: HTML, PNG, XLSX, GPKG, PDF, PPTX."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import re
+
+import geopandas as gpd
+import numpy as np
+import openpyxl
+import pandas as pd
+import pptx
+import pyogrio
+import pypdf
+import pytest
+import shapely
+from PIL import Image
+
+import maps.export_static as export_static
+from geo.errors import InputDataError
+from geo.network import lattice_network
+from maps.export_html import standalone_map_html, write_map_html
+from maps.export_report import build_pdf, build_pptx, kpi_table
+from maps.export_static import render_map_png
+from maps.export_tables import community_table, gpkg_bytes, write_gpkg, write_xlsx
+from maps.layers import coverage_map
+
+CATS = ["elderly_canteen", "health_station"]
+
+
+@pytest.fixture(scope="module")
+def layers() -> dict:
+    """Hand-made frames in the CONTRACTS.md schemas (a 6×6 lattice near Shanghai)."""
+    net = lattice_network(6, 6, spacing=120.0, origin=(350_000.0, 3_450_000.0), crs="EPSG:32651")
+    edges = net.edges_gdf(to_crs="EPSG:4326")
+    x0, y0, x1, y1 = edges.total_bounds
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    facilities = gpd.GeoDataFrame(
+        {
+            "facility_id": ["f1", "f2"],
+            "name": ["长者食堂", "<b>卫生站</b>"],
+            "category": CATS,
+            "capacity": [50.0, np.nan],
+            "source": ["test", "test"],
+        },
+        geometry=gpd.points_from_xy([x0 + 0.001, cx], [y0 + 0.001, cy]),
+        crs="EPSG:4326",
+    )
+    rng = np.random.default_rng(7)
+    n = 40
+    demand = gpd.GeoDataFrame(
+        {
+            "demand_id": [f"d{i}" for i in range(n)],
+            "population": rng.integers(20, 200, n).astype(float),
+            "elderly": rng.integers(0, 40, n).astype(float),
+            "community": ["南苑", "北苑", "", "东苑"] * (n // 4),
+            "kind": ["building"] * n,
+            "elderly_canteen_covered": np.arange(n) % 3 == 0,
+            "elderly_canteen_distance_m": np.where(np.arange(n) % 5 == 0, np.inf, 400.0),
+            "health_station_covered": np.arange(n) % 2 == 0,
+        },
+        geometry=gpd.points_from_xy(rng.uniform(x0, x1, n), rng.uniform(y0, y1, n)),
+        crs="EPSG:4326",
+    )
+    sa_rows = []
+    for cat, pt in zip(CATS, facilities.geometry, strict=True):
+        for thr, minutes, r in ((300.0, 5.0, 0.002), (600.0, 10.0, 0.004)):
+            sa_rows.append((cat, "", "dissolved", thr, minutes, pt.buffer(r, 16)))
+    sa = gpd.GeoDataFrame(
+        pd.DataFrame(
+            sa_rows,
+            columns=["category", "facility_id", "kind", "threshold_m", "minutes", "geometry"],
+        ),
+        geometry="geometry",
+        crs="EPSG:4326",
+    )
+    sa["area_m2"] = sa.to_crs("EPSG:32651").area
+    gaps = gpd.GeoDataFrame(
+        {
+            "gap_id": ["g1", "g2", "g3"],
+            "rank": [1, 2, 1],
+            "category": ["elderly_canteen", "elderly_canteen", "health_station"],
+            "uncovered_population": [900.0, 400.0, 250.0],
+            "uncovered_elderly": [150.0, 60.0, 30.0],
+            "n_points": [9, 4, 3],
+            "nearest_facility_m": [1100.0, 950.0, 1300.0],
+            "communities": [["南苑", "北苑"], ["东苑"], ["北苑"]],
+            "area_m2": [40_000.0, 15_000.0, 9_000.0],
+        },
+        geometry=[
+            shapely.box(cx, cy, cx + 0.002, cy + 0.002),
+            shapely.box(x1 - 0.002, y0, x1, y0 + 0.002),
+            shapely.box(x0, y1 - 0.002, x0 + 0.002, y1),
+        ],
+        crs="EPSG:4326",
+    )
+    sites = pd.DataFrame(
+        {
+            "rank": [1, 2],
+            "name": ["候选点 1", "候选点 2"],
+            "category": ["elderly_canteen", "elderly_canteen"],
+            "lon": [cx + 0.001, x1 - 0.001],
+            "lat": [cy + 0.001, y0 + 0.001],
+            "added_population": [900.0, 400.0],
+        }
+    )
+    return {
+        "facilities": facilities,
+        "demand": demand,
+        "service_areas": sa,
+        "gaps": gaps,
+        "sites": sites,
+        "network_edges": edges,
+    }
+
+
+@pytest.fixture(scope="module")
+def summary() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "category": CATS,
+            "name_zh": ["老年食堂/助餐点", "社区卫生服务站/中心"],
+            "name_en": ["Elderly canteen / meal-aid point", "Community health station / centre"],
+            "criterion": ["步行15分钟（老年人 0.9 m/s）", "路网距离 1000 米"],
+            "threshold_m": [810.0, 1000.0],
+            "n_facilities": [1, 1],
+            "population": [4400.0, 4400.0],
+            "covered_population": [1500.0, 2300.0],
+            "coverage_rate": [0.341, 0.523],
+            "elderly_coverage_rate": [0.30, 0.55],
+            "median_minutes": [12.5, 9.0],
+            "p85_minutes": [19.0, 16.0],
+            "buffer_coverage_rate": [0.61, 0.80],
+        }
+    )
+
+
+PARAMS = {"速度（老年人）": "0.9 m/s", "吸附容差": "300 m", "阈值": [5, 10, 15]}
+SOURCES = ["合成示范数据（seed 20181201）", "路网：lattice"]
+
+
+@pytest.fixture(scope="module")
+def png(layers) -> bytes:
+    return render_map_png(**layers, title="示范街道覆盖分析", footer="数据来源：合成示范数据")
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+
+
+def test_standalone_html_has_no_external_resources(layers, tmp_path):
+    data = standalone_map_html(**layers, title="示范街道")
+    page = data.decode("utf-8")
+    assert "<script src=" not in page
+    assert not re.search(r"<link\b[^>]*href=", page)
+    assert not re.search(r"url\(\s*['\"]?https?://", page)
+    for host in ("cdn.jsdelivr.net", "cdnjs.cloudflare.com", "unpkg.com", "code.jquery.com"):
+        assert host not in page
+    assert "L.heatLayer" in page and "Leaflet 1.9.4" in page
+    # A map built for the app (static assets) is switched to inline when written.
+    m = coverage_map(**layers, basemap="osm")
+    path = write_map_html(m, tmp_path / "map.html")
+    page = path.read_text(encoding="utf-8")
+    assert "/app/static/" not in page
+    assert "<script src=" not in page
+    assert "tile.openstreetmap.org/{z}/{x}/{y}.png" in page  # only the tile template remains
+
+
+# --- PNG ----------------------------------------------------------------------------------------
+
+
+def test_png_has_the_requested_size(png):
+    im = Image.open(io.BytesIO(png))
+    assert im.format == "PNG"
+    assert im.size == (1500, 1200)
+    # Not a blank canvas: the layers put plenty of non-white pixels on it.
+    arr = np.asarray(im.convert("L"))
+    assert (arr < 200).mean() > 0.02
+
+
+def test_png_without_cjk_font_uses_english(layers, monkeypatch, caplog):
+    monkeypatch.setattr(export_static, "find_cjk_font", lambda: None)
+    with caplog.at_level(logging.WARNING, logger="maps.export_static"):
+        # Warnings are errors in tests: a missing glyph (tofu) would fail this call.
+        data = render_map_png(**layers, title="示范街道", size_in=(6, 5), dpi=80)
+    assert "no CJK font" in caplog.text
+    assert Image.open(io.BytesIO(data)).size == (480, 400)
+
+
+def test_png_writes_to_path(layers, tmp_path):
+    out = tmp_path / "map.png"
+    data = render_map_png(facilities=layers["facilities"], size_in=(4, 3), dpi=50, path=out)
+    assert out.read_bytes() == data
+    assert Image.open(out).size == (200, 150)
+
+
+# --- XLSX and GPKG ------------------------------------------------------------------------------
+
+
+def test_xlsx_sheets_rows_and_headers(layers, summary, tmp_path):
+    communities = community_table(layers["demand"])
+    path = tmp_path / "coverage.xlsx"
+    data = write_xlsx(
+        path,
+        summary=summary,
+        communities=communities,
+        gaps=layers["gaps"],
+        sites=layers["sites"],
+        parameters=PARAMS,
+        sources=SOURCES,
+    )
+    assert path.read_bytes() == data
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames == ["汇总", "社区", "缺口", "建议选址", "参数"]
+    rows = {ws.title: ws.max_row - 1 for ws in wb}
+    assert rows == {"汇总": 2, "社区": 4, "缺口": 3, "建议选址": 2, "参数": 5}
+    header = [c.value for c in wb["汇总"][1]]
+    assert header[:3] == ["类别代码", "类别", "类别（英文）"]
+    assert "人口覆盖率" in header
+    rate = wb["汇总"].cell(2, header.index("人口覆盖率") + 1)
+    assert rate.value == pytest.approx(0.341) and rate.number_format == "0.0%"
+    gap_header = [c.value for c in wb["缺口"][1]]
+    assert {"未覆盖人口", "涉及社区", "经度", "纬度"} <= set(gap_header)
+    assert wb["缺口"].cell(2, gap_header.index("涉及社区") + 1).value == "南苑、北苑"
+    assert wb["缺口"].cell(2, gap_header.index("类别") + 1).value == "老年食堂/助餐点"
+    params = {r[0]: r[1] for r in wb["参数"].iter_rows(min_row=2, values_only=True)}
+    assert params["阈值"] == "5、10、15"
+    assert [v for k, v in wb["参数"].iter_rows(min_row=2, values_only=True) if k == "数据来源"] == (
+        SOURCES
+    )
+    community_header = [c.value for c in wb["社区"][1]]
+    assert community_header[:2] == ["社区", "人口"]
+    assert "助餐 · 人口覆盖率" in community_header
+
+
+def test_community_table_sums_covered_population(layers):
+    table = community_table(layers["demand"]).set_index("community")
+    d = layers["demand"]
+    assert table["population"].sum() == pytest.approx(d["population"].sum())
+    south = d[d["community"] == "南苑"]
+    expected = south.loc[south["elderly_canteen_covered"], "population"].sum()
+    assert table.loc["南苑", "elderly_canteen_covered_population"] == pytest.approx(expected)
+    assert "未知" in table.index  # the "" community is labelled, not dropped
+    assert table["health_station_coverage_rate"].between(0, 1).all()
+
+
+def test_gpkg_holds_every_layer(layers, tmp_path):
+    path = write_gpkg(tmp_path / "coverage.gpkg", **layers)
+    listed = {name: geom for name, geom in pyogrio.list_layers(path)}
+    assert set(listed) == {"facilities", "demand", "service_areas", "gaps", "sites", "network"}
+    assert listed["network"] == "LineString"
+    assert listed["sites"] == "Point"
+    for name, key in (("facilities", "facilities"), ("gaps", "gaps"), ("network", "network_edges")):
+        back = pyogrio.read_dataframe(path, layer=name)
+        assert len(back) == len(layers[key]), name
+        assert back.crs.to_epsg() == 4326
+    demand = pyogrio.read_dataframe(path, layer="demand")
+    # Unreached (inf) is stored as NULL; covered flags survive.
+    assert demand["elderly_canteen_distance_m"].isna().sum() == 8
+    assert (
+        demand["elderly_canteen_covered"].sum() == layers["demand"]["elderly_canteen_covered"].sum()
+    )
+    gaps = pyogrio.read_dataframe(path, layer="gaps")
+    assert gaps.loc[0, "communities"] == "南苑、北苑"
+    # Writing again replaces the file instead of appending duplicate layers.
+    write_gpkg(path, facilities=layers["facilities"])
+    assert [n for n, _ in pyogrio.list_layers(path)] == ["facilities"]
+    assert gpkg_bytes(facilities=layers["facilities"])[:16] == b"SQLite format 3\x00"
+    with pytest.raises(InputDataError, match="at least facilities"):
+        write_gpkg(tmp_path / "empty.gpkg", facilities=layers["facilities"].iloc[:0])
+
+
+# --- PDF and PPTX -------------------------------------------------------------------------------
+
+
+def test_kpi_table_formats_rates_and_names(summary):
+    kpi = kpi_table(summary)
+    assert list(kpi["类别"]) == ["老年食堂/助餐点", "社区卫生服务站/中心"]
+    assert list(kpi["人口覆盖率"]) == ["34.1%", "52.3%"]
+    assert kpi_table(summary, lang="en").loc[0, "Category"] == "Elderly canteen / meal-aid point"
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_pdf_pages_and_text(layers, summary, png, synthetic, tmp_path):
+    path = tmp_path / "report.pdf"
+    data = build_pdf(
+        path,
+        map_png=png,
+        summary=summary,
+        gaps=layers["gaps"],
+        sites=layers["sites"],
+        parameters=PARAMS,
+        sources=SOURCES,
+        area="示范街道 <东区>",
+        synthetic=synthetic,
+        date=dt.date(2026, 5, 1),
+    )
+    assert path.read_bytes() == data
+    reader = pypdf.PdfReader(path)
+    assert len(reader.pages) == 3  # map; KPIs, legend, gaps, sites; parameters and sources
+    text = "\n".join(p.extract_text() for p in reader.pages)
+    for expected in (
+        "十五分钟生活圈设施覆盖评估报告",
+        "日期：2026-05-01",
+        "示范街道 <东区>",
+        "覆盖分析图",
+        "分类覆盖指标",
+        "34.1%",
+        "主要覆盖缺口",
+        "建议新增选址",
+        "参数与数据来源",
+        "0.9 m/s",
+        "合成示范数据（seed 20181201）",
+    ):
+        assert expected in text, expected
+    assert ("合成示范数据 / synthetic demo data" in text) is synthetic
+    # The map image is embedded on the first page.
+    assert len(reader.pages[0].images) == 1
+    assert "参数与数据来源" in reader.pages[2].extract_text()
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_pptx_slides(layers, summary, png, synthetic, tmp_path):
+    path = tmp_path / "report.pptx"
+    build_pptx(
+        path,
+        map_png=png,
+        summary=summary,
+        gaps=layers["gaps"],
+        sites=layers["sites"],
+        parameters=PARAMS,
+        sources=SOURCES,
+        synthetic=synthetic,
+    )
+    deck = pptx.Presentation(path)
+    slides = list(deck.slides)
+    assert len(slides) == 6  # title, map, KPIs, gaps, sites, parameters
+    texts = [
+        "\n".join(s.text_frame.text for s in slide.shapes if s.has_text_frame) for slide in slides
+    ]
+    assert "十五分钟生活圈设施覆盖评估报告" in texts[0]
+    assert any(s.shape_type == 13 for s in slides[1].shapes)  # the map picture
+    kpi = next(s for s in slides[2].shapes if s.has_table).table
+    assert kpi.cell(0, 0).text == "类别"
+    assert kpi.cell(1, 0).text == "老年食堂/助餐点"
+    assert len(kpi.rows) == 3
+    stamped = ["合成示范数据 / synthetic demo data" in t for t in texts]
+    assert all(stamped) if synthetic else not any(stamped)
+    # Without gaps or sites the deck is title, map, KPIs, parameters.
+    data = build_pptx(map_png=png, summary=summary)
+    assert len(pptx.Presentation(io.BytesIO(data)).slides) == 4
