@@ -101,8 +101,9 @@ def demand_from_buildings(
     ----------
     buildings
         Footprints as from an OSM building extract: columns ``building`` (type), ``levels``
-        (storeys, number or text; ``building:levels`` also accepted), optional ``name`` and
-        ``osm_id``. CRS: any (none = WGS-84).
+        (storeys, number or text; ``building:levels`` also accepted), optional ``height``
+        (metres; storeys = height / ``settings.storey_height_m`` where ``levels`` is missing),
+        ``name`` and ``osm_id``. CRS: any (none = WGS-84).
     total_population
         Residents of the whole area, e.g. from the census or the street office.
     persons_per_m2
@@ -193,6 +194,15 @@ def demand_from_buildings(
     else:
         detected["levels"] = level_col
         levels, _ = parse_amount(buildings[level_col])
+        if "height" in buildings.columns:
+            # Only the height mapped: storeys from the height.
+            height, _ = parse_amount(buildings["height"])
+            from_height = ~(levels > 0) & (height > 0)
+            if (from_height & rej.alive).any():
+                detected["levels_from_height"] = str(int((from_height & rej.alive).sum()))
+            levels = np.where(
+                from_height, np.maximum(1.0, np.round(height / settings.storey_height_m)), levels
+            )
         unusable = ~(levels > 0) | (levels > _MAX_LEVELS)
         n_default = int((unusable & rej.alive).sum())
         if n_default:

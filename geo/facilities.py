@@ -176,6 +176,9 @@ def load_facilities(
         attr_cols = list(frame.columns)
         roles = ("lon", "lat", "coord", "wkt", *roles)
     cols = detect_columns(attr_cols, frame=frame, roles=roles, overrides=overrides, label=label)
+    if not is_gis:
+        # Without coordinates nothing else matters: say so first.
+        require_coordinates(cols, frame.columns, label=label)
     rej = Rejections(frame.index.to_numpy())
     warnings: list[str] = list(info.notes)
 
@@ -207,7 +210,7 @@ def load_facilities(
     )
     if raw_cats is not None:
         out["raw_category"] = raw_cats[keep]
-    if "osm_id" in frame.columns and cols.get("id") != "osm_id":
+    if "osm_id" in frame.columns:
         out["osm_id"] = column_texts(frame, "osm_id")[keep]
     gdf = gpd.GeoDataFrame(
         out, geometry=shapely.points(loc.lon[keep], loc.lat[keep]), crs=WGS84
