@@ -170,3 +170,7 @@ residential_building_types: tuple[str, ...] = (
 #: ≈1 × 1.7 km of mostly commercial blocks). A plausible round figure, not a census count: the
 #: raw floor-area estimate (≈64,000) counts offices and shops as homes.
 helsinki_demo_population: int = 12_000
+
+#: Storey height (metres) used to estimate ``levels`` from a building's ``height`` when only the
+#: height is mapped.
+storey_height_m: float = 3.0
