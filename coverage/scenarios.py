@@ -1,0 +1,797 @@
+"""What-if edits and named scenarios: add, move or remove facilities and see the new coverage.
+
+A :class:`Scenario` is a name and a list of edits (:class:`Edit`) on the baseline. Applying it
+(:func:`apply_edits`) recomputes only what the edits can change:
+
+* categories no edit touches keep their columns as they are;
+* a category that only **gains** facilities gets one multi-source search from the new ones,
+  limited to the farthest baseline node distance (no node farther than that can improve), and a
+  minimum with the baseline node distances. This is exact: Dijkstra's distances are the minimum
+  over paths of the same floating-point sums, so the minimum of two searches equals one search
+  from all sources;
+* a category that **loses or moves** a facility re-runs its one multi-source search (the same call
+  as :func:`coverage.analysis.analyse`; on the demo district this takes milliseconds, and
+  restricting it to the points that lost their nearest facility was not worth the complexity —
+  see ``bench/bench_siting.py``).
+
+Edits are composed on the baseline: applying edits to a :class:`ScenarioResult` appends them to
+its edit list and re-applies everything to the original baseline, and edits that cancel (an add
+followed by its removal, a move and its move back) leave those categories untouched. So an edit
+followed by its inverse returns exactly the baseline.
+
+:func:`compare` tabulates coverage before and after per scenario and category (residents newly
+covered and newly lost); :func:`change_areas` draws where they live (small buffers around the
+affected demand points, unioned). Scenarios save to and load from JSON (:func:`save_scenarios`,
+:func:`load_scenarios`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.spatial import cKDTree
+
+from coverage.analysis import CoverageResult
+from coverage.distance import COVER_TOL_M, nearest_from, point_distance
+from coverage.snap import Snap, snap_points
+from coverage.summary import summarise
+from geo import settings
+from geo.errors import CoordinateError, DuplicateIdError, InputDataError
+from geo.network import WGS84, Network
+from geo.taxonomy import get_category
+
+logger = logging.getLogger(__name__)
+
+EDIT_KINDS = ("add", "remove", "move")
+FILE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One change to the facilities: add, remove or move a facility.
+
+    Build with :meth:`add`, :meth:`remove` or :meth:`move`.
+
+    Attributes
+    ----------
+    kind
+        ``"add"``, ``"remove"`` or ``"move"``.
+    facility_id
+        The facility concerned (new facilities get ``edit-<n>`` when none is given).
+    category
+        Taxonomy key (add).
+    lon, lat
+        WGS-84 position (add, move).
+    name
+        Display name (add).
+    capacity
+        Capacity (add; ``None`` when unknown).
+    """
+
+    kind: str
+    facility_id: str | None = None
+    category: str | None = None
+    lon: float | None = None
+    lat: float | None = None
+    name: str = ""
+    capacity: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in EDIT_KINDS:
+            msg = f"edit: kind must be one of {EDIT_KINDS}, got {self.kind!r}"
+            raise InputDataError(msg)
+        if self.kind in ("remove", "move") and not self.facility_id:
+            msg = f"edit: a {self.kind} needs the facility_id of an existing facility"
+            raise InputDataError(msg)
+        if self.kind in ("add", "move"):
+            lon, lat = self.lon, self.lat
+            if (
+                lon is None
+                or lat is None
+                or not (math.isfinite(lon) and math.isfinite(lat))
+                or not (-180 <= lon <= 180 and -90 <= lat <= 90)
+            ):
+                msg = (
+                    f"edit ({self.kind} {self.facility_id or ''}): lon/lat must be WGS-84 degrees, "
+                    f"got lon={lon!r}, lat={lat!r}"
+                )
+                raise CoordinateError(msg)
+        if self.kind == "add":
+            if not self.category:
+                msg = "edit: an add needs a category (taxonomy key)"
+                raise InputDataError(msg)
+            get_category(self.category)
+
+    @classmethod
+    def add(
+        cls,
+        *,
+        category: str,
+        lon: float,
+        lat: float,
+        name: str = "",
+        facility_id: str | None = None,
+        capacity: float | None = None,
+    ) -> Edit:
+        """Add a facility of ``category`` at ``lon``, ``lat`` (WGS-84)."""
+        return cls(
+            "add",
+            facility_id=facility_id,
+            category=category,
+            lon=float(lon),
+            lat=float(lat),
+            name=name,
+            capacity=None if capacity is None else float(capacity),
+        )
+
+    @classmethod
+    def remove(cls, facility_id: str) -> Edit:
+        """Remove facility ``facility_id``."""
+        return cls("remove", facility_id=str(facility_id))
+
+    @classmethod
+    def move(cls, facility_id: str, *, lon: float, lat: float) -> Edit:
+        """Move facility ``facility_id`` to ``lon``, ``lat`` (WGS-84)."""
+        return cls("move", facility_id=str(facility_id), lon=float(lon), lat=float(lat))
+
+    def inverse(self, facilities: gpd.GeoDataFrame) -> Edit:
+        """The edit that undoes this one, given the facilities table *before* it.
+
+        Parameters
+        ----------
+        facilities
+            Facilities (WGS-84) as they were before this edit (for ``remove`` and ``move``,
+            which need the facility's original position, category and name).
+
+        Returns
+        -------
+        Edit
+        """
+        if self.kind == "add":
+            if not self.facility_id:
+                msg = "edit.inverse: give the added facility a facility_id to be able to undo it"
+                raise InputDataError(msg)
+            return Edit.remove(self.facility_id)
+        row = _find(facilities, str(self.facility_id))
+        pt = row.geometry
+        if self.kind == "move":
+            return Edit.move(str(self.facility_id), lon=pt.x, lat=pt.y)
+        cap = row.get("capacity", np.nan)
+        return Edit.add(
+            category=str(row["category"]),
+            lon=pt.x,
+            lat=pt.y,
+            name=str(row.get("name", "") or ""),
+            facility_id=str(self.facility_id),
+            capacity=None if cap is None or pd.isna(cap) else float(cap),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (unknown capacity and empty fields are left out)."""
+        out: dict[str, Any] = {"kind": self.kind}
+        for key in ("facility_id", "category", "lon", "lat"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.name:
+            out["name"] = self.name
+        if self.capacity is not None:
+            out["capacity"] = self.capacity
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Edit:
+        """Inverse of :meth:`to_dict`."""
+        if not isinstance(data, dict) or "kind" not in data:
+            msg = f"edit: expected an object with a 'kind', got {data!r}"
+            raise InputDataError(msg)
+        known = {"kind", "facility_id", "category", "lon", "lat", "name", "capacity"}
+        extra = set(data) - known
+        if extra:
+            msg = f"edit: unknown keys {sorted(extra)}; known keys are {sorted(known)}"
+            raise InputDataError(msg)
+        cap = data.get("capacity")
+        return cls(
+            str(data["kind"]),
+            facility_id=None if data.get("facility_id") is None else str(data["facility_id"]),
+            category=data.get("category"),
+            lon=None if data.get("lon") is None else float(data["lon"]),
+            lat=None if data.get("lat") is None else float(data["lat"]),
+            name=str(data.get("name", "")),
+            capacity=None if cap is None else float(cap),
+        )
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named plan: a list of edits on the baseline."""
+
+    name: str
+    edits: tuple[Edit, ...] = ()
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "edits", tuple(self.edits))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "edits": [e.to_dict() for e in self.edits],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Scenario:
+        """Inverse of :meth:`to_dict`."""
+        if not isinstance(data, dict) or "name" not in data:
+            msg = f"scenario: expected an object with a 'name' and 'edits', got {data!r}"
+            raise InputDataError(msg)
+        return cls(
+            name=str(data["name"]),
+            edits=tuple(Edit.from_dict(e) for e in data.get("edits", [])),
+            description=str(data.get("description", "")),
+        )
+
+    def apply(self, baseline: CoverageResult, network: Network) -> ScenarioResult:
+        """Apply this scenario's edits to ``baseline`` (see :func:`apply_edits`)."""
+        return apply_edits(baseline, network, self.edits, name=self.name)
+
+
+@dataclass(frozen=True, eq=False)
+class ScenarioResult:
+    """Coverage with a scenario's edits applied.
+
+    Attributes
+    ----------
+    name
+        Scenario name.
+    baseline
+        The original coverage result the edits apply to.
+    edits
+        All edits applied, in order.
+    result
+        The new coverage result (same shape as the baseline's).
+    changed
+        Category → ``"unchanged"``, ``"incremental"`` (additions only) or ``"recomputed"``.
+    seconds
+        Time taken to apply the edits.
+    """
+
+    name: str
+    baseline: CoverageResult
+    edits: tuple[Edit, ...]
+    result: CoverageResult
+    changed: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _find(facilities: gpd.GeoDataFrame, facility_id: str) -> pd.Series:
+    hit = facilities.index[facilities["facility_id"].astype(str) == facility_id]
+    if len(hit) == 0:
+        sample = ", ".join(facilities["facility_id"].astype(str).head(5))
+        msg = (
+            f"edit: no facility with facility_id {facility_id!r} (have {len(facilities)} "
+            f"facilities, e.g. {sample}); check the id"
+        )
+        raise InputDataError(msg)
+    return facilities.loc[hit[0]]
+
+
+def _state_from_edits(
+    base: gpd.GeoDataFrame, edits: Sequence[Edit]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Apply edits to a list of facility records; baseline rows keep their order."""
+    records: dict[str, dict[str, Any]] = {}
+    order: list[str] = []
+    ids = base["facility_id"].astype(str).to_numpy()
+    geoms = base.geometry.values
+    cats = base["category"].astype(str).to_numpy()
+    for i, fid in enumerate(ids):
+        records[fid] = {"row": i, "geometry": geoms[i], "category": cats[i], "present": True}
+        order.append(fid)
+    n_new = 0
+    for e in edits:
+        if e.kind == "add":
+            fid = e.facility_id
+            if fid is None:
+                n_new += 1
+                fid = f"edit-{n_new}"
+                while fid in records:
+                    n_new += 1
+                    fid = f"edit-{n_new}"
+            rec = records.get(fid)
+            if rec is not None and rec["present"]:
+                msg = (
+                    f"edit: cannot add facility {fid!r}: a facility with that id already exists; "
+                    "give a new facility_id or remove the old one first"
+                )
+                raise DuplicateIdError(msg)
+            new = {
+                "row": rec["row"] if rec is not None else None,
+                "geometry": shapely.Point(e.lon, e.lat),
+                "category": e.category,
+                "present": True,
+                "name": e.name,
+                "capacity": np.nan if e.capacity is None else e.capacity,
+            }
+            if rec is None:
+                order.append(fid)
+            records[fid] = new
+        else:
+            fid = str(e.facility_id)
+            rec = records.get(fid)
+            if rec is None or not rec["present"]:
+                msg = (
+                    f"edit: cannot {e.kind} facility {fid!r}: no such facility in the scenario "
+                    "(it may have been removed by an earlier edit)"
+                )
+                raise InputDataError(msg)
+            if e.kind == "remove":
+                rec["present"] = False
+            else:
+                rec["geometry"] = shapely.Point(e.lon, e.lat)
+    return [dict(records[f], facility_id=f) for f in order if records[f]["present"]], order
+
+
+def _same_as_baseline(rec: dict[str, Any], base: gpd.GeoDataFrame) -> bool:
+    row = rec["row"]
+    if row is None:
+        return False
+    if rec["category"] != str(base["category"].iloc[row]):
+        return False
+    if "name" in rec and rec["name"] != str(base["name"].iloc[row]):
+        return False
+    if "capacity" in rec and "capacity" in base.columns:
+        old = float(base["capacity"].iloc[row])
+        new = float(rec["capacity"])
+        if not (old == new or (math.isnan(old) and math.isnan(new))):
+            return False
+    return bool(shapely.equals_exact(rec["geometry"], base.geometry.iloc[row], tolerance=0.0))
+
+
+def _concat_snaps(parts: list[Snap]) -> Snap:
+    return Snap(
+        edge=np.concatenate([p.edge for p in parts]),
+        along_m=np.concatenate([p.along_m for p in parts]),
+        offset_m=np.concatenate([p.offset_m for p in parts]),
+        x=np.concatenate([p.x for p in parts]),
+        y=np.concatenate([p.y for p in parts]),
+    )
+
+
+def _category_columns(
+    key: str,
+    crit: Any,
+    rows: np.ndarray,
+    dist: np.ndarray,
+    src: np.ndarray,
+    fac: gpd.GeoDataFrame,
+    f_snap: Snap,
+    d_snap: Snap,
+) -> dict[str, np.ndarray]:
+    """Per-point columns of one category, as :func:`coverage.analysis.analyse` builds them."""
+    m = dist.size
+    reach = src >= 0
+    frow = np.full(m, -1, dtype="int64")
+    euclid = np.full(m, np.inf)
+    fid = fac["facility_id"].to_numpy(dtype=object)
+    fname = fac["name"].to_numpy(dtype=object)
+    if rows.size:
+        frow[reach] = rows[src[reach]]
+        fx, fy = f_snap.x[rows], f_snap.y[rows]
+        dx = d_snap.x[reach] - fx[src[reach]]
+        dy = d_snap.y[reach] - fy[src[reach]]
+        euclid[reach] = np.hypot(dx, dy)
+        if (~reach).any():
+            tree = cKDTree(np.column_stack([fx, fy]))
+            far = np.column_stack([d_snap.x[~reach], d_snap.y[~reach]])
+            euclid[~reach] = tree.query(far)[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        detour = np.where(euclid >= 1.0, dist / euclid, np.nan)
+    detour[~reach] = np.inf
+    ids = np.full(m, None, dtype=object)
+    names = np.full(m, None, dtype=object)
+    ids[reach] = fid[frow[reach]]
+    names[reach] = fname[frow[reach]]
+    return {
+        f"{key}_facility_id": ids,
+        f"{key}_facility_name": names,
+        f"{key}_distance_m": dist,
+        f"{key}_minutes": dist / crit.speed / 60.0,
+        f"{key}_covered": dist <= crit.threshold_m + COVER_TOL_M,
+        f"{key}_euclid_m": euclid,
+        f"{key}_detour": detour,
+    }
+
+
+def apply_edits(
+    baseline_result: CoverageResult | ScenarioResult,
+    network: Network,
+    edits: Iterable[Edit],
+    *,
+    name: str = "scenario",
+) -> ScenarioResult:
+    """Coverage after some edits, recomputing only what they can change.
+
+    Parameters
+    ----------
+    baseline_result
+        A coverage result (from :func:`coverage.analysis.analyse`) or an earlier
+        :class:`ScenarioResult`, whose edits the new ones are appended to.
+    network
+        The network the baseline was computed on.
+    edits
+        Edits, applied in order.
+    name
+        Scenario name.
+
+    Returns
+    -------
+    ScenarioResult
+    """
+    t0 = time.perf_counter()
+    if isinstance(baseline_result, ScenarioResult):
+        base = baseline_result.baseline
+        all_edits = (*baseline_result.edits, *edits)
+    else:
+        base = baseline_result
+        all_edits = tuple(edits)
+    if base.crs and base.crs != network.crs:
+        msg = (
+            f"apply_edits: the baseline was computed on a network in {base.crs}, this network is "
+            f"in {network.crs}; pass the same network"
+        )
+        raise InputDataError(msg)
+    fac0 = base.facilities
+    f_snap0 = base.facility_snap
+    d_snap = base.demand_snap
+    if f_snap0 is None or d_snap is None:
+        msg = "apply_edits: the baseline has no snaps; compute it with coverage.analysis.analyse"
+        raise InputDataError(msg)
+    recs, _ = _state_from_edits(fac0, all_edits)
+
+    # The new facilities table: baseline rows as they are, edited or new rows rebuilt.
+    same = [_same_as_baseline(r, fac0) for r in recs]
+    old_rows = np.array([r["row"] if s else -1 for r, s in zip(recs, same, strict=True)])
+    fresh = [r for r, s in zip(recs, same, strict=True) if not s]
+    parts = []
+    if (old_rows >= 0).any():
+        parts.append(fac0.iloc[old_rows[old_rows >= 0]])
+    new_snap = None
+    if fresh:
+        new_fac = gpd.GeoDataFrame(
+            {
+                "facility_id": [r["facility_id"] for r in fresh],
+                "name": [
+                    r.get("name", str(fac0["name"].iloc[r["row"]]) if r["row"] is not None else "")
+                    for r in fresh
+                ],
+                "category": [r["category"] for r in fresh],
+                "capacity": [
+                    r.get(
+                        "capacity",
+                        fac0["capacity"].iloc[r["row"]] if r["row"] is not None else np.nan,
+                    )
+                    for r in fresh
+                ],
+                "source": "edit",
+            },
+            geometry=[r["geometry"] for r in fresh],
+            crs=WGS84,
+        )
+        new_snap = snap_points(network, new_fac, tolerance_m=base.tolerance_m or None)
+        new_fac["snapped"] = new_snap.ok
+        new_fac["snap_distance_m"] = new_snap.offset_m
+        parts.append(new_fac)
+    # Keep the record order: baseline rows (by position) first, then edited and new rows.
+    if parts:
+        fac = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=WGS84)
+    else:
+        fac = fac0.iloc[:0].copy()
+    snaps = []
+    if (old_rows >= 0).any():
+        snaps.append(f_snap0.subset(old_rows[old_rows >= 0]))
+    if new_snap is not None:
+        snaps.append(new_snap)
+    f_snap = _concat_snaps(snaps) if snaps else f_snap0.subset(np.zeros(0, dtype="int64"))
+    n_kept = int((old_rows >= 0).sum())
+    # Old row → new row for the rows that did not change.
+    remap = np.full(len(fac0) + 1, -1, dtype="int64")
+    remap[old_rows[old_rows >= 0]] = np.arange(n_kept)
+
+    dem = base.demand.copy()
+    node_distance = dict(base.node_distance)
+    node_source = dict(base.node_source)
+    changed: dict[str, str] = {}
+    fac_cat = fac["category"].astype(str).to_numpy()
+    base_cat = fac0["category"].astype(str).to_numpy()
+    for key in base.categories:
+        crit = base.criteria[key]
+        rows = np.flatnonzero(fac_cat == key)
+        kept = rows[rows < n_kept]
+        added = rows[rows >= n_kept]
+        n_base = int((base_cat == key).sum())
+        if added.size == 0 and kept.size == n_base:
+            changed[key] = "unchanged"
+            ns = base.node_source[key]
+            node_source[key] = np.where(ns >= 0, remap[np.maximum(ns, 0)], -1)
+            continue
+        sub = f_snap.subset(rows)
+        local = np.full(len(fac) + 1, -1, dtype="int64")
+        local[rows] = np.arange(rows.size)
+        if kept.size == n_base:
+            # Additions only: one search from the new facilities, merged with the baseline.
+            old_nd = base.node_distance[key]
+            old_ns = base.node_source[key]
+            old_local = np.where(old_ns >= 0, local[remap[np.maximum(old_ns, 0)]], -1)
+            finite = np.isfinite(old_nd)
+            limit = float(old_nd.max()) if finite.all() else np.inf
+            add_snap = f_snap.subset(added)
+            nd_add, ns_add = nearest_from(network, add_snap, limit_m=limit)
+            better = nd_add < old_nd
+            nd = np.where(better, nd_add, old_nd)
+            ns_local = np.where(better, local[added[np.maximum(ns_add, 0)]], old_local)
+            changed[key] = "incremental"
+        else:
+            nd, ns_local = nearest_from(network, sub)
+            changed[key] = "recomputed"
+        dist, src = point_distance(network, nd, ns_local, d_snap, sources=sub)
+        node_distance[key] = nd
+        node_source[key] = (
+            np.where(ns_local >= 0, rows[np.maximum(ns_local, 0)], -1) if rows.size else ns_local
+        )
+        cols = _category_columns(key, crit, rows, dist, src, fac, f_snap, d_snap)
+        for col, values in cols.items():
+            dem[col] = values
+    redo = {k: base.criteria[k] for k in base.categories if changed[k] != "unchanged"}
+    summary = base.summary.copy()
+    if redo:
+        fresh_rows = summarise(dem, fac, redo, d_snap=d_snap, f_snap=f_snap).set_index("category")
+        summary = summary.set_index("category")
+        summary.loc[list(redo)] = fresh_rows.loc[list(redo), summary.columns]
+        summary = summary.reset_index()[base.summary.columns]
+        summary = summary.astype(base.summary.dtypes.to_dict())
+    unsnapped = base.unsnapped[base.unsnapped["kind"] == "demand"]
+    far = ~f_snap.ok
+    if far.any():
+        unsnapped = pd.concat(
+            [
+                unsnapped,
+                pd.DataFrame(
+                    {
+                        "kind": "facility",
+                        "id": fac["facility_id"].astype(str).to_numpy()[far],
+                        "distance_m": f_snap.offset_m[far],
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+    else:
+        unsnapped = unsnapped.reset_index(drop=True)
+    if all(v == "unchanged" for v in changed.values()) and len(fac) == len(fac0) and not fresh:
+        # Nothing changed (no edits, or edits that cancel): the baseline itself.
+        result = base
+    else:
+        result = replace(
+            base,
+            demand=dem,
+            summary=summary,
+            facilities=fac,
+            unsnapped=unsnapped,
+            node_distance=node_distance,
+            node_source=node_source,
+            facility_snap=f_snap,
+        )
+    seconds = time.perf_counter() - t0
+    logger.info("scenario %s: %d edits in %.3f s (%s)", name, len(all_edits), seconds, changed)
+    return ScenarioResult(
+        name=name,
+        baseline=base,
+        edits=all_edits,
+        result=result,
+        changed=changed,
+        seconds=seconds,
+    )
+
+
+def _as_result(item: CoverageResult | ScenarioResult) -> CoverageResult:
+    return item.result if isinstance(item, ScenarioResult) else item
+
+
+def compare(
+    baseline: CoverageResult,
+    scenarios: Sequence[ScenarioResult],
+    *,
+    categories: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Coverage before and after each scenario, per category.
+
+    Parameters
+    ----------
+    baseline
+        The baseline coverage result.
+    scenarios
+        Applied scenarios.
+    categories
+        Categories to report; default all of the baseline's.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per scenario and category: ``scenario, category, name_zh, n_facilities_before,
+        n_facilities_after, coverage_before, coverage_after, coverage_change,
+        covered_population_before, covered_population_after, newly_covered_population,
+        newly_lost_population, newly_covered_elderly, newly_lost_elderly, median_minutes_before,
+        median_minutes_after``.
+    """
+    keys = list(categories or baseline.categories)
+    pop = baseline.demand["population"].to_numpy(dtype="float64")
+    eld = pd.to_numeric(baseline.demand["elderly"], errors="coerce").fillna(0.0).to_numpy()
+    b_sum = baseline.summary.set_index("category")
+    rows = []
+    for sc in scenarios:
+        res = _as_result(sc)
+        s_sum = res.summary.set_index("category")
+        for key in keys:
+            before = baseline.demand[f"{key}_covered"].to_numpy(dtype=bool)
+            after = res.demand[f"{key}_covered"].to_numpy(dtype=bool)
+            gained, lost = after & ~before, before & ~after
+            rows.append(
+                {
+                    "scenario": sc.name,
+                    "category": key,
+                    "name_zh": b_sum.loc[key, "name_zh"],
+                    "n_facilities_before": int(b_sum.loc[key, "n_facilities"]),
+                    "n_facilities_after": int(s_sum.loc[key, "n_facilities"]),
+                    "coverage_before": float(b_sum.loc[key, "coverage_rate"]),
+                    "coverage_after": float(s_sum.loc[key, "coverage_rate"]),
+                    "coverage_change": float(s_sum.loc[key, "coverage_rate"])
+                    - float(b_sum.loc[key, "coverage_rate"]),
+                    "covered_population_before": float(pop[before].sum()),
+                    "covered_population_after": float(pop[after].sum()),
+                    "newly_covered_population": float(pop[gained].sum()),
+                    "newly_lost_population": float(pop[lost].sum()),
+                    "newly_covered_elderly": float(eld[gained].sum()),
+                    "newly_lost_elderly": float(eld[lost].sum()),
+                    "median_minutes_before": float(b_sum.loc[key, "median_minutes"]),
+                    "median_minutes_after": float(s_sum.loc[key, "median_minutes"]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def change_areas(
+    baseline: CoverageResult,
+    scenarios: Sequence[ScenarioResult],
+    *,
+    categories: Sequence[str] | None = None,
+    buffer_m: float | None = None,
+) -> gpd.GeoDataFrame:
+    """Where residents are newly covered or lost: unioned small buffers around their points.
+
+    Parameters
+    ----------
+    baseline
+        The baseline coverage result.
+    scenarios
+        Applied scenarios.
+    categories
+        Categories; default all of the baseline's.
+    buffer_m
+        Buffer radius; default ``settings.scenario_change_buffer_m``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        WGS-84, one row per connected area: ``scenario, category, change`` ("gained" | "lost"),
+        ``population, elderly, n_points, geometry``.
+    """
+    keys = list(categories or baseline.categories)
+    r = float(settings.scenario_change_buffer_m if buffer_m is None else buffer_m)
+    d_snap = baseline.demand_snap
+    crs = baseline.crs
+    if d_snap is None or not crs:
+        msg = "change_areas: the baseline has no projected snaps; compute it with analyse"
+        raise InputDataError(msg)
+    pts = shapely.points(d_snap.x, d_snap.y)
+    pop = baseline.demand["population"].to_numpy(dtype="float64")
+    eld = pd.to_numeric(baseline.demand["elderly"], errors="coerce").fillna(0.0).to_numpy()
+    out: list[dict[str, Any]] = []
+    for sc in scenarios:
+        res = _as_result(sc)
+        for key in keys:
+            before = baseline.demand[f"{key}_covered"].to_numpy(dtype=bool)
+            after = res.demand[f"{key}_covered"].to_numpy(dtype=bool)
+            for label, mask in (("gained", after & ~before), ("lost", before & ~after)):
+                idx = np.flatnonzero(mask)
+                if idx.size == 0:
+                    continue
+                union = shapely.union_all(shapely.buffer(pts[idx], r, quad_segs=4))
+                parts = shapely.get_parts(union)
+                tree = shapely.STRtree(parts)
+                which = tree.query(pts[idx], predicate="within")
+                part_of = np.full(idx.size, -1)
+                part_of[which[0]] = which[1]
+                for j, geom in enumerate(parts):
+                    sel = idx[part_of == j]
+                    out.append(
+                        {
+                            "scenario": sc.name,
+                            "category": key,
+                            "change": label,
+                            "population": float(pop[sel].sum()),
+                            "elderly": float(eld[sel].sum()),
+                            "n_points": int(sel.size),
+                            "geometry": geom,
+                        }
+                    )
+    cols = ["scenario", "category", "change", "population", "elderly", "n_points"]
+    if not out:
+        return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=WGS84)
+    frame = gpd.GeoDataFrame(out, geometry="geometry", crs=crs)
+    return frame.to_crs(WGS84)
+
+
+def save_scenarios(scenarios: Sequence[Scenario], path: str | Path) -> Path:
+    """Write scenarios to a JSON file (UTF-8, human-readable).
+
+    Parameters
+    ----------
+    scenarios
+        Scenarios to save.
+    path
+        Target file.
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        msg = f"save_scenarios: scenario names must be unique, got {names}"
+        raise DuplicateIdError(msg)
+    payload = {"version": FILE_VERSION, "scenarios": [s.to_dict() for s in scenarios]}
+    p = Path(path)
+    p.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+    return p
+
+
+def load_scenarios(path: str | Path) -> list[Scenario]:
+    """Read scenarios written by :func:`save_scenarios`.
+
+    Parameters
+    ----------
+    path
+        The JSON file.
+
+    Returns
+    -------
+    list of Scenario
+    """
+    p = Path(path)
+    try:
+        payload = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        msg = f"load_scenarios: {p.name} is not valid JSON ({exc}); save scenarios with the tool"
+        raise InputDataError(msg) from exc
+    if not isinstance(payload, dict) or "scenarios" not in payload:
+        msg = f"load_scenarios: {p.name} has no 'scenarios' list; is it a scenario file?"
+        raise InputDataError(msg)
+    version = payload.get("version", FILE_VERSION)
+    if version != FILE_VERSION:
+        msg = f"load_scenarios: {p.name} has version {version!r}; this tool reads {FILE_VERSION}"
+        raise InputDataError(msg)
+    return [Scenario.from_dict(s) for s in payload["scenarios"]]
