@@ -1,6 +1,6 @@
 """Meeting reports: a PDF (reportlab) and a PPTX deck (python-pptx).
 
-Both carry the title, date, study area, the map image (:func:`maps.export_static.render_map_png`),
+Both carry the title, date, study area, the map image (:func:`maps.export_static.render_png`),
 the KPI table per category, the largest gaps and proposed sites, and the parameters and data
 sources stamped on them. When the data is the synthetic demo, every page says so
 ("合成示范数据 / synthetic demo data") so a demo figure is never mistaken for a real district.
@@ -70,8 +70,10 @@ REPORT_TOP_N = 10
 def _fmt(col: str, value: Any) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
-    if col.endswith("rate"):
+    if col.endswith(("rate", "share")):
         return f"{float(value):.1%}"
+    if col == "score":
+        return f"{float(value):.2f}"
     if col.endswith("minutes"):
         return f"{float(value):.1f}"
     if isinstance(value, float | int) and not isinstance(value, bool):
@@ -93,6 +95,23 @@ def kpi_table(summary: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
         if col in summary.columns:
             out[t(col, lang)] = [_fmt(col, v) for v in summary[col]]
     return out
+
+
+def _community_table(communities: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
+    if communities is None or len(communities) == 0:
+        return None
+    tax = taxonomy()
+    c = pd.DataFrame(communities).head(REPORT_TOP_N)
+    wanted = ["community", "population", "score", "complete_share"]
+    wanted += [col for col in c.columns if col.endswith("_coverage_rate")]
+    out = pd.DataFrame(index=c.index)
+    for col in [w for w in wanted if w in c.columns][:9]:
+        label = t(col, lang)
+        key = col.removesuffix("_coverage_rate")
+        if col.endswith("_coverage_rate") and key in tax:
+            label = tax[key].short_zh if lang == "zh" else tax[key].name_en
+        out[label] = [_fmt(col, v) for v in c[col]]
+    return out.reset_index(drop=True)
 
 
 def _gap_table(gaps: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
@@ -154,11 +173,12 @@ def _texts(
 # --- PDF -----------------------------------------------------------------------------------------
 
 
-def build_pdf(
+def report_pdf(
     path: str | Path | None = None,
     *,
-    map_png: bytes,
+    png: bytes,
     summary: pd.DataFrame,
+    communities: pd.DataFrame | None = None,
     gaps: pd.DataFrame | None = None,
     sites: pd.DataFrame | None = None,
     parameters: Mapping[str, Any] | pd.DataFrame | None = None,
@@ -175,8 +195,8 @@ def build_pdf(
     ----------
     path
         Where to write; ``None`` only returns the bytes.
-    map_png
-        The map image (e.g. :func:`maps.export_static.render_map_png`), legend included.
+    png
+        The map image (e.g. :func:`maps.export_static.render_png`), legend included.
     summary
         ``CoverageResult.summary``.
     gaps, sites
@@ -236,12 +256,12 @@ def build_pdf(
         story.append(Paragraph(esc(txt["stamp"]), stamp))
     meta = "　".join(esc(x) for x in (txt["date"], txt["area"]) if x)
     story += [Paragraph(meta, body), Paragraph(esc(txt["method"]), body), Spacer(1, 4 * mm)]
-    with PILImage.open(io.BytesIO(map_png)) as im:
+    with PILImage.open(io.BytesIO(png)) as im:
         iw, ih = im.size
     img_h = min(page_h - 75 * mm, frame_w * ih / iw)
     story += [
         Paragraph(esc(t("report_map", lang)), h2),
-        Image(io.BytesIO(map_png), width=img_h * iw / ih, height=img_h),
+        Image(io.BytesIO(png), width=img_h * iw / ih, height=img_h),
         PageBreak(),
         Paragraph(esc(t("report_kpis", lang)), h2),
         table(kpi_table(summary, lang=lang)),
@@ -266,7 +286,11 @@ def build_pdf(
                  for i, c in enumerate(cats)]
             )
         )  # fmt: skip
-    extra = {"report_gaps": _gap_table(gaps, lang), "report_sites": _site_table(sites, lang)}
+    extra = {
+        "report_communities": _community_table(communities, lang),
+        "report_gaps": _gap_table(gaps, lang),
+        "report_sites": _site_table(sites, lang),
+    }
     for key, frame in extra.items():
         if frame is not None:
             story += [Spacer(1, 3 * mm), Paragraph(esc(t(key, lang)), h2), table(frame)]
@@ -304,11 +328,12 @@ def build_pdf(
 # --- PPTX ----------------------------------------------------------------------------------------
 
 
-def build_pptx(
+def report_pptx(
     path: str | Path | None = None,
     *,
-    map_png: bytes,
+    png: bytes,
     summary: pd.DataFrame,
+    communities: pd.DataFrame | None = None,
     gaps: pd.DataFrame | None = None,
     sites: pd.DataFrame | None = None,
     parameters: Mapping[str, Any] | pd.DataFrame | None = None,
@@ -321,7 +346,10 @@ def build_pptx(
 ) -> bytes:
     """Build a 16:9 deck: title, map, KPI table, gaps (if any), sites (if any), parameters.
 
-    Parameters are those of :func:`build_pdf`. When ``synthetic`` is set, every slide carries
+    ``communities`` is accepted for symmetry with :func:`report_pdf` and not shown (a slide
+    cannot hold a district's communities legibly; the XLSX has them).
+
+    Parameters are those of :func:`report_pdf`. When ``synthetic`` is set, every slide carries
     the "合成示范数据 / synthetic demo data" stamp.
 
     Returns
@@ -383,12 +411,12 @@ def build_pptx(
     # 2. map (the PNG carries its legend, scale bar and north arrow)
     slide = prs.slides.add_slide(blank)
     heading(slide, t("report_map", lang))
-    with PILImage.open(io.BytesIO(map_png)) as im:
+    with PILImage.open(io.BytesIO(png)) as im:
         iw, ih = im.size
     max_w, max_h = sw - Inches(0.8), sh - Inches(1.6)
     scale = min(max_w / iw, max_h / ih)
     w, h = int(iw * scale), int(ih * scale)
-    slide.shapes.add_picture(io.BytesIO(map_png), int((sw - w) / 2), Inches(0.95), w, h)
+    slide.shapes.add_picture(io.BytesIO(png), int((sw - w) / 2), Inches(0.95), w, h)
     stamp(slide)
     # 3. KPIs, 4. gaps, 5. sites, 6. parameters and sources
     table_slide(t("report_kpis", lang), kpi_table(summary, lang=lang))

@@ -191,7 +191,9 @@ def write_xlsx(
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in sheets.items():
             plain = _plain(frame)
-            rate_cols = [i for i, c in enumerate(plain.columns) if str(c).endswith("rate")]
+            rate_cols = [
+                i for i, c in enumerate(plain.columns) if str(c).endswith(("rate", "share"))
+            ]
             _headers(plain, lang).to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]
             ws.freeze_panes = "A2"

@@ -22,7 +22,7 @@ import maps.export_static as export_static
 from geo.errors import InputDataError
 from geo.network import lattice_network
 from maps.export_html import standalone_map_html, write_map_html
-from maps.export_report import build_pdf, build_pptx, kpi_table
+from maps.export_report import kpi_table, report_pdf, report_pptx
 from maps.export_static import render_map_png
 from maps.export_tables import community_table, gpkg_bytes, write_gpkg, write_xlsx
 from maps.layers import coverage_map
@@ -137,6 +137,18 @@ def summary() -> pd.DataFrame:
     )
 
 
+COMMUNITIES = pd.DataFrame(
+    {
+        "community": ["南苑", "北苑"],
+        "n_points": [10, 12],
+        "population": [1200.0, 1500.0],
+        "score": [0.5, 1.0],
+        "complete_population": [240.0, 1350.0],
+        "complete_share": [0.2, 0.9],
+        "elderly_canteen_coverage_rate": [0.3, 0.8],
+        "health_station_coverage_rate": [0.7, 1.0],
+    }
+)
 PARAMS = {"速度（老年人）": "0.9 m/s", "吸附容差": "300 m", "阈值": [5, 10, 15]}
 SOURCES = ["合成示范数据（seed 20181201）", "路网：lattice"]
 
@@ -229,6 +241,7 @@ def test_xlsx_sheets_rows_and_headers(layers, summary, tmp_path):
     assert [v for k, v in wb["参数"].iter_rows(min_row=2, values_only=True) if k == "数据来源"] == (
         SOURCES
     )
+    assert write_xlsx(summary=summary, communities=COMMUNITIES)[:2] == b"PK"
     community_header = [c.value for c in wb["社区"][1]]
     assert community_header[:2] == ["社区", "人口"]
     assert "助餐 · 人口覆盖率" in community_header
@@ -284,10 +297,11 @@ def test_kpi_table_formats_rates_and_names(summary):
 @pytest.mark.parametrize("synthetic", [True, False])
 def test_pdf_pages_and_text(layers, summary, png, synthetic, tmp_path):
     path = tmp_path / "report.pdf"
-    data = build_pdf(
+    data = report_pdf(
         path,
-        map_png=png,
+        png=png,
         summary=summary,
+        communities=COMMUNITIES,
         gaps=layers["gaps"],
         sites=layers["sites"],
         parameters=PARAMS,
@@ -308,6 +322,9 @@ def test_pdf_pages_and_text(layers, summary, png, synthetic, tmp_path):
         "分类覆盖指标",
         "34.1%",
         "主要覆盖缺口",
+        "社区设施完备度",
+        "设施齐全人口占比",
+        "20.0%",
         "建议新增选址",
         "参数与数据来源",
         "0.9 m/s",
@@ -323,10 +340,11 @@ def test_pdf_pages_and_text(layers, summary, png, synthetic, tmp_path):
 @pytest.mark.parametrize("synthetic", [True, False])
 def test_pptx_slides(layers, summary, png, synthetic, tmp_path):
     path = tmp_path / "report.pptx"
-    build_pptx(
+    report_pptx(
         path,
-        map_png=png,
+        png=png,
         summary=summary,
+        communities=COMMUNITIES,
         gaps=layers["gaps"],
         sites=layers["sites"],
         parameters=PARAMS,
@@ -348,5 +366,5 @@ def test_pptx_slides(layers, summary, png, synthetic, tmp_path):
     stamped = ["合成示范数据 / synthetic demo data" in t for t in texts]
     assert all(stamped) if synthetic else not any(stamped)
     # Without gaps or sites the deck is title, map, KPIs, parameters.
-    data = build_pptx(map_png=png, summary=summary)
+    data = report_pptx(png=png, summary=summary)
     assert len(pptx.Presentation(io.BytesIO(data)).slides) == 4
