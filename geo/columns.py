@@ -313,8 +313,9 @@ def detect_columns(
     taken: set[str] = set()
     for role, wanted in (overrides or {}).items():
         if wanted is not None and role in out:
-            out[role] = _resolve_override(cols, str(wanted), role, label)
-            taken.add(out[role])
+            chosen = _resolve_override(cols, str(wanted), role, label)
+            out[role] = chosen
+            taken.add(chosen)
     normed = {c: norm_header(c) for c in cols}
     based = {c: _header_base(c) for c in cols}
 
@@ -491,8 +492,9 @@ def parse_wkt(values: pd.Series | np.ndarray | list[Any]) -> tuple[np.ndarray, n
     geoms = shapely.from_wkt(text, on_invalid="ignore")
     ok = present & ~shapely.is_missing(geoms)
     ok[ok] = ~shapely.is_empty(geoms[ok])
-    geoms = np.where(ok, geoms, None)
-    return geoms, present & ~ok
+    out = np.array(geoms, dtype=object, copy=True)
+    out[~ok] = None
+    return out, present & ~ok
 
 
 def _fullwidth(text: str) -> str:

@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from geo import settings
-from geo.columns import detect_columns, parse_amount
+from geo.columns import detect_columns, norm_header, parse_amount
 from geo.errors import ColumnNotFoundError, GeometryError, InputDataError
 from geo.facilities import assign_ids, column_texts, locate_rows, study_area_polygon
 from geo.network import WGS84, utm_crs_for
@@ -101,8 +101,9 @@ def demand_from_buildings(
     ----------
     buildings
         Footprints as from an OSM building extract: columns ``building`` (type), ``levels``
-        (storeys, number or text; ``building:levels`` also accepted), optional ``height``
-        (metres; storeys = height / ``settings.storey_height_m`` where ``levels`` is missing),
+        (storeys, number or text; ``building:levels``, 层数, 楼层数 also accepted), optional
+        ``height`` / 高度 (metres; storeys = height / ``settings.storey_height_m`` where
+        ``levels`` is missing),
         ``name`` and ``osm_id``. CRS: any (none = WGS-84).
     total_population
         Residents of the whole area, e.g. from the census or the street office.
@@ -187,16 +188,21 @@ def demand_from_buildings(
                 rej.alive &= ~other
             detected["residential_types"] = ", ".join(settings.residential_building_types)
 
-    level_col = next((c for c in ("levels", "building:levels") if c in buildings.columns), None)
+    level_col = _find_column(buildings.columns, _LEVEL_NAMES)
+    height_col = _find_column(buildings.columns, _HEIGHT_NAMES)
+    if level_col is None and height_col is not None:
+        level_col = height_col  # storeys come from the height below
     if level_col is None:
         levels = np.full(n, levels_default)
         warnings.append(f"no 'levels' column: {levels_default:g} storeys assumed everywhere")
     else:
         detected["levels"] = level_col
         levels, _ = parse_amount(buildings[level_col])
-        if "height" in buildings.columns:
+        if level_col == height_col:
+            levels = np.full(n, np.nan)
+        if height_col is not None:
             # Only the height mapped: storeys from the height.
-            height, _ = parse_amount(buildings["height"])
+            height, _ = parse_amount(buildings[height_col])
             from_height = ~(levels > 0) & (height > 0)
             if (from_height & rej.alive).any():
                 detected["levels_from_height"] = str(int((from_height & rej.alive).sum()))
@@ -281,6 +287,26 @@ def demand_from_buildings(
         n,
     )
     return gdf, report
+
+
+_LEVEL_NAMES = (
+    "levels",
+    "buildinglevels",
+    "层数",
+    "楼层数",
+    "地上层数",
+    "楼层",
+    "floors",
+    "storeys",
+)
+_HEIGHT_NAMES = ("height", "高度", "建筑高度", "楼高")
+
+
+def _find_column(columns: Any, names: tuple[str, ...]) -> str | None:
+    for c in columns:
+        if norm_header(c) in names:
+            return str(c)
+    return None
 
 
 def _community_of(

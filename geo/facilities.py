@@ -167,7 +167,7 @@ def load_facilities(
         "id": id_col,
     }
     is_gis = isinstance(frame, gpd.GeoDataFrame)
-    roles = ("name", "category", "capacity", "id")
+    roles: tuple[str, ...] = ("name", "category", "capacity", "id")
     if is_gis:
         # GIS files carry their geometry; only attribute columns are looked for.
         attr_cols = [c for c in frame.columns if c != frame.geometry.name]
@@ -538,7 +538,9 @@ def _gis_lonlat(
     missing[~missing] = shapely.is_empty(geoms[~missing])
     rej.reject(missing, "geometry", "", "the feature has no geometry", error=GeometryError)
     detected["coordinates"] = "geometry"
-    lon, lat = _points_of(np.where(missing, None, geoms), warns)
+    present = np.array(geoms, dtype=object, copy=True)
+    present[missing] = None
+    lon, lat = _points_of(present, warns)
     if gdf.crs is None:
         warns.append(f"{label} has no CRS (.prj); its coordinates were read as {crs_in}")
         return lon, lat, crs_in, pj

@@ -118,24 +118,29 @@ def read_table(
     if path is not None and path.stat().st_size == 0:
         msg = f"{label}: the file is empty (0 bytes). Choose a file with a header and data rows."
         raise InputDataError(msg)
-    if suffix not in SUPPORTED:
-        suffix = _sniff(data if data is not None else path.read_bytes()[:4096], label)
+    if data is None:
+        assert path is not None  # _open returns one of the two
+        if suffix not in SUPPORTED:
+            suffix = _sniff(path.read_bytes()[:4096], label)
+        if suffix in TEXT_SUFFIXES + EXCEL_SUFFIXES:
+            data = path.read_bytes()
+        else:
+            return _read_gis(path, label, suffix, sheet)
+    elif suffix not in SUPPORTED:
+        suffix = _sniff(data, label)
     if suffix in TEXT_SUFFIXES:
-        raw = data if data is not None else path.read_bytes()
-        if not raw.strip():
+        if not data.strip():
             msg = f"{label}: the file is empty. Choose a file with a header row and data rows."
             raise InputDataError(msg)
-        return _read_text(raw, label, encoding)
+        return _read_text(data, label, encoding)
     if suffix in EXCEL_SUFFIXES:
-        return _read_excel(data if data is not None else path.read_bytes(), label, sheet)
-    if data is not None:
-        # pyogrio needs sibling files (.shp + .dbf + .prj) and real suffixes: use a temp folder.
-        with tempfile.TemporaryDirectory(prefix="lcc-upload-") as tmp:
-            # An ASCII name with the detected suffix: GDAL picks the driver by suffix.
-            tmp_path = Path(tmp) / f"upload{suffix}"
-            tmp_path.write_bytes(data)
-            return _read_gis(tmp_path, label, suffix, sheet)
-    return _read_gis(path, label, suffix, sheet)
+        return _read_excel(data, label, sheet)
+    # pyogrio needs sibling files (.shp + .dbf + .prj) and real suffixes: use a temp folder.
+    with tempfile.TemporaryDirectory(prefix="lcc-upload-") as tmp:
+        # An ASCII name with the detected suffix: GDAL picks the driver by suffix.
+        tmp_path = Path(tmp) / f"upload{suffix}"
+        tmp_path.write_bytes(data)
+        return _read_gis(tmp_path, label, suffix, sheet)
 
 
 def _open(source: Source, name: str | None) -> tuple[bytes | None, Path | None, str]:
@@ -414,8 +419,9 @@ def _read_gis(
         msg = f"{label}: cannot open as {fmt or 'a GIS file'} ({exc}). Is the file complete?"
         raise GeometryError(msg) from exc
     names = [str(x[0]) for x in layers]
+    chosen: str | None
     if layer is not None:
-        chosen = names[layer] if isinstance(layer, int) and 0 <= layer < len(names) else layer
+        chosen = names[layer] if isinstance(layer, int) and 0 <= layer < len(names) else str(layer)
         if chosen not in names:
             msg = f"{label}: no layer {layer!r}; the file has layers {names}"
             raise InputDataError(msg)

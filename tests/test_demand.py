@@ -196,3 +196,16 @@ def test_table_without_population_column(tmp_path: Path):
         demand_from_table(path)
     with pytest.raises(InputDataError, match="kind"):
         demand_from_table(path, kind="household")
+
+
+def test_buildings_with_chinese_storey_and_height_columns():
+    b = _buildings().iloc[:3].drop(columns="levels")
+    b["层数"] = [6, np.nan, np.nan]
+    b["高度"] = [np.nan, 54.0, np.nan]  # 18 storeys of 3 m
+    gdf, report = demand_from_buildings(b)
+    pop = gdf.set_index("demand_id")["population"]
+    assert pop["Bway/2"] / pop["Bway/1"] == pytest.approx(3.0, rel=1e-3)
+    assert report.detected["levels"] == "层数" and report.detected["levels_from_height"] == "1"
+    only_height = _buildings().iloc[:2].drop(columns="levels").assign(height=[18.0, 54.0])
+    gdf, _ = demand_from_buildings(only_height)
+    assert gdf["population"].iloc[1] / gdf["population"].iloc[0] == pytest.approx(3.0, rel=1e-3)
