@@ -16,7 +16,7 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import requests
@@ -30,7 +30,7 @@ from geo.osm_parse import check_mode
 
 logger = logging.getLogger(__name__)
 
-Query = str | BaseGeometry | tuple[float, float, float, float]
+Query: TypeAlias = str | BaseGeometry | tuple[float, float, float, float]
 
 
 def describe_query(query: Query) -> tuple[str, str]:

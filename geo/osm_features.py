@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -29,7 +29,7 @@ from geo.taxonomy import Category, categories, get_category
 
 logger = logging.getLogger(__name__)
 
-Source = str | Path | BaseGeometry | tuple[float, float, float, float]
+Source: TypeAlias = str | Path | BaseGeometry | tuple[float, float, float, float]
 
 #: Columns of the facilities frame, in order (``osm_id``, ``raw_category`` are the optional ones).
 FACILITY_COLUMNS: tuple[str, ...] = (
@@ -78,7 +78,7 @@ def _raw(
     source: Source, *, keys: Iterable[str], osmnx_tags: dict[str, Any]
 ) -> tuple[gpd.GeoDataFrame, BaseGeometry | None, str]:
     """Features with any of ``keys`` from a file or online; also the source's own clip area."""
-    if _is_file(source):
+    if isinstance(source, str | Path) and _is_file(source):
         path = Path(source)
         raw = read_osm_features(path, keys=keys)
         bounds = osm_bounds(path)

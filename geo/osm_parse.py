@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -261,6 +262,8 @@ def _read_ways(
     missing = 0
     try:
         for way in fp:
+            if not isinstance(way, osmium.osm.Way):
+                continue
             tags = dict(way.tags)
             seen[tags["highway"]] += 1
             if not accept(tags):
@@ -476,12 +479,12 @@ def read_osm_features(
         for obj in fp:
             tags = {k: obj.tags[k] for k in columns if k in obj.tags}
             try:
-                if obj.is_node():
+                if isinstance(obj, osmium.osm.Node):
                     rows[f"node/{obj.id}"] = ("node", tags, factory.create_point(obj))
-                elif obj.is_way():
+                elif isinstance(obj, osmium.osm.Way):
                     # Closed ways come back as areas too; keep the line only as a fallback.
                     lines[f"way/{obj.id}"] = ("way", tags, factory.create_linestring(obj))
-                elif obj.is_area():
+                elif isinstance(obj, osmium.osm.Area):
                     element = "way" if obj.from_way() else "relation"
                     wkb = factory.create_multipolygon(obj)
                     rows[f"{element}/{obj.orig_id()}"] = (element, tags, wkb)
@@ -498,7 +501,7 @@ def read_osm_features(
     single = shapely.get_num_geometries(geoms) == 1
     poly = shapely.get_type_id(geoms) == 6
     geoms = np.where(single & poly, shapely.get_geometry(geoms, 0), geoms)
-    data: dict[str, list[object]] = {
+    data: dict[str, list[Any]] = {
         "osm_id": ids,
         "element": [rows[i][0] for i in ids],
     }

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -45,7 +45,7 @@ CENTRELINE_SUFFIXES: tuple[str, ...] = (".shp", ".zip", ".gpkg", ".geojson", ".j
 #: File name endings read as osmnx GraphML.
 GRAPHML_SUFFIXES: tuple[str, ...] = (".graphml",)
 
-StudyArea = BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries
+StudyArea: TypeAlias = BaseGeometry | gpd.GeoDataFrame | gpd.GeoSeries
 
 
 def load_network(
