@@ -19,10 +19,10 @@ if not plans or not choice.categories:
 names = st.multiselect(tr("cmp.pick"), list(plans), default=list(plans), key="cmp_pick")
 with st.spinner(tr("cov.computing")):
     base = state.analysis(ds, choice)
-    results = {n: state.analysis(scenarios.with_added(ds, plans[n]), choice) for n in names}
+    applied = [state.scenario_result(ds, choice, plans[n].edits, name=n) for n in names]
 st.subheader(tr("cmp.table"))
 st.dataframe(
-    scenarios.compare_table(base, results, categories=choice.categories),
+    scenarios.compare_table(base, applied, categories=choice.categories),
     hide_index=True,
     width="stretch",
     key="cmp_table",
@@ -32,7 +32,7 @@ if not names:
 
 st.subheader(tr("cmp.areas"))
 c1, c2 = st.columns(2)
-name = c1.selectbox(tr("cmp.pick"), names, key=seed_choice("cmp_one", names[0], names))
+name = c1.selectbox(tr("cmp.scenario"), names, key=seed_choice("cmp_one", names[0], names))
 options = list(choice.categories)
 category = c2.selectbox(
     tr("cov.map_category"),
@@ -40,7 +40,8 @@ category = c2.selectbox(
     format_func=category_name,
     key=seed_choice("cmp_category", st.session_state.get(state.MAP_CATEGORY), options),
 )
-fmap = maps.comparison(ds, choice, category, name=name, added=plans[name])
+with st.spinner(tr("cov.computing")):
+    fmap = maps.comparison(ds, choice, category, scenario=plans[name])
 show_map(fmap, key="cmp_map")
 if st.button(tr("cmp.delete"), key="cmp_delete"):
     scenarios.delete(name)

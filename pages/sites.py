@@ -84,11 +84,11 @@ if run is not None:
         tr("sites.scenario_name"), key=seed("sites_scn", f"{model} k={len(sites)}")
     )
     if st.button(tr("sites.save_proposed"), key="sites_save"):
-        scenarios.save(name, scenarios.from_sites(sites, category=category))
-        st.success(tr("sites.saved", name=name))
+        used = scenarios.save(name, scenarios.site_edits(sites, category=category))
+        st.success(tr("sites.saved", name=used))
 
 st.caption(tr("sites.click_hint"))
-fmap = maps.coverage(ds, choice, category, sites=sites, trial=scenarios.trial_facilities(category))
+fmap = maps.coverage(ds, choice, category, sites=sites, edits=scenarios.trial_edits(category))
 clicked = show_map(fmap, key="sites_map", returned_objects=["last_clicked"])
 scenarios.take_click(clicked.get("last_clicked"), category=category)
 scenarios.trial_panel(ds, choice, category)

@@ -166,20 +166,21 @@ def _build_gpkg(b: Bundle) -> bytes:
     return gpkg_bytes(**frames, boundary=b.ds.boundary)
 
 
-def _build_report(b: Bundle, fmt: str) -> bytes:
-    from maps import export_report
+def _build_report(b: Bundle, fmt: str, png: bytes | None = None) -> bytes:
+    from maps.export_report import report_pdf, report_pptx
 
-    kwargs = {
+    build = report_pdf if fmt == "pdf" else report_pptx
+    return build(
+        None,
         **_tables(b),
-        "png": _build_png(b),
-        "title": b.title,
-        "parameters": b.parameters(),
-        "sources": list(b.ds.sources),
-        "lang": b.lang,
-        "synthetic": b.ds.synthetic,
-    }
-    fn = export_report.report_pdf if fmt == "pdf" else export_report.report_pptx
-    return fn(**kwargs)
+        png=png if png is not None else _build_png(b),
+        parameters=b.parameters(),
+        sources=list(b.ds.sources),
+        title=b.title,
+        area=b.ds.label,
+        synthetic=b.ds.synthetic,
+        lang=b.lang,
+    )
 
 
 BUILDERS: dict[str, Callable[[Bundle], bytes]] = {
@@ -201,7 +202,12 @@ def build_all(bundle: Bundle) -> dict[str, bytes | str]:
             what = tr(FORMATS[fmt][0])
             status.update(label=tr("exp.preparing", what=what))
             try:
-                out[fmt] = BUILDERS[fmt](bundle)
+                png = out.get("png")
+                if fmt in ("pdf", "pptx") and isinstance(png, bytes):
+                    # The reports embed the PNG just made; do not draw it again.
+                    out[fmt] = _build_report(bundle, fmt, png)
+                else:
+                    out[fmt] = BUILDERS[fmt](bundle)
             except Exception as exc:
                 if not isinstance(exc, ModuleNotFoundError):
                     logger.exception("export %s failed", fmt)

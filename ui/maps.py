@@ -44,16 +44,21 @@ def layers(
     *,
     show_gaps: bool = False,
     sites: gpd.GeoDataFrame | None = None,
+    edits: tuple[Any, ...] = (),
 ) -> dict[str, Any]:
     """The frames of one category's map, as keyword arguments of ``maps.layers.coverage_map``.
 
-    The same dictionary feeds the exports (``standalone_map_html``, ``render_map_png``), so the
-    downloaded map is the one on screen.
+    ``edits`` (what-if additions, a scenario) are applied first, so the facilities and the
+    service area drawn are the scenario's. The same dictionary feeds the exports
+    (``standalone_map_html``, ``render_map_png``), so the downloaded map is the one on screen.
     """
+    facilities = ds.facilities
+    if edits:
+        facilities = state.scenario_result(ds, choice, edits, name="what-if").result.facilities
     return {
-        "facilities": ds.facilities,
+        "facilities": facilities,
         "demand": ds.demand,
-        "service_areas": state.service_areas(ds, choice, category),
+        "service_areas": state.service_areas(ds, choice, category, edits),
         "gaps": state.gaps(ds, choice, category) if show_gaps else None,
         "sites": _sites_frame(sites, category),
         "network_edges": edges_wgs84(ds),
@@ -68,30 +73,27 @@ def coverage(
     *,
     show_gaps: bool = False,
     sites: gpd.GeoDataFrame | None = None,
-    trial: gpd.GeoDataFrame | None = None,
-    extra_key: str = "",
+    edits: tuple[Any, ...] = (),
 ) -> Any:
     """The coverage map of one category (facilities, service area, demand, optional gaps/sites).
 
-    ``trial`` facilities (what-if clicks) are added to the data first, so the service area drawn
-    is the one with them. The map is cached; never change the returned object in place.
+    The map is cached; never change the returned object in place.
     """
-    from ui.scenarios import with_added
-
-    data = with_added(ds, trial) if trial is not None and not trial.empty else ds
-    sites_token = sites_key(sites)
     lang = state.lang()
-    key = (data.key, choice, category, lang, basemap(), show_gaps, sites_token, extra_key)
+    key = (
+        ds.key, choice, category, lang, basemap(), show_gaps, sites_key(sites),
+        state.edits_token(edits) if edits else "",
+    )  # fmt: skip
 
     def build() -> Any:
         from maps.layers import coverage_map
 
         return coverage_map(
-            **layers(data, choice, category, show_gaps=show_gaps, sites=sites),
+            **layers(ds, choice, category, show_gaps=show_gaps, sites=sites, edits=edits),
             basemap=basemap(),
             lang=lang,
-            title=data.label,
-            subtitle=subtitle(data, choice, category),
+            title=ds.label,
+            subtitle=subtitle(ds, choice, category),
         )
 
     return state.cached("coverage_map", key, build)
@@ -152,89 +154,48 @@ def curve_frame(curve: Any) -> pd.DataFrame:
     return frame[["k", "coverage_rate"]]
 
 
-def change_areas(
-    ds: state.Dataset, choice: state.CriteriaChoice, category: str, added: gpd.GeoDataFrame
-) -> tuple[shapely.Geometry, shapely.Geometry]:
-    """Newly covered and lost service-area polygons (WGS-84) of a scenario against the baseline."""
-    from ui.scenarios import with_added
-
-    a0 = state.service_areas(ds, choice, category)
-    a1 = state.service_areas(with_added(ds, added), choice, category)
-
-    def union(frame: gpd.GeoDataFrame) -> shapely.Geometry:
-        if frame.empty:
-            return shapely.Polygon()
-        rows = frame[frame["kind"] == "dissolved"] if "kind" in frame else frame
-        if rows.empty:
-            rows = frame
-        return shapely.union_all(rows.to_crs(ds.network.crs).geometry.to_numpy())
-
-    u0, u1 = union(a0), union(a1)
-    to_wgs = gpd.GeoSeries([u1.difference(u0), u0.difference(u1)], crs=ds.network.crs).to_crs(WGS84)
-    return to_wgs.iloc[0], to_wgs.iloc[1]
-
-
 def comparison(
-    ds: state.Dataset,
-    choice: state.CriteriaChoice,
-    category: str,
-    *,
-    name: str,
-    added: gpd.GeoDataFrame,
+    ds: state.Dataset, choice: state.CriteriaChoice, category: str, *, scenario: Any
 ) -> Any:
-    """Map of one scenario: its coverage, the added facilities, newly covered and lost areas."""
-    from ui.scenarios import changed_points, with_added
-
-    plan = with_added(ds, added)
+    """Map of one scenario: its facilities and service area, newly covered and lost areas."""
+    edits = tuple(scenario.edits)
     lang = state.lang()
-    key = (ds.key, plan.key, choice, category, lang, basemap(), name)
+    key = (ds.key, choice, category, lang, basemap(), scenario.name, state.edits_token(edits))
 
     def build() -> Any:
         import folium
 
+        from coverage.scenarios import change_areas
         from maps.assets import localize_assets
+        from maps.layers import coverage_map
 
-        fmap = coverage(ds, choice, category, trial=added, extra_key=f"cmp:{name}")
-        # The cached coverage map is shared: draw the comparison on a fresh copy of it.
-        fmap = _copy_map(fmap)
-        gained, lost = change_areas(ds, choice, category, added)
-        texts = {"gained": tr_text("cmp.gained", lang), "lost": tr_text("cmp.lost", lang)}
-        for geom, kind, color in ((gained, "gained", "#1a9850"), (lost, "lost", "#d73027")):
-            if geom.is_empty:
-                continue
-            folium.GeoJson(
-                shapely.geometry.mapping(geom),
-                name=texts[kind],
-                style_function=lambda _f, c=color: {
-                    "color": c,
-                    "weight": 1,
-                    "fillColor": c,
-                    "fillOpacity": 0.45,
-                },
-            ).add_to(fmap)
-        points = changed_points(
-            state.analysis(ds, choice), state.analysis(plan, choice), category=category
+        fmap = coverage_map(
+            **layers(ds, choice, category, edits=edits),
+            basemap=basemap(),
+            lang=lang,
+            title=f"{ds.label} · {scenario.name}",
+            subtitle=subtitle(ds, choice, category),
         )
-        for rec in points.itertuples(index=False):
-            color = "#1a9850" if rec.change == "gained" else "#d73027"
-            folium.CircleMarker(
-                [rec.geometry.y, rec.geometry.x],
-                radius=3,
-                color=color,
-                fill=True,
-                fill_opacity=0.9,
-                weight=0,
-                tooltip=f"{texts[rec.change]}: {rec.population:,.0f}",
-            ).add_to(fmap)
+        applied = state.scenario_result(ds, choice, edits, name=scenario.name)
+        areas = change_areas(state.analysis(ds, choice), [applied], categories=[category])
+        styles = {"gained": "#1a9850", "lost": "#d73027"}
+        for change, color in styles.items():
+            rows = areas[areas["change"] == change]
+            if rows.empty:
+                continue
+            name = tr_text(f"cmp.{change}", lang)
+            layer = folium.FeatureGroup(name=name)
+            folium.GeoJson(
+                rows[["population", "geometry"]].to_json(),
+                style_function=lambda _f, c=color: {
+                    "color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.5,
+                },
+                tooltip=folium.GeoJsonTooltip(["population"], aliases=[name]),
+            ).add_to(layer)  # fmt: skip
+            layer.add_to(fmap)
         return localize_assets(fmap)
 
     return state.cached("comparison_map", key, build)
-
-
-def _copy_map(fmap: Any) -> Any:
-    import copy
-
-    return copy.deepcopy(fmap)
 
 
 def tr_text(key: str, lang: str) -> str:

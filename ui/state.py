@@ -281,12 +281,21 @@ def read_upload_table(token: str, filename: str, _data: bytes) -> tuple[pd.DataF
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def load_facilities_upload(
-    token: str, filename: str, options: tuple[tuple[str, Any], ...], _data: bytes
+    token: str,
+    filename: str,
+    options: tuple[tuple[str, Any], ...],
+    network_key: str,
+    _data: bytes,
+    _network: Network | None = None,
 ) -> tuple[gpd.GeoDataFrame, Any]:
-    """Run the facility loader on an uploaded file with the chosen mapping and CRS."""
+    """Run the facility loader on an uploaded file with the chosen mapping and CRS.
+
+    With ``_network`` the loader also checks which datum (WGS-84 / GCJ-02 / BD-09) fits the
+    streets best and suggests a switch in the report.
+    """
     from geo.facilities import load_facilities
 
-    return load_facilities(_data, name=filename, **dict(options))
+    return load_facilities(_data, name=filename, network=_network, **dict(options))
 
 
 # --------------------------------------------------------------------------------------------
@@ -324,19 +333,49 @@ def gaps(ds: Dataset, choice: CriteriaChoice, category: str) -> gpd.GeoDataFrame
     return _gaps(ds.key, choice, category, analysis(ds, choice))
 
 
-@st.cache_resource(show_spinner=False, max_entries=48)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def _service_areas(
-    data_key: str, choice: CriteriaChoice, category: str, _ds: Dataset, _result: Any
+    result_key: str, choice: CriteriaChoice, category: str, _network: Network, _result: Any
 ) -> gpd.GeoDataFrame:
     from coverage.service_areas import service_areas
 
     crit = choice.criteria()[category]
-    return service_areas(_ds.network, _result, category=category, thresholds_m=[crit.threshold_m])
+    return service_areas(_network, _result, category=category, thresholds_m=[crit.threshold_m])
 
 
-def service_areas(ds: Dataset, choice: CriteriaChoice, category: str) -> gpd.GeoDataFrame:
-    """Service areas of one category at its threshold (shared; copy before changing)."""
-    return _service_areas(ds.key, choice, category, ds, analysis(ds, choice))
+def service_areas(
+    ds: Dataset, choice: CriteriaChoice, category: str, edits: tuple[Any, ...] = ()
+) -> gpd.GeoDataFrame:
+    """Service areas of one category at its threshold, with ``edits`` applied (shared)."""
+    if edits:
+        applied = scenario_result(ds, choice, edits, name="what-if")
+        key = f"{ds.key}|edits={edits_token(edits)}"
+        return _service_areas(key, choice, category, ds.network, applied.result)
+    return _service_areas(ds.key, choice, category, ds.network, analysis(ds, choice))
+
+
+def edits_token(edits: tuple[Any, ...]) -> str:
+    """Content token of a list of scenario edits."""
+    import json
+
+    text = json.dumps([e.to_dict() for e in edits], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _scenario(
+    data_key: str, choice: CriteriaChoice, token: str, name: str, _ds: Dataset, _edits: Any
+) -> Any:
+    from coverage.scenarios import apply_edits
+
+    return apply_edits(analysis(_ds, choice), _ds.network, _edits, name=name)
+
+
+def scenario_result(
+    ds: Dataset, choice: CriteriaChoice, edits: tuple[Any, ...], *, name: str
+) -> Any:
+    """``ScenarioResult`` of ``edits`` on the baseline (incremental, cached, shared)."""
+    return _scenario(ds.key, choice, edits_token(edits), name, ds, tuple(edits))
 
 
 def cached(name: str, key: tuple[Any, ...], build: Callable[[], Any]) -> Any:

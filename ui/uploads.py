@@ -262,8 +262,14 @@ def facility_section() -> None:
                 label_visibility="collapsed",
             )
             if st.button(tr("data.apply_facilities"), type="primary", key="fac_apply"):
+                ds = state.dataset()
                 gdf, report = state.load_facilities_upload(
-                    state.digest(data), upload.name, options, data
+                    state.digest(data),
+                    upload.name,
+                    options,
+                    dict(ds.parts).get("network", ""),
+                    data,
+                    ds.network,
                 )
                 st.session_state[REPORT] = report
                 _use_facilities(
@@ -327,7 +333,15 @@ def candidate_upload(*, category: str) -> gpd.GeoDataFrame | None:
         return None
     data = upload.getvalue()
     options = (("category", category), ("crs", "wgs84"))
-    gdf, report = state.load_facilities_upload(state.digest(data), upload.name, options, data)
+    ds = state.dataset()
+    gdf, report = state.load_facilities_upload(
+        state.digest(data),
+        upload.name,
+        options,
+        dict(ds.parts).get("network", ""),
+        data,
+        ds.network,
+    )
     if len(report.rejected):
         validation_report(report)
     return gdf
