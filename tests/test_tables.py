@@ -247,3 +247,20 @@ def test_pair_and_wkt_parsing():
     geoms, bad = parse_wkt(["POINT (1 2)", "SRID=4326;POINT (3 4)", "POINT (1", "", "POINT EMPTY"])
     assert geoms[1].x == 3
     assert bad.tolist() == [False, False, True, False, True]
+
+
+def test_excel_unicode_text_export_utf16_tabs(tmp_path: Path):
+    # Excel/WPS "Unicode 文本" saves UTF-16 with a BOM, tab-separated.
+    path = tmp_path / "导出.txt"
+    path.write_bytes(_csv_text().replace(",", "\t").encode("utf-16"))
+    df, info = read_table(path)
+    assert info.encoding == "utf-16"
+    assert df.columns.tolist()[:2] == ["编号", "名称"]
+    assert df["纬度"].tolist() == [32.041, 32.055]
+
+
+def test_semicolon_separated_with_quoted_commas(tmp_path: Path):
+    path = tmp_path / "semi.csv"
+    path.write_text('名称;经纬度\n甲;"118.78,32.04"\n乙;"118.79,32.05"\n', encoding="utf-8")
+    df, _ = read_table(path)
+    assert df["经纬度"].tolist() == ["118.78,32.04", "118.79,32.05"]
