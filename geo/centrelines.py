@@ -80,6 +80,17 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
     except Exception as exc:
         msg = f"{path.name}: unreadable layer {line_layers[0]!r} ({type(exc).__name__}: {exc})"
         raise NetworkFormatError(msg) from exc
+    if len(line_layers) > 1:
+        logger.warning(
+            "%s: %d line layers (%s); using the first, %r",
+            path.name,
+            len(line_layers),
+            ", ".join(line_layers),
+            line_layers[0],
+        )
+        gdf.attrs["lcc_note"] = (
+            f"{len(line_layers)} line layers in the file; used {line_layers[0]!r}"
+        )
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
     gdf = gdf.explode(index_parts=False, ignore_index=True)
     gdf = gdf[gdf.geometry.geom_type == "LineString"]
@@ -140,7 +151,7 @@ def read_centrelines(
     snap = float(settings.centreline_snap_m if snap_m is None else snap_m)
     gdf = _read_lines(path)
     n_read = len(gdf)
-    notes: list[str] = []
+    notes: list[str] = [gdf.attrs["lcc_note"]] if "lcc_note" in gdf.attrs else []
     name_col = _pick(gdf.columns, NAME_COLUMNS)
     class_col = _pick(gdf.columns, CLASS_COLUMNS)
     oneway_col = _pick(gdf.columns, ("oneway",))

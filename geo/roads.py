@@ -153,6 +153,12 @@ def _looks_like_file(source: str | Path) -> bool:
 
 def _file_edges(path: Path, *, mode: str) -> EdgeArrays:
     name = path.name.lower()
+    if path.is_dir():
+        msg = (
+            f"{path}: is a folder. Give the network file inside it (e.g. the .shp of the "
+            "centrelines, with its .shx/.dbf/.prj beside it) or zip the shapefile parts."
+        )
+        raise NetworkFormatError(msg)
     if not path.is_file():
         msg = f"{path}: file not found. Check the path, or give a place name to download instead."
         raise NetworkFormatError(msg)

@@ -147,3 +147,18 @@ def test_no_lines_for_the_mode(tmp_path):
     gdf.to_file(path, driver="GeoJSON")
     with pytest.raises(EmptyNetworkError, match=r"footways\.geojson: none of the 6 lines"):
         load_network(path, mode="drive")
+
+
+def test_first_line_layer_of_a_geopackage_is_used_and_said(tmp_path):
+    gdf = gpd.read_file(LINES)
+    path = tmp_path / "two.gpkg"
+    gdf.to_file(path, layer="roads")
+    gdf.iloc[:2].to_file(path, layer="other")
+    net = load_network(path)
+    assert net.n_edges == 5
+    assert "2 line layers in the file; used 'roads'" in net.report.notes
+
+
+def test_folder_instead_of_file(tmp_path):
+    with pytest.raises(NetworkFormatError, match="is a folder"):
+        load_network(tmp_path)
