@@ -56,7 +56,7 @@ NOT_VENDORED: frozenset[str] = frozenset({"glyphicons_css", "awesome_rotate_css"
 
 #: Assets only ``folium.Icon`` markers need; dropped from maps without such markers.
 ICON_ASSETS: frozenset[str] = frozenset(
-    {"jquery", "bootstrap", "bootstrap_css", "awesome_markers", "awesome_markers_css",
+    {"bootstrap", "bootstrap_css", "awesome_markers", "awesome_markers_css",
      "awesome_markers_font_css"}
 )  # fmt: skip
 
@@ -109,6 +109,17 @@ def _uses_icons(m: folium.Map) -> bool:
     return any(isinstance(el, folium.Icon) for el in walk_elements(m))
 
 
+def _uses_jquery(m: folium.Map) -> bool:
+    # folium builds Popup content with $(...), loads non-embedded GeoJson with $.ajax and keeps
+    # layers in front on $(document).ready. Our layers use none of these.
+    for el in walk_elements(m):
+        if isinstance(el, folium.Popup | folium.Icon) or (
+            isinstance(el, folium.GeoJson) and not el.embed
+        ):
+            return True
+    return bool(getattr(m, "objects_to_stay_in_front", None))
+
+
 def localize_assets(
     m: folium.Map,
     *,
@@ -130,8 +141,9 @@ def localize_assets(
     prefix
         URL prefix at which ``static/`` is served; ``settings.static_url_prefix`` by default.
     minimal
-        Drop jQuery, Bootstrap, awesome-markers and Font Awesome when no ``folium.Icon`` is used
-        (our maps draw DivIcons with the category glyph, so they need Leaflet only).
+        Drop Bootstrap, awesome-markers and Font Awesome when no ``folium.Icon`` is used (our
+        maps draw DivIcons with the category glyph), and jQuery when nothing needs it
+        (``folium.Popup``, non-embedded GeoJson, ``keep_in_front``), so they load Leaflet only.
 
     Returns
     -------
@@ -150,6 +162,8 @@ def localize_assets(
     drop = set(NOT_VENDORED)
     if minimal and not _uses_icons(m):
         drop |= ICON_ASSETS
+    if minimal and not _uses_jquery(m):
+        drop.add("jquery")
     inline_js: list[tuple[str, Path]] = []
     inline_css: list[tuple[str, Path]] = []
     for el in walk_elements(m):

@@ -44,6 +44,7 @@ from maps.basemaps import (
 from maps.i18n import t
 from maps.legend import (
     LegendSection,
+    background_color,
     badge_html,
     glyph_html,
     legend_control,
@@ -57,6 +58,9 @@ logger = logging.getLogger(__name__)
 #: Colour of proposed sites.
 SITE_COLOR = "#c51b8a"
 
+#: Map background when no tiles are drawn (Leaflet's default grey reads as "not loaded").
+NO_TILES_BACKGROUND = "#f7f7f4"
+
 #: Fill opacity of the innermost service-area ring; outer rings get lighter.
 RING_OPACITY = 0.32
 
@@ -66,15 +70,29 @@ HEAT_MAX_POINTS = 20_000
 #: Colours of the gap ramp (low → high uncovered residents).
 GAP_COLORMAP: LinearColormap = linear.YlOrRd_09
 
-_POPUP_JS = folium.JsCode(
-    """
+#: Popup table style (inline, so popups need no stylesheet).
+_TH = '<th style="text-align:left;padding-right:6px;white-space:nowrap">'
+
+# Popups of GeoJSON layers are built in the browser from per-feature values and one list of
+# labels per layer (sending the markup once per feature tripled the gap layer's size). Every
+# label and value is already HTML-escaped in Python; this code only concatenates them.
+_POPUP_TEMPLATE = """
     function (feature, layer) {
         var p = feature.properties || {};
-        if (p.popup) { layer.bindPopup(p.popup, {maxWidth: 320}); }
-        if (p.tooltip) { layer.bindTooltip(p.tooltip); }
+        var labels = __LABELS__;
+        if (p.v) {
+            layer.bindPopup(function () {
+                var rows = "";
+                for (var i = 0; i < labels.length; i++) {
+                    rows += '<tr>__TH__' + labels[i] + "</th><td>" + p.v[i] + "</td></tr>";
+                }
+                return "<b>" + p.t + "</b><table>" + rows + "</table>";
+            }, {maxWidth: 320});
+        }
+        if (p.tip) { layer.bindTooltip(p.tip); }
+        if (p.icon && layer.setIcon) { layer.setIcon(L.divIcon(p.icon)); }
     }
-    """
-)
+"""
 
 
 # --- small helpers ------------------------------------------------------------------------------
@@ -102,12 +120,34 @@ def esc(value: Any, *, lang: str = "zh") -> str:
 def popup_html(title: str, rows: Iterable[tuple[str, Any]], *, lang: str = "zh") -> str:
     """A small popup table; the title, labels and values are all escaped here."""
     body = "".join(
-        f'<tr><th style="text-align:left;padding-right:6px;white-space:nowrap">'
-        f"{html.escape(k)}</th>"
-        f"<td>{esc(v, lang=lang)}</td></tr>"
-        for k, v in rows
+        f"<tr>{_TH}{html.escape(k)}</th><td>{esc(v, lang=lang)}</td></tr>" for k, v in rows
     )
     return f"<b>{html.escape(str(title))}</b><table>{body}</table>"
+
+
+def popup_js(labels: Sequence[str]) -> folium.JsCode:
+    """``onEachFeature`` code binding a popup table from ``properties.t`` and ``properties.v``.
+
+    Parameters
+    ----------
+    labels
+        Row labels (plain text; escaped here). Feature values must be escaped already (see
+        :func:`popup_props`).
+
+    Returns
+    -------
+    folium.JsCode
+        The JavaScript function; also binds ``properties.tip`` as a tooltip and gives point
+        features with ``properties.icon`` (``L.divIcon`` options, safe HTML) their own icon.
+    """
+    # json.dumps of escaped text has no "<", so it cannot close the surrounding <script>.
+    encoded = json.dumps([html.escape(x) for x in labels], ensure_ascii=False)
+    return folium.JsCode(_POPUP_TEMPLATE.replace("__LABELS__", encoded).replace("__TH__", _TH))
+
+
+def popup_props(title: Any, values: Iterable[Any], *, lang: str = "zh") -> dict[str, Any]:
+    """Feature properties for :func:`popup_js`: the escaped title ``t`` and values ``v``."""
+    return {"t": esc(title, lang=lang), "v": [esc(v, lang=lang) for v in values]}
 
 
 def _check_frame(gdf: Any, name: str, columns: Sequence[str]) -> None:
@@ -213,18 +253,18 @@ def facility_layer(
     for rec in rows.itertuples(index=False):
         cap = getattr(rec, "capacity", float("nan"))
         cap_text = esc(cap, lang=lang) + (f" {html.escape(unit)}" if unit and pd.notna(cap) else "")
-        body = popup_html(
-            getattr(rec, "name", ""),
-            [
-                (t("category", lang), category.name(lang)),
-                (t("capacity", lang), Markup(cap_text)),
-                (t("threshold", lang), crit),
-                (t("facility_id", lang), getattr(rec, "facility_id", "")),
-                (t("source", lang), getattr(rec, "source", "")),
-            ],
-            lang=lang,
+        values = [
+            category.name(lang),
+            Markup(cap_text),
+            crit,
+            getattr(rec, "facility_id", ""),
+            getattr(rec, "source", ""),
+        ]
+        props.append(
+            popup_props(getattr(rec, "name", ""), values, lang=lang)
+            | {"tip": esc(getattr(rec, "name", ""), lang=lang)}
         )
-        props.append({"popup": body, "tooltip": html.escape(str(getattr(rec, "name", "")))})
+    labels = [t(k, lang) for k in ("category", "capacity", "threshold", "facility_id", "source")]
     icon = folium.DivIcon(
         html=glyph_html(category.glyph, category.color),
         icon_size=(22, 22),
@@ -235,7 +275,7 @@ def facility_layer(
         _feature_collection(rows, props),
         name=category.key,
         marker=folium.Marker(icon=icon),
-        on_each_feature=_POPUP_JS,
+        on_each_feature=popup_js(labels),
         control=False,
     ).add_to(group)
     return group
@@ -284,18 +324,10 @@ def service_area_layer(
         i = thresholds.index(rec.threshold_m)
         opacity = RING_OPACITY * (1.0 - i / (n + 1))
         label = _threshold_label(rec.threshold_m, getattr(rec, "minutes", None), lang)
-        body = popup_html(
-            category.name(lang),
-            [
-                (t("threshold", lang), label),
-                (t("area_km2", lang), f"{float(rec.area_m2) / 1e6:.2f}"),
-                (t("facility_id", lang), getattr(rec, "facility_id", "")),
-            ],
-            lang=lang,
-        )
+        values = [label, f"{float(rec.area_m2) / 1e6:.2f}", getattr(rec, "facility_id", "")]
         props.append(
-            {
-                "popup": body,
+            popup_props(category.name(lang), values, lang=lang)
+            | {
                 "style": {
                     "color": category.color,
                     "weight": 1,
@@ -305,8 +337,8 @@ def service_area_layer(
             }
         )
     folium.GeoJson(
-        _feature_collection(rows, props), name=f"sa_{category.key}", on_each_feature=_POPUP_JS,
-        control=False,
+        _feature_collection(rows, props), name=f"sa_{category.key}", control=False,
+        on_each_feature=popup_js([t(k, lang) for k in ("threshold", "area_km2", "facility_id")]),
     ).add_to(group)  # fmt: skip
     return group
 
@@ -355,30 +387,39 @@ def gap_layer(
         cat = tax.get(str(rec.category))
         cat_name = cat.name(lang) if cat else str(rec.category)
         color = cmap.rgb_hex_str(float(rec.uncovered_population))
-        body = popup_html(
-            f"{t('layer_gaps', lang)} #{getattr(rec, 'rank', '')}",
-            [
-                (t("category", lang), cat_name),
-                (t("uncovered_population", lang), float(rec.uncovered_population)),
-                (t("uncovered_elderly", lang), _float(getattr(rec, "uncovered_elderly", None))),
-                (t("n_points", lang), getattr(rec, "n_points", None)),
-                (t("nearest_facility_m", lang), _float(getattr(rec, "nearest_facility_m", None))),
-                (t("communities", lang), _join(getattr(rec, "communities", ""))),
-                (t("area_km2", lang), f"{float(getattr(rec, 'area_m2', 0.0)) / 1e6:.3f}"),
-            ],
-            lang=lang,
-        )
+        values = [
+            cat_name,
+            float(rec.uncovered_population),
+            _float(getattr(rec, "uncovered_elderly", None)),
+            getattr(rec, "n_points", None),
+            _float(getattr(rec, "nearest_facility_m", None)),
+            _join(getattr(rec, "communities", "")),
+            f"{float(getattr(rec, 'area_m2', 0.0)) / 1e6:.3f}",
+        ]
         tooltip = t("site_label", lang, n=float(rec.uncovered_population)).replace("+", "")
         props.append(
-            {
-                "popup": body,
-                "tooltip": html.escape(f"{cat_name}: {tooltip}"),
+            popup_props(f"{t('layer_gaps', lang)} #{getattr(rec, 'rank', '')}", values, lang=lang)
+            | {
+                "tip": html.escape(f"{cat_name}: {tooltip}"),
                 "style": {"color": "#7f0000", "weight": 1, "fillColor": color, "fillOpacity": 0.6},
             }
         )
+    labels = [
+        t(k, lang)
+        for k in (
+            "category",
+            "uncovered_population",
+            "uncovered_elderly",
+            "n_points",
+            "nearest_facility_m",
+            "communities",
+            "area_km2",
+        )
+    ]
     folium.GeoJson(
-        _feature_collection(rows, props), name="gaps", on_each_feature=_POPUP_JS, control=False
-    ).add_to(group)
+        _feature_collection(rows, props), name="gaps", on_each_feature=popup_js(labels),
+        control=False,
+    ).add_to(group)  # fmt: skip
     return group
 
 
@@ -466,30 +507,37 @@ def site_layer(
         )  # fmt: skip
     rows = prepare_frame(sites, basemap, simplify=False)
     tax = taxonomy()
+    props = []
     for rec in rows.itertuples(index=False):
         added = float(getattr(rec, "added_population", 0.0) or 0.0)
         cat = tax.get(str(getattr(rec, "category", "")))
-        body = popup_html(
-            f"{t('layer_sites', lang)} #{getattr(rec, 'rank', '')}",
-            [
-                (t("name", lang), getattr(rec, "name", "")),
-                (t("category", lang), cat.name(lang) if cat else getattr(rec, "category", "")),
-                (t("added_population", lang), added),
-                (t("lon", lang), f"{getattr(rec, 'lon', rec.geometry.x):.6f}"),
-                (t("lat", lang), f"{getattr(rec, 'lat', rec.geometry.y):.6f}"),
-            ],
-            lang=lang,
+        values = [
+            getattr(rec, "name", ""),
+            cat.name(lang) if cat else getattr(rec, "category", ""),
+            added,
+            f"{getattr(rec, 'lon', rec.geometry.x):.6f}",
+            f"{getattr(rec, 'lat', rec.geometry.y):.6f}",
+        ]
+        icon = {
+            "html": badge_html(t("site_label", lang, n=added), SITE_COLOR),
+            "className": "lcc-site",
+            "iconSize": [110, 20],
+            "iconAnchor": [10, 10],
+        }
+        title = f"{t('layer_sites', lang)} #{getattr(rec, 'rank', '')}"
+        props.append(
+            popup_props(title, values, lang=lang)
+            | {"tip": esc(getattr(rec, "name", ""), lang=lang), "icon": icon}
         )
-        label = t("site_label", lang, n=added)
-        folium.Marker(
-            [rec.geometry.y, rec.geometry.x],
-            icon=folium.DivIcon(
-                html=badge_html(label, SITE_COLOR), icon_size=(110, 20), icon_anchor=(10, 10),
-                class_name="lcc-site",
-            ),
-            popup=folium.Popup(body, max_width=320),
-            tooltip=html.escape(str(getattr(rec, "name", ""))),
-        ).add_to(group)  # fmt: skip
+    labels = [t(k, lang) for k in ("name", "category", "added_population", "lon", "lat")]
+    # One GeoJSON layer (no folium.Popup, which needs jQuery); each site gets its own label icon.
+    folium.GeoJson(
+        _feature_collection(rows, props),
+        name="sites",
+        marker=folium.Marker(icon=folium.DivIcon(html="", class_name="lcc-site")),
+        on_each_feature=popup_js(labels),
+        control=False,
+    ).add_to(group)
     return group
 
 
@@ -595,9 +643,13 @@ def coverage_map(
         for cat in cats:
             if (sa_rows["category"] == cat.key).any():
                 service_area_layer(sa_rows, cat, lang=lang, basemap=basemap).add_to(m)
-        for thr in sorted(sa_rows["threshold_m"].unique()):
+        thresholds = sorted(sa_rows["threshold_m"].unique())
+        for i, thr in enumerate(thresholds):
             minutes = sa_rows.loc[sa_rows["threshold_m"] == thr, "minutes"].iloc[0]
-            sa_items.append((swatch("#555555", opacity=0.3), _threshold_label(thr, minutes, lang)))
+            opacity = RING_OPACITY * (1.0 - i / (len(thresholds) + 1)) + 0.1
+            sa_items.append(
+                (swatch("#555555", opacity=opacity), _threshold_label(thr, minutes, lang))
+            )
     if sa_items:
         legend.append(LegendSection(t("legend_service_areas", lang), items=sa_items))
     if has_gaps:
@@ -640,6 +692,8 @@ def coverage_map(
     if bounds is not None:
         m.fit_bounds(bounds)
         m.location = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
+    if basemap == "none":
+        background_color(NO_TILES_BACKGROUND).add_to(m)
     if title:
         title_control(title, subtitle=subtitle).add_to(m)
     north_arrow_control(lang=lang).add_to(m)

@@ -61,6 +61,26 @@ class MapControl(MacroElement):
         self.kind = kind
 
 
+class _Background(MacroElement):
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.getContainer().style.background = {{ this.color|tojson }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, color: str) -> None:
+        super().__init__()
+        self._name = "Background"
+        self.color = color
+
+
+def background_color(color: str) -> MacroElement:
+    """An element that sets the map's background colour (seen where no tiles are drawn)."""
+    return _Background(color)
+
+
 @dataclass
 class LegendSection:
     """One titled block of a legend: swatches with labels, or a colour ramp."""

@@ -368,3 +368,92 @@ def test_pptx_slides(layers, summary, png, synthetic, tmp_path):
     # Without gaps or sites the deck is title, map, KPIs, parameters.
     data = report_pptx(png=png, summary=summary)
     assert len(pptx.Presentation(io.BytesIO(data)).slides) == 4
+
+
+# --- the standalone map in a real browser (no network) -----------------------------------------
+
+BROWSER_STATE_JS = """
+const key = Object.keys(window).find(k => k.startsWith('map_') && window[k] instanceof L.Map);
+const map = window[key];
+let popupText = null, popupHtml = null;
+map.eachLayer(l => {
+  const p = l.feature && l.feature.properties;
+  if (p && p.t && p.t.indexOf('script') >= 0 && l.getPopup && l.getPopup()) {
+    l.openPopup();
+    const el = document.querySelector('.leaflet-popup-content');
+    popupText = el ? el.textContent : null;
+    popupHtml = el ? el.innerHTML : null;
+  }
+});
+return {
+  leaflet: typeof L !== 'undefined' ? L.version : null,
+  heat: typeof L.heatLayer,
+  facilities: document.querySelectorAll('.lcc-facility').length,
+  paths: document.querySelectorAll('path.leaflet-interactive').length,
+  legend: !!document.querySelector('.lcc-legend'),
+  sites: document.querySelectorAll('.lcc-site').length,
+  layers: document.querySelectorAll('.leaflet-control-layers-selector').length,
+  north: !!document.querySelector('.lcc-north'),
+  scale: !!document.querySelector('.leaflet-control-scale'),
+  scripts_in_popup: popupHtml === null ? -1 : (popupHtml.match(/<script/g) || []).length,
+  popupText: popupText,
+  alerted: window.__alerted || 0,
+};
+"""
+
+
+@pytest.mark.browser
+def test_standalone_html_renders_offline_in_chromium(layers, tmp_path):
+    from pathlib import Path
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    chromium, chromedriver = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
+    assert chromium.exists() and chromedriver.exists(), "install chromium and chromium-driver"
+    fac = layers["facilities"].copy()
+    fac.loc[0, "name"] = "<script>alert(1)</script><img src=x onerror=alert(3)>"
+    page = standalone_map_html(**{**layers, "facilities": fac}, title="示范街道")
+    # Count alert() calls instead of letting a dialog block the page.
+    page = page.replace(
+        b"<head>", b"<head><script>window.alert=()=>{window.__alerted=1};</script>", 1
+    )
+    html_path = tmp_path / "map.html"
+    html_path.write_bytes(page)
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(chromium)
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--window-size=1200,900",
+        # No network at all: the file must carry everything it needs.
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+    ):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(str(chromedriver)), options=opts)
+    try:
+        drv.get(html_path.as_uri())
+        state = drv.execute_script(BROWSER_STATE_JS)
+        errors = [e["message"] for e in drv.get_log("browser") if e["level"] == "SEVERE"]
+        artifacts = Path(__file__).resolve().parents[1] / "test-artifacts"
+        artifacts.mkdir(exist_ok=True)
+        drv.save_screenshot(str(artifacts / "export_map.png"))
+    finally:
+        drv.quit()
+    assert errors == []  # e.g. "$ is not defined" when a folium element needs jQuery
+    assert state["leaflet"] == "1.9.4"
+    assert state["heat"] == "function"
+    assert state["facilities"] == len(fac)
+    assert state["paths"] >= len(layers["gaps"]) + len(layers["service_areas"])
+    assert state["legend"] and state["north"] and state["scale"]
+    assert state["sites"] == len(layers["sites"])
+    # base + demand + 2 service areas + gaps + 2 facility groups + sites
+    assert state["layers"] == 8
+    assert state["popupText"] is not None
+    assert "<script>alert(1)</script><img src=x onerror=alert(3)>" in state["popupText"]
+    assert state["scripts_in_popup"] == 0
+    assert state["alerted"] == 0

@@ -198,6 +198,17 @@ def test_folium_defaults_are_vendored_when_icons_are_used():
     assert "data:image/png;base64," in page
 
 
+def test_jquery_is_kept_only_when_folium_needs_it(layers):
+    # folium.Popup builds its content with $(...): without jQuery the map script stops there.
+    m = folium.Map(tiles=None)
+    folium.Marker([30, 120], popup=folium.Popup("<b>x</b>")).add_to(m)
+    localize_assets(m)
+    assert "jquery" in {name for _, name, _ in asset_links(m)}
+    m = coverage_map(**layers)
+    assert "jquery" not in {name for _, name, _ in asset_links(m)}
+    assert "$(" not in render(m)
+
+
 def test_unvendored_plugin_is_an_error_naming_the_fix():
     m = folium.Map(tiles=None)
     folium.plugins.Fullscreen().add_to(m)
@@ -210,8 +221,9 @@ def test_popups_are_escaped(layers):
     assert EVIL not in page
     assert "<b>诊所</b>" not in page
     assert "onerror=alert(2)>" not in page
-    # The names are there as text: HTML-escaped inside the popup markup.
-    assert "<b>&lt;script&gt;alert(1)&lt;/script&gt;</b>" in page
+    # The names are there as text: HTML-escaped values that the popup code only concatenates.
+    assert '"t": "&lt;script&gt;alert(1)&lt;/script&gt;"' in page
+    assert '"tip": "&lt;script&gt;alert(1)&lt;/script&gt;"' in page
     assert "社区卫生服务站 &amp; &lt;b&gt;诊所&lt;/b&gt;" in page
     assert "西苑社区&lt;img src=x onerror=alert(2)&gt;" in page
 
