@@ -92,6 +92,7 @@ def load_network(
     """
     check_mode(mode)
     area = study_area_wgs84(study_area)
+    from_file = False
     if isinstance(source, BaseGeometry):
         edges = _online_edges(source, mode=mode)
         clip_to = area if area is not None else source
@@ -100,6 +101,7 @@ def load_network(
         clip_to = area if area is not None else shapely.box(*source)
     elif isinstance(source, str | Path) and _looks_like_file(source):
         edges = _file_edges(Path(source), mode=mode)
+        from_file = True
         clip_to = area if area is not None else _bounds_box(edges.bounds)
     elif isinstance(source, str):
         edges = _online_edges(source, mode=mode)
@@ -122,7 +124,7 @@ def load_network(
                 "overlaps the data (both in WGS-84 longitude/latitude) or pass clip=False."
             )
             raise EmptyNetworkError(msg)
-    elif clip and edges.bounds is None:
+    elif clip and from_file:
         notes.append("no declared data bounds: not clipped")
     edges = split_loops_and_parallels(edges, directed=mode == "drive")
     return build_network(
