@@ -174,3 +174,6 @@ helsinki_demo_population: int = 12_000
 #: Storey height (metres) used to estimate ``levels`` from a building's ``height`` when only the
 #: height is mapped.
 storey_height_m: float = 3.0
+
+#: Total seconds spent on exact optima for the siting coverage curve (greedy is always shown).
+siting_curve_time_s: float = 10.0

@@ -291,7 +291,9 @@ def coverage_curve(
         Solve MCLP for every k; default when the reduced problem has at most
         ``settings.siting_exact_curve_max_pairs`` pairs.
     time_limit_s
-        Limit per exact solve (default ``min(5, settings.solver_time_limit_s)``).
+        Limit per exact solve (default ``min(5, settings.solver_time_limit_s)``); all exact
+        solves together stop after ``settings.siting_curve_time_s``. Exact rows whose solve
+        found nothing better than greedy are left out (the greedy row stands for them).
 
     Returns
     -------
@@ -325,10 +327,17 @@ def coverage_curve(
         useful = (~covered) & (w > 0)
         exact = int(cover[:, np.flatnonzero(useful)].nnz) <= settings.siting_exact_curve_max_pairs
     if exact and path.order.size:
-        tl = min(5.0, settings.solver_time_limit_s) if time_limit_s is None else time_limit_s
+        # A total time budget: the curve is an aid, not worth minutes of solver time.
+        budget = settings.siting_curve_time_s
+        per_k = min(5.0, settings.solver_time_limit_s) if time_limit_s is None else time_limit_s
+        t_start = time.perf_counter()
         for k in range(1, path.order.size + 1):
-            sol = mclp(cover, w, k=k, covered=covered, time_limit_s=tl)
-            rows.append(row(k, sol.selected, sol.label))
+            left = budget - (time.perf_counter() - t_start)
+            if left <= 0.05:
+                break
+            sol = mclp(cover, w, k=k, covered=covered, time_limit_s=min(per_k, left))
+            if sol.status in ("optimal", "trivial", "time-limit"):
+                rows.append(row(k, sol.selected, sol.label))
     return pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 

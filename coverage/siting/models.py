@@ -258,6 +258,41 @@ def _reduce_cover(
     return sub[rows].tocsr(), rows, cols, unreachable
 
 
+def _group_columns(
+    sub: sparse.csr_matrix, w: np.ndarray
+) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+    """Merge demand columns covered by exactly the same candidates (weights add up).
+
+    Points in the same "coverage region" are interchangeable in every covering model, so one
+    column per region gives the same optima with far fewer variables (typically 3–10× fewer).
+
+    Returns
+    -------
+    tuple
+        ``(aggregated matrix, group weights, group of each original column)``.
+    """
+    csc = sub.tocsc()
+    csc.sort_indices()
+    ind, ptr = csc.indices, csc.indptr
+    keys: dict[bytes, int] = {}
+    group = np.empty(csc.shape[1], dtype="int64")
+    for j in range(csc.shape[1]):
+        group[j] = keys.setdefault(ind[ptr[j] : ptr[j + 1]].tobytes(), len(keys))
+    n_g = len(keys)
+    first = np.full(n_g, -1, dtype="int64")
+    first[group[::-1]] = np.arange(csc.shape[1])[::-1]
+    weights = np.bincount(group, weights=w, minlength=n_g)
+    return csc[:, first].tocsr(), weights, group
+
+
+def _gap(bound: float, value: float, *, maximize: bool) -> float:
+    """Relative gap of ``value`` to the solver's dual ``bound`` (NaN when unknown)."""
+    if not (np.isfinite(bound) and np.isfinite(value)) or abs(value) < GAIN_EPS:
+        return float("nan")
+    diff = bound - value if maximize else value - bound
+    return max(0.0, float(diff) / abs(float(value)))
+
+
 def _pick(path: GreedyPath, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows[path.order], path.gains
 
@@ -273,17 +308,21 @@ def _finish(
     objective: float,
     requested: int | None,
     message: str,
+    gap: float | None = None,
     **extra: object,
 ) -> ModelSolution:
+    """Assemble the answer; ``gap`` is that of the shown solution when not proven optimal."""
     selected, gains = _pick(chosen_path, rows)
     if outcome is None:
-        status, gap, bound, solve_s = "trivial", 0.0, float("nan"), 0.0
-    elif used_greedy:
-        status, gap, bound, solve_s = "greedy-fallback", outcome.gap, outcome.bound, outcome.runtime
-        if outcome.x is None:
-            gap = float("nan")
+        status, bound, solve_s = "trivial", float("nan"), 0.0
+        gap = 0.0
     else:
-        status, gap, bound, solve_s = outcome.status, outcome.gap, outcome.bound, outcome.runtime
+        bound, solve_s = outcome.bound, outcome.runtime
+        status = "greedy-fallback" if used_greedy else outcome.status
+        if status == "optimal":
+            gap = outcome.gap
+        elif gap is None:
+            gap = float("nan")
     return ModelSolution(
         model=model,
         selected=selected,
@@ -352,47 +391,44 @@ def mclp(
     k = _check_k(k, name="mclp")
     cov = _covered_mask(covered, a.shape[1])
     sub, rows, cols, unreachable = _reduce_cover(a, w, cov)
-    wj = w[cols]
-    g = greedy_cover(sub, wj, k=k)
+    agg, wg, _ = _group_columns(sub, w[cols])
+    g = greedy_cover(agg, wg, k=k)
     outcome = None
     chosen = g
     used_greedy = False
-    n_i, n_j = sub.shape
+    n_i, n_g = agg.shape
     n_rows = n_vars = 0
     if n_i > k:
-        # Rows y_j - Σ_i a_ij x_i ≤ 0, then Σ x_i ≤ k. Columns: x (binary) then y.
+        # Rows y_g - Σ_i a_ig x_i ≤ 0, then Σ x_i ≤ k. Columns: x (binary) then y.
         cons = sparse.vstack(
             [
-                sparse.hstack([-sub.T, sparse.identity(n_j)]),
-                sparse.hstack([np.ones((1, n_i)), sparse.csr_matrix((1, n_j))]),
+                sparse.hstack([-agg.T, sparse.identity(n_g)]),
+                sparse.hstack([np.ones((1, n_i)), sparse.csr_matrix((1, n_g))]),
             ]
         )
         x0 = np.zeros(n_i)
         x0[g.order] = 1.0
-        y0 = np.minimum(sub.T @ x0, 1.0)
+        y0 = np.minimum(agg.T @ x0, 1.0)
         outcome = _solve(
-            cost=np.concatenate([np.zeros(n_i), wj]),
-            lower=np.zeros(n_i + n_j),
-            upper=np.ones(n_i + n_j),
-            integrality=np.concatenate([np.ones(n_i), np.zeros(n_j)]),
+            cost=np.concatenate([np.zeros(n_i), wg]),
+            lower=np.zeros(n_i + n_g),
+            upper=np.ones(n_i + n_g),
+            integrality=np.concatenate([np.ones(n_i), np.zeros(n_g)]),
             matrix=cons,
-            row_lower=np.full(n_j + 1, -np.inf),
-            row_upper=np.concatenate([np.zeros(n_j), [float(k)]]),
+            row_lower=np.full(n_g + 1, -np.inf),
+            row_upper=np.concatenate([np.zeros(n_g), [float(k)]]),
             maximize=True,
             time_limit_s=time_limit_s,
             mip_gap=mip_gap,
             start=np.concatenate([x0, y0]),
         )
-        n_vars, n_rows = n_i + n_j, n_j + 1
+        n_vars, n_rows = n_i + n_g, n_g + 1
+        used_greedy = True
         if outcome.x is not None:
             sel = np.flatnonzero(outcome.x[:n_i] > 0.5)
-            milp_path = greedy_cover(sub, wj, among=sel)
+            milp_path = greedy_cover(agg, wg, among=sel)
             if _use_milp(outcome, milp_path.objective, g.objective, maximize=True):
-                chosen = milp_path
-            else:
-                used_greedy = True
-        else:
-            used_greedy = True
+                chosen, used_greedy = milp_path, False
     return _finish(
         model="mclp",
         chosen_path=chosen,
@@ -403,6 +439,7 @@ def mclp(
         objective=chosen.objective,
         requested=k,
         message=_k_message(chosen.order.size, k, "add anyone"),
+        gap=_gap(outcome.bound, chosen.objective, maximize=True) if outcome else None,
         covered_weight=chosen.objective,
         unreachable=unreachable,
         n_vars=n_vars,
@@ -449,7 +486,8 @@ def lscp(
     # A hair of slack so that float sums of the same residents compare as equal.
     needed = float(wj.sum()) if full else float(target) * reachable - float(w[cov].sum())
     needed -= 1e-9 * max(reachable, 1.0)
-    g = greedy_cover(sub, wj, target_weight=needed)
+    agg, wg, _ = _group_columns(sub, wj)
+    g = greedy_cover(agg, wg, target_weight=needed)
     if needed <= 0:
         return _finish(
             model="lscp",
@@ -464,11 +502,11 @@ def lscp(
             covered_weight=0.0,
             unreachable=unreachable,
         )
-    n_i, n_j = sub.shape
+    n_i, n_j = agg.shape
     x0 = np.zeros(n_i)
     x0[g.order] = 1.0
     if full:
-        cons = sub.T.tocsr()
+        cons = agg.T.tocsr()
         start = x0
         args = {
             "cost": np.ones(n_i),
@@ -481,11 +519,11 @@ def lscp(
     else:
         cons = sparse.vstack(
             [
-                sparse.hstack([-sub.T, sparse.identity(n_j)]),
-                sparse.hstack([sparse.csr_matrix((1, n_i)), wj[None, :]]),
+                sparse.hstack([-agg.T, sparse.identity(n_j)]),
+                sparse.hstack([sparse.csr_matrix((1, n_i)), wg[None, :]]),
             ]
         )
-        start = np.concatenate([x0, np.minimum(sub.T @ x0, 1.0)])
+        start = np.concatenate([x0, np.minimum(agg.T @ x0, 1.0)])
         args = {
             "cost": np.concatenate([np.ones(n_i), np.zeros(n_j)]),
             "lower": np.zeros(n_i + n_j),
@@ -507,7 +545,7 @@ def lscp(
     if outcome.x is not None:
         sel = np.flatnonzero(outcome.x[:n_i] > 0.5)
         # Greedy order inside the chosen set also drops any site the target does not need.
-        milp_path = greedy_cover(sub, wj, among=sel, target_weight=needed)
+        milp_path = greedy_cover(agg, wg, among=sel, target_weight=needed)
         if milp_path.objective >= needed and _use_milp(
             outcome, float(milp_path.order.size), float(g.order.size), maximize=False
         ):
@@ -529,6 +567,7 @@ def lscp(
         objective=float(chosen.order.size),
         requested=None,
         message=msg,
+        gap=_gap(outcome.bound, float(chosen.order.size), maximize=False),
         covered_weight=chosen.objective,
         unreachable=unreachable,
         n_vars=int(cons.shape[1]),
@@ -644,6 +683,14 @@ def pmedian(
         objective=chosen.objective + rest,
         requested=k,
         message=_k_message(chosen.order.size, k, "shorten anyone's walk"),
+        # Gap in cost terms: the bound is on savings, the planner sees total minutes.
+        gap=_gap(
+            (float(wj @ bj) - outcome.bound) if outcome else float("nan"),
+            chosen.objective,
+            maximize=False,
+        )
+        if outcome
+        else None,
         n_vars=n_vars,
         n_rows=n_rows,
     )
@@ -710,6 +757,8 @@ def capacitated(
     keep = ~(np.isfinite(cap) & (cap <= 0))
     sub, rows, cap = sub[np.flatnonzero(keep)].tocsr(), rows[keep], cap[keep]
     wj = w[cols]
+    # Work on one column per coverage region; split the served weight back afterwards.
+    sub, wj, group = _group_columns(sub, wj)
     g, g_served = greedy_capacitated(sub, wj, cap, k=k)
     n_i, n_j = sub.shape
     outcome = None
@@ -782,8 +831,14 @@ def capacitated(
     if used_greedy:
         order = g.order[g.gains > GAIN_EPS]
         gains = g.gains[g.gains > GAIN_EPS]
-    # Back to the caller's row and column numbering.
-    full = sparse.coo_matrix(served)
+    # Back to single points (each gets its share of its region), then to the caller's numbering.
+    n_pts = group.size
+    w_pts = w[cols]
+    spread = sparse.csr_matrix(
+        (w_pts / np.maximum(wj[group], GAIN_EPS), (group, np.arange(n_pts))),
+        shape=(wj.size, n_pts),
+    )
+    full = sparse.coo_matrix(sparse.csr_matrix(served) @ spread)
     served_full = sparse.csr_matrix((full.data, (rows[full.row], cols[full.col])), shape=a.shape)
     return _finish(
         model="capacitated",
