@@ -106,10 +106,11 @@ def _community_table(communities: pd.DataFrame | None, lang: str) -> pd.DataFram
     wanted += [col for col in c.columns if col.endswith("_coverage_rate")]
     out = pd.DataFrame(index=c.index)
     for col in [w for w in wanted if w in c.columns][:9]:
-        label = t(col, lang)
         key = col.removesuffix("_coverage_rate")
         if col.endswith("_coverage_rate") and key in tax:
             label = tax[key].short_zh if lang == "zh" else tax[key].name_en
+        else:
+            label = t(col, lang)
         out[label] = [_fmt(col, v) for v in c[col]]
     return out.reset_index(drop=True)
 

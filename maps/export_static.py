@@ -99,6 +99,7 @@ def render_map_png(
     demand: gpd.GeoDataFrame | None = None,
     categories: Sequence[str] | None = None,
     title: str | None = None,
+    subtitle: str = "",
     footer: str = "",
     lang: str = "zh",
     size_in: tuple[float, float] = (10.0, 8.0),
@@ -116,6 +117,8 @@ def render_map_png(
         Category keys to draw; all present in ``facilities`` by default.
     title
         Title at the top; "覆盖分析图"/"Coverage map" by default.
+    subtitle
+        A smaller line under the title (criterion, "合成示范数据"...).
     footer
         Small text at the bottom (data sources, parameters, date).
     lang
@@ -265,8 +268,11 @@ def render_map_png(
         ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9,
                   title=t("legend_title", lang), prop={"family": fonts, "size": 8},
                   title_fontproperties={"family": fonts, "size": 9, "weight": "bold"})  # fmt: skip
-    fig.text(0.5, 0.955, ok(title or "") or t("report_map", lang), ha="center", va="center",
+    fig.text(0.5, 0.962, ok(title or "") or t("report_map", lang), ha="center", va="center",
              fontsize=15, fontweight="bold", **text_kw)  # fmt: skip
+    if ok(subtitle):
+        fig.text(0.5, 0.928, ok(subtitle), ha="center", va="center", fontsize=10,
+                 color="#444444", **text_kw)  # fmt: skip
     if footer:
         fig.text(0.01, 0.02, ok(footer), ha="left", va="bottom", fontsize=7, color="#444444",
                  **text_kw)  # fmt: skip

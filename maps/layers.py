@@ -49,6 +49,7 @@ from maps.legend import (
     glyph_html,
     legend_control,
     north_arrow_control,
+    scale_control,
     swatch,
     title_control,
 )
@@ -620,7 +621,7 @@ def coverage_map(
     edges = None if network_edges is None else prepare_frame(network_edges, basemap, simplify=False)
 
     m = folium.Map(
-        location=[0.0, 0.0], zoom_start=14, tiles=None, control_scale=True, height=height
+        location=[0.0, 0.0], zoom_start=14, tiles=None, control_scale=False, height=height
     )
     add_basemap(m, basemap, lang=lang, network_edges=edges, tianditu_key=tianditu_key)
     if basemap != "none" and edges is not None and not edges.empty:
@@ -696,6 +697,7 @@ def coverage_map(
         background_color(NO_TILES_BACKGROUND).add_to(m)
     if title:
         title_control(title, subtitle=subtitle).add_to(m)
+    scale_control().add_to(m)
     north_arrow_control(lang=lang).add_to(m)
     legend_control(legend, lang=lang).add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)

@@ -76,6 +76,25 @@ class _Background(MacroElement):
         self.color = color
 
 
+class _MetricScale(MacroElement):
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({imperial: false, maxWidth: 150}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
+
+
+def scale_control() -> MacroElement:
+    """A metric-only scale bar (folium's ``control_scale`` adds miles and feet too)."""
+    return _MetricScale()
+
+
 def background_color(color: str) -> MacroElement:
     """An element that sets the map's background colour (seen where no tiles are drawn)."""
     return _Background(color)

@@ -155,7 +155,9 @@ SOURCES = ["合成示范数据（seed 20181201）", "路网：lattice"]
 
 @pytest.fixture(scope="module")
 def png(layers) -> bytes:
-    return render_map_png(**layers, title="示范街道覆盖分析", footer="数据来源：合成示范数据")
+    return render_map_png(
+        **layers, title="示范街道覆盖分析", subtitle="合成示范数据", footer="数据来源：合成示范数据"
+    )
 
 
 # --- HTML ---------------------------------------------------------------------------------------

@@ -245,7 +245,7 @@ def test_expected_layers_legend_scale_and_north_arrow(layers):
     assert '"lcc-control lcc-north"' in page
     assert '"lcc-control lcc-title"' in page
     assert "示范街道" in page and "合成示范数据" in page
-    assert "L.control.scale" in page
+    assert "L.control.scale({imperial: false" in page
     assert "L.control.layers" in page
     assert "L.heatLayer" in page
     assert "+1,234 人" in page
