@@ -76,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     p_cat = sub.add_parser("categories", help="list the facility taxonomy")
     p_cat.set_defaults(func=_cmd_categories)
     args = parser.parse_args(argv)
+    logging.getLogger("pyogrio").setLevel(logging.WARNING)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(message)s",

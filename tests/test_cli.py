@@ -1,0 +1,164 @@
+"""End-to-end headless runs through cli.py (demo and a real OSM extract with planners' files)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+
+import cli
+from coverage.analysis import analyse
+from geo.datum import from_wgs84
+from geo.demand import demand_from_buildings
+from geo.facilities import load_facilities
+from geo.osm_features import buildings_from_osm, facilities_from_osm
+from geo.roads import load_network
+from geo.taxonomy import categories
+
+SUMMARY_COLUMNS = ["category", "population", "covered_population", "coverage_rate"]
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo")
+    assert cli.main(["-q", "run", "--demo", "--out", str(out)]) == 0
+    return out
+
+
+def test_demo_run_writes_summary(demo_out: Path) -> None:
+    summary = pd.read_csv(demo_out / "summary.csv")
+    assert list(summary.columns[:1]) == ["category"]
+    assert set(SUMMARY_COLUMNS) <= set(summary.columns)
+    assert set(summary["category"]) == set(categories())
+    assert summary["coverage_rate"].between(0, 1).all()
+    rate = summary["covered_population"] / summary["population"]
+    assert np.allclose(rate, summary["coverage_rate"])
+    # The demo is built with gaps: not everything is covered, not nothing.
+    assert (summary["coverage_rate"] < 0.8).sum() >= 4
+    assert (summary["coverage_rate"] > 0.2).sum() >= 4
+
+
+def test_demo_run_writes_geopackage_layers(demo_out: Path) -> None:
+    layers = {name for name, _ in pyogrio.list_layers(demo_out / "results.gpkg")}
+    assert {"demand", "facilities", "service_areas", "gaps", "sites"} <= layers
+    demand = pyogrio.read_dataframe(demo_out / "results.gpkg", layer="demand")
+    assert "population" in demand.columns
+    for key in categories():
+        for suffix in ("distance_m", "minutes", "covered"):
+            assert f"{key}_{suffix}" in demand.columns
+    covered = demand["health_station_covered"].astype(bool)
+    thr = pd.read_csv(demo_out / "summary.csv").set_index("category").loc["health_station"]
+    assert (demand.loc[covered, "health_station_distance_m"] <= thr["threshold_m"] + 1e-6).all()
+    assert demand.loc[covered, "population"].sum() == pytest.approx(thr["covered_population"])
+
+
+def test_demo_run_writes_sites(demo_out: Path) -> None:
+    sites = pd.read_csv(demo_out / "sites.csv")
+    assert {"rank", "lon", "lat", "added_population"} <= set(sites.columns)
+    assert list(sites["rank"]) == list(range(1, len(sites) + 1))
+    assert len(sites) == 3
+    assert (sites["added_population"] > 0).all()
+    solver = pd.read_csv(demo_out / "siting_summary.csv")
+    assert solver.loc[0, "status"] in {"optimal", "time_limit", "greedy"}
+    assert solver.loc[0, "objective"] == pytest.approx(sites["added_population"].sum())
+
+
+def _write_gbk_facilities(path: Path, osm: Path) -> int:
+    fac = facilities_from_osm(osm)
+    fac = fac[fac["category"].isin(["health_station", "parking", "fitness"])]
+    lon, lat = from_wgs84(fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy(), crs="gcj02")
+    names = {"health_station": "社区卫生服务站", "parking": "停车场", "fitness": "全民健身场所"}
+    table = pd.DataFrame(
+        {
+            "名称": fac["name"].fillna("").replace("", "未命名").to_numpy(),
+            "类型": fac["category"].map(names).to_numpy(),
+            "经度": np.round(lon, 7),
+            "纬度": np.round(lat, 7),
+        }
+    )
+    bad = pd.DataFrame([{"名称": "坐标错误", "类型": "停车场", "经度": "abc", "纬度": 32.0}])
+    pd.concat([table, bad]).to_csv(path, index=False, encoding="gbk")
+    return len(table)
+
+
+def test_config_run_on_real_extract_with_gbk_gcj02_file(
+    tmp_path: Path, shared_osm: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    osm = shared_osm / "nanjing_xinjiekou.osm"
+    n_fac = _write_gbk_facilities(tmp_path / "设施.csv", osm)
+    demand, _ = demand_from_buildings(buildings_from_osm(osm), total_population=80_000)
+    pd.DataFrame(
+        {
+            "lon": demand.geometry.x,
+            "lat": demand.geometry.y,
+            "常住人口": demand["population"],
+        }
+    ).to_csv(tmp_path / "population.csv", index=False)
+    (tmp_path / "run.toml").write_text(
+        f"""
+[network]
+file = "{osm}"
+mode = "walk"
+[demand]
+file = "population.csv"
+population = "常住人口"
+[[facilities]]
+file = "设施.csv"
+crs = "gcj02"
+[criteria.health_station]
+minutes = 10
+speed = 1.0
+[analysis]
+service_areas = false
+[siting]
+category = "parking"
+model = "lscp"
+target = 0.9
+""",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    with caplog.at_level(logging.INFO):
+        assert cli.main(["run", str(tmp_path / "run.toml"), "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv").set_index("category")
+    assert set(summary.index) == {"health_station", "parking", "fitness"}
+    assert summary.loc["health_station", "threshold_m"] == pytest.approx(600.0)
+    assert summary["population"].iloc[0] == pytest.approx(80_000, rel=1e-6)
+    rejected = pd.read_csv(out / "rejected_rows.csv")
+    assert (rejected["row"] == n_fac + 2).any()
+    # The same numbers as calling the engine directly on the same inputs.
+    net = load_network(osm, mode="walk")
+    fac, _ = load_facilities(tmp_path / "设施.csv", crs="gcj02")
+    res = analyse(net, demand, fac, categories=["parking", "fitness"])
+    direct = res.summary.set_index("category")
+    for key in ("parking", "fitness"):
+        assert summary.loc[key, "covered_population"] == pytest.approx(
+            direct.loc[key, "covered_population"], rel=1e-9
+        )
+    sites = pd.read_csv(out / "sites.csv")
+    curve = pd.read_csv(out / "siting_curve.csv")
+    assert len(sites) >= 1
+    greedy = curve[curve["method"].isin(["existing", "greedy"])].sort_values("k")
+    assert greedy["coverage_rate"].is_monotonic_increasing
+    solver = pd.read_csv(out / "siting_summary.csv")
+    assert solver.loc[0, "n_sites"] == len(sites)
+    # The LSCP reaches its 90 % target of the reachable population with the proposed sites, and
+    # one site fewer (the greedy curve is an upper bound on what k - 1 sites can do) would not.
+    unreachable = float(
+        solver.loc[0, "message"].split("(")[1].split(" residents")[0].replace(",", "")
+    )
+    reachable = 80_000 - unreachable
+    assert sites["cumulative_population"].iloc[-1] >= 0.9 * reachable - 1e-6
+    assert any("coverage" in r.getMessage() or "%" in r.getMessage() for r in caplog.records)
+
+
+def test_bad_config_exits_with_message(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text("[network]\nmode = 'walk'\n", encoding="utf-8")
+    with caplog.at_level(logging.ERROR):
+        assert cli.main(["run", str(cfg), "--out", str(tmp_path / "o")]) == 1
+    assert "exactly one of file, place or bbox" in caplog.text
