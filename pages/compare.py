@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import maps, scenarios, shell, state
-from ui.widgets import category_name, seed_choice, show_map, tr
+from ui.widgets import category_name, labeller, seed_choice, show_map, tr
 
 if shell.standalone():
     st.stop()
@@ -37,7 +37,7 @@ options = list(choice.categories)
 category = c2.selectbox(
     tr("cov.map_category"),
     options,
-    format_func=category_name,
+    format_func=labeller(category_name, options),
     key=seed_choice("cmp_category", st.session_state.get(state.MAP_CATEGORY), options),
 )
 with st.spinner(tr("cov.computing")):

@@ -5,7 +5,17 @@ import streamlit as st
 from geo import settings
 from geo.taxonomy import categories
 from ui import maps, shell, state
-from ui.widgets import category_name, kpi_metrics, kpi_table, seed, seed_choice, show_map, tr
+from ui.widgets import (
+    category_name,
+    kpi_metrics,
+    kpi_table,
+    labeller,
+    profile_label,
+    seed,
+    seed_choice,
+    show_map,
+    tr,
+)
 
 if shell.standalone():
     st.stop()
@@ -18,20 +28,20 @@ c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
 cats = c1.multiselect(
     tr("cov.categories"),
     list(categories()),
-    format_func=category_name,
+    format_func=labeller(category_name, categories()),
     key=seed("cov_categories", list(old.categories)),
 )
 kind = c2.radio(
     tr("cov.criterion"),
     ["default", "minutes", "metres"],
-    format_func=lambda k: tr(f"cov.crit.{k}"),
+    format_func=labeller(lambda k: tr(f"cov.crit.{k}"), ["default", "minutes", "metres"]),
     key=seed("cov_kind", old.kind),
 )
 if kind == "minutes":
     minutes = c3.select_slider(
         tr("cov.minutes"),
         list(settings.living_circle_minutes),
-        key=seed("cov_minutes", old.minutes),
+        key=seed("cov_minutes", int(old.minutes)),
     )
     metres = old.metres
 else:
@@ -47,12 +57,7 @@ else:
 profile = c4.selectbox(
     tr("cov.profile"),
     ["", *settings.speed_profiles],
-    format_func=lambda p: (
-        tr("cov.crit.default")
-        if not p
-        else f"{settings.speed_profile_names_zh.get(p, p) if state.lang() == 'zh' else p}"
-        f" {settings.speed_profiles[p]:g} m/s"
-    ),
+    format_func=labeller(profile_label, ["", *settings.speed_profiles]),
     key=seed("cov_profile", old.profile),
 )
 if not cats:
@@ -73,7 +78,7 @@ with st.spinner(tr("cov.computing")):
 category = st.selectbox(
     tr("cov.map_category"),
     list(choice.categories),
-    format_func=category_name,
+    format_func=labeller(category_name, choice.categories),
     key=seed_choice(
         "cov_map_category", st.session_state.get(state.MAP_CATEGORY), list(choice.categories)
     ),

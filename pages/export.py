@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import exports, shell, state
-from ui.widgets import category_name, seed, seed_choice, tr
+from ui.widgets import category_name, labeller, seed, seed_choice, tr
 
 if shell.standalone():
     st.stop()
@@ -21,7 +21,7 @@ title = c1.text_input(tr("exp.title"), key=seed("exp_title", f"{ds.label} · {tr
 category = c2.selectbox(
     tr("cov.map_category"),
     options,
-    format_func=category_name,
+    format_func=labeller(category_name, options),
     key=seed_choice("exp_category", st.session_state.get(state.MAP_CATEGORY), options),
 )
 exports.export_panel(exports.Bundle.of(ds, choice, category=category, title=title))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import maps, shell, state, tables
-from ui.widgets import category_name, seed_choice, show_map, tr
+from ui.widgets import category_name, labeller, seed_choice, show_map, tr
 
 if shell.standalone():
     st.stop()
@@ -19,7 +19,7 @@ options = list(choice.categories)
 category = st.selectbox(
     tr("gaps.category"),
     options,
-    format_func=category_name,
+    format_func=labeller(category_name, options),
     key=seed_choice("gaps_category", st.session_state.get(state.MAP_CATEGORY), options),
 )
 st.session_state[state.MAP_CATEGORY] = category

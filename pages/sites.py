@@ -3,7 +3,9 @@
 import streamlit as st
 
 from ui import maps, scenarios, shell, state, tables, uploads
-from ui.widgets import category_name, seed, seed_choice, show_map, tr
+from ui.widgets import category_name, labeller, seed, seed_choice, show_map, tr
+
+MODELS = ["mclp", "lscp", "pmedian", "capacitated"]
 
 if shell.standalone():
     st.stop()
@@ -15,18 +17,18 @@ if not choice.categories:
     st.info(tr("cov.no_categories"))
     st.stop()
 
-cats = list(choice.categories)
+cats = options = list(choice.categories)
 c1, c2, c3, c4 = st.columns([2, 3, 2, 2])
 category = c1.selectbox(
     tr("sites.category"),
     cats,
-    format_func=category_name,
+    format_func=labeller(category_name, options),
     key=seed_choice("sites_category", st.session_state.get(state.MAP_CATEGORY), cats),
 )
 model = c2.selectbox(
     tr("sites.model"),
-    ["mclp", "lscp", "pmedian", "capacitated"],
-    format_func=lambda m: tr(f"sites.model.{m}"),
+    MODELS,
+    format_func=labeller(lambda m: tr(f"sites.model.{m}"), MODELS),
     key=seed("sites_model", "mclp"),
 )
 if model == "lscp":
@@ -44,7 +46,7 @@ source = st.radio(
     tr("sites.candidates"),
     ["generate", "upload", "both"],
     horizontal=True,
-    format_func=lambda s: tr(f"sites.cand.{s}"),
+    format_func=labeller(lambda s: tr(f"sites.cand.{s}"), ["generate", "upload", "both"]),
     key=seed("sites_cand", "generate"),
 )
 uploaded = None

@@ -72,7 +72,7 @@ def app_url() -> Iterator[str]:
             "127.0.0.1",
             "--browser.gatherUsageStats",
             "false",
-        ],  # fmt: skip
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

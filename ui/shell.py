@@ -17,7 +17,7 @@ import streamlit as st
 from geo import settings
 from ui import state
 from ui.errors import guard
-from ui.widgets import dataset_badge, language_switch, tr
+from ui.widgets import dataset_badge, labeller, language_switch, tr
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,10 @@ def basemap_choice() -> None:
         "tianditu": "basemap_tianditu",
     }
     st.sidebar.selectbox(
-        tr("map.basemap"), options, format_func=lambda b: tr(names[b]), key=BASEMAP
+        tr("map.basemap"),
+        options,
+        format_func=labeller(lambda b: tr(names[b]), options),
+        key=BASEMAP,
     )
 
 

@@ -133,14 +133,14 @@ class Scenario:
 def init() -> None:
     """Put the per-session defaults into ``st.session_state`` (idempotent)."""
     ss = st.session_state
-    ss.setdefault(LANG, settings.default_language)
     ss.setdefault(SCENARIOS, {})
     ss.setdefault(TRIAL_SITES, [])
 
 
 def lang() -> str:
     """Interface language of this session: "zh" or "en"."""
-    return "en" if st.session_state.get(LANG) == "en" else "zh"
+    value = st.session_state.get(LANG) or settings.default_language
+    return "en" if value == "en" else "zh"
 
 
 def dataset() -> Dataset:

@@ -16,7 +16,7 @@ import streamlit as st
 
 from geo.taxonomy import categories
 from ui import state
-from ui.widgets import category_name, seed, tr
+from ui.widgets import category_name, labeller, seed, tr
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +24,8 @@ WGS84 = "EPSG:4326"
 TABLE_TYPES = ["csv", "txt", "tsv", "xlsx", "xls", "geojson", "json", "zip", "gpkg"]
 NETWORK_TYPES = ["osm", "pbf", "graphml", "zip", "gpkg", "geojson"]
 CRS_OPTIONS = ["wgs84", "gcj02", "bd09"]
+SOURCES = ["synthetic", "helsinki", "place", "upload"]
+DEMAND_KINDS = ["keep", "buildings", "table", "grid"]
 FACILITY_COLUMNS = ["facility_id", "name", "category", "capacity", "source"]
 REPORT = "facility_report"
 
@@ -50,8 +52,8 @@ def network_section() -> None:
     st.subheader(tr("data.area"))
     source = st.radio(
         tr("data.source"),
-        ["synthetic", "helsinki", "place", "upload"],
-        format_func=lambda s: tr(f"data.src.{s}"),
+        SOURCES,
+        format_func=labeller(lambda s: tr(f"data.src.{s}"), SOURCES),
         horizontal=True,
         key=seed("data_source", _current_source()),
     )
@@ -65,7 +67,7 @@ def network_section() -> None:
     mode = c2.selectbox(
         tr("data.mode"),
         ["walk", "bike"],
-        format_func=lambda m: tr(f"data.mode.{m}"),
+        format_func=labeller(lambda m: tr(f"data.mode.{m}"), ["walk", "bike"]),
         key=seed("data_mode", "walk"),
     )
     total = c2.number_input(
@@ -164,7 +166,7 @@ def _pick(label_key: str, columns: list[str], detected: str | None, key: str) ->
         options,
         index=index,
         key=key,
-        format_func=lambda c: c if c else tr("data.col.none"),
+        format_func=labeller(lambda c: c or tr("data.col.none"), options),
     )
     return value or None
 
@@ -211,7 +213,7 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
     crs = c1.radio(
         tr("data.crs"),
         CRS_OPTIONS,
-        format_func=lambda c: tr(f"data.crs.{c}"),
+        format_func=labeller(lambda c: tr(f"data.crs.{c}"), CRS_OPTIONS),
         horizontal=True,
         key=f"{prefix}_crs_{token}",
         index=CRS_OPTIONS.index(_guess_crs(columns)),
@@ -221,7 +223,9 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
         tr("data.category"),
         cat_options,
         key=f"{prefix}_cat_{token}",
-        format_func=lambda k: category_name(k) if k else tr("data.category.from_column"),
+        format_func=labeller(
+            lambda k: category_name(k) if k else tr("data.category.from_column"), cat_options
+        ),
     )
     options: dict[str, Any] = {"crs": crs, "category": category or None}
     for role in ("lon", "lat", "name", "category", "capacity"):
@@ -258,7 +262,7 @@ def facility_section() -> None:
                 ["replace", "add"],
                 horizontal=True,
                 key=seed("fac_how", "replace"),
-                format_func=lambda h: tr(f"data.{h}"),
+                format_func=labeller(lambda h: tr(f"data.{h}"), ["replace", "add"]),
                 label_visibility="collapsed",
             )
             if st.button(tr("data.apply_facilities"), type="primary", key="fac_apply"):
@@ -357,8 +361,8 @@ def demand_section() -> None:
     st.subheader(tr("data.demand"))
     kind = st.radio(
         tr("data.demand.source"),
-        ["keep", "buildings", "table", "grid"],
-        format_func=lambda k: tr(f"data.demand.{k}"),
+        DEMAND_KINDS,
+        format_func=labeller(lambda k: tr(f"data.demand.{k}"), DEMAND_KINDS),
         horizontal=True,
         key=seed("dem_kind", "keep"),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pandas as pd
@@ -53,20 +54,20 @@ def category_name(key: str) -> str:
 
 
 def language_switch() -> str:
-    """Sidebar radio switching the interface language; returns "zh" or "en"."""
-    options = ["zh", "en"]
-    current = state.lang()
+    """Sidebar radio switching the interface language; returns "zh" or "en".
+
+    The radio writes straight into the session's language key, and it is drawn before any label
+    of the run, so the whole page follows the choice without a second rerun.
+    """
     choice = st.sidebar.radio(
-        label("app.language", current) or "Language",
-        options,
-        index=options.index(current),
+        # One label in both languages: a label change would make it a new widget.
+        "语言 / Language",
+        ["zh", "en"],
+        index=1 if state.lang() == "en" else 0,
         format_func=lambda v: "中文" if v == "zh" else "English",
         horizontal=True,
-        key="lang_switch",
+        key=state.LANG,
     )
-    if choice != current:
-        st.session_state[state.LANG] = choice
-        st.rerun()
     return str(choice)
 
 
@@ -182,3 +183,25 @@ def kpi_metrics(summary: pd.DataFrame, category: str) -> None:
     cols[2].metric(tr("cov.uncovered"), f"{row['uncovered_population']:,.0f}")
     cols[3].metric(tr("cov.median"), f"{row['median_minutes']:.1f}")
     cols[4].metric(tr("cov.p85"), f"{row['p85_minutes']:.1f}")
+
+
+def labeller(fn: Callable[[Any], str], options: Iterable[Any]) -> Callable[[Any], str]:
+    """A ``format_func`` with the labels worked out now, in this run's language.
+
+    Streamlit may call ``format_func`` outside the script run (AppTest does), where the session
+    language cannot be read; precomputed labels also keep the widget stable within a run.
+    """
+    table = {o: fn(o) for o in options}
+    return lambda o: table.get(o, str(o))
+
+
+def profile_label(profile: str) -> str:
+    """Label of a speed profile ("" = each category's own)."""
+    from geo import settings
+
+    if not profile:
+        return tr("cov.crit.default")
+    name = (
+        settings.speed_profile_names_zh.get(profile, profile) if state.lang() == "zh" else profile
+    )
+    return f"{name} {settings.speed_profiles[profile]:g} m/s"

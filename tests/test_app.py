@@ -1,0 +1,240 @@
+"""The Streamlit app under AppTest: every page on the demo, and the planner's flows.
+
+``st_folium`` renders as an unknown element here (no browser); tests/test_browser.py checks the
+map itself. Paths are built from this file so pytest can run from any folder.
+"""
+
+from __future__ import annotations
+
+import io
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo import settings
+from geo.datum import wgs84_to_gcj02
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+PAGES = ["data", "coverage", "gaps", "sites", "compare", "export"]
+TITLES_ZH = {"data": "数据", "coverage": "覆盖", "gaps": "缺口", "sites": "选址",
+             "compare": "方案比较", "export": "导出"}  # fmt: skip
+
+
+def _app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    _ok(at)
+    return at
+
+
+def _ok(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _goto(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"pages/{page}.py").run()
+    _ok(at)
+    return at
+
+
+def _table(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page that has ``column`` (st.dataframe keys are not exposed)."""
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no table with column {column!r}")
+
+
+def _rate(at: AppTest) -> float:
+    # The first metric on the Coverage page is the population coverage rate ("37.2%").
+    return float(at.metric[0].value.rstrip("%"))
+
+
+def _demo_facilities() -> pd.DataFrame:
+    from geo.demo import load_demo
+
+    return load_demo("synthetic").facilities
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_the_demo(page: str) -> None:
+    at = _app()
+    _goto(at, page)
+    assert at.header[0].value == TITLES_ZH[page]
+    # The synthetic demo is labelled as such in the sidebar.
+    assert any("合成示范区" in w.value for w in at.sidebar.warning)
+
+
+def test_coverage_kpis_change_with_the_threshold() -> None:
+    at = _goto(_app(), "coverage")
+    default_rate = _rate(at)
+    kpi = _table(at, "人口覆盖率")
+    assert len(kpi) == len(at.session_state["criteria"].categories)
+    at.radio(key="cov_kind").set_value("minutes").run()
+    at.select_slider(key="cov_minutes").set_value(5).run()
+    _ok(at)
+    five = _rate(at)
+    at.select_slider(key="cov_minutes").set_value(15).run()
+    fifteen = _rate(at)
+    assert five < fifteen, (five, fifteen)
+    assert five != default_rate
+    # Network distance in metres works too and moves the KPI table.
+    at.radio(key="cov_kind").set_value("metres").run()
+    at.number_input(key="cov_metres").set_value(300.0).run()
+    _ok(at)
+    assert _rate(at) < fifteen
+    assert not _table(at, "人口覆盖率").equals(kpi)
+
+
+def test_switching_pages_keeps_the_criteria() -> None:
+    at = _goto(_app(), "coverage")
+    at.radio(key="cov_kind").set_value("minutes").run()
+    at.select_slider(key="cov_minutes").set_value(10).run()
+    rate = _rate(at)
+    _goto(at, "gaps")
+    _goto(at, "coverage")
+    assert at.radio(key="cov_kind").value == "minutes"
+    assert at.select_slider(key="cov_minutes").value == 10
+    assert _rate(at) == rate
+
+
+def test_sessions_are_isolated() -> None:
+    a = _goto(_app(), "coverage")
+    b = _goto(_app(), "coverage")
+    base = _rate(b)
+    a.radio(key="cov_kind").set_value("minutes").run()
+    a.select_slider(key="cov_minutes").set_value(5).run()
+    b.run()
+    assert _rate(b) == base
+    assert _rate(a) != base
+
+
+def test_gbk_csv_with_gcj02_coordinates_is_converted_and_validated() -> None:
+    fac = _demo_facilities().head(6)
+    lon, lat = fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy()
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    rows = [
+        f"新站{i},老年食堂,{x:.7f},{y:.7f}" for i, (x, y) in enumerate(zip(glon, glat, strict=True))
+    ]
+    rows.append("坏行,老年食堂,abc,31.8")  # rejected: longitude is not a number
+    data = ("名称,类别,经度,纬度\n" + "\n".join(rows) + "\n").encode("gbk")
+
+    at = _app()
+    at.file_uploader(key="fac_file").set_value(("设施.csv", data, "text/csv")).run()
+    _ok(at)
+    preview = _table(at, "名称")
+    assert "名称" in preview.columns and len(preview) == 7
+    # Column mapping prefilled from detection.
+    lon_box = next(s for s in at.selectbox if s.key and s.key.startswith("fac_lon_"))
+    lat_box = next(s for s in at.selectbox if s.key and s.key.startswith("fac_lat_"))
+    assert (lon_box.value, lat_box.value) == ("经度", "纬度")
+    crs = next(r for r in at.radio if r.key and r.key.startswith("fac_crs_"))
+    crs.set_value("gcj02").run()
+    at.button(key="fac_apply").click().run()
+    _ok(at)
+    ds = at.session_state["dataset"]
+    got = ds.facilities
+    assert len(got) == 6
+    assert set(got["category"]) == {"elderly_canteen"}
+    # Back on WGS-84: within a metre of where the facilities really are.
+    err = np.hypot(
+        (got.geometry.x.to_numpy() - lon) * 94_000, (got.geometry.y.to_numpy() - lat) * 111_000
+    )
+    assert err.max() < 1.0, err
+    rejected = _table(at, "reason")
+    assert list(rejected["row"]) == [8]
+    # The new facilities are what the Coverage page analyses.
+    _goto(at, "coverage")
+    assert at.session_state["criteria"].categories == ("elderly_canteen",)
+    assert _table(at, "设施数").iloc[0, 2] == 6
+
+
+def test_broken_upload_shows_a_plain_message() -> None:
+    at = _app()
+    at.file_uploader(key="fac_file").set_value(("设施.csv", b"   \n", "text/csv")).run()
+    assert not at.exception
+    assert at.error, "an empty file must be reported"
+    assert "Traceback" not in at.error[0].value
+    assert "设施.csv" in at.error[0].value
+
+
+def test_siting_run_shows_sites_and_saves_a_scenario() -> None:
+    at = _goto(_app(), "sites")
+    at.number_input(key="sites_k").set_value(2).run()
+    at.button(key="sites_run").click().run()
+    _ok(at)
+    sites = _table(at, "新增覆盖人口")
+    assert len(sites) == 2
+    assert (sites.iloc[:, 3] > 0).all()  # residents newly covered per site
+    params, result = at.session_state["siting"]
+    assert params.k == 2 and result.status
+    at.button(key="sites_save").click().run()
+    _ok(at)
+    _goto(at, "compare")
+    table = _table(at, "方案")
+    assert len(table) == len(at.session_state["criteria"].categories)
+    assert (table.iloc[:, -4] >= 0).all()  # newly covered residents
+
+
+def test_what_if_trial_site_shows_its_effect() -> None:
+    at = _goto(_app(), "sites")
+    gaps = at.session_state["dataset"]
+    cat = at.selectbox(key="sites_category").value
+    # A map click puts (lon, lat, category) in the session; simulate one inside the largest gap.
+    from coverage.gaps import find_gaps
+    from ui.state import CriteriaChoice
+
+    choice: CriteriaChoice = at.session_state["criteria"]
+    from coverage.analysis import analyse
+
+    res = analyse(gaps.network, gaps.demand, gaps.facilities, categories=[cat],
+                  criteria={cat: choice.criteria()[cat]})  # fmt: skip
+    gap = find_gaps(res, category=cat).iloc[0].geometry.representative_point()
+    at.session_state["trial_sites"] = [(gap.x, gap.y, cat)]
+    at.run()
+    _ok(at)
+    table = _table(at, "方案")
+    assert table.iloc[0, 6] > 0  # newly covered residents
+    assert table.iloc[0, 5] > 0  # coverage change in points
+
+
+def test_export_produces_every_file() -> None:
+    at = _goto(_app(), "export")
+    at.button(key="exp_prepare").click().run()
+    _ok(at)
+    assert len(at.get("download_button")) == 6
+    _key, files = at.session_state["export_files"]
+    magic = {"png": b"\x89PNG", "xlsx": b"PK", "pptx": b"PK", "pdf": b"%PDF",
+             "gpkg": b"SQLite format 3", "html": b"<!DOCTYPE html>"}  # fmt: skip
+    for fmt, head in magic.items():
+        assert isinstance(files[fmt], bytes), files[fmt]
+        assert files[fmt][: len(head)].lower() == head.lower(), fmt
+    html = files["html"].decode("utf-8")
+    assert "cdn." not in html and "unpkg.com" not in html
+    sheets = pd.read_excel(io.BytesIO(files["xlsx"]), sheet_name=None)
+    assert len(sheets) >= 4
+
+
+def test_english_switch() -> None:
+    at = _app()
+    at.sidebar.radio(key="lang").set_value("en").run()
+    _ok(at)
+    assert at.header[0].value == "Data"
+    _goto(at, "coverage")
+    assert at.header[0].value == "Coverage"
+    assert "coverage" in at.metric[0].label.lower()
+
+
+def test_streamlit_config_matches_settings() -> None:
+    cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert cfg["server"]["maxUploadSize"] == settings.max_upload_mb
+    assert cfg["server"]["enableStaticServing"] is True
+    assert cfg["server"]["headless"] is True
+    assert cfg["browser"]["gatherUsageStats"] is False
+    assert (ROOT / "static" / "vendor" / "leaflet" / "leaflet.js").exists()
