@@ -205,7 +205,7 @@ class _InlineAssets(MacroElement):
         self.js = js
         self.css = css
 
-    def render(self, **kwargs: Any) -> None:
+    def render(self, **kwargs: Any) -> Any:
         """Add one ``<style>``/``<script>`` per asset to the figure header."""
         figure = self.get_root()
         if not isinstance(figure, Figure):
@@ -215,7 +215,7 @@ class _InlineAssets(MacroElement):
             figure.header.add_child(Element(f"<style>{inline_css_text(path)}</style>"), name=name)
         for name, path in self.js:
             figure.header.add_child(Element(f"<script>{inline_js_text(path)}</script>"), name=name)
-        super().render(**kwargs)
+        return super().render(**kwargs)
 
 
 @cache

@@ -360,8 +360,8 @@ def report_pptx(
     """
     txt = _texts(title=title, area=area, synthetic=synthetic, lang=lang, date=date)
     prs = Presentation()
-    prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
-    sw, sh = prs.slide_width, prs.slide_height
+    sw, sh = Inches(13.333), Inches(7.5)
+    prs.slide_width, prs.slide_height = sw, sh
     blank = prs.slide_layouts[6]
 
     def stamp(slide: Any) -> None:

@@ -15,6 +15,7 @@ import math
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -164,7 +165,7 @@ def render_map_png(
     ax.set_axis_off()
     ax.set_aspect("equal")
     handles: list[object] = []
-    text_kw = {"fontfamily": fonts}
+    text_kw: dict[str, Any] = {"fontfamily": fonts}
 
     edges = proj(network_edges)
     if edges is not None:
@@ -295,7 +296,7 @@ def _sites_frame(sites: gpd.GeoDataFrame | pd.DataFrame | None) -> gpd.GeoDataFr
     )  # fmt: skip
 
 
-def _scale_bar(ax: Axes, lang: str, text_kw: dict[str, object]) -> None:
+def _scale_bar(ax: Axes, lang: str, text_kw: dict[str, Any]) -> None:
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     length = _nice_length(x1 - x0)
@@ -314,7 +315,7 @@ def _scale_bar(ax: Axes, lang: str, text_kw: dict[str, object]) -> None:
     ax.text(bx, by + 2.2 * h, "0", ha="center", va="bottom", fontsize=8, zorder=10)
 
 
-def _north_arrow(ax: Axes, lang: str, text_kw: dict[str, object]) -> None:
+def _north_arrow(ax: Axes, lang: str, text_kw: dict[str, Any]) -> None:
     ax.annotate(
         t("north", lang), xy=(0.95, 0.97), xytext=(0.95, 0.86), xycoords="axes fraction",
         ha="center", va="center", fontsize=12, fontweight="bold", zorder=10,

@@ -69,7 +69,7 @@ RING_OPACITY = 0.32
 HEAT_MAX_POINTS = 20_000
 
 #: Colours of the gap ramp (low → high uncovered residents).
-GAP_COLORMAP: LinearColormap = linear.YlOrRd_09
+GAP_COLORMAP: LinearColormap = linear.YlOrRd_09  # type: ignore[attr-defined]
 
 #: Popup table style (inline, so popups need no stylesheet).
 _TH = '<th style="text-align:left;padding-right:6px;white-space:nowrap">'
@@ -114,7 +114,8 @@ def esc(value: Any, *, lang: str = "zh") -> str:
     if isinstance(value, float | np.floating):
         if math.isinf(value):
             return html.escape(t("not_reached", lang))
-        return html.escape(f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}")
+        number = float(value)
+        return html.escape(f"{number:,.0f}" if abs(number) >= 100 else f"{number:.3g}")
     return html.escape(str(value))
 
 
