@@ -177,3 +177,10 @@ storey_height_m: float = 3.0
 
 #: Total seconds spent on exact optima for the siting coverage curve (greedy is always shown).
 siting_curve_time_s: float = 10.0
+
+#: Largest number of candidate–point pairs for which the p-median and capacitated MILPs are
+#: built (each pair is a variable and a row); larger problems show the heuristic answer.
+siting_milp_max_pairs: int = 2_000_000
+
+#: Vertex budget of the street network drawn on a web map (more is simplified harder).
+map_max_network_vertices: int = 150_000

@@ -183,3 +183,65 @@ def test_capacitated_matches_bruteforce(seed: int, k: int) -> None:
     assert np.all(served[not_sel] == 0)
     assert np.all(sol.gains > 0)
     assert greedy.greedy_capacitated(c, weight, cap, k=k, covered=cov)[0].objective <= best + 1e-6
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_interchange_never_worse_than_greedy_nor_better_than_optimum(seed: int) -> None:
+    dist, weight, existing = _instance(seed, n=10, m=60)
+    minutes = dist / 60.0
+    reach = 15.0
+    base = np.minimum(existing / 60.0, reach)
+    within = minutes <= reach
+    cost = sparse.csr_matrix((minutes[within], np.nonzero(within)), shape=minutes.shape)
+    capped = np.where(within, minutes, np.inf)
+    k = 3
+    g = greedy.greedy_pmedian(cost, weight, base, k=k)
+    swapped = greedy.interchange_pmedian(cost, weight, base, g.order)
+    assert swapped.size == g.order.size
+    best = min(_pmedian_cost(capped, base, weight, s) for s in itertools.combinations(range(10), k))
+    value = _pmedian_cost(capped, base, weight, swapped.tolist())
+    assert best - 1e-9 <= value <= _pmedian_cost(capped, base, weight, g.order.tolist()) + 1e-9
+
+
+def _medium(seed: int = 0, n: int = 120, m: int = 3000):
+    rng = np.random.default_rng(seed)
+    cand = rng.uniform(0, 6000, size=(n, 2))
+    dem = rng.uniform(0, 6000, size=(m, 2))
+    dist = np.hypot(*(cand[:, None, :] - dem[None, :, :]).transpose(2, 0, 1))
+    return dist, rng.integers(1, 300, size=m).astype(float)
+
+
+@pytest.mark.parametrize("limit", [1e-3, 0.3])
+def test_time_limit_gives_incumbent_or_greedy_and_says_so(limit: float) -> None:
+    dist, weight = _medium()
+    c = _cover(dist, r=900.0)
+    g = greedy.greedy_cover(c, weight, k=8)
+    sol = models.mclp(c, weight, k=8, time_limit_s=limit)
+    assert sol.status in ("time-limit", "greedy-fallback", "optimal")
+    assert sol.objective >= g.objective - 1e-9
+    if sol.status == "greedy-fallback":
+        assert sol.label.startswith("greedy fallback")
+        assert sol.objective == pytest.approx(g.objective)
+    if sol.status == "time-limit":
+        assert "gap" in sol.label
+
+
+def test_models_too_large_for_the_milp_fall_back_to_the_heuristic(monkeypatch) -> None:
+    from geo import settings as geo_settings
+
+    dist, weight = _medium(1, n=40, m=400)
+    minutes = dist / 60.0
+    within = minutes <= 20.0
+    cost = sparse.csr_matrix((minutes[within], np.nonzero(within)), shape=minutes.shape)
+    base = np.full(dist.shape[1], 20.0)
+    monkeypatch.setattr(geo_settings, "siting_milp_max_pairs", 10)
+    sol = models.pmedian(cost, weight, k=4, base_cost=base)
+    assert sol.status == "greedy-fallback"
+    assert "exceeds" in sol.message
+    assert sol.objective <= sol.greedy_objective + 1e-9
+    assert sol.selected.size == 4
+    cap = models.capacitated(
+        _cover(dist, 900.0), weight, k=3, capacity=np.full(dist.shape[0], 500.0)
+    )
+    assert cap.status == "greedy-fallback"
+    assert np.all(np.asarray(cap.served.sum(axis=1)).ravel() <= 500.0 + 1e-6)

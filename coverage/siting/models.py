@@ -47,6 +47,7 @@ from coverage.siting.greedy import (
     greedy_capacitated,
     greedy_cover,
     greedy_pmedian,
+    interchange_pmedian,
 )
 from geo import settings
 from geo.errors import SolverError
@@ -314,8 +315,10 @@ def _finish(
     """Assemble the answer; ``gap`` is that of the shown solution when not proven optimal."""
     selected, gains = _pick(chosen_path, rows)
     if outcome is None:
-        status, bound, solve_s = "trivial", float("nan"), 0.0
-        gap = 0.0
+        # No solver run: either every useful candidate fits (trivially optimal) or the model
+        # was too large to build.
+        status, bound, solve_s = ("greedy-fallback" if used_greedy else "trivial"), np.nan, 0.0
+        gap = float("nan") if used_greedy else 0.0
     else:
         bound, solve_s = outcome.bound, outcome.runtime
         status = "greedy-fallback" if used_greedy else outcome.status
@@ -336,6 +339,20 @@ def _finish(
         message=message,
         requested=requested,
         **extra,  # type: ignore[arg-type]
+    )
+
+
+def _budget(time_limit_s: float | None) -> float:
+    """Seconds granted to a heuristic improvement step: a fifth of the solver's limit."""
+    limit = settings.solver_time_limit_s if time_limit_s is None else time_limit_s
+    return max(0.5, 0.2 * float(limit))
+
+
+def _too_big_note(n_pairs: int) -> str:
+    return (
+        f"; the exact model ({n_pairs:,} candidate–point pairs) exceeds "
+        f"settings.siting_milp_max_pairs ({settings.siting_milp_max_pairs:,}), so the greedy + "
+        "interchange answer is shown without an optimality bound"
     )
 
 
@@ -627,13 +644,22 @@ def pmedian(
     wj, bj = w[cols], base[cols]
     total0 = float(w @ base)
     rest = total0 - float(wj @ bj)
-    g = greedy_pmedian(sub, wj, bj, k=k)
+    g0 = g = greedy_pmedian(sub, wj, bj, k=k)
+    if g.order.size == k and k < sub.shape[0]:
+        # Swaps improve greedy (a better warm start, and a better fallback).
+        swapped = interchange_pmedian(sub, wj, bj, g.order, time_limit_s=_budget(time_limit_s))
+        g_swap = greedy_pmedian(sub, wj, bj, k=k, among=swapped)
+        if g_swap.objective < g.objective - 1e-9:
+            g = g_swap
     outcome = None
     chosen = g
     used_greedy = False
     n_i, n_j = sub.shape
     n_vars = n_rows = 0
-    if n_i > k:
+    too_big = sub.nnz > settings.siting_milp_max_pairs
+    if too_big:
+        used_greedy = True
+    if n_i > k and not too_big:
         coo = sub.tocoo()
         n_z = coo.nnz
         saving = wj[coo.col] * (bj[coo.col] - coo.data)
@@ -679,10 +705,11 @@ def pmedian(
         rows=rows,
         outcome=outcome,
         used_greedy=used_greedy,
-        greedy_obj=g.objective + rest,
+        greedy_obj=g0.objective + rest,
         objective=chosen.objective + rest,
         requested=k,
-        message=_k_message(chosen.order.size, k, "shorten anyone's walk"),
+        message=_k_message(chosen.order.size, k, "shorten anyone's walk")
+        + (_too_big_note(sub.nnz) if too_big else ""),
         # Gap in cost terms: the bound is on savings, the planner sees total minutes.
         gap=_gap(
             (float(wj @ bj) - outcome.bound) if outcome else float("nan"),
@@ -766,7 +793,10 @@ def capacitated(
     order, gains, total = g.order, g.gains, g.objective
     used_greedy = False
     n_vars = n_rows = 0
-    if n_i > 0:
+    too_big = sub.nnz > settings.siting_milp_max_pairs
+    if too_big:
+        used_greedy = True
+    if n_i > 0 and not too_big:
         coo = sub.tocoo()
         n_f = coo.nnz
         f_idx = np.arange(n_f)
@@ -849,7 +879,9 @@ def capacitated(
         greedy_obj=g.objective,
         objective=total,
         requested=k,
-        message=_k_message(order.size, k, "serve anyone"),
+        message=_k_message(order.size, k, "serve anyone")
+        + (_too_big_note(sub.nnz).replace("greedy + interchange", "greedy") if too_big else ""),
+        gap=_gap(outcome.bound, total, maximize=True) if outcome else None,
         covered_weight=total,
         unreachable=unreachable,
         served=served_full,
