@@ -185,8 +185,16 @@ def network_layer(
     ]
     if not lines:
         return group
-    tol = settings.map_simplify_m / 111_320.0
-    merged = shapely.simplify(shapely.multilinestrings(lines), tol)
+    lines_all = shapely.multilinestrings(lines)
+    # A city-wide network can hold millions of vertices: simplify harder until the browser
+    # payload fits (the base layer is context, a few metres of detail do not matter).
+    tol_m = settings.map_simplify_m
+    merged = shapely.simplify(lines_all, tol_m / 111_320.0)
+    while shapely.get_num_coordinates(merged) > settings.map_max_network_vertices and tol_m < 100:
+        tol_m *= 3
+        merged = shapely.simplify(lines_all, tol_m / 111_320.0)
+    if tol_m > settings.map_simplify_m:
+        logger.info("street network simplified at %.0f m for the map", tol_m)
     merged = round_coordinates(merged)
     feature = {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(merged)}
     style = dict(NETWORK_STYLE)
