@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import folium
@@ -318,3 +319,31 @@ def test_facilities_only_map_and_empty_layers(layers):
     assert "设施 · 老年食堂/助餐点" in page
     assert "覆盖缺口" not in page
     assert_offline(page)
+
+
+def test_network_layer_keeps_to_the_vertex_budget(monkeypatch):
+    from geo import settings
+    from maps.basemaps import network_layer
+
+    # Wiggly streets (5 m amplitude, 1 m vertex spacing) around Hangzhou.
+    x = np.linspace(0, 500, 501)
+    lines = [
+        shapely.LineString(np.column_stack([x, k * 100 + 5 * np.sin(x / 7)])) for k in range(20)
+    ]
+    edges = gpd.GeoDataFrame(geometry=lines, crs="EPSG:32651").to_crs("EPSG:4326")
+
+    def n_coords(budget: int) -> int:
+        monkeypatch.setattr(settings, "map_max_network_vertices", budget)
+        group = network_layer(edges, name="路网")
+        (gj,) = group._children.values()
+        return len(
+            shapely.get_coordinates(
+                shapely.from_geojson(json.dumps(gj.data["features"][0]["geometry"]))
+            )
+        )
+
+    full = n_coords(10**9)
+    small = n_coords(200)
+    assert full > 400  # 3 m simplification keeps the 5 m wiggles
+    assert small <= 200 < full
+    assert small >= 2 * len(lines)  # never below the line ends
