@@ -29,6 +29,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import shapely
+from scipy.spatial import cKDTree
 
 from geo import settings
 from geo.errors import CoordinateError, GeometryError
@@ -36,7 +37,7 @@ from geo.network import Network
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Snap", "edge_tree", "snap_points", "twin_edges"]
+__all__ = ["Snap", "edge_tree", "geometry_lengths", "snap_points", "twin_edges"]
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,7 @@ class Snap:
 # so that an id is never reused for another network while cached.
 _TREES: dict[int, tuple[Network, shapely.STRtree, np.ndarray]] = {}
 _TWINS: dict[int, tuple[Network, np.ndarray]] = {}
+_GEOM_LEN: dict[int, tuple[Network, np.ndarray]] = {}
 _CACHE_SIZE = 4
 
 
@@ -96,14 +98,108 @@ def _remember(cache: dict[int, Any], key: int, value: Any) -> None:
 
 
 def edge_tree(network: Network) -> tuple[shapely.STRtree, np.ndarray]:
-    """The spatial index of the network's edges and their geometric lengths (cached)."""
+    """The shapely spatial index of the network's edges and their geometric lengths (cached)."""
     hit = _TREES.get(id(network))
     if hit is not None and hit[0] is network:
         return hit[1], hit[2]
     tree = shapely.STRtree(network.geometry)
-    geom_len = shapely.length(network.geometry).astype("float64")
+    geom_len = geometry_lengths(network)
     _remember(_TREES, id(network), (network, tree, geom_len))
     return tree, geom_len
+
+
+def geometry_lengths(network: Network) -> np.ndarray:
+    """Lengths of the edge geometries in CRS units (cached; may differ from ``length``)."""
+    hit = _GEOM_LEN.get(id(network))
+    if hit is not None and hit[0] is network:
+        return hit[1]
+    geom_len = shapely.length(network.geometry).astype("float64")
+    _remember(_GEOM_LEN, id(network), (network, geom_len))
+    return geom_len
+
+
+#: Long segments are split to this length (metres) for the nearest-segment index, so that a
+#: segment's midpoint is never more than half of it from any of its points.
+_SEGMENT_M = 50.0
+_SEGMENTS: dict[int, tuple[Network, Any]] = {}
+
+
+def _segment_index(network: Network) -> Any:
+    """KD-tree over the midpoints of all edge segments, with the segment arrays (cached)."""
+    hit = _SEGMENTS.get(id(network))
+    if hit is not None and hit[0] is network:
+        return hit[1]
+    geoms = shapely.segmentize(network.geometry, _SEGMENT_M)
+    coords, owner = shapely.get_coordinates(geoms, return_index=True)
+    same = owner[1:] == owner[:-1]
+    x0, y0 = coords[:-1][same, 0], coords[:-1][same, 1]
+    dx = coords[1:][same, 0] - x0
+    dy = coords[1:][same, 1] - y0
+    seg_edge = owner[:-1][same]
+    seg_len = np.hypot(dx, dy)
+    # Distance along the line at each segment start.
+    cum = np.cumsum(seg_len)
+    first = np.ones(seg_edge.size, dtype=bool)
+    first[1:] = seg_edge[1:] != seg_edge[:-1]
+    starts = np.flatnonzero(first)
+    base = np.repeat(cum[starts] - seg_len[starts], np.diff(np.append(starts, seg_edge.size)))
+    start_pos = cum - seg_len - base
+    tree = cKDTree(np.column_stack([x0 + dx / 2, y0 + dy / 2]))
+    index = (tree, x0, y0, dx, dy, seg_len, seg_edge, start_pos, float(seg_len.max()) / 2)
+    _remember(_SEGMENTS, id(network), (network, index))
+    return index
+
+
+def _nearest_edges(
+    network: Network, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact nearest edge of each point: (edge, distance, position along its geometry).
+
+    The k nearest segment midpoints give candidates; the answer is exact when the k-th midpoint
+    is farther than the best distance plus half the longest segment (no other segment can be
+    nearer). Points that fail the check (rare) are answered by the shapely ``STRtree``.
+    """
+    tree, x0, y0, dx, dy, seg_len, seg_edge, start_pos, half = _segment_index(network)
+    m = x.size
+    edge = np.full(m, -1, dtype="int64")
+    dist = np.full(m, np.inf)
+    pos = np.full(m, np.nan)
+    todo = np.arange(m)
+    for k in (16, 96):
+        if todo.size == 0:
+            break
+        k = min(k, seg_len.size)
+        dk, ik = tree.query(np.column_stack([x[todo], y[todo]]), k=k)
+        dk = dk.reshape(todo.size, k)
+        ik = ik.reshape(todo.size, k)
+        px = x[todo][:, None]
+        py = y[todo][:, None]
+        sx, sy, vx, vy = x0[ik], y0[ik], dx[ik], dy[ik]
+        ll = vx * vx + vy * vy
+        t = np.clip(
+            np.divide((px - sx) * vx + (py - sy) * vy, ll, out=np.zeros_like(ll), where=ll > 0),
+            0.0,
+            1.0,
+        )
+        d = np.hypot(px - (sx + t * vx), py - (sy + t * vy))
+        best = np.argmin(d, axis=1)
+        rows = np.arange(todo.size)
+        db = d[rows, best]
+        sure = (dk[:, -1] > db + half + 1e-9) | (k >= seg_len.size)
+        seg = ik[rows, best]
+        done = todo[sure]
+        edge[done] = seg_edge[seg[sure]]
+        dist[done] = db[sure]
+        pos[done] = start_pos[seg[sure]] + t[rows, best][sure] * seg_len[seg[sure]]
+        todo = todo[~sure]
+    if todo.size:
+        strtree, _ = edge_tree(network)
+        pts = shapely.points(x[todo], y[todo])
+        idx, dd = strtree.query_nearest(pts, return_distance=True, all_matches=False)
+        edge[todo[idx[0]]] = idx[1]
+        dist[todo[idx[0]]] = dd
+        pos[todo[idx[0]]] = shapely.line_locate_point(network.geometry[idx[1]], pts[idx[0]])
+    return edge, dist, pos
 
 
 def twin_edges(network: Network) -> np.ndarray:
@@ -200,19 +296,13 @@ def snap_points(network: Network, points: Any, *, tolerance_m: float | None = No
             f"(first at position {int(np.flatnonzero(~finite)[0])}); fix or drop them"
         )
         raise CoordinateError(msg)
-    tree, geom_len = edge_tree(network)
-    pts = shapely.points(x, y)
-    idx, dist = tree.query_nearest(pts, max_distance=tol, return_distance=True, all_matches=False)
-    # query_nearest returns (2, k): input index, tree index. Ties were resolved to one edge.
-    edge[idx[0]] = idx[1]
-    offset[idx[0]] = dist
-    missing = np.flatnonzero(edge < 0)
+    geom_len = geometry_lengths(network)
+    near_e, near_d, near_pos = _nearest_edges(network, x, y)
+    within = near_d <= tol
+    edge[within] = near_e[within]
+    offset[:] = near_d
+    missing = np.flatnonzero(~within)
     if missing.size:
-        # Report how far the unsnapped points are, so that the planner can judge them.
-        far_idx, far_dist = tree.query_nearest(
-            pts[missing], return_distance=True, all_matches=False
-        )
-        offset[missing[far_idx[0]]] = far_dist
         logger.info(
             "snap: %d of %d points farther than %.0f m from any edge (left unsnapped)",
             missing.size,
@@ -221,7 +311,7 @@ def snap_points(network: Network, points: Any, *, tolerance_m: float | None = No
         )
     ok = edge >= 0
     e = edge[ok]
-    pos = shapely.line_locate_point(network.geometry[e], pts[ok])
+    pos = near_pos[ok]
     gl = geom_len[e]
     scale = np.divide(network.length[e], gl, out=np.ones_like(gl), where=gl > 0)
     a = np.clip(pos * scale, 0.0, network.length[e])
