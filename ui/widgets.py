@@ -134,10 +134,14 @@ def show_map(
     Only the objects in ``returned_objects`` (none by default) trigger a rerun; ``center`` and
     ``zoom`` move the existing map instead of rebuilding it.
     """
+    import copy
+
     from streamlit_folium import st_folium
 
     out = st_folium(
-        fmap,
+        # st_folium rewrites the map's structure while rendering it; the maps are cached and
+        # shared, so it gets a copy (about 20 ms on the demo).
+        copy.deepcopy(fmap),
         key=key,
         height=height,
         use_container_width=True,
