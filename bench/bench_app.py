@@ -91,9 +91,9 @@ def wait_map(drv, *, text: str | None = None, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         probe = drv.execute_script(PROBE_JS)
-        if probe and probe["leaflet"] and probe["filled"] > 0:
-            if text is None or text in probe["text"]:
-                return probe
+        ready = probe and probe["leaflet"] and probe["filled"] > 0
+        if ready and (text is None or text in probe["text"]):
+            return probe
         time.sleep(0.05)
     raise TimeoutError(f"map not ready (waiting for {text!r})")
 
