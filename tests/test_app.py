@@ -238,3 +238,70 @@ def test_streamlit_config_matches_settings() -> None:
     assert cfg["server"]["headless"] is True
     assert cfg["browser"]["gatherUsageStats"] is False
     assert (ROOT / "static" / "vendor" / "leaflet" / "leaflet.js").exists()
+
+
+def test_helsinki_demo_loads_and_is_analysed() -> None:
+    at = _app()
+    at.radio(key="data_source").set_value("helsinki").run()
+    at.button(key="data_load_demo").click().run()
+    _ok(at)
+    ds = at.session_state["dataset"]
+    assert not ds.synthetic
+    assert not any("合成示范区" in w.value for w in at.sidebar.warning)
+    _goto(at, "coverage")
+    assert 0 < _rate(at) <= 100
+
+
+def test_uploaded_osm_extract_gives_network_and_facilities() -> None:
+    osm = Path(__file__).resolve().parents[1].parent / "shared" / "osm" / "nanjing_xinjiekou.osm"
+    at = _app()
+    at.radio(key="data_source").set_value("upload").run()
+    at.file_uploader(key="data_net_file").set_value((osm.name, osm.read_bytes(), "text/xml"))
+    at.run()
+    at.button(key="data_load_file").click().run()
+    _ok(at)
+    ds = at.session_state["dataset"]
+    assert ds.label == osm.name
+    assert ds.network.n_nodes > 100 and len(ds.facilities) > 0 and len(ds.demand) > 0
+    _goto(at, "coverage")
+    assert 0 <= _rate(at) <= 100
+
+
+def test_place_name_offline_gives_a_plain_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Nothing listens on port 9: the download fails at once, as on an intranet.
+    monkeypatch.setattr(settings, "overpass_url", "http://127.0.0.1:9/api")
+    monkeypatch.setattr(settings, "nominatim_url", "http://127.0.0.1:9/")
+    monkeypatch.setattr(settings, "cache_folder", tmp_path)
+    at = _app()
+    at.radio(key="data_source").set_value("place").run()
+    at.text_input(key="data_place").set_value("某某街道 nowhere").run()
+    at.button(key="data_load_place").click().run()
+    assert not at.exception
+    assert at.error and "Traceback" not in at.error[0].value
+    assert at.session_state["dataset"].synthetic  # the demo stays loaded
+
+
+def test_selecting_a_gap_points_the_map_at_it() -> None:
+    at = _goto(_app(), "gaps")
+    table = _table(at, "未覆盖人口")
+    assert len(table) > 1
+    assert table["未覆盖人口"].is_monotonic_decreasing
+    # Row selection state, as the browser would send it (AppTest cannot click table rows).
+    at.session_state["gaps_table"] = {"selection": {"rows": [1], "columns": [], "cells": []}}
+    at.run()
+    _ok(at)
+    assert at.info and at.info[0].value.startswith("已定位到缺口 2")
+
+
+def test_focus_frames_a_geometry() -> None:
+    import shapely
+
+    from ui.maps import focus
+
+    small = shapely.box(117.25, 31.84, 117.252, 31.842)
+    big = shapely.box(117.2, 31.8, 117.3, 31.9)
+    (lat, lon), zoom = focus(small)
+    assert (lat, lon) == pytest.approx((31.841, 117.251))
+    assert focus(big)[1] < zoom <= 17

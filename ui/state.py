@@ -235,20 +235,40 @@ def demo_dataset(name: str) -> Dataset:
     )
 
 
+def _suffix(filename: str) -> str:
+    name = filename.lower()
+    for suffix in (".osm.pbf", ".osm", ".pbf", ".graphml", ".zip", ".gpkg", ".geojson"):
+        if name.endswith(suffix):
+            return suffix
+    return Path(name).suffix or ".osm"
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _network_from_bytes(token: str, filename: str, mode: str, _data: bytes) -> Network:
+def _network_from_bytes(token: str, filename: str, mode: str, _data: bytes) -> tuple[Network, Any]:
     from geo.roads import load_network
 
-    suffix = "".join(Path(filename).suffixes[-2:]) or ".osm"
     with tempfile.TemporaryDirectory(prefix="lcc-upload-") as tmp:
-        path = Path(tmp) / f"network{suffix}"
+        path = Path(tmp) / f"network{_suffix(filename)}"
         path.write_bytes(_data)
         logger.info("loading uploaded network %s (%d bytes, %s)", filename, len(_data), mode)
-        return load_network(path, mode=mode)
+        network = load_network(path, mode=mode)
+        facilities = None
+        if _suffix(filename) in (".osm", ".osm.pbf", ".pbf"):
+            # An OSM extract also holds the facilities; read them from the same file.
+            from geo.osm_features import facilities_from_osm
+
+            try:
+                facilities = facilities_from_osm(path)
+            except Exception as exc:
+                logger.warning("no facilities read from %s: %s", filename, exc)
+    return network, facilities
 
 
-def network_from_upload(filename: str, data: bytes, *, mode: str) -> Network:
-    """Load an uploaded network file (cached on its content and the mode)."""
+def network_from_upload(filename: str, data: bytes, *, mode: str) -> tuple[Network, Any]:
+    """Load an uploaded network file (cached on its content and the mode).
+
+    Returns the network and, for OSM extracts, the facilities tagged in the file (else None).
+    """
     return _network_from_bytes(digest(data), filename, mode, data)
 
 

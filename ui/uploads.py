@@ -91,10 +91,11 @@ def network_section() -> None:
     if upload is not None and st.button(tr("data.load"), key="data_load_file", type="primary"):
         data = upload.getvalue()
         with st.spinner(tr("data.loading")):
-            network = state.network_from_upload(upload.name, data, mode=mode)
+            network, facilities = state.network_from_upload(upload.name, data, mode=mode)
             _use_network(
                 network,
                 osm_source=None,
+                facilities=facilities,
                 label=upload.name,
                 token=f"file:{state.digest(data)}:{mode}",
                 total=float(total),
@@ -113,9 +114,16 @@ def _current_source() -> str:
 
 
 def _use_network(
-    network: Any, *, osm_source: str | None, label: str, token: str, total: float
+    network: Any,
+    *,
+    osm_source: str | None,
+    label: str,
+    token: str,
+    total: float,
+    facilities: gpd.GeoDataFrame | None = None,
 ) -> None:
-    facilities = empty_facilities()
+    if facilities is None:
+        facilities = empty_facilities()
     if osm_source is not None:
         try:
             from geo.osm_features import facilities_from_osm
