@@ -27,11 +27,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
 
 from coverage.analysis import CoverageResult, analyse
 from coverage.siting.candidates import as_candidates, empty_candidates, generate_candidates
-from coverage.siting.greedy import GAIN_EPS, greedy_cover
+from coverage.siting.greedy import greedy_cover
 from coverage.siting.matrix import SitingMatrices, build_matrices
 from coverage.siting.models import MODELS, ModelSolution, mclp, solve
 from coverage.snap import snap_points
@@ -338,7 +337,11 @@ def coverage_curve(
             sol = mclp(cover, w, k=k, covered=covered, time_limit_s=min(per_k, left))
             if sol.status in ("optimal", "trivial", "time-limit"):
                 rows.append(row(k, sol.selected, sol.label))
-    return pd.DataFrame(rows, columns=CURVE_COLUMNS)
+    out = pd.DataFrame(rows, columns=CURVE_COLUMNS)
+    # One block per k: existing/greedy first, then the exact optimum of that k.
+    rank = (out["method"] != "greedy") & (out["method"] != "existing")
+    out = out.assign(_exact=rank).sort_values(["k", "_exact"], kind="stable")
+    return out.drop(columns="_exact").reset_index(drop=True)
 
 
 def _method(solution: ModelSolution) -> str:
@@ -550,11 +553,3 @@ def suggest_sites(
         solution=sol,
         timings=timings,
     )
-
-
-def selected_cover(mats: SitingMatrices, selected: np.ndarray) -> np.ndarray:
-    """Demand points covered by the existing facilities and the ``selected`` candidates."""
-    hit = mats.covered.copy()
-    if selected.size:
-        hit |= np.asarray(sparse.csr_matrix(mats.cover)[selected].sum(axis=0)).ravel() > GAIN_EPS
-    return hit

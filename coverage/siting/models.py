@@ -56,6 +56,11 @@ logger = logging.getLogger(__name__)
 
 MODELS = ("mclp", "lscp", "pmedian", "capacitated")
 
+#: p-median MILPs with at least this many pairs solve their LPs with the interior-point method:
+#: measured on lattice instances (300 candidates), 68k pairs took 38 s with dual simplex and 17 s
+#: with IPM, 136k pairs did not finish the root LP in 60 s with simplex and solved in 55 s.
+_IPM_FROM_PAIRS = 20_000
+
 
 @dataclass(frozen=True)
 class ModelSolution:
@@ -152,6 +157,7 @@ def _solve(
     time_limit_s: float | None,
     mip_gap: float | None,
     start: np.ndarray | None,
+    options: dict[str, object] | None = None,
 ) -> _Outcome:
     """Solve one MILP with HiGHS (column-wise matrix, warm start, time limit)."""
     a = sparse.csc_matrix(matrix)
@@ -163,6 +169,8 @@ def _solve(
         float(settings.solver_time_limit_s if time_limit_s is None else time_limit_s),
     )
     h.setOptionValue("mip_rel_gap", float(settings.solver_mip_gap if mip_gap is None else mip_gap))
+    for key, value in (options or {}).items():
+        h.setOptionValue(key, value)
     inf = highspy.kHighsInf
     status = h.passModel(
         int(a.shape[1]),
@@ -691,6 +699,7 @@ def pmedian(
             time_limit_s=time_limit_s,
             mip_gap=mip_gap,
             start=np.concatenate([x0, z0]),
+            options={"mip_lp_solver": "ipm"} if n_z >= _IPM_FROM_PAIRS else None,
         )
         n_vars, n_rows = n_i + n_z, n_j + n_z + 1
         used_greedy = True
