@@ -443,3 +443,36 @@ def test_bad_arguments_raise_helpful_errors(net, demand, facilities, baseline):
             baseline=baseline,
             candidates="nope.csv",
         )
+
+
+def test_candidates_from_a_csv_file(tmp_path, net, demand, facilities, baseline):
+    from coverage.siting import candidates_from_file
+
+    pts = _candidates(net, n=4)
+    csv = tmp_path / "空地.csv"
+    pd.DataFrame(
+        {
+            "名称": [f"空地{i}" for i in range(4)],
+            "经度": pts.geometry.x,
+            "纬度": pts.geometry.y,
+            "座位数": [100, 200, 300, 400],
+        }
+    ).to_csv(csv, index=False, encoding="utf-8-sig")
+    cand, report = candidates_from_file(csv, category=CAT)
+    assert len(cand) == 4
+    assert cand["candidate_id"].is_unique
+    assert list(cand["name"]) == [f"空地{i}" for i in range(4)]
+    assert report.n_ok == 4
+    assert list(cand["capacity"]) == [100.0, 200.0, 300.0, 400.0]
+    res = suggest_sites(
+        net,
+        demand,
+        facilities,
+        category=CAT,
+        model="mclp",
+        k=1,
+        candidates=cand,
+        criterion=CRIT,
+        baseline=baseline,
+    )
+    assert res.sites["name"].iloc[0].startswith("空地")

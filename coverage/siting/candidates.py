@@ -235,7 +235,7 @@ def as_candidates(
 
 
 def candidates_from_file(
-    path: str | Path, *, category: str | None = None, **options: Any
+    path: Any, *, category: str | None = None, **options: Any
 ) -> tuple[gpd.GeoDataFrame, Any]:
     """Load candidate sites from a facility-like file (CSV, XLSX, GeoJSON, SHP ...).
 
@@ -245,7 +245,7 @@ def candidates_from_file(
     Parameters
     ----------
     path
-        The file.
+        The file (or bytes / an uploaded file, with ``name=`` giving its file name).
     category
         Category to give rows without one (the loader needs a category per facility).
     **options
@@ -259,7 +259,8 @@ def candidates_from_file(
     from geo.facilities import load_facilities
 
     frame, report = load_facilities(path, category=category, **options)
-    return as_candidates(frame, source=Path(path).name), report
+    label = options.get("name") or (Path(path).name if isinstance(path, str | Path) else "upload")
+    return as_candidates(frame, source=str(label)), report
 
 
 def _unique_ids(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
