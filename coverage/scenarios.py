@@ -345,20 +345,20 @@ def _state_from_edits(
     return [dict(records[f], facility_id=f) for f in order if records[f]["present"]], order
 
 
-def _same_as_baseline(rec: dict[str, Any], base: gpd.GeoDataFrame) -> bool:
+def _same_as_baseline(rec: dict[str, Any], base: dict[str, np.ndarray]) -> bool:
+    """Whether a record is its baseline row, unchanged (``base``: arrays of the baseline)."""
     row = rec["row"]
     if row is None:
         return False
-    if rec["category"] != str(base["category"].iloc[row]):
+    if rec["category"] != base["category"][row]:
         return False
-    if "name" in rec and rec["name"] != str(base["name"].iloc[row]):
+    if "name" in rec and rec["name"] != base["name"][row]:
         return False
-    if "capacity" in rec and "capacity" in base.columns:
-        old = float(base["capacity"].iloc[row])
-        new = float(rec["capacity"])
+    if "capacity" in rec:
+        old, new = float(base["capacity"][row]), float(rec["capacity"])
         if not (old == new or (math.isnan(old) and math.isnan(new))):
             return False
-    return bool(shapely.equals_exact(rec["geometry"], base.geometry.iloc[row], tolerance=0.0))
+    return bool(shapely.equals_exact(rec["geometry"], base["geometry"][row], tolerance=0.0))
 
 
 def _concat_snaps(parts: list[Snap]) -> Snap:
@@ -463,7 +463,15 @@ def apply_edits(
     recs, _ = _state_from_edits(fac0, all_edits)
 
     # The new facilities table: baseline rows as they are, edited or new rows rebuilt.
-    same = [_same_as_baseline(r, fac0) for r in recs]
+    base_arrays = {
+        "category": fac0["category"].astype(str).to_numpy(),
+        "name": fac0["name"].astype(str).to_numpy(),
+        "capacity": pd.to_numeric(fac0["capacity"], errors="coerce").to_numpy(dtype="float64")
+        if "capacity" in fac0.columns
+        else np.full(len(fac0), np.nan),
+        "geometry": fac0.geometry.values,
+    }
+    same = [_same_as_baseline(r, base_arrays) for r in recs]
     old_rows = np.array([r["row"] if s else -1 for r, s in zip(recs, same, strict=True)])
     fresh = [r for r, s in zip(recs, same, strict=True) if not s]
     parts = []
@@ -558,11 +566,12 @@ def apply_edits(
     redo = {k: base.criteria[k] for k in base.categories if changed[k] != "unchanged"}
     summary = base.summary.copy()
     if redo:
-        fresh_rows = summarise(dem, fac, redo, d_snap=d_snap, f_snap=f_snap).set_index("category")
-        summary = summary.set_index("category")
-        summary.loc[list(redo)] = fresh_rows.loc[list(redo), summary.columns]
-        summary = summary.reset_index()[base.summary.columns]
-        summary = summary.astype(base.summary.dtypes.to_dict())
+        fresh_rows = summarise(dem, fac, redo, d_snap=d_snap, f_snap=f_snap)
+        keep_rows = summary[~summary["category"].isin(list(redo))]
+        position = {c: i for i, c in enumerate(summary["category"])}
+        merged = pd.concat([keep_rows, fresh_rows[summary.columns]], ignore_index=True)
+        merged = merged.iloc[np.argsort(merged["category"].map(position).to_numpy())]
+        summary = merged.reset_index(drop=True).astype(base.summary.dtypes.to_dict())
     unsnapped = base.unsnapped[base.unsnapped["kind"] == "demand"]
     far = ~f_snap.ok
     if far.any():
