@@ -7,6 +7,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import optimize, sparse
 
 from coverage.siting import greedy, models
@@ -245,3 +247,41 @@ def test_models_too_large_for_the_milp_fall_back_to_the_heuristic(monkeypatch) -
     )
     assert cap.status == "greedy-fallback"
     assert np.all(np.asarray(cap.served.sum(axis=1)).ravel() <= 500.0 + 1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    data=st.lists(st.lists(st.booleans(), min_size=12, max_size=12), min_size=6, max_size=6),
+    weights=st.lists(st.integers(0, 50), min_size=12, max_size=12),
+    k=st.integers(1, 3),
+)
+def test_mclp_property_random_matrices(data, weights, k) -> None:
+    dense = np.array(data, dtype=bool)
+    w = np.array(weights, dtype=float)
+    cov = np.zeros(12, dtype=bool)
+    best = max(
+        _covered_weight(dense, w, cov, s)
+        for r in range(k + 1)
+        for s in itertools.combinations(range(6), r)
+    )
+    sol = models.mclp(sparse.csr_matrix(dense.astype(float)), w, k=k)
+    g = greedy.greedy_cover(sparse.csr_matrix(dense.astype(float)), w, k=k)
+    assert sol.objective == pytest.approx(best)
+    assert (1 - 1 / math.e) * best - 1e-9 <= g.objective <= best + 1e-9
+    assert np.all(sol.gains > 0)
+
+
+def test_every_model_handles_a_problem_where_no_site_helps() -> None:
+    empty = sparse.csr_matrix((4, 5))
+    w = np.ones(5)
+    for sol in (
+        models.mclp(empty, w, k=2),
+        models.capacitated(empty, w, k=2, capacity=np.full(4, 3.0)),
+        models.pmedian(empty, w, k=2, base_cost=np.ones(5)),
+    ):
+        assert sol.selected.size == 0
+        assert sol.status == "trivial"
+        assert "only 0 of the 2" in sol.message
+    sol = models.lscp(empty, w, target=1.0)
+    assert sol.selected.size == 0
+    assert sol.unreachable.tolist() == [0, 1, 2, 3, 4]

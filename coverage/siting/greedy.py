@@ -92,6 +92,8 @@ def greedy_cover(
             break
         g = a @ residual
         g[~allowed] = -1.0
+        if g.size == 0:
+            break
         best = int(np.argmax(g))
         if g[best] <= GAIN_EPS:
             break
@@ -147,6 +149,8 @@ def greedy_pmedian(
         saving = np.maximum(current[c.indices] - c.data, 0.0) * w[c.indices]
         g = np.bincount(rows, weights=saving, minlength=c.shape[0])
         g[~allowed] = -1.0
+        if g.size == 0:
+            break
         best = int(np.argmax(g))
         if g[best] <= GAIN_EPS:
             break
@@ -198,6 +202,8 @@ def greedy_capacitated(
     while len(order) < int(k):
         g = np.minimum(a @ residual, cap)
         g[~allowed] = -1.0
+        if g.size == 0:
+            break
         best = int(np.argmax(g))
         if g[best] <= GAIN_EPS:
             break
