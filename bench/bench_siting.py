@@ -9,13 +9,15 @@ elderly canteens: 60 random points. Candidates: street nodes generated in and ar
 Also measures what-if edit latency (add, remove, move a facility) on the demo district
 (``geo.demo.load_demo()``) against a full re-analysis.
 
-Run: ``/work/venv/bin/python bench/bench_siting.py [--time-limit 60] [--out bench/results_siting.md]``
+Run: ``/work/venv/bin/python bench/bench_siting.py [--time-limit 60]`` (writes
+``bench/results_siting.md``; ``--help`` lists the sizes).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import platform
 import statistics
 import sys
@@ -27,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import geopandas as gpd
+import highspy
 import numpy as np
 import shapely
 
@@ -266,8 +269,9 @@ def main() -> None:
     lines = [
         "# Siting benchmark",
         "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.processor() or platform.machine()}"
-        f", Python {platform.python_version()}, HiGHS via highspy; "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on "
+        f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores), "
+        f"Python {platform.python_version()}, HiGHS {highspy.Highs().version()} via highspy; "
         f"time limit {args.time_limit:g} s per model, relative gap target "
         f"{settings.solver_mip_gap:g}.",
         "",
