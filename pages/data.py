@@ -10,7 +10,7 @@ if shell.standalone():
 
 st.header(tr("page.data"))
 ds = state.dataset()
-st.success(tr("data.loaded", label=ds.label))
+st.success(tr("data.loaded", label=ds.name(state.lang())))
 st.caption(dataset_summary(ds))
 if ds.synthetic:
     st.warning(tr("app.synthetic_badge"))

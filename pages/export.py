@@ -17,7 +17,9 @@ if not choice.categories:
 
 options = list(choice.categories)
 c1, c2 = st.columns([3, 2])
-title = c1.text_input(tr("exp.title"), key=seed("exp_title", f"{ds.label} · {tr('app.title')}"))
+title = c1.text_input(
+    tr("exp.title"), key=seed("exp_title", f"{ds.name(state.lang())} · {tr('app.title')}")
+)
 category = c2.selectbox(
     tr("cov.map_category"),
     options,

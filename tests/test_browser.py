@@ -183,3 +183,27 @@ def test_coverage_map_renders_offline(app_url: str, driver: object) -> None:
     body = driver.find_element("tag name", "body").text  # type: ignore[attr-defined]
     assert "Traceback" not in body
     assert "覆盖" in body
+
+
+def test_click_on_the_sites_map_adds_a_trial_site(app_url: str, driver: object) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{app_url}/sites")  # type: ignore[attr-defined]
+    before = _map_state(driver, timeout=60)
+    assert any(m["filled"] for m in before["maps"]), before
+    frame = driver.find_element(By.CSS_SELECTOR, "iframe[title*='st_folium']")  # type: ignore[attr-defined]
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", frame)  # type: ignore[attr-defined]
+    time.sleep(0.5)
+    # Below the centre, inside the district but away from the existing canteens' markers.
+    ActionChains(driver).move_to_element_with_offset(frame, -60, 120).click().perform()
+    deadline = time.monotonic() + 30
+    body = ""
+    while time.monotonic() < deadline:
+        body = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+        if "试加设施的效果" in body:
+            break
+        time.sleep(0.3)
+    driver.save_screenshot(str(ARTIFACTS / "browser_sites.png"))  # type: ignore[attr-defined]
+    assert "试加设施的效果" in body, body[-2000:]
+    assert "保存为方案" in body  # the scenario controls come with the effect table

@@ -102,7 +102,7 @@ class Bundle:
         for key, crit in self.choice.criteria().items():
             out[f"{key}"] = crit.label(self.lang)
         out["basemap"] = maps.basemap()
-        out["data"] = self.ds.label
+        out["data"] = self.ds.name(self.lang)
         return out
 
 
@@ -177,7 +177,7 @@ def _build_report(b: Bundle, fmt: str, png: bytes | None = None) -> bytes:
         parameters=b.parameters(),
         sources=list(b.ds.sources),
         title=b.title,
-        area=b.ds.label,
+        area=b.ds.name(b.lang),
         synthetic=b.ds.synthetic,
         lang=b.lang,
     )

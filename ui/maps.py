@@ -92,7 +92,7 @@ def coverage(
             **layers(ds, choice, category, show_gaps=show_gaps, sites=sites, edits=edits),
             basemap=basemap(),
             lang=lang,
-            title=ds.label,
+            title=ds.name(lang),
             subtitle=subtitle(ds, choice, category),
         )
 
@@ -173,7 +173,7 @@ def comparison(
             **layers(ds, choice, category, edits=edits),
             basemap=basemap(),
             lang=lang,
-            title=f"{ds.label} · {scenario.name}",
+            title=f"{ds.name(lang)} · {scenario.name}",
             subtitle=subtitle(ds, choice, category),
         )
         applied = state.scenario_result(ds, choice, edits, name=scenario.name)

@@ -17,7 +17,13 @@ import streamlit as st
 from geo import settings
 from ui import state
 from ui.errors import guard
-from ui.widgets import dataset_badge, labeller, language_switch, tr
+from ui.widgets import (
+    dataset_badge,
+    labeller,
+    language_switch,
+    refresh_widgets_on_language_change,
+    tr,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +53,7 @@ def _main() -> None:
     st.set_page_config(page_title="十五分钟生活圈 · 15-min coverage", page_icon="🗺️", layout="wide")
     state.init()
     language_switch()
+    refresh_widgets_on_language_change()
     folder = settings.project_root / "pages"
     navigation = st.navigation(
         [

@@ -67,6 +67,11 @@ class Dataset:
     attribution: str = ""
     parts: tuple[tuple[str, str], ...] = ()
     sources: tuple[str, ...] = ()
+    label_en: str = ""
+
+    def name(self, lang: str) -> str:
+        """The dataset's name in ``lang`` (the English one when given, else ``label``)."""
+        return self.label_en if lang == "en" and self.label_en else self.label
 
     @property
     def key(self) -> str:
@@ -218,7 +223,8 @@ def demo_dataset(name: str) -> Dataset:
     """The embedded demo ``name`` ("synthetic" or "helsinki") as a dataset."""
     demo = _demo(name)
     return Dataset(
-        label=demo.label_zh if lang() == "zh" else demo.label_en,
+        label=demo.label_zh,
+        label_en=demo.label_en,
         network=demo.network,
         facilities=demo.facilities,
         demand=demo.demand,

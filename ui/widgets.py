@@ -73,7 +73,7 @@ def language_switch() -> str:
 
 def dataset_badge(ds: state.Dataset) -> None:
     """Sidebar summary of the session's data, with the synthetic warning when it applies."""
-    st.sidebar.markdown(f"**{tr('app.dataset')}**: {ds.label}")
+    st.sidebar.markdown(f"**{tr('app.dataset')}**: {ds.name(state.lang())}")
     if ds.synthetic:
         st.sidebar.warning(tr("app.synthetic_badge"))
     if ds.attribution:
@@ -209,3 +209,32 @@ def profile_label(profile: str) -> str:
         settings.speed_profile_names_zh.get(profile, profile) if state.lang() == "zh" else profile
     )
     return f"{name} {settings.speed_profiles[profile]:g} m/s"
+
+
+def refresh_widgets_on_language_change() -> None:
+    """Resend every widget value after a language switch.
+
+    The browser keeps a choice widget's value as its displayed label, so after a switch it
+    would no longer match any option. Assigning each stored value again (before the widgets of
+    this run are drawn) makes Streamlit send it with the new labels. Buttons, uploads and table
+    selections cannot be assigned and are skipped.
+    """
+    lang = state.lang()
+    previous = st.session_state.get("_lang_prev")
+    st.session_state["_lang_prev"] = lang
+    if previous is None or previous == lang:
+        return
+    for key in list(st.session_state.keys()):
+        if not isinstance(key, str) or key.startswith("_") or key in (state.LANG,):
+            continue
+        if key.startswith(WIDGET_PREFIXES):
+            value = st.session_state[key]
+            if isinstance(value, bool | dict) or not isinstance(value, str | int | float | list):
+                continue
+            st.session_state[key] = value
+
+
+#: Prefixes of the keys of language-dependent widgets (see :func:`seed`).
+WIDGET_PREFIXES = (
+    "cov_", "gaps_", "sites_", "cmp_", "exp_", "data_", "fac_", "dem_", "trial_", "basemap",
+)  # fmt: skip
