@@ -306,7 +306,7 @@ def analyse(
             if (~reach).any():
                 tree = cKDTree(np.column_stack([fx, fy]))
                 far = np.column_stack([d_snap.x[~reach], d_snap.y[~reach]])
-                euclid[~reach] = tree.query(far)[0]
+                euclid[~reach] = tree.query(far, workers=-1)[0]
         else:
             node_source[key] = ns
         with np.errstate(divide="ignore", invalid="ignore"):

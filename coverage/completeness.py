@@ -74,8 +74,17 @@ def completeness(
     )
     score = cov @ w / w.sum() if keys else np.full(len(dem), np.nan)
     complete = cov.all(axis=1) if keys else np.zeros(len(dem), dtype=bool)
-    key_arr = np.array(keys, dtype=object)
-    missing = [",".join(key_arr[~row]) for row in cov]
+    # Comma-joined missing keys, built once per distinct pattern (at most 2**k) not per row.
+    bits = (~cov).astype("int64") @ (1 << np.arange(len(keys), dtype="int64")) if keys else None
+    if bits is None:
+        missing = np.full(len(dem), "", dtype=object)
+    else:
+        codes, inverse = np.unique(bits, return_inverse=True)
+        labels = np.array(
+            [",".join(k for j, k in enumerate(keys) if c >> j & 1) for c in codes.tolist()],
+            dtype=object,
+        )
+        missing = labels[inverse.ravel()]
     per_point = pd.DataFrame(
         {
             "demand_id": dem["demand_id"].astype(str).to_numpy(),

@@ -56,6 +56,7 @@ __all__ = [
     "od_matrix",
     "point_distance",
     "search_graph",
+    "source_links",
 ]
 
 #: Tolerance (metres) added to every threshold comparison: ``d <= T + COVER_TOL_M``.
@@ -93,8 +94,8 @@ def search_graph(network: Network) -> sparse.csr_matrix:
     return g
 
 
-def _source_links(network: Network, snaps: Snap) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Links of virtual source nodes: (row 0..k-1, node, weight), for snapped points only."""
+def source_links(network: Network, snaps: Snap) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Links of virtual source nodes: ``(row 0..k-1, node, weight)`` for snapped points only."""
     e = snaps.edge
     a = snaps.along_m
     off = snaps.offset_m
@@ -138,7 +139,7 @@ def augmented_graph(network: Network, sources: Snap) -> tuple[sparse.csr_matrix,
     n = base.shape[0]
     ok = np.flatnonzero(sources.ok)
     sub = sources.subset(ok)
-    r, nodes, w = _source_links(network, sub)
+    r, nodes, w = source_links(network, sub)
     k = ok.size
     order = np.lexsort((nodes, r))
     r, nodes, w = r[order], nodes[order], w[order]

@@ -36,8 +36,15 @@ import pandas as pd
 import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
-from coverage.distance import COVER_TOL_M, augmented_graph, nearest_from
+from coverage.distance import (
+    COVER_TOL_M,
+    augmented_graph,
+    nearest_from,
+    search_graph,
+    source_links,
+)
 from coverage.snap import Snap, geometry_lengths, snap_points, twin_edges
 from geo import settings
 from geo.errors import ConfigError
@@ -323,6 +330,84 @@ def _piece_geoms(
     return lines, bufs
 
 
+def _lengths_bound_chords(network: Network) -> bool:
+    """True when every edge is at least as long as its drawn line (so distances ≥ straight)."""
+    return bool(np.all(network.length >= geometry_lengths(network) * (1 - 1e-9) - 1e-6))
+
+
+_NODE_TREES: dict[int, tuple[Network, cKDTree]] = {}
+
+
+def _node_tree(network: Network) -> cKDTree:
+    hit = _NODE_TREES.get(id(network))
+    if hit is not None and hit[0] is network:
+        return hit[1]
+    tree = cKDTree(np.column_stack([network.x, network.y]))
+    if len(_NODE_TREES) >= 4:
+        _NODE_TREES.pop(next(iter(_NODE_TREES)))
+    _NODE_TREES[id(network)] = (network, tree)
+    return tree
+
+
+def _per_facility_reach(network: Network, snap: Snap, tmax: float) -> Any:
+    """Yield ``(facility, node distances, reached nodes)`` for each snapped facility.
+
+    When edge lengths are never shorter than their lines, a node reached within ``tmax`` lies
+    within ``tmax`` of the facility in a straight line, so each search runs on the small
+    subgraph of those nodes (exact, and it avoids scipy's dense ``facilities × n`` output).
+    Otherwise batched searches on the whole graph are used.
+    """
+    n = network.n_nodes
+    ok = np.flatnonzero(snap.ok)
+    if _lengths_bound_chords(network):
+        g = search_graph(network)
+        balls = _node_tree(network).query_ball_point(
+            np.column_stack([snap.x[ok], snap.y[ok]]), r=tmax + 1e-6
+        )
+        work = np.full(n, np.inf)
+        for f, ball in zip(ok.tolist(), balls, strict=True):
+            idx = np.sort(np.asarray(ball, dtype="int64"))
+            if idx.size == 0:
+                # No node within reach: only the facility's own edge can be reached.
+                yield f, work, idx
+                continue
+            e = int(snap.edge[f])
+            ends = np.array([network.u[e], network.v[e]])
+            sub = g[idx][:, idx]
+            pos = np.minimum(np.searchsorted(idx, ends), idx.size - 1)
+            present = idx[pos] == ends
+            one = snap.subset(np.array([f]))
+            _, node_idx, wts = source_links(network, one)
+            keep = np.isin(node_idx, ends[present])
+            cols = np.searchsorted(idx, node_idx[keep])
+            m = idx.size
+            rows_ptr = np.concatenate([sub.indptr, [sub.indptr[-1] + int(keep.sum())]])
+            aug = sparse.csr_matrix(
+                (
+                    np.concatenate([sub.data, wts[keep]]),
+                    np.concatenate([sub.indices, cols]).astype("int32"),
+                    rows_ptr.astype("int32"),
+                ),
+                shape=(m + 1, m + 1),
+            )
+            dist = csgraph.dijkstra(aug, directed=True, indices=m, limit=tmax)[:m]
+            reached = dist < tmax
+            work[idx] = dist
+            yield f, work, idx[reached]
+            work[idx] = np.inf
+        return
+    batch = int(np.clip(2e7 // max(n, 1), 1, 256))
+    for b0 in range(0, ok.size, batch):
+        chunk = ok[b0 : b0 + batch]
+        graph, _ = augmented_graph(network, snap.subset(chunk))
+        dist = csgraph.dijkstra(
+            graph, directed=True, indices=np.arange(n, n + chunk.size), limit=tmax
+        )
+        for j, f in enumerate(chunk.tolist()):
+            d = dist[j, :n]
+            yield f, d, np.flatnonzero(d < tmax)
+
+
 def _fill_holes(geom: Any, min_hole_m2: float) -> Any:
     """Drop interior rings smaller than ``min_hole_m2``."""
     if geom is None or geom.is_empty or min_hole_m2 <= 0:
@@ -511,31 +596,18 @@ def service_areas(
                 progress("service areas (dissolved)", 0.2)
 
     if "facility" in kinds and snap.ok.any():
-        ok = np.flatnonzero(snap.ok)
-        inc = _incidence(network)
-        n = network.n_nodes
         tmax = ts[-1] + COVER_TOL_M
-        batch = int(np.clip(2e7 // max(n, 1), 1, 256))
-        for b0 in range(0, ok.size, batch):
-            idx = ok[b0 : b0 + batch]
-            sub = snap.subset(idx)
-            graph, _ = augmented_graph(network, sub)
-            dist = csgraph.dijkstra(
-                graph, directed=True, indices=np.arange(n, n + idx.size), limit=tmax
-            )
-            for j, f in enumerate(idx):
-                d = dist[j, :n]
-                near_nodes = np.flatnonzero(d < tmax)
-                edges = np.unique(np.concatenate([inc[near_nodes].indices, [int(snap.edge[f])]]))
-                one = snap.subset(np.array([f]))
-                for t in ts:
-                    pe, ps, pt, _ = reached_pieces(
-                        network, d, None, one, np.array([f]), t, edges=edges
-                    )
-                    lines, polys = _piece_geoms(network, pe, ps, pt, w)
-                    add(fid[f], "facility", t, _union(lines, polys, w, hole))
-            if progress is not None:
-                progress("service areas (per facility)", min(1.0, (b0 + idx.size) / ok.size))
+        reach = _per_facility_reach(network, snap, tmax)
+        inc = _incidence(network)
+        for done, (f, d, near_nodes) in enumerate(reach, start=1):
+            edges = np.unique(np.concatenate([inc[near_nodes].indices, [int(snap.edge[f])]]))
+            one = snap.subset(np.array([f]))
+            for t in ts:
+                pe, ps, pt, _ = reached_pieces(network, d, None, one, np.array([f]), t, edges=edges)
+                lines, polys = _piece_geoms(network, pe, ps, pt, w)
+                add(fid[f], "facility", t, _union(lines, polys, w, hole))
+            if progress is not None and done % 50 == 0:
+                progress("service areas (per facility)", done / int(snap.ok.sum()))
     skipped = int((~snap.ok).sum())
     if skipped:
         logger.info("service_areas: %d facilities of %s not snapped, no polygon", skipped, category)

@@ -169,7 +169,7 @@ def _nearest_edges(
         if todo.size == 0:
             break
         k = min(k, seg_len.size)
-        dk, ik = tree.query(np.column_stack([x[todo], y[todo]]), k=k)
+        dk, ik = tree.query(np.column_stack([x[todo], y[todo]]), k=k, workers=-1)
         dk = dk.reshape(todo.size, k)
         ik = ik.reshape(todo.size, k)
         px = x[todo][:, None]

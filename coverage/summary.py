@@ -119,7 +119,7 @@ def summarise(
         mine = fac_cat == key
         if mine.any() and len(dxy):
             tree = cKDTree(np.column_stack([f_snap.x[mine], f_snap.y[mine]]))
-            straight, _ = tree.query(dxy, distance_upper_bound=t + COVER_TOL_M)
+            straight, _ = tree.query(dxy, distance_upper_bound=t + COVER_TOL_M, workers=-1)
             in_buffer = np.isfinite(straight)
         else:
             in_buffer = np.zeros(len(demand), dtype=bool)
