@@ -11,11 +11,15 @@ if shell.standalone():
 ds = state.dataset()
 choice = state.criteria_choice()
 st.header(tr("page.compare"))
+scenarios.file_panel()
 plans = scenarios.saved()
 if not plans or not choice.categories:
     st.info(tr("cmp.none"))
     st.stop()
 
+if "cmp_pick" in st.session_state:
+    # Scenarios may have been deleted or loaded since the last run.
+    st.session_state["cmp_pick"] = [n for n in st.session_state["cmp_pick"] if n in plans]
 names = st.multiselect(tr("cmp.pick"), list(plans), default=list(plans), key="cmp_pick")
 with st.spinner(tr("cov.computing")):
     base = state.analysis(ds, choice)

@@ -182,6 +182,31 @@ def test_siting_run_shows_sites_and_saves_a_scenario() -> None:
     assert (table.iloc[:, -4] >= 0).all()  # newly covered residents
 
 
+def test_scenarios_round_trip_through_a_file(tmp_path: Path) -> None:
+    from coverage.scenarios import Edit, Scenario, save_scenarios
+
+    fac = _demo_facilities()
+    edits = (Edit.add(category="elderly_canteen", lon=float(fac.geometry.x.mean()),
+                      lat=float(fac.geometry.y.mean()), name="新食堂"),)  # fmt: skip
+    plan = Scenario(name="方案A", edits=edits)
+    at = _goto(_app(), "compare")
+    assert at.info  # nothing to compare yet
+    at.session_state["scenarios"] = {"方案A": plan}
+    at.run()
+    _ok(at)
+    table = _table(at, "方案")
+    assert set(table["方案"]) == {"方案A"}
+    assert at.get("download_button"), "the scenarios can be downloaded"
+    # The file the download button holds, loaded into another session, gives the same table.
+    payload = save_scenarios([plan], tmp_path / "scenarios.json").read_bytes()
+    other = _goto(_app(), "compare")
+    other.file_uploader(key="cmp_upload").set_value(("scenarios.json", payload, "application/json"))
+    other.run()
+    _ok(other)
+    assert "方案A" in other.session_state["scenarios"]
+    pd.testing.assert_frame_equal(_table(other, "方案"), table)
+
+
 def test_what_if_trial_site_shows_its_effect() -> None:
     at = _goto(_app(), "sites")
     gaps = at.session_state["dataset"]
@@ -305,3 +330,26 @@ def test_focus_frames_a_geometry() -> None:
     (lat, lon), zoom = focus(small)
     assert (lat, lon) == pytest.approx((31.841, 117.251))
     assert focus(big)[1] < zoom <= 17
+
+
+def test_demand_from_a_grid_and_from_a_community_table() -> None:
+    at = _app()
+    at.radio(key="dem_kind").set_value("grid").run()
+    at.number_input(key="dem_total").set_value(80_000).run()
+    at.button(key="dem_apply").click().run()
+    _ok(at)
+    demand = at.session_state["dataset"].demand
+    assert set(demand["kind"]) == {"grid"}
+    assert demand["population"].sum() == pytest.approx(80_000)
+    at.radio(key="dem_kind").set_value("table").run()
+    csv = (
+        "小区名称,人口,老年人口,经度,纬度\n甲小区,1200,300,117.25,31.84\n"
+        "乙小区,800,100,117.26,31.85\n丙小区,500,50,117.24,31.83\n"
+    ).encode("gbk")
+    at.file_uploader(key="dem_file_table").set_value(("小区.csv", csv, "text/csv")).run()
+    at.button(key="dem_apply").click().run()
+    _ok(at)
+    demand = at.session_state["dataset"].demand
+    assert len(demand) == 3 and demand["population"].sum() == pytest.approx(2500)
+    _goto(at, "coverage")
+    assert float(at.metric[2].value.replace(",", "")) <= 2500  # uncovered residents

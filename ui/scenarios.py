@@ -149,3 +149,53 @@ def trial_panel(ds: state.Dataset, choice: state.CriteriaChoice, category: str) 
     if b2.button(tr("sites.whatif.clear"), key="trial_clear"):
         st.session_state[state.TRIAL_SITES] = [p for p in trial_points() if p[2] != category]
         st.rerun()
+
+
+def scenarios_file() -> bytes:
+    """This session's scenarios as the JSON file of ``coverage.scenarios.save_scenarios``."""
+    import tempfile
+    from pathlib import Path
+
+    from coverage.scenarios import save_scenarios
+
+    with tempfile.TemporaryDirectory(prefix="lcc-scenarios-") as tmp:
+        path = save_scenarios(list(saved().values()), Path(tmp) / "scenarios.json")
+        return path.read_bytes()
+
+
+def load_file(data: bytes) -> list[str]:
+    """Add the scenarios of an uploaded JSON file to the session; returns their names."""
+    import tempfile
+    from pathlib import Path
+
+    from coverage.scenarios import load_scenarios
+
+    with tempfile.TemporaryDirectory(prefix="lcc-scenarios-") as tmp:
+        path = Path(tmp) / "scenarios.json"
+        path.write_bytes(data)
+        loaded = load_scenarios(path)
+    st.session_state[state.SCENARIOS] = {**saved(), **{s.name: s for s in loaded}}
+    return [s.name for s in loaded]
+
+
+def file_panel() -> None:
+    """Download this session's scenarios as a file, or load scenarios from one."""
+    from ui.widgets import tr
+
+    c1, c2 = st.columns(2)
+    if saved():
+        c1.download_button(
+            tr("cmp.download"),
+            data=scenarios_file(),
+            file_name="scenarios.json",
+            mime="application/json",
+            key="cmp_download",
+            on_click="ignore",
+        )
+    upload = c2.file_uploader(tr("cmp.upload"), type=["json"], key="cmp_upload")
+    if upload is not None:
+        token = state.digest(upload.getvalue())
+        if st.session_state.get("_cmp_loaded") != token:
+            names = load_file(upload.getvalue())
+            st.session_state["_cmp_loaded"] = token
+            st.success(tr("cmp.loaded", names="、".join(names)))
