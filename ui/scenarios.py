@@ -152,7 +152,7 @@ def trial_panel(ds: state.Dataset, choice: state.CriteriaChoice, category: str) 
 
 
 def scenarios_file() -> bytes:
-    """This session's scenarios as the JSON file of ``coverage.scenarios.save_scenarios``."""
+    """The session's scenarios as the JSON file of ``coverage.scenarios.save_scenarios``."""
     import tempfile
     from pathlib import Path
 
