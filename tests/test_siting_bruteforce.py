@@ -113,7 +113,8 @@ def _pmedian_cost(dist_min: np.ndarray, base: np.ndarray, weight: np.ndarray, su
 
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("k", [1, 2, 3])
-def test_pmedian_matches_bruteforce(seed: int, k: int) -> None:
+@pytest.mark.parametrize("mip_gap", [None, 0.0])  # 0: the MILP runs unless the bound is exact
+def test_pmedian_matches_bruteforce(seed: int, k: int, mip_gap: float | None) -> None:
     dist, weight, existing = _instance(seed)
     minutes = dist / 1.0 / 60.0
     reach = 900.0 / 60.0
@@ -126,8 +127,9 @@ def test_pmedian_matches_bruteforce(seed: int, k: int) -> None:
         for r in range(k + 1)
         for s in itertools.combinations(range(dist.shape[0]), r)
     )
-    sol = models.pmedian(cost, weight, k=k, base_cost=base)
+    sol = models.pmedian(cost, weight, k=k, base_cost=base, mip_gap=mip_gap)
     assert sol.status in ("optimal", "trivial")
+    assert sol.method in ("HiGHS MILP", "Lagrangian bound", "all useful candidates")
     assert sol.objective == pytest.approx(best)
     assert _pmedian_cost(capped, base, weight, sol.selected.tolist()) == pytest.approx(best)
     g = greedy.greedy_pmedian(cost, weight, base, k=k)
@@ -237,9 +239,12 @@ def test_models_too_large_for_the_milp_fall_back_to_the_heuristic(monkeypatch) -
     cost = sparse.csr_matrix((minutes[within], np.nonzero(within)), shape=minutes.shape)
     base = np.full(dist.shape[1], 20.0)
     monkeypatch.setattr(geo_settings, "siting_milp_max_pairs", 10)
-    sol = models.pmedian(cost, weight, k=4, base_cost=base)
+    # mip_gap=0: the Lagrangian bound must match exactly to skip the MILP, which it rarely does.
+    sol = models.pmedian(cost, weight, k=4, base_cost=base, mip_gap=0.0)
     assert sol.status == "greedy-fallback"
     assert "exceeds" in sol.message
+    assert sol.method in ("greedy", "greedy + interchange", "Lagrangian heuristic")
+    assert np.isfinite(sol.gap)
     assert sol.objective <= sol.greedy_objective + 1e-9
     assert sol.selected.size == 4
     cap = models.capacitated(

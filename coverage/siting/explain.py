@@ -90,7 +90,8 @@ class SitingResult:
     objective
         The model's objective for the proposed sites (see :class:`ModelSolution`).
     method
-        ``HiGHS MILP``, ``greedy`` or ``all useful candidates``.
+        How the answer was found (``HiGHS MILP``, ``greedy``, ``greedy + interchange``,
+        ``Lagrangian bound``, ``all useful candidates``; see :class:`ModelSolution`).
     message
         Sentences for the planner (k not reached, unreachable residents, dropped candidates).
     model, category, weight
@@ -152,7 +153,7 @@ def _weights(demand: pd.DataFrame, weight: str) -> tuple[np.ndarray, np.ndarray,
 
 
 def _top_communities(names: np.ndarray, pop: np.ndarray, *, n: int = 3) -> str:
-    named = names != ""
+    named = (pop > 0) & (names != "")
     if not named.any():
         return ""
     s = pd.Series(pop[named]).groupby(names[named]).sum().sort_values(ascending=False)
@@ -344,14 +345,6 @@ def coverage_curve(
     return out.drop(columns="_exact").reset_index(drop=True)
 
 
-def _method(solution: ModelSolution) -> str:
-    if solution.status == "greedy-fallback":
-        return "greedy"
-    if solution.status == "trivial":
-        return "all useful candidates"
-    return "HiGHS MILP"
-
-
 def suggest_sites(
     network: Network,
     demand: gpd.GeoDataFrame,
@@ -386,7 +379,9 @@ def suggest_sites(
         ``mclp`` (add k sites covering the most uncovered weight), ``lscp`` (fewest sites
         reaching ``target`` of the reachable weight), ``pmedian`` (k sites minimising
         population-weighted walking time) or ``capacitated`` (k sites, each serving at most its
-        ``capacity``).
+        ``capacity`` — counted in the model's weight, i.e. elderly residents when
+        ``weight="elderly"``; candidates without a capacity are unlimited; existing facilities
+        keep serving the points they cover).
     k
         Number of new sites (mclp, pmedian, capacitated).
     target
@@ -543,7 +538,7 @@ def suggest_sites(
         status=sol.label,
         gap=float(sol.gap),
         objective=float(sol.objective),
-        method=_method(sol),
+        method=sol.method,
         message=message,
         model=model,
         category=category,

@@ -48,6 +48,7 @@ from coverage.siting.greedy import (
     greedy_cover,
     greedy_pmedian,
     interchange_pmedian,
+    lagrangian_pmedian,
 )
 from geo import settings
 from geo.errors import SolverError
@@ -103,6 +104,10 @@ class ModelSolution:
         Capacitated only: candidate × demand matrix of weight served (``None`` otherwise).
     n_vars, n_rows
         Size of the MILP after reduction.
+    method
+        How the shown answer was found: ``HiGHS MILP``, ``greedy``, ``greedy + interchange``,
+        ``Lagrangian`` (p-median: a subgradient bound proved it within the gap) or ``all useful
+        candidates``.
     """
 
     model: str
@@ -121,6 +126,7 @@ class ModelSolution:
     served: sparse.csr_matrix | None = None
     n_vars: int = 0
     n_rows: int = 0
+    method: str = ""
 
     @property
     def label(self) -> str:
@@ -294,6 +300,28 @@ def _group_columns(
     return csc[:, first].tocsr(), weights, group
 
 
+def _tighter(solver_bound: float, simple_bound: float, *, maximize: bool) -> float:
+    """The better of HiGHS's dual bound and a simple combinatorial bound."""
+    vals = [b for b in (solver_bound, simple_bound) if np.isfinite(b)]
+    if not vals:
+        return float("nan")
+    return float(min(vals) if maximize else max(vals))
+
+
+def _top_sum(values: np.ndarray, k: int) -> float:
+    """Sum of the ``k`` largest values (an upper bound on what ``k`` sites can add)."""
+    if values.size == 0:
+        return 0.0
+    k = min(int(k), values.size)
+    return float(np.sort(values)[::-1][:k].sum())
+
+
+def _remaining(time_limit_s: float | None, t0: float) -> float:
+    """The solver's share of the time limit after the preparation already spent."""
+    limit = settings.solver_time_limit_s if time_limit_s is None else float(time_limit_s)
+    return max(min(1.0, limit), limit - (time.perf_counter() - t0))
+
+
 def _gap(bound: float, value: float, *, maximize: bool) -> float:
     """Relative gap of ``value`` to the solver's dual ``bound`` (NaN when unknown)."""
     if not (np.isfinite(bound) and np.isfinite(value)) or abs(value) < GAIN_EPS:
@@ -318,18 +346,32 @@ def _finish(
     requested: int | None,
     message: str,
     gap: float | None = None,
+    proven: bool = False,
+    heuristic: str = "greedy",
     **extra: object,
 ) -> ModelSolution:
-    """Assemble the answer; ``gap`` is that of the shown solution when not proven optimal."""
+    """Assemble the answer; ``gap`` is that of the shown solution when not proven optimal.
+
+    ``proven``: no MILP was run because a bound already proved the answer within the gap.
+    ``heuristic``: the name of the heuristic behind a fallback answer.
+    """
     selected, gains = _pick(chosen_path, rows)
-    if outcome is None:
+    if proven:
+        status, bound, solve_s = "optimal", np.nan, 0.0
+        method = "Lagrangian bound"
+    elif outcome is None:
         # No solver run: either every useful candidate fits (trivially optimal) or the model
         # was too large to build.
         status, bound, solve_s = ("greedy-fallback" if used_greedy else "trivial"), np.nan, 0.0
-        gap = float("nan") if used_greedy else 0.0
+        method = heuristic if used_greedy else "all useful candidates"
+        if not used_greedy:
+            gap = 0.0
+        elif gap is None:
+            gap = float("nan")
     else:
         bound, solve_s = outcome.bound, outcome.runtime
         status = "greedy-fallback" if used_greedy else outcome.status
+        method = heuristic if used_greedy else "HiGHS MILP"
         if status == "optimal":
             gap = outcome.gap
         elif gap is None:
@@ -346,6 +388,7 @@ def _finish(
         solve_s=solve_s,
         message=message,
         requested=requested,
+        method=method,
         **extra,  # type: ignore[arg-type]
     )
 
@@ -412,6 +455,7 @@ def mclp(
     ModelSolution
         ``objective`` = weight newly covered by the proposed sites.
     """
+    t0 = time.perf_counter()
     a, w = _validate(cover, weight, name="mclp")
     k = _check_k(k, name="mclp")
     cov = _covered_mask(covered, a.shape[1])
@@ -443,7 +487,7 @@ def mclp(
             row_lower=np.full(n_g + 1, -np.inf),
             row_upper=np.concatenate([np.zeros(n_g), [float(k)]]),
             maximize=True,
-            time_limit_s=time_limit_s,
+            time_limit_s=_remaining(time_limit_s, t0),
             mip_gap=mip_gap,
             start=np.concatenate([x0, y0]),
         )
@@ -464,7 +508,15 @@ def mclp(
         objective=chosen.objective,
         requested=k,
         message=_k_message(chosen.order.size, k, "add anyone"),
-        gap=_gap(outcome.bound, chosen.objective, maximize=True) if outcome else None,
+        gap=_gap(
+            _tighter(
+                outcome.bound if outcome else np.nan,
+                min(float(wg.sum()), _top_sum(agg @ wg, k)),
+                maximize=True,
+            ),
+            chosen.objective,
+            maximize=True,
+        ),
         covered_weight=chosen.objective,
         unreachable=unreachable,
         n_vars=n_vars,
@@ -499,6 +551,7 @@ def lscp(
     ModelSolution
         ``objective`` = number of sites; ``covered_weight`` = weight they newly cover.
     """
+    t0 = time.perf_counter()
     a, w = _validate(cover, weight, name="lscp")
     if not (0 < float(target) <= 1):
         msg = f"lscp: target must be a share in (0, 1], e.g. 0.95, got {target!r}"
@@ -560,7 +613,7 @@ def lscp(
     outcome = _solve(
         matrix=cons,
         maximize=False,
-        time_limit_s=time_limit_s,
+        time_limit_s=_remaining(time_limit_s, t0),
         mip_gap=mip_gap,
         start=start,
         **args,
@@ -592,7 +645,11 @@ def lscp(
         objective=float(chosen.order.size),
         requested=None,
         message=msg,
-        gap=_gap(outcome.bound, float(chosen.order.size), maximize=False),
+        gap=_gap(
+            _tighter(outcome.bound, _min_sites(agg @ wg, needed), maximize=False),
+            float(chosen.order.size),
+            maximize=False,
+        ),
         covered_weight=chosen.objective,
         unreachable=unreachable,
         n_vars=int(cons.shape[1]),
@@ -631,6 +688,7 @@ def pmedian(
         ``objective`` = total weighted cost (Σ weight × minutes) with the proposed sites;
         ``gains`` = weighted minutes saved by each site in greedy order.
     """
+    t0 = time.perf_counter()
     c, w = _validate(cost, weight, name="pmedian")
     k = _check_k(k, name="pmedian")
     base = np.asarray(base_cost, dtype="float64")
@@ -653,21 +711,35 @@ def pmedian(
     total0 = float(w @ base)
     rest = total0 - float(wj @ bj)
     g0 = g = greedy_pmedian(sub, wj, bj, k=k)
+    heuristic = "greedy"
+    lag_ub = np.nan
     if g.order.size == k and k < sub.shape[0]:
         # Swaps improve greedy (a better warm start, and a better fallback).
         swapped = interchange_pmedian(sub, wj, bj, g.order, time_limit_s=_budget(time_limit_s))
         g_swap = greedy_pmedian(sub, wj, bj, k=k, among=swapped)
         if g_swap.objective < g.objective - 1e-9:
-            g = g_swap
+            g, heuristic = g_swap, "greedy + interchange"
+        # A Lagrangian bound (and its own solutions) often closes the gap outright.
+        lag_ub, lag_set, _ = lagrangian_pmedian(
+            sub, wj, bj, k=k, time_limit_s=_budget(time_limit_s)
+        )
+        g_lag = greedy_pmedian(sub, wj, bj, k=k, among=lag_set)
+        if g_lag.objective < g.objective - 1e-9:
+            g, heuristic = g_lag, "Lagrangian heuristic"
+    lag_lb = float(wj @ bj) - lag_ub  # lower bound on the reduced problem's cost
+    gap_tol = settings.solver_mip_gap if mip_gap is None else mip_gap
+    proven = bool(np.isfinite(lag_lb)) and (g.objective - lag_lb) <= gap_tol * max(
+        g.objective + rest, GAIN_EPS
+    )
     outcome = None
     chosen = g
     used_greedy = False
     n_i, n_j = sub.shape
     n_vars = n_rows = 0
     too_big = sub.nnz > settings.siting_milp_max_pairs
-    if too_big:
+    if too_big and not proven:
         used_greedy = True
-    if n_i > k and not too_big:
+    if n_i > k and not too_big and not proven:
         coo = sub.tocoo()
         n_z = coo.nnz
         saving = wj[coo.col] * (bj[coo.col] - coo.data)
@@ -696,7 +768,7 @@ def pmedian(
             row_lower=np.full(n_j + n_z + 1, -np.inf),
             row_upper=np.concatenate([np.ones(n_j), np.zeros(n_z), [float(k)]]),
             maximize=True,
-            time_limit_s=time_limit_s,
+            time_limit_s=_remaining(time_limit_s, t0),
             mip_gap=mip_gap,
             start=np.concatenate([x0, z0]),
             options={"mip_lp_solver": "ipm"} if n_z >= _IPM_FROM_PAIRS else None,
@@ -718,18 +790,38 @@ def pmedian(
         objective=chosen.objective + rest,
         requested=k,
         message=_k_message(chosen.order.size, k, "shorten anyone's walk")
-        + (_too_big_note(sub.nnz) if too_big else ""),
-        # Gap in cost terms: the bound is on savings, the planner sees total minutes.
+        + (_too_big_note(sub.nnz) if too_big and not proven else ""),
+        proven=proven,
+        heuristic=heuristic,
+        # Gap in cost terms: the bound is on savings, the planner sees total minutes. The simple
+        # bound opens every candidate at once.
         gap=_gap(
-            (float(wj @ bj) - outcome.bound) if outcome else float("nan"),
-            chosen.objective,
+            _tighter(
+                (total0 - outcome.bound) if outcome else np.nan,
+                rest + max(float(wj @ np.minimum(bj, _column_min(sub, bj))), lag_lb),
+                maximize=False,
+            ),
+            chosen.objective + rest,
             maximize=False,
-        )
-        if outcome
-        else None,
+        ),
         n_vars=n_vars,
         n_rows=n_rows,
     )
+
+
+def _column_min(m: sparse.csr_matrix, default: np.ndarray) -> np.ndarray:
+    """Smallest stored value per column (``default`` where a column has none)."""
+    out = np.asarray(default, dtype="float64").copy()
+    coo = m.tocoo()
+    np.minimum.at(out, coo.col, coo.data)
+    return out
+
+
+def _min_sites(gains: np.ndarray, needed: float) -> float:
+    """Fewest sites whose coverage weights could add up to ``needed`` (a lower bound)."""
+    csum = np.cumsum(np.sort(gains)[::-1])
+    hit = np.flatnonzero(csum >= needed)
+    return float(hit[0] + 1) if hit.size else float(gains.size)
 
 
 def _best_assignment(
@@ -775,6 +867,7 @@ def capacitated(
         ``objective`` = weight served by the new sites; ``served`` = candidate × demand matrix
         of served weight; sites are ordered by the weight they serve.
     """
+    t0 = time.perf_counter()
     a, w = _validate(cover, weight, name="capacitated")
     k = _check_k(k, name="capacitated")
     cap_all = np.asarray(capacity, dtype="float64")
@@ -849,7 +942,7 @@ def capacitated(
             row_lower=np.full(cons.shape[0], -np.inf),
             row_upper=np.concatenate([np.ones(n_j), np.zeros(n_f + finite.size), [float(k)]]),
             maximize=True,
-            time_limit_s=time_limit_s,
+            time_limit_s=_remaining(time_limit_s, t0),
             mip_gap=mip_gap,
             start=np.concatenate([x0, np.minimum(f0, 1.0)]),
         )
@@ -890,7 +983,15 @@ def capacitated(
         requested=k,
         message=_k_message(order.size, k, "serve anyone")
         + (_too_big_note(sub.nnz).replace("greedy + interchange", "greedy") if too_big else ""),
-        gap=_gap(outcome.bound, total, maximize=True) if outcome else None,
+        gap=_gap(
+            _tighter(
+                outcome.bound if outcome else np.nan,
+                min(float(wj.sum()), _top_sum(np.minimum(sub @ wj, cap), k)),
+                maximize=True,
+            ),
+            total,
+            maximize=True,
+        ),
         covered_weight=total,
         unreachable=unreachable,
         served=served_full,
