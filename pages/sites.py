@@ -60,37 +60,36 @@ if st.button(tr("sites.run"), type="primary", key="sites_run"):
     with st.status(tr("sites.running"), expanded=False) as status:
         result = state.siting(ds, choice, params, uploaded)
         status.update(label=tr("sites.result"), state="complete")
-    st.session_state[state.SITING] = (params, result)
+    st.session_state[state.SITING] = (params, result, ds.key, choice)
 
 run = st.session_state.get(state.SITING)
-sites = None
-if run is not None:
-    params_run, result = run
-    st.subheader(tr("sites.result"))
-    st.caption(
-        tr(
-            "sites.status",
-            status=result.status,
-            method=result.method,
-            gap="–" if result.gap is None else f"{result.gap:.2%}",
-        )
-    )
+# A run belongs to the data, criteria and category it was made for.
+result = run[1] if run and run[0].category == category and run[2:] == (ds.key, choice) else None
+sites = result.sites if result is not None else None
+if result is not None:
+    st.caption(tables.siting_status(result))
     if result.message:
         st.info(result.message)
-    sites = result.sites
-    st.dataframe(tables.sites_table(sites), hide_index=True, width="stretch", key="sites_table")
-    if result.curve is not None and len(result.curve):
-        st.caption(tr("sites.curve"))
-        st.line_chart(maps.curve_frame(result.curve), x="k", y="coverage_rate", height=220)
-    name = st.text_input(
-        tr("sites.scenario_name"), key=seed("sites_scn", f"{model} k={len(sites)}")
-    )
-    if st.button(tr("sites.save_proposed"), key="sites_save"):
-        used = scenarios.save(name, scenarios.site_edits(sites, category=category))
-        st.success(tr("sites.saved", name=used))
 
 st.caption(tr("sites.click_hint"))
 fmap = maps.coverage(ds, choice, category, sites=sites, edits=scenarios.trial_edits(category))
 clicked = show_map(fmap, key="sites_map", returned_objects=["last_clicked"])
 scenarios.take_click(clicked.get("last_clicked"), category=category)
 scenarios.trial_panel(ds, choice, category)
+
+if result is not None:
+    st.subheader(tr("sites.result"))
+    left, right = st.columns([3, 2])
+    left.dataframe(tables.sites_table(sites), hide_index=True, width="stretch", key="sites_table")
+    if result.curve is not None and len(result.curve):
+        right.caption(tr("sites.curve"))
+        curve = maps.curve_frame(result.curve).rename(
+            columns={"k": tr("sites.k"), "coverage_rate": tr("cov.rate")}
+        )
+        right.line_chart(curve, x=tr("sites.k"), y=tr("cov.rate"), height=240)
+    name = st.text_input(
+        tr("sites.scenario_name"), key=seed("sites_scn", f"{params.model} k={len(sites)}")
+    )
+    if st.button(tr("sites.save_proposed"), key="sites_save"):
+        used = scenarios.save(name, scenarios.site_edits(sites, category=category))
+        st.success(tr("sites.saved", name=used))

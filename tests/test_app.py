@@ -172,7 +172,7 @@ def test_siting_run_shows_sites_and_saves_a_scenario() -> None:
     sites = _table(at, "新增覆盖人口")
     assert len(sites) == 2
     assert (sites.iloc[:, 3] > 0).all()  # residents newly covered per site
-    params, result = at.session_state["siting"]
+    params, result, *_ = at.session_state["siting"]
     assert params.k == 2 and result.status
     at.button(key="sites_save").click().run()
     _ok(at)

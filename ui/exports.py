@@ -62,7 +62,7 @@ class Bundle:
         """The bundle of the session's current data, criteria and last siting run."""
         run = st.session_state.get(state.SITING)
         sites = None
-        if run is not None and run[0].category == category:
+        if run is not None and run[0].category == category and run[2:] == (ds.key, choice):
             sites = run[1].sites
         return cls(ds, choice, category, title.strip() or tr("app.title"), state.lang(), sites)
 

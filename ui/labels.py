@@ -210,6 +210,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "sites.lon": ("经度", "Longitude"),
     "sites.lat": ("纬度", "Latitude"),
     "sites.gain": ("新增覆盖人口", "Residents newly covered"),
+    "sites.gain_elderly": ("新增覆盖老年人", "Elderly newly covered"),
+    "sites.minutes_saved": ("节省步行时间（人·分钟）", "Walking time saved (person-minutes)"),
     # compare
     "cmp.none": (
         "还没有方案。请在「选址」页保存建议点或试加的设施。",

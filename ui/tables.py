@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import geopandas as gpd
 import pandas as pd
 
@@ -40,7 +43,21 @@ def sites_table(sites: gpd.GeoDataFrame) -> pd.DataFrame:
         .round(0)
         .to_numpy(),
     }
-    for col in ("added_elderly", "communities", "minutes_saved"):
-        if col in sites:
-            out[tr(col)] = sites[col].to_numpy()
+    if "added_elderly" in sites:
+        out[tr("sites.gain_elderly")] = pd.to_numeric(
+            sites["added_elderly"], errors="coerce"
+        ).round(0)
+    if "minutes_saved" in sites:
+        out[tr("sites.minutes_saved")] = pd.to_numeric(
+            sites["minutes_saved"], errors="coerce"
+        ).round(0)
+    if "communities" in sites:
+        out[tr("communities")] = sites["communities"].astype(str).to_numpy()
     return pd.DataFrame(out)
+
+
+def siting_status(result: Any) -> str:
+    """One line: solver status, method and optimality gap of a siting run."""
+    gap = result.gap
+    gap_text = "–" if gap is None or (isinstance(gap, float) and math.isnan(gap)) else f"{gap:.2%}"
+    return tr("sites.status", status=result.status, method=result.method, gap=gap_text)
