@@ -134,9 +134,12 @@ class ModelSolution:
         if self.status == "time-limit":
             return f"time-limit (gap {self.gap * 100:.2f} %)"
         if self.status == "greedy-fallback":
+            name = "greedy fallback"
+            if self.method and self.method != "greedy":
+                name = f"heuristic fallback ({self.method})"
             if np.isfinite(self.gap):
-                return f"greedy fallback (gap ≤ {self.gap * 100:.2f} %)"
-            return "greedy fallback"
+                return f"{name} (gap ≤ {self.gap * 100:.2f} %)"
+            return name
         return self.status
 
 
