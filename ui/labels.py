@@ -53,6 +53,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.mode.walk": ("步行", "Walk"),
     "data.mode.bike": ("骑行", "Bike"),
     "data.loading": ("正在载入路网…", "Loading the network…"),
+    "data.loading_facilities": ("正在读取并校验设施…", "Reading and checking the facilities…"),
     "data.loaded": ("已载入：{label}", "Loaded: {label}"),
     "data.summary": (
         "节点 {nodes:,} · 路段 {edges:,} · 设施 {facilities:,} · 需求点 {demand:,} · "

@@ -275,14 +275,15 @@ def facility_section() -> None:
             )
             if st.button(tr("data.apply_facilities"), type="primary", key="fac_apply"):
                 ds = state.dataset()
-                gdf, report = state.load_facilities_upload(
-                    state.digest(data),
-                    upload.name,
-                    options,
-                    dict(ds.parts).get("network", ""),
-                    data,
-                    ds.network,
-                )
+                with st.spinner(tr("data.loading_facilities")):
+                    gdf, report = state.load_facilities_upload(
+                        state.digest(data),
+                        upload.name,
+                        options,
+                        dict(ds.parts).get("network", ""),
+                        data,
+                        ds.network,
+                    )
                 st.session_state[REPORT] = report
                 _use_facilities(
                     gdf,
