@@ -353,3 +353,17 @@ def test_demand_from_a_grid_and_from_a_community_table() -> None:
     assert len(demand) == 3 and demand["population"].sum() == pytest.approx(2500)
     _goto(at, "coverage")
     assert float(at.metric[2].value.replace(",", "")) <= 2500  # uncovered residents
+
+
+def test_gcj02_points_read_as_wgs84_get_a_datum_suggestion() -> None:
+    fac = _demo_facilities().head(12)
+    glon, glat = wgs84_to_gcj02(fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy())
+    rows = [
+        f"站{i},老年食堂,{x:.7f},{y:.7f}" for i, (x, y) in enumerate(zip(glon, glat, strict=True))
+    ]
+    data = ("名称,类别,经度,纬度\n" + "\n".join(rows) + "\n").encode("gbk")
+    at = _app()
+    at.file_uploader(key="fac_file").set_value(("设施.csv", data, "text/csv")).run()
+    at.button(key="fac_apply").click().run()  # coordinate system left at WGS-84
+    _ok(at)
+    assert any("GCJ-02" in i.value for i in at.info), [i.value for i in at.info]

@@ -80,6 +80,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.crs.bd09": ("BD-09（百度）", "BD-09 (Baidu)"),
     "data.category": ("设施类别", "Facility category"),
     "data.category.from_column": ("按类别列识别", "From the category column"),
+    "data.how": ("替换还是追加", "Replace or add"),
     "data.replace": ("替换现有设施", "Replace existing facilities"),
     "data.add": ("追加到现有设施", "Add to existing facilities"),
     "data.apply_facilities": ("使用这些设施", "Use these facilities"),

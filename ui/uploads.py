@@ -266,7 +266,7 @@ def facility_section() -> None:
         if mapped is not None:
             data, options = mapped
             how = st.radio(
-                "",
+                tr("data.how"),
                 ["replace", "add"],
                 horizontal=True,
                 key=seed("fac_how", "replace"),
