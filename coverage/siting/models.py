@@ -166,7 +166,7 @@ def _solve(
     time_limit_s: float | None,
     mip_gap: float | None,
     start: np.ndarray | None,
-    options: dict[str, object] | None = None,
+    options: dict[str, str | float | bool] | None = None,
 ) -> _Outcome:
     """Solve one MILP with HiGHS (column-wise matrix, warm start, time limit)."""
     a = sparse.csc_matrix(matrix)
@@ -385,7 +385,7 @@ def _finish(
         gains=gains,
         objective=objective,
         status=status,
-        gap=gap,
+        gap=float("nan") if gap is None else float(gap),
         bound=bound,
         greedy_objective=greedy_obj,
         solve_s=solve_s,
@@ -619,7 +619,12 @@ def lscp(
         time_limit_s=_remaining(time_limit_s, t0),
         mip_gap=mip_gap,
         start=start,
-        **args,
+        cost=args["cost"],
+        lower=args["lower"],
+        upper=args["upper"],
+        integrality=args["integrality"],
+        row_lower=args["row_lower"],
+        row_upper=args["row_upper"],
     )
     chosen = g
     used_greedy = True
