@@ -68,6 +68,8 @@ SERVICE_AREA_COLUMNS = [
 KINDS = ("facility", "dissolved", "nearest")
 
 _EPS = 1e-9
+# Up to this many pieces outside the small faces are buffered in one call with the faces.
+_FEW = 64
 _INCIDENCE: dict[int, tuple[Network, sparse.csr_matrix]] = {}
 _BUFFERS: dict[tuple[int, float], tuple[Network, np.ndarray]] = {}
 
@@ -449,9 +451,21 @@ def _union(lines: np.ndarray, bufs: np.ndarray, buffer_m: float, min_hole_m2: fl
                 if not shapely.is_valid(inner):
                     inner = shapely.union_all(small)
                 shapely.prepare(inner)
-                rest = bufs[~shapely.covers(inner, lines)]
-                parts = np.concatenate([[shapely.buffer(inner, buffer_m)], rest])
-                merged = shapely.union_all(parts)
+                outside = ~shapely.covers(inner, lines)
+                if outside.sum() <= _FEW:
+                    # A few loose pieces: one buffer of the faces and the lines together.
+                    parts = [inner, *lines[outside]]
+                    merged = shapely.buffer(shapely.GeometryCollection(parts), buffer_m)
+                else:
+                    # Many: chain them (degree-2 joins only) and union their buffers.
+                    chains = shapely.get_parts(
+                        shapely.line_merge(shapely.multilinestrings(lines[outside]))
+                    )
+                    merged = shapely.union_all(
+                        np.concatenate(
+                            [[shapely.buffer(inner, buffer_m)], shapely.buffer(chains, buffer_m)]
+                        )
+                    )
                 if shapely.is_valid(merged):
                     return _fill_holes(merged, min_hole_m2)
         except shapely.errors.GEOSException:
