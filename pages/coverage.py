@@ -37,15 +37,15 @@ kind = c2.radio(
     format_func=labeller(lambda k: tr(f"cov.crit.{k}"), ["default", "minutes", "metres"]),
     key=seed("cov_kind", old.kind),
 )
+minutes: float = old.minutes
+metres: float = old.metres
 if kind == "minutes":
     minutes = c3.select_slider(
         tr("cov.minutes"),
         list(settings.living_circle_minutes),
         key=seed("cov_minutes", int(old.minutes)),
     )
-    metres = old.metres
 else:
-    minutes = old.minutes
     metres = c3.number_input(
         tr("cov.metres"),
         min_value=100.0,

@@ -88,7 +88,7 @@ if result is not None:
         )
         right.line_chart(curve, x=tr("sites.k"), y=tr("cov.rate"), height=240)
     name = st.text_input(
-        tr("sites.scenario_name"), key=seed("sites_scn", f"{params.model} k={len(sites)}")
+        tr("sites.scenario_name"), key=seed("sites_scn", f"{params.model} k={len(result.sites)}")
     )
     if st.button(tr("sites.save_proposed"), key="sites_save"):
         used = scenarios.save(name, scenarios.site_edits(sites, category=category))

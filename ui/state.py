@@ -22,7 +22,7 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -120,16 +120,6 @@ class CriteriaChoice:
         return out
 
 
-@dataclass
-class Scenario:
-    """A named plan kept in the session: facilities added to the baseline."""
-
-    name: str
-    added: gpd.GeoDataFrame
-    note: str = ""
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
 # --------------------------------------------------------------------------------------------
 # Session state
 # --------------------------------------------------------------------------------------------
@@ -160,8 +150,12 @@ def dataset() -> Dataset:
 def set_dataset(ds: Dataset) -> None:
     """Make ``ds`` the session's dataset and drop everything computed from the previous one."""
     st.session_state[DATASET] = ds
-    for key in (SITING, SELECTED_GAP, CRITERIA):
+    for key in (SITING, SELECTED_GAP, CRITERIA, MAP_CATEGORY):
         st.session_state.pop(key, None)
+    # Widgets of the other pages are reseeded from the new data's defaults.
+    for key in [k for k in st.session_state if isinstance(k, str)]:
+        if key.startswith(("cov_", "gaps_", "sites_", "cmp_", "exp_", "trial_")):
+            del st.session_state[key]
     st.session_state[SCENARIOS] = {}
     st.session_state[TRIAL_SITES] = []
 
