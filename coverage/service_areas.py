@@ -69,7 +69,7 @@ KINDS = ("facility", "dissolved", "nearest")
 
 _EPS = 1e-9
 # Up to this many pieces outside the small faces are buffered in one call with the faces.
-_FEW = 64
+_FEW = 200
 _INCIDENCE: dict[int, tuple[Network, sparse.csr_matrix]] = {}
 _BUFFERS: dict[tuple[int, float], tuple[Network, np.ndarray]] = {}
 
@@ -586,7 +586,29 @@ def service_areas(
             }
         )
 
-    if ("dissolved" in kinds or "nearest" in kinds) and snap.ok.any():
+    per_threshold: dict[float, list[Any]] = {}
+    if "facility" in kinds and snap.ok.any():
+        tmax = ts[-1] + COVER_TOL_M
+        reach = _per_facility_reach(network, snap, tmax)
+        inc = _incidence(network)
+        for done, (f, d, near_nodes) in enumerate(reach, start=1):
+            edges = np.unique(np.concatenate([inc[near_nodes].indices, [int(snap.edge[f])]]))
+            one = snap.subset(np.array([f]))
+            for t in ts:
+                pe, ps, pt, _ = reached_pieces(network, d, None, one, np.array([f]), t, edges=edges)
+                lines, polys = _piece_geoms(network, pe, ps, pt, w)
+                geom = _union(lines, polys, w, hole)
+                add(fid[f], "facility", t, geom)
+                per_threshold.setdefault(t, []).append(geom)
+            if progress is not None and done % 50 == 0:
+                progress("service areas (per facility)", done / int(snap.ok.sum()))
+    if "dissolved" in kinds and "nearest" not in kinds and per_threshold:
+        # Everything any facility reaches is the union of what each reaches; small holes of
+        # one facility's area never touch a large hole of the union, so filling commutes.
+        for t in ts:
+            parts = np.array(per_threshold.get(t, []), dtype=object)
+            add("", "dissolved", t, _fill_holes(shapely.union_all(parts), hole))
+    elif ("dissolved" in kinds or "nearest" in kinds) and snap.ok.any():
         if node_dist is None:
             node_dist, node_lab = nearest_from(network, snap)
         assert node_lab is not None
@@ -609,19 +631,6 @@ def service_areas(
             if progress is not None:
                 progress("service areas (dissolved)", 0.2)
 
-    if "facility" in kinds and snap.ok.any():
-        tmax = ts[-1] + COVER_TOL_M
-        reach = _per_facility_reach(network, snap, tmax)
-        inc = _incidence(network)
-        for done, (f, d, near_nodes) in enumerate(reach, start=1):
-            edges = np.unique(np.concatenate([inc[near_nodes].indices, [int(snap.edge[f])]]))
-            one = snap.subset(np.array([f]))
-            for t in ts:
-                pe, ps, pt, _ = reached_pieces(network, d, None, one, np.array([f]), t, edges=edges)
-                lines, polys = _piece_geoms(network, pe, ps, pt, w)
-                add(fid[f], "facility", t, _union(lines, polys, w, hole))
-            if progress is not None and done % 50 == 0:
-                progress("service areas (per facility)", done / int(snap.ok.sum()))
     skipped = int((~snap.ok).sum())
     if skipped:
         logger.info("service_areas: %d facilities of %s not snapped, no polygon", skipped, category)

@@ -181,3 +181,14 @@ def test_bad_arguments(net) -> None:
         service_areas(net, fac_at([(0, 0)]), category="market", thresholds_m=[0.0])
     empty = service_areas(net, fac_at([(0, 0)]), category="fitness", thresholds_m=[100.0])
     assert len(empty) == 0 and list(empty.columns) == SERVICE_AREA_COLUMNS
+
+
+def test_dissolved_is_the_same_by_either_route(net) -> None:
+    fac = fac_at([(1000, 1000), (1330, 1000), (400, 1500)])
+    kw = {"category": "market", "thresholds_m": [300.0, 650.0], "buffer_m": 20.0}
+    a = projected(service_areas(net, fac, kinds=("facility", "dissolved"), **kw))
+    b = projected(service_areas(net, fac, kinds=("dissolved",), **kw))
+    da = a[a["kind"] == "dissolved"].sort_values("threshold_m").geometry.to_list()
+    db = b.sort_values("threshold_m").geometry.to_list()
+    for ga, gb in zip(da, db, strict=True):
+        assert ga.symmetric_difference(gb).area < 1e-3 * gb.area
