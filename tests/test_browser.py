@@ -201,9 +201,9 @@ def test_click_on_the_sites_map_adds_a_trial_site(app_url: str, driver: object) 
     body = ""
     while time.monotonic() < deadline:
         body = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
-        if "试加设施的效果" in body:
+        if "试加设施的效果" in body and "清除试加设施" in body:
             break
         time.sleep(0.3)
     driver.save_screenshot(str(ARTIFACTS / "browser_sites.png"))  # type: ignore[attr-defined]
     assert "试加设施的效果" in body, body[-2000:]
-    assert "保存为方案" in body  # the scenario controls come with the effect table
+    assert "清除试加设施" in body  # the trial controls come with the effect table
