@@ -367,3 +367,17 @@ def test_gcj02_points_read_as_wgs84_get_a_datum_suggestion() -> None:
     at.button(key="fac_apply").click().run()  # coordinate system left at WGS-84
     _ok(at)
     assert any("GCJ-02" in i.value for i in at.info), [i.value for i in at.info]
+
+
+def test_unreadable_network_upload_names_the_users_file() -> None:
+    at = _app()
+    at.radio(key="data_source").set_value("upload").run()
+    at.file_uploader(key="data_net_file").set_value(
+        ("道路.zip", b"PK\x03\x04junk", "application/zip")
+    )
+    at.run()
+    at.button(key="data_load_file").click().run()
+    assert not at.exception
+    assert at.error and at.error[0].value.startswith("道路.zip")
+    assert "/tmp" not in at.error[0].value
+    assert at.session_state["dataset"].synthetic  # the demo stays loaded

@@ -31,6 +31,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import settings
+from geo.errors import CoverageToolError
 from geo.network import Network
 
 logger = logging.getLogger(__name__)
@@ -251,7 +252,12 @@ def _network_from_bytes(token: str, filename: str, mode: str, _data: bytes) -> t
         path = Path(tmp) / f"network{_suffix(filename)}"
         path.write_bytes(_data)
         logger.info("loading uploaded network %s (%d bytes, %s)", filename, len(_data), mode)
-        network = load_network(path, mode=mode)
+        try:
+            network = load_network(path, mode=mode)
+        except CoverageToolError as exc:
+            # Name the planner's file, not the temporary copy.
+            text = str(exc).replace(str(path), filename).replace(path.name, filename)
+            raise type(exc)(text) from exc
         facilities = None
         if _suffix(filename) in (".osm", ".osm.pbf", ".pbf"):
             # An OSM extract also holds the facilities; read them from the same file.
