@@ -38,7 +38,7 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
 )
-rows = event.selection.rows if event is not None else []
+rows = [r for r in (event.selection.rows if event is not None else []) if r < len(gaps)]
 center, zoom, selected = None, None, None
 if rows:
     selected = gaps.iloc[rows[0]]
