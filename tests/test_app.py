@@ -254,6 +254,11 @@ def test_english_switch() -> None:
     _goto(at, "coverage")
     assert at.header[0].value == "Coverage"
     assert "coverage" in at.metric[0].label.lower()
+    assert "Elderly canteen / meal-aid point" in set(_table(at, "Category")["Category"])
+    for page in ("gaps", "sites", "compare", "export"):
+        _goto(at, page)
+        assert at.header[0].value == {"gaps": "Gaps", "sites": "Sites", "compare": "Compare",
+                                      "export": "Export"}[page]  # fmt: skip
 
 
 def test_streamlit_config_matches_settings() -> None:
