@@ -386,3 +386,27 @@ def test_unreadable_network_upload_names_the_users_file() -> None:
     assert at.error and at.error[0].value.startswith("道路.zip")
     assert "/tmp" not in at.error[0].value
     assert at.session_state["dataset"].synthetic  # the demo stays loaded
+
+
+def test_siting_on_uploaded_candidates_for_each_model() -> None:
+    from geo.demo import load_demo
+
+    pts = load_demo("synthetic").demand.sample(8, random_state=1)
+    csv = "名称,经度,纬度\n" + "\n".join(
+        f"候选{i},{g.x:.6f},{g.y:.6f}" for i, g in enumerate(pts.geometry)
+    )
+    at = _goto(_app(), "sites")
+    at.radio(key="sites_cand").set_value("upload").run()
+    at.file_uploader(key="cand_file").set_value(("候选.csv", csv.encode("utf-8"), "text/csv"))
+    at.run()
+    at.number_input(key="sites_k").set_value(2).run()
+    for model in ("mclp", "pmedian", "capacitated", "lscp"):
+        at.selectbox(key="sites_model").set_value(model).run()
+        at.button(key="sites_run").click().run()
+        _ok(at)
+        params, result, *_ = at.session_state["siting"]
+        assert params.model == model and params.candidates == "upload"
+        assert len(result.candidates) == 8
+        assert set(result.sites["name"]) <= {f"候选{i}" for i in range(8)}
+        if model != "lscp":
+            assert len(result.sites) == 2, (model, result.message)
