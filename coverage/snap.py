@@ -165,7 +165,7 @@ def _nearest_edges(
     dist = np.full(m, np.inf)
     pos = np.full(m, np.nan)
     todo = np.arange(m)
-    for k in (16, 96):
+    for k in (6, 48, 256):
         if todo.size == 0:
             break
         k = min(k, seg_len.size)
