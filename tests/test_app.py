@@ -410,3 +410,34 @@ def test_siting_on_uploaded_candidates_for_each_model() -> None:
         assert set(result.sites["name"]) <= {f"候选{i}" for i in range(8)}
         if model != "lscp":
             assert len(result.sites) == 2, (model, result.message)
+
+
+def test_switching_pages_does_not_recompute(monkeypatch: pytest.MonkeyPatch) -> None:
+    import coverage.analysis
+    import coverage.service_areas
+
+    calls = {"analyse": 0, "service_areas": 0}
+
+    def counting(module: object, name: str) -> None:
+        real = getattr(module, name)
+
+        def wrapper(*args: object, **kwargs: object) -> object:
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, wrapper)
+
+    counting(coverage.analysis, "analyse")
+    counting(coverage.service_areas, "service_areas")
+    at = _goto(_app(), "coverage")
+    # A threshold no other test uses, so the shared caches have not seen it.
+    at.radio(key="cov_kind").set_value("metres").run()
+    before = dict(calls)
+    at.number_input(key="cov_metres").set_value(1234.0).run()
+    _ok(at)
+    assert {k: calls[k] - before[k] for k in calls} == {"analyse": 1, "service_areas": 1}
+    after = dict(calls)
+    for page in ("gaps", "export", "coverage", "data", "coverage"):
+        _goto(at, page)
+    at.run()  # what a pan or zoom would cost if it reran the script: nothing new
+    assert calls == after
