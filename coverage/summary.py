@@ -25,7 +25,7 @@ from coverage.distance import COVER_TOL_M
 from coverage.snap import Snap
 from geo.taxonomy import Criterion, get_category
 
-__all__ = ["SUMMARY_COLUMNS", "summarise", "weighted_quantile"]
+__all__ = ["SUMMARY_COLUMNS", "summarise", "weighted_quantile", "weighted_quantiles"]
 
 SUMMARY_COLUMNS = [
     "category",
@@ -59,16 +59,21 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> floa
 
     Falls back to equal weights when the weights sum to zero; NaN for no values.
     """
+    return weighted_quantiles(values, weights, [q])[0]
+
+
+def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float]) -> list[float]:
+    """Several weighted quantiles with one sort (see :func:`weighted_quantile`)."""
     values = np.asarray(values, dtype="float64")
     weights = np.asarray(weights, dtype="float64")
     if values.size == 0:
-        return float("nan")
+        return [float("nan")] * len(qs)
     if not weights.sum() > 0:
         weights = np.ones_like(values)
-    order = np.argsort(values, kind="stable")
+    order = np.argsort(values)
     cum = np.cumsum(weights[order])
-    pos = int(np.searchsorted(cum, q * cum[-1], side="left"))
-    return float(values[order][min(pos, values.size - 1)])
+    pos = np.searchsorted(cum, np.asarray(qs, dtype="float64") * cum[-1], side="left")
+    return [float(values[order][min(int(p), values.size - 1)]) for p in pos]
 
 
 def _share(part: float, total: float) -> float:
@@ -133,6 +138,7 @@ def summarise(
             n_comm, cov_comm = int(per.size), int(per.sum())
         else:
             n_comm = cov_comm = 0
+        median, p85 = weighted_quantiles(minutes[reach], pop[reach], [0.5, 0.85])
         rows.append(
             {
                 "category": key,
@@ -154,8 +160,8 @@ def summarise(
                 else float("nan"),
                 "n_points": len(demand),
                 "covered_points": int(covered.sum()),
-                "median_minutes": weighted_quantile(minutes[reach], pop[reach], 0.5),
-                "p85_minutes": weighted_quantile(minutes[reach], pop[reach], 0.85),
+                "median_minutes": median,
+                "p85_minutes": p85,
                 "buffer_coverage_rate": _share(float(pop[in_buffer].sum()), total),
                 "n_facilities_snapped": int((mine & fac_ok).sum()),
                 "n_communities": n_comm,
