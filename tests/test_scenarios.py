@@ -368,3 +368,20 @@ def test_demo_district_edit_is_fast_and_exact():
     )
     assert sc.changed[key] == "recomputed"
     assert sum(v == "unchanged" for v in sc.changed.values()) == len(res.categories) - 1
+
+
+def test_adding_to_a_category_without_facilities(net, demand, facilities):
+    base = analyse(net, demand, facilities, categories=["market"], criteria=None)
+    assert not base.demand["market_covered"].any()
+    lon, lat = _lonlat(net, 700, 700)
+    sc = apply_edits(base, net, [Edit.add(category="market", lon=lon, lat=lat, facility_id="m")])
+    assert sc.changed == {"market": "incremental"}
+    ref = analyse(net, demand, sc.result.facilities, categories=["market"])
+    np.testing.assert_array_equal(
+        sc.result.demand["market_distance_m"].to_numpy(), ref.demand["market_distance_m"].to_numpy()
+    )
+    assert sc.result.demand["market_covered"].any()
+    assert (
+        sc.result.demand.loc[sc.result.demand["market_covered"], "market_facility_id"] == "m"
+    ).all()
+    assert sc.result.summary.loc[0, "n_facilities"] == 1

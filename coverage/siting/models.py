@@ -10,13 +10,18 @@ so they are kept in every solution by construction.
 Each model
 
 * shrinks the problem to the demand points a candidate can still improve and the candidates
-  that improve at least one of them;
+  that improve at least one of them, and (covering models) merges points covered by exactly
+  the same candidates into one column;
 * runs a greedy heuristic (:mod:`coverage.siting.greedy`) and hands it to HiGHS as the warm
-  start;
+  start (p-median: greedy, then swaps, then a Lagrangian bound whose own solutions often prove
+  optimality without the MILP);
 * solves the MILP with a time limit and a relative gap, and reports which answer the user is
   looking at: ``"optimal"``, ``"time-limit"`` (the best incumbent, with its gap) or
   ``"greedy-fallback"`` (HiGHS found nothing better than greedy before the limit);
-* drops proposed sites that add no one, and says when fewer than ``k`` sites were worth adding.
+* drops proposed sites that add no one, and says when fewer than ``k`` sites were worth adding;
+* reports the gap of the answer shown against the better of HiGHS's dual bound and a simple
+  bound (the k best single sites; every candidate open; the Lagrangian bound), so even a
+  fallback says how far from optimal it can be.
 
 Formulations (``x_i`` binary: open candidate ``i``):
 
