@@ -436,10 +436,16 @@ def _fill_holes(geom: Any, min_hole_m2: float) -> Any:
         return geom
     parts = shapely.get_parts(geom)
     fixed = []
+    changed = False
     for p in parts:
         rings = [r for r in p.interiors if shapely.Polygon(r).area >= min_hole_m2]
+        changed |= len(rings) != len(p.interiors)
         fixed.append(shapely.Polygon(p.exterior, rings))
-    return shapely.union_all(fixed) if len(fixed) > 1 else fixed[0]
+    if len(fixed) == 1:
+        return fixed[0]
+    out = shapely.MultiPolygon(fixed)
+    # A filled hole may now hold another part; only then is a union needed.
+    return shapely.union_all(fixed) if changed and not out.is_valid else out
 
 
 def _union(pieces: _Pieces, buffer_m: float, min_hole_m2: float) -> Any:
