@@ -83,10 +83,8 @@ if result is not None:
     left.dataframe(tables.sites_table(sites), hide_index=True, width="stretch", key="sites_table")
     if result.curve is not None and len(result.curve):
         right.caption(tr("sites.curve"))
-        curve = maps.curve_frame(result.curve).rename(
-            columns={"k": tr("sites.k"), "coverage_rate": tr("cov.rate")}
-        )
-        right.line_chart(curve, x=tr("sites.k"), y=tr("cov.rate"), height=240)
+        curve = maps.curve_frame(result.curve).rename(columns={"coverage_rate": tr("cov.rate")})
+        right.line_chart(curve, x="k", y=tr("cov.rate"), height=240)
     name = st.text_input(
         tr("sites.scenario_name"), key=seed("sites_scn", f"{params.model} k={len(result.sites)}")
     )

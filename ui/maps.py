@@ -178,6 +178,11 @@ def comparison(
         )
         applied = state.scenario_result(ds, choice, edits, name=scenario.name)
         areas = change_areas(state.analysis(ds, choice), [applied], categories=[category])
+        # The layer control must come after every layer it lists: take it off, add ours, put
+        # it back (otherwise its script runs before our layers exist).
+        for name, child in list(fmap._children.items()):
+            if isinstance(child, folium.LayerControl):
+                del fmap._children[name]
         styles = {"gained": "#1a9850", "lost": "#d73027"}
         for change, color in styles.items():
             rows = areas[areas["change"] == change]
@@ -193,6 +198,7 @@ def comparison(
                 tooltip=folium.GeoJsonTooltip(["population"], aliases=[name]),
             ).add_to(layer)  # fmt: skip
             layer.add_to(fmap)
+        folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
         return localize_assets(fmap)
 
     return state.cached("comparison_map", key, build)
