@@ -175,8 +175,13 @@ def siting_bench(args: argparse.Namespace) -> tuple[list[list[str]], dict[str, s
         gap = "" if not np.isfinite(sol.gap) else f"{sol.gap * 100:.3f} %"
         rows.append(
             [
-                f"{model} ({label}); MILP {sol.n_vars:,} vars × {sol.n_rows:,} rows",
-                f"{wall:.2f} (HiGHS {sol.solve_s:.2f})",
+                f"{model} ({label}); "
+                + (
+                    f"MILP {sol.n_vars:,} vars × {sol.n_rows:,} rows"
+                    if sol.n_vars
+                    else f"MILP not built, {sol.method}"
+                ),
+                f"{wall:.2f} (HiGHS {sol.solve_s:.2f})" if sol.n_vars else f"{wall:.2f}",
                 obj,
                 sol.label,
                 gap,
