@@ -362,6 +362,10 @@ def test_curve_is_monotone_and_exact_dominates_greedy(net, demand, facilities, b
     assert len(exact) == len(greedy) >= 3
     assert np.all(exact.to_numpy() >= greedy.to_numpy() - 1e-9)
     assert exact.loc[3] == pytest.approx(res.sites["cumulative_population"].iloc[-1])
+    best = res.best_curve
+    assert list(best["k"]) == list(range(len(best)))
+    assert (best.loc[best["k"] > 0, "method"] == "optimal").all()
+    np.testing.assert_allclose(best.set_index("k").loc[exact.index, "covered_population"], exact)
 
 
 def test_generate_candidates_near_gaps_only(net, baseline):

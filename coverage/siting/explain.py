@@ -122,6 +122,15 @@ class SitingResult:
     solution: ModelSolution | None = None
     timings: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def best_curve(self) -> pd.DataFrame:
+        """One row per k: the exact optimum where it was computed, else the greedy value."""
+        if self.curve.empty:
+            return self.curve.copy()
+        exact = ~self.curve["method"].isin(["greedy", "existing"])
+        ranked = self.curve.assign(_exact=exact).sort_values(["k", "_exact"], kind="stable")
+        return ranked.groupby("k", as_index=False).last().drop(columns="_exact")
+
 
 def _empty_sites() -> gpd.GeoDataFrame:
     data: dict[str, Any] = {c: [] for c in SITE_COLUMNS}
