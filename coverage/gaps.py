@@ -56,7 +56,7 @@ _THIN_ABOVE = 2000
 
 
 def _empty(crs: str = WGS84) -> gpd.GeoDataFrame:
-    cols = {c: [] for c in GAP_COLUMNS if c != "geometry"}
+    cols: dict[str, list[object]] = {c: [] for c in GAP_COLUMNS if c != "geometry"}
     return gpd.GeoDataFrame(cols, geometry=[], crs=crs)
 
 

@@ -251,8 +251,10 @@ def reached_pieces(
     two_way = np.ones(e.size, dtype=bool) if not network.directed else twin[e] >= 0
     r_u = np.where(two_way, T + COVER_TOL_M - du, -np.inf)
     r_v = T + COVER_TOL_M - dv
-    lu = node_label[u] if split else np.full(e.size, -1)
-    lv = node_label[v] if split else np.full(e.size, -1)
+    if node_label is not None:
+        lu, lv = node_label[u], node_label[v]
+    else:
+        lu = lv = np.full(e.size, -1)
     has_u = r_u > _EPS
     has_v = r_v > _EPS
     u_end = np.minimum(r_u, length)
@@ -297,8 +299,8 @@ def reached_pieces(
                 he,
                 float(node_dist[a]),
                 float(node_dist[b]),
-                int(node_label[a]) if split else -1,
-                int(node_label[b]) if split else -1,
+                int(node_label[a]) if node_label is not None else -1,
+                int(node_label[b]) if node_label is not None else -1,
                 by_edge.get(he, []),
                 T,
                 split,
