@@ -195,8 +195,21 @@ def test_click_on_the_sites_map_adds_a_trial_site(app_url: str, driver: object) 
     frame = driver.find_element(By.CSS_SELECTOR, "iframe[title*='st_folium']")  # type: ignore[attr-defined]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", frame)  # type: ignore[attr-defined]
     time.sleep(0.5)
-    # Below the centre, inside the district but away from the existing canteens' markers.
-    ActionChains(driver).move_to_element_with_offset(frame, -60, 120).click().perform()
+    # A point near the centre (inside the district) that is not a marker or a map control:
+    # clicks on markers open popups instead of reaching the map.
+    free_point_js = """
+    const f = arguments[0], d = f.contentDocument, r = f.getBoundingClientRect();
+    for (const [dx, dy] of arguments[1]) {
+      const el = d.elementFromPoint(r.width / 2 + dx, r.height / 2 + dy);
+      if (el && !el.closest('.leaflet-marker-pane, .leaflet-control, .leaflet-popup-pane'))
+        return [dx, dy];
+    }
+    return null;
+    """
+    offsets = [[-60, 120], [0, 150], [-120, 60], [80, 100], [-30, 40], [40, -40]]
+    point = driver.execute_script(free_point_js, frame, offsets)  # type: ignore[attr-defined]
+    assert point is not None, "no free spot on the map to click"
+    ActionChains(driver).move_to_element_with_offset(frame, *point).click().perform()
     deadline = time.monotonic() + 30
     body = ""
     while time.monotonic() < deadline:
