@@ -34,16 +34,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
 from scipy.sparse import csgraph
-from scipy.spatial import cKDTree
 
 from coverage.distance import (
     COVER_TOL_M,
     augmented_graph,
+    incidence,
+    lengths_bound_chords,
+    local_searches,
     nearest_from,
-    search_graph,
-    source_links,
 )
 from coverage.snap import Snap, geometry_lengths, snap_points, twin_edges
 from geo import settings
@@ -70,27 +69,7 @@ KINDS = ("facility", "dissolved", "nearest")
 _EPS = 1e-9
 # Up to this many pieces outside the small faces are buffered in one call with the faces.
 _FEW = 200
-_INCIDENCE: dict[int, tuple[Network, sparse.csr_matrix]] = {}
 _BUFFERS: dict[tuple[int, float], tuple[Network, np.ndarray]] = {}
-
-
-def _incidence(network: Network) -> sparse.csr_matrix:
-    """Node → incident edges (CSR, cached per network)."""
-    hit = _INCIDENCE.get(id(network))
-    if hit is not None and hit[0] is network:
-        return hit[1]
-    e = np.arange(network.n_edges)
-    inc = sparse.csr_matrix(
-        (
-            np.ones(2 * e.size, dtype="int8"),
-            (np.concatenate([network.u, network.v]), np.concatenate([e, e])),
-        ),
-        shape=(network.n_nodes, network.n_edges),
-    )
-    if len(_INCIDENCE) >= 4:
-        _INCIDENCE.pop(next(iter(_INCIDENCE)))
-    _INCIDENCE[id(network)] = (network, inc)
-    return inc
 
 
 def _edge_buffers(network: Network, buffer_m: float, edges: np.ndarray) -> np.ndarray:
@@ -354,25 +333,6 @@ class _Pieces:
         return out
 
 
-def _lengths_bound_chords(network: Network) -> bool:
-    """True when every edge is at least as long as its drawn line (so distances ≥ straight)."""
-    return bool(np.all(network.length >= geometry_lengths(network) * (1 - 1e-9) - 1e-6))
-
-
-_NODE_TREES: dict[int, tuple[Network, cKDTree]] = {}
-
-
-def _node_tree(network: Network) -> cKDTree:
-    hit = _NODE_TREES.get(id(network))
-    if hit is not None and hit[0] is network:
-        return hit[1]
-    tree = cKDTree(np.column_stack([network.x, network.y]))
-    if len(_NODE_TREES) >= 4:
-        _NODE_TREES.pop(next(iter(_NODE_TREES)))
-    _NODE_TREES[id(network)] = (network, tree)
-    return tree
-
-
 def _per_facility_reach(network: Network, snap: Snap, tmax: float) -> Any:
     """Yield ``(facility, node distances, reached nodes)`` for each snapped facility.
 
@@ -383,41 +343,11 @@ def _per_facility_reach(network: Network, snap: Snap, tmax: float) -> Any:
     """
     n = network.n_nodes
     ok = np.flatnonzero(snap.ok)
-    if _lengths_bound_chords(network):
-        g = search_graph(network)
-        balls = _node_tree(network).query_ball_point(
-            np.column_stack([snap.x[ok], snap.y[ok]]), r=tmax + 1e-6
-        )
+    if lengths_bound_chords(network):
         work = np.full(n, np.inf)
-        for f, ball in zip(ok.tolist(), balls, strict=True):
-            idx = np.sort(np.asarray(ball, dtype="int64"))
-            if idx.size == 0:
-                # No node within reach: only the facility's own edge can be reached.
-                yield f, work, idx
-                continue
-            e = int(snap.edge[f])
-            ends = np.array([network.u[e], network.v[e]])
-            sub = g[idx][:, idx]
-            pos = np.minimum(np.searchsorted(idx, ends), idx.size - 1)
-            present = idx[pos] == ends
-            one = snap.subset(np.array([f]))
-            _, node_idx, wts = source_links(network, one)
-            keep = np.isin(node_idx, ends[present])
-            cols = np.searchsorted(idx, node_idx[keep])
-            m = idx.size
-            rows_ptr = np.concatenate([sub.indptr, [sub.indptr[-1] + int(keep.sum())]])
-            aug = sparse.csr_matrix(
-                (
-                    np.concatenate([sub.data, wts[keep]]),
-                    np.concatenate([sub.indices, cols]).astype("int32"),
-                    rows_ptr.astype("int32"),
-                ),
-                shape=(m + 1, m + 1),
-            )
-            dist = csgraph.dijkstra(aug, directed=True, indices=m, limit=tmax)[:m]
-            reached = dist < tmax
+        for f, idx, dist in local_searches(network, snap, tmax):
             work[idx] = dist
-            yield f, work, idx[reached]
+            yield f, work, idx[dist < tmax]
             work[idx] = np.inf
         return
     batch = int(np.clip(2e7 // max(n, 1), 1, 256))
@@ -620,7 +550,7 @@ def service_areas(
     if "facility" in kinds and snap.ok.any():
         tmax = ts[-1] + COVER_TOL_M
         reach = _per_facility_reach(network, snap, tmax)
-        inc = _incidence(network)
+        inc = incidence(network)
         for done, (f, d, near_nodes) in enumerate(reach, start=1):
             edges = np.unique(np.concatenate([inc[near_nodes].indices, [int(snap.edge[f])]]))
             one = snap.subset(np.array([f]))

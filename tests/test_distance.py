@@ -101,6 +101,7 @@ def test_od_matrix_exact_and_keeps_zero() -> None:
     src = snap_points(net, xy((0, 0), (400, 400), (200, 200)))
     tgt = snap_points(net, xy((0, 0), (100, 0), (400, 300), (250, 200)))
     od = od_matrix(net, src, tgt, limit_m=300.0, batch_size=2)
+    assert (od != od_matrix(net, src, tgt, limit_m=300.0, local=False)).nnz == 0
     dense = od.toarray()
     expect = np.array([[0, 100, 700, 450], [800, 700, 100, 350], [400, 300, 300, 50]], dtype=float)
     expect[expect > 300] = 0

@@ -144,13 +144,17 @@ def test_lattice_matches_networkx() -> None:
     check_against_oracle(lattice_network(12, 9, spacing=80.0), seed=1, n_fac=6, n_dem=60)
 
 
-def test_od_matrix_matches_networkx_per_source() -> None:
-    net = load_network(OSM / "nanjing_xinjiekou.osm", mode="walk")
+@pytest.mark.parametrize(("mode", "local"), [("walk", True), ("walk", False), ("drive", True)])
+def test_od_matrix_matches_networkx_per_source(mode: str, local: bool) -> None:
+    net = load_network(OSM / "nanjing_xinjiekou.osm", mode=mode)
     sources = snap_points(net, facility_points(net, 5, 11), tolerance_m=300)
     targets = snap_points(net, random_points(net, 120, 12), tolerance_m=300)
     limit = 700.0
-    od = od_matrix(net, sources, targets, limit_m=limit, batch_size=2)
+    od = od_matrix(net, sources, targets, limit_m=limit, batch_size=2, local=local)
     g = oracle_graph(net, {"s": sources, "t": targets})
+    if net.directed:
+        g = g.reverse(copy=False)
+    assert od.nnz > 0
     for i in np.flatnonzero(sources.ok):
         d = nx.single_source_dijkstra_path_length(g, ("s", int(i)), cutoff=limit, weight="length")
         expect = np.array([d.get(("t", j), np.inf) for j in range(len(targets))])
