@@ -138,19 +138,20 @@ def threshold_changes(url: str, profile: str) -> list[tuple[str, float]]:
         drv.quit()
 
 
-def map_html_bytes() -> int:
-    """Size of the coverage map's folium HTML for the demo (what the component receives)."""
+def map_html_bytes(name: str = "synthetic") -> int:
+    """Size of the coverage map's folium HTML for a demo (what the component receives)."""
     from coverage.analysis import analyse
     from coverage.service_areas import service_areas
     from geo.demo import load_demo
     from maps.layers import coverage_map
 
-    demo = load_demo("synthetic")
+    demo = load_demo(name)
     result = analyse(demo.network, demo.demand, demo.facilities)
-    cat = "elderly_canteen"
+    cat = result.categories[0]
     areas = service_areas(
-        demo.network, result, category=cat, thresholds_m=[result.criteria[cat].threshold_m]
-    )
+        demo.network, result, category=cat, thresholds_m=[result.criteria[cat].threshold_m],
+        kinds=("dissolved",),
+    )  # fmt: skip
     fmap = coverage_map(
         facilities=demo.facilities,
         demand=demo.demand,
@@ -198,7 +199,8 @@ def main() -> None:
         "Map payload in the browser:",
         "",
         f"- folium HTML of the coverage map (street network, service area, demand heat points, "
-        f"facilities, legend): {map_html_bytes() / 1024:,.0f} KB",
+        f"facilities, legend): {map_html_bytes() / 1024:,.0f} KB on the synthetic demo, "
+        f"{map_html_bytes('helsinki') / 1024:,.0f} KB on the Helsinki OSM demo",
         f"- rendered map document in the component iframe: {probe['html'] / 1024:,.0f} KB",
         f"- static assets from the app (`/app/static/`): {asset_bytes / 1024:,.0f} KB in "
         f"{len(assets)} files: " + ", ".join(Path(r["name"]).name for r in assets),

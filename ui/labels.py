@@ -66,6 +66,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "上传设施表（CSV / XLSX / GeoJSON / SHP.zip / GPKG）",
         "Upload facilities (CSV / XLSX / GeoJSON / zipped SHP / GPKG)",
     ),
+    "data.rows": ("{n:,} 行", "{n:,} rows"),
     "data.preview": ("预览（前 20 行）", "Preview (first 20 rows)"),
     "data.mapping": ("列对应关系", "Column mapping"),
     "data.col.lon": ("经度列", "Longitude column"),

@@ -168,12 +168,10 @@ def _grid_demand(
 
 def _pick(label_key: str, columns: list[str], detected: str | None, key: str) -> str | None:
     options = ["", *columns]
-    index = options.index(detected) if detected in options else 0
     value = st.selectbox(
         tr(label_key),
         options,
-        index=index,
-        key=key,
+        key=seed(key, detected if detected in options else ""),
         format_func=labeller(lambda c: c or tr("data.col.none"), options),
     )
     return value or None
@@ -187,7 +185,7 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
     token = state.digest(data)
     frame, info = state.read_upload_table(token, upload.name, data)
     st.caption(
-        f"{info.format.upper()} · {len(frame):,} rows"
+        f"{info.format.upper()} · {tr('data.rows', n=len(frame))}"
         + (f" · {info.encoding}" if info.encoding else "")
     )
     st.markdown(f"**{tr('data.preview')}**")
@@ -223,14 +221,13 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
         CRS_OPTIONS,
         format_func=labeller(lambda c: tr(f"data.crs.{c}"), CRS_OPTIONS),
         horizontal=True,
-        key=f"{prefix}_crs_{token}",
-        index=CRS_OPTIONS.index(_guess_crs(columns)),
+        key=seed(f"{prefix}_crs_{token}", _guess_crs(columns)),
     )
     cat_options = ["", *categories()]
     category = c2.selectbox(
         tr("data.category"),
         cat_options,
-        key=f"{prefix}_cat_{token}",
+        key=seed(f"{prefix}_cat_{token}", ""),
         format_func=labeller(
             lambda k: category_name(k) if k else tr("data.category.from_column"), cat_options
         ),
