@@ -17,10 +17,14 @@ if not plans or not choice.categories:
     st.info(tr("cmp.none"))
     st.stop()
 
-if "cmp_pick" in st.session_state:
-    # Scenarios may have been deleted or loaded since the last run.
-    st.session_state["cmp_pick"] = [n for n in st.session_state["cmp_pick"] if n in plans]
-names = st.multiselect(tr("cmp.pick"), list(plans), default=list(plans), key="cmp_pick")
+# Keep the picked scenarios that still exist and add the ones saved or loaded since last time.
+known = st.session_state.get("_cmp_known", set())
+previous = st.session_state.get("cmp_pick", st.session_state.get("_cmp_picked", []))
+picked = [n for n in previous if n in plans]
+st.session_state["cmp_pick"] = picked + [n for n in plans if n not in known and n not in picked]
+st.session_state["_cmp_known"] = set(plans)
+names = st.multiselect(tr("cmp.pick"), list(plans), key="cmp_pick")
+st.session_state["_cmp_picked"] = list(names)  # survives leaving the page
 with st.spinner(tr("cov.computing")):
     base = state.analysis(ds, choice)
     applied = [state.scenario_result(ds, choice, plans[n].edits, name=n) for n in names]

@@ -441,3 +441,23 @@ def test_switching_pages_does_not_recompute(monkeypatch: pytest.MonkeyPatch) -> 
         _goto(at, page)
     at.run()  # what a pan or zoom would cost if it reran the script: nothing new
     assert calls == after
+
+
+def test_compare_keeps_the_picked_scenarios_across_pages() -> None:
+    from coverage.scenarios import Edit, Scenario
+
+    fac = _demo_facilities()
+    x, y = float(fac.geometry.x.mean()), float(fac.geometry.y.mean())
+    plans = {
+        n: Scenario(name=n, edits=(Edit.add(category="elderly_canteen", lon=x + d, lat=y),))
+        for n, d in (("甲", 0.0), ("乙", 0.003))
+    }
+    at = _goto(_app(), "compare")
+    at.session_state["scenarios"] = plans
+    at.run()
+    assert at.multiselect(key="cmp_pick").value == ["甲", "乙"]
+    at.multiselect(key="cmp_pick").set_value(["乙"]).run()
+    _goto(at, "coverage")
+    _goto(at, "compare")
+    assert at.multiselect(key="cmp_pick").value == ["乙"]
+    assert set(_table(at, "方案")["方案"]) == {"乙"}
