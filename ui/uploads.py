@@ -61,6 +61,7 @@ def network_section() -> None:
         if st.button(tr("data.load"), key="data_load_demo", type="primary"):
             with st.spinner(tr("data.loading")):
                 state.set_dataset(state.demo_dataset(source))
+            _forget_reports()
             st.rerun()
         return
     c1, c2 = st.columns([3, 1])
@@ -147,6 +148,13 @@ def _use_network(
         sources=(label,),
     )
     state.set_dataset(ds)
+    _forget_reports()
+
+
+def _forget_reports() -> None:
+    """Validation reports belong to the previous study area once another one is loaded."""
+    for key in (REPORT, "demand_report"):
+        st.session_state.pop(key, None)
 
 
 def _grid_demand(
