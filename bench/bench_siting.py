@@ -6,8 +6,9 @@ offline). Demand: 100,000 random points with log-normal residents (20 % elderly)
 elderly canteens: 60 random points. Candidates: street nodes generated in and around the gaps
 (``generate_candidates``), a seeded sample of 2,000 of them.
 
-Also measures what-if edit latency (add, remove, move a facility) on the demo district
-(``geo.demo.load_demo()``) against a full re-analysis.
+Also measures what-if edit latency (add, remove, move a facility) on the demo districts
+(``geo.demo.load_demo("synthetic" | "helsinki")``) and on the benchmark lattice, against a full
+re-analysis.
 
 Run: ``/work/venv/bin/python bench/bench_siting.py [--time-limit 60]`` (writes
 ``bench/results_siting.md``; ``--help`` lists the sizes).
@@ -51,7 +52,7 @@ def _points(net, x, y) -> gpd.GeoSeries:
     return gpd.GeoSeries(shapely.points(x, y), crs=net.crs).to_crs(4326)
 
 
-def siting_bench(args: argparse.Namespace) -> tuple[list[list[str]], dict[str, str]]:
+def siting_bench(args: argparse.Namespace) -> tuple[list[list[str]], dict[str, str], tuple]:
     rng = np.random.default_rng(42)
     info: dict[str, str] = {}
     t = time.perf_counter()
@@ -233,48 +234,68 @@ def siting_bench(args: argparse.Namespace) -> tuple[list[list[str]], dict[str, s
             "" if not np.isfinite(res.gap) else f"{res.gap * 100:.3f} %",
         ]
     )
-    return rows, info
+    return rows, info, (net, demand, facilities)
 
 
-def whatif_bench(repeats: int) -> list[list[str]]:
-    from geo.demo import load_demo
-
-    demo = load_demo()
-    net = demo.network
+def whatif_rows(
+    label: str, net, demand, facilities, *, repeats: int, category: str = "health_station"
+) -> list[list[str]]:
+    """Latency of add / remove / move / edit+inverse against a full analysis of ``label``."""
     t = time.perf_counter()
-    base = analyse(net, demo.demand, demo.facilities)
+    base = analyse(net, demand, facilities)
     t_full = time.perf_counter() - t
     fac = base.facilities
-    victim = fac[fac["category"] == "health_station"].iloc[0]
-    other = fac[fac["category"] == "health_station"].iloc[1].geometry
-    ext = demo.demand.geometry.iloc[len(demo.demand) // 2]
+    mine = fac[fac["category"] == category]
+    victim = mine.iloc[0]["facility_id"]
+    other = mine.iloc[1].geometry
+    ext = demand.geometry.iloc[len(demand) // 2]
     edits = {
-        "add one health station": [
-            Edit.add(category="health_station", lon=ext.x, lat=ext.y, facility_id="bench-new")
+        f"add one {category}": [
+            Edit.add(category=category, lon=ext.x, lat=ext.y, facility_id="bench-new")
         ],
-        "remove one health station": [Edit.remove(victim["facility_id"])],
-        "move one health station": [Edit.move(victim["facility_id"], lon=other.x, lat=other.y)],
-        "edit + its inverse": [
-            Edit.remove(victim["facility_id"]),
-            Edit.remove(victim["facility_id"]).inverse(fac),
-        ],
+        f"remove one {category}": [Edit.remove(victim)],
+        f"move one {category}": [Edit.move(victim, lon=other.x, lat=other.y)],
+        "edit + its inverse": [Edit.remove(victim), Edit.remove(victim).inverse(fac)],
     }
     rows = [
         [
-            f"full analyse, demo district ({net.n_nodes:,} nodes, {len(demo.demand):,} demand, "
-            f"{len(fac)} facilities, {len(base.categories)} categories)",
+            label,
+            f"full analyse ({net.n_nodes:,} nodes, {len(demand):,} demand, {len(fac)} "
+            f"facilities, {len(base.categories)} categories)",
             f"{t_full * 1000:.0f}",
             "",
         ]
     ]
-    for label, ed in edits.items():
+    for name, ed in edits.items():
         times = []
         for _ in range(repeats):
             t = time.perf_counter()
             sc = apply_edits(base, net, ed)
             times.append(time.perf_counter() - t)
-        kinds = ", ".join(f"{v}" for k, v in sc.changed.items() if v != "unchanged") or "none"
-        rows.append([label, f"{statistics.median(times) * 1000:.1f}", kinds])
+        kinds = ", ".join(f"{v}" for v in sc.changed.values() if v != "unchanged") or "none"
+        rows.append([label, name, f"{statistics.median(times) * 1000:.1f}", kinds])
+    return rows
+
+
+def whatif_bench(repeats: int, big: tuple | None = None) -> list[list[str]]:
+    from geo.demo import load_demo
+
+    rows = []
+    for name in ("synthetic", "helsinki"):
+        demo = load_demo(name)
+        rows += whatif_rows(
+            f"demo {name}", demo.network, demo.demand, demo.facilities, repeats=repeats
+        )
+    if big is not None:
+        net, demand, facilities = big
+        rows += whatif_rows(
+            "bench lattice",
+            net,
+            demand,
+            facilities,
+            repeats=max(1, repeats // 3),
+            category=CAT,
+        )
     return rows
 
 
@@ -292,8 +313,8 @@ def main() -> None:
     p.add_argument("--out", type=Path, default=Path(__file__).with_name("results_siting.md"))
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    rows, info = siting_bench(args)
-    what = whatif_bench(args.repeats)
+    rows, info, big = siting_bench(args)
+    what = whatif_bench(args.repeats, big)
     lines = [
         "# Siting benchmark",
         "",
@@ -309,12 +330,13 @@ def main() -> None:
         "|---|---|---|---|---|",
         *["| " + " | ".join(r) + " |" for r in rows],
         "",
-        "## What-if edits on the demo district",
+        "## What-if edits",
         "",
-        f"Median of {args.repeats} runs of `apply_edits` (milliseconds).",
+        f"Median of {args.repeats} runs of `apply_edits` (milliseconds; the bench lattice "
+        f"{max(1, args.repeats // 3)} runs), against one full `analyse` of the same data.",
         "",
-        "| edit | ms | categories recomputed |",
-        "|---|---|---|",
+        "| data | edit | ms | categories recomputed |",
+        "|---|---|---|---|",
         *["| " + " | ".join(r) + " |" for r in what],
         "",
     ]
