@@ -164,6 +164,7 @@ def map_html_bytes(name: str = "synthetic") -> int:
 
 
 def main() -> None:
+    load = os.getloadavg()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     tmp = tempfile.mkdtemp(prefix="lcc-bench-")
@@ -185,7 +186,9 @@ def main() -> None:
         "",
         f"Measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on "
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}; `python bench/bench_app.py`.",
+        f"{platform.python_version()}; `python bench/bench_app.py`. Load average when it "
+        f"started: {load[0]:.1f} (other processes add seconds to the browser timings; on this "
+        "shared machine repeated runs varied by about ±1 s).",
         "",
         "| step | seconds | target |",
         "|---|---:|---:|",
