@@ -72,6 +72,7 @@ if result is not None:
         st.info(result.message)
 
 st.caption(tr("sites.click_hint"))
+scenarios.removal_picker(ds, category)
 fmap = maps.coverage(ds, choice, category, sites=sites, edits=scenarios.trial_edits(category))
 clicked = show_map(fmap, key="sites_map", returned_objects=["last_clicked"])
 scenarios.take_click(clicked.get("last_clicked"), category=category)

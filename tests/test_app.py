@@ -461,3 +461,17 @@ def test_compare_keeps_the_picked_scenarios_across_pages() -> None:
     _goto(at, "compare")
     assert at.multiselect(key="cmp_pick").value == ["乙"]
     assert set(_table(at, "方案")["方案"]) == {"乙"}
+
+
+def test_what_if_closing_facilities_shows_residents_losing_coverage() -> None:
+    at = _goto(_app(), "sites")
+    cat = at.selectbox(key="sites_category").value
+    facilities = at.session_state["dataset"].facilities
+    closing = list(facilities.loc[facilities["category"] == cat, "facility_id"][:3])
+    at.multiselect(key=f"trial_remove_{cat}").set_value(closing).run()
+    _ok(at)
+    row = _table(at, "方案").iloc[0]
+    before, after = (int(v) for v in row["设施数"].split(" → "))
+    assert after == before - 3
+    assert row["变化（百分点）"] < 0
+    assert row["失去覆盖人口"] > 0

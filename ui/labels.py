@@ -204,6 +204,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "Click anywhere on the map to try a new facility there and see the effect at once.",
     ),
     "sites.whatif": ("试加设施的效果", "Effect of the trial facilities"),
+    "sites.whatif.remove": ("试关闭现有设施（可多选）", "Try closing existing facilities"),
     "sites.whatif.clear": ("清除试加设施", "Clear trial facilities"),
     "sites.whatif.save": ("保存为方案", "Save as a scenario"),
     "sites.save_proposed": ("把建议点保存为方案", "Save the proposed sites as a scenario"),

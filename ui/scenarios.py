@@ -18,6 +18,7 @@ import streamlit as st
 from ui import state
 
 WGS84 = "EPSG:4326"
+TRIAL_REMOVED = "trial_removed"
 
 
 # --------------------------------------------------------------------------------------------
@@ -44,13 +45,40 @@ def take_click(clicked: dict[str, float] | None, *, category: str) -> None:
 
 
 def trial_edits(category: str) -> tuple[Any, ...]:
-    """The trial points of ``category`` as ``Edit.add`` edits."""
+    """The trial edits of ``category``: clicked points (``Edit.add``) and closures."""
     from coverage.scenarios import Edit
 
-    return tuple(
+    adds = tuple(
         Edit.add(category=c, lon=lon, lat=lat, name=f"试加 trial {i}", facility_id=f"trial-{i}")
         for i, (lon, lat, c) in enumerate(trial_points(category), start=1)
     )
+    removes = tuple(Edit.remove(fid) for fid in trial_removed(category))
+    return adds + removes
+
+
+def trial_removed(category: str) -> list[str]:
+    """Facility ids of ``category`` the planner is trying without (closures)."""
+    return list(st.session_state.get(TRIAL_REMOVED, {}).get(category, []))
+
+
+def removal_picker(ds: state.Dataset, category: str) -> None:
+    """Multiselect of existing facilities of ``category`` to try closing."""
+    from ui.widgets import labeller, seed, tr
+
+    rows = ds.facilities[ds.facilities["category"] == category]
+    ids = [str(v) for v in rows["facility_id"]]
+    names = dict(zip(ids, rows["name"].astype(str), strict=True))
+    key = f"trial_remove_{category}"
+    picked = st.multiselect(
+        tr("sites.whatif.remove"),
+        ids,
+        format_func=labeller(lambda i: f"{names.get(i, i)} ({i})", ids),
+        key=seed(key, [i for i in trial_removed(category) if i in names]),
+    )
+    st.session_state[TRIAL_REMOVED] = {
+        **st.session_state.get(TRIAL_REMOVED, {}),
+        category: list(picked),
+    }
 
 
 def site_edits(sites: gpd.GeoDataFrame, *, category: str) -> tuple[Any, ...]:
@@ -148,6 +176,10 @@ def trial_panel(ds: state.Dataset, choice: state.CriteriaChoice, category: str) 
         st.success(tr("sites.saved", name=used))
     if b2.button(tr("sites.whatif.clear"), key="trial_clear"):
         st.session_state[state.TRIAL_SITES] = [p for p in trial_points() if p[2] != category]
+        removed = dict(st.session_state.get(TRIAL_REMOVED, {}))
+        removed.pop(category, None)
+        st.session_state[TRIAL_REMOVED] = removed
+        st.session_state.pop(f"trial_remove_{category}", None)
         st.rerun()
 
 

@@ -159,6 +159,7 @@ def set_dataset(ds: Dataset) -> None:
             del st.session_state[key]
     st.session_state[SCENARIOS] = {}
     st.session_state[TRIAL_SITES] = []
+    st.session_state.pop("trial_removed", None)
 
 
 def criteria_choice() -> CriteriaChoice:
