@@ -9,7 +9,7 @@ from ``BaseException`` and pass through untouched.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -68,10 +68,3 @@ def guard(*, lang: str, context: str = "") -> Iterator[Outcome]:
         outcome.ok = False
         outcome.error = message_for(exc, lang=lang)
         st.error(outcome.error)
-
-
-def run_guarded(fn: Callable[[], None], *, lang: str, context: str) -> bool:
-    """Call ``fn`` inside :func:`guard`; return True when it finished without an error."""
-    with guard(lang=lang, context=context) as outcome:
-        fn()
-    return outcome.ok

@@ -114,12 +114,6 @@ def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def criterion_labels(choice: state.CriteriaChoice) -> dict[str, str]:
-    """Human-readable criterion per category for ``choice``."""
-    lang = state.lang()
-    return {k: c.label(lang) for k, c in choice.criteria().items()}
-
-
 def show_map(
     fmap: Any,
     *,
