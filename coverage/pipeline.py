@@ -302,7 +302,12 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
         source = str(net_cfg["place"])
     else:
         source = tuple(float(v) for v in net_cfg["bbox"])
-    network = load_network(source, mode=net_cfg["mode"], study_area=study_area)
+    network = load_network(
+        source,
+        mode=net_cfg["mode"],
+        study_area=study_area,
+        keep_largest=net_cfg.get("keep_largest"),
+    )
     timer.step("载入设施 / loading facilities", 0.15)
     frames = []
     for fac in cfg.facilities:
@@ -456,6 +461,8 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
             criterion=cfg.criteria.get(sit["category"]),
             weight=sit.get("weight", "population"),
             time_limit_s=sit.get("time_limit_s"),
+            spacing_m=sit.get("spacing_m"),
+            baseline=result,
         )
     timer.step("完成 / done", 1.0)
     return RunResult(
