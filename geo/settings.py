@@ -61,8 +61,10 @@ service_area_buffer_m: float = 40.0
 #: Holes smaller than this (square metres) are removed from service areas.
 service_area_min_hole_m2: float = 20_000.0
 
-#: Uncovered demand points closer than this (metres) join one gap polygon.
-gap_cluster_distance_m: float = 150.0
+#: Uncovered demand points closer than this (metres) join one gap polygon. 250 m is about one
+#: Chinese superblock side, so the gates of neighbouring compounds form one gap (a planner wants
+#: "six gaps with 31,000 people", not 176 single compounds).
+gap_cluster_distance_m: float = 250.0
 
 #: Residential floor area per person used to turn buildings into residents (m² per person).
 floor_area_per_person_m2: float = 33.0
