@@ -1,6 +1,6 @@
 """Streamlit entry point: ``streamlit run app.py``.
 
-The shell (navigation over ``pages/``, language switch, sidebar) lives in :mod:`ui.shell`; the
+The shell (navigation over ``views/``, language switch, sidebar) lives in :mod:`ui.shell`; the
 pages are short and call the core through :mod:`ui`.
 """
 

@@ -38,7 +38,7 @@ def _ok(at: AppTest) -> None:
 
 
 def _goto(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"views/{page}.py").run()
     _ok(at)
     return at
 

@@ -220,3 +220,30 @@ def test_click_on_the_sites_map_adds_a_trial_site(app_url: str, driver: object) 
     driver.save_screenshot(str(ARTIFACTS / "browser_sites.png"))  # type: ignore[attr-defined]
     assert "试加设施的效果" in body, body[-2000:]
     assert "清除试加设施" in body  # the trial controls come with the effect table
+
+
+PAGE_HEADERS = {"": "数据", "data": "数据", "coverage": "覆盖", "gaps": "缺口", "sites": "选址",
+                "compare": "方案比较", "export": "导出"}  # fmt: skip
+
+
+def test_every_page_url_opens_its_page_in_the_shell(app_url: str, driver: object) -> None:
+    from selenium.webdriver.common.by import By
+
+    for path, header in PAGE_HEADERS.items():
+        driver.get(f"{app_url}/{path}")  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 60
+        heads: list[str] = []
+        body = ""
+        while time.monotonic() < deadline:
+            heads = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "h2")]  # type: ignore[attr-defined]
+            body = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+            if header in heads:
+                break
+            time.sleep(0.3)
+        assert header in heads, (path, heads, body[-1500:])
+        assert "Page not found" not in body, path
+        # The shell ran around the page: navigation and the language switch are in the sidebar.
+        sidebar = driver.find_element(By.CSS_SELECTOR, "[data-testid='stSidebar']").text  # type: ignore[attr-defined]
+        assert "覆盖" in sidebar and "导出" in sidebar, (path, sidebar)
+        if path == "data":  # the old address forwards to the default page at the root
+            assert driver.current_url.rstrip("/") == app_url, driver.current_url  # type: ignore[attr-defined]

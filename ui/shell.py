@@ -1,15 +1,13 @@
-"""The app shell: page config, language switch, navigation, sidebar; shared by app.py and pages.
+"""The app shell: page config, language switch, navigation, sidebar; run by app.py.
 
-Streamlit still runs a ``pages/`` folder next to the entry script the legacy (v1) way until the
-first ``st.navigation`` call of the server process (and on every AppTest run): a request for
-``/coverage`` then executes ``pages/coverage.py`` alone, without the shell. Each page therefore
-starts with ``if shell.standalone(): st.stop()``; when the page was run directly, that call runs the
-shell instead, which registers the navigation and runs the same page inside it.
+The pages live in ``views/`` and are registered with ``st.navigation``/``st.Page``. The folder is
+deliberately not called ``pages/``: Streamlit treats a ``pages/`` folder next to the entry script
+as a legacy multipage app and ran its files alone (without this shell) until the first
+``st.navigation`` call.
 """
 
 from __future__ import annotations
 
-import contextvars
 import logging
 
 import streamlit as st
@@ -36,43 +34,47 @@ PAGES = [
     ("export", "page.export", ":material/download:"),
 ]
 
-# Per script thread (each browser session runs in its own), so sessions never see each other's.
-_IN_SHELL: contextvars.ContextVar[bool] = contextvars.ContextVar("lcc_in_shell", default=False)
-
 
 def main() -> None:
     """Render the shell and run the selected page inside error handling."""
-    token = _IN_SHELL.set(True)
-    try:
-        _main()
-    finally:
-        _IN_SHELL.reset(token)
-
-
-def _main() -> None:
     st.set_page_config(page_title="十五分钟生活圈 · 15-min coverage", page_icon="🗺️", layout="wide")
     state.init()
     language_switch()
     refresh_widgets_on_language_change()
-    folder = settings.project_root / "pages"
-    navigation = st.navigation(
-        [
-            st.Page(
-                folder / f"{name}.py",
-                title=tr(key),
-                icon=icon,
-                url_path=name,
-                default=name == "data",
-            )
-            for name, key, icon in PAGES
-        ]
-    )
+    navigation = st.navigation(pages())
     with guard(lang=state.lang(), context="dataset") as loaded, st.spinner(tr("data.loading")):
         dataset_badge(state.dataset())
     basemap_choice()
     if loaded.ok:
         with guard(lang=state.lang(), context=f"page {navigation.url_path}"):
             navigation.run()
+
+
+def pages() -> list[st.Page]:
+    """The app's pages over ``views/``; the first (data) is the default, served at ``/``.
+
+    The default page's public address is the root, so ``/data`` (an address the app used to
+    have) is kept as a hidden page that forwards to the root instead of "Page not found".
+    """
+    folder = settings.project_root / "views"
+    listed = [
+        st.Page(
+            folder / f"{name}.py",
+            title=tr(key),
+            icon=icon,
+            # The default page is served at "/"; its internal path must differ from the alias's.
+            url_path="home" if name == "data" else name,
+            default=name == "data",
+        )
+        for name, key, icon in PAGES
+    ]
+    home = listed[0]
+
+    def to_home() -> None:
+        st.switch_page(home)
+
+    alias = st.Page(to_home, title=tr("page.data"), url_path="data", visibility="hidden")
+    return [*listed, alias]
 
 
 def basemap_choice() -> None:
@@ -92,11 +94,3 @@ def basemap_choice() -> None:
         format_func=labeller(lambda b: tr(names[b]), options),
         key=BASEMAP,
     )
-
-
-def standalone() -> bool:
-    """Run the shell when a page was executed on its own; True means the page should stop."""
-    if _IN_SHELL.get():
-        return False
-    main()
-    return True

@@ -2,11 +2,8 @@
 
 import streamlit as st
 
-from ui import maps, scenarios, shell, state
+from ui import maps, scenarios, state
 from ui.widgets import category_name, labeller, seed_choice, show_map, tr
-
-if shell.standalone():
-    st.stop()
 
 ds = state.dataset()
 choice = state.criteria_choice()

@@ -4,7 +4,7 @@ import streamlit as st
 
 from geo import settings
 from geo.taxonomy import categories
-from ui import maps, shell, state
+from ui import maps, state
 from ui.widgets import (
     category_name,
     kpi_metrics,
@@ -16,9 +16,6 @@ from ui.widgets import (
     show_map,
     tr,
 )
-
-if shell.standalone():
-    st.stop()
 
 ds = state.dataset()
 old = state.criteria_choice()

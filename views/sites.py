@@ -2,13 +2,10 @@
 
 import streamlit as st
 
-from ui import maps, scenarios, shell, state, tables, uploads
+from ui import maps, scenarios, state, tables, uploads
 from ui.widgets import category_name, labeller, seed, seed_choice, show_map, tr
 
 MODELS = ["mclp", "lscp", "pmedian", "capacitated"]
-
-if shell.standalone():
-    st.stop()
 
 ds = state.dataset()
 choice = state.criteria_choice()

@@ -2,11 +2,8 @@
 
 import streamlit as st
 
-from ui import shell, state, uploads
+from ui import state, uploads
 from ui.widgets import dataset_summary, tr
-
-if shell.standalone():
-    st.stop()
 
 st.header(tr("page.data"))
 ds = state.dataset()

@@ -2,11 +2,8 @@
 
 import streamlit as st
 
-from ui import exports, shell, state
+from ui import exports, state
 from ui.widgets import category_name, labeller, seed, seed_choice, tr
-
-if shell.standalone():
-    st.stop()
 
 ds = state.dataset()
 choice = state.criteria_choice()
