@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -480,3 +481,26 @@ def test_candidates_from_a_csv_file(tmp_path, net, demand, facilities, baseline)
         baseline=baseline,
     )
     assert res.sites["name"].iloc[0].startswith("空地")
+
+
+def test_highs_prints_nothing_and_logs_its_outcome() -> None:
+    # A fresh process: HiGHS writes its banner only once per process, on its first call.
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, numpy as np\n"
+        "from scipy import sparse\n"
+        "logging.basicConfig(level=logging.DEBUG, format='%(name)s %(message)s')\n"
+        "from coverage.siting import mclp\n"
+        "a = sparse.csr_matrix(np.eye(4) + np.eye(4, k=1))\n"
+        "sol = mclp(a, np.arange(1.0, 5.0), k=2)\n"
+        "print('selected', sorted(sol.selected.tolist()))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "selected [0, 2]"
+    assert "Running HiGHS" not in run.stdout + run.stderr
+    assert "coverage.siting.highs HiGHS: optimal" in run.stderr

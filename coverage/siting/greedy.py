@@ -41,6 +41,32 @@ def _as_csr(matrix: sparse.spmatrix | sparse.sparray) -> sparse.csr_matrix:
     return sparse.csr_matrix(matrix)
 
 
+def _allowed(n: int, among: np.ndarray | None) -> np.ndarray:
+    """Mask of the candidate rows a greedy rule may pick (all, or only ``among``)."""
+    if among is None:
+        return np.ones(n, dtype=bool)
+    allowed = np.zeros(n, dtype=bool)
+    allowed[np.asarray(among, dtype="int64")] = True
+    return allowed
+
+
+def _residual(weight: np.ndarray, covered: np.ndarray | None) -> np.ndarray:
+    """A fresh copy of the weights with points already covered set to 0."""
+    residual = np.asarray(weight, dtype="float64").copy()
+    if covered is not None:
+        residual[np.asarray(covered, dtype=bool)] = 0.0
+    return residual
+
+
+def _best(gain: np.ndarray, allowed: np.ndarray) -> int | None:
+    """The allowed row with the largest gain, or ``None`` when no row adds anything."""
+    if gain.size == 0:
+        return None
+    g = np.where(allowed, gain, -1.0)
+    best = int(np.argmax(g))
+    return best if g[best] > GAIN_EPS else None
+
+
 def greedy_cover(
     cover: sparse.spmatrix | sparse.sparray,
     weight: np.ndarray,
@@ -75,15 +101,9 @@ def greedy_cover(
     """
     a = _as_csr(cover)
     a.data = np.ones_like(a.data, dtype="float64")
-    w = np.asarray(weight, dtype="float64")
-    residual = w.copy()
-    if covered is not None:
-        residual[np.asarray(covered, dtype=bool)] = 0.0
+    residual = _residual(weight, covered)
     done = 0.0
-    allowed = np.ones(a.shape[0], dtype=bool)
-    if among is not None:
-        allowed[:] = False
-        allowed[np.asarray(among, dtype="int64")] = True
+    allowed = _allowed(a.shape[0], among)
     limit = a.shape[0] if k is None else int(k)
     order: list[int] = []
     gains: list[float] = []
@@ -91,11 +111,8 @@ def greedy_cover(
         if target_weight is not None and done >= target_weight - GAIN_EPS:
             break
         g = a @ residual
-        g[~allowed] = -1.0
-        if g.size == 0:
-            break
-        best = int(np.argmax(g))
-        if g[best] <= GAIN_EPS:
+        best = _best(g, allowed)
+        if best is None:
             break
         cols = a.indices[a.indptr[best] : a.indptr[best + 1]]
         residual[cols] = 0.0
@@ -139,20 +156,14 @@ def greedy_pmedian(
     w = np.asarray(weight, dtype="float64")
     current = np.asarray(base_cost, dtype="float64").copy()
     rows = np.repeat(np.arange(c.shape[0]), np.diff(c.indptr))
-    allowed = np.ones(c.shape[0], dtype=bool)
-    if among is not None:
-        allowed[:] = False
-        allowed[np.asarray(among, dtype="int64")] = True
+    allowed = _allowed(c.shape[0], among)
     order: list[int] = []
     gains: list[float] = []
     while len(order) < int(k):
         saving = np.maximum(current[c.indices] - c.data, 0.0) * w[c.indices]
         g = np.bincount(rows, weights=saving, minlength=c.shape[0])
-        g[~allowed] = -1.0
-        if g.size == 0:
-            break
-        best = int(np.argmax(g))
-        if g[best] <= GAIN_EPS:
+        best = _best(g, allowed)
+        if best is None:
             break
         cols = c.indices[c.indptr[best] : c.indptr[best + 1]]
         current[cols] = np.minimum(current[cols], c.data[c.indptr[best] : c.indptr[best + 1]])
@@ -185,14 +196,8 @@ def greedy_capacitated(
     a.data = np.ones_like(a.data, dtype="float64")
     cap = np.asarray(capacity, dtype="float64")
     cap = np.where(np.isnan(cap), np.inf, cap)
-    w = np.asarray(weight, dtype="float64")
-    residual = w.copy()
-    if covered is not None:
-        residual[np.asarray(covered, dtype=bool)] = 0.0
-    allowed = np.ones(a.shape[0], dtype=bool)
-    if among is not None:
-        allowed[:] = False
-        allowed[np.asarray(among, dtype="int64")] = True
+    residual = _residual(weight, covered)
+    allowed = _allowed(a.shape[0], among)
     served_rows: list[np.ndarray] = []
     served_cols: list[np.ndarray] = []
     served_vals: list[np.ndarray] = []
@@ -201,11 +206,8 @@ def greedy_capacitated(
     total = 0.0
     while len(order) < int(k):
         g = np.minimum(a @ residual, cap)
-        g[~allowed] = -1.0
-        if g.size == 0:
-            break
-        best = int(np.argmax(g))
-        if g[best] <= GAIN_EPS:
+        best = _best(g, allowed)
+        if best is None:
             break
         cols = a.indices[a.indptr[best] : a.indptr[best + 1]]
         take = residual[cols]

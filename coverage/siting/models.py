@@ -15,8 +15,9 @@ Each model
 * runs a greedy heuristic (:mod:`coverage.siting.greedy`) and hands it to HiGHS as the warm
   start (p-median: greedy, then swaps, then a Lagrangian bound whose own solutions often prove
   optimality without the MILP);
-* solves the MILP with a time limit and a relative gap, and reports which answer the user is
-  looking at: ``"optimal"``, ``"time-limit"`` (the best incumbent, with its gap) or
+* solves the MILP with a time limit and a relative gap (:mod:`coverage.siting.highs` wraps
+  HiGHS: building, warm start, time limit, interrupt, silent output), and reports which answer
+  the user is looking at: ``"optimal"``, ``"time-limit"`` (the best incumbent, with its gap) or
   ``"greedy-fallback"`` (HiGHS found nothing better than greedy before the limit);
 * drops proposed sites that add no one, and says when fewer than ``k`` sites were worth adding;
 * reports the gap of the answer shown against the better of HiGHS's dual bound and a simple
@@ -38,11 +39,9 @@ Formulations (``x_i`` binary: open candidate ``i``):
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 
-import highspy
 import numpy as np
 from scipy import sparse
 
@@ -55,10 +54,9 @@ from coverage.siting.greedy import (
     interchange_pmedian,
     lagrangian_pmedian,
 )
+from coverage.siting.highs import MilpOutcome, solve_milp
 from geo import settings
 from geo.errors import SolverError
-
-logger = logging.getLogger(__name__)
 
 MODELS = ("mclp", "lscp", "pmedian", "capacitated")
 
@@ -146,102 +144,6 @@ class ModelSolution:
                 return f"{name} (gap ≤ {self.gap * 100:.2f} %)"
             return name
         return self.status
-
-
-@dataclass(frozen=True)
-class _Outcome:
-    x: np.ndarray | None
-    status: str
-    gap: float
-    objective: float
-    bound: float
-    runtime: float
-
-
-def _solve(
-    *,
-    cost: np.ndarray,
-    lower: np.ndarray,
-    upper: np.ndarray,
-    integrality: np.ndarray,
-    matrix: sparse.spmatrix | sparse.sparray,
-    row_lower: np.ndarray,
-    row_upper: np.ndarray,
-    maximize: bool,
-    time_limit_s: float | None,
-    mip_gap: float | None,
-    start: np.ndarray | None,
-    options: dict[str, str | float | bool] | None = None,
-) -> _Outcome:
-    """Solve one MILP with HiGHS (column-wise matrix, warm start, time limit)."""
-    a = sparse.csc_matrix(matrix)
-    a.sort_indices()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue(
-        "time_limit",
-        float(settings.solver_time_limit_s if time_limit_s is None else time_limit_s),
-    )
-    h.setOptionValue("mip_rel_gap", float(settings.solver_mip_gap if mip_gap is None else mip_gap))
-    for key, value in (options or {}).items():
-        h.setOptionValue(key, value)
-    inf = highspy.kHighsInf
-    status = h.passModel(
-        int(a.shape[1]),
-        int(a.shape[0]),
-        int(a.nnz),
-        1,  # column-wise
-        -1 if maximize else 1,
-        0.0,
-        np.asarray(cost, dtype="float64"),
-        np.asarray(lower, dtype="float64"),
-        np.asarray(upper, dtype="float64"),
-        np.where(np.isfinite(row_lower), row_lower, -inf).astype("float64"),
-        np.where(np.isfinite(row_upper), row_upper, inf).astype("float64"),
-        a.indptr.astype("int32"),
-        a.indices.astype("int32"),
-        a.data.astype("float64"),
-        np.asarray(integrality, dtype="int32"),
-    )
-    if status == highspy.HighsStatus.kError:
-        msg = "siting: HiGHS rejected the model (internal error building the MILP)"
-        raise SolverError(msg)
-    if start is not None:
-        idx = np.arange(start.size, dtype="int32")
-        h.setSolution(int(start.size), idx, np.asarray(start, dtype="float64"))
-    t0 = time.perf_counter()
-    # HiGHS checks its time limit only now and then inside an interior-point solve (measured:
-    # 98 s on a 35 s limit); solve in highspy's thread and interrupt it if it overruns.
-    limit = float(settings.solver_time_limit_s if time_limit_s is None else time_limit_s)
-    h.HandleUserInterrupt = True
-    h.startSolve()
-    finished, _ = h.wait(limit * 1.05 + 1.0)
-    if not finished:
-        logger.info("HiGHS overran its %.1f s limit; interrupting it", limit)
-        h.cancelSolve()
-        while not h.wait(0.1)[0]:
-            pass
-    runtime = time.perf_counter() - t0
-    ms = h.getModelStatus()
-    info = h.getInfo()
-    has_sol = info.primal_solution_status == highspy.kSolutionStatusFeasible
-    x = np.asarray(h.getSolution().col_value) if has_sol else None
-    if ms == highspy.HighsModelStatus.kOptimal:
-        label = "optimal"
-    elif ms in (
-        highspy.HighsModelStatus.kTimeLimit,
-        highspy.HighsModelStatus.kInterrupt,
-        highspy.HighsModelStatus.kSolutionLimit,
-        highspy.HighsModelStatus.kIterationLimit,
-    ):
-        label = "time-limit"
-    else:
-        label = h.modelStatusToString(ms)
-    gap = float(info.mip_gap) if has_sol else float("nan")
-    if label == "optimal":
-        gap = max(0.0, gap) if np.isfinite(gap) else 0.0
-    objective = float(info.objective_function_value) if has_sol else float("nan")
-    return _Outcome(x, label, gap, objective, float(info.mip_dual_bound), runtime)
 
 
 def _validate(
@@ -348,6 +250,13 @@ def _gap(bound: float, value: float, *, maximize: bool) -> float:
     return max(0.0, float(diff) / abs(float(value)))
 
 
+def _opened(rows: np.ndarray, n: int) -> np.ndarray:
+    """0/1 warm start for the site variables: 1 for ``rows`` (the greedy picks)."""
+    x = np.zeros(n)
+    x[rows] = 1.0
+    return x
+
+
 def _pick(path: GreedyPath, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows[path.order], path.gains
 
@@ -357,7 +266,7 @@ def _finish(
     model: str,
     chosen_path: GreedyPath,
     rows: np.ndarray,
-    outcome: _Outcome | None,
+    outcome: MilpOutcome | None,
     used_greedy: bool,
     greedy_obj: float,
     objective: float,
@@ -434,7 +343,9 @@ def _k_message(n_sel: int, k: int, what: str) -> str:
     return f"{n_sel} sites proposed"
 
 
-def _use_milp(outcome: _Outcome, milp_value: float, greedy_value: float, *, maximize: bool) -> bool:
+def _use_milp(
+    outcome: MilpOutcome, milp_value: float, greedy_value: float, *, maximize: bool
+) -> bool:
     """Whether the MILP answer should be shown instead of greedy."""
     if outcome.x is None:
         return False
@@ -493,10 +404,9 @@ def mclp(
                 sparse.hstack([np.ones((1, n_i)), sparse.csr_matrix((1, n_g))]),
             ]
         )
-        x0 = np.zeros(n_i)
-        x0[g.order] = 1.0
+        x0 = _opened(g.order, n_i)
         y0 = np.minimum(agg.T @ x0, 1.0)
-        outcome = _solve(
+        outcome = solve_milp(
             cost=np.concatenate([np.zeros(n_i), wg]),
             lower=np.zeros(n_i + n_g),
             upper=np.ones(n_i + n_g),
@@ -599,8 +509,7 @@ def lscp(
             unreachable=unreachable,
         )
     n_i, n_j = agg.shape
-    x0 = np.zeros(n_i)
-    x0[g.order] = 1.0
+    x0 = _opened(g.order, n_i)
     if full:
         cons = agg.T.tocsr()
         start = x0
@@ -628,7 +537,7 @@ def lscp(
             "row_lower": np.concatenate([np.full(n_j, -np.inf), [needed]]),
             "row_upper": np.concatenate([np.zeros(n_j), [np.inf]]),
         }
-    outcome = _solve(
+    outcome = solve_milp(
         matrix=cons,
         maximize=False,
         time_limit_s=_remaining(time_limit_s, t0),
@@ -786,10 +695,9 @@ def pmedian(
                 sparse.hstack([np.ones((1, n_i)), sparse.csr_matrix((1, n_z))]),
             ]
         )
-        x0 = np.zeros(n_i)
-        x0[g.order] = 1.0
+        x0 = _opened(g.order, n_i)
         z0 = _best_assignment(coo, saving, x0, n_j)
-        outcome = _solve(
+        outcome = solve_milp(
             cost=np.concatenate([np.zeros(n_i), saving]),
             lower=np.zeros(n_i + n_z),
             upper=np.ones(n_i + n_z),
@@ -959,11 +867,10 @@ def capacitated(
                 sparse.hstack([np.ones((1, n_i)), sparse.csr_matrix((1, n_f))]),
             ]
         )
-        x0 = np.zeros(n_i)
-        x0[g.order] = 1.0
+        x0 = _opened(g.order, n_i)
         gs = g_served.tocsr()
         f0 = np.asarray(gs[coo.row, coo.col]).ravel() / wj[coo.col]
-        outcome = _solve(
+        outcome = solve_milp(
             cost=np.concatenate([np.zeros(n_i), wj[coo.col]]),
             lower=np.zeros(n_i + n_f),
             upper=np.ones(n_i + n_f),
