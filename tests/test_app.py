@@ -174,6 +174,16 @@ def test_siting_run_shows_sites_and_saves_a_scenario() -> None:
     assert (sites.iloc[:, 3] > 0).all()  # residents newly covered per site
     params, result, *_ = at.session_state["siting"]
     assert params.k == 2 and result.status
+    # The curve shows one value per number of sites (the best known), not greedy and exact rows.
+    curve = _table(at, "新增点数")
+    assert curve["新增点数"].is_unique and curve["新增点数"].iloc[0] == 0
+    assert len(curve) == result.best_curve["k"].nunique()
+    assert set(curve["求解方式"]) <= {
+        "现状",
+        "贪心（逐个加点）",
+        "精确最优",
+        "精确求解（达到时限）",
+    }
     at.button(key="sites_save").click().run()
     _ok(at)
     _goto(at, "compare")

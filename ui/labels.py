@@ -198,6 +198,19 @@ LABELS: dict[str, tuple[str, str]] = {
         "累计覆盖率曲线（新增点数 → 覆盖率）",
         "Cumulative coverage (sites added → coverage)",
     ),
+    "sites.curve.k": ("新增点数", "Sites added"),
+    "sites.curve.rate": ("人口覆盖率 %", "Population coverage %"),
+    "sites.curve.covered": ("覆盖人口", "Residents covered"),
+    "sites.curve.method": ("求解方式", "How it was found"),
+    "sites.curve.existing": ("现状", "existing facilities"),
+    "sites.curve.greedy": ("贪心（逐个加点）", "greedy (one site at a time)"),
+    "sites.curve.exact": ("精确最优", "exact optimum"),
+    "sites.curve.limited": ("精确求解（达到时限）", "exact solve (time limit)"),
+    "sites.curve.note": (
+        "每个点数取已知最好的方案：能精确求解时为最优解，否则为贪心解。",
+        "For each number of sites, the best known plan: the exact optimum where it was solved, "
+        "else the greedy one.",
+    ),
     "sites.added": ("+{n:,.0f} 人", "+{n:,.0f} residents"),
     "sites.click_hint": (
         "在地图上点击任意位置即可试加一个设施，立即看到覆盖变化。",

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 import streamlit as st
 
@@ -138,20 +137,6 @@ def focus(geometry: shapely.Geometry) -> tuple[tuple[float, float], int]:
     while zoom > 10 and span * 1.5 > 360 / 2**zoom * 2.3:
         zoom -= 1
     return ((miny + maxy) / 2, (minx + maxx) / 2), zoom
-
-
-def curve_frame(curve: Any) -> pd.DataFrame:
-    """The cumulative coverage curve as a frame with ``k`` and ``coverage_rate`` (in %)."""
-    frame = pd.DataFrame(curve).copy()
-    if "k" not in frame:
-        frame["k"] = range(1, len(frame) + 1)
-    rate_col = next((c for c in ("coverage_rate", "rate", "coverage", "share") if c in frame), None)
-    if rate_col is None:
-        numeric = [c for c in frame.columns if c != "k" and pd.api.types.is_numeric_dtype(frame[c])]
-        rate_col = numeric[-1]
-    rate = frame[rate_col].astype(float)
-    frame["coverage_rate"] = (rate * 100 if rate.max() <= 1.0 else rate).round(2)
-    return frame[["k", "coverage_rate"]]
 
 
 def comparison(

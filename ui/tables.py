@@ -56,6 +56,35 @@ def sites_table(sites: gpd.GeoDataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def curve_table(result: Any) -> pd.DataFrame:
+    """The coverage curve for k = 0..K new sites, one row per k (no greedy/exact zig-zag).
+
+    Built from ``SitingResult.best_curve``: the exact optimum of each k where it was solved, else
+    the greedy value; the method column says which.
+    """
+    best = result.best_curve
+    columns = [tr(f"sites.curve.{c}") for c in ("k", "rate", "covered", "method")]
+    if best is None or best.empty:
+        return pd.DataFrame(columns=columns)
+    rate = pd.to_numeric(best["coverage_rate"], errors="coerce") * 100
+
+    def method(m: str) -> str:
+        if m in ("existing", "greedy"):
+            return tr(f"sites.curve.{m}")
+        return tr("sites.curve.limited" if str(m).startswith("time-limit") else "sites.curve.exact")
+
+    return pd.DataFrame(
+        {
+            columns[0]: best["k"].astype(int).to_numpy(),
+            columns[1]: rate.round(2).to_numpy(),
+            columns[2]: pd.to_numeric(best["covered_population"], errors="coerce")
+            .round(0)
+            .to_numpy(),
+            columns[3]: [method(m) for m in best["method"]],
+        }
+    )
+
+
 def siting_status(result: Any) -> str:
     """One line: solver status, method and optimality gap of a siting run."""
     gap = result.gap

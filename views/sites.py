@@ -79,10 +79,14 @@ if result is not None:
     st.subheader(tr("sites.result"))
     left, right = st.columns([3, 2])
     left.dataframe(tables.sites_table(sites), hide_index=True, width="stretch", key="sites_table")
-    if result.curve is not None and len(result.curve):
+    curve = tables.curve_table(result)
+    if len(curve):
+        k_col, rate_col = curve.columns[0], curve.columns[1]
         right.caption(tr("sites.curve"))
-        curve = maps.curve_frame(result.curve).rename(columns={"coverage_rate": tr("cov.rate")})
-        right.line_chart(curve, x="k", y=tr("cov.rate"), height=240)
+        right.line_chart(curve, x=k_col, y=rate_col, height=240)
+        with right.expander(tr("sites.curve.method")):
+            st.caption(tr("sites.curve.note"))
+            st.dataframe(curve, hide_index=True, width="stretch", key="sites_curve")
     name = st.text_input(
         tr("sites.scenario_name"), key=seed("sites_scn", f"{params.model} k={len(result.sites)}")
     )
