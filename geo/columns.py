@@ -8,7 +8,7 @@ names that merely contain a keyword; the caller can override every choice by key
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -383,13 +383,13 @@ def require_coordinates(
     raise ColumnNotFoundError(msg)
 
 
-def parse_numbers(values: pd.Series | np.ndarray | list[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Parse numbers leniently (``"118.78°"``, ``" 32.04 "``, full-width digits).
+def _parse_cells(
+    values: pd.Series | np.ndarray | list[Any], number: Callable[[str], float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers as they are, ``number(text)`` for other non-empty cells (ValueError: bad).
 
-    Returns
-    -------
-    tuple of numpy.ndarray
-        Float values (NaN where missing or bad) and a mask of non-empty cells that are not numbers.
+    ``number`` gets the cell with full-width characters folded and returns NaN when nothing is
+    left after its own clean-up (an empty cell, not a bad one).
     """
     s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
     out = np.full(len(s), np.nan)
@@ -400,14 +400,41 @@ def parse_numbers(values: pd.Series | np.ndarray | list[Any]) -> tuple[np.ndarra
         if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
             out[i] = float(v)
             continue
-        text = _fullwidth(str(v)).strip().rstrip("°度").strip()
-        if not text:
+        text = _fullwidth(str(v))
+        if not text.strip():
             continue
         try:
-            out[i] = float(text)
+            out[i] = number(text)
         except ValueError:
             bad[i] = True
     return out, bad
+
+
+def _plain_number(text: str) -> float:
+    text = text.strip().rstrip("°度").strip()
+    return float(text) if text else float("nan")
+
+
+def _first_number(text: str) -> float:
+    text = text.replace(",", "").strip()
+    if not text:
+        return float("nan")
+    m = _NUM.search(text)
+    if m is None:
+        msg = f"no number in {text!r}"
+        raise ValueError(msg)
+    return float(m.group(0))
+
+
+def parse_numbers(values: pd.Series | np.ndarray | list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Parse numbers leniently (``"118.78°"``, ``" 32.04 "``, full-width digits).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Float values (NaN where missing or bad) and a mask of non-empty cells that are not numbers.
+    """
+    return _parse_cells(values, _plain_number)
 
 
 def parse_amount(values: pd.Series | np.ndarray | list[Any]) -> tuple[np.ndarray, np.ndarray]:
@@ -418,24 +445,7 @@ def parse_amount(values: pd.Series | np.ndarray | list[Any]) -> tuple[np.ndarray
     tuple of numpy.ndarray
         Float values (NaN where empty or no number) and a mask of non-empty cells with no number.
     """
-    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
-    out = np.full(len(s), np.nan)
-    bad = np.zeros(len(s), dtype=bool)
-    for i, v in enumerate(s.tolist()):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
-            continue
-        if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-            out[i] = float(v)
-            continue
-        text = _fullwidth(str(v)).replace(",", "").strip()
-        if not text:
-            continue
-        m = _NUM.search(text)
-        if m is None:
-            bad[i] = True
-        else:
-            out[i] = float(m.group(0))
-    return out, bad
+    return _parse_cells(values, _first_number)
 
 
 def parse_pairs(

@@ -23,7 +23,13 @@ import shapely
 from geo import settings
 from geo.columns import detect_columns, norm_header, parse_amount
 from geo.errors import ColumnNotFoundError, GeometryError, InputDataError
-from geo.facilities import assign_ids, column_texts, locate_rows, study_area_polygon
+from geo.facilities import (
+    assign_ids,
+    column_texts,
+    locate_rows,
+    study_area_polygon,
+    table_report,
+)
 from geo.network import WGS84, utm_crs_for
 from geo.tables import Source, read_table
 from geo.validation import Rejections, ValidationReport, list_rows
@@ -455,20 +461,18 @@ def demand_from_table(
     gdf = _demand_frame(
         ids[keep], pop[keep], elderly[keep], community[keep], kind, loc.lon[keep], loc.lat[keep]
     )
-    detected = {k: str(v) for k, v in cols.items() if v is not None}
-    detected.update(loc.detected)
-    if com_col is not None and cols.get("community") is None:
-        detected["community"] = f"{com_col} (name)"
-    report = ValidationReport(
-        source=label,
+    report = table_report(
+        label=label,
         n_read=len(frame),
         n_ok=len(gdf),
-        rejected=rej.frame(),
-        detected=detected,
+        rej=rej,
+        cols=cols,
+        loc=loc,
         encoding=info.encoding,
-        crs_in=loc.crs_in,
         warnings=warnings,
     )
+    if com_col is not None and cols.get("community") is None:
+        report.detected["community"] = f"{com_col} (name)"
     logger.info("%s: %d demand points, %.0f residents", label, len(gdf), gdf["population"].sum())
     return gdf, report
 

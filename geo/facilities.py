@@ -216,20 +216,18 @@ def load_facilities(
         out, geometry=shapely.points(loc.lon[keep], loc.lat[keep]), crs=WGS84
     ).reset_index(drop=True)
 
-    detected = {k: str(v) for k, v in cols.items() if v is not None}
-    detected.update(loc.detected)
-    if forced:
-        detected["category"] = f"= {forced}"
-    report = ValidationReport(
-        source=label,
+    report = table_report(
+        label=label,
         n_read=len(frame),
         n_ok=len(gdf),
-        rejected=rej.frame(),
-        detected=detected,
+        rej=rej,
+        cols=cols,
+        loc=loc,
         encoding=info.encoding,
-        crs_in=loc.crs_in,
         warnings=warnings,
     )
+    if forced:
+        report.detected["category"] = f"= {forced}"
     if network is not None and datum.normalise_datum(loc.crs_in) is not None:
         report.suggestion = suggest_datum(
             (loc.raw_lon[keep], loc.raw_lat[keep]), network, crs_used=loc.crs_in
@@ -391,6 +389,36 @@ def study_area_polygon(study_area: Any, *, label: str = "study_area") -> Any:
         )
         raise GeometryError(msg)
     return shapely.make_valid(geom)
+
+
+def table_report(
+    *,
+    label: str,
+    n_read: int,
+    n_ok: int,
+    rej: Rejections,
+    cols: dict[str, str | None],
+    loc: Located,
+    encoding: str | None,
+    warnings: list[str],
+) -> ValidationReport:
+    """The validation report of a table or GIS loader.
+
+    ``detected`` lists the columns found (``cols``) and then what :func:`locate_rows` decided;
+    callers add their own entries after these.
+    """
+    detected = {k: str(v) for k, v in cols.items() if v is not None}
+    detected.update(loc.detected)
+    return ValidationReport(
+        source=label,
+        n_read=n_read,
+        n_ok=n_ok,
+        rejected=rej.frame(),
+        detected=detected,
+        encoding=encoding,
+        crs_in=loc.crs_in,
+        warnings=warnings,
+    )
 
 
 def locate_rows(

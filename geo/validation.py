@@ -116,43 +116,63 @@ class ValidationReport:
 
     def summary(self, lang: str = "zh") -> str:
         """A short paragraph for the planner, in Chinese (``"zh"``) or English."""
+        t = _SUMMARY_TEXT["zh" if lang == "zh" else "en"]
         # The first few reasons say more than counts by free-text reason would.
         first = self.rejected.drop_duplicates("row").head(3)
-        if lang == "zh":
-            text = f"{self.source}：读取 {self.n_read:,} 行，可用 {self.n_ok:,} 行"
-            if self.n_rejected:
-                text += f"，拒绝 {self.n_rejected:,} 行（"
-                text += "；".join(f"第{r.row}行：{r.reason}" for r in first.itertuples())
-                text += "……）" if self.n_rejected > len(first) else "）"
-            if self.encoding:
-                text += f"；编码 {self.encoding}"
-            text += f"；坐标系 {self.crs_in}"
-            cols = "，".join(f"{k}={v}" for k, v in self.detected.items())
-            if cols:
-                text += f"；识别：{cols}"
-            text += "。"
-            if self.warnings:
-                text += " 注意：" + "；".join(self.warnings) + "。"
-            if self.suggestion:
-                text += " 建议：" + self.suggestion
-            return text
-        text = f"{self.source}: read {self.n_read:,} rows, {self.n_ok:,} usable"
+        text = t["read"].format(source=self.source, n_read=self.n_read, n_ok=self.n_ok)
         if self.n_rejected:
-            text += f", {self.n_rejected:,} rejected ("
-            text += "; ".join(f"row {r.row}: {r.reason}" for r in first.itertuples())
-            text += " …)" if self.n_rejected > len(first) else ")"
+            text += t["rejected"].format(n=self.n_rejected)
+            text += t["sep"].join(
+                t["row"].format(row=r.row, reason=r.reason) for r in first.itertuples()
+            )
+            text += t["more"] if self.n_rejected > len(first) else t["close"]
         if self.encoding:
-            text += f"; encoding {self.encoding}"
-        text += f"; coordinates {self.crs_in}"
-        cols = ", ".join(f"{k}={v}" for k, v in self.detected.items())
+            text += t["encoding"].format(self.encoding)
+        text += t["crs"].format(self.crs_in)
+        cols = t["list_sep"].join(f"{k}={v}" for k, v in self.detected.items())
         if cols:
-            text += f"; detected: {cols}"
-        text += "."
+            text += t["detected"].format(cols)
+        text += t["stop"]
         if self.warnings:
-            text += " Note: " + "; ".join(self.warnings) + "."
+            text += t["note"] + t["sep"].join(self.warnings) + t["stop"]
         if self.suggestion:
-            text += " Suggestion: " + self.suggestion
+            text += t["suggestion"] + self.suggestion
         return text
+
+
+#: The pieces of :meth:`ValidationReport.summary` in each language.
+_SUMMARY_TEXT: dict[str, dict[str, str]] = {
+    "zh": {
+        "read": "{source}：读取 {n_read:,} 行，可用 {n_ok:,} 行",
+        "rejected": "，拒绝 {n:,} 行（",
+        "row": "第{row}行：{reason}",
+        "sep": "；",
+        "more": "……）",
+        "close": "）",
+        "encoding": "；编码 {}",
+        "crs": "；坐标系 {}",
+        "list_sep": "，",
+        "detected": "；识别：{}",
+        "stop": "。",
+        "note": " 注意：",
+        "suggestion": " 建议：",
+    },
+    "en": {
+        "read": "{source}: read {n_read:,} rows, {n_ok:,} usable",
+        "rejected": ", {n:,} rejected (",
+        "row": "row {row}: {reason}",
+        "sep": "; ",
+        "more": " …)",
+        "close": ")",
+        "encoding": "; encoding {}",
+        "crs": "; coordinates {}",
+        "list_sep": ", ",
+        "detected": "; detected: {}",
+        "stop": ".",
+        "note": " Note: ",
+        "suggestion": " Suggestion: ",
+    },
+}
 
 
 class Rejections:
