@@ -271,6 +271,22 @@ def test_english_switch() -> None:
                                       "export": "Export"}[page]  # fmt: skip
 
 
+def test_siting_outcome_in_both_languages() -> None:
+    at = _goto(_app(), "sites")
+    at.number_input(key="sites_k").set_value(2).run()
+    at.button(key="sites_run").click().run()
+    _ok(at)
+    _params, result, *_ = at.session_state["siting"]
+    added = float(result.sites["added_population"].sum())
+    assert at.info[0].value == f"建议新增 2 处设施，新增覆盖 {added:,.0f} 人。"
+    assert at.caption[0].value.startswith("求解状态：最优；方法：HiGHS 整数规划")
+    assert "optimal" not in at.caption[0].value and "HiGHS MILP" not in at.caption[0].value
+    at.sidebar.radio(key="lang").set_value("en").run()
+    _ok(at)
+    assert at.info[0].value == f"2 sites proposed, newly covering {added:,.0f} residents."
+    assert "Status:" in at.caption[0].value
+
+
 def test_streamlit_config_matches_settings() -> None:
     cfg = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert cfg["server"]["maxUploadSize"] == settings.max_upload_mb
@@ -420,6 +436,11 @@ def test_siting_on_uploaded_candidates_for_each_model() -> None:
         assert set(result.sites["name"]) <= {f"候选{i}" for i in range(8)}
         if model != "lscp":
             assert len(result.sites) == 2, (model, result.message)
+        # The outcome is told in Chinese from the result's numbers, not the core's English.
+        told = at.info[0].value
+        assert str(len(result.sites)) in told, told
+        assert not any(c.isascii() and c.isalpha() for c in told), told
+        assert "处" in told or "无需" in told, told
 
 
 def test_switching_pages_does_not_recompute(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -211,6 +211,59 @@ LABELS: dict[str, tuple[str, str]] = {
         "For each number of sites, the best known plan: the exact optimum where it was solved, "
         "else the greedy one.",
     ),
+    "sites.msg.proposed": (
+        "建议新增 {n} 处设施，新增覆盖 {pop:,.0f} 人。",
+        "{n} sites proposed, newly covering {pop:,.0f} residents.",
+    ),
+    "sites.msg.pmedian": (
+        "建议新增 {n} 处设施，居民步行时间共节省 {minutes:,.0f} 人·分钟。",
+        "{n} sites proposed, saving residents {minutes:,.0f} person-minutes of walking.",
+    ),
+    "sites.msg.short": (
+        "要求 {k} 处，但只有 {n} 处能{what}；其余的不会带来任何改善，因此未列出。",
+        "Only {n} of the {k} requested sites {what}; the others would add no one, so they are "
+        "not proposed.",
+    ),
+    "sites.msg.what.add": ("新增覆盖人口", "add anyone"),
+    "sites.msg.what.shorten": ("缩短居民步行时间", "shorten anyone's walk"),
+    "sites.msg.what.serve": ("服务到居民", "serve anyone"),
+    "sites.msg.lscp": (
+        "需新增 {n} 处设施才能达到目标（可达居民的 {target:.0%}）；新增后人口覆盖率为 {rate:.1%}。",
+        "{n} new sites reach the target ({target:.0%} of the residents that can be reached); "
+        "population coverage after them: {rate:.1%}.",
+    ),
+    "sites.msg.lscp_none": (
+        "现有设施已达到目标覆盖率，无需新增设施。",
+        "Existing facilities already reach the target; no new site is needed.",
+    ),
+    "sites.msg.none": (
+        "没有候选点能新增覆盖（已无未覆盖居民，或没有可用候选点）。",
+        "No candidate site could add anyone (nobody is uncovered, or there are no candidates).",
+    ),
+    "sites.msg.unreachable": (
+        "{n} 个需求点（{pop:,.0f} 人）离所有候选点和现有设施都超出服务范围。",
+        "{n} demand points ({pop:,.0f} residents) are out of reach of every candidate and "
+        "existing facility.",
+    ),
+    "sites.msg.dropped": (
+        "{n} 个候选点离最近道路超过 {m:,.0f} 米，未参与计算。",
+        "{n} candidates are farther than {m:,.0f} m from any street and were not considered.",
+    ),
+    "sites.msg.no_capacity": (
+        "候选点都没有容量数据，容量约束覆盖与最大覆盖结果相同。",
+        "No candidate has a capacity, so capacitated covering equals maximal covering.",
+    ),
+    "sites.st.optimal": ("最优", "optimal"),
+    "sites.st.time-limit": ("达到时限", "time limit reached"),
+    "sites.st.greedy-fallback": ("启发式结果", "heuristic fallback"),
+    "sites.st.trivial": ("无需求解（有用候选点不多于 k）", "trivial (every useful candidate fits)"),
+    "sites.st.no candidates": ("无候选点", "no candidates"),
+    "sites.method.HiGHS MILP": ("HiGHS 整数规划", "HiGHS MILP"),
+    "sites.method.greedy": ("贪心", "greedy"),
+    "sites.method.greedy + interchange": ("贪心 + 交换改进", "greedy + interchange"),
+    "sites.method.Lagrangian": ("拉格朗日界", "Lagrangian bound"),
+    "sites.method.Lagrangian bound": ("拉格朗日界", "Lagrangian bound"),
+    "sites.method.all useful candidates": ("全部有用候选点", "all useful candidates"),
     "sites.added": ("+{n:,.0f} 人", "+{n:,.0f} residents"),
     "sites.click_hint": (
         "在地图上点击任意位置即可试加一个设施，立即看到覆盖变化。",

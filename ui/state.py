@@ -43,6 +43,7 @@ CRITERIA = "criteria"
 SCENARIOS = "scenarios"
 TRIAL_SITES = "trial_sites"
 SITING = "siting"
+SITING_CANDIDATES = "siting_candidates"  # how many candidates the last siting run was given
 SELECTED_GAP = "selected_gap"
 MAP_CATEGORY = "map_category"
 
@@ -437,15 +438,14 @@ class SitingParams:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _siting(
+def _siting_candidates(
     data_key: str,
     choice: CriteriaChoice,
     params: SitingParams,
     cand_token: str,
     _ds: Dataset,
     _uploaded: gpd.GeoDataFrame | None,
-) -> Any:
-    from coverage.siting import suggest_sites
+) -> gpd.GeoDataFrame:
     from coverage.siting.candidates import as_candidates, combine, generate_candidates
 
     baseline = analysis(_ds, choice)
@@ -460,6 +460,22 @@ def _siting(
         candidates = candidates.copy()
         cap = pd.to_numeric(candidates["capacity"], errors="coerce")
         candidates["capacity"] = cap.fillna(params.capacity)
+    return candidates
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _siting(
+    data_key: str,
+    choice: CriteriaChoice,
+    params: SitingParams,
+    cand_token: str,
+    _ds: Dataset,
+    _uploaded: gpd.GeoDataFrame | None,
+) -> Any:
+    from coverage.siting import suggest_sites
+
+    baseline = analysis(_ds, choice)
+    candidates = _siting_candidates(data_key, choice, params, cand_token, _ds, _uploaded)
     return suggest_sites(
         _ds.network,
         _ds.demand,
@@ -471,6 +487,17 @@ def _siting(
         candidates=candidates,
         baseline=baseline,
     )
+
+
+def siting_candidates(
+    ds: Dataset,
+    choice: CriteriaChoice,
+    params: SitingParams,
+    uploaded: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """The candidate sites handed to the siting model for ``params`` (shared; do not change)."""
+    token = frame_token(uploaded) if uploaded is not None else ""
+    return _siting_candidates(ds.key, choice, params, token, ds, uploaded)
 
 
 def siting(

@@ -6,8 +6,10 @@ import math
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
+from ui import state
 from ui.widgets import tr
 
 
@@ -86,7 +88,73 @@ def curve_table(result: Any) -> pd.DataFrame:
 
 
 def siting_status(result: Any) -> str:
-    """One line: solver status, method and optimality gap of a siting run."""
+    """One line: solver status, method and optimality gap of a siting run, translated."""
     gap = result.gap
     gap_text = "–" if gap is None or (isinstance(gap, float) and math.isnan(gap)) else f"{gap:.2%}"
-    return tr("sites.status", status=result.status, method=result.method, gap=gap_text)
+    sol = result.solution
+    status = _known(f"sites.st.{sol.status if sol is not None else result.status}", result.status)
+    method = _known(f"sites.method.{result.method}", result.method) if result.method else "–"
+    return tr("sites.status", status=status, method=method, gap=gap_text)
+
+
+def _known(key: str, fallback: str) -> str:
+    text = tr(key)
+    return fallback if text == key else text
+
+
+def siting_message(result: Any, *, n_candidates: int | None = None, target: float = 0.95) -> str:
+    """What a siting run found, in the interface language, built from the result's numbers.
+
+    ``SitingResult.message`` is English (for logs and the CLI); the page shows this instead.
+
+    Parameters
+    ----------
+    result
+        A ``SitingResult``.
+    n_candidates
+        How many candidates were handed to the model; the ones missing from
+        ``result.candidates`` were too far from the streets (not reported when ``None``).
+    target
+        The coverage target of a set-covering (``lscp``) run, as a share.
+    """
+    from geo import settings
+
+    sites = result.sites
+    n = len(sites)
+    sol = result.solution
+    parts: list[str] = []
+    if result.status == "no candidates" or sol is None:
+        parts.append(tr("sites.msg.none"))
+    elif result.model == "lscp":
+        if n == 0:
+            parts.append(tr("sites.msg.lscp_none"))
+        else:
+            rate = float(pd.to_numeric(sites["coverage_rate"], errors="coerce").iloc[-1])
+            parts.append(tr("sites.msg.lscp", n=n, target=float(target), rate=rate))
+    else:
+        requested = int(sol.requested) if sol.requested is not None else n
+        if n < requested:
+            what = {"pmedian": "shorten", "capacitated": "serve"}.get(result.model, "add")
+            parts.append(tr("sites.msg.short", n=n, k=requested, what=tr(f"sites.msg.what.{what}")))
+        elif result.model == "pmedian":
+            minutes = float(pd.to_numeric(sites["minutes_saved"], errors="coerce").sum())
+            parts.append(tr("sites.msg.pmedian", n=n, minutes=minutes))
+        else:
+            pop = float(pd.to_numeric(sites["added_population"], errors="coerce").sum())
+            parts.append(tr("sites.msg.proposed", n=n, pop=pop))
+    unreachable = result.unreachable
+    if unreachable is not None and len(unreachable):
+        pop = float(pd.to_numeric(unreachable.get("population", 0), errors="coerce").sum())
+        parts.append(tr("sites.msg.unreachable", n=len(unreachable), pop=pop))
+    considered = len(result.candidates) if result.candidates is not None else 0
+    if n_candidates is not None and sol is not None and n_candidates > considered:
+        parts.append(
+            tr("sites.msg.dropped", n=n_candidates - considered, m=settings.snap_tolerance_m)
+        )
+    cands = result.candidates
+    if result.model == "capacitated" and cands is not None and len(cands):
+        known = "capacity" in cands and pd.to_numeric(cands["capacity"], errors="coerce").notna()
+        if not bool(np.any(known)):
+            parts.append(tr("sites.msg.no_capacity"))
+    # Chinese sentences run on; English ones need a space.
+    return (" " if state.lang() == "en" else "").join(parts)

@@ -1,10 +1,13 @@
 """选址 Sites: run a siting model, see "+N residents" per site, click the map to try a site."""
 
+import logging
+
 import streamlit as st
 
 from ui import maps, scenarios, state, tables, uploads
 from ui.widgets import category_name, labeller, seed, seed_choice, show_map, tr
 
+logger = logging.getLogger(__name__)
 MODELS = ["mclp", "lscp", "pmedian", "capacitated"]
 
 ds = state.dataset()
@@ -58,6 +61,12 @@ if st.button(tr("sites.run"), type="primary", key="sites_run"):
         result = state.siting(ds, choice, params, uploaded)
         status.update(label=tr("sites.result"), state="complete")
     st.session_state[state.SITING] = (params, result, ds.key, choice)
+    # Candidates missing from the result were too far from the streets (said in the message).
+    st.session_state[state.SITING_CANDIDATES] = len(
+        state.siting_candidates(ds, choice, params, uploaded)
+    )
+    if result.message:  # the core's English wording, for the log and support requests
+        logger.info("siting %s/%s: %s", result.model, category, result.message)
 
 run = st.session_state.get(state.SITING)
 # A run belongs to the data, criteria and category it was made for.
@@ -65,8 +74,8 @@ result = run[1] if run and run[0].category == category and run[2:] == (ds.key, c
 sites = result.sites if result is not None else None
 if result is not None:
     st.caption(tables.siting_status(result))
-    if result.message:
-        st.info(result.message)
+    n_candidates = st.session_state.get(state.SITING_CANDIDATES)
+    st.info(tables.siting_message(result, n_candidates=n_candidates, target=run[0].target))
 
 st.caption(tr("sites.click_hint"))
 scenarios.removal_picker(ds, category)
