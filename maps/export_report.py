@@ -15,8 +15,9 @@ import datetime as dt
 import io
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 import pandas as pd
 from PIL import Image as PILImage
@@ -158,48 +159,17 @@ def _site_table(sites: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
     return out
 
 
-def _texts(
-    *, title: str | None, area: str, synthetic: bool, lang: str, date: dt.date | None
-) -> dict[str, str]:
-    day = (date or dt.date.today()).isoformat()
-    return {
-        "title": title or t("report_title", lang),
-        "date": t("report_date", lang, date=day),
-        "area": t("report_area", lang, area=area) if area else "",
-        "stamp": t("synthetic_stamp", lang) if synthetic else "",
-        "method": t("report_method", lang),
-    }
+class ReportInputs(TypedDict, total=False):
+    """What a report shows: the keyword arguments of :func:`report_pdf` and :func:`report_pptx`.
 
-
-# --- PDF -----------------------------------------------------------------------------------------
-
-
-def report_pdf(
-    path: str | Path | None = None,
-    *,
-    png: bytes,
-    summary: pd.DataFrame,
-    communities: pd.DataFrame | None = None,
-    gaps: pd.DataFrame | None = None,
-    sites: pd.DataFrame | None = None,
-    parameters: Mapping[str, Any] | pd.DataFrame | None = None,
-    sources: Sequence[str] = (),
-    title: str | None = None,
-    area: str = "",
-    synthetic: bool = False,
-    lang: str = "zh",
-    date: dt.date | None = None,
-) -> bytes:
-    """Build the PDF report (A4 landscape): map page, KPI page(s), parameters page.
-
-    Parameters
+    Attributes
     ----------
-    path
-        Where to write; ``None`` only returns the bytes.
     png
-        The map image (e.g. :func:`maps.export_static.render_png`), legend included.
+        The map image (e.g. :func:`maps.export_static.render_png`), legend included. Required.
     summary
-        ``CoverageResult.summary``.
+        ``CoverageResult.summary``. Required.
+    communities
+        Per-community completeness (PDF only; the largest :data:`REPORT_TOP_N` are listed).
     gaps, sites
         Gaps and proposed sites (the largest :data:`REPORT_TOP_N` are listed).
     parameters, sources
@@ -209,19 +179,103 @@ def report_pdf(
     synthetic
         The data is the synthetic demo: every page is stamped "合成示范数据 / synthetic demo data".
     lang
-        ``"zh"`` or ``"en"``.
+        ``"zh"`` (default) or ``"en"``.
     date
         Report date; today by default.
+    """
+
+    png: Required[bytes]
+    summary: Required[pd.DataFrame]
+    communities: pd.DataFrame | None
+    gaps: pd.DataFrame | None
+    sites: pd.DataFrame | None
+    parameters: Mapping[str, Any] | pd.DataFrame | None
+    sources: Sequence[str]
+    title: str | None
+    area: str
+    synthetic: bool
+    lang: str
+    date: dt.date | None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A report's content prepared once, for either format (tables as display strings)."""
+
+    lang: str
+    txt: dict[str, str]
+    png: bytes
+    png_size: tuple[int, int]
+    summary: pd.DataFrame
+    kpis: pd.DataFrame
+    communities: pd.DataFrame | None
+    gaps: pd.DataFrame | None
+    sites: pd.DataFrame | None
+    parameters: pd.DataFrame
+
+
+def _prepare(inputs: ReportInputs) -> _Prepared:
+    lang = inputs.get("lang", "zh")
+    day = (inputs.get("date") or dt.date.today()).isoformat()
+    area = inputs.get("area", "")
+    txt = {
+        "title": inputs.get("title") or t("report_title", lang),
+        "date": t("report_date", lang, date=day),
+        "area": t("report_area", lang, area=area) if area else "",
+        "stamp": t("synthetic_stamp", lang) if inputs.get("synthetic", False) else "",
+        "method": t("report_method", lang),
+    }
+    png = inputs["png"]
+    with PILImage.open(io.BytesIO(png)) as im:
+        size = im.size
+    params = parameters_table(inputs.get("parameters"), sources=inputs.get("sources", ()))
+    params.columns = [t("parameter", lang), t("value", lang)]
+    summary = inputs["summary"]
+    return _Prepared(
+        lang=lang,
+        txt=txt,
+        png=png,
+        png_size=size,
+        summary=summary,
+        kpis=kpi_table(summary, lang=lang),
+        communities=_community_table(inputs.get("communities"), lang),
+        gaps=_gap_table(inputs.get("gaps"), lang),
+        sites=_site_table(inputs.get("sites"), lang),
+        parameters=params,
+    )
+
+
+def _written(data: bytes, path: str | Path | None) -> bytes:
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
+
+
+# --- PDF -----------------------------------------------------------------------------------------
+
+
+def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -> bytes:
+    """Build the PDF report (A4 landscape): map page, KPI page(s), parameters page.
+
+    Parameters
+    ----------
+    path
+        Where to write; ``None`` only returns the bytes.
+    **inputs
+        What the report shows (:class:`ReportInputs`): ``png`` and ``summary`` are required;
+        ``communities``, ``gaps``, ``sites``, ``parameters``, ``sources``, ``title``, ``area``,
+        ``synthetic``, ``lang`` and ``date`` are optional.
 
     Returns
     -------
     bytes
         The PDF file.
     """
+    rep = _prepare(inputs)
+    lang, txt = rep.lang, rep.txt
     if PDF_CJK_FONT not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(UnicodeCIDFont(PDF_CJK_FONT))
     font = PDF_CJK_FONT
-    txt = _texts(title=title, area=area, synthetic=synthetic, lang=lang, date=date)
     base = getSampleStyleSheet()
     body = ParagraphStyle("lcc_body", parent=base["BodyText"], fontName=font, fontSize=9,
                           leading=13)  # fmt: skip
@@ -257,18 +311,17 @@ def report_pdf(
         story.append(Paragraph(esc(txt["stamp"]), stamp))
     meta = "　".join(esc(x) for x in (txt["date"], txt["area"]) if x)
     story += [Paragraph(meta, body), Paragraph(esc(txt["method"]), body), Spacer(1, 4 * mm)]
-    with PILImage.open(io.BytesIO(png)) as im:
-        iw, ih = im.size
+    iw, ih = rep.png_size
     img_h = min(page_h - 75 * mm, frame_w * ih / iw)
     story += [
         Paragraph(esc(t("report_map", lang)), h2),
-        Image(io.BytesIO(png), width=img_h * iw / ih, height=img_h),
+        Image(io.BytesIO(rep.png), width=img_h * iw / ih, height=img_h),
         PageBreak(),
         Paragraph(esc(t("report_kpis", lang)), h2),
-        table(kpi_table(summary, lang=lang)),
+        table(rep.kpis),
     ]
     tax = taxonomy()
-    cats = [c for c in summary.get("category", pd.Series(dtype=str)).astype(str) if c in tax]
+    cats = [c for c in rep.summary.get("category", pd.Series(dtype=str)).astype(str) if c in tax]
     if cats:
         story.append(Spacer(1, 3 * mm))
         legend = pd.DataFrame(
@@ -288,19 +341,17 @@ def report_pdf(
             )
         )  # fmt: skip
     extra = {
-        "report_communities": _community_table(communities, lang),
-        "report_gaps": _gap_table(gaps, lang),
-        "report_sites": _site_table(sites, lang),
+        "report_communities": rep.communities,
+        "report_gaps": rep.gaps,
+        "report_sites": rep.sites,
     }
     for key, frame in extra.items():
         if frame is not None:
             story += [Spacer(1, 3 * mm), Paragraph(esc(t(key, lang)), h2), table(frame)]
-    params = parameters_table(parameters, sources=sources)
-    params.columns = [t("parameter", lang), t("value", lang)]
     story += [
         PageBreak(),
         Paragraph(esc(t("report_parameters", lang)), h2),
-        table(params, widths=[70 * mm, frame_w - 70 * mm]),
+        table(rep.parameters, widths=[70 * mm, frame_w - 70 * mm]),
     ]
 
     footer = "  ·  ".join(x for x in (txt["title"], txt["date"], txt["stamp"]) if x)
@@ -320,45 +371,33 @@ def report_pdf(
         subject=txt["stamp"] or txt["method"],
     )  # fmt: skip
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    data = buf.getvalue()
-    if path is not None:
-        Path(path).write_bytes(data)
-    return data
+    return _written(buf.getvalue(), path)
 
 
 # --- PPTX ----------------------------------------------------------------------------------------
 
 
-def report_pptx(
-    path: str | Path | None = None,
-    *,
-    png: bytes,
-    summary: pd.DataFrame,
-    communities: pd.DataFrame | None = None,
-    gaps: pd.DataFrame | None = None,
-    sites: pd.DataFrame | None = None,
-    parameters: Mapping[str, Any] | pd.DataFrame | None = None,
-    sources: Sequence[str] = (),
-    title: str | None = None,
-    area: str = "",
-    synthetic: bool = False,
-    lang: str = "zh",
-    date: dt.date | None = None,
-) -> bytes:
+def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -> bytes:
     """Build a 16:9 deck: title, map, KPI table, gaps (if any), sites (if any), parameters.
 
     ``communities`` is accepted for symmetry with :func:`report_pdf` and not shown (a slide
     cannot hold a district's communities legibly; the XLSX has them).
 
-    Parameters are those of :func:`report_pdf`. When ``synthetic`` is set, every slide carries
-    the "合成示范数据 / synthetic demo data" stamp.
+    Parameters
+    ----------
+    path
+        Where to write; ``None`` only returns the bytes.
+    **inputs
+        As in :func:`report_pdf` (:class:`ReportInputs`). When ``synthetic`` is set, every
+        slide carries the "合成示范数据 / synthetic demo data" stamp.
 
     Returns
     -------
     bytes
         The PPTX file.
     """
-    txt = _texts(title=title, area=area, synthetic=synthetic, lang=lang, date=date)
+    rep = _prepare(inputs)
+    lang, txt = rep.lang, rep.txt
     prs = Presentation()
     sw, sh = Inches(13.333), Inches(7.5)
     prs.slide_width, prs.slide_height = sw, sh
@@ -412,28 +451,20 @@ def report_pptx(
     # 2. map (the PNG carries its legend, scale bar and north arrow)
     slide = prs.slides.add_slide(blank)
     heading(slide, t("report_map", lang))
-    with PILImage.open(io.BytesIO(png)) as im:
-        iw, ih = im.size
+    iw, ih = rep.png_size
     max_w, max_h = sw - Inches(0.8), sh - Inches(1.6)
     scale = min(max_w / iw, max_h / ih)
     w, h = int(iw * scale), int(ih * scale)
-    slide.shapes.add_picture(io.BytesIO(png), int((sw - w) / 2), Inches(0.95), w, h)
+    slide.shapes.add_picture(io.BytesIO(rep.png), int((sw - w) / 2), Inches(0.95), w, h)
     stamp(slide)
     # 3. KPIs, 4. gaps, 5. sites, 6. parameters and sources
-    table_slide(t("report_kpis", lang), kpi_table(summary, lang=lang))
-    gap_df = _gap_table(gaps, lang)
-    if gap_df is not None:
-        table_slide(t("report_gaps", lang), gap_df)
-    site_df = _site_table(sites, lang)
-    if site_df is not None:
-        table_slide(t("report_sites", lang), site_df)
-    params = parameters_table(parameters, sources=sources)
-    params.columns = [t("parameter", lang), t("value", lang)]
-    table_slide(t("report_parameters", lang), params)
+    table_slide(t("report_kpis", lang), rep.kpis)
+    if rep.gaps is not None:
+        table_slide(t("report_gaps", lang), rep.gaps)
+    if rep.sites is not None:
+        table_slide(t("report_sites", lang), rep.sites)
+    table_slide(t("report_parameters", lang), rep.parameters)
 
     buf = io.BytesIO()
     prs.save(buf)
-    data = buf.getvalue()
-    if path is not None:
-        Path(path).write_bytes(data)
-    return data
+    return _written(buf.getvalue(), path)
