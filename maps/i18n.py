@@ -101,6 +101,12 @@ STRINGS: dict[str, dict[str, str]] = {
     "complete_population": {"zh": "设施齐全人口", "en": "Residents with the full set"},
     "complete_share": {"zh": "设施齐全人口占比", "en": "Share with the full set"},
     "elderly": {"zh": "老年人口", "en": "Elderly"},
+    # per-category column fields (see PER_CATEGORY_FIELDS)
+    "covered": {"zh": "是否覆盖", "en": "Covered"},
+    "distance_m": {"zh": "最近设施路网距离（米）", "en": "Nearest facility (network m)"},
+    "facility_name": {"zh": "最近设施名称", "en": "Nearest facility"},
+    "euclid_m": {"zh": "最近设施直线距离（米）", "en": "Nearest facility (straight m)"},
+    "detour": {"zh": "绕行系数", "en": "Detour ratio"},
     "parameter": {"zh": "参数", "en": "Parameter"},
     "value": {"zh": "取值", "en": "Value"},
     # --- exports -------------------------------------------------------------------------------
@@ -138,6 +144,43 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+#: Per-category columns are ``<category key>_<field>`` (coverage.analysis adds them to the demand
+#: frame, maps.export_tables to the per-community table); each gets a string built from the
+#: taxonomy name and the field's own string, e.g. ``fitness_coverage_rate`` → "健身 · 人口覆盖率".
+PER_CATEGORY_FIELDS: tuple[str, ...] = (
+    "covered_population",
+    "coverage_rate",
+    "covered",
+    "distance_m",
+    "minutes",
+    "facility_id",
+    "facility_name",
+    "euclid_m",
+    "detour",
+)
+
+
+def _per_category(key: str) -> dict[str, str] | None:
+    """The string of a ``<category>_<field>`` column, or None when ``key`` is not one."""
+    for cat_key, cat in categories().items():
+        field = key.removeprefix(f"{cat_key}_")
+        if field != key and field in PER_CATEGORY_FIELDS:
+            return {
+                "zh": f"{cat.short_zh} · {STRINGS[field]['zh']}",
+                "en": f"{cat.name_en} · {STRINGS[field]['en']}",
+            }
+    return None
+
+
+def _add_per_category_strings() -> None:
+    for cat_key in categories():
+        for field in PER_CATEGORY_FIELDS:
+            key = f"{cat_key}_{field}"
+            entry = _per_category(key)
+            if key not in STRINGS and entry is not None:
+                STRINGS[key] = entry
+
+
 def t(key: str, lang: str = "zh", /, **fields: Any) -> str:
     """Return the string ``key`` in ``lang``, formatted with ``fields``.
 
@@ -158,6 +201,11 @@ def t(key: str, lang: str = "zh", /, **fields: Any) -> str:
     """
     entry = STRINGS.get(key)
     if entry is None:
+        # A category loaded after import (a custom taxonomy) still gets its column strings.
+        entry = _per_category(key)
+        if entry is not None:
+            STRINGS[key] = entry
+    if entry is None:
         logger.warning("i18n: no string for key %r", key)
         return key
     text = entry.get(lang) or entry.get("zh") or key
@@ -168,3 +216,6 @@ def category_name(key: str, lang: str = "zh") -> str:
     """Display name of a taxonomy category, or the key itself when it is not in the taxonomy."""
     cat = categories().get(key)
     return cat.name(lang) if cat is not None else str(key)
+
+
+_add_per_category_strings()
