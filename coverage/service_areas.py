@@ -69,12 +69,17 @@ KINDS = ("facility", "dissolved", "nearest")
 _EPS = 1e-9
 # Up to this many pieces outside the small faces are buffered in one call with the faces.
 _FEW = 200
-_BUFFERS: dict[tuple[int, float], tuple[Network, np.ndarray]] = {}
+_BUFFERS: dict[tuple[int, float, int], tuple[Network, np.ndarray]] = {}
+
+
+def _buffer(geom: Any, distance: float) -> Any:
+    """``shapely.buffer`` with ``settings.service_area_quad_segs`` segments per quarter circle."""
+    return shapely.buffer(geom, distance, quad_segs=int(settings.service_area_quad_segs))
 
 
 def _edge_buffers(network: Network, buffer_m: float, edges: np.ndarray) -> np.ndarray:
     """Buffers of whole edges, computed once per network and width and then reused."""
-    key = (id(network), float(buffer_m))
+    key = (id(network), float(buffer_m), int(settings.service_area_quad_segs))
     hit = _BUFFERS.get(key)
     if hit is None or hit[0] is not network:
         if len(_BUFFERS) >= 4:
@@ -85,7 +90,7 @@ def _edge_buffers(network: Network, buffer_m: float, edges: np.ndarray) -> np.nd
     need = edges[pd.isna(cache[edges])]
     if need.size:
         need = np.unique(need)
-        cache[need] = shapely.buffer(network.geometry[need], buffer_m)
+        cache[need] = _buffer(network.geometry[need], buffer_m)
     return cache[edges]
 
 
@@ -329,7 +334,7 @@ class _Pieces:
         if full.any():
             out[full] = _edge_buffers(self.network, self.buffer_m, self.pe[idx[full]])
         if (~full).any():
-            out[~full] = shapely.buffer(self.lines[idx[~full]], self.buffer_m)
+            out[~full] = _buffer(self.lines[idx[~full]], self.buffer_m)
         return out
 
 
@@ -404,7 +409,7 @@ def _union(pieces: _Pieces, buffer_m: float, min_hole_m2: float) -> Any:
             small = faces[area < min_hole_m2]
             big = faces[area >= min_hole_m2]
             if big.size:
-                shrunk = shapely.area(shapely.buffer(big, -buffer_m)) < min_hole_m2
+                shrunk = shapely.area(_buffer(big, -buffer_m)) < min_hole_m2
                 small = np.concatenate([small, big[shrunk]])
             if small.size:
                 inner = shapely.coverage_union_all(small)
@@ -415,16 +420,14 @@ def _union(pieces: _Pieces, buffer_m: float, min_hole_m2: float) -> Any:
                 if outside.sum() <= _FEW:
                     # A few loose pieces: one buffer of the faces and the lines together.
                     parts = [inner, *lines[outside]]
-                    merged = shapely.buffer(shapely.GeometryCollection(parts), buffer_m)
+                    merged = _buffer(shapely.GeometryCollection(parts), buffer_m)
                 else:
                     # Many: chain them (degree-2 joins only) and union their buffers.
                     chains = shapely.get_parts(
                         shapely.line_merge(shapely.multilinestrings(lines[outside]))
                     )
                     merged = shapely.union_all(
-                        np.concatenate(
-                            [[shapely.buffer(inner, buffer_m)], shapely.buffer(chains, buffer_m)]
-                        )
+                        np.concatenate([[_buffer(inner, buffer_m)], _buffer(chains, buffer_m)])
                     )
                 if shapely.is_valid(merged):
                     return _fill_holes(merged, min_hole_m2)

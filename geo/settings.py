@@ -188,3 +188,8 @@ siting_milp_max_pairs: int = 250_000
 
 #: Vertex budget of the street network drawn on a web map (more is simplified harder).
 map_max_network_vertices: int = 150_000
+
+#: Segments per quarter circle in service-area buffers (shapely's default is 8). Four keeps areas
+#: within 0.2 % of the default on a street grid (bench/results_engine.md) with fewer vertices to
+#: union, reproject and draw.
+service_area_quad_segs: int = 4
