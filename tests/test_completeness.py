@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
 import numpy as np
 import pytest
+from _lattice import gdf
 
 from coverage.analysis import analyse
 from coverage.completeness import completeness
 from geo.errors import ConfigError
 from geo.network import lattice_network
-
-X0, Y0 = 500_000.0, 3_500_000.0
-CRS = "EPSG:32650"
-
-
-def gdf(pts, **cols):
-    a = np.array(pts, dtype=float)
-    return gpd.GeoDataFrame(
-        dict(cols), geometry=gpd.points_from_xy(X0 + a[:, 0], Y0 + a[:, 1]), crs=CRS
-    )
 
 
 @pytest.fixture(scope="module")

@@ -50,6 +50,13 @@ def _write_csv(path: Path, lon, lat, *, encoding="utf-8", extra_rows=(), header=
     return path
 
 
+def _text_file(folder: Path, name: str, text: str) -> Path:
+    """Write ``text`` as a UTF-8 file ``name`` in ``folder``; its path."""
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def test_contract_columns_and_types(tmp_path: Path):
     gdf, report = load_facilities(_write_csv(tmp_path / "f.csv", LON, LAT))
     assert list(gdf.columns[:5]) == ["facility_id", "name", "category", "capacity", "source"]
@@ -114,8 +121,7 @@ def test_combined_coordinate_column_with_chinese_comma(tmp_path: Path):
         f"丙,停车场,{LON[2]} {LAT[2]}\n"
         "丁,停车场,不详\n"
     )
-    path = tmp_path / "pairs.csv"
-    path.write_text(text, encoding="utf-8")
+    path = _text_file(tmp_path, "pairs.csv", text)
     gdf, report = load_facilities(path)
     np.testing.assert_allclose(gdf.geometry.x, LON[:3])
     np.testing.assert_allclose(gdf.geometry.y, LAT[:3])
@@ -134,8 +140,7 @@ def test_wkt_column_with_polygons_and_an_unreadable_geometry(tmp_path: Path):
         f'B,clinic,"{square.wkt}"\n'
         'C,clinic,"POLYGON ((118 32, 118.1"\n'
     )
-    path = tmp_path / "wkt.csv"
-    path.write_text(text, encoding="utf-8")
+    path = _text_file(tmp_path, "wkt.csv", text)
     gdf, report = load_facilities(path)
     assert gdf["category"].tolist() == ["elderly_canteen", "health_station"]
     assert square.contains(gdf.geometry.iloc[1])
@@ -235,8 +240,9 @@ def test_out_of_range_and_non_numeric_rows_are_rejected_with_row_numbers(tmp_pat
 
 
 def test_all_rows_out_of_range_raise_coordinate_error(tmp_path: Path):
-    path = tmp_path / "bad.csv"
-    path.write_text("名称,类型,经度,纬度\n甲,停车场,500,32\n乙,停车场,118,-100\n", encoding="utf-8")
+    path = _text_file(
+        tmp_path, "bad.csv", "名称,类型,经度,纬度\n甲,停车场,500,32\n乙,停车场,118,-100\n"
+    )
     with pytest.raises(
         CoordinateError, match=r"bad\.csv: none of the 2 rows.*row 2: coordinates out of range"
     ):
@@ -244,8 +250,7 @@ def test_all_rows_out_of_range_raise_coordinate_error(tmp_path: Path):
 
 
 def test_projected_metres_declared_as_degrees(tmp_path: Path):
-    path = tmp_path / "proj.csv"
-    path.write_text("名称,类型,x,y\n甲,停车场,665308.2,3541773.7\n", encoding="utf-8")
+    path = _text_file(tmp_path, "proj.csv", "名称,类型,x,y\n甲,停车场,665308.2,3541773.7\n")
     with pytest.raises(CoordinateError, match="projected metres"):
         load_facilities(path)
     gdf, report = load_facilities(path, crs="EPSG:32650")
@@ -394,8 +399,7 @@ def test_suggest_datum_detects_gcj02_declared_as_wgs84(tmp_path: Path):
     assert suggest_datum(np.column_stack([lon, lat]), net, crs_used="wgs84") is None
     # Through the loader: the report carries the suggestion.
     rows = [f"{x:.7f},{y:.7f}" for x, y in zip(g_lon, g_lat, strict=True)]
-    path = tmp_path / "amap.csv"
-    path.write_text("lng,lat\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    path = _text_file(tmp_path, "amap.csv", "lng,lat\n" + "\n".join(rows) + "\n")
     _, report = load_facilities(path, category="parking", network=net)
     assert report.suggestion is not None and "GCJ-02" in report.suggestion
     _, report = load_facilities(path, category="parking", network=net, crs="gcj02")

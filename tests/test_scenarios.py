@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _lattice import lattice_demand, lonlat_points
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -41,8 +42,7 @@ def net():
 
 
 def _to_lonlat(net, x, y):
-    p = gpd.GeoSeries(shapely.points(np.atleast_1d(x), np.atleast_1d(y)), crs=net.crs)
-    p = p.to_crs(4326)
+    p = lonlat_points(net, x, y)
     return p.x.to_numpy(), p.y.to_numpy()
 
 
@@ -53,22 +53,8 @@ def demand(net):
 
 @functools.cache
 def _demand():
-    net = _net()
-    rng = np.random.default_rng(1)
-    x = net.x.min() + rng.uniform(0, 1400, 50)
-    y = net.y.min() + rng.uniform(0, 1400, 50)
-    lon, lat = _to_lonlat(net, x, y)
-    pop = rng.integers(10, 300, 50).astype(float)
-    return gpd.GeoDataFrame(
-        {
-            "demand_id": [f"d{i}" for i in range(50)],
-            "population": pop,
-            "elderly": np.round(pop / 5),
-            "community": [f"社区{i % 4}" for i in range(50)],
-            "kind": "building",
-        },
-        geometry=gpd.points_from_xy(lon, lat),
-        crs=4326,
+    return lattice_demand(
+        _net(), n=50, extent_m=1400, seed=1, max_population=300, elderly_share=0.2, n_communities=4
     )
 
 

@@ -9,7 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
+from _lattice import lattice_demand, lonlat_points
 
 from coverage.analysis import analyse
 from coverage.siting import (
@@ -31,26 +31,10 @@ def net():
     return lattice_network(21, 21, spacing=SPACING)
 
 
-def _points(net, xy: np.ndarray) -> gpd.GeoSeries:
-    return gpd.GeoSeries(shapely.points(xy[:, 0], xy[:, 1]), crs=net.crs).to_crs(4326)
-
-
 @pytest.fixture(scope="module")
 def demand(net):
-    rng = np.random.default_rng(7)
-    x0, y0 = net.x.min(), net.y.min()
-    xy = np.column_stack([x0 + rng.uniform(0, 2000, 60), y0 + rng.uniform(0, 2000, 60)])
-    pop = rng.integers(10, 500, size=60).astype(float)
-    return gpd.GeoDataFrame(
-        {
-            "demand_id": [f"d{i}" for i in range(60)],
-            "population": pop,
-            "elderly": np.round(pop * 0.2),
-            "community": [f"社区{i % 5}" for i in range(60)],
-            "kind": "building",
-        },
-        geometry=_points(net, xy).values,
-        crs=4326,
+    return lattice_demand(
+        net, n=60, extent_m=2000, seed=7, max_population=500, elderly_share=0.2, n_communities=5
     )
 
 
@@ -65,7 +49,7 @@ def facilities(net):
             "capacity": [np.nan],
             "source": ["test"],
         },
-        geometry=_points(net, xy).values,
+        geometry=lonlat_points(net, xy[:, 0], xy[:, 1]).values,
         crs=4326,
     )
 
@@ -73,6 +57,18 @@ def facilities(net):
 @pytest.fixture(scope="module")
 def baseline(net, demand, facilities):
     return analyse(net, demand, facilities, categories=[CAT], criteria={CAT: CRIT})
+
+
+@pytest.fixture(scope="module")
+def suggest(net, demand, facilities, baseline):
+    """``suggest_sites`` on this module's lattice, category, criterion and baseline."""
+
+    def run(**kw):
+        return suggest_sites(
+            net, demand, facilities, category=CAT, criterion=CRIT, baseline=baseline, **kw
+        )
+
+    return run
 
 
 def _with_sites(facilities: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -90,9 +86,12 @@ def _with_sites(facilities: gpd.GeoDataFrame, sites: gpd.GeoDataFrame) -> gpd.Ge
     return gpd.GeoDataFrame(pd.concat([facilities, new], ignore_index=True), crs=4326)
 
 
+def _analyse(net, demand, facs):
+    return analyse(net, demand, facs, categories=[CAT], criteria={CAT: CRIT})
+
+
 def _covered_pop(net, demand, facs) -> float:
-    res = analyse(net, demand, facs, categories=[CAT], criteria={CAT: CRIT})
-    return float(res.summary.loc[0, "covered_population"])
+    return float(_analyse(net, demand, facs).summary.loc[0, "covered_population"])
 
 
 def _candidates(net, n: int = 8, seed: int = 3) -> gpd.GeoDataFrame:
@@ -106,22 +105,13 @@ def _candidates(net, n: int = 8, seed: int = 3) -> gpd.GeoDataFrame:
             "name": [f"空地{i}" for i in range(n)],
             "capacity": rng.choice([200.0, 800.0, 3000.0], size=n),
         },
-        geometry=_points(net, xy).values,
+        geometry=lonlat_points(net, xy[:, 0], xy[:, 1]).values,
         crs=4326,
     )
 
 
-def test_mclp_sites_match_an_independent_coverage_run(net, demand, facilities, baseline):
-    res = suggest_sites(
-        net,
-        demand,
-        facilities,
-        category=CAT,
-        model="mclp",
-        k=3,
-        criterion=CRIT,
-        baseline=baseline,
-    )
+def test_mclp_sites_match_an_independent_coverage_run(suggest, net, demand, facilities, baseline):
+    res = suggest(model="mclp", k=3)
     assert res.status == "optimal"
     assert res.method == "HiGHS MILP"
     assert 1 <= len(res.sites) <= 3
@@ -138,19 +128,11 @@ def test_mclp_sites_match_an_independent_coverage_run(net, demand, facilities, b
     assert res.sites["communities"].str.startswith("社区").all()
 
 
-def test_mclp_equals_bruteforce_over_uploaded_candidates(net, demand, facilities, baseline):
+def test_mclp_equals_bruteforce_over_uploaded_candidates(
+    suggest, net, demand, facilities, baseline
+):
     cand = _candidates(net)
-    res = suggest_sites(
-        net,
-        demand,
-        facilities,
-        category=CAT,
-        model="mclp",
-        k=2,
-        candidates=cand,
-        criterion=CRIT,
-        baseline=baseline,
-    )
+    res = suggest(model="mclp", k=2, candidates=cand)
     cand_c = as_candidates(cand)
     best = max(
         _covered_pop(net, demand, _with_sites(facilities, cand_c.iloc[list(s)]))
@@ -160,7 +142,7 @@ def test_mclp_equals_bruteforce_over_uploaded_candidates(net, demand, facilities
     assert set(res.sites["candidate_id"]) <= set(cand["facility_id"])
 
 
-def test_site_adding_no_one_is_never_proposed(net, demand, facilities, baseline):
+def test_site_adding_no_one_is_never_proposed(suggest, net, demand, facilities, baseline):
     # A candidate on top of the existing facility adds no one; k larger than useful sites.
     fx = facilities.geometry.iloc[0]
     cand = _candidates(net, n=3)
@@ -170,37 +152,16 @@ def test_site_adding_no_one_is_never_proposed(net, demand, facilities, baseline)
         crs=4326,
     )
     cand = gpd.GeoDataFrame(pd.concat([dup, cand], ignore_index=True), crs=4326)
-    res = suggest_sites(
-        net,
-        demand,
-        facilities,
-        category=CAT,
-        model="mclp",
-        k=4,
-        candidates=cand,
-        criterion=CRIT,
-        baseline=baseline,
-    )
+    res = suggest(model="mclp", k=4, candidates=cand)
     assert "on-existing" not in set(res.sites["candidate_id"])
     assert len(res.sites) < 4
     assert "not proposed" in res.message
     assert (res.sites["added_population"] > 0).all()
 
 
-def test_existing_facilities_are_kept(net, demand, facilities, baseline):
-    res = suggest_sites(
-        net,
-        demand,
-        facilities,
-        category=CAT,
-        model="pmedian",
-        k=2,
-        criterion=CRIT,
-        baseline=baseline,
-    )
-    after = analyse(
-        net, demand, _with_sites(facilities, res.sites), categories=[CAT], criteria={CAT: CRIT}
-    )
+def test_existing_facilities_are_kept(suggest, net, demand, facilities, baseline):
+    res = suggest(model="pmedian", k=2)
+    after = _analyse(net, demand, _with_sites(facilities, res.sites))
     was = baseline.demand[f"{CAT}_covered"].to_numpy()
     now = after.demand[f"{CAT}_covered"].to_numpy()
     assert np.all(now[was])
@@ -209,22 +170,11 @@ def test_existing_facilities_are_kept(net, demand, facilities, baseline):
 
 
 def test_pmedian_objective_is_the_weighted_minutes_of_an_independent_run(
-    net, demand, facilities, baseline
+    suggest, net, demand, facilities, baseline
 ):
-    res = suggest_sites(
-        net,
-        demand,
-        facilities,
-        category=CAT,
-        model="pmedian",
-        k=2,
-        criterion=CRIT,
-        baseline=baseline,
-    )
+    res = suggest(model="pmedian", k=2)
     assert res.status == "optimal"
-    after = analyse(
-        net, demand, _with_sites(facilities, res.sites), categories=[CAT], criteria={CAT: CRIT}
-    )
+    after = _analyse(net, demand, _with_sites(facilities, res.sites))
     crit = baseline.criteria[CAT]
     reach_min = crit.threshold_m * 1.5 / crit.speed / 60.0
     minutes = np.minimum(after.demand[f"{CAT}_minutes"].to_numpy(), reach_min)
@@ -233,25 +183,15 @@ def test_pmedian_objective_is_the_weighted_minutes_of_an_independent_run(
     assert (res.sites["minutes_saved"] > 0).all()
 
 
-def test_lscp_full_target_covers_every_reachable_resident(net, demand, facilities, baseline):
+def test_lscp_full_target_covers_every_reachable_resident(
+    suggest, net, demand, facilities, baseline
+):
     # Candidates only in the lower half: residents in the far top are out of reach.
     cand = _candidates(net, n=10, seed=11)
     geom_y = cand.to_crs(net.crs).geometry.y.to_numpy()
     cand = cand[geom_y < net.y.min() + 1000].reset_index(drop=True)
-    res = suggest_sites(
-        net,
-        demand,
-        facilities,
-        category=CAT,
-        model="lscp",
-        target=1.0,
-        candidates=cand,
-        criterion=CRIT,
-        baseline=baseline,
-    )
-    after = analyse(
-        net, demand, _with_sites(facilities, res.sites), categories=[CAT], criteria={CAT: CRIT}
-    )
+    res = suggest(model="lscp", target=1.0, candidates=cand)
+    after = _analyse(net, demand, _with_sites(facilities, res.sites))
     covered = after.demand[f"{CAT}_covered"].to_numpy()
     unreachable = set(res.unreachable["demand_id"]) if res.unreachable is not None else set()
     pop = demand["population"].to_numpy()
@@ -260,13 +200,7 @@ def test_lscp_full_target_covers_every_reachable_resident(net, demand, facilitie
         if pop[i] > 0:
             assert covered[i] or ids[i] in unreachable
     # The unreachable ones are truly out of reach of every candidate.
-    every = analyse(
-        net,
-        demand,
-        _with_sites(facilities, as_candidates(cand)),
-        categories=[CAT],
-        criteria={CAT: CRIT},
-    )
+    every = _analyse(net, demand, _with_sites(facilities, as_candidates(cand)))
     ev = every.demand.set_index("demand_id")[f"{CAT}_covered"]
     assert not ev.loc[sorted(unreachable)].any()
     assert ev.sum() == covered.sum()
@@ -274,17 +208,8 @@ def test_lscp_full_target_covers_every_reachable_resident(net, demand, facilitie
     assert "out of reach" in res.message
 
 
-def test_lscp_partial_target(net, demand, facilities, baseline):
-    res = suggest_sites(
-        net,
-        demand,
-        facilities,
-        category=CAT,
-        model="lscp",
-        target=0.6,
-        criterion=CRIT,
-        baseline=baseline,
-    )
+def test_lscp_partial_target(suggest, net, demand, facilities, baseline):
+    res = suggest(model="lscp", target=0.6)
     after = _covered_pop(net, demand, _with_sites(facilities, res.sites))
     total = float(demand["population"].sum())
     reach = total - (res.unreachable["population"].sum() if res.unreachable is not None else 0)
@@ -294,37 +219,17 @@ def test_lscp_partial_target(net, demand, facilities, baseline):
         assert res.sites["cumulative_population"].iloc[-2] < 0.6 * reach
 
 
-def test_capacitated_respects_capacity(net, demand, facilities, baseline):
+def test_capacitated_respects_capacity(suggest, net, demand, facilities, baseline):
     cand = _candidates(net, n=8, seed=5)
-    res = suggest_sites(
-        net,
-        demand,
-        facilities,
-        category=CAT,
-        model="capacitated",
-        k=3,
-        candidates=cand,
-        criterion=CRIT,
-        baseline=baseline,
-    )
+    res = suggest(model="capacitated", k=3, candidates=cand)
     assert res.status == "optimal"
     assert len(res.sites) >= 1
     assert (res.sites["added_population"] <= res.sites["capacity"] + 1e-6).all()
     assert res.objective == pytest.approx(res.sites["added_population"].sum())
 
 
-def test_elderly_weight(net, demand, facilities, baseline):
-    res = suggest_sites(
-        net,
-        demand,
-        facilities,
-        category=CAT,
-        model="mclp",
-        k=2,
-        criterion=CRIT,
-        weight="elderly",
-        baseline=baseline,
-    )
+def test_elderly_weight(suggest, net, demand, facilities, baseline):
+    res = suggest(model="mclp", k=2, weight="elderly")
     assert res.objective == pytest.approx(res.sites["added_elderly"].sum())
     no_eld = demand.drop(columns="elderly")
     with pytest.raises(KeyError, match="elderly"):
@@ -340,18 +245,8 @@ def test_elderly_weight(net, demand, facilities, baseline):
         )
 
 
-def test_curve_is_monotone_and_exact_dominates_greedy(net, demand, facilities, baseline):
-    res = suggest_sites(
-        net,
-        demand,
-        facilities,
-        category=CAT,
-        model="mclp",
-        k=3,
-        criterion=CRIT,
-        baseline=baseline,
-        curve_k=6,
-    )
+def test_curve_is_monotone_and_exact_dominates_greedy(suggest, net, demand, facilities, baseline):
+    res = suggest(model="mclp", k=3, curve_k=6)
     curve = res.curve
     k0 = curve[curve["method"] == "existing"]
     assert k0["covered_population"].iloc[0] == pytest.approx(
@@ -450,7 +345,7 @@ def test_bad_arguments_raise_helpful_errors(net, demand, facilities, baseline):
         )
 
 
-def test_candidates_from_a_csv_file(tmp_path, net, demand, facilities, baseline):
+def test_candidates_from_a_csv_file(suggest, tmp_path, net, demand, facilities, baseline):
     from coverage.siting import candidates_from_file
 
     pts = _candidates(net, n=4)
@@ -469,17 +364,7 @@ def test_candidates_from_a_csv_file(tmp_path, net, demand, facilities, baseline)
     assert list(cand["name"]) == [f"空地{i}" for i in range(4)]
     assert report.n_ok == 4
     assert list(cand["capacity"]) == [100.0, 200.0, 300.0, 400.0]
-    res = suggest_sites(
-        net,
-        demand,
-        facilities,
-        category=CAT,
-        model="mclp",
-        k=1,
-        candidates=cand,
-        criterion=CRIT,
-        baseline=baseline,
-    )
+    res = suggest(model="mclp", k=1, candidates=cand)
     assert res.sites["name"].iloc[0].startswith("空地")
 
 

@@ -32,6 +32,12 @@ def _cover(dist: np.ndarray, r: float = 500.0) -> sparse.csr_matrix:
     return sparse.csr_matrix((dist <= r).astype(float))
 
 
+def _subsets(n: int, k: int):
+    """Every subset of ``range(n)`` with at most ``k`` members (the empty one first)."""
+    for r in range(k + 1):
+        yield from itertools.combinations(range(n), r)
+
+
 def _covered_weight(cover: np.ndarray, weight: np.ndarray, covered: np.ndarray, subset) -> float:
     if not subset:
         return 0.0
@@ -46,11 +52,7 @@ def test_mclp_matches_bruteforce_and_greedy_bound(seed: int, k: int) -> None:
     cov = existing <= 500
     c = _cover(dist)
     dense = c.toarray() > 0
-    best = max(
-        _covered_weight(dense, weight, cov, s)
-        for r in range(k + 1)
-        for s in itertools.combinations(range(dist.shape[0]), r)
-    )
+    best = max(_covered_weight(dense, weight, cov, s) for s in _subsets(dist.shape[0], k))
     sol = models.mclp(c, weight, k=k, covered=cov)
     assert sol.status in ("optimal", "trivial")
     assert sol.objective == pytest.approx(best)
@@ -122,11 +124,7 @@ def test_pmedian_matches_bruteforce(seed: int, k: int, mip_gap: float | None) ->
     within = minutes <= reach
     cost = sparse.csr_matrix((minutes[within], np.nonzero(within)), shape=minutes.shape)
     capped = np.where(within, minutes, np.inf)
-    best = min(
-        _pmedian_cost(capped, base, weight, s)
-        for r in range(k + 1)
-        for s in itertools.combinations(range(dist.shape[0]), r)
-    )
+    best = min(_pmedian_cost(capped, base, weight, s) for s in _subsets(dist.shape[0], k))
     sol = models.pmedian(cost, weight, k=k, base_cost=base, mip_gap=mip_gap)
     assert sol.status in ("optimal", "trivial")
     assert sol.method in ("HiGHS MILP", "Lagrangian bound", "all useful candidates")
@@ -169,11 +167,7 @@ def test_capacitated_matches_bruteforce(seed: int, k: int) -> None:
     dense = (c.toarray() > 0) & ~cov[None, :]
     rng = np.random.default_rng(100 + seed)
     cap = rng.choice([300.0, 600.0, 1200.0, np.nan], size=dist.shape[0])
-    best = max(
-        _capacitated_value(dense, weight, cap, s)
-        for r in range(k + 1)
-        for s in itertools.combinations(range(dist.shape[0]), r)
-    )
+    best = max(_capacitated_value(dense, weight, cap, s) for s in _subsets(dist.shape[0], k))
     sol = models.capacitated(c, weight, k=k, capacity=cap, covered=cov)
     assert sol.status in ("optimal", "trivial")
     assert sol.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
@@ -264,11 +258,7 @@ def test_mclp_property_random_matrices(data, weights, k) -> None:
     dense = np.array(data, dtype=bool)
     w = np.array(weights, dtype=float)
     cov = np.zeros(12, dtype=bool)
-    best = max(
-        _covered_weight(dense, w, cov, s)
-        for r in range(k + 1)
-        for s in itertools.combinations(range(6), r)
-    )
+    best = max(_covered_weight(dense, w, cov, s) for s in _subsets(6, k))
     sol = models.mclp(sparse.csr_matrix(dense.astype(float)), w, k=k)
     g = greedy.greedy_cover(sparse.csr_matrix(dense.astype(float)), w, k=k)
     assert sol.objective == pytest.approx(best)
