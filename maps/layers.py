@@ -65,6 +65,10 @@ NO_TILES_BACKGROUND = "#f7f7f4"
 #: Fill opacity of the innermost service-area ring; outer rings get lighter.
 RING_OPACITY = 0.32
 
+#: Rivers and lakes: light blue, so they read as water under the coverage layers.
+WATER_FILL = "#a6cee3"
+WATER_STROKE = "#6baed6"
+
 #: Demand points above this count are summed onto a ~10 m grid before the heat map.
 HEAT_MAX_POINTS = 20_000
 
@@ -543,6 +547,42 @@ def site_layer(
     return group
 
 
+def water_layer(
+    water: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "none"
+) -> folium.FeatureGroup:
+    """Rivers and lakes as a light-blue layer, so a planner sees why walks detour to bridges.
+
+    Parameters
+    ----------
+    water
+        Polygons or lines (any CRS; e.g. ``Demo.extra["river"]``), optional ``name`` column.
+    lang
+        Language of labels.
+    basemap
+        Basemap key.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Named ``河流水系`` / ``Rivers and water``; no popups (the layer is context).
+    """
+    group = folium.FeatureGroup(name=t("layer_water", lang))
+    rows = prepare_frame(water, basemap)
+    rows = rows[~rows.geometry.is_empty & rows.geometry.notna()]
+    if rows.empty:
+        return group
+    names = rows["name"].fillna("").astype(str).tolist() if "name" in rows else [""] * len(rows)
+    style = {"color": WATER_STROKE, "weight": 1, "fillColor": WATER_FILL, "fillOpacity": 0.75}
+    props = [{"name": name, "style": style} for name in names]
+    folium.GeoJson(
+        _feature_collection(rows, props),
+        name="water",
+        control=False,
+        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False) if any(names) else None,
+    ).add_to(group)
+    return group
+
+
 # --- the whole map ------------------------------------------------------------------------------
 
 
@@ -555,6 +595,7 @@ def coverage_map(
     sites: gpd.GeoDataFrame | pd.DataFrame | None = None,
     network_edges: gpd.GeoDataFrame | None = None,
     categories: Sequence[str] | None = None,
+    water: gpd.GeoDataFrame | None = None,
     basemap: str = "none",
     lang: str = "zh",
     asset_mode: AssetMode = "static",
@@ -582,6 +623,8 @@ def coverage_map(
         ``Network.edges_gdf(to_crs="EPSG:4326")``; the base layer when ``basemap="none"``.
     categories
         Category keys to draw; all categories present in ``facilities`` by default.
+    water
+        Rivers and lakes (e.g. ``Demo.extra["river"]``), drawn light blue under everything else.
     basemap
         ``"none"`` (street network, offline; default), ``"osm"``, ``"amap"`` (layers shifted to
         GCJ-02) or ``"tianditu"`` (needs ``settings.tianditu_key``).
@@ -629,6 +672,8 @@ def coverage_map(
         network_layer(edges, name=t("layer_network", lang), show=False).add_to(m)
 
     legend: list[LegendSection] = []
+    if water is not None and not water.empty:
+        water_layer(water, lang=lang, basemap=basemap).add_to(m)
     has_gaps = gaps is not None and not gaps.empty
     if demand is not None and not demand.empty:
         demand_layer(demand, lang=lang, basemap=basemap, show=not has_gaps).add_to(m)
@@ -645,13 +690,22 @@ def coverage_map(
         for cat in cats:
             if (sa_rows["category"] == cat.key).any():
                 service_area_layer(sa_rows, cat, lang=lang, basemap=basemap).add_to(m)
-        thresholds = sorted(sa_rows["threshold_m"].unique())
-        for i, thr in enumerate(thresholds):
-            minutes = sa_rows.loc[sa_rows["threshold_m"] == thr, "minutes"].iloc[0]
-            opacity = RING_OPACITY * (1.0 - i / (len(thresholds) + 1)) + 0.1
-            sa_items.append(
-                (swatch("#555555", opacity=opacity), _threshold_label(thr, minutes, lang))
-            )
+        sa_cats = [c for c in cats if (sa_rows["category"] == c.key).any()]
+        for cat in sa_cats:
+            rows = _pick_service_area_kind(sa_rows[sa_rows["category"] == cat.key])
+            thresholds = sorted(rows["threshold_m"].unique())
+            for i, thr in enumerate(thresholds):
+                # The colour and opacity the ring is drawn with (service_area_layer).
+                opacity = RING_OPACITY * (1.0 - i / (len(thresholds) + 1))
+                minutes = (
+                    rows.loc[rows["threshold_m"] == thr, "minutes"].iloc[0]
+                    if "minutes" in rows
+                    else None
+                )
+                label = _threshold_label(thr, minutes, lang)
+                if len(sa_cats) > 1:
+                    label = f"{cat.name(lang)} · {label}"
+                sa_items.append((swatch(cat.color, opacity=opacity), label))
     if sa_items:
         legend.append(LegendSection(t("legend_service_areas", lang), items=sa_items))
     if has_gaps:
@@ -685,6 +739,10 @@ def coverage_map(
     if basemap == "none" and edges is not None and not edges.empty:
         legend.append(
             LegendSection(t("legend_network", lang), items=[(swatch("#9e9e9e", shape="line"), "")])
+        )
+    if water is not None and not water.empty:
+        legend.append(
+            LegendSection(t("legend_water", lang), items=[(swatch(WATER_FILL, opacity=0.75), "")])
         )
 
     bounds = _bounds(

@@ -7,6 +7,7 @@ map itself. Paths are built from this file so pytest can run from any folder.
 from __future__ import annotations
 
 import io
+import json
 import tomllib
 from pathlib import Path
 
@@ -506,3 +507,31 @@ def test_what_if_closing_facilities_shows_residents_losing_coverage() -> None:
     assert after == before - 3
     assert row["变化（百分点）"] < 0
     assert row["失去覆盖人口"] > 0
+
+
+def test_demo_map_shows_the_river_and_legend_colours_match_the_areas() -> None:
+    from coverage.analysis import analyse
+    from coverage.service_areas import service_areas
+    from geo.demo import load_demo
+    from geo.taxonomy import get_category
+    from maps.layers import WATER_FILL, coverage_map
+
+    demo = load_demo("synthetic")
+    cat = "elderly_canteen"
+    result = analyse(demo.network, demo.demand, demo.facilities, categories=[cat])
+    threshold = result.criteria[cat].threshold_m
+    areas = service_areas(
+        demo.network, result, category=cat, thresholds_m=[threshold], kinds=("dissolved",)
+    )
+    html = coverage_map(
+        facilities=demo.facilities, demand=demo.demand, service_areas=areas,
+        categories=[cat], water=demo.extra["river"],
+    ).get_root().render()  # fmt: skip
+    legend = html[html.index("lcc-legend") :]
+    color = get_category(cat).color
+    assert f'"fillColor": "{WATER_FILL}"' in html  # the river is drawn
+    assert json.dumps("河流水系")[1:-1] in legend  # the legend HTML is a JSON string
+    # The service-area swatch has the colour the area is drawn in (not a neutral grey).
+    assert f'"fillColor": "{color}"' in html
+    assert f"background:{color}" in legend
+    assert "#555555" not in legend

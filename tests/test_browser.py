@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from maps.layers import WATER_FILL
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -124,6 +126,7 @@ def driver() -> Iterator[object]:
 
 
 MAP_STATE_JS = """
+const WATER = arguments[0];
 const frames = Array.from(document.querySelectorAll('iframe'));
 const out = {frames: frames.length, maps: []};
 for (const f of frames) {
@@ -137,7 +140,9 @@ for (const f of frames) {
     version: (w && w.L && w.L.version) || null,
     paths: d.querySelectorAll('.leaflet-overlay-pane path').length,
     filled: Array.from(d.querySelectorAll('.leaflet-overlay-pane path'))
-      .filter(p => (p.getAttribute('fill') || 'none') !== 'none').length,
+      .filter(p => !['none', WATER].includes(p.getAttribute('fill') || 'none')).length,
+    water: Array.from(d.querySelectorAll('.leaflet-overlay-pane path'))
+      .filter(p => p.getAttribute('fill') === WATER).length,
     legend: !!d.querySelector('.leaflet-control') ,
     markers: d.querySelectorAll('.leaflet-marker-pane > *').length,
     scripts: Array.from(d.querySelectorAll('script[src]')).map(s => s.src),
@@ -152,7 +157,7 @@ def _map_state(drv: object, *, timeout: float) -> dict:
     deadline = time.monotonic() + timeout
     state: dict = {}
     while time.monotonic() < deadline:
-        state = drv.execute_script(MAP_STATE_JS)  # type: ignore[attr-defined]
+        state = drv.execute_script(MAP_STATE_JS, WATER_FILL)  # type: ignore[attr-defined]
         drawn = [m for m in state["maps"] if m["leaflet"] and m["filled"] > 0]
         if drawn:
             return state
@@ -174,6 +179,7 @@ def test_coverage_map_renders_offline(app_url: str, driver: object) -> None:
     m = max(maps, key=lambda m: m["filled"])
     # Filled paths are polygons (service areas, gaps); the street base layer is stroked only.
     assert m["filled"] >= 1, f"no coverage polygon drawn: {m}"
+    assert m["water"] >= 1, f"the demo's river is not drawn: {m}"
     assert m["paths"] >= 2, f"street network base layer not drawn: {m}"
     assert m["markers"] > 0, f"no facility markers drawn: {m}"
     external = [

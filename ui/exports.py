@@ -121,8 +121,10 @@ def _build_html(b: Bundle) -> bytes:
 def _build_png(b: Bundle) -> bytes:
     from maps.export_static import render_map_png
 
+    frames = maps.layers(b.ds, b.choice, b.category, show_gaps=True, sites=b.sites)
+    frames.pop("water", None)  # TODO: the static PNG renderer does not draw water yet
     return render_map_png(
-        **maps.layers(b.ds, b.choice, b.category, show_gaps=True, sites=b.sites),
+        **frames,
         title=b.title,
         footer=b.footer(),
         lang=b.lang,

@@ -62,6 +62,7 @@ def layers(
         "sites": _sites_frame(sites, category),
         "network_edges": edges_wgs84(ds),
         "categories": [category],
+        "water": ds.water,
     }
 
 

@@ -70,6 +70,7 @@ class Dataset:
     parts: tuple[tuple[str, str], ...] = ()
     sources: tuple[str, ...] = ()
     label_en: str = ""
+    water: gpd.GeoDataFrame | None = None  # rivers drawn on the maps (WGS-84), demo only
 
     def name(self, lang: str) -> str:
         """The dataset's name in ``lang`` (the English one when given, else ``label``)."""
@@ -235,6 +236,7 @@ def demo_dataset(name: str) -> Dataset:
             ("demand", f"demo:{name}"),
         ),
         sources=(f"demo:{name}",),
+        water=demo.extra.get("river"),
     )
 
 
