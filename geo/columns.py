@@ -383,6 +383,15 @@ def require_coordinates(
     raise ColumnNotFoundError(msg)
 
 
+def _as_series(values: pd.Series | np.ndarray | list[Any]) -> pd.Series:
+    return values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+
+
+def _missing(v: Any) -> bool:
+    """An empty cell as read: ``None`` or a float NaN."""
+    return v is None or (isinstance(v, float) and np.isnan(v))
+
+
 def _parse_cells(
     values: pd.Series | np.ndarray | list[Any], number: Callable[[str], float]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -391,11 +400,11 @@ def _parse_cells(
     ``number`` gets the cell with full-width characters folded and returns NaN when nothing is
     left after its own clean-up (an empty cell, not a bad one).
     """
-    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    s = _as_series(values)
     out = np.full(len(s), np.nan)
     bad = np.zeros(len(s), dtype=bool)
     for i, v in enumerate(s.tolist()):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
+        if _missing(v):
             continue
         if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
             out[i] = float(v)
@@ -458,12 +467,12 @@ def parse_pairs(
     tuple of numpy.ndarray
         First and second numbers (in the order written) and a mask of non-empty bad cells.
     """
-    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    s = _as_series(values)
     a = np.full(len(s), np.nan)
     b = np.full(len(s), np.nan)
     bad = np.zeros(len(s), dtype=bool)
     for i, v in enumerate(s.tolist()):
-        if v is None or (isinstance(v, float) and np.isnan(v)):
+        if _missing(v):
             continue
         text = _fullwidth(str(v)).strip().strip("()[]（）【】 ")
         if not text:
@@ -488,11 +497,11 @@ def parse_wkt(values: pd.Series | np.ndarray | list[Any]) -> tuple[np.ndarray, n
         Geometries (``None`` where missing or unreadable) and a mask of non-empty cells that are
         not readable, empty geometries included.
     """
-    s = pd.Series(values, dtype=object) if not isinstance(values, pd.Series) else values
+    s = _as_series(values)
     text = np.array(
         [
             None
-            if v is None or (isinstance(v, float) and np.isnan(v)) or not str(v).strip()
+            if _missing(v) or not str(v).strip()
             else re.sub(r"^\s*SRID=\d+;", "", str(v), flags=re.IGNORECASE).strip()
             for v in s.tolist()
         ],

@@ -462,14 +462,7 @@ def demand_from_table(
         ids[keep], pop[keep], elderly[keep], community[keep], kind, loc.lon[keep], loc.lat[keep]
     )
     report = table_report(
-        label=label,
-        n_read=len(frame),
-        n_ok=len(gdf),
-        rej=rej,
-        cols=cols,
-        loc=loc,
-        encoding=info.encoding,
-        warnings=warnings,
+        label, rej, cols, loc, n_ok=len(gdf), encoding=info.encoding, warnings=warnings
     )
     if com_col is not None and cols.get("community") is None:
         report.detected["community"] = f"{com_col} (name)"

@@ -217,14 +217,7 @@ def load_facilities(
     ).reset_index(drop=True)
 
     report = table_report(
-        label=label,
-        n_read=len(frame),
-        n_ok=len(gdf),
-        rej=rej,
-        cols=cols,
-        loc=loc,
-        encoding=info.encoding,
-        warnings=warnings,
+        label, rej, cols, loc, n_ok=len(gdf), encoding=info.encoding, warnings=warnings
     )
     if forced:
         report.detected["category"] = f"= {forced}"
@@ -392,26 +385,26 @@ def study_area_polygon(study_area: Any, *, label: str = "study_area") -> Any:
 
 
 def table_report(
-    *,
     label: str,
-    n_read: int,
-    n_ok: int,
     rej: Rejections,
     cols: dict[str, str | None],
     loc: Located,
+    *,
+    n_ok: int,
     encoding: str | None,
     warnings: list[str],
 ) -> ValidationReport:
     """The validation report of a table or GIS loader.
 
-    ``detected`` lists the columns found (``cols``) and then what :func:`locate_rows` decided;
-    callers add their own entries after these.
+    Every input row has a row number in ``rej``, so ``n_read`` is their count. ``detected``
+    lists the columns found (``cols``), then what :func:`locate_rows` decided; callers add
+    their own entries after these.
     """
     detected = {k: str(v) for k, v in cols.items() if v is not None}
     detected.update(loc.detected)
     return ValidationReport(
         source=label,
-        n_read=n_read,
+        n_read=int(rej.rows.size),
         n_ok=n_ok,
         rejected=rej.frame(),
         detected=detected,
