@@ -37,6 +37,7 @@ GPKG_LAYERS: tuple[str, ...] = (
     "sites",
     "network",
     "boundary",
+    "water",
 )
 
 
@@ -236,6 +237,7 @@ def write_gpkg(
     sites: gpd.GeoDataFrame | pd.DataFrame | None = None,
     network_edges: gpd.GeoDataFrame | None = None,
     boundary: gpd.GeoDataFrame | None = None,
+    water: gpd.GeoDataFrame | None = None,
 ) -> Path:
     """Write every given layer into one GeoPackage (WGS-84), replacing an existing file.
 
@@ -243,8 +245,9 @@ def write_gpkg(
     ----------
     path
         The ``.gpkg`` file.
-    facilities, demand, service_areas, gaps, sites, network_edges, boundary
-        The layers (CONTRACTS.md); ``None`` or empty ones are skipped. ``sites`` without a
+    facilities, demand, service_areas, gaps, sites, network_edges, boundary, water
+        The layers (CONTRACTS.md; ``water``: the map's rivers and lakes, as the app's layers
+        give them); ``None`` or empty ones are skipped. ``sites`` without a
         geometry get points from ``lon``/``lat``. ``network_edges`` becomes layer ``network``.
 
     Returns
@@ -270,6 +273,7 @@ def write_gpkg(
         "sites": sites,
         "network": network_edges,
         "boundary": boundary,
+        "water": water,
     }
     todo = {k: v for k, v in layers.items() if v is not None and len(v) > 0}
     if not todo:

@@ -286,6 +286,19 @@ def test_gpkg_holds_every_layer(layers, tmp_path):
         write_gpkg(tmp_path / "empty.gpkg", facilities=layers["facilities"].iloc[:0])
 
 
+def test_gpkg_takes_the_maps_water_layer(layers, tmp_path):
+    # The app's map layers include the rivers; the export passes them on as they are.
+    river = gpd.GeoDataFrame(
+        {"name": ["秦淮河"]},
+        geometry=[shapely.LineString([(118.78, 32.03), (118.79, 32.04)])],
+        crs=4326,
+    )
+    path = write_gpkg(tmp_path / "water.gpkg", facilities=layers["facilities"], water=river)
+    assert [n for n, _ in pyogrio.list_layers(path)] == ["facilities", "water"]
+    back = pyogrio.read_dataframe(path, layer="water")
+    assert back["name"].tolist() == ["秦淮河"] and back.crs.to_epsg() == 4326
+
+
 # --- PDF and PPTX -------------------------------------------------------------------------------
 
 
