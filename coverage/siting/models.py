@@ -257,6 +257,33 @@ def _opened(rows: np.ndarray, n: int) -> np.ndarray:
     return x
 
 
+def _budget_row(n_sites: int, n_rest: int) -> sparse.csr_matrix:
+    """The row ``Σ x_i`` over the site columns (which come first), for ``Σ x_i ≤ k``."""
+    return sparse.hstack([np.ones((1, n_sites)), sparse.csr_matrix((1, n_rest))]).tocsr()
+
+
+def _pair_rows(
+    pairs: sparse.coo_matrix, n_sites: int, n_points: int
+) -> tuple[sparse.csr_matrix, sparse.csr_matrix]:
+    """Rows of a site–pair formulation (p-median, capacitated covering).
+
+    Columns are the sites ``x_i`` then one variable ``v_p`` per stored entry ``p = (i, j)`` of
+    ``pairs``. Returns the rows ``Σ_i v_ij`` (one per point, ``≤ 1``: a point is served at
+    most once) and ``v_ij - x_i`` (one per pair, ``≤ 0``: only open sites serve).
+    """
+    n_p = pairs.nnz
+    p_idx = np.arange(n_p)
+    per_point = sparse.csr_matrix((np.ones(n_p), (pairs.col, p_idx)), shape=(n_points, n_p))
+    assign = sparse.hstack([sparse.csr_matrix((n_points, n_sites)), per_point]).tocsr()
+    link = sparse.hstack(
+        [
+            sparse.csr_matrix((-np.ones(n_p), (p_idx, pairs.row)), shape=(n_p, n_sites)),
+            sparse.identity(n_p, format="csr"),
+        ]
+    ).tocsr()
+    return assign, link
+
+
 def _pick(path: GreedyPath, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rows[path.order], path.gains
 
@@ -401,7 +428,7 @@ def mclp(
         cons = sparse.vstack(
             [
                 sparse.hstack([-agg.T, sparse.identity(n_g)]),
-                sparse.hstack([np.ones((1, n_i)), sparse.csr_matrix((1, n_g))]),
+                _budget_row(n_i, n_g),
             ]
         )
         x0 = _opened(g.order, n_i)
@@ -684,17 +711,8 @@ def pmedian(
         saving = wj[coo.col] * (bj[coo.col] - coo.data)
         # Columns: x (n_i) then z (one per reachable pair). Rows: Σ_i z_ij ≤ 1 per point,
         # z_ij - x_i ≤ 0 per pair, Σ x ≤ k.
-        z_idx = np.arange(n_z)
-        assign = sparse.csr_matrix((np.ones(n_z), (coo.col, z_idx)), shape=(n_j, n_z))
-        link_z = sparse.identity(n_z, format="csr")
-        link_x = sparse.csr_matrix((-np.ones(n_z), (z_idx, coo.row)), shape=(n_z, n_i))
-        cons = sparse.vstack(
-            [
-                sparse.hstack([sparse.csr_matrix((n_j, n_i)), assign]),
-                sparse.hstack([link_x, link_z]),
-                sparse.hstack([np.ones((1, n_i)), sparse.csr_matrix((1, n_z))]),
-            ]
-        )
+        assign, link = _pair_rows(coo, n_i, n_j)
+        cons = sparse.vstack([assign, link, _budget_row(n_i, n_z)])
         x0 = _opened(g.order, n_i)
         z0 = _best_assignment(coo, saving, x0, n_j)
         outcome = solve_milp(
@@ -841,13 +859,7 @@ def capacitated(
         n_f = coo.nnz
         f_idx = np.arange(n_f)
         finite = np.flatnonzero(np.isfinite(cap))
-        assign = sparse.csr_matrix((np.ones(n_f), (coo.col, f_idx)), shape=(n_j, n_f))
-        link = sparse.hstack(
-            [
-                sparse.csr_matrix((-np.ones(n_f), (f_idx, coo.row)), shape=(n_f, n_i)),
-                sparse.identity(n_f, format="csr"),
-            ]
-        )
+        assign, link = _pair_rows(coo, n_i, n_j)
         # Capacity rows only for finite capacities: Σ_j w_j f_ij - cap_i x_i ≤ 0.
         fin_pos = np.full(n_i, -1)
         fin_pos[finite] = np.arange(finite.size)
@@ -859,14 +871,7 @@ def capacitated(
         cap_x = sparse.csr_matrix(
             (-cap[finite], (np.arange(finite.size), finite)), (finite.size, n_i)
         )
-        cons = sparse.vstack(
-            [
-                sparse.hstack([sparse.csr_matrix((n_j, n_i)), assign]),
-                link,
-                sparse.hstack([cap_x, cap_f]),
-                sparse.hstack([np.ones((1, n_i)), sparse.csr_matrix((1, n_f))]),
-            ]
-        )
+        cons = sparse.vstack([assign, link, sparse.hstack([cap_x, cap_f]), _budget_row(n_i, n_f)])
         x0 = _opened(g.order, n_i)
         gs = g_served.tocsr()
         f0 = np.asarray(gs[coo.row, coo.col]).ravel() / wj[coo.col]
