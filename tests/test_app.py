@@ -26,6 +26,14 @@ TITLES_ZH = {"data": "数据", "coverage": "覆盖", "gaps": "缺口", "sites": 
              "compare": "方案比较", "export": "导出"}  # fmt: skip
 
 
+@pytest.fixture(autouse=True)
+def _no_warmup(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The background warm-up would compute while tests count computations; one test turns it on.
+    from ui import warmup
+
+    monkeypatch.setattr(warmup, "ENABLED", False)
+
+
 def _app() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
@@ -535,3 +543,31 @@ def test_demo_map_shows_the_river_and_legend_colours_match_the_areas() -> None:
     assert f'"fillColor": "{color}"' in html
     assert f"background:{color}" in legend
     assert "#555555" not in legend
+
+
+def test_first_visit_warms_the_coverage_page_in_the_background(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    import coverage.analysis
+    import coverage.service_areas
+    from ui import state, warmup
+
+    monkeypatch.setattr(warmup, "ENABLED", True)
+    monkeypatch.setattr(warmup, "_started", threading.Event())
+    monkeypatch.setattr(warmup, "_done", threading.Event())
+    state._analysis.clear()
+    state._memo.clear()
+    at = _app()  # the Data page: needs no analysis, so the warm-up thread does it
+    assert warmup.wait(60), "the warm-up did not finish"
+
+    def computed(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the Coverage page recomputed what the warm-up had cached")
+
+    monkeypatch.setattr(coverage.analysis, "analyse", computed)
+    monkeypatch.setattr(coverage.service_areas, "service_areas", computed)
+    _goto(at, "coverage")
+    assert at.metric[0].value.endswith("%")
+    assert not warmup.start(at.session_state["dataset"], at.session_state["criteria"],
+                            category="elderly_canteen", lang="zh")  # once per process  # fmt: skip

@@ -79,9 +79,30 @@ def coverage(
 
     The map is cached; never change the returned object in place.
     """
-    lang = state.lang()
+    return coverage_for(
+        ds, choice, category, lang=state.lang(), base=basemap(), show_gaps=show_gaps,
+        sites=sites, edits=edits,
+    )  # fmt: skip
+
+
+def coverage_for(
+    ds: state.Dataset,
+    choice: state.CriteriaChoice,
+    category: str,
+    *,
+    lang: str,
+    base: str,
+    show_gaps: bool = False,
+    sites: gpd.GeoDataFrame | None = None,
+    edits: tuple[Any, ...] = (),
+) -> Any:
+    """:func:`coverage` with the language and basemap given.
+
+    Reads no session state, so the warm-up thread can call it; cached under the same key as
+    :func:`coverage`, so a warmed map is the one the page shows.
+    """
     key = (
-        ds.key, choice, category, lang, basemap(), show_gaps, sites_key(sites),
+        ds.key, choice, category, lang, base, show_gaps, sites_key(sites),
         state.edits_token(edits) if edits else "",
     )  # fmt: skip
 
@@ -90,10 +111,10 @@ def coverage(
 
         return coverage_map(
             **layers(ds, choice, category, show_gaps=show_gaps, sites=sites, edits=edits),
-            basemap=basemap(),
+            basemap=base,
             lang=lang,
             title=ds.name(lang),
-            subtitle=subtitle(ds, choice, category),
+            subtitle=subtitle(ds, choice, category, lang=lang),
         )
 
     return state.cached("coverage_map", key, build)
@@ -106,13 +127,16 @@ def sites_key(sites: gpd.GeoDataFrame | None) -> str:
     return state.frame_token(sites)
 
 
-def subtitle(ds: state.Dataset, choice: state.CriteriaChoice, category: str) -> str:
+def subtitle(
+    ds: state.Dataset, choice: state.CriteriaChoice, category: str, *, lang: str | None = None
+) -> str:
     """Criterion of the category, plus the synthetic-data stamp when it applies."""
     from maps.i18n import t
 
-    crit = choice.criteria()[category].label(state.lang())
+    lang = lang or state.lang()
+    crit = choice.criteria()[category].label(lang)
     if ds.synthetic:
-        return f"{crit} · {t('synthetic_demo', state.lang())}"
+        return f"{crit} · {t('synthetic_demo', lang)}"
     return crit
 
 

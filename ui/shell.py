@@ -13,7 +13,7 @@ import logging
 import streamlit as st
 
 from geo import settings
-from ui import state
+from ui import state, warmup
 from ui.errors import guard
 from ui.widgets import (
     dataset_badge,
@@ -45,6 +45,10 @@ def main() -> None:
     with guard(lang=state.lang(), context="dataset") as loaded, st.spinner(tr("data.loading")):
         dataset_badge(state.dataset())
     basemap_choice()
+    if loaded.ok:
+        choice = state.criteria_choice()
+        first = st.session_state.get(state.MAP_CATEGORY) or next(iter(choice.categories), "")
+        warmup.start(state.dataset(), choice, category=first, lang=state.lang())
     if loaded.ok:
         with guard(lang=state.lang(), context=f"page {navigation.url_path}"):
             navigation.run()
