@@ -14,9 +14,12 @@ edge the direct stretch ``|along_f − along_p|`` is also a candidate (the *same
 Facilities enter one multi-source search as **virtual nodes**: the search graph is the network CSR
 with one extra row per facility, linked to the two ends of the facility's edge with the initial
 distances ``offset + along`` (to ``u``) and ``offset + (length − along)`` (to ``v``). The extra rows
-are appended to the CSR arrays (an O(nnz) copy, no matrix algebra), and one call of
-``scipy.sparse.csgraph.dijkstra(..., min_only=True)`` gives every node its distance to the nearest
-facility and that facility's index. This is exact: no facility is moved to a node.
+are appended to the CSR arrays (an O(nnz) copy, no matrix algebra: 3–8 ms on a 490,000-node
+lattice, 2–4 % of the search), and one call of ``scipy.sparse.csgraph.dijkstra(...,
+min_only=True)`` gives every node its distance to the nearest facility and that facility's index.
+This is exact: no facility is moved to a node. (On a lattice of equal lengths the same call
+with facilities moved onto nodes runs ~1.7× faster only because every path length then ties
+exactly; see bench/results_engine.md.)
 
 Directed networks (drive)
 -------------------------
