@@ -265,6 +265,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "sites.method.Lagrangian bound": ("拉格朗日界", "Lagrangian bound"),
     "sites.method.all useful candidates": ("全部有用候选点", "all useful candidates"),
     "sites.added": ("+{n:,.0f} 人", "+{n:,.0f} residents"),
+    "sites.trial_name": ("试加点 {i}", "Trial site {i}"),
+    "widget.choose": ("请选择", "Choose"),
     "sites.click_hint": (
         "在地图上点击任意位置即可试加一个设施，立即看到覆盖变化。",
         "Click anywhere on the map to try a new facility there and see the effect at once.",

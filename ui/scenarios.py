@@ -47,9 +47,12 @@ def take_click(clicked: dict[str, float] | None, *, category: str) -> None:
 def trial_edits(category: str) -> tuple[Any, ...]:
     """The trial edits of ``category``: clicked points (``Edit.add``) and closures."""
     from coverage.scenarios import Edit
+    from ui.widgets import tr
 
     adds = tuple(
-        Edit.add(category=c, lon=lon, lat=lat, name=f"试加 trial {i}", facility_id=f"trial-{i}")
+        Edit.add(
+            category=c, lon=lon, lat=lat, name=tr("sites.trial_name", i=i), facility_id=f"trial-{i}"
+        )
         for i, (lon, lat, c) in enumerate(trial_points(category), start=1)
     )
     removes = tuple(Edit.remove(fid) for fid in trial_removed(category))
@@ -74,6 +77,7 @@ def removal_picker(ds: state.Dataset, category: str) -> None:
         ids,
         format_func=labeller(lambda i: f"{names.get(i, i)} ({i})", ids),
         key=seed(key, [i for i in trial_removed(category) if i in names]),
+        placeholder=tr("widget.choose"),
     )
     st.session_state[TRIAL_REMOVED] = {
         **st.session_state.get(TRIAL_REMOVED, {}),

@@ -20,7 +20,7 @@ previous = st.session_state.get("cmp_pick", st.session_state.get("_cmp_picked", 
 picked = [n for n in previous if n in plans]
 st.session_state["cmp_pick"] = picked + [n for n in plans if n not in known and n not in picked]
 st.session_state["_cmp_known"] = set(plans)
-names = st.multiselect(tr("cmp.pick"), list(plans), key="cmp_pick")
+names = st.multiselect(tr("cmp.pick"), list(plans), key="cmp_pick", placeholder=tr("widget.choose"))
 st.session_state["_cmp_picked"] = list(names)  # survives leaving the page
 with st.spinner(tr("cov.computing")):
     base = state.analysis(ds, choice)

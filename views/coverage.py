@@ -27,6 +27,7 @@ cats = c1.multiselect(
     list(categories()),
     format_func=labeller(category_name, categories()),
     key=seed("cov_categories", list(old.categories)),
+    placeholder=tr("widget.choose"),
 )
 kind = c2.radio(
     tr("cov.criterion"),
