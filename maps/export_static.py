@@ -32,7 +32,14 @@ from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
 from maps.i18n import t
-from maps.layers import SITE_COLOR, _category_list, _check_frame, _pick_service_area_kind
+from maps.layers import (
+    SITE_COLOR,
+    WATER_FILL,
+    WATER_STROKE,
+    _category_list,
+    _check_frame,
+    _pick_service_area_kind,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +105,7 @@ def render_map_png(
     sites: gpd.GeoDataFrame | pd.DataFrame | None = None,
     network_edges: gpd.GeoDataFrame | None = None,
     demand: gpd.GeoDataFrame | None = None,
+    water: gpd.GeoDataFrame | None = None,
     categories: Sequence[str] | None = None,
     title: str | None = None,
     subtitle: str = "",
@@ -114,6 +122,9 @@ def render_map_png(
     facilities, service_areas, gaps, sites, network_edges, demand
         The frames of CONTRACTS.md (any CRS; drawn in the local UTM zone). Only ``facilities``
         is required.
+    water
+        Rivers and lakes (lines or polygons) drawn light blue under everything, so a reader sees
+        why walks detour to the bridges.
     categories
         Category keys to draw; all present in ``facilities`` by default.
     title
@@ -166,6 +177,19 @@ def render_map_png(
     ax.set_aspect("equal")
     handles: list[object] = []
     text_kw: dict[str, Any] = {"fontfamily": fonts}
+
+    wat = proj(water)
+    if wat is not None:
+        polys = wat[wat.geom_type.isin(["Polygon", "MultiPolygon"])].geometry.values
+        lines_w = wat[~wat.geom_type.isin(["Polygon", "MultiPolygon"])].geometry.values
+        _add_polygons(ax, polys, facecolor=WATER_FILL, edgecolor=WATER_STROKE, alpha=0.8,
+                      linewidth=0.6, zorder=0.5)  # fmt: skip
+        parts = [np.asarray(g.coords)[:, :2] for g in shapely.get_parts(lines_w)]
+        if parts:
+            ax.add_collection(LineCollection(parts, colors=WATER_STROKE, linewidths=3, zorder=0.5))
+        handles.append(
+            Patch(facecolor=WATER_FILL, edgecolor=WATER_STROKE, label=t("legend_water", lang))
+        )
 
     edges = proj(network_edges)
     if edges is not None:

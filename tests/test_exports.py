@@ -472,3 +472,22 @@ def test_standalone_html_renders_offline_in_chromium(layers, tmp_path):
     assert "<script>alert(1)</script><img src=x onerror=alert(3)>" in state["popupText"]
     assert state["scripts_in_popup"] == 0
     assert state["alerted"] == 0
+
+
+def test_png_draws_water_light_blue(layers):
+    x0, y0, x1, y1 = layers["network_edges"].total_bounds
+    river = gpd.GeoDataFrame(
+        {"name": ["清溪河"]},
+        geometry=[shapely.box(x0, (y0 + y1) / 2 - 0.001, x1, (y0 + y1) / 2 + 0.001)],
+        crs="EPSG:4326",
+    )
+    facilities = layers["facilities"]
+
+    def blue_share(data: bytes) -> float:
+        rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).astype(int)
+        r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+        return float(((b > 200) & (r < 190) & (g > 180) & (b - r > 40)).mean())
+
+    without = render_map_png(facilities=facilities, size_in=(5, 4), dpi=60)
+    with_water = render_map_png(facilities=facilities, water=river, size_in=(5, 4), dpi=60)
+    assert blue_share(with_water) > blue_share(without) + 0.01

@@ -122,7 +122,6 @@ def _build_png(b: Bundle) -> bytes:
     from maps.export_static import render_map_png
 
     frames = maps.layers(b.ds, b.choice, b.category, show_gaps=True, sites=b.sites)
-    frames.pop("water", None)  # TODO: the static PNG renderer does not draw water yet
     return render_map_png(
         **frames,
         title=b.title,
