@@ -30,7 +30,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import geopandas as gpd
-import highspy
 import numpy as np
 import shapely
 
@@ -39,6 +38,7 @@ from coverage.scenarios import Edit, apply_edits
 from coverage.siting import generate_candidates, models, suggest_sites
 from coverage.siting.explain import coverage_curve
 from coverage.siting.greedy import greedy_cover
+from coverage.siting.highs import QuietHighs
 from coverage.siting.matrix import build_matrices
 from coverage.snap import snap_points
 from geo import settings
@@ -320,7 +320,7 @@ def main() -> None:
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on "
         f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores), "
-        f"Python {platform.python_version()}, HiGHS {highspy.Highs().version()} via highspy; "
+        f"Python {platform.python_version()}, HiGHS {QuietHighs().version()} via highspy; "
         f"time limit {args.time_limit:g} s per model, relative gap target "
         f"{settings.solver_mip_gap:g}.",
         "",
