@@ -133,6 +133,9 @@ def local_searches(network: Network, sources: Snap, limit: float) -> Iterator[An
     balls = node_tree(network).query_ball_point(
         np.column_stack([sources.x[ok], sources.y[ok]]), r=limit + 1e-6
     )
+    # Node → position in the current ball (-1 outside), reset after each source. Cutting the
+    # subgraph with numpy is ~5x faster than ``g[idx][:, idx]`` for balls of a few hundred nodes.
+    local = np.full(network.n_nodes, -1, dtype="int64")
     for f, ball in zip(ok.tolist(), balls, strict=True):
         idx = np.sort(np.asarray(ball, dtype="int64"))
         if idx.size == 0:
@@ -141,13 +144,21 @@ def local_searches(network: Network, sources: Snap, limit: float) -> Iterator[An
         _, node_idx, wts = source_links(network, sources.subset(np.array([f])))
         pos = np.minimum(np.searchsorted(idx, node_idx), idx.size - 1)
         keep = idx[pos] == node_idx
-        sub = g[idx][:, idx]
         m = idx.size
+        local[idx] = np.arange(m)
+        start = g.indptr[idx]
+        count = g.indptr[idx + 1] - start
+        flat = np.repeat(start - (np.cumsum(count) - count), count) + np.arange(count.sum())
+        cols = local[g.indices[flat]]
+        inside = cols >= 0
+        local[idx] = -1
+        row_counts = np.bincount(np.repeat(np.arange(m), count)[inside], minlength=m)
+        indptr = np.concatenate([[0], np.cumsum(row_counts), [row_counts.sum() + keep.sum()]])
         aug = sparse.csr_matrix(
             (
-                np.concatenate([sub.data, wts[keep]]),
-                np.concatenate([sub.indices, pos[keep]]).astype("int32"),
-                np.concatenate([sub.indptr, [sub.indptr[-1] + int(keep.sum())]]).astype("int32"),
+                np.concatenate([g.data[flat[inside]], wts[keep]]),
+                np.concatenate([cols[inside], pos[keep]]).astype("int32"),
+                indptr.astype("int32"),
             ),
             shape=(m + 1, m + 1),
         )
