@@ -121,11 +121,12 @@ NOTES = """
 * **Same flags.** Ours and the bare call both run ``directed=True, min_only=True,
   return_predecessors=True`` on the same cached int32/float64 CSR with sorted indices (scipy
   converts nothing in either call).
-* **Where the gap is.** The bare call on the augmented graph ours searches takes as long as ours
-  (row "augmented graph": ours adds ~0 % on top of scipy). Zero-length virtual links to the
-  facility nodes keep the bare speed; lengthening each by < 1 µm, which breaks only the exact ties
-  of path lengths on the 100 m lattice, makes the bare call as slow as ours. So the colleague's
-  explanation holds: scipy's Fibonacci-heap Dijkstra is about 1.7× faster when every path length
+* **Where the gap is.** The bare call on the augmented graph ours searches takes about as long
+  as ours (row "augmented graph": ours adds 0–12 % on top of scipy over three full runs).
+  Zero-length virtual links to the facility nodes keep the bare speed; lengthening each by
+  < 1 µm, which breaks only the exact ties of path lengths on the 100 m lattice, makes the bare
+  call as slow as ours. So the colleague's
+  explanation holds: scipy's Fibonacci-heap Dijkstra is 1.6–1.8× faster when every path length
   ties, and exact walk-to-street offsets (like real street lengths, jittered row) remove the ties.
   Against the node-moved call the 1.3× target is not met; meeting it would take moving facilities
   onto nodes (distances wrong by up to half a block) or a search other than scipy's. Tried
