@@ -92,7 +92,7 @@ class Criterion:
         ``minutes`` clears ``metres`` and the other way round; ``speed`` is an alias of
         ``speed_mps``.
         """
-        values = {
+        values: dict[str, Any] = {
             "mode": self.mode,
             "minutes": self.minutes,
             "metres": self.metres,
@@ -110,6 +110,13 @@ class Criterion:
         if unknown:
             msg = f"criterion: unknown keys {sorted(unknown)}; use minutes, metres, profile, speed"
             raise ConfigError(msg)
+        for key in ("minutes", "metres", "speed_mps"):
+            if values[key] is not None and not isinstance(values[key], int | float):
+                try:
+                    values[key] = float(values[key])
+                except (TypeError, ValueError):
+                    msg = f"criterion: {key} must be a number, got {values[key]!r}"
+                    raise ConfigError(msg) from None
         return Criterion(**values)
 
 

@@ -81,3 +81,10 @@ def test_criterion_overrides_and_validation() -> None:
         Criterion(minutes=5, profile="teleport")
     with pytest.raises(ConfigError, match="positive"):
         Criterion(minutes=-5)
+
+
+def test_criterion_numbers_from_text_and_bad_text() -> None:
+    c = Criterion(minutes=15).with_overrides(minutes="10")
+    assert c.threshold_m == pytest.approx(720)
+    with pytest.raises(ConfigError, match="must be a number"):
+        Criterion(minutes=15).with_overrides(metres="three km")
