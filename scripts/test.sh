@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh --dev
 .venv/bin/ruff check .
+.venv/bin/mypy geo coverage maps ui cli.py app.py
 .venv/bin/python -m pytest -n 2 --dist loadfile "$@"
