@@ -282,8 +282,6 @@ def analyse(
     node_source: dict[str, np.ndarray] = {}
     new_cols: dict[str, Any] = {}
     fac_cat = fac["category"].astype(str).to_numpy()
-    fid = fac["facility_id"].to_numpy(dtype=object)
-    fname = fac["name"].to_numpy(dtype=object)
     for i, key in enumerate(keys):
         report(f"distance {key}", (i + 0.1) / max(len(keys), 1))
         crit = crits[key]
@@ -292,37 +290,11 @@ def analyse(
         nd, ns = nearest_from(network, sub)
         dist, src = point_distance(network, nd, ns, d_snap, sources=sub)
         node_distance[key] = nd
-        reach = src >= 0
-        m = len(dem)
-        frow = np.full(m, -1, dtype="int64")
-        euclid = np.full(m, np.inf)
         if rows.size:
             node_source[key] = np.where(ns >= 0, rows[np.maximum(ns, 0)], -1)
-            frow[reach] = rows[src[reach]]
-            fx, fy = f_snap.x[rows], f_snap.y[rows]
-            dx = d_snap.x[reach] - fx[src[reach]]
-            dy = d_snap.y[reach] - fy[src[reach]]
-            euclid[reach] = np.hypot(dx, dy)
-            if (~reach).any():
-                tree = cKDTree(np.column_stack([fx, fy]))
-                far = np.column_stack([d_snap.x[~reach], d_snap.y[~reach]])
-                euclid[~reach] = tree.query(far, workers=-1)[0]
         else:
             node_source[key] = ns
-        with np.errstate(divide="ignore", invalid="ignore"):
-            detour = np.where(euclid >= 1.0, dist / euclid, np.nan)
-        detour[~reach] = np.inf
-        ids = np.full(m, None, dtype=object)
-        names = np.full(m, None, dtype=object)
-        ids[reach] = fid[frow[reach]]
-        names[reach] = fname[frow[reach]]
-        new_cols[f"{key}_facility_id"] = ids
-        new_cols[f"{key}_facility_name"] = names
-        new_cols[f"{key}_distance_m"] = dist
-        new_cols[f"{key}_minutes"] = dist / crit.speed / 60.0
-        new_cols[f"{key}_covered"] = dist <= crit.threshold_m + COVER_TOL_M
-        new_cols[f"{key}_euclid_m"] = euclid
-        new_cols[f"{key}_detour"] = detour
+        new_cols.update(category_columns(key, crit, rows, dist, src, fac, f_snap, d_snap))
     if new_cols:
         dem = dem.assign(**new_cols)
     report("summary", 0.95)
@@ -342,6 +314,76 @@ def analyse(
         crs=network.crs,
         tolerance_m=tol,
     )
+
+
+def category_columns(
+    key: str,
+    crit: Criterion,
+    rows: np.ndarray,
+    dist: np.ndarray,
+    src: np.ndarray,
+    fac: gpd.GeoDataFrame,
+    f_snap: Snap,
+    d_snap: Snap,
+) -> dict[str, np.ndarray]:
+    """Per-point result columns of one category (shared by :func:`analyse` and scenarios).
+
+    Parameters
+    ----------
+    key
+        Category key; the column names start with it.
+    crit
+        The category's criterion (speed and threshold).
+    rows
+        Row positions in ``fac`` of this category's facilities.
+    dist, src
+        Network distance (m) per demand point and the index into ``rows`` of its nearest
+        facility (``-1`` where none is reachable).
+    fac
+        Prepared facilities (``facility_id`` and ``name`` columns).
+    f_snap, d_snap
+        Facility and demand snaps.
+
+    Returns
+    -------
+    dict[str, numpy.ndarray]
+        ``{key}_facility_id``, ``_facility_name``, ``_distance_m``, ``_minutes``, ``_covered``,
+        ``_euclid_m`` and ``_detour``, in that order.
+    """
+    m = dist.size
+    reach = src >= 0
+    frow = np.full(m, -1, dtype="int64")
+    euclid = np.full(m, np.inf)
+    fid = fac["facility_id"].to_numpy(dtype=object)
+    fname = fac["name"].to_numpy(dtype=object)
+    if rows.size:
+        frow[reach] = rows[src[reach]]
+        fx, fy = f_snap.x[rows], f_snap.y[rows]
+        dx = d_snap.x[reach] - fx[src[reach]]
+        dy = d_snap.y[reach] - fy[src[reach]]
+        euclid[reach] = np.hypot(dx, dy)
+        if (~reach).any():
+            # Straight-line distance to the nearest facility even where none is reachable,
+            # so the detour column still says how far away it is.
+            tree = cKDTree(np.column_stack([fx, fy]))
+            far = np.column_stack([d_snap.x[~reach], d_snap.y[~reach]])
+            euclid[~reach] = tree.query(far, workers=-1)[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        detour = np.where(euclid >= 1.0, dist / euclid, np.nan)
+    detour[~reach] = np.inf
+    ids = np.full(m, None, dtype=object)
+    names = np.full(m, None, dtype=object)
+    ids[reach] = fid[frow[reach]]
+    names[reach] = fname[frow[reach]]
+    return {
+        f"{key}_facility_id": ids,
+        f"{key}_facility_name": names,
+        f"{key}_distance_m": dist,
+        f"{key}_minutes": dist / crit.speed / 60.0,
+        f"{key}_covered": dist <= crit.threshold_m + COVER_TOL_M,
+        f"{key}_euclid_m": euclid,
+        f"{key}_detour": detour,
+    }
 
 
 def _as_given(original: Any, prepared: gpd.GeoDataFrame) -> gpd.GeoSeries:

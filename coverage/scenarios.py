@@ -40,10 +40,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.spatial import cKDTree
 
-from coverage.analysis import CoverageResult
-from coverage.distance import COVER_TOL_M, nearest_from, point_distance
+from coverage.analysis import CoverageResult, category_columns
+from coverage.distance import nearest_from, point_distance
 from coverage.snap import Snap, snap_points
 from coverage.summary import summarise
 from geo import settings
@@ -371,51 +370,6 @@ def _concat_snaps(parts: list[Snap]) -> Snap:
     )
 
 
-def _category_columns(
-    key: str,
-    crit: Any,
-    rows: np.ndarray,
-    dist: np.ndarray,
-    src: np.ndarray,
-    fac: gpd.GeoDataFrame,
-    f_snap: Snap,
-    d_snap: Snap,
-) -> dict[str, np.ndarray]:
-    """Per-point columns of one category, as :func:`coverage.analysis.analyse` builds them."""
-    m = dist.size
-    reach = src >= 0
-    frow = np.full(m, -1, dtype="int64")
-    euclid = np.full(m, np.inf)
-    fid = fac["facility_id"].to_numpy(dtype=object)
-    fname = fac["name"].to_numpy(dtype=object)
-    if rows.size:
-        frow[reach] = rows[src[reach]]
-        fx, fy = f_snap.x[rows], f_snap.y[rows]
-        dx = d_snap.x[reach] - fx[src[reach]]
-        dy = d_snap.y[reach] - fy[src[reach]]
-        euclid[reach] = np.hypot(dx, dy)
-        if (~reach).any():
-            tree = cKDTree(np.column_stack([fx, fy]))
-            far = np.column_stack([d_snap.x[~reach], d_snap.y[~reach]])
-            euclid[~reach] = tree.query(far)[0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        detour = np.where(euclid >= 1.0, dist / euclid, np.nan)
-    detour[~reach] = np.inf
-    ids = np.full(m, None, dtype=object)
-    names = np.full(m, None, dtype=object)
-    ids[reach] = fid[frow[reach]]
-    names[reach] = fname[frow[reach]]
-    return {
-        f"{key}_facility_id": ids,
-        f"{key}_facility_name": names,
-        f"{key}_distance_m": dist,
-        f"{key}_minutes": dist / crit.speed / 60.0,
-        f"{key}_covered": dist <= crit.threshold_m + COVER_TOL_M,
-        f"{key}_euclid_m": euclid,
-        f"{key}_detour": detour,
-    }
-
-
 def apply_edits(
     baseline_result: CoverageResult | ScenarioResult,
     network: Network,
@@ -560,7 +514,7 @@ def apply_edits(
         node_source[key] = (
             np.where(ns_local >= 0, rows[np.maximum(ns_local, 0)], -1) if rows.size else ns_local
         )
-        cols = _category_columns(key, crit, rows, dist, src, fac, f_snap, d_snap)
+        cols = category_columns(key, crit, rows, dist, src, fac, f_snap, d_snap)
         for col, values in cols.items():
             dem[col] = values
     redo = {k: base.criteria[k] for k in base.categories if changed[k] != "unchanged"}
