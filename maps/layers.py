@@ -224,6 +224,34 @@ def _category_list(
     return [tax[c] for c in categories]
 
 
+def _rows_of(frame: gpd.GeoDataFrame, category: Category) -> gpd.GeoDataFrame:
+    """Rows of ``frame`` whose ``category`` column is ``category``."""
+    return frame[frame["category"].astype(str) == category.key]
+
+
+def _add_features(
+    group: folium.FeatureGroup,
+    rows: gpd.GeoDataFrame,
+    props: list[dict[str, Any]],
+    *,
+    name: str,
+    labels: Sequence[str] | None = None,
+    **options: Any,
+) -> None:
+    """Add ``rows`` to ``group`` as one GeoJSON layer, with popups when ``labels`` are given.
+
+    ``control=False``: the layer control lists the group, not its inner GeoJSON.
+    ``options`` go to :class:`folium.GeoJson` (``marker``, ``tooltip``).
+    """
+    folium.GeoJson(
+        _feature_collection(rows, props),
+        name=name,
+        on_each_feature=None if labels is None else popup_js(labels),
+        control=False,
+        **options,
+    ).add_to(group)
+
+
 # --- layer builders -----------------------------------------------------------------------------
 
 
@@ -249,7 +277,7 @@ def facility_layer(
         Named ``设施 · <category>``.
     """
     group = folium.FeatureGroup(name=t("layer_facilities", lang, name=category.name(lang)))
-    rows = facilities[facilities["category"].astype(str) == category.key]
+    rows = _rows_of(facilities, category)
     if rows.empty:
         return group
     rows = prepare_frame(rows, basemap, simplify=False)
@@ -277,13 +305,9 @@ def facility_layer(
         icon_anchor=(11, 11),
         class_name="lcc-facility",
     )
-    folium.GeoJson(
-        _feature_collection(rows, props),
-        name=category.key,
-        marker=folium.Marker(icon=icon),
-        on_each_feature=popup_js(labels),
-        control=False,
-    ).add_to(group)
+    _add_features(
+        group, rows, props, name=category.key, labels=labels, marker=folium.Marker(icon=icon)
+    )
     return group
 
 
@@ -318,7 +342,7 @@ def service_area_layer(
         Named ``服务范围 · <category>``.
     """
     group = folium.FeatureGroup(name=t("layer_service_areas", lang, name=category.name(lang)))
-    rows = service_areas[service_areas["category"].astype(str) == category.key]
+    rows = _rows_of(service_areas, category)
     if rows.empty:
         return group
     rows = _pick_service_area_kind(rows)
@@ -342,10 +366,8 @@ def service_area_layer(
                 },
             }
         )
-    folium.GeoJson(
-        _feature_collection(rows, props), name=f"sa_{category.key}", control=False,
-        on_each_feature=popup_js([t(k, lang) for k in ("threshold", "area_km2", "facility_id")]),
-    ).add_to(group)  # fmt: skip
+    labels = [t(k, lang) for k in ("threshold", "area_km2", "facility_id")]
+    _add_features(group, rows, props, name=f"sa_{category.key}", labels=labels)
     return group
 
 
@@ -422,10 +444,7 @@ def gap_layer(
             "area_km2",
         )
     ]
-    folium.GeoJson(
-        _feature_collection(rows, props), name="gaps", on_each_feature=popup_js(labels),
-        control=False,
-    ).add_to(group)  # fmt: skip
+    _add_features(group, rows, props, name="gaps", labels=labels)
     return group
 
 
@@ -537,13 +556,8 @@ def site_layer(
         )
     labels = [t(k, lang) for k in ("name", "category", "added_population", "lon", "lat")]
     # One GeoJSON layer (no folium.Popup, which needs jQuery); each site gets its own label icon.
-    folium.GeoJson(
-        _feature_collection(rows, props),
-        name="sites",
-        marker=folium.Marker(icon=folium.DivIcon(html="", class_name="lcc-site")),
-        on_each_feature=popup_js(labels),
-        control=False,
-    ).add_to(group)
+    marker = folium.Marker(icon=folium.DivIcon(html="", class_name="lcc-site"))
+    _add_features(group, rows, props, name="sites", labels=labels, marker=marker)
     return group
 
 
@@ -574,12 +588,8 @@ def water_layer(
     names = rows["name"].fillna("").astype(str).tolist() if "name" in rows else [""] * len(rows)
     style = {"color": WATER_STROKE, "weight": 1, "fillColor": WATER_FILL, "fillOpacity": 0.75}
     props = [{"name": name, "style": style} for name in names]
-    folium.GeoJson(
-        _feature_collection(rows, props),
-        name="water",
-        control=False,
-        tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False) if any(names) else None,
-    ).add_to(group)
+    tooltip = folium.GeoJsonTooltip(fields=["name"], labels=False) if any(names) else None
+    _add_features(group, rows, props, name="water", tooltip=tooltip)
     return group
 
 
