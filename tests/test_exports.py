@@ -153,6 +153,19 @@ PARAMS = {"速度（老年人）": "0.9 m/s", "吸附容差": "300 m", "阈值":
 SOURCES = ["合成示范数据（seed 20181201）", "路网：lattice"]
 
 
+def report_inputs(layers: dict, summary: pd.DataFrame, png: bytes) -> dict:
+    """The content arguments ``report_pdf`` and ``report_pptx`` share in these tests."""
+    return {
+        "png": png,
+        "summary": summary,
+        "communities": COMMUNITIES,
+        "gaps": layers["gaps"],
+        "sites": layers["sites"],
+        "parameters": PARAMS,
+        "sources": SOURCES,
+    }
+
+
 @pytest.fixture(scope="module")
 def png(layers) -> bytes:
     return render_map_png(
@@ -314,13 +327,7 @@ def test_pdf_pages_and_text(layers, summary, png, synthetic, tmp_path):
     path = tmp_path / "report.pdf"
     data = report_pdf(
         path,
-        png=png,
-        summary=summary,
-        communities=COMMUNITIES,
-        gaps=layers["gaps"],
-        sites=layers["sites"],
-        parameters=PARAMS,
-        sources=SOURCES,
+        **report_inputs(layers, summary, png),
         area="示范街道 <东区>",
         synthetic=synthetic,
         date=dt.date(2026, 5, 1),
@@ -357,13 +364,7 @@ def test_pptx_slides(layers, summary, png, synthetic, tmp_path):
     path = tmp_path / "report.pptx"
     report_pptx(
         path,
-        png=png,
-        summary=summary,
-        communities=COMMUNITIES,
-        gaps=layers["gaps"],
-        sites=layers["sites"],
-        parameters=PARAMS,
-        sources=SOURCES,
+        **report_inputs(layers, summary, png),
         synthetic=synthetic,
     )
     deck = pptx.Presentation(path)
