@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import settings
 from geo.datum import wgs84_to_gcj02
+from geo.demo import load_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -263,6 +266,14 @@ def test_export_produces_every_file() -> None:
     assert "cdn." not in html and "unpkg.com" not in html
     sheets = pd.read_excel(io.BytesIO(files["xlsx"]), sheet_name=None)
     assert len(sheets) >= 4
+    gpkg = Path(tempfile.mkdtemp()) / "export.gpkg"
+    gpkg.write_bytes(files["gpkg"])
+    areas = pyogrio.read_dataframe(gpkg, layer="service_areas")
+    # Every kind of service area goes to the GeoPackage, one per facility for the per-facility kind.
+    assert set(areas["kind"]) == {"facility", "dissolved", "nearest"}
+    demo_fac = load_demo().facilities
+    n_fac = int((demo_fac["category"] == areas["category"].iloc[0]).sum())
+    assert (areas["kind"] == "facility").sum() == n_fac
 
 
 def test_english_switch() -> None:

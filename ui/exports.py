@@ -164,6 +164,10 @@ def _build_gpkg(b: Bundle) -> bytes:
 
     frames = maps.layers(b.ds, b.choice, b.category, show_gaps=True, sites=b.sites)
     frames.pop("categories")
+    # The GeoPackage is for GIS work: every kind of service area, as the CLI writes them.
+    frames["service_areas"] = state.service_areas(
+        b.ds, b.choice, b.category, kinds=("facility", "dissolved", "nearest")
+    )
     return gpkg_bytes(**frames, boundary=b.ds.boundary)
 
 

@@ -365,27 +365,39 @@ def gaps(ds: Dataset, choice: CriteriaChoice, category: str) -> gpd.GeoDataFrame
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _service_areas(
-    result_key: str, choice: CriteriaChoice, category: str, _network: Network, _result: Any
+    result_key: str,
+    choice: CriteriaChoice,
+    category: str,
+    kinds: tuple[str, ...],
+    _network: Network,
+    _result: Any,
 ) -> gpd.GeoDataFrame:
     from coverage.service_areas import service_areas
 
     crit = choice.criteria()[category]
-    # The maps draw the dissolved area only; per-facility areas cost 4x more (0.9 s vs 0.2 s at
-    # 3 km on the demo) and would only be hidden.
     return service_areas(
-        _network, _result, category=category, thresholds_m=[crit.threshold_m], kinds=("dissolved",)
+        _network, _result, category=category, thresholds_m=[crit.threshold_m], kinds=kinds
     )
 
 
 def service_areas(
-    ds: Dataset, choice: CriteriaChoice, category: str, edits: tuple[Any, ...] = ()
+    ds: Dataset,
+    choice: CriteriaChoice,
+    category: str,
+    edits: tuple[Any, ...] = (),
+    *,
+    kinds: tuple[str, ...] = ("dissolved",),
 ) -> gpd.GeoDataFrame:
-    """Service areas of one category at its threshold, with ``edits`` applied (shared)."""
+    """Service areas of one category at its threshold, with ``edits`` applied (shared).
+
+    The maps draw the dissolved area only (the default); per-facility and nearest-split areas
+    cost about 4x more (0.9 s vs 0.2 s at 3 km on the demo) and are built for exports.
+    """
     if edits:
         applied = scenario_result(ds, choice, edits, name="what-if")
         key = f"{ds.key}|edits={edits_token(edits)}"
-        return _service_areas(key, choice, category, ds.network, applied.result)
-    return _service_areas(ds.key, choice, category, ds.network, analysis(ds, choice))
+        return _service_areas(key, choice, category, kinds, ds.network, applied.result)
+    return _service_areas(ds.key, choice, category, kinds, ds.network, analysis(ds, choice))
 
 
 def edits_token(edits: tuple[Any, ...]) -> str:
