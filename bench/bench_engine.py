@@ -157,6 +157,36 @@ def once(fn):
     return time.perf_counter() - t, time.process_time() - c, out
 
 
+def interleaved(steps, rounds, *, keep=None, label=""):
+    """Time every step once per round, rotating the order so no step always runs first or last.
+
+    Returns per-step arrays of wall-clock and CPU seconds, and the last result of step ``keep``
+    (other results are dropped at once so their memory does not pile up).
+    """
+    wall: dict[str, list[float]] = {k: [] for k in steps}
+    cpu: dict[str, list[float]] = {k: [] for k in steps}
+    kept = None
+    for r in range(rounds):
+        keys = list(steps)
+        keys = keys[r % len(keys) :] + keys[: r % len(keys)]
+        for k in keys:
+            dt, ct, out = once(steps[k])
+            wall[k].append(dt)
+            cpu[k].append(ct)
+            if k == keep:
+                kept = out
+            out = None
+        if label:
+            logger.info(
+                "%s round %d: %s", label, r + 1, {k: round(v[-1], 2) for k, v in wall.items()}
+            )
+    return (
+        {k: np.array(v) for k, v in wall.items()},
+        {k: np.array(v) for k, v in cpu.items()},
+        kept,
+    )
+
+
 def met(ok) -> str:
     """Target verdict for the table."""
     return "met" if ok else "**not met**"
@@ -273,19 +303,10 @@ def main() -> None:
     }
     for fn in fast.values():
         fn()  # warm-up
-    ft: dict[str, list[float]] = {k: [] for k in fast}
-    fc: dict[str, list[float]] = {k: [] for k in fast}
-    for r in range(args.rounds):
-        # Rotate the order each round so that no step always runs first or last.
-        keys = list(fast)
-        keys = keys[r % len(keys) :] + keys[: r % len(keys)]
-        for k in keys:
-            wall, cpu, _ = once(fast[k])
-            ft[k].append(wall)
-            fc[k].append(cpu)
-    logger.info("nearest facility: bare %s s, ours %s s", spread(ft["bare"]), spread(ft["ours"]))
-    fr_wall = {k: np.array(v) for k, v in ft.items()}
-    fr_cpu = {k: np.array(v) for k, v in fc.items()}
+    fr_wall, fr_cpu, _ = interleaved(fast, args.rounds)
+    logger.info(
+        "nearest facility: bare %s s, ours %s s", spread(fr_wall["bare"]), spread(fr_wall["ours"])
+    )
     jnet = jg = jsnap = g_aug = g_tie = g_tie0 = None  # free before the pipeline
 
     # --- ours, once each before networkx exists (peak memory of the engine alone) -------------
@@ -364,22 +385,7 @@ def main() -> None:
         "sa8": ours_sa_qs8,
         "naive": naive_all,
     }
-    st: dict[str, list[float]] = {k: [] for k in slow}
-    sc: dict[str, list[float]] = {k: [] for k in slow}
-    naive_out = None
-    for r in range(args.slow_rounds):
-        keys = list(slow)
-        keys = keys[r % len(keys) :] + keys[: r % len(keys)]
-        for k in keys:
-            dt, cpu, out = once(slow[k])
-            st[k].append(dt)
-            sc[k].append(cpu)
-            if k == "naive":
-                naive_out = out
-            out = None
-        logger.info("slow round %d: %s", r + 1, {k: round(v[-1], 2) for k, v in st.items()})
-    sr_wall = {k: np.array(v) for k, v in st.items()}
-    sr_cpu = {k: np.array(v) for k, v in sc.items()}
+    sr_wall, sr_cpu, naive_out = interleaved(slow, args.slow_rounds, keep="naive", label="slow")
     for sr in (sr_wall, sr_cpu):
         sr["loop"] = sr["loop"] * len(src_nodes) / len(sample)
 
