@@ -215,6 +215,7 @@ def analyse(
     criteria: Mapping[str, Any] | None = None,
     tolerance_m: float | None = None,
     progress: ProgressFn | None = None,
+    engine: str | None = None,
 ) -> CoverageResult:
     """Network-distance coverage of demand by facilities, per category.
 
@@ -234,6 +235,9 @@ def analyse(
         Snap tolerance in metres; default ``settings.snap_tolerance_m``.
     progress
         Optional ``callable(step, fraction)`` for progress bars.
+    engine
+        Search engine of the nearest-facility step (``"auto"``, ``"bucket"`` or ``"scipy"``;
+        default ``settings.search_engine``); every engine gives the same distances.
 
     Returns
     -------
@@ -287,7 +291,7 @@ def analyse(
         crit = crits[key]
         rows = np.flatnonzero(fac_cat == key)
         sub = f_snap.subset(rows)
-        nd, ns = nearest_from(network, sub)
+        nd, ns = nearest_from(network, sub, engine=engine)
         dist, src = point_distance(network, nd, ns, d_snap, sources=sub)
         node_distance[key] = nd
         if rows.size:

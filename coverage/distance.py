@@ -21,6 +21,10 @@ This is exact: no facility is moved to a node. (On a lattice of equal lengths th
 with facilities moved onto nodes runs ~1.7× faster only because every path length then ties
 exactly; see bench/results_engine.md.)
 
+On large networks the same search runs on the bucket queue of :mod:`coverage.bucket_queue`
+instead (``settings.search_engine``): the ends of each facility's edge are seeded with the same
+initial distances, no virtual node is needed, and the result is the same.
+
 Directed networks (drive)
 -------------------------
 Distances are for the trip a resident makes *to* a facility (demand → facility). The search runs
@@ -47,7 +51,9 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
+from coverage import bucket_queue
 from coverage.snap import Snap, geometry_lengths, twin_edges
+from geo import settings
 from geo.errors import ConfigError, NetworkError
 from geo.network import Network
 
@@ -55,6 +61,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "COVER_TOL_M",
+    "ENGINES",
     "OD_ZERO_M",
     "augmented_graph",
     "incidence",
@@ -64,6 +71,7 @@ __all__ = [
     "node_tree",
     "od_matrix",
     "point_distance",
+    "resolve_engine",
     "search_graph",
     "source_links",
 ]
@@ -78,6 +86,10 @@ OD_ZERO_M = 1e-12
 _SEARCH: dict[int, tuple[Network, sparse.csr_matrix]] = {}
 _INCIDENCE: dict[int, tuple[Network, sparse.csr_matrix]] = {}
 _NODE_TREES: dict[int, tuple[Network, cKDTree]] = {}
+_WEIGHTS: dict[int, tuple[Network, tuple[float, float]]] = {}
+
+#: Names accepted by ``settings.search_engine`` and the ``engine`` option.
+ENGINES = ("auto", "bucket", "scipy")
 
 
 def _cached(cache: dict[int, tuple[Network, Any]], network: Network, build: Any) -> Any:
@@ -255,13 +267,52 @@ def augmented_graph(network: Network, sources: Snap) -> tuple[sparse.csr_matrix,
     return graph, ok
 
 
+def resolve_engine(network: Network, engine: str | None = None) -> str:
+    """The search engine to use on ``network``: ``"bucket"`` or ``"scipy"``.
+
+    Parameters
+    ----------
+    network
+        The network searched (its size decides for ``"auto"``).
+    engine
+        ``"auto"``, ``"bucket"`` or ``"scipy"``; default ``settings.search_engine``.
+
+    Raises
+    ------
+    ConfigError
+        For an unknown name, or ``"bucket"`` when numba is not installed.
+    """
+    name = settings.search_engine if engine is None else engine
+    if name not in ENGINES:
+        msg = (
+            f"search engine: got {name!r}; use one of {', '.join(ENGINES)} "
+            "(settings.search_engine or LCC_SEARCH_ENGINE)"
+        )
+        raise ConfigError(msg)
+    if name == "auto":
+        big = network.n_nodes >= settings.bucket_queue_min_nodes
+        return "bucket" if big and bucket_queue.available() else "scipy"
+    if name == "bucket" and not bucket_queue.available():
+        msg = (
+            "search engine 'bucket' needs numba, which is not installed here; run "
+            "`pip install -r requirements.txt` or set the engine to 'scipy' (same results)"
+        )
+        raise ConfigError(msg)
+    return name
+
+
 def nearest_from(
-    network: Network, sources: Snap, *, limit_m: float = np.inf
+    network: Network,
+    sources: Snap,
+    *,
+    limit_m: float = np.inf,
+    engine: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance from every node to its nearest source, and which source that is.
 
-    One multi-source ``scipy.sparse.csgraph.dijkstra`` call over the network augmented with one
-    virtual node per source (see the module docstring).
+    One multi-source search: ``scipy.sparse.csgraph.dijkstra`` over the network augmented with
+    one virtual node per source, or the bucket queue of :mod:`coverage.bucket_queue` seeded
+    with the same initial distances (see the module docstring). Both are exact.
 
     Parameters
     ----------
@@ -271,6 +322,8 @@ def nearest_from(
         Snapped sources (facilities); unsnapped ones are ignored.
     limit_m
         Stop the search at this distance; farther nodes get ``inf`` and ``-1``.
+    engine
+        ``"auto"``, ``"bucket"`` or ``"scipy"``; default ``settings.search_engine``.
 
     Returns
     -------
@@ -278,13 +331,24 @@ def nearest_from(
         float64 ``(n_nodes,)`` metres (``inf`` when not reached).
     node_source
         int64 ``(n_nodes,)`` index into ``sources`` of the nearest one, ``-1`` when not reached.
+        Between two exactly equidistant sources the engines may pick different ones.
     """
     n = network.n_nodes
     if not sources.ok.any():
         return np.full(n, np.inf), np.full(n, -1, dtype="int64")
+    limit = float(limit_m) + COVER_TOL_M if np.isfinite(limit_m) else np.inf
+    if resolve_engine(network, engine) == "bucket":
+        ok = np.flatnonzero(sources.ok)
+        rows, nodes, weights = source_links(network, sources.subset(ok))
+        graph = search_graph(network)
+        weight_range = _cached(_WEIGHTS, network, lambda: bucket_queue.weight_bounds(graph))
+        node_dist, label = bucket_queue.multi_source(
+            graph, nodes, weights, rows, limit=limit, weight_range=weight_range
+        )
+        node_source = np.where(label >= 0, ok[np.clip(label, 0, ok.size - 1)], -1)
+        return node_dist, node_source.astype("int64")
     graph, src_index = augmented_graph(network, sources)
     k = src_index.size
-    limit = float(limit_m) + COVER_TOL_M if np.isfinite(limit_m) else np.inf
     dist, _, origin = csgraph.dijkstra(
         graph,
         directed=True,

@@ -59,6 +59,7 @@ _FACILITY_KEYS = {
 }
 _ANALYSIS_KEYS = {
     "categories",
+    "search_engine",
     "rings_minutes",
     "service_areas",
     "snap_tolerance_m",
@@ -188,6 +189,13 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
     _check_keys("analysis", ana, _ANALYSIS_KEYS, where=where)
     for key in ana.get("categories", []) or []:
         get_category(key)
+    engine = ana.get("search_engine", "auto")
+    if engine not in ("auto", "bucket", "scipy"):
+        msg = (
+            f'{where}: [analysis] search_engine = {engine!r}; use "auto" (default), "bucket" '
+            'or "scipy" (all give the same distances)'
+        )
+        raise ConfigError(msg)
     cfg.analysis = ana
     if "siting" in raw:
         sit = dict(raw["siting"])
@@ -414,6 +422,7 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
         categories=cats,
         criteria={k: v for k, v in cfg.criteria.items() if k in cats},
         tolerance_m=ana.get("snap_tolerance_m"),
+        engine=ana.get("search_engine"),
     )
     areas = None
     if ana.get("service_areas", True):
@@ -504,6 +513,8 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
     dict
         Output name to path.
     """
+    from coverage.distance import resolve_engine
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
@@ -572,6 +583,7 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
         "synthetic_demo": res.synthetic,
         "attribution": res.attribution,
         "network": res.network.report.summary("en"),
+        "search_engine": resolve_engine(res.network, res.config.analysis.get("search_engine")),
         "criteria": {k: c.label("en") for k, c in res.coverage.criteria.items()},
         "timings_s": {k: round(v, 3) for k, v in res.timings.items()},
     }

@@ -193,3 +193,13 @@ map_max_network_vertices: int = 150_000
 #: within 0.2 % of the default on a street grid (bench/results_engine.md) with fewer vertices to
 #: union, reproject and draw.
 service_area_quad_segs: int = 4
+
+#: Engine of the nearest-facility searches: ``"auto"``, ``"bucket"`` (Dial's bucket queue compiled
+#: with numba, :mod:`coverage.bucket_queue`) or ``"scipy"`` (``scipy.sparse.csgraph.dijkstra``
+#: with virtual facility nodes). Both are exact. ``"auto"`` takes the bucket queue on networks of
+#: at least ``bucket_queue_min_nodes`` nodes when numba is installed, and scipy otherwise.
+search_engine: str = os.environ.get("LCC_SEARCH_ENGINE", "auto")
+
+#: Smallest network (nodes) on which ``search_engine = "auto"`` uses the bucket queue. Below it
+#: scipy's search takes milliseconds and is not worth numba's one-off load (≈0.3 s a process).
+bucket_queue_min_nodes: int = 50_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -114,6 +115,7 @@ minutes = 10
 speed = 1.0
 [analysis]
 service_areas = false
+search_engine = "bucket"
 [siting]
 category = "parking"
 model = "lscp"
@@ -130,10 +132,12 @@ target = 0.9
     assert summary["population"].iloc[0] == pytest.approx(80_000, rel=1e-6)
     rejected = pd.read_csv(out / "rejected_rows.csv")
     assert (rejected["row"] == n_fac + 2).any()
-    # The same numbers as calling the engine directly on the same inputs.
+    # The same numbers as calling the engine directly on the same inputs, with the other search
+    # engine (scipy: the default on a network this small).
+    assert json.loads((out / "run.json").read_text("utf-8"))["search_engine"] == "bucket"
     net = load_network(osm, mode="walk")
     fac, _ = load_facilities(tmp_path / "设施.csv", crs="gcj02")
-    res = analyse(net, demand, fac, categories=["parking", "fitness"])
+    res = analyse(net, demand, fac, categories=["parking", "fitness"], engine="scipy")
     direct = res.summary.set_index("category")
     for key in ("parking", "fitness"):
         assert summary.loc[key, "covered_population"] == pytest.approx(

@@ -77,6 +77,11 @@ def test_issue_example_parses(tmp_path: Path) -> None:
             "positive",
         ),
         ("[demand]\ntype='grid'\n[network]\nfile='a.osm'\n", "total_population"),
+        (
+            "[network]\nfile='a.osm'\n[demand]\nfile='p.csv'\n[[facilities]]\nfile='f.csv'\n"
+            "[analysis]\nsearch_engine='dial'\n",
+            'use "auto" (default), "bucket" or "scipy"',
+        ),
     ],
 )
 def test_bad_configs_say_what_and_how(tmp_path: Path, text: str, message: str) -> None:

@@ -26,32 +26,35 @@ def snap(p):
     return snap_points(NET, (X0 + a[:, 0], Y0 + a[:, 1]), tolerance_m=1000)
 
 
-def nearest(fac, dem):
+engines = st.sampled_from(["scipy", "bucket"])
+
+
+def nearest(fac, dem, engine="scipy"):
     s, t = snap(fac), snap(dem)
-    nd, ns = nearest_from(NET, s)
+    nd, ns = nearest_from(NET, s, engine=engine)
     return point_distance(NET, nd, ns, t, sources=s)
 
 
 @settings(max_examples=30)
-@given(fac=pts, extra=coord, dem=pts, t=st.floats(50, 800))
-def test_adding_a_facility_never_lowers_coverage(fac, extra, dem, t) -> None:
-    before, _ = nearest(fac, dem)
-    after, _ = nearest([*fac, extra], dem)
+@given(fac=pts, extra=coord, dem=pts, t=st.floats(50, 800), engine=engines)
+def test_adding_a_facility_never_lowers_coverage(fac, extra, dem, t, engine) -> None:
+    before, _ = nearest(fac, dem, engine)
+    after, _ = nearest([*fac, extra], dem, engine)
     assert np.all(after <= before + 1e-9)
     assert np.all((after <= t + COVER_TOL_M) >= (before <= t + COVER_TOL_M))
 
 
 @settings(max_examples=30)
-@given(fac=pts, dem=pts, t1=st.floats(10, 800), dt=st.floats(0, 500))
-def test_larger_threshold_never_covers_less(fac, dem, t1, dt) -> None:
-    d, _ = nearest(fac, dem)
+@given(fac=pts, dem=pts, t1=st.floats(10, 800), dt=st.floats(0, 500), engine=engines)
+def test_larger_threshold_never_covers_less(fac, dem, t1, dt, engine) -> None:
+    d, _ = nearest(fac, dem, engine)
     assert np.all((d <= t1 + dt + COVER_TOL_M) >= (d <= t1 + COVER_TOL_M))
 
 
 @settings(max_examples=30)
-@given(fac=pts, dem=pts)
-def test_network_distance_at_least_straight_line(fac, dem) -> None:
-    d, src = nearest(fac, dem)
+@given(fac=pts, dem=pts, engine=engines)
+def test_network_distance_at_least_straight_line(fac, dem, engine) -> None:
+    d, src = nearest(fac, dem, engine)
     f, p = np.array(fac), np.array(dem)
     straight = np.hypot(*(p[:, None, :] - f[None, :, :]).transpose(2, 0, 1)).min(axis=1)
     assert np.all(d >= straight - 1e-6)
