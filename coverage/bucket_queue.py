@@ -124,6 +124,8 @@ def _search_py(
         v = seed_nodes[i]
         if done[v] or not dist[v] <= limit:
             continue
+        if n_e == cap:
+            return dist, label, False
         done[v] = True  # one entry per seeded node; reset below
         b = np.int64(dist[v] * inv_delta)
         if lo < 0 or b < lo:
@@ -273,6 +275,7 @@ def multi_source(
     delta, ring = bucket_width(weight_range[0], weight_range[1], spread)
     # Enough entries when every node is scanned once; more only after rescans (rare).
     cap = graph.indices.size + seed_nodes.size + 16 if entries is None else max(int(entries), 1)
+    cap = max(cap, min(seed_nodes.size, n) + 1)
     while True:
         if cap >= np.iinfo("int32").max:
             msg = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -105,6 +106,10 @@ def test_bucket_width_bounds_the_ring() -> None:
     assert bucket_queue.bucket_width(np.inf, 0.0, 0.0) == (1.0, 2)
 
 
+# The kernel compiled with bounds checks: an index error in the search raises instead of silently
+# corrupting memory (the product compiles it without them, for speed).
+CHECKED = bucket_queue._import_numba().njit(boundscheck=True)(bucket_queue._search_py)
+
 weights = st.one_of(
     st.floats(0.0, 1e3, allow_nan=False),
     st.sampled_from([0.0, 1e-9, 1e-3, 100.0]),
@@ -139,9 +144,12 @@ def test_random_graphs_match_scipy(n: int, data: st.DataObject, directed: bool) 
     d0 = np.array(data.draw(st.lists(st.floats(0, 500), min_size=k, max_size=k)))
     limit = data.draw(st.one_of(st.just(np.inf), st.floats(0, 2000)))
     entries = data.draw(st.one_of(st.none(), st.integers(1, 8)))
-    dist, label = bucket_queue.multi_source(
-        g, seeds, d0, np.arange(k), limit=limit, entries=entries
-    )
+    with mock.patch.dict(bucket_queue._COMPILED, {"search": CHECKED}):
+        dist, label = bucket_queue.multi_source(
+            g, seeds, d0, np.arange(k), limit=limit, entries=entries
+        )
+    fast, _ = bucket_queue.multi_source(g, seeds, d0, np.arange(k), limit=limit, entries=entries)
+    np.testing.assert_array_equal(fast, dist)
     ref = _reference(g, seeds, d0, limit)
     np.testing.assert_array_equal(np.isfinite(dist), np.isfinite(ref))
     fin = np.isfinite(ref)
