@@ -43,7 +43,7 @@ from geo.errors import ConfigError, NetworkError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MAX_RING", "available", "bucket_width", "multi_source", "weight_bounds"]
+__all__ = ["MAX_RING", "available", "bucket_width", "multi_source", "warm_up", "weight_bounds"]
 
 
 def _import_numba() -> Any:
@@ -83,6 +83,19 @@ def _compiled() -> Any:
 def available() -> bool:
     """True when numba is installed and loads, so :func:`multi_source` can run."""
     return _compiled() is not None
+
+
+def warm_up() -> bool:
+    """Compile (first time on a machine) or load the search once; True when numba is usable.
+
+    The setup script calls this so that the compiled code is already in numba's disk cache
+    when the first large network is analysed.
+    """
+    if not available():
+        return False
+    graph = sparse.csr_matrix((np.ones(2), np.array([1, 0]), np.array([0, 1, 2])), shape=(2, 2))
+    dist, _ = multi_source(graph, np.array([0]), np.array([0.0]), np.array([0]))
+    return bool(dist[1] == 1.0)
 
 
 def _search_py(

@@ -26,6 +26,10 @@ else
   .venv/bin/python -m pip install --quiet -r requirements.txt
 fi
 
+# Compile the bucket-queue search once into numba's disk cache (large networks use it).
+.venv/bin/python -c "from coverage import bucket_queue; bucket_queue.warm_up()" \
+  || echo "numba could not compile the bucket queue; searches will use scipy (same results)" >&2
+
 # Chinese labels in PNG/PDF maps need a CJK font; browser tests need Chromium and its driver.
 want=()
 fc-list :lang=zh 2>/dev/null | grep -q . || want+=(fonts-noto-cjk)

@@ -200,6 +200,10 @@ def test_engine_choice(monkeypatch: pytest.MonkeyPatch) -> None:
         resolve_engine(small, "bucket")
 
 
+def test_warm_up_runs_the_compiled_search() -> None:
+    assert bucket_queue.warm_up() is True
+
+
 def test_numba_import_keeps_our_coverage_package() -> None:
     # numba probes for coverage.py under the name "coverage"; the guard must leave ours in place
     # and make numba see "not installed" rather than our package.
