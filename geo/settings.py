@@ -203,3 +203,7 @@ search_engine: str = os.environ.get("LCC_SEARCH_ENGINE", "auto")
 #: Smallest network (nodes) on which ``search_engine = "auto"`` uses the bucket queue. Below it
 #: scipy's search takes milliseconds and is not worth numba's one-off load (≈0.3 s a process).
 bucket_queue_min_nodes: int = 50_000
+
+#: TrueType (.ttf/.ttc) Chinese font embedded in PDF reports; empty: the first found of the usual
+#: Windows/Linux/macOS fonts (``maps.export_report.PDF_FONT_FILES``).
+pdf_font_file: str = os.environ.get("LCC_PDF_FONT", "")

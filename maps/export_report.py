@@ -5,8 +5,12 @@ the KPI table per category, the largest gaps and proposed sites, and the paramet
 sources stamped on them. When the data is the synthetic demo, every page says so
 ("合成示范数据 / synthetic demo data") so a demo figure is never mistaken for a real district.
 
-Chinese text in the PDF uses reportlab's built-in CID font ``STSong-Light``, which needs no font
-file (the PDF reader supplies the glyphs).
+Chinese text in the PDF is set in an installed TrueType CJK font, embedded (subset) in the file so
+that it prints the same on every machine (:func:`pdf_font`: ``settings.pdf_font_file`` first,
+then SimHei/YaHei/SimSun on Windows, WenQuanYi/AR PL on Linux, Heiti/Arial Unicode on macOS).
+OpenType CJK fonts with PostScript outlines (Noto/Source Han .otf/.ttc) cannot be embedded by
+reportlab; with no usable font the PDF falls back to reportlab's built-in CID font
+``STSong-Light``, which is not embedded (the PDF reader supplies the glyphs).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import io
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any, Required, TypedDict, Unpack
 
@@ -31,6 +36,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import (
     Flowable,
     Image,
@@ -42,14 +48,38 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from geo import settings
 from geo.taxonomy import categories as taxonomy
 from maps.export_tables import parameters_table
 from maps.i18n import t
 
 logger = logging.getLogger(__name__)
 
-#: reportlab's built-in Chinese CID font (Adobe-GB1; no font file needed).
+#: reportlab's built-in Chinese CID font (Adobe-GB1; no font file needed, not embedded).
 PDF_CJK_FONT = "STSong-Light"
+
+#: TrueType CJK font files tried in order for embedding (Windows, Linux, macOS).
+PDF_FONT_FILES: tuple[str, ...] = (
+    "C:/Windows/Fonts/simhei.ttf",
+    "C:/Windows/Fonts/msyh.ttc",
+    "C:/Windows/Fonts/msyh.ttf",
+    "C:/Windows/Fonts/simsun.ttc",
+    "C:/Windows/Fonts/Deng.ttf",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/truetype/arphic/uming.ttc",
+    "/usr/share/fonts/truetype/arphic/ukai.ttc",
+    "/System/Library/Fonts/STHeiti Medium.ttc",
+    "/System/Library/Fonts/STHeiti Light.ttc",
+    "/Library/Fonts/Arial Unicode.ttf",
+    "/System/Library/Fonts/Supplemental/Arial Unicode.ttf",
+)
+
+#: Characters an embedded font must have: the report mixes Chinese, digits and Latin text.
+PDF_FONT_PROBE = "中文覆盖率（）：、0123456789.%ABCXYZabcxyz"
+
+#: Name under which the embedded CJK font is registered with reportlab.
+PDF_EMBEDDED_FONT = "LCC-CJK"
 
 #: KPI columns shown from ``CoverageResult.summary`` (when present), in order.
 KPI_COLUMNS: tuple[str, ...] = (
@@ -254,6 +284,48 @@ def _written(data: bytes, path: str | Path | None) -> bytes:
 # --- PDF -----------------------------------------------------------------------------------------
 
 
+def _font_candidates() -> list[Path]:
+    """Font files to try for the PDF, the configured one first."""
+    files = [settings.pdf_font_file] if settings.pdf_font_file else []
+    return [Path(f) for f in (*files, *PDF_FONT_FILES)]
+
+
+@cache
+def pdf_font() -> tuple[str, Path | None]:
+    """The font the PDF report sets Chinese in, and the file embedded (``None``: not embedded).
+
+    The first of ``settings.pdf_font_file`` and :data:`PDF_FONT_FILES` that exists, is TrueType
+    (reportlab cannot embed PostScript-outline OpenType) and has Chinese glyphs is registered and
+    embedded as a subset; otherwise the built-in ``STSong-Light`` CID font is used. A font must
+    have the Latin letters and digits too (:data:`PDF_FONT_PROBE`): reportlab does not fall back
+    per character.
+    """
+    for path in _font_candidates():
+        if not path.is_file():
+            continue
+        try:
+            font = TTFont(PDF_EMBEDDED_FONT, str(path), subfontIndex=0)
+        except (TTFError, OSError, ValueError) as exc:
+            logger.info("PDF font %s cannot be embedded (%s); trying the next one", path, exc)
+            continue
+        if any(ord(ch) not in font.face.charToGlyph for ch in PDF_FONT_PROBE):
+            # e.g. Droid Sans Fallback: Chinese only, digits would print as blanks.
+            logger.info("PDF font %s lacks Chinese or Latin glyphs; trying the next one", path)
+            continue
+        pdfmetrics.registerFont(font)
+        logger.info("PDF reports embed the Chinese font %s", path)
+        return PDF_EMBEDDED_FONT, path
+    if settings.pdf_font_file:
+        logger.warning(
+            "settings.pdf_font_file %s is not an embeddable TrueType font with Chinese glyphs",
+            settings.pdf_font_file,
+        )
+    if PDF_CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(PDF_CJK_FONT))
+    logger.info("no embeddable Chinese TrueType font found; the PDF uses %s", PDF_CJK_FONT)
+    return PDF_CJK_FONT, None
+
+
 def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -> bytes:
     """Build the PDF report (A4 landscape): map page, KPI page(s), parameters page.
 
@@ -273,9 +345,7 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
     """
     rep = _prepare(inputs)
     lang, txt = rep.lang, rep.txt
-    if PDF_CJK_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(PDF_CJK_FONT))
-    font = PDF_CJK_FONT
+    font, _ = pdf_font()
     base = getSampleStyleSheet()
     body = ParagraphStyle("lcc_body", parent=base["BodyText"], fontName=font, fontSize=9,
                           leading=13)  # fmt: skip

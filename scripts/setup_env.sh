@@ -33,6 +33,10 @@ fi
 # Chinese labels in PNG/PDF maps need a CJK font; browser tests need Chromium and its driver.
 want=()
 fc-list :lang=zh 2>/dev/null | grep -q . || want+=(fonts-noto-cjk)
+# PDF reports embed a TrueType CJK font (Noto CJK is OpenType/CFF, which reportlab cannot embed).
+have_ttf=0
+for f in /usr/share/fonts/truetype/{wqy,arphic}/*; do [[ -f $f ]] && { have_ttf=1; break; }; done
+(( have_ttf )) || want+=(fonts-wqy-microhei)
 if (( dev )); then
   command -v chromium >/dev/null 2>&1 || want+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || want+=(chromium-driver)

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import logging
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +19,9 @@ import pytest
 import shapely
 from PIL import Image
 
+import maps.export_report as export_report
 import maps.export_static as export_static
+from geo import settings
 from geo.errors import InputDataError
 from geo.network import lattice_network
 from maps.export_html import standalone_map_html, write_map_html
@@ -357,6 +360,63 @@ def test_pdf_pages_and_text(layers, summary, png, synthetic, tmp_path):
     # The map image is embedded on the first page.
     assert len(reader.pages[0].images) == 1
     assert "参数与数据来源" in reader.pages[2].extract_text()
+    # The Chinese font travels with the file (setup_env installs a TrueType CJK font).
+    assert embedded_font_files(reader) >= 1
+
+
+def embedded_font_files(reader: pypdf.PdfReader) -> int:
+    """Number of fonts used on the pages whose program is embedded (FontFile/2/3)."""
+    found = 0
+    for page in reader.pages:
+        fonts = page.get("/Resources", {}).get("/Font", {})
+        for ref in fonts.values():
+            font = ref.get_object()
+            descs = [font.get("/FontDescriptor")]
+            descs += [
+                d.get_object().get("/FontDescriptor") for d in font.get("/DescendantFonts", [])
+            ]
+            for desc in descs:
+                if desc is not None and any(
+                    k in desc.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3")
+                ):
+                    found += 1
+    return found
+
+
+@pytest.fixture
+def fresh_pdf_font(monkeypatch):
+    """Let a test choose the PDF font candidates; the cached choice is reset before and after."""
+    export_report.pdf_font.cache_clear()
+    yield monkeypatch
+    monkeypatch.undo()
+    export_report.pdf_font.cache_clear()
+
+
+NOTO_CJK = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+MICROHEI = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+
+
+def test_pdf_font_skips_postscript_and_latin_fonts_then_embeds(fresh_pdf_font, tmp_path):
+    import matplotlib
+
+    dejavu = str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf")
+    # Noto CJK has PostScript outlines (not embeddable); DejaVu has no Chinese glyphs.
+    fresh_pdf_font.setattr(settings, "pdf_font_file", dejavu)
+    fresh_pdf_font.setattr(export_report, "PDF_FONT_FILES", (NOTO_CJK, "/nowhere/x.ttf", MICROHEI))
+    name, path = export_report.pdf_font()
+    assert name == export_report.PDF_EMBEDDED_FONT and path == Path(MICROHEI)
+
+
+def test_pdf_without_an_embeddable_font_falls_back_to_cid(
+    fresh_pdf_font, layers, summary, png, tmp_path
+):
+    fresh_pdf_font.setattr(settings, "pdf_font_file", "")
+    fresh_pdf_font.setattr(export_report, "PDF_FONT_FILES", (NOTO_CJK,))
+    assert export_report.pdf_font() == (export_report.PDF_CJK_FONT, None)
+    data = report_pdf(None, **report_inputs(layers, summary, png), date=dt.date(2026, 5, 1))
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    assert "分类覆盖指标" in "\n".join(p.extract_text() for p in reader.pages)
+    assert embedded_font_files(reader) == 0
 
 
 @pytest.mark.parametrize("synthetic", [True, False])
@@ -420,8 +480,6 @@ return {
 
 @pytest.mark.browser
 def test_standalone_html_renders_offline_in_chromium(layers, tmp_path):
-    from pathlib import Path
-
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
