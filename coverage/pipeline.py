@@ -329,6 +329,7 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
 
         gdf, report = load_facilities(
             cfg.path(fac["file"]),
+            sheet=fac.get("sheet"),
             category=fac.get("category"),
             crs=fac["crs"],
             name_col=fac.get("name"),
@@ -360,6 +361,9 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
             elderly_col=dem.get("elderly"),
             community_col=dem.get("community"),
             crs=str(dem.get("crs", "wgs84")).lower(),
+            lon_col=dem.get("lon"),
+            lat_col=dem.get("lat"),
+            sheet=dem.get("sheet"),
         )
         validation.append(report)
     elif dem["type"] == "buildings":

@@ -376,21 +376,40 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
                 raise InputDataError(msg)
             targets = [str(chosen)]
         else:
-            targets = names
+            # Hidden sheets usually hold old or helper data: never pick one by default.
+            targets = [n for n in names if getattr(wb[n], "sheet_state", "visible") == "visible"]
         for sh in targets:
-            rows = list(wb[sh].iter_rows(values_only=True))
+            ws = wb[sh]
+            # Files written by some tools carry a stale <dimension> tag; read_only mode trusts it
+            # and would silently cut the table short.
+            ws.reset_dimensions()
+            rows = list(ws.iter_rows(values_only=True))
             if any(any(not _is_blank(v) for v in r) for r in rows):
                 grids[sh] = rows
-                break
     finally:
         wb.close()
     if not grids:
         msg = f"{label}: every sheet is empty ({names}). Put the table on the first sheet."
         raise InputDataError(msg)
-    sh, rows = next(iter(grids.items()))
-    width = max(len(r) for r in rows)
-    grid = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
-    frame, header_row, notes = _frame_from_grid(grid, f"{label} [{sh}]")
+    first_error: InputDataError | None = None
+    for sh, rows in grids.items():
+        width = max(len(r) for r in rows)
+        grid = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in rows], dtype=object)
+        try:
+            frame, header_row, notes = _frame_from_grid(grid, f"{label} [{sh}]")
+        except InputDataError as exc:
+            # e.g. a 说明 (notes) sheet before the data: try the next sheet.
+            first_error = first_error or exc
+            continue
+        break
+    else:
+        if len(grids) > 1:
+            msg = (
+                f"{first_error} No other sheet of {names} holds a table either; name the sheet "
+                "(sheet = ... in a config)."
+            )
+            raise InputDataError(msg) from first_error
+        raise InputDataError(str(first_error)) from first_error
     if sheet is None and len(names) > 1:
         notes.append(f"read sheet {sh!r} of {names}")
     info = TableInfo(

@@ -512,6 +512,10 @@ def test_compare_keeps_the_picked_scenarios_across_pages() -> None:
     _goto(at, "compare")
     assert at.multiselect(key="cmp_pick").value == ["乙"]
     assert set(_table(at, "方案")["方案"]) == {"乙"}
+    # Nothing picked: a hint, not an error.
+    at.multiselect(key="cmp_pick").set_value([]).run()
+    _ok(at)
+    assert any("至少选择一个方案" in i.value for i in at.info)
 
 
 def test_what_if_closing_facilities_shows_residents_losing_coverage() -> None:

@@ -112,6 +112,47 @@ def test_xlsx_with_chinese_headers_and_a_title_row(tmp_path: Path):
         read_table(path, sheet="x")
 
 
+def test_xlsx_skips_hidden_and_notes_sheets(tmp_path: Path):
+    path = tmp_path / "助餐点.xlsx"
+    data = pd.DataFrame({"名称": ["甲", "乙"], "经度": [118.7, 118.8], "纬度": [32.0, 32.1]})
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        # A notes sheet with one line of text (a header and no data), an old hidden copy, data.
+        pd.DataFrame(columns=["本表由街道填报，坐标为高德坐标"]).to_excel(
+            xw, sheet_name="说明", index=False
+        )
+        data.iloc[:1].to_excel(xw, sheet_name="旧", index=False)
+        xw.sheets["旧"].sheet_state = "hidden"
+        data.to_excel(xw, sheet_name="名单", index=False)
+    df, info = read_table(path)
+    assert info.sheet == "名单" and df["名称"].tolist() == ["甲", "乙"]
+    df_old, _ = read_table(path, sheet="旧")  # still readable when named
+    assert df_old["名称"].tolist() == ["甲"]
+    with pytest.raises(InputDataError, match="no data rows"):
+        read_table(path, sheet="说明")
+
+
+def test_xlsx_with_a_stale_dimension_tag_reads_every_row(tmp_path: Path):
+    path = tmp_path / "stale.xlsx"
+    pd.DataFrame({"名称": [f"点{i}" for i in range(50)], "经度": 118.7, "纬度": 32.0}).to_excel(
+        path, index=False
+    )
+    # Some tools write a <dimension> that covers only part of the sheet.
+    src = zipfile.ZipFile(path)
+    out = tmp_path / "stale2.xlsx"
+    with zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode("utf-8")
+                assert '<dimension ref="A1:C51"/>' in text
+                data = text.replace(
+                    '<dimension ref="A1:C51"/>', '<dimension ref="A1:C11"/>'
+                ).encode()
+            dst.writestr(item, data)
+    df, _ = read_table(out)
+    assert len(df) == 50
+
+
 def _points_gdf(crs: str = "EPSG:4326") -> gpd.GeoDataFrame:
     gdf = gpd.GeoDataFrame(
         {"名称": ["甲", "乙"], "类型": ["老年食堂", "卫生站"]},

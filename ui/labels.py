@@ -290,6 +290,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "No scenarios yet. Save proposed or trial sites on the Sites page.",
     ),
     "cmp.pick": ("比较的方案", "Scenarios to compare"),
+    "cmp.pick_one": (
+        "请至少选择一个方案进行比较。",
+        "Pick at least one scenario to compare.",
+    ),
     "cmp.table": ("各类别覆盖变化", "Coverage change per category"),
     "cmp.areas": ("新增覆盖 / 失去覆盖区域", "Newly covered / lost areas"),
     "cmp.baseline": ("现状", "Baseline"),

@@ -22,6 +22,9 @@ st.session_state["cmp_pick"] = picked + [n for n in plans if n not in known and 
 st.session_state["_cmp_known"] = set(plans)
 names = st.multiselect(tr("cmp.pick"), list(plans), key="cmp_pick", placeholder=tr("widget.choose"))
 st.session_state["_cmp_picked"] = list(names)  # survives leaving the page
+if not names:
+    st.info(tr("cmp.pick_one"))
+    st.stop()
 with st.spinner(tr("cov.computing")):
     base = state.analysis(ds, choice)
     applied = [state.scenario_result(ds, choice, plans[n].edits, name=n) for n in names]
@@ -32,8 +35,6 @@ st.dataframe(
     width="stretch",
     key="cmp_table",
 )
-if not names:
-    st.stop()
 
 st.subheader(tr("cmp.areas"))
 c1, c2 = st.columns(2)
