@@ -166,3 +166,41 @@ def test_bad_config_exits_with_message(tmp_path: Path, caplog: pytest.LogCapture
     with caplog.at_level(logging.ERROR):
         assert cli.main(["run", str(cfg), "--out", str(tmp_path / "o")]) == 1
     assert "exactly one of file, place or bbox" in caplog.text
+
+
+def test_config_sheet_and_demand_columns_are_honoured(tmp_path: Path, shared_osm: Path) -> None:
+    osm = shared_osm / "beijing_haidian_cau.osm"
+    fac = facilities_from_osm(osm)
+    fac = fac[fac["category"] == "fitness"]
+    table = pd.DataFrame(
+        {"名称": fac["name"].fillna("健身点"), "经度": fac.geometry.x, "纬度": fac.geometry.y}
+    )
+    with pd.ExcelWriter(tmp_path / "设施.xlsx", engine="openpyxl") as xw:
+        table.iloc[:1].to_excel(xw, sheet_name="旧名单", index=False)  # visible, first, outdated
+        table.to_excel(xw, sheet_name="名单", index=False)
+    demand, _ = demand_from_buildings(buildings_from_osm(osm), total_population=20_000)
+    pd.DataFrame(
+        {"px": demand.geometry.x, "py": demand.geometry.y, "人口": demand["population"]}
+    ).to_csv(tmp_path / "pop.csv", index=False)
+    (tmp_path / "run.toml").write_text(
+        f"""
+[network]
+file = "{osm}"
+[demand]
+file = "pop.csv"
+lon = "px"
+lat = "py"
+[[facilities]]
+file = "设施.xlsx"
+sheet = "名单"
+category = "fitness"
+[analysis]
+service_areas = false
+""",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert cli.main(["-q", "run", str(tmp_path / "run.toml"), "--out", str(out)]) == 0
+    summary = pd.read_csv(out / "summary.csv").set_index("category")
+    assert summary.loc["fitness", "n_facilities"] == len(table) > 1
+    assert summary.loc["fitness", "population"] == pytest.approx(20_000, rel=1e-6)
