@@ -130,19 +130,19 @@ _EXACT: dict[str, tuple[str, ...]] = {
         "elderlypopulation",
     ),
     "population": (
-        "人口",
         "常住人口",
+        "常住人口数",
+        "人口",
+        "居住人口",
         "population",
         "pop",
-        "户籍人口",
         "人口数",
-        "居住人口",
         "总人口",
         "人数",
         "居民人数",
         "poptotal",
         "totalpop",
-        "常住人口数",
+        "户籍人口",
         "户籍人口数",
         "居民",
     ),
@@ -224,7 +224,8 @@ _CONTAINS: dict[str, str] = {
     "wkt": r"wkt",
     "lon": r"经度|longitude|^lng|^lon(?!g?lat)|^x坐标|坐标x",
     "lat": r"(?<!经)纬度|latitude|^lat(?!lng|lon)|^y坐标|坐标y",
-    "id": r"编号|编码|代码|^id$|id$",
+    # "街道代码", "所属区划代码" are codes of something else, not ids of the rows.
+    "id": r"编号|^id$|id$",
     "elderly": r"老年|老人|60岁|65岁|elderly|pop60|aged60",
     "population": r"人口|population|^pop",
     "community": r"社区|小区|居委|community|neighbou?rhood",
@@ -340,13 +341,20 @@ def detect_columns(
         for role in roles:
             if out[role] is not None:
                 continue
-            for c in cols:
+            candidates = list(cols)
+            if stage == "exact" and role == "population":
+                # 常住人口 (residents) before 户籍人口 (registered): the tuple's order.
+                rank = {name: i for i, name in enumerate(_EXACT[role])}
+                candidates.sort(key=lambda c: rank.get(normed[c], rank.get(based[c], len(rank))))
+            for c in candidates:
                 if c in taken:
                     continue
                 if stage == "exact":
                     hit = normed[c] in _EXACT[role] or based[c] in _EXACT[role]
                 else:
                     hit = re.search(_CONTAINS[role], normed[c]) is not None
+                if hit and role in _COUNT_ROLES and SHARE_HEADER.search(str(c).lower()):
+                    hit = False  # a share, not a head count
                 if hit and usable(role, c):
                     out[role] = c
                     taken.add(c)
@@ -424,15 +432,44 @@ def _plain_number(text: str) -> float:
     return float(text) if text else float("nan")
 
 
+# Digit groups written with a space ("12 345"), thin space or no-break space.
+_SPACE_GROUPS = re.compile(r"(?<=\d)[ \u00a0\u2009\u202f](?=\d{3}(?!\d))")
+
+# Chinese magnitude words right after a number: "1.2万" is 12,000 people.
+_MAGNITUDES = {"万": 1e4, "千": 1e3, "亿": 1e8}
+
+
 def _first_number(text: str) -> float:
-    text = text.replace(",", "").strip()
+    text = _SPACE_GROUPS.sub("", text.replace(",", "")).strip()
     if not text:
         return float("nan")
     m = _NUM.search(text)
     if m is None:
         msg = f"no number in {text!r}"
         raise ValueError(msg)
-    return float(m.group(0))
+    value = float(m.group(0))
+    unit = text[m.end() :].lstrip()[:1]
+    return value * _MAGNITUDES.get(unit, 1.0)
+
+
+def header_multiplier(header: Any) -> float:
+    """The magnitude a header gives its values: 1e4 for ``"常住人口(万人)"``, else 1.
+
+    Only a magnitude in brackets or directly before 人/户 counts (``"万人"``, ``"（千人）"``), so
+    names that merely contain the character are not scaled.
+    """
+    text = _fullwidth(str(header))
+    m = re.search(r"[(\[（【]\s*([万千])\s*[人户]?\s*[)\]）】]|([万千])[人户]", text)
+    if m is None:
+        return 1.0
+    return _MAGNITUDES[m.group(1) or m.group(2)]
+
+
+#: Roles whose column holds a count (a share column must not be taken for one).
+_COUNT_ROLES = frozenset({"population", "elderly", "capacity"})
+
+#: Headers that hold a share or rate, never a head count (e.g. "60岁以上人口占比(%)").
+SHARE_HEADER = re.compile(r"占比|比例|比重|百分比|[率%％]|share|ratio|percent|pct|rate")
 
 
 def parse_numbers(values: pd.Series | np.ndarray | list[Any]) -> tuple[np.ndarray, np.ndarray]:

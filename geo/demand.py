@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 from geo import settings
-from geo.columns import detect_columns, norm_header, parse_amount
+from geo.columns import detect_columns, header_multiplier, norm_header, parse_amount
 from geo.errors import ColumnNotFoundError, GeometryError, InputDataError
 from geo.facilities import (
     assign_ids,
@@ -401,9 +401,11 @@ def demand_from_table(
         "population": population_col,
         "elderly": elderly_col,
         "community": community_col,
-        "id": id_col,
+        "id": id_col or None,
     }
-    roles: tuple[str, ...] = ("id", "population", "elderly", "community", "name")
+    roles: tuple[str, ...] = ("population", "elderly", "community", "name")
+    if id_col != "":  # "" switches id detection off
+        roles = ("id", *roles)
     if is_gis:
         attr_cols = [c for c in frame.columns if c != frame.geometry.name]
     else:
@@ -420,8 +422,12 @@ def demand_from_table(
         raise ColumnNotFoundError(msg)
     rej = Rejections(frame.index.to_numpy())
     warnings: list[str] = list(info.notes)
-    ids = assign_ids(frame, cols.get("id"), rej, label, warnings, prefix="D")
+    ids = assign_ids(frame, cols.get("id"), rej, label, warnings, prefix="D", explicit=bool(id_col))
     pop, bad = parse_amount(frame[pop_col])
+    scale = header_multiplier(pop_col)
+    if scale != 1:
+        pop = pop * scale
+        warnings.append(f"{pop_col!r} is in units of {scale:,.0f} people; values multiplied")
     rej.reject(bad, pop_col, frame[pop_col], "population is not a number")
     rej.reject(np.isnan(pop), pop_col, "", "population is missing")
     rej.reject(pop < 0, pop_col, pop, "population is negative")
@@ -435,6 +441,7 @@ def demand_from_table(
     el_col = cols.get("elderly")
     if el_col is not None:
         elderly, el_bad = parse_amount(frame[el_col])
+        elderly = elderly * header_multiplier(el_col)
         if (el_bad & keep).any():
             warnings.append(
                 f"60+ population in {el_col!r} is not a number in rows "

@@ -37,6 +37,7 @@ import shapely
 from geo import datum, taxonomy
 from geo.columns import (
     detect_columns,
+    norm_header,
     parse_amount,
     parse_numbers,
     parse_pairs,
@@ -164,10 +165,11 @@ def load_facilities(
         "name": name_col,
         "category": category_col,
         "capacity": capacity_col,
-        "id": id_col,
+        "id": id_col or None,
     }
     is_gis = isinstance(frame, gpd.GeoDataFrame)
-    roles: tuple[str, ...] = ("name", "category", "capacity", "id")
+    # id_col="" switches id detection off: ids are then F<row>.
+    roles: tuple[str, ...] = ("name", "category", "capacity") + (("id",) if id_col != "" else ())
     if is_gis:
         # GIS files carry their geometry; only attribute columns are looked for.
         attr_cols = [c for c in frame.columns if c != frame.geometry.name]
@@ -182,7 +184,7 @@ def load_facilities(
     rej = Rejections(frame.index.to_numpy())
     warnings: list[str] = list(info.notes)
 
-    ids = assign_ids(frame, cols.get("id"), rej, label, warnings)
+    ids = assign_ids(frame, cols.get("id"), rej, label, warnings, explicit=bool(id_col))
     cats, raw_cats = _categories(frame, cols, forced, rej, label, warnings)
     loc = locate_rows(
         frame,
@@ -247,6 +249,10 @@ def column_texts(frame: pd.DataFrame, col: str | None) -> np.ndarray:
     return np.array(out, dtype=object)
 
 
+#: Headers of running numbers (not identities), normalised by :func:`geo.columns.norm_header`.
+_RUNNING_NUMBERS = frozenset({"序号", "no", "number", "编号序号"})
+
+
 def assign_ids(
     frame: pd.DataFrame,
     col: str | None,
@@ -255,13 +261,25 @@ def assign_ids(
     warnings: list[str],
     *,
     prefix: str = "F",
+    explicit: bool = False,
 ) -> np.ndarray:
-    """Ids from ``col`` (duplicates rejected) or ``<prefix><row>`` when there is no id column."""
+    """Ids from ``col`` (duplicates rejected) or ``<prefix><row>`` when there is no id column.
+
+    A detected running-number column (序号, No.) that repeats — numbering restarting per street,
+    say — is not an identity: it is ignored with a warning instead of rejecting rows. A column
+    named by the user (``explicit``) is always taken at its word.
+    """
     rows = frame.index.to_numpy()
     generated = np.array([f"{prefix}{r}" for r in rows], dtype=object)
     if col is None:
         return generated
     ids = column_texts(frame, col)
+    running = norm_header(col) in _RUNNING_NUMBERS
+    if not explicit and running and pd.Series(ids[ids != ""]).duplicated().any():
+        warnings.append(
+            f"{col!r} repeats numbers, so it is not used as the id; ids {prefix}<row> were given"
+        )
+        return generated
     empty = ids == ""
     if empty.any():
         warnings.append(

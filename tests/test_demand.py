@@ -209,3 +209,40 @@ def test_buildings_with_chinese_storey_and_height_columns():
     only_height = _buildings().iloc[:2].drop(columns="levels").assign(height=[18.0, 54.0])
     gdf, _ = demand_from_buildings(only_height)
     assert gdf["population"].iloc[1] / gdf["population"].iloc[0] == pytest.approx(3.0, rel=1e-3)
+
+
+def test_community_table_units_shares_and_population_columns(tmp_path: Path):
+    # What statistics offices send: counts in 万人, a 60+ share next to the 60+ count, registered
+    # and resident population side by side, a street code, numbers with units and spaces.
+    path = tmp_path / "社区人口.csv"
+    pd.DataFrame(
+        {
+            "街道代码": ["320106001"] * 3,
+            "社区": ["甲", "乙", "丙"],
+            "户籍人口": [9000, 8000, 7000],
+            "常住人口（万人）": ["1.2", "0.8", "1.05"],
+            "60岁以上人口占比(%)": ["23.5%", "20%", "18%"],
+            "60岁以上人口": ["约2千人", "1 600", "1,500人"],
+            "经度": [118.78, 118.79, 118.80],
+            "纬度": [32.04, 32.05, 32.06],
+        }
+    ).to_csv(path, index=False, encoding="gbk")
+    gdf, report = demand_from_table(path)
+    assert report.detected["population"] == "常住人口（万人）"
+    assert report.detected["elderly"] == "60岁以上人口"
+    assert report.detected.get("id") is None  # a street code is not an id of the rows
+    assert gdf["population"].tolist() == pytest.approx([12_000, 8_000, 10_500])
+    assert gdf["elderly"].tolist() == pytest.approx([2_000, 1_600, 1_500])
+    assert len(gdf) == 3 and gdf["demand_id"].is_unique
+    assert any("10,000" in w for w in report.warnings)
+
+
+@pytest.mark.parametrize(
+    ("cell", "value"),
+    [("1.2万", 12_000), ("约5千人", 5_000), ("12 345", 12_345), ("8,000人", 8_000), ("50张", 50)],
+)
+def test_amounts_with_chinese_magnitudes(cell: str, value: float):
+    from geo.columns import parse_amount
+
+    out, bad = parse_amount([cell])
+    assert out[0] == value and not bad[0]

@@ -412,3 +412,27 @@ def test_suggest_datum_detects_bd09_declared_as_gcj02():
     b_lon, b_lat = datum.from_wgs84(lon, lat, crs="bd09")
     text = suggest_datum((b_lon, b_lat), net, crs_used="gcj02")
     assert text is not None and "BD-09" in text
+
+
+def test_repeating_running_numbers_are_not_ids(tmp_path: Path):
+    # 序号 restarting per street: the rows are all good facilities.
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "序号,名称,类型,经度,纬度\n1,甲,停车场,118.70,32.0\n2,乙,停车场,118.71,32.0\n"
+        "1,丙,停车场,118.72,32.0\n",
+        encoding="utf-8",
+    )
+    gdf, report = load_facilities(path)
+    assert gdf["name"].tolist() == ["甲", "乙", "丙"] and gdf["facility_id"].is_unique
+    assert any("序号" in w and "not used as the id" in w for w in report.warnings)
+    # Named explicitly, the column is taken at its word: the repeat is a duplicate.
+    gdf2, report2 = load_facilities(path, id_col="序号")
+    assert len(gdf2) == 2 and len(report2.rejected) == 1
+    # id_col="" switches ids off even for a column that would be detected.
+    code = tmp_path / "code.csv"
+    code.write_text(
+        "编号,名称,类型,经度,纬度\n7,甲,停车场,118.70,32.0\n7,乙,停车场,118.71,32.0\n",
+        encoding="utf-8",
+    )
+    gdf3, _ = load_facilities(code, id_col="")
+    assert len(gdf3) == 2 and gdf3["facility_id"].tolist() == ["F2", "F3"]
