@@ -341,6 +341,7 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
             capacity_col=fac.get("capacity"),
             id_col=fac.get("id"),
             study_area=study_area,
+            network=network,
         )
         validation.append(report)
         frames.append(gdf)
@@ -387,6 +388,12 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
             )
         demand, report = demand_grid(area, total_population=float(dem["total_population"]))
         validation.append(report)
+    for rep in validation:
+        # The terminal shows what the app's validation box would: a planner runs this too.
+        for text in rep.warnings:
+            logger.warning("%s: %s", rep.source, text)
+        if getattr(rep, "suggestion", None):
+            logger.warning("%s: %s", rep.source, rep.suggestion)
     return network, demand, facilities, validation, cfg.title, False, "© OpenStreetMap contributors"
 
 

@@ -25,6 +25,7 @@ Decisions (documented here because planners will ask):
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -524,6 +525,23 @@ def locate_rows(
         "coordinates are 0,0 (probably missing)",
         error=CoordinateError,
     )
+    if not is_gis:
+        hint = _header_datum_hint(col_x, col_y, key)
+        if hint:
+            warns.append(hint)
+    alive = rej.alive
+    abroad = alive & ~(
+        (lon >= CHINA_BOUNDS[0])
+        & (lon <= CHINA_BOUNDS[2])
+        & (lat >= CHINA_BOUNDS[1])
+        & (lat <= CHINA_BOUNDS[3])
+    )
+    if abroad.any() and abroad.sum() < alive.sum():
+        # A few rows far outside China among Chinese ones are typos (a dropped digit, a sign).
+        warns.append(
+            f"{int(abroad.sum())} rows lie outside China (rows {list_rows(rows[abroad])}); "
+            "check for typos such as a missing digit"
+        )
     if key in ("gcj02", "bd09"):
         lon, lat = datum.to_wgs84(lon, lat, crs=key)
     if study_area is not None:
@@ -542,6 +560,41 @@ def locate_rows(
     lon = np.where(dead, np.nan, lon)
     lat = np.where(dead, np.nan, lat)
     return Located(lon, lat, raw_lon, raw_lat, crs_in, detected, warns)
+
+
+#: Rough lon/lat box around China (west, south, east, north), for plausibility warnings only.
+CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
+
+# Headers that name a datum, as planners' exports do (高德经度, 百度纬度, gcj_lng, lon_bd09 ...).
+_HEADER_DATUMS = (
+    ("gcj02", re.compile(r"高德|腾讯|火星|gcj|amap|gaode|tencent|qq", re.IGNORECASE)),
+    ("bd09", re.compile(r"百度|bd-?09|baidu|bmap", re.IGNORECASE)),
+    ("wgs84", re.compile(r"wgs|gps|天地图|tianditu", re.IGNORECASE)),
+)
+
+_DATUM_NAMES = {
+    "gcj02": "GCJ-02 (高德/腾讯)",
+    "bd09": "BD-09 (百度)",
+    "wgs84": "WGS-84 (GPS/天地图)",
+}
+
+
+def _header_datum_hint(col_x: str, col_y: str, key: str | None) -> str | None:
+    """A warning when the coordinate headers name a datum other than the one declared."""
+    if key is None:
+        return None
+    header = f"{col_x} {col_y}"
+    for named, pattern in _HEADER_DATUMS:
+        if pattern.search(header):
+            if named == key:
+                return None
+            return (
+                f"坐标列 {header.strip()!r} 的列名表明是 {_DATUM_NAMES[named]} 坐标，但按 "
+                f"{_DATUM_NAMES[key]} 读取 / the column names suggest {named} coordinates but "
+                f'they were read as {key}: choose {named} (crs = "{named}") if that is what '
+                "they are"
+            )
+    return None
 
 
 def _points_of(geoms: np.ndarray, warns: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -204,3 +204,29 @@ service_areas = false
     summary = pd.read_csv(out / "summary.csv").set_index("category")
     assert summary.loc["fitness", "n_facilities"] == len(table) > 1
     assert summary.loc["fitness", "population"] == pytest.approx(20_000, rel=1e-6)
+
+
+def test_config_run_warns_when_the_datum_looks_wrong(
+    tmp_path: Path, shared_osm: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Amap (GCJ-02) columns declared as WGS-84 (the default): the run goes on, but says so on
+    # the terminal, as the app's validation box would.
+    osm = shared_osm / "nanjing_xinjiekou.osm"
+    _write_gbk_facilities(tmp_path / "f.csv", osm)
+    table = pd.read_csv(tmp_path / "f.csv", encoding="gbk")
+    table.rename(columns={"经度": "高德经度", "纬度": "高德纬度"}).to_csv(
+        tmp_path / "设施.csv", index=False, encoding="gbk"
+    )
+    demand, _ = demand_from_buildings(buildings_from_osm(osm), total_population=10_000)
+    pd.DataFrame(
+        {"lon": demand.geometry.x, "lat": demand.geometry.y, "人口": demand["population"]}
+    ).to_csv(tmp_path / "pop.csv", index=False)
+    (tmp_path / "run.toml").write_text(
+        f'[network]\nfile = "{osm}"\n[demand]\nfile = "pop.csv"\n'
+        '[[facilities]]\nfile = "设施.csv"\n[analysis]\nservice_areas = false\n',
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.WARNING):
+        assert cli.main(["run", str(tmp_path / "run.toml"), "--out", str(tmp_path / "o")]) == 0
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("设施.csv" in m and "gcj02" in m for m in warned), warned

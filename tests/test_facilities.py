@@ -436,3 +436,21 @@ def test_repeating_running_numbers_are_not_ids(tmp_path: Path):
     )
     gdf3, _ = load_facilities(code, id_col="")
     assert len(gdf3) == 2 and gdf3["facility_id"].tolist() == ["F2", "F3"]
+
+
+def test_headers_naming_a_datum_and_rows_outside_china_are_warned(tmp_path: Path):
+    path = tmp_path / "amap.csv"
+    path.write_text(
+        "名称,类型,高德经度,高德纬度\n甲,停车场,118.78,32.04\n乙,停车场,118.79,32.05\n"
+        "丙,停车场,18.79,32.05\n",
+        encoding="utf-8",
+    )
+    _, report = load_facilities(path)  # read as WGS-84 by default
+    assert any("GCJ-02" in w and "gcj02" in w for w in report.warnings), report.warnings
+    assert any("outside China (rows 4)" in w for w in report.warnings), report.warnings
+    _, report2 = load_facilities(path, crs="gcj02")
+    assert not any("GCJ-02" in w for w in report2.warnings)
+    bd = tmp_path / "bd.csv"
+    bd.write_text("名称,类型,lng_bd09,lat_bd09\n甲,停车场,118.78,32.04\n", encoding="utf-8")
+    _, report3 = load_facilities(bd, crs="gcj02")
+    assert any("BD-09" in w for w in report3.warnings), report3.warnings
