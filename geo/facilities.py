@@ -579,22 +579,27 @@ _DATUM_NAMES = {
 }
 
 
+def datum_named_in(header: str) -> str | None:
+    """The datum a column header names (``"高德经度"`` → ``"gcj02"``), or ``None``."""
+    for named, pattern in _HEADER_DATUMS:
+        if pattern.search(header):
+            return named
+    return None
+
+
 def _header_datum_hint(col_x: str, col_y: str, key: str | None) -> str | None:
     """A warning when the coordinate headers name a datum other than the one declared."""
     if key is None:
         return None
     header = f"{col_x} {col_y}"
-    for named, pattern in _HEADER_DATUMS:
-        if pattern.search(header):
-            if named == key:
-                return None
-            return (
-                f"坐标列 {header.strip()!r} 的列名表明是 {_DATUM_NAMES[named]} 坐标，但按 "
-                f"{_DATUM_NAMES[key]} 读取 / the column names suggest {named} coordinates but "
-                f'they were read as {key}: choose {named} (crs = "{named}") if that is what '
-                "they are"
-            )
-    return None
+    named = datum_named_in(header)
+    if named is None or named == key:
+        return None
+    return (
+        f"坐标列 {header.strip()!r} 的列名表明是 {_DATUM_NAMES[named]} 坐标，但按 "
+        f"{_DATUM_NAMES[key]} 读取 / the column names suggest {named} coordinates but "
+        f'they were read as {key}: choose {named} (crs = "{named}") if that is what they are'
+    )
 
 
 def _points_of(geoms: np.ndarray, warns: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -148,6 +148,17 @@ def test_gbk_csv_with_gcj02_coordinates_is_converted_and_validated() -> None:
     assert (lon_box.value, lat_box.value) == ("经度", "纬度")
     crs = next(r for r in at.radio if r.key and r.key.startswith("fac_crs_"))
     crs.set_value("gcj02").run()
+    # The default replaces the facilities of the file's categories and keeps the others.
+    assert at.radio(key="fac_how").value == "replace_categories"
+    demo = at.session_state["dataset"].facilities
+    at.button(key="fac_apply").click().run()
+    _ok(at)
+    mixed = at.session_state["dataset"].facilities
+    others = demo[demo["category"] != "elderly_canteen"]
+    assert len(mixed) == len(others) + 6
+    assert (mixed["category"] == "elderly_canteen").sum() == 6
+    # "Replace all" keeps only the file's facilities.
+    at.radio(key="fac_how").set_value("replace").run()
     at.button(key="fac_apply").click().run()
     _ok(at)
     ds = at.session_state["dataset"]
@@ -174,6 +185,25 @@ def test_broken_upload_shows_a_plain_message() -> None:
     assert at.error, "an empty file must be reported"
     assert "Traceback" not in at.error[0].value
     assert "设施.csv" in at.error[0].value
+    # Only the facility section stops: the demand section below is still there.
+    assert at.radio(key="dem_kind") is not None
+
+
+def test_candidate_upload_takes_the_datum_from_amap_headers() -> None:
+    from geo.demo import load_demo
+
+    pts = load_demo("synthetic").demand.sample(5, random_state=2)
+    glon, glat = wgs84_to_gcj02(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
+    csv = "名称,高德经度,高德纬度\n" + "\n".join(
+        f"候选{i},{x:.7f},{y:.7f}" for i, (x, y) in enumerate(zip(glon, glat, strict=True))
+    )
+    at = _goto(_app(), "sites")
+    at.radio(key="sites_cand").set_value("upload").run()
+    at.file_uploader(key="cand_file").set_value(("候选.csv", csv.encode("utf-8"), "text/csv"))
+    at.run()
+    _ok(at)
+    crs = next(r for r in at.radio if r.key and r.key.startswith("cand_crs_"))
+    assert crs.value == "gcj02"
 
 
 def test_siting_run_shows_sites_and_saves_a_scenario() -> None:

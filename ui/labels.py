@@ -82,7 +82,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.category": ("设施类别", "Facility category"),
     "data.category.from_column": ("按类别列识别", "From the category column"),
     "data.how": ("替换还是追加", "Replace or add"),
-    "data.replace": ("替换现有设施", "Replace existing facilities"),
+    "data.replace": ("替换全部现有设施", "Replace all existing facilities"),
+    "data.replace_categories": (
+        "替换文件中这些类别的设施（保留其他类别）",
+        "Replace facilities of the file's categories (keep the others)",
+    ),
+    "data.clears_scenarios": (
+        "应用新数据会清除已保存的方案和试算选址；需要保留请先在“方案比较”页导出方案文件。",
+        "Applying new data clears the saved scenarios and trial sites; export them on the "
+        "Compare page first to keep them.",
+    ),
     "data.add": ("追加到现有设施", "Add to existing facilities"),
     "data.apply_facilities": ("使用这些设施", "Use these facilities"),
     "data.validation": ("校验报告", "Validation report"),

@@ -254,12 +254,9 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
 
 
 def _guess_crs(columns: list[str]) -> str:
-    text = " ".join(columns).lower()
-    if "gcj" in text or "高德" in text or "火星" in text:
-        return "gcj02"
-    if "bd09" in text or "bd-09" in text or "百度" in text:
-        return "bd09"
-    return "wgs84"
+    from geo.facilities import datum_named_in
+
+    return datum_named_in(" ".join(columns)) or "wgs84"
 
 
 def facility_section() -> None:
@@ -270,14 +267,16 @@ def facility_section() -> None:
         mapped = facility_mapping("fac", upload)
         if mapped is not None:
             data, options = mapped
+            hows = ["replace_categories", "replace", "add"]
             how = st.radio(
                 tr("data.how"),
-                ["replace", "add"],
+                hows,
                 horizontal=True,
-                key=seed("fac_how", "replace"),
-                format_func=labeller(lambda h: tr(f"data.{h}"), ["replace", "add"]),
-                label_visibility="collapsed",
+                key=seed("fac_how", "replace_categories"),
+                format_func=labeller(lambda h: tr(f"data.{h}"), hows),
             )
+            if scenarios_exist():
+                st.warning(tr("data.clears_scenarios"))
             if st.button(tr("data.apply_facilities"), type="primary", key="fac_apply"):
                 ds = state.dataset()
                 with st.spinner(tr("data.loading_facilities")):
@@ -291,9 +290,7 @@ def facility_section() -> None:
                     )
                 st.session_state[REPORT] = report
                 _use_facilities(
-                    gdf,
-                    replace=how == "replace",
-                    token=f"{state.digest(data)}:{hash(options) & 0xFFFFFFFF:x}",
+                    gdf, how=how, token=f"{state.digest(data)}:{hash(options) & 0xFFFFFFFF:x}"
                 )
                 st.success(tr("data.facilities_applied", n=len(gdf)))
     report = st.session_state.get(REPORT)
@@ -301,13 +298,23 @@ def facility_section() -> None:
         validation_report(report)
 
 
-def _use_facilities(gdf: gpd.GeoDataFrame, *, replace: bool, token: str) -> None:
+def scenarios_exist() -> bool:
+    """True when applying new data would discard saved scenarios or trial sites."""
+    return bool(st.session_state.get(state.SCENARIOS) or st.session_state.get(state.TRIAL_SITES))
+
+
+def _use_facilities(gdf: gpd.GeoDataFrame, *, how: str, token: str) -> None:
+    """Apply uploaded facilities: replace all, replace the categories in the file, or add."""
     ds = state.dataset()
+    replace = how == "replace"
     if replace:
         facilities = gdf
     else:
+        keep = ds.facilities
+        if how == "replace_categories":
+            keep = keep[~keep["category"].isin(set(gdf["category"]))]
         facilities = gpd.GeoDataFrame(
-            pd.concat([ds.facilities, gdf], ignore_index=True), geometry="geometry", crs=WGS84
+            pd.concat([keep, gdf], ignore_index=True), geometry="geometry", crs=WGS84
         )
         dup = facilities["facility_id"].duplicated(keep=False)
         if dup.any():
@@ -318,7 +325,7 @@ def _use_facilities(gdf: gpd.GeoDataFrame, *, replace: bool, token: str) -> None
                 )
             ]
     prev = dict(ds.parts).get("facilities", "")
-    new_token = token if replace else f"{prev}+{token}"
+    new_token = token if replace else f"{prev}+{how}:{token}"
     state.set_dataset(ds.with_part("facilities", new_token, facilities=facilities))
 
 
@@ -350,7 +357,15 @@ def candidate_upload(*, category: str) -> gpd.GeoDataFrame | None:
     if upload is None:
         return None
     data = upload.getvalue()
-    options = (("category", category), ("crs", "wgs84"))
+    frame, _ = state.read_upload_table(state.digest(data), upload.name, data)
+    crs = st.radio(
+        tr("data.crs"),
+        CRS_OPTIONS,
+        format_func=labeller(lambda c: tr(f"data.crs.{c}"), CRS_OPTIONS),
+        horizontal=True,
+        key=seed(f"cand_crs_{state.digest(data)}", _guess_crs([str(c) for c in frame.columns])),
+    )
+    options = (("category", category), ("crs", crs))
     ds = state.dataset()
     gdf, report = state.load_facilities_upload(
         state.digest(data),
@@ -360,7 +375,7 @@ def candidate_upload(*, category: str) -> gpd.GeoDataFrame | None:
         data,
         ds.network,
     )
-    if len(report.rejected):
+    if len(report.rejected) or report.warnings or getattr(report, "suggestion", None):
         validation_report(report)
     return gdf
 

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import state, uploads
+from ui.errors import guard
 from ui.widgets import dataset_summary, tr
 
 st.header(tr("page.data"))
@@ -12,8 +13,12 @@ st.caption(dataset_summary(ds))
 if ds.synthetic:
     st.warning(tr("app.synthetic_badge"))
 
-uploads.network_section()
+# Each section has its own error box, so a bad facility file does not hide the demand section.
+with guard(lang=state.lang(), context="network section"):
+    uploads.network_section()
 st.divider()
-uploads.facility_section()
+with guard(lang=state.lang(), context="facility section"):
+    uploads.facility_section()
 st.divider()
-uploads.demand_section()
+with guard(lang=state.lang(), context="demand section"):
+    uploads.demand_section()
