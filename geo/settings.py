@@ -46,6 +46,16 @@ speed_profile_names_zh: dict[str, str] = {
     "cycling": "骑行",
 }
 
+#: English labels of the speed profiles.
+speed_profile_names_en: dict[str, str] = {
+    "general": "adult",
+    "planning": "planning (conservative)",
+    "elderly": "elderly",
+    "child": "child (accompanied)",
+    "wheelchair": "wheelchair",
+    "cycling": "cycling",
+}
+
 #: GB 50180-2018 living-circle levels in minutes of walking.
 living_circle_minutes: tuple[int, ...] = (5, 10, 15)
 

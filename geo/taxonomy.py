@@ -81,7 +81,8 @@ class Criterion:
             if lang == "zh":
                 prof = settings.speed_profile_names_zh.get(self.profile, self.profile)
                 return f"步行{self.minutes:g}分钟（{prof} {self.speed:g} m/s）"
-            return f"{self.minutes:g} min walk ({self.profile}, {self.speed:g} m/s)"
+            prof = settings.speed_profile_names_en.get(self.profile, self.profile)
+            return f"{self.minutes:g} min walk ({prof}, {self.speed:g} m/s)"
         if lang == "zh":
             return f"路网距离 {self.metres:g} 米"
         return f"{self.metres:g} m network distance"

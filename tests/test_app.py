@@ -616,3 +616,16 @@ def test_first_visit_warms_the_coverage_page_in_the_background(
     assert at.metric[0].value.endswith("%")
     assert not warmup.start(at.session_state["dataset"], at.session_state["criteria"],
                             category="elderly_canteen", lang="zh")  # once per process  # fmt: skip
+
+
+def test_tables_group_thousands_in_whole_number_columns() -> None:
+    import pandas as pd
+
+    from ui.tables import number_formats
+
+    frame = pd.DataFrame(
+        {"覆盖人口": [54_420, 102_841], "覆盖率（%）": [37.2, 52.3], "设施数": [12, 9]}
+    )
+    config = number_formats(frame)
+    assert set(config) == {"覆盖人口"}  # rates keep decimals; small counts need no grouping
+    assert config["覆盖人口"]["type_config"]["format"] == "localized"

@@ -299,6 +299,9 @@ LABELS: dict[str, tuple[str, str]] = {
         "No scenarios yet. Save proposed or trial sites on the Sites page.",
     ),
     "cmp.pick": ("比较的方案", "Scenarios to compare"),
+    "sites.proposed_name": ("建议点 {i}", "Proposed site {i}"),
+    "sites.scenario_default": ("方案 {n}", "Scenario {n}"),
+    "sites.whatif_default": ("试算方案", "What-if"),
     "cmp.pick_one": (
         "请至少选择一个方案进行比较。",
         "Pick at least one scenario to compare.",

@@ -88,6 +88,7 @@ def removal_picker(ds: state.Dataset, category: str) -> None:
 def site_edits(sites: gpd.GeoDataFrame, *, category: str) -> tuple[Any, ...]:
     """Proposed sites of a siting run as ``Edit.add`` edits."""
     from coverage.scenarios import Edit
+    from ui.widgets import tr
 
     pts = sites.to_crs(WGS84) if sites.crs is not None else sites
     return tuple(
@@ -95,7 +96,7 @@ def site_edits(sites: gpd.GeoDataFrame, *, category: str) -> tuple[Any, ...]:
             category=category,
             lon=float(g.x),
             lat=float(g.y),
-            name=f"建议 site {i}",
+            name=tr("sites.proposed_name", i=i),
             facility_id=f"site-{i}",
         )
         for i, g in enumerate(pts.geometry, start=1)
@@ -110,8 +111,9 @@ def site_edits(sites: gpd.GeoDataFrame, *, category: str) -> tuple[Any, ...]:
 def save(name: str, edits: Sequence[Any]) -> str:
     """Store a scenario under ``name`` (replacing one of that name); returns the name used."""
     from coverage.scenarios import Scenario
+    from ui.widgets import tr
 
-    name = name.strip() or f"scenario {len(saved()) + 1}"
+    name = name.strip() or tr("sites.scenario_default", n=len(saved()) + 1)
     st.session_state[state.SCENARIOS] = {**saved(), name: Scenario(name=name, edits=tuple(edits))}
     return name
 
@@ -173,7 +175,9 @@ def trial_panel(ds: state.Dataset, choice: state.CriteriaChoice, category: str) 
         width="stretch",
         key="trial_table",
     )
-    name = st.text_input(tr("sites.scenario_name"), key=seed("trial_name", "what-if"))
+    name = st.text_input(
+        tr("sites.scenario_name"), key=seed("trial_name", tr("sites.whatif_default"))
+    )
     b1, b2 = st.columns(2)
     if b1.button(tr("sites.whatif.save"), key="trial_save"):
         used = save(name, edits)

@@ -8,9 +8,28 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import streamlit as st
 
 from ui import state
 from ui.widgets import tr
+
+
+def number_formats(frame: pd.DataFrame) -> dict[str, Any]:
+    """``column_config`` that shows whole-number columns with thousands separators (54,420).
+
+    Streamlit's tables print numbers without grouping by default, unlike ``st.metric``; counts of
+    residents are easier to read grouped. Columns with fractions (rates, minutes) keep their
+    own format.
+    """
+    config: dict[str, Any] = {}
+    for col in frame.columns:
+        values = frame[col]
+        if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+            continue
+        finite = values[np.isfinite(values.astype("float64"))]
+        if len(finite) and (finite.astype("float64") % 1 == 0).all() and finite.abs().max() >= 1000:
+            config[str(col)] = st.column_config.NumberColumn(format="localized")
+    return config
 
 
 def gap_table(gaps: gpd.GeoDataFrame) -> pd.DataFrame:

@@ -100,7 +100,9 @@ def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             tr("cov.category"): summary[name_col].astype(str),
-            tr("cov.criterion_col"): summary["criterion"].astype(str),
+            tr("cov.criterion_col"): summary[
+                "criterion_en" if lang == "en" and "criterion_en" in summary else "criterion"
+            ].astype(str),
             tr("cov.facilities"): summary["n_facilities"].astype(int),
             tr("cov.rate"): (summary["coverage_rate"] * 100).round(1),
             tr("cov.covered"): summary["covered_population"].round(0).astype("int64"),
@@ -199,10 +201,10 @@ def profile_label(profile: str) -> str:
 
     if not profile:
         return tr("cov.crit.default")
-    name = (
-        settings.speed_profile_names_zh.get(profile, profile) if state.lang() == "zh" else profile
+    names = (
+        settings.speed_profile_names_zh if state.lang() == "zh" else settings.speed_profile_names_en
     )
-    return f"{name} {settings.speed_profiles[profile]:g} m/s"
+    return f"{names.get(profile, profile)} {settings.speed_profiles[profile]:g} m/s"
 
 
 def refresh_widgets_on_language_change() -> None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import maps, scenarios, state
+from ui import maps, scenarios, state, tables
 from ui.widgets import category_name, labeller, seed_choice, show_map, tr
 
 ds = state.dataset()
@@ -29,11 +29,13 @@ with st.spinner(tr("cov.computing")):
     base = state.analysis(ds, choice)
     applied = [state.scenario_result(ds, choice, plans[n].edits, name=n) for n in names]
 st.subheader(tr("cmp.table"))
+cmp_rows = scenarios.compare_table(base, applied, categories=choice.categories)
 st.dataframe(
-    scenarios.compare_table(base, applied, categories=choice.categories),
+    cmp_rows,
     hide_index=True,
     width="stretch",
     key="cmp_table",
+    column_config=tables.number_formats(cmp_rows),
 )
 
 st.subheader(tr("cmp.areas"))

@@ -4,7 +4,7 @@ import streamlit as st
 
 from geo import settings
 from geo.taxonomy import categories
-from ui import maps, state
+from ui import maps, state, tables
 from ui.widgets import (
     category_name,
     kpi_metrics,
@@ -88,7 +88,10 @@ with st.spinner(tr("cov.computing")):
 show_map(fmap, key="cov_map")
 
 st.subheader(tr("cov.kpi"))
-st.dataframe(kpi_table(result.summary), hide_index=True, width="stretch", key="cov_kpi")
+kpis = kpi_table(result.summary)
+st.dataframe(
+    kpis, hide_index=True, width="stretch", key="cov_kpi", column_config=tables.number_formats(kpis)
+)
 st.caption(tr("cov.buffer_note"))
 if len(result.unsnapped):
     with st.expander(tr("cov.unsnapped", n=len(result.unsnapped))):

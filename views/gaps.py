@@ -27,8 +27,10 @@ if gaps.empty:
     st.stop()
 
 st.subheader(tr("gaps.list"))
+gap_rows = tables.gap_table(gaps)
 event = st.dataframe(
-    tables.gap_table(gaps),
+    gap_rows,
+    column_config=tables.number_formats(gap_rows),
     hide_index=True,
     width="stretch",
     key="gaps_table",

@@ -87,7 +87,14 @@ scenarios.trial_panel(ds, choice, category)
 if result is not None:
     st.subheader(tr("sites.result"))
     left, right = st.columns([3, 2])
-    left.dataframe(tables.sites_table(sites), hide_index=True, width="stretch", key="sites_table")
+    site_rows = tables.sites_table(sites)
+    left.dataframe(
+        site_rows,
+        hide_index=True,
+        width="stretch",
+        key="sites_table",
+        column_config=tables.number_formats(site_rows),
+    )
     curve = tables.curve_table(result)
     if len(curve):
         k_col, rate_col = curve.columns[0], curve.columns[1]
