@@ -10,7 +10,8 @@ between separate gaps is not swallowed (a convex hull would).
 ``nearest_facility_m`` is the population-weighted **median** network distance from the gap's
 points to the nearest existing facility of the category (robust to one far-off point);
 ``nearest_facility_max_m`` is the largest. Both are ``inf`` when no point of the gap reaches a
-facility. ``communities`` lists up to three community names, most uncovered residents first.
+facility. ``communities`` lists up to three community names, most uncovered residents first, and
+``n_communities`` counts all of them. ``lon``/``lat`` is a point inside the gap (WGS-84).
 Gaps are ranked by uncovered residents (then by points).
 """
 
@@ -46,7 +47,10 @@ GAP_COLUMNS = [
     "nearest_facility_m",
     "nearest_facility_max_m",
     "communities",
+    "n_communities",
     "area_m2",
+    "lon",
+    "lat",
     "geometry",
 ]
 
@@ -146,6 +150,7 @@ def find_gaps(
                 "nearest_facility_m": near,
                 "nearest_facility_max_m": near_max,
                 "communities": "、".join(by_comm.index[:3]),
+                "n_communities": len(by_comm),
                 "area_m2": float(poly.area),
                 "geometry": poly,
             }
@@ -158,4 +163,7 @@ def find_gaps(
     out["rank"] = np.arange(1, len(out) + 1)
     out["gap_id"] = [f"{category}-{r:03d}" for r in out["rank"]]
     gdf = gpd.GeoDataFrame(out, geometry="geometry", crs=result.crs).to_crs(WGS84)
+    # A point inside each gap, so that a table alone says where to look.
+    inside = gdf.geometry.representative_point()
+    gdf["lon"], gdf["lat"] = inside.x.to_numpy(), inside.y.to_numpy()
     return gdf[GAP_COLUMNS].reset_index(drop=True)

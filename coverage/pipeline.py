@@ -268,16 +268,27 @@ class RunResult:
 
 
 class _Timer:
+    """Logs each step as it starts and records how long each one took (seconds)."""
+
     def __init__(self, progress: ProgressFn | None) -> None:
         self.progress = progress
         self.t0 = time.perf_counter()
         self.timings: dict[str, float] = {}
+        self._current: str | None = None
+        self._since = self.t0
 
     def step(self, name: str, fraction: float) -> None:
-        self.timings[name] = time.perf_counter() - self.t0
-        logger.info("[%6.1fs] %s", self.timings[name], name)
+        now = time.perf_counter()
+        if self._current is not None:
+            self.timings[self._current] = now - self._since
+        self._current, self._since = name, now
+        logger.info("[%6.1fs] %s", now - self.t0, name)
         if self.progress:
             self.progress(name, fraction)
+
+    def total(self) -> float:
+        """Seconds since the run started."""
+        return time.perf_counter() - self.t0
 
 
 def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any], str, bool, str]:
@@ -516,6 +527,22 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def _run_parameters(res: RunResult) -> dict[str, Any]:
+    """The settings a run used, for run.json: enough to reproduce or audit its numbers."""
+    ana = res.config.analysis
+    return {
+        "analysis": dict(ana),
+        "siting": dict(res.config.siting) if res.config.siting else None,
+        "snap_tolerance_m": ana.get("snap_tolerance_m", settings.snap_tolerance_m),
+        "gap_cluster_distance_m": settings.gap_cluster_distance_m,
+        "service_area_buffer_m": settings.service_area_buffer_m,
+        "criteria_detail": {
+            k: {"threshold_m": c.threshold_m, "minutes": c.threshold_minutes, "speed_mps": c.speed}
+            for k, c in res.coverage.criteria.items()
+        },
+    }
+
+
 def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
     """Write ``summary.csv``, ``results.gpkg`` and the sibling tables into ``out_dir``.
 
@@ -589,7 +616,7 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
         )
         written["rejected_rows"] = out / "rejected_rows.csv"
     meta = {
-        "created": datetime.now().isoformat(timespec="seconds"),
+        "created": datetime.now().astimezone().isoformat(timespec="seconds"),
         "title": res.config.title or res.label,
         "synthetic_demo": res.synthetic,
         "attribution": res.attribution,
@@ -597,6 +624,7 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
         "search_engine": resolve_engine(res.network, res.config.analysis.get("search_engine")),
         "criteria": {k: c.label("en") for k, c in res.coverage.criteria.items()},
         "timings_s": {k: round(v, 3) for k, v in res.timings.items()},
+        "parameters": _run_parameters(res),
     }
     (out / "run.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
     written["run"] = out / "run.json"

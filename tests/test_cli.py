@@ -57,6 +57,19 @@ def test_demo_run_writes_geopackage_layers(demo_out: Path) -> None:
     assert demand.loc[covered, "population"].sum() == pytest.approx(thr["covered_population"])
 
 
+def test_demo_run_json_records_durations_and_parameters(demo_out: Path) -> None:
+    meta = json.loads((demo_out / "run.json").read_text("utf-8"))
+    timings = meta["timings_s"]
+    # Durations of the steps (not their start offsets).
+    assert all(v >= 0 for v in timings.values()) and len(timings) >= 5
+    params = meta["parameters"]
+    assert params["snap_tolerance_m"] > 0 and params["service_area_buffer_m"] > 0
+    assert params["siting"]["model"] == "mclp"
+    canteen = params["criteria_detail"]["elderly_canteen"]
+    assert canteen["threshold_m"] == pytest.approx(canteen["minutes"] * 60 * canteen["speed_mps"])
+    assert meta["created"][-6] in "+-"  # with its time zone
+
+
 def test_demo_run_writes_sites(demo_out: Path) -> None:
     sites = pd.read_csv(demo_out / "sites.csv")
     assert {"rank", "lon", "lat", "added_population"} <= set(sites.columns)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
 from _lattice import CRS, gdf
@@ -36,6 +37,10 @@ def test_gaps_are_clustered_and_ranked(result) -> None:
     assert gaps["n_points"].tolist() == [2, 5, 1]
     assert gaps["uncovered_elderly"].tolist() == [2.0, 5.0, 1.0]
     assert gaps["communities"].tolist() == ["丙", "乙、甲", ""]
+    assert gaps["n_communities"].tolist() == [1, 2, 0]
+    # lon/lat is a point inside each gap.
+    inside = gpd.points_from_xy(gaps["lon"], gaps["lat"], crs=4326)
+    assert all(g.contains(p) for g, p in zip(gaps.geometry, inside, strict=True))
     # Gap B: points at (2800, 200) and (2800, 260); weighted median of the network distances.
     assert gaps["nearest_facility_m"].iloc[0] == pytest.approx(3000.0)
     assert gaps["nearest_facility_max_m"].iloc[0] == pytest.approx(3060.0)

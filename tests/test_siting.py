@@ -389,3 +389,36 @@ def test_highs_prints_nothing_and_logs_its_outcome() -> None:
     assert run.stdout.strip() == "selected [0, 2]"
     assert "Running HiGHS" not in run.stdout + run.stderr
     assert "coverage.siting.highs HiGHS: optimal" in run.stderr
+
+
+def test_minutes_saved_counts_every_resident_a_site_brings_closer() -> None:
+    # Person-minutes saved by each site, in order, equal a full re-analysis with the sites added
+    # one by one — including residents beyond the model's reach (1.5 × threshold).
+    from coverage.siting import suggest_sites
+    from geo.demo import load_demo
+
+    demo = load_demo("synthetic")
+    cat = "elderly_canteen"
+    out = suggest_sites(demo.network, demo.demand, demo.facilities, category=cat, k=2)
+    fac = demo.facilities
+    prev = analyse(demo.network, demo.demand, fac, categories=[cat]).demand
+    pop = prev["population"].to_numpy()
+    before = prev[f"{cat}_minutes"].to_numpy()
+    for _, site in out.sites.iterrows():
+        add = gpd.GeoDataFrame(
+            {
+                "facility_id": [f"new{site['rank']}"],
+                "name": "",
+                "category": cat,
+                "capacity": np.nan,
+            },
+            geometry=[site.geometry],
+            crs=out.sites.crs,
+        ).to_crs(fac.crs)
+        fac = gpd.GeoDataFrame(pd.concat([fac, add], ignore_index=True), crs=fac.crs)
+        after = analyse(demo.network, demo.demand, fac, categories=[cat]).demand
+        now = after[f"{cat}_minutes"].to_numpy()
+        fin = np.isfinite(before)
+        expected = float((pop[fin] * (before[fin] - now[fin])).sum())
+        assert site["minutes_saved"] == pytest.approx(expected, rel=1e-9)
+        before = now

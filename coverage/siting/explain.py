@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +29,7 @@ import pandas as pd
 import shapely
 
 from coverage.analysis import CoverageResult, analyse
+from coverage.distance import nearest_from, point_distance
 from coverage.siting.candidates import as_candidates, empty_candidates, generate_candidates
 from coverage.siting.greedy import greedy_cover
 from coverage.siting.matrix import SitingMatrices, build_matrices
@@ -177,6 +178,7 @@ def explain_sites(
     demand: pd.DataFrame,
     *,
     weight: str = "population",
+    site_minutes: Mapping[int, np.ndarray] | None = None,
 ) -> gpd.GeoDataFrame:
     """The proposed sites with their marginal gains, in the solution's explanation order.
 
@@ -193,6 +195,10 @@ def explain_sites(
     weight
         The weight the solution used (``population`` or ``elderly``); capacitated solutions
         serve weight, turned back into residents here.
+    site_minutes
+        Exact walking minutes from each selected candidate to every demand point (unlimited
+        searches). With it, ``minutes_saved`` counts every resident the site brings closer;
+        without it, only those within the matrices' reach.
 
     Returns
     -------
@@ -211,7 +217,11 @@ def explain_sites(
     cover = mats.cover
     cost = mats.cost_minutes
     covered = mats.covered.copy()
-    minutes = mats.base_minutes.copy()
+    # Real walking minutes to the nearest existing facility (base_minutes caps them at the
+    # model's reach, which would under-count the time a site saves for far-away residents);
+    # residents with no reachable facility count from the reach, as in the p-median model.
+    existing = np.asarray(mats.existing_m, dtype="float64")
+    minutes = mats.minutes(np.where(np.isfinite(existing), existing, mats.reach_m))
     served = solution.served.tocsr() if solution.served is not None else None
     w_model = _weights(demand, weight)[0]
     rows = []
@@ -236,8 +246,13 @@ def explain_sites(
             add_eld = float(eld[new_cols].sum())
             new[new_cols] = True
             comm_w = np.where(new, pop, 0.0)
-        c_cols = cost.indices[cost.indptr[i] : cost.indptr[i + 1]]
-        c_val = cost.data[cost.indptr[i] : cost.indptr[i + 1]]
+        if site_minutes is not None and i in site_minutes:
+            c_val = np.asarray(site_minutes[i], dtype="float64")
+            c_cols = np.flatnonzero(np.isfinite(c_val))
+            c_val = c_val[c_cols]
+        else:
+            c_cols = cost.indices[cost.indptr[i] : cost.indptr[i + 1]]
+            c_val = cost.data[cost.indptr[i] : cost.indptr[i + 1]]
         better = c_val < minutes[c_cols]
         saved = float((pop[c_cols[better]] * (minutes[c_cols[better]] - c_val[better])).sum())
         minutes[c_cols[better]] = c_val[better]
@@ -528,7 +543,15 @@ def suggest_sites(
     t0 = time.perf_counter()
     report("explain", 0.85)
     dem_w = pd.DataFrame(dem.drop(columns=dem.geometry.name))
-    sites = explain_sites(sol, mats, cand, dem_w, weight=weight)
+    # One unlimited search per proposed site: the time saved counts every resident it brings
+    # closer, not only those within the model's reach.
+    exact: dict[int, np.ndarray] = {}
+    for i in sol.selected.tolist():
+        one = c_snap.subset(np.array([i]))
+        node_d, node_s = nearest_from(network, one)
+        dist_m, _ = point_distance(network, node_d, node_s, d_snap, sources=one)
+        exact[int(i)] = mats.minutes(dist_m)
+    sites = explain_sites(sol, mats, cand, dem_w, weight=weight, site_minutes=exact)
     k_curve = max(int(sol.selected.size), int(curve_k or settings.siting_curve_max_k), int(k or 0))
     curve = coverage_curve(mats, dem_w, weight=weight, k_max=k_curve, time_limit_s=None)
     unreachable = None
