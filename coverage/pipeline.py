@@ -155,6 +155,7 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
     if dem["type"] in {"buildings", "grid"} and "total_population" not in dem:
         msg = f"{where}: [demand] type = {dem['type']!r} needs total_population = <residents>"
         raise ConfigError(msg)
+    dem["crs"] = _check_crs(dem.get("crs", "wgs84"), f"{where}: [demand]")
     cfg.demand = dem
     facs = raw.get("facilities", [])
     if isinstance(facs, dict):
@@ -166,11 +167,7 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
             raise ConfigError(msg)
         if "category" in fac:
             get_category(fac["category"])
-        crs = str(fac.get("crs", "wgs84")).lower()
-        if crs not in {"wgs84", "gcj02", "bd09"}:
-            msg = f"{where}: [[facilities]] #{i} crs must be wgs84, gcj02 or bd09, got {crs!r}"
-            raise ConfigError(msg)
-        fac["crs"] = crs
+        fac["crs"] = _check_crs(fac.get("crs", "wgs84"), f"{where}: [[facilities]] #{i}")
     cfg.facilities = list(facs)
     if cfg.demo is None and not cfg.facilities:
         msg = f"{where}: no [[facilities]] table; add at least one facility file"
@@ -223,6 +220,24 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
         sit.setdefault("candidates", "generate")
         cfg.siting = sit
     return cfg
+
+
+def _check_crs(value: Any, where: str) -> str:
+    """A datum (wgs84/gcj02/bd09) or a projected CRS pyproj knows, e.g. "EPSG:4549"."""
+    crs = str(value).strip()
+    if crs.lower() in {"wgs84", "gcj02", "bd09"}:
+        return crs.lower()
+    import pyproj
+
+    try:
+        pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        msg = (
+            f"{where} crs must be wgs84, gcj02 or bd09, or a coordinate reference system such as "
+            f'"EPSG:4549" (CGCS2000 3-degree zone, metres), got {value!r}'
+        )
+        raise ConfigError(msg) from None
+    return crs
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -372,7 +387,7 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
             population_col=dem.get("population"),
             elderly_col=dem.get("elderly"),
             community_col=dem.get("community"),
-            crs=str(dem.get("crs", "wgs84")).lower(),
+            crs=dem["crs"],
             lon_col=dem.get("lon"),
             lat_col=dem.get("lat"),
             sheet=dem.get("sheet"),

@@ -58,7 +58,7 @@ def test_issue_example_parses(tmp_path: Path) -> None:
         (
             "[network]\nfile='a.osm'\n[demand]\nfile='p.csv'\n[[facilities]]\nfile='f.csv'\n"
             "crs='mars'\n",
-            "wgs84, gcj02 or bd09",
+            "wgs84, gcj02 or bd09, or a coordinate reference system",
         ),
         ("[network]\nfile='a.osm'\n[demand]\nfile='p.csv'\n", "no [[facilities]]"),
         (
@@ -117,3 +117,14 @@ def test_demo_config_has_siting() -> None:
     assert cfg.demo == "synthetic"
     assert cfg.siting is not None and cfg.siting["model"] == "mclp"
     assert demo_config(siting=False).siting is None
+
+
+def test_projected_crs_accepted_in_configs(tmp_path: Path) -> None:
+    f = tmp_path / "proj.toml"
+    f.write_text(
+        "[network]\nfile='a.osm'\n[demand]\nfile='p.csv'\ncrs='EPSG:4549'\n"
+        "[[facilities]]\nfile='f.csv'\ncrs='EPSG:4549'\n",
+        encoding="utf-8",
+    )
+    cfg = load_config(f)
+    assert cfg.facilities[0]["crs"] == "EPSG:4549" and cfg.demand["crs"] == "EPSG:4549"
