@@ -459,7 +459,8 @@ def test_unreadable_network_upload_names_the_users_file() -> None:
     at.run()
     at.button(key="data_load_file").click().run()
     assert not at.exception
-    assert at.error and at.error[0].value.startswith("道路.zip")
+    assert at.error and at.error[0].value.startswith("路网文件无法读取。")  # the kind, in Chinese
+    assert "详细信息：道路.zip" in at.error[0].value
     assert "/tmp" not in at.error[0].value
     assert at.session_state["dataset"].synthetic  # the demo stays loaded
 

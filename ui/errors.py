@@ -1,9 +1,10 @@
 """Show errors to planners as plain messages, never as tracebacks.
 
-Our own :class:`geo.errors.CoverageToolError` messages already say which input was wrong and how to
-fix it, so they are shown as they are. Anything else is logged with its traceback and replaced by
-a friendly sentence. Streamlit's own control-flow exceptions (``st.stop``, ``st.rerun``) derive
-from ``BaseException`` and pass through untouched.
+Our own :class:`geo.errors.CoverageToolError` messages already say which input was wrong and how
+to fix it, so they are shown after a short label of the kind of problem in the interface
+language. Anything else is logged with its traceback and replaced by a friendly sentence.
+Streamlit's own control-flow exceptions (``st.stop``, ``st.rerun``) derive from
+``BaseException`` and pass through untouched.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ class Outcome:
 def message_for(exc: BaseException, *, lang: str) -> str:
     """The text a planner sees for ``exc``: ours verbatim, anything else a friendly sentence."""
     if isinstance(exc, CoverageToolError):
+        # Our messages name the input and the fix, in English; lead with what kind of problem it
+        # is in the planner's language (the nearest of our error classes that has a label).
+        for cls in type(exc).__mro__:
+            kind = label(f"error.kind.{cls.__name__}", lang)
+            if kind:
+                return (label("error.detail", lang) or "{kind}: {detail}").format(
+                    kind=kind, detail=exc
+                )
         return str(exc)
     if isinstance(exc, ModuleNotFoundError):
         text = label("error.missing_module", lang) or "{module}"

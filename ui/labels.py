@@ -29,6 +29,20 @@ LABELS: dict[str, tuple[str, str]] = {
         "Something unexpected went wrong (details are in the log). Check the input and try again; "
         "if it still fails, send the log to the maintainers.",
     ),
+    "error.kind.ColumnNotFoundError": ("找不到所需的列", "A needed column was not found"),
+    "error.kind.EncodingDetectionError": ("无法识别文件编码", "The file's encoding is unknown"),
+    "error.kind.CoordinateError": ("坐标有误", "Coordinates are wrong"),
+    "error.kind.GeometryError": ("几何图形无法读取", "Geometry cannot be read"),
+    "error.kind.DuplicateIdError": ("编号重复", "Ids repeat"),
+    "error.kind.CategoryError": ("设施类别无法识别", "Unknown facility category"),
+    "error.kind.InputDataError": ("输入数据有误", "The input data has a problem"),
+    "error.kind.NetworkFormatError": ("路网文件无法读取", "The network file cannot be read"),
+    "error.kind.EmptyNetworkError": ("路网为空", "The network is empty"),
+    "error.kind.OfflineError": ("无法联网获取数据", "Cannot reach the online source"),
+    "error.kind.NetworkError": ("路网有误", "The network has a problem"),
+    "error.kind.ConfigError": ("设置有误", "A setting is wrong"),
+    "error.kind.SolverError": ("选址求解出错", "The siting solver failed"),
+    "error.detail": ("{kind}。详细信息：{detail}", "{kind}: {detail}"),
     "error.missing_module": (
         "该功能所需的模块尚未安装或尚未完成：{module}",
         "A module this feature needs is not available yet: {module}",
@@ -300,6 +314,7 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "cmp.pick": ("比较的方案", "Scenarios to compare"),
     "sites.proposed_name": ("建议点 {i}", "Proposed site {i}"),
+    "sites.scenario_from_run": ("{model} 新增 {k} 处", "{model}: {k} new sites"),
     "sites.scenario_default": ("方案 {n}", "Scenario {n}"),
     "sites.whatif_default": ("试算方案", "What-if"),
     "cmp.pick_one": (

@@ -103,8 +103,11 @@ if result is not None:
         with right.expander(tr("sites.curve.method")):
             st.caption(tr("sites.curve.note"))
             st.dataframe(curve, hide_index=True, width="stretch", key="sites_curve")
+    # Keyed on the run, so a new run proposes its own name instead of keeping the last one.
+    default_name = tr("sites.scenario_from_run", model=params.model.upper(), k=len(result.sites))
     name = st.text_input(
-        tr("sites.scenario_name"), key=seed("sites_scn", f"{params.model} k={len(result.sites)}")
+        tr("sites.scenario_name"),
+        key=seed(f"sites_scn_{params.model}_{len(result.sites)}", default_name),
     )
     if st.button(tr("sites.save_proposed"), key="sites_save"):
         used = scenarios.save(name, scenarios.site_edits(sites, category=category))
