@@ -292,10 +292,26 @@ def facility_section() -> None:
                 _use_facilities(
                     gdf, how=how, token=f"{state.digest(data)}:{hash(options) & 0xFFFFFFFF:x}"
                 )
-                st.success(tr("data.facilities_applied", n=len(gdf)))
+                flash(tr("data.facilities_applied", n=len(gdf)))
     report = st.session_state.get(REPORT)
     if report is not None:
         validation_report(report)
+
+
+FLASH = "_data_flash"
+
+
+def flash(message: str) -> None:
+    """Show ``message`` after rerunning the page, so the summary above shows the new data."""
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
+def show_flash() -> None:
+    """Show (once) the message left by :func:`flash`."""
+    message = st.session_state.pop(FLASH, None)
+    if message:
+        st.success(message)
 
 
 def scenarios_exist() -> bool:
@@ -409,8 +425,19 @@ def demand_section() -> None:
             key=seed("dem_total", round(pop) or 50_000),
         )
     upload = None
+    crs = "wgs84"
     if kind in ("buildings", "table"):
         upload = st.file_uploader(tr("data.demand.file"), type=TABLE_TYPES, key=f"dem_file_{kind}")
+    if kind == "table" and upload is not None:
+        data = upload.getvalue()
+        frame, _ = state.read_upload_table(state.digest(data), upload.name, data)
+        crs = st.radio(
+            tr("data.crs"),
+            CRS_OPTIONS,
+            format_func=labeller(lambda c: tr(f"data.crs.{c}"), CRS_OPTIONS),
+            horizontal=True,
+            key=seed(f"dem_crs_{state.digest(data)}", _guess_crs([str(c) for c in frame.columns])),
+        )
     cell = None
     if kind == "grid":
         from geo import settings
@@ -425,18 +452,28 @@ def demand_section() -> None:
     ready = kind == "grid" or upload is not None
     if ready and st.button(tr("data.demand.apply"), type="primary", key="dem_apply"):
         with st.spinner(tr("data.loading")):
-            demand, token, report = _build_demand(ds, kind, upload, total, cell)
+            demand, token, report = _build_demand(ds, kind, upload, total, cell, crs=crs)
         st.session_state["demand_report"] = report
         state.set_dataset(ds.with_part("demand", token, demand=demand))
         pop = float(pd.to_numeric(demand["population"], errors="coerce").sum())
-        st.success(tr("data.demand.applied", n=len(demand), pop=pop))
+        flash(tr("data.demand.applied", n=len(demand), pop=pop))
     report = st.session_state.get("demand_report")
-    if report is not None and len(getattr(report, "rejected", [])):
+    if report is not None and (
+        len(getattr(report, "rejected", []))
+        or report.warnings
+        or getattr(report, "suggestion", None)
+    ):
         validation_report(report)
 
 
 def _build_demand(
-    ds: state.Dataset, kind: str, upload: Any, total: float | None, cell: float | None
+    ds: state.Dataset,
+    kind: str,
+    upload: Any,
+    total: float | None,
+    cell: float | None,
+    *,
+    crs: str = "wgs84",
 ) -> tuple[gpd.GeoDataFrame, str, Any]:
     from geo import demand as dem
 
@@ -447,8 +484,8 @@ def _build_demand(
     data = upload.getvalue()
     token = state.digest(data)
     if kind == "table":
-        demand, report = dem.demand_from_table(data, name=upload.name)
-        return demand, f"table:{token}", report
+        demand, report = dem.demand_from_table(data, name=upload.name, crs=crs)
+        return demand, f"table:{token}:{crs}", report
     from geo.tables import read_table
 
     buildings, _info = read_table(data, name=upload.name)

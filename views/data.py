@@ -7,6 +7,7 @@ from ui.errors import guard
 from ui.widgets import dataset_summary, tr
 
 st.header(tr("page.data"))
+uploads.show_flash()
 ds = state.dataset()
 st.success(tr("data.loaded", label=ds.name(state.lang())))
 st.caption(dataset_summary(ds))
