@@ -166,9 +166,7 @@ def test_gbk_csv_with_gcj02_coordinates_is_converted_and_validated() -> None:
     assert len(got) == 6
     assert set(got["category"]) == {"elderly_canteen"}
     # The page was redrawn: its summary counts the new facilities, and the outcome is told.
-    assert any("设施 6 ·" in c.value for c in at.caption), [
-        c.value for c in at.caption
-    ]
+    assert any("设施 6 ·" in c.value for c in at.caption), [c.value for c in at.caption]
     assert any("已使用 6 个设施" in m.value for m in at.success)
     # Back on WGS-84: within a metre of where the facilities really are.
     err = np.hypot(
