@@ -633,3 +633,14 @@ def test_tables_group_thousands_in_whole_number_columns() -> None:
     config = number_formats(frame)
     assert set(config) == {"覆盖人口"}  # rates keep decimals; small counts need no grouping
     assert config["覆盖人口"]["type_config"]["format"] == "localized"
+
+
+def test_lscp_target_is_set_in_percent() -> None:
+    at = _goto(_app(), "sites")
+    at.selectbox(key="sites_model").set_value("lscp").run()
+    at.slider(key="sites_target_pct").set_value(90).run()
+    at.button(key="sites_run").click().run()
+    _ok(at)
+    params, result, *_ = at.session_state["siting"]
+    assert params.model == "lscp" and params.target == pytest.approx(0.90)
+    assert len(result.sites) >= 1

@@ -313,6 +313,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "No scenarios yet. Save proposed or trial sites on the Sites page.",
     ),
     "cmp.pick": ("比较的方案", "Scenarios to compare"),
+    "cov.profile.help": (
+        "步行时间标准按所选速度把分钟换算成路网距离；路网距离标准与速度无关。",
+        "Walking-time criteria turn minutes into network distance at this speed; a distance "
+        "criterion does not depend on speed.",
+    ),
     "sites.proposed_name": ("建议点 {i}", "Proposed site {i}"),
     "sites.scenario_from_run": ("{model} 新增 {k} 处", "{model}: {k} new sites"),
     "sites.scenario_default": ("方案 {n}", "Scenario {n}"),

@@ -49,6 +49,7 @@ else:
         min_value=100.0,
         max_value=20_000.0,
         step=100.0,
+        format="%.0f",
         key=seed("cov_metres", old.metres),
         disabled=kind != "metres",
     )
@@ -57,6 +58,9 @@ profile = c4.selectbox(
     ["", *settings.speed_profiles],
     format_func=labeller(profile_label, ["", *settings.speed_profiles]),
     key=seed("cov_profile", old.profile),
+    # A distance criterion does not depend on speed (it only converts minutes for display).
+    disabled=kind == "metres",
+    help=tr("cov.profile.help"),
 )
 if not cats:
     st.info(tr("cov.no_categories"))

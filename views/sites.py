@@ -32,7 +32,12 @@ model = c2.selectbox(
     key=seed("sites_model", "mclp"),
 )
 if model == "lscp":
-    target = c3.slider(tr("sites.target"), 0.5, 1.0, step=0.01, key=seed("sites_target", 0.95))
+    target = (
+        c3.slider(
+            tr("sites.target"), 50, 100, step=1, format="%d%%", key=seed("sites_target_pct", 95)
+        )
+        / 100.0
+    )
     k = 3
 else:
     k = int(c3.number_input(tr("sites.k"), 1, 50, step=1, key=seed("sites_k", 3)))
@@ -40,7 +45,9 @@ else:
 capacity = 0.0
 if model == "capacitated":
     capacity = float(
-        c4.number_input(tr("sites.capacity"), 0.0, step=100.0, key=seed("sites_cap", 2000.0))
+        c4.number_input(
+            tr("sites.capacity"), 0.0, step=100.0, format="%.0f", key=seed("sites_cap", 2000.0)
+        )
     )
 source = st.radio(
     tr("sites.candidates"),
