@@ -644,3 +644,13 @@ def test_lscp_target_is_set_in_percent() -> None:
     params, result, *_ = at.session_state["siting"]
     assert params.model == "lscp" and params.target == pytest.approx(0.90)
     assert len(result.sites) >= 1
+
+
+def test_export_title_follows_the_language() -> None:
+    at = _goto(_app(), "export")
+    zh = next(t for t in at.text_input if t.key == "exp_title_zh")
+    assert "十五分钟" in zh.value or "生活圈" in zh.value
+    at.sidebar.radio(key="lang").set_value("en").run()
+    _ok(at)
+    en = next(t for t in at.text_input if t.key == "exp_title_en")
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in en.value), en.value

@@ -14,8 +14,11 @@ if not choice.categories:
 
 options = list(choice.categories)
 c1, c2 = st.columns([3, 2])
+# One title field per language, so switching the language gives a title in that language
+# (a title the planner typed stays with the language it was typed in).
 title = c1.text_input(
-    tr("exp.title"), key=seed("exp_title", f"{ds.name(state.lang())} · {tr('app.title')}")
+    tr("exp.title"),
+    key=seed(f"exp_title_{state.lang()}", f"{ds.name(state.lang())} · {tr('app.title')}"),
 )
 category = c2.selectbox(
     tr("cov.map_category"),
