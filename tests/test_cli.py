@@ -79,6 +79,7 @@ def test_demo_run_writes_sites(demo_out: Path) -> None:
     solver = pd.read_csv(demo_out / "siting_summary.csv")
     assert solver.loc[0, "status"] in {"optimal", "time_limit", "greedy"}
     assert solver.loc[0, "objective"] == pytest.approx(sites["added_population"].sum())
+    assert solver.loc[0, "mip_gap"] == solver.loc[0, "gap"]
 
 
 def _write_gbk_facilities(path: Path, osm: Path) -> int:
