@@ -427,9 +427,26 @@ def _parse_cells(
     return out, bad
 
 
+# Hemisphere marks around a coordinate: "东经118.78", "118.78°E", "N 32.04", "32.04北纬".
+_HEMISPHERE = re.compile(
+    r"^\s*(东经|北纬|西经|南纬|[东西南北]|[ENWSenws](?![0-9.]*[ENWSenws]))?\s*"
+    r"([-+]?(?:\d+\.?\d*|\.\d+))\s*[°度]?\s*(东经|北纬|西经|南纬|[ENWSenws东西南北])?\s*$"
+)
+
+
 def _plain_number(text: str) -> float:
     text = text.strip().rstrip("°度").strip()
-    return float(text) if text else float("nan")
+    if not text:
+        return float("nan")
+    try:
+        return float(text)
+    except ValueError:
+        m = _HEMISPHERE.match(text)
+        if m is None or (m.group(1) and m.group(3)):
+            raise
+        mark = (m.group(1) or m.group(3) or "").upper()
+        value = float(m.group(2))
+        return -value if mark in {"W", "S", "西", "南", "西经", "南纬"} else value
 
 
 # Digit groups written with a space ("12 345"), thin space or no-break space.

@@ -454,3 +454,18 @@ def test_headers_naming_a_datum_and_rows_outside_china_are_warned(tmp_path: Path
     bd.write_text("名称,类型,lng_bd09,lat_bd09\n甲,停车场,118.78,32.04\n", encoding="utf-8")
     _, report3 = load_facilities(bd, crs="gcj02")
     assert any("BD-09" in w for w in report3.warnings), report3.warnings
+
+
+def test_coordinates_with_hemisphere_marks(tmp_path: Path):
+    path = tmp_path / "marks.csv"
+    path.write_text(
+        "名称,类型,经度,纬度\n甲,停车场,东经118.78,北纬32.04\n乙,停车场,118.79°E,32.05°N\n"
+        "丙,停车场,118.80E,N 32.06\n丁,停车场,E118.5N,32.0\n",
+        encoding="utf-8",
+    )
+    gdf, report = load_facilities(path)
+    assert gdf["name"].tolist() == ["甲", "乙", "丙"]
+    np.testing.assert_allclose(gdf.geometry.x, [118.78, 118.79, 118.80])
+    np.testing.assert_allclose(gdf.geometry.y, [32.04, 32.05, 32.06])
+    # Two marks on one number is not a coordinate: rejected with its row number.
+    assert report.rejected["row"].tolist() == [5]
