@@ -654,3 +654,19 @@ def test_export_title_follows_the_language() -> None:
     _ok(at)
     en = next(t for t in at.text_input if t.key == "exp_title_en")
     assert not any("\u4e00" <= ch <= "\u9fff" for ch in en.value), en.value
+
+
+def test_unsnapped_points_are_labelled_for_planners() -> None:
+    import pandas as pd
+
+    from ui.tables import unsnapped_table
+
+    raw = pd.DataFrame(
+        {"kind": ["facility", "demand"], "id": ["F4", "D9"], "distance_m": [381.595211, 1.7e3]}
+    )
+    fac = pd.DataFrame({"facility_id": ["F4"], "name": ["远郊助餐点"]})
+    table = unsnapped_table(raw, fac)
+    assert list(table.columns) == ["类型", "编号", "名称", "到最近道路（米）"]
+    assert table["类型"].tolist() == ["设施", "需求点"]
+    assert table["名称"].tolist() == ["远郊助餐点", ""]
+    assert table["到最近道路（米）"].tolist() == [382.0, 1700.0]

@@ -313,6 +313,12 @@ LABELS: dict[str, tuple[str, str]] = {
         "No scenarios yet. Save proposed or trial sites on the Sites page.",
     ),
     "cmp.pick": ("比较的方案", "Scenarios to compare"),
+    "cov.unsnapped.kind": ("类型", "Kind"),
+    "cov.unsnapped.kind.facility": ("设施", "Facility"),
+    "cov.unsnapped.kind.demand": ("需求点", "Demand point"),
+    "cov.unsnapped.id": ("编号", "Id"),
+    "cov.unsnapped.name": ("名称", "Name"),
+    "cov.unsnapped.distance": ("到最近道路（米）", "To the nearest street (m)"),
     "cov.profile.help": (
         "步行时间标准按所选速度把分钟换算成路网距离；路网距离标准与速度无关。",
         "Walking-time criteria turn minutes into network distance at this speed; a distance "

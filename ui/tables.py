@@ -32,6 +32,27 @@ def number_formats(frame: pd.DataFrame) -> dict[str, Any]:
     return config
 
 
+def unsnapped_table(unsnapped: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:
+    """Points left out because no street is within the snap tolerance, labelled for planners."""
+    names = dict(
+        zip(facilities["facility_id"].astype(str), facilities["name"].astype(str), strict=False)
+    )
+    kinds = unsnapped["kind"].astype(str)
+    ids = unsnapped["id"].astype(str)
+    return pd.DataFrame(
+        {
+            tr("cov.unsnapped.kind"): [tr(f"cov.unsnapped.kind.{k}") for k in kinds],
+            tr("cov.unsnapped.id"): ids.to_numpy(),
+            tr("cov.unsnapped.name"): [
+                names.get(i, "") if k == "facility" else "" for k, i in zip(kinds, ids, strict=True)
+            ],
+            tr("cov.unsnapped.distance"): pd.to_numeric(unsnapped["distance_m"], errors="coerce")
+            .round(0)
+            .to_numpy(),
+        }
+    )
+
+
 def gap_table(gaps: gpd.GeoDataFrame) -> pd.DataFrame:
     """The ranked gap list (one row per gap, in rank order, no geometry)."""
     return pd.DataFrame(

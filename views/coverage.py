@@ -99,4 +99,4 @@ st.dataframe(
 st.caption(tr("cov.buffer_note"))
 if len(result.unsnapped):
     with st.expander(tr("cov.unsnapped", n=len(result.unsnapped))):
-        st.dataframe(result.unsnapped, hide_index=True)
+        st.dataframe(tables.unsnapped_table(result.unsnapped, ds.facilities), hide_index=True)
