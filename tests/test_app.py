@@ -546,6 +546,8 @@ def test_compare_keeps_the_picked_scenarios_across_pages() -> None:
     _goto(at, "compare")
     assert at.multiselect(key="cmp_pick").value == ["乙"]
     assert set(_table(at, "方案")["方案"]) == {"乙"}
+    # Only the category the scenario changes is listed.
+    assert _table(at, "方案")["类别"].tolist() == ["老年食堂/助餐点"]
     # Nothing picked: a hint, not an error.
     at.multiselect(key="cmp_pick").set_value([]).run()
     _ok(at)

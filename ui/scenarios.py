@@ -139,6 +139,15 @@ def compare_table(base: Any, applied: Sequence[Any], *, categories: Sequence[str
     from ui.widgets import category_name, tr
 
     raw = compare(base, list(applied), categories=list(categories))
+    # Only the categories a scenario changes (all of them when none changes anything).
+    changed = (
+        (raw["n_facilities_before"] != raw["n_facilities_after"])
+        | (raw["coverage_change"].abs() > 0)
+        | (raw["newly_covered_population"] > 0)
+        | (raw["newly_lost_population"] > 0)
+    )
+    if changed.any():
+        raw = raw[changed].reset_index(drop=True)
     return pd.DataFrame(
         {
             tr("cmp.scenario"): raw["scenario"].astype(str),
