@@ -672,3 +672,11 @@ def test_unsnapped_points_are_labelled_for_planners() -> None:
     assert table["类型"].tolist() == ["设施", "需求点"]
     assert table["名称"].tolist() == ["远郊助餐点", ""]
     assert table["到最近道路（米）"].tolist() == [382.0, 1700.0]
+
+
+def test_loading_an_empty_place_name_says_what_to_do() -> None:
+    at = _app()
+    at.radio(key="data_source").set_value("place").run()
+    at.button(key="data_load_place").click().run()
+    _ok(at)
+    assert any("请先输入地名" in i.value for i in at.info)

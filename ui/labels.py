@@ -313,6 +313,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "No scenarios yet. Save proposed or trial sites on the Sites page.",
     ),
     "cmp.pick": ("比较的方案", "Scenarios to compare"),
+    "data.place_empty": (
+        "请先输入地名，例如“瑶海区, 合肥市”。",
+        "Type a place name first, e.g. “Yaohai District, Hefei”.",
+    ),
     "cov.unsnapped.kind": ("类型", "Kind"),
     "cov.unsnapped.kind.facility": ("设施", "Facility"),
     "cov.unsnapped.kind.demand": ("需求点", "Demand point"),

@@ -76,7 +76,10 @@ def network_section() -> None:
     )
     if source == "place":
         place = c1.text_input(tr("data.place"), key=seed("data_place", ""))
-        if st.button(tr("data.load"), key="data_load_place", type="primary") and place.strip():
+        clicked = st.button(tr("data.load"), key="data_load_place", type="primary")
+        if clicked and not place.strip():
+            st.info(tr("data.place_empty"))
+        if clicked and place.strip():
             with st.spinner(tr("data.loading")):
                 network = state.network_from_place(place, mode=mode)
                 _use_network(
