@@ -123,6 +123,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.demand.grid": ("均匀网格", "Regular grid"),
     "data.demand.file": ("上传文件", "Upload a file"),
     "data.demand.total": ("总人口", "Total population"),
+    "data.total.help": (
+        "载入路网后，先把这些人口按网格均匀分布在路网范围内作为临时需求；在下方“需求”中可改用"
+        "建筑、社区人口表或网格。",
+        "After loading the network, this many residents are first spread evenly on a grid over "
+        "it as a stand-in demand; switch to buildings, a community table or a grid under Demand "
+        "below.",
+    ),
     "data.demand.cell": ("网格边长（米）", "Grid cell (metres)"),
     "data.demand.apply": ("使用该需求", "Use this demand"),
     "data.demand.applied": (

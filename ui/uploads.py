@@ -72,7 +72,12 @@ def network_section() -> None:
         key=seed("data_mode", "walk"),
     )
     total = c2.number_input(
-        tr("data.demand.total"), 1_000, 5_000_000, step=1_000, key=seed("data_total", 50_000)
+        tr("data.demand.total"),
+        1_000,
+        5_000_000,
+        step=1_000,
+        key=seed("data_total", 50_000),
+        help=tr("data.total.help"),
     )
     if source == "place":
         place = c1.text_input(tr("data.place"), key=seed("data_place", ""))
