@@ -124,7 +124,35 @@ def kpi_table(summary: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
     out = pd.DataFrame({t("category", lang): names})
     for col in KPI_COLUMNS:
         if col in summary.columns:
-            out[t(col, lang)] = [_fmt(col, v) for v in summary[col]]
+            src = "criterion_en" if col == "criterion" and lang == "en" else col
+            src = src if src in summary.columns else col
+            out[t(col, lang)] = [_fmt(col, v) for v in summary[src]]
+    return out
+
+
+def _text_width(text: str) -> float:
+    """Rough printed width in Latin characters (CJK characters count double)."""
+    return float(sum(2 if ord(ch) > 0x2E80 else 1 for ch in text))
+
+
+def used_criteria(summary: pd.DataFrame, cats: Sequence[str], lang: str) -> list[str]:
+    """The criterion each category was analysed with, and the standard's default when it differs.
+
+    The legend cites the standards; a planner who changed a threshold must not see the default
+    printed next to numbers computed with another one.
+    """
+    tax = taxonomy()
+    col = "criterion_en" if lang == "en" and "criterion_en" in summary.columns else "criterion"
+    used = dict(zip(summary["category"].astype(str), summary.get(col, pd.Series()), strict=False))
+    out = []
+    for c in cats:
+        default = tax[c].criterion.label(lang)
+        text = str(used.get(c) or default)
+        if text != default:
+            text += (
+                f"（{t('default', lang)}：{default}）" if lang == "zh" else f" (default: {default})"
+            )
+        out.append(text)
     return out
 
 
@@ -258,7 +286,9 @@ def _prepare(inputs: ReportInputs) -> _Prepared:
     png = inputs["png"]
     with PILImage.open(io.BytesIO(png)) as im:
         size = im.size
-    params = parameters_table(inputs.get("parameters"), sources=inputs.get("sources", ()))
+    params = parameters_table(
+        inputs.get("parameters"), sources=inputs.get("sources", ()), lang=lang
+    )
     params.columns = [t("parameter", lang), t("value", lang)]
     summary = inputs["summary"]
     return _Prepared(
@@ -360,6 +390,17 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
         return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
     def table(df: pd.DataFrame, widths: Sequence[float] | None = None) -> Table:
+        if widths is None and len(df.columns):
+            # Share the frame by content so numbers never break across lines; headers may wrap
+            # onto two lines.
+            def need(col: Any) -> float:
+                values = [_text_width(str(v)) for v in df[col].head(200)]
+                return max([_text_width(str(col)) / 2, 4, *values])
+
+            needs = [need(c) for c in df.columns]
+            pad = 14.0  # reportlab's cell padding (6 pt each side) and a little air
+            free = max(frame_w - pad * len(needs), frame_w * 0.5)
+            widths = [pad + free * n / sum(needs) for n in needs]
         data = [[Paragraph(esc(c), cell) for c in df.columns]]
         data += [[Paragraph(esc(v), cell) for v in row] for row in df.itertuples(index=False)]
         tbl = Table(data, colWidths=widths, repeatRows=1)
@@ -397,7 +438,7 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
         legend = pd.DataFrame(
             {
                 t("category", lang): [tax[c].name(lang) for c in cats],
-                t("threshold", lang): [tax[c].criterion.label(lang) for c in cats],
+                t("threshold", lang): used_criteria(rep.summary, cats, lang),
                 t("source", lang): [tax[c].standard for c in cats],
             }
         )

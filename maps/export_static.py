@@ -299,8 +299,13 @@ def render_map_png(
         fig.text(0.5, 0.928, ok(subtitle), ha="center", va="center", fontsize=10,
                  color="#444444", **text_kw)  # fmt: skip
     if footer:
-        fig.text(0.01, 0.02, ok(footer), ha="left", va="bottom", fontsize=7, color="#444444",
-                 **text_kw)  # fmt: skip
+        # Wrapped to the figure width: one long line of sources ran off the image.
+        import textwrap
+
+        width = max(40, int(fig.get_figwidth() * 13 / (2 if lang == "zh" else 1)))
+        foot_lines: list[str] = textwrap.wrap(ok(footer), width=width) or [""]
+        fig.text(0.01, 0.01, "\n".join(foot_lines[:3]), ha="left", va="bottom", fontsize=7,
+                 color="#444444", linespacing=1.3, **text_kw)  # fmt: skip
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
     data = buf.getvalue()

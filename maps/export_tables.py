@@ -134,15 +134,44 @@ def community_table(
 
 
 def parameters_table(
-    parameters: Mapping[str, Any] | pd.DataFrame | None, *, sources: Sequence[str] = ()
+    parameters: Mapping[str, Any] | pd.DataFrame | None,
+    *,
+    sources: Sequence[str] = (),
+    lang: str = "zh",
 ) -> pd.DataFrame:
     """Parameters and data sources as a two-column table (parameter, value)."""
     if isinstance(parameters, pd.DataFrame):
         rows = [tuple(r) for r in parameters.iloc[:, :2].itertuples(index=False)]
     else:
         rows = [(str(k), _scalar(v)) for k, v in (parameters or {}).items()]
-    rows += [(t("report_sources", "zh"), s) for s in sources]
+    rows += [(t("report_sources", lang), s) for s in sources]
     return pd.DataFrame(rows, columns=["parameter", "value"])
+
+
+def _display_width(text: str) -> int:
+    """Width in Excel character units: CJK and full-width characters take two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:,.1f}"
+    return str(value)
+
+
+def _number_format(values: pd.Series, *, rate: bool) -> str | None:
+    """Excel display format: rates in %, counts grouped, other numbers to one decimal.
+
+    Only the display changes; the cells keep their full precision for further work.
+    """
+    if rate:
+        return "0.0%"
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    finite = values[np.isfinite(values.astype("float64"))]
+    if len(finite) and (finite % 1 == 0).all():
+        return "#,##0"
+    return "#,##0.0"
 
 
 def write_xlsx(
@@ -186,7 +215,7 @@ def write_xlsx(
         t("sheet_communities", lang): communities if communities is not None else pd.DataFrame(),
         t("sheet_gaps", lang): gaps if gaps is not None else pd.DataFrame(),
         t("sheet_sites", lang): sites if sites is not None else pd.DataFrame(),
-        t("sheet_parameters", lang): parameters_table(parameters, sources=sources),
+        t("sheet_parameters", lang): parameters_table(parameters, sources=sources, lang=lang),
     }
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
@@ -198,12 +227,15 @@ def write_xlsx(
             _headers(plain, lang).to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]
             ws.freeze_panes = "A2"
-            for i in range(1, len(plain.columns) + 1):
-                width = max(len(str(ws.cell(1, i).value)) * 2, 10)
-                ws.column_dimensions[get_column_letter(i)].width = min(width, 40)
-                if i - 1 in rate_cols:
+            for i, col in enumerate(plain.columns, start=1):
+                # Wide enough for the header and the values (CJK characters count double).
+                texts = [str(ws.cell(1, i).value), *plain[col].head(500).map(_cell_text)]
+                width = max(_display_width(x) for x in texts) + 2
+                ws.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 60)
+                fmt = _number_format(plain[col], rate=i - 1 in rate_cols)
+                if fmt:
                     for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                        cell.number_format = "0.0%"
+                        cell.number_format = fmt
     data = buf.getvalue()
     if path is not None:
         Path(path).write_bytes(data)

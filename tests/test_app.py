@@ -233,8 +233,9 @@ def test_siting_run_shows_sites_and_saves_a_scenario() -> None:
     _ok(at)
     _goto(at, "compare")
     table = _table(at, "方案")
-    assert len(table) == len(at.session_state["criteria"].categories)
-    assert (table.iloc[:, -4] >= 0).all()  # newly covered residents
+    # The proposed sites change one category: that row, not the nine unchanged ones.
+    assert len(table) == 1
+    assert (table.iloc[:, -4] > 0).all()  # newly covered residents
 
 
 def test_scenarios_round_trip_through_a_file(tmp_path: Path) -> None:
@@ -307,6 +308,17 @@ def test_export_produces_every_file() -> None:
     demo_fac = load_demo().facilities
     n_fac = int((demo_fac["category"] == areas["category"].iloc[0]).sum())
     assert (areas["kind"] == "facility").sum() == n_fac
+    # GIS users get who is covered, per category, and the gaps of every category.
+    demand = pyogrio.read_dataframe(gpkg, layer="demand")
+    cats = at.session_state["criteria"].categories
+    for key in cats:
+        assert {f"{key}_covered", f"{key}_distance_m", f"{key}_minutes"} <= set(demand.columns)
+    gaps = pyogrio.read_dataframe(gpkg, layer="gaps")
+    assert len(gaps) == len(sheets["缺口"]) and len(set(gaps["category"])) > 1
+    # Parameters and sources in the interface language, with the data's attribution.
+    params = sheets["参数"]
+    assert "导出日期" in set(params.iloc[:, 0]) and "数据来源" in set(params.iloc[:, 0])
+    assert not {"basemap", "data"} & set(params.iloc[:, 0])
 
 
 def test_english_switch() -> None:

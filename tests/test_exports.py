@@ -127,6 +127,7 @@ def summary() -> pd.DataFrame:
             "name_zh": ["老年食堂/助餐点", "社区卫生服务站/中心"],
             "name_en": ["Elderly canteen / meal-aid point", "Community health station / centre"],
             "criterion": ["步行15分钟（老年人 0.9 m/s）", "路网距离 1000 米"],
+            "criterion_en": ["15 min walk (elderly, 0.9 m/s)", "1000 m network distance"],
             "threshold_m": [810.0, 1000.0],
             "n_facilities": [1, 1],
             "population": [4400.0, 4400.0],
@@ -318,6 +319,13 @@ def test_gpkg_takes_the_maps_water_layer(layers, tmp_path):
 # --- PDF and PPTX -------------------------------------------------------------------------------
 
 
+def test_english_pdf_has_english_criteria_and_sources(layers, summary, png):
+    data = report_pdf(None, **report_inputs(layers, summary, png), lang="en")
+    text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(data)).pages)
+    assert "15 min walk (elderly, 0.9 m/s)" in text
+    assert "Data sources" in text and "数据来源" not in text
+
+
 def test_kpi_table_formats_rates_and_names(summary):
     kpi = kpi_table(summary)
     assert list(kpi["类别"]) == ["老年食堂/助餐点", "社区卫生服务站/中心"]
@@ -357,6 +365,10 @@ def test_pdf_pages_and_text(layers, summary, png, synthetic, tmp_path):
     ):
         assert expected in text, expected
     assert ("合成示范数据 / synthetic demo data" in text) is synthetic
+    # The legend prints the criterion used (1000 m), with the standard's default beside it.
+    assert "路网距离 1000 米（标准默认：步行15分钟" in text.replace("\n", "")
+    # Numbers stay on one line in the KPI table.
+    assert "\n4,400\n" in text and "\n52.3%\n" in text
     # The map image is embedded on the first page.
     assert len(reader.pages[0].images) == 1
     assert "参数与数据来源" in reader.pages[2].extract_text()

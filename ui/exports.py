@@ -81,13 +81,13 @@ class Bundle:
 
     @property
     def stem(self) -> str:
-        """File name stem, e.g. ``coverage_elderly_canteen_2026-11-24``."""
-        return f"coverage_{self.category}_{date.today().isoformat()}"
+        """File name stem, e.g. ``coverage_elderly_canteen_2026-11-24_zh``."""
+        return f"coverage_{self.category}_{date.today().isoformat()}_{self.lang}"
 
     def footer(self) -> str:
         """Data sources, parameters and date stamped on the outputs."""
         crit = self.choice.criteria()[self.category].label(self.lang)
-        parts = [self.ds.label, crit, date.today().isoformat()]
+        parts = [self.ds.name(self.lang), crit, date.today().isoformat()]
         if self.ds.synthetic:
             from maps.i18n import t
 
@@ -97,12 +97,30 @@ class Bundle:
         return " · ".join(parts)
 
     def parameters(self) -> dict[str, Any]:
-        """Run parameters for the workbook and the report."""
+        """Run parameters for the workbook and the report, labelled in the bundle's language."""
+        from geo.taxonomy import get_category
+        from maps.i18n import t
+
         out: dict[str, Any] = {}
         for key, crit in self.choice.criteria().items():
-            out[f"{key}"] = crit.label(self.lang)
-        out["basemap"] = maps.basemap()
-        out["data"] = self.ds.name(self.lang)
+            out[get_category(key).name(self.lang)] = crit.label(self.lang)
+        out[t("param_basemap", self.lang)] = maps.basemap()
+        out[t("param_data", self.lang)] = self.ds.name(self.lang)
+        out[t("param_date", self.lang)] = date.today().isoformat()
+        run = st.session_state.get(state.SITING)
+        if self.sites is not None and run is not None:
+            params = run[0]
+            out[t("param_siting", self.lang)] = (
+                f"{get_category(params.category).name(self.lang)} · {params.model.upper()}"
+                + (f" · k={params.k}" if params.model != "lscp" else f" · {params.target:.0%}")
+            )
+        return out
+
+    def sources(self) -> list[str]:
+        """Data sources with their attribution (e.g. © OpenStreetMap contributors, ODbL)."""
+        out = list(self.ds.sources)
+        if self.ds.attribution and self.ds.attribution not in out:
+            out.append(self.ds.attribution)
         return out
 
 
@@ -125,6 +143,7 @@ def _build_png(b: Bundle) -> bytes:
     return render_map_png(
         **frames,
         title=b.title,
+        subtitle=maps.subtitle(b.ds, b.choice, b.category, lang=b.lang),
         footer=b.footer(),
         lang=b.lang,
     )
@@ -155,7 +174,7 @@ def _build_xlsx(b: Bundle) -> bytes:
     from maps.export_tables import write_xlsx
 
     return write_xlsx(
-        None, **_tables(b), parameters=b.parameters(), sources=list(b.ds.sources), lang=b.lang
+        None, **_tables(b), parameters=b.parameters(), sources=b.sources(), lang=b.lang
     )
 
 
@@ -164,10 +183,15 @@ def _build_gpkg(b: Bundle) -> bytes:
 
     frames = maps.layers(b.ds, b.choice, b.category, show_gaps=True, sites=b.sites)
     frames.pop("categories")
-    # The GeoPackage is for GIS work: every kind of service area, as the CLI writes them.
+    # The GeoPackage is for GIS work: every kind of service area, as the CLI writes them, the
+    # demand points with their per-category results and the gaps of every category.
     frames["service_areas"] = state.service_areas(
         b.ds, b.choice, b.category, kinds=("facility", "dissolved", "nearest")
     )
+    tables = _tables(b)
+    frames["gaps"] = tables["gaps"]
+    result = state.analysis(b.ds, b.choice)
+    frames["demand"] = gpd.GeoDataFrame(result.demand, geometry="geometry").to_crs("EPSG:4326")
     return gpkg_bytes(**frames, boundary=b.ds.boundary)
 
 
@@ -180,7 +204,7 @@ def _build_report(b: Bundle, fmt: str, png: bytes | None = None) -> bytes:
         **_tables(b),
         png=png if png is not None else _build_png(b),
         parameters=b.parameters(),
-        sources=list(b.ds.sources),
+        sources=b.sources(),
         title=b.title,
         area=b.ds.name(b.lang),
         synthetic=b.ds.synthetic,
