@@ -29,8 +29,6 @@ from geo import settings
 from geo.errors import EmptyNetworkError, NetworkFormatError
 from geo.network import WGS84, utm_crs_for
 from geo.osm_parse import (
-    ONEWAY_VALUES,
-    REVERSED_VALUES,
     EdgeArrays,
     check_mode,
     default_speed_kph,
@@ -44,6 +42,83 @@ logger = logging.getLogger(__name__)
 NAME_COLUMNS: tuple[str, ...] = ("name", "名称", "道路名称", "路名", "road_name", "roadname")
 #: Columns read as an OSM-style road class, first match wins (case-insensitive).
 CLASS_COLUMNS: tuple[str, ...] = ("highway", "fclass", "class", "type", "道路等级", "等级")
+
+
+#: Columns that say whether a centreline is one-way (OSM, ArcGIS/NavInfo habits, Chinese names).
+ONEWAY_COLUMNS: tuple[str, ...] = ("oneway", "one_way", "is_oneway", "单行", "单向", "direction")
+
+# One-way values of centreline attribute tables, lower-cased. Boolean-style columns use T/F, Y/N,
+# 1/0, 是/否; NavInfo/NAVTEQ-style direction columns use F (digitised direction), T (against it)
+# and B (both) — only in a column named "direction".
+_ONEWAY_TRUE = frozenset({"yes", "y", "true", "t", "1", "1.0", "是", "单行", "单向"})
+_ONEWAY_REVERSE = frozenset({"-1", "-1.0", "reverse", "逆向"})
+
+
+def _oneway_flags(
+    values: np.ndarray, *, column: str | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(one-way in the drawn direction, one-way against it)`` per line."""
+    text = [str(v).strip().lower() for v in values]
+    if column is not None and column.lower() == "direction":
+        fwd = np.array([t in {"f", "2", "ft"} for t in text], dtype=bool)
+        rev = np.array([t in {"t", "3", "tf"} for t in text], dtype=bool)
+        return fwd, rev
+    fwd = np.array([t in _ONEWAY_TRUE for t in text], dtype=bool)
+    rev = np.array([t in _ONEWAY_REVERSE for t in text], dtype=bool)
+    return fwd, rev
+
+
+def _split_at_shared_vertices(
+    lines: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Split lines at interior vertices that another line (or the same line) also passes through.
+
+    CAD-style centrelines often draw a street as one line through its junctions; a vertex shared
+    by two lines is where they meet. Returns the pieces, the index of each piece's source line
+    and the number of junction positions found.
+    """
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    if coords.size == 0:
+        return lines, np.arange(lines.size), 0
+    # Positions within 1 cm are one position.
+    keys = np.round(coords / 0.01).astype("int64")
+    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
+    first = np.zeros(owner.size, dtype=bool)
+    first[starts] = True
+    last = np.zeros(owner.size, dtype=bool)
+    last[np.r_[starts[1:] - 1, owner.size - 1]] = True
+    shared = (counts[inverse] > 1) & ~first & ~last
+    if not shared.any():
+        return lines, np.arange(lines.size), 0
+    pieces: list[shapely.LineString] = []
+    origin: list[int] = []
+    cut_lines = set(owner[shared].tolist())
+    for i in range(lines.size):
+        if i not in cut_lines:
+            pieces.append(lines[i])
+            origin.append(i)
+            continue
+        sel = owner == i
+        pts = coords[sel]
+        cut = np.flatnonzero(shared[sel])
+        bounds = [0, *cut.tolist(), len(pts) - 1]
+        for a, b in itertools.pairwise(bounds):
+            if b > a:
+                pieces.append(shapely.linestrings(pts[a : b + 1]))
+                origin.append(i)
+    n_junctions = int(np.unique(inverse[shared]).size)
+    return np.asarray(pieces, dtype=object), np.asarray(origin, dtype="int64"), n_junctions
+
+
+def _crossings_without_vertex(lines: np.ndarray) -> int:
+    """Pairs of lines that cross in their interiors (no shared vertex there)."""
+    if lines.size < 2:
+        return 0
+    tree = shapely.STRtree(lines)
+    a, b = tree.query(lines, predicate="crosses")
+    return int((a < b).sum())
 
 
 def _pick(columns: pd.Index, wanted: tuple[str, ...]) -> str | None:
@@ -154,7 +229,7 @@ def read_centrelines(
     notes: list[str] = [gdf.attrs["lcc_note"]] if "lcc_note" in gdf.attrs else []
     name_col = _pick(gdf.columns, NAME_COLUMNS)
     class_col = _pick(gdf.columns, CLASS_COLUMNS)
-    oneway_col = _pick(gdf.columns, ("oneway",))
+    oneway_col = _pick(gdf.columns, ONEWAY_COLUMNS)
     if class_col is not None:
         accept = way_filter(mode)
         extra = [c for c in gdf.columns if c not in (gdf.geometry.name,)]
@@ -177,12 +252,32 @@ def read_centrelines(
         )
         raise EmptyNetworkError(msg)
 
-    centre = gdf.to_crs(WGS84).union_all().centroid
-    crs = utm_crs_for(centre.x, centre.y)
+    # The UTM zone from the median of the line ends: one stray vertex (at 0,0, say) must not move
+    # the whole network into a far zone, as the centroid of all geometry would.
+    ends_wgs = shapely.get_coordinates(
+        shapely.boundary(gdf.to_crs(WGS84).geometry.to_numpy()[~gdf.geometry.is_empty.to_numpy()])
+    )
+    if ends_wgs.size == 0:
+        msg = f"{path.name}: every line is empty or has zero length; export the centrelines again"
+        raise EmptyNetworkError(msg)
+    crs = utm_crs_for(float(np.median(ends_wgs[:, 0])), float(np.median(ends_wgs[:, 1])))
     lines = gdf.to_crs(crs).geometry.to_numpy()
     lengths = shapely.length(lines)
     keep = lengths > 0
     lines, lengths, gdf = lines[keep], lengths[keep], gdf[keep].reset_index(drop=True)
+    lines, origin, n_shared = _split_at_shared_vertices(lines)
+    if n_shared:
+        gdf = gdf.iloc[origin].reset_index(drop=True)
+        lengths = shapely.length(lines)
+        notes.append(
+            f"{n_shared:,} junctions inside lines (a vertex shared with another line) were joined"
+        )
+    n_cross = _crossings_without_vertex(lines)
+    if n_cross:
+        notes.append(
+            f"{n_cross:,} places where lines cross without a shared vertex are kept apart "
+            "(taken for bridges or underpasses); add a vertex where streets really meet"
+        )
     n = lines.size
 
     # Endpoint clusters become nodes (cluster mean as the node position).
@@ -276,8 +371,9 @@ def read_centrelines(
             if oneway_col
             else np.full(n, "", dtype=object)
         )
-        oneway = np.array([str(s) in ONEWAY_VALUES for s in ow_vals], dtype=bool)[src_arr]
-        rev = np.array([str(s) in REVERSED_VALUES for s in ow_vals], dtype=bool)[src_arr]
+        fwd_flags, rev_flags = _oneway_flags(ow_vals, column=oneway_col)
+        oneway = (fwd_flags | rev_flags)[src_arr]
+        rev = rev_flags[src_arr]
         # Reverse pieces drawn against the one-way direction; add the way back on two-way lines.
         geometry = np.where(rev & oneway, shapely.reverse(geometry), geometry)
         u, v = np.where(rev & oneway, v, u), np.where(rev & oneway, u, v)

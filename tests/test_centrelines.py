@@ -162,3 +162,86 @@ def test_first_line_layer_of_a_geopackage_is_used_and_said(tmp_path):
 def test_folder_instead_of_file(tmp_path):
     with pytest.raises(NetworkFormatError, match="is a folder"):
         load_network(tmp_path)
+
+
+def _grid_lines(spacing: float = 200.0, n: int = 6, *, shared: bool = True) -> list:
+    """A street grid drawn CAD-style: one long line per street through every junction."""
+    xs = [i * spacing for i in range(n)]
+    lines = []
+    for y in xs:
+        # With shared vertices at every crossing, or only the two ends.
+        pts = [(x, y) for x in xs] if shared else [(xs[0], y), (xs[-1], y)]
+        lines.append(shapely.LineString(pts))
+    for x in xs:
+        pts = [(x, y) for y in xs] if shared else [(x, xs[0]), (x, xs[-1])]
+        lines.append(shapely.LineString(pts))
+    return lines
+
+
+def test_long_lines_meet_at_shared_vertices(tmp_path: Path):
+    origin = np.array([660_000.0, 3_540_000.0])  # UTM 50N, near Nanjing
+    lines = [shapely.affinity.translate(g, *origin) for g in _grid_lines()]
+    path = tmp_path / "grid.gpkg"
+    gpd.GeoDataFrame({"name": [f"路{i}" for i in range(12)]}, geometry=lines, crs=32650).to_file(
+        path
+    )
+    net = load_network(path)
+    assert net.n_nodes == 36 and net.n_edges == 60
+    assert net.length.sum() == pytest.approx(12 * 1000.0)
+    assert any(
+        "36 junctions inside lines" in n or "junctions inside lines" in n for n in net.report.notes
+    )
+    # Along the streets from one corner to the next crossing is one block, not a detour.
+    from scipy.sparse import csgraph
+
+    corner = int(np.argmin(net.x + net.y))
+    d = csgraph.dijkstra(net.csr, indices=corner)
+    assert sorted(d)[1] == pytest.approx(200.0)
+    assert d.max() == pytest.approx(2000.0)
+    # Drawn without vertices at the crossings, the streets stay apart (bridges) and the report
+    # says where.
+    apart = tmp_path / "apart.gpkg"
+    gpd.GeoDataFrame(
+        geometry=[shapely.affinity.translate(g, *origin) for g in _grid_lines(shared=False)],
+        crs=32650,
+    ).to_file(apart)
+    edges = read_centrelines(apart)
+    assert any("16 places where lines cross without a shared vertex" in n for n in edges.notes)
+
+
+def test_a_stray_vertex_does_not_move_the_utm_zone(tmp_path: Path):
+    lines = [
+        shapely.LineString([(118.78 + 0.002 * i, 32.04), (118.78 + 0.002 * i, 32.05)])
+        for i in range(20)
+    ]
+    lines.append(shapely.LineString([(118.80, 32.05), (0.0, 0.0)]))  # a digitising accident
+    path = tmp_path / "stray.geojson"
+    gpd.GeoDataFrame(geometry=lines, crs=4490).to_file(path)
+    edges = read_centrelines(path)
+    assert edges.crs == "EPSG:32650"
+
+
+@pytest.mark.parametrize(
+    ("column", "values", "expected"),
+    [
+        ("oneway", ["Yes", "是", "F", "1.0", "", "-1"], [1, 1, 2, 1, 2, -1]),
+        ("direction", ["F", "T", "B", ""], [1, -1, 2, 2]),
+    ],
+)
+def test_centreline_oneway_values(tmp_path: Path, column, values, expected):
+    # Parallel streets 100 m apart, each joined to a cross street so the network is connected.
+    lines = [
+        shapely.LineString([(660_000.0 + 100 * i, 3_540_000.0), (660_000.0 + 100 * i, 3_540_200.0)])
+        for i in range(len(values))
+    ]
+    path = tmp_path / "ow.gpkg"
+    gpd.GeoDataFrame({column: values}, geometry=lines, crs=32650).to_file(path)
+    edges = read_centrelines(path, mode="drive")
+    for i, want in enumerate(expected):
+        x = 660_000.0 + 100 * i
+        on = np.flatnonzero(np.isclose(edges.x[edges.u], x, atol=0.01))
+        ups = [bool(edges.y[edges.v[k]] > edges.y[edges.u[k]]) for k in on]
+        if want == 2:
+            assert sorted(ups) == [False, True], (column, values[i])
+        else:
+            assert ups == [want == 1], (column, values[i])
