@@ -129,6 +129,24 @@ def _pick(columns: pd.Index, wanted: tuple[str, ...]) -> str | None:
     return None
 
 
+def _looks_misdecoded(gdf: gpd.GeoDataFrame) -> bool:
+    """True when text attributes look like GBK bytes read as Latin-1.
+
+    That is: accented Latin letters and no CJK character at all.
+    """
+    texts = [
+        str(v)
+        for col in gdf.columns
+        if col != gdf.geometry.name and gdf[col].dtype == object
+        for v in gdf[col].dropna().head(200)
+    ]
+    texts += [str(c) for c in gdf.columns]
+    joined = "".join(texts)
+    latin1 = sum(0x80 <= ord(ch) <= 0xFF for ch in joined)
+    cjk = sum(ord(ch) > 0x2E80 for ch in joined)
+    return latin1 >= 2 and cjk == 0
+
+
 def _read_lines(path: Path) -> gpd.GeoDataFrame:
     """Read the first line layer of a vector file as exploded 2-D LineStrings."""
     if path.stat().st_size == 0:
@@ -152,6 +170,11 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
         raise NetworkFormatError(msg)
     try:
         gdf = gpd.read_file(path, layer=line_layers[0])
+        if _looks_misdecoded(gdf):
+            # A shapefile's .dbf written in GBK without a .cpg is read as Latin-1 ("ÖÐÉ½Â·"
+            # for 中山路): read it again as GB18030 (a superset of GBK).
+            gdf = gpd.read_file(path, layer=line_layers[0], encoding="gb18030")
+            gdf.attrs["lcc_note"] = "attribute text read as GBK/GB18030 (no .cpg file)"
     except Exception as exc:
         msg = f"{path.name}: unreadable layer {line_layers[0]!r} ({type(exc).__name__}: {exc})"
         raise NetworkFormatError(msg) from exc

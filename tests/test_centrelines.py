@@ -245,3 +245,19 @@ def test_centreline_oneway_values(tmp_path: Path, column, values, expected):
             assert sorted(ups) == [False, True], (column, values[i])
         else:
             assert ups == [want == 1], (column, values[i])
+
+
+def test_gbk_shapefile_without_cpg_keeps_its_chinese_names(tmp_path: Path):
+    lines = [
+        shapely.LineString([(660_000.0, 3_540_000.0), (660_200.0, 3_540_000.0)]),
+        shapely.LineString([(660_200.0, 3_540_000.0), (660_200.0, 3_540_200.0)]),
+    ]
+    shp = tmp_path / "道路.shp"
+    gpd.GeoDataFrame({"名称": ["中山路", "北京东路"]}, geometry=lines, crs=32650).to_file(
+        shp, encoding="gbk"
+    )
+    for cpg in tmp_path.glob("*.cpg"):
+        cpg.unlink()  # ArcGIS often writes none
+    net = load_network(shp)
+    assert set(net.edge_attrs["name"]) == {"中山路", "北京东路"}
+    assert any("GBK" in n for n in net.report.notes)
