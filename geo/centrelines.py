@@ -44,6 +44,45 @@ NAME_COLUMNS: tuple[str, ...] = ("name", "名称", "道路名称", "路名", "ro
 CLASS_COLUMNS: tuple[str, ...] = ("highway", "fclass", "class", "type", "道路等级", "等级")
 
 
+#: Chinese road classes (CJJ 37-2012 urban classes, highway administrative classes, common
+#: survey names) as the OSM ``highway`` values the mode filters and drive speeds understand.
+CHINESE_ROAD_CLASSES: dict[str, str] = {
+    "高速公路": "motorway",
+    "高速": "motorway",
+    "快速路": "motorway",
+    "城市快速路": "motorway",
+    "匝道": "motorway_link",
+    "国道": "trunk",
+    "省道": "primary",
+    "主干路": "primary",
+    "主干道": "primary",
+    "城市主干路": "primary",
+    "县道": "secondary",
+    "次干路": "secondary",
+    "次干道": "secondary",
+    "城市次干路": "secondary",
+    "乡道": "tertiary",
+    "支路": "residential",
+    "城市支路": "residential",
+    "街坊路": "residential",
+    "小区道路": "service",
+    "内部道路": "service",
+    "村道": "unclassified",
+    "步行街": "pedestrian",
+    "人行道": "footway",
+    "步行道": "footway",
+    "绿道": "path",
+    "自行车道": "cycleway",
+    "非机动车道": "cycleway",
+}
+
+
+def road_class(value: object) -> str:
+    """OSM ``highway`` value of a centreline's class (Chinese names translated, others kept)."""
+    text = str(value).strip()
+    return CHINESE_ROAD_CLASSES.get(text, text)
+
+
 #: Columns that say whether a centreline is one-way (OSM, ArcGIS/NavInfo habits, Chinese names).
 ONEWAY_COLUMNS: tuple[str, ...] = ("oneway", "one_way", "is_oneway", "单行", "单向", "direction")
 
@@ -259,7 +298,12 @@ def read_centrelines(
         records = gdf[extra].astype("string").fillna("").to_dict("records")
         ok = np.array(
             [
-                accept({**{k: v for k, v in r.items() if v}, "highway": r[class_col] or "road"})
+                accept(
+                    {
+                        **{k: v for k, v in r.items() if v},
+                        "highway": road_class(r[class_col]) if r[class_col] else "road",
+                    }
+                )
                 for r in records
             ],
             dtype=bool,
@@ -383,7 +427,7 @@ def read_centrelines(
         else np.full(n, "", dtype=object)
     )
     classes = (
-        gdf[class_col].astype("string").fillna("").to_numpy(dtype=object)
+        np.array([road_class(v) for v in gdf[class_col].astype("string").fillna("")], dtype=object)
         if class_col
         else np.full(n, "", dtype=object)
     )

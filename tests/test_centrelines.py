@@ -261,3 +261,19 @@ def test_gbk_shapefile_without_cpg_keeps_its_chinese_names(tmp_path: Path):
     net = load_network(shp)
     assert set(net.edge_attrs["name"]) == {"中山路", "北京东路"}
     assert any("GBK" in n for n in net.report.notes)
+
+
+def test_chinese_road_classes_filter_modes_and_set_speeds(tmp_path: Path):
+    x0, y0 = 660_000.0, 3_540_000.0
+    classes = ["快速路", "主干路", "支路", "人行道"]
+    # Four streets in a row, end to end, so each mode keeps one connected piece.
+    lines = [shapely.LineString([(x0 + 200 * i, y0), (x0 + 200 * (i + 1), y0)]) for i in range(4)]
+    path = tmp_path / "classes.gpkg"
+    gpd.GeoDataFrame({"道路等级": classes}, geometry=lines, crs=32650).to_file(path)
+    walk = read_centrelines(path, mode="walk")
+    assert sorted(set(walk.attrs["highway"])) == ["footway", "primary", "residential"]
+    drive = read_centrelines(path, mode="drive")
+    assert "footway" not in set(drive.attrs["highway"])
+    speed = dict(zip(drive.attrs["highway"], drive.attrs["speed_kph"], strict=True))
+    assert speed["primary"] == settings.drive_speed_kph["primary"]
+    assert speed["residential"] == settings.drive_speed_kph["residential"]
