@@ -191,8 +191,14 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
     if path.stat().st_size == 0:
         msg = f"{path.name}: the file is empty. Export the centrelines again (SHP/GPKG/GeoJSON)."
         raise NetworkFormatError(msg)
+    source: str | Path = path
+    if path.suffix.lower() == ".zip":
+        # The shapefile may sit in a folder inside the zip (Windows "send to compressed folder").
+        from geo.tables import zip_member
+
+        source, _ = zip_member(path, path.name, [])
     try:
-        layers = pyogrio.list_layers(path)
+        layers = pyogrio.list_layers(source)
     except Exception as exc:  # GDAL raises DataSourceError, OSError... for unreadable files
         msg = (
             f"{path.name}: not a readable vector file ({type(exc).__name__}: {exc}). Give road "
@@ -208,11 +214,11 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
         )
         raise NetworkFormatError(msg)
     try:
-        gdf = gpd.read_file(path, layer=line_layers[0])
+        gdf = gpd.read_file(source, layer=line_layers[0])
         if _looks_misdecoded(gdf):
             # A shapefile's .dbf written in GBK without a .cpg is read as Latin-1 ("ÖÐÉ½Â·"
             # for 中山路): read it again as GB18030 (a superset of GBK).
-            gdf = gpd.read_file(path, layer=line_layers[0], encoding="gb18030")
+            gdf = gpd.read_file(source, layer=line_layers[0], encoding="gb18030")
             gdf.attrs["lcc_note"] = "attribute text read as GBK/GB18030 (no .cpg file)"
     except Exception as exc:
         msg = f"{path.name}: unreadable layer {line_layers[0]!r} ({type(exc).__name__}: {exc})"

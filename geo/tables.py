@@ -431,7 +431,7 @@ def _read_gis(
     target = str(path)
     notes: list[str] = []
     if suffix == ".zip":
-        target, fmt = _zip_member(path, label, notes)
+        target, fmt = zip_member(path, label, notes)
     try:
         layers = pyogrio.list_layers(target)
     except Exception as exc:  # pyogrio raises several GDAL error types
@@ -477,7 +477,8 @@ def _read_gis(
     return gdf, info
 
 
-def _zip_member(path: Path, label: str, notes: list[str]) -> tuple[str, str]:
+def zip_member(path: Path, label: str, notes: list[str]) -> tuple[str, str]:
+    """The GDAL path (/vsizip/...) and format of the GIS file inside a zip, wherever it sits."""
     try:
         with zipfile.ZipFile(path) as zf:
             members = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]

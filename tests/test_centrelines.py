@@ -12,7 +12,7 @@ import shapely
 
 from geo import settings
 from geo.centrelines import read_centrelines
-from geo.errors import EmptyNetworkError, NetworkFormatError
+from geo.errors import EmptyNetworkError, GeometryError, NetworkFormatError
 from geo.roads import load_network
 
 INPUT = Path(__file__).resolve().parent / "input_data"
@@ -277,3 +277,29 @@ def test_chinese_road_classes_filter_modes_and_set_speeds(tmp_path: Path):
     speed = dict(zip(drive.attrs["highway"], drive.attrs["speed_kph"], strict=True))
     assert speed["primary"] == settings.drive_speed_kph["primary"]
     assert speed["residential"] == settings.drive_speed_kph["residential"]
+
+
+def test_zipped_shapefile_inside_a_folder(tmp_path: Path):
+    lines = [
+        shapely.LineString([(660_000.0, 3_540_000.0), (660_200.0, 3_540_000.0)]),
+        shapely.LineString([(660_200.0, 3_540_000.0), (660_200.0, 3_540_200.0)]),
+    ]
+    folder = tmp_path / "道路中心线"
+    folder.mkdir()
+    gpd.GeoDataFrame({"name": ["甲路", "乙路"]}, geometry=lines, crs=32650).to_file(
+        folder / "roads.shp"
+    )
+    archive = tmp_path / "roads.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for f in folder.iterdir():
+            zf.write(f, arcname=f"道路中心线/{f.name}")  # as Windows' "compressed folder" does
+    net = load_network(archive)
+    assert net.n_edges == 2 and net.length.sum() == pytest.approx(400.0)
+    # Without its .shx the message says what to add.
+    broken = tmp_path / "broken.zip"
+    with zipfile.ZipFile(broken, "w") as zf:
+        for f in folder.iterdir():
+            if f.suffix != ".shx":
+                zf.write(f, arcname=f"道路中心线/{f.name}")
+    with pytest.raises(GeometryError, match=r"without \.shx"):
+        load_network(broken)
