@@ -194,9 +194,13 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
     source: str | Path = path
     if path.suffix.lower() == ".zip":
         # The shapefile may sit in a folder inside the zip (Windows "send to compressed folder").
+        from geo.errors import InputDataError
         from geo.tables import zip_member
 
-        source, _ = zip_member(path, path.name, [])
+        try:
+            source, _ = zip_member(path, path.name, [])
+        except InputDataError as exc:
+            raise NetworkFormatError(str(exc)) from exc
     try:
         layers = pyogrio.list_layers(source)
     except Exception as exc:  # GDAL raises DataSourceError, OSError... for unreadable files

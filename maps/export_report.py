@@ -164,10 +164,12 @@ def _community_table(communities: pd.DataFrame | None, lang: str) -> pd.DataFram
     wanted = ["community", "population", "score", "complete_share"]
     wanted += [col for col in c.columns if col.endswith("_coverage_rate")]
     out = pd.DataFrame(index=c.index)
-    for col in [w for w in wanted if w in c.columns][:9]:
+    # Every category (the table is sized to its content); category columns hold coverage rates.
+    rate = "覆盖率" if lang == "zh" else "coverage"
+    for col in [w for w in wanted if w in c.columns]:
         key = col.removesuffix("_coverage_rate")
         if col.endswith("_coverage_rate") and key in tax:
-            label = tax[key].short_zh if lang == "zh" else tax[key].name_en
+            label = f"{tax[key].short_zh}{rate}" if lang == "zh" else f"{tax[key].name_en} {rate}"
         else:
             label = t(col, lang)
         out[label] = [_fmt(col, v) for v in c[col]]
@@ -179,9 +181,11 @@ def _gap_table(gaps: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
         return None
     tax = taxonomy()
     g = pd.DataFrame(gaps).sort_values("uncovered_population", ascending=False).head(REPORT_TOP_N)
+    # The gap's own id (category-rank), as in the workbook and on the map, not a new number.
+    ids = g["gap_id"].astype(str) if "gap_id" in g.columns else pd.Series(range(1, len(g) + 1))
     out = pd.DataFrame(
         {
-            t("rank", lang): range(1, len(g) + 1),
+            t("gap_id", lang): ids.to_numpy(),
             t("category", lang): [
                 tax[k].name(lang) if k in tax else k for k in g["category"].astype(str)
             ],
@@ -204,6 +208,7 @@ def _site_table(sites: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
     if sites is None or len(sites) == 0:
         return None
     s = pd.DataFrame(sites).head(REPORT_TOP_N)
+    tax = taxonomy()
     out = pd.DataFrame(
         {
             t("rank", lang): s["rank"] if "rank" in s.columns else range(1, len(s) + 1),
@@ -211,6 +216,12 @@ def _site_table(sites: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
             t("added_population", lang): [_fmt("n", float(v)) for v in s["added_population"]],
         }
     )
+    if "category" in s.columns:
+        out.insert(
+            1,
+            t("category", lang),
+            [tax[k].name(lang) if k in tax else k for k in s["category"].astype(str)],
+        )
     if {"lon", "lat"} <= set(s.columns):
         out[t("lon", lang)] = [f"{v:.6f}" for v in s["lon"]]
         out[t("lat", lang)] = [f"{v:.6f}" for v in s["lat"]]

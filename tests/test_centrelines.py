@@ -12,7 +12,7 @@ import shapely
 
 from geo import settings
 from geo.centrelines import read_centrelines
-from geo.errors import EmptyNetworkError, GeometryError, NetworkFormatError
+from geo.errors import EmptyNetworkError, NetworkFormatError
 from geo.roads import load_network
 
 INPUT = Path(__file__).resolve().parent / "input_data"
@@ -301,5 +301,5 @@ def test_zipped_shapefile_inside_a_folder(tmp_path: Path):
         for f in folder.iterdir():
             if f.suffix != ".shx":
                 zf.write(f, arcname=f"道路中心线/{f.name}")
-    with pytest.raises(GeometryError, match=r"without \.shx"):
+    with pytest.raises(NetworkFormatError, match=r"without \.shx"):
         load_network(broken)

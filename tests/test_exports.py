@@ -367,6 +367,8 @@ def test_pdf_pages_and_text(layers, summary, png, synthetic, tmp_path):
     assert ("合成示范数据 / synthetic demo data" in text) is synthetic
     # The legend prints the criterion used (1000 m), with the standard's default beside it.
     assert "路网距离 1000 米（标准默认：步行15分钟" in text.replace("\n", "")
+    # Gaps keep their own ids (as in the workbook); community columns say they are rates.
+    assert "缺口编号" in text and "助餐覆盖率" in text.replace("\n", "")
     # Numbers stay on one line in the KPI table.
     assert "\n4,400\n" in text and "\n52.3%\n" in text
     # The map image is embedded on the first page.

@@ -552,6 +552,8 @@ def suggest_sites(
         dist_m, _ = point_distance(network, node_d, node_s, d_snap, sources=one)
         exact[int(i)] = mats.minutes(dist_m)
     sites = explain_sites(sol, mats, cand, dem_w, weight=weight, site_minutes=exact)
+    # Which category the sites are for travels with them into tables and exports.
+    sites.insert(1, "category", category)
     k_curve = max(int(sol.selected.size), int(curve_k or settings.siting_curve_max_k), int(k or 0))
     curve = coverage_curve(mats, dem_w, weight=weight, k_max=k_curve, time_limit_s=None)
     unreachable = None
