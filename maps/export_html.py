@@ -8,6 +8,7 @@ needs no server at all.
 
 from __future__ import annotations
 
+import html
 import logging
 from pathlib import Path
 from typing import Any
@@ -42,9 +43,17 @@ def map_to_html(m: folium.Map) -> bytes:
 
 
 def standalone_map_html(**coverage_map_kwargs: Any) -> bytes:
-    """Build a coverage map (:func:`maps.layers.coverage_map` arguments) as standalone HTML."""
+    """Build a coverage map (:func:`maps.layers.coverage_map` arguments) as standalone HTML.
+
+    The document gets the map's title as its ``<title>`` (the browser tab and bookmarks).
+    """
     coverage_map_kwargs["asset_mode"] = "inline"
-    return map_to_html(coverage_map(**coverage_map_kwargs))
+    data = map_to_html(coverage_map(**coverage_map_kwargs))
+    title = str(coverage_map_kwargs.get("title") or "").strip()
+    if title and b"<title>" not in data:
+        tag = f"<title>{html.escape(title)}</title>".encode()
+        data = data.replace(b"<head>", b"<head>\n    " + tag, 1)
+    return data
 
 
 def write_map_html(m: folium.Map, path: str | Path) -> Path:

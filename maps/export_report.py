@@ -28,6 +28,7 @@ import pandas as pd
 from PIL import Image as PILImage
 from pptx import Presentation
 from pptx.dml.color import RGBColor
+from pptx.enum.text import PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
@@ -563,12 +564,26 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
                         r.font.size = size
         stamp(slide)
 
-    # 1. title
-    slide = prs.slides.add_slide(prs.slide_layouts[0])
-    slide.shapes.title.text = txt["title"]
-    slide.placeholders[1].text = "\n".join(
-        x for x in (txt["area"], txt["date"], txt["method"]) if x
-    )
+    # 1. title: own text boxes across the 16:9 slide (the default template's title layout is
+    # laid out for 4:3 and would sit off-centre).
+    slide = prs.slides.add_slide(blank)
+    box = slide.shapes.add_textbox(Inches(0.8), Inches(2.2), sw - Inches(1.6), Inches(1.4))
+    frame = box.text_frame
+    frame.word_wrap = True
+    run = frame.paragraphs[0].add_run()
+    run.text = txt["title"]
+    run.font.size = Pt(36)
+    run.font.bold = True
+    frame.paragraphs[0].alignment = PP_ALIGN.CENTER
+    box = slide.shapes.add_textbox(Inches(0.8), Inches(3.8), sw - Inches(1.6), Inches(2.0))
+    frame = box.text_frame
+    frame.word_wrap = True
+    for k, line in enumerate(x for x in (txt["area"], txt["date"], txt["method"]) if x):
+        para = frame.paragraphs[0] if k == 0 else frame.add_paragraph()
+        para.alignment = PP_ALIGN.CENTER
+        run = para.add_run()
+        run.text = line
+        run.font.size = Pt(18)
     stamp(slide)
     # 2. map (the PNG carries its legend, scale bar and north arrow)
     slide = prs.slides.add_slide(blank)

@@ -182,6 +182,7 @@ def png(layers) -> bytes:
 
 def test_standalone_html_has_no_external_resources(layers, tmp_path):
     data = standalone_map_html(**layers, title="示范街道")
+    assert "<title>示范街道</title>" in data.decode("utf-8")
     page = data.decode("utf-8")
     assert "<script src=" not in page
     assert not re.search(r"<link\b[^>]*href=", page)
