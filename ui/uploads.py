@@ -232,13 +232,7 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
         with col:
             picks[role] = _pick(key, columns, detected.get(role), f"{prefix}_{role}_{token}")
     c1, c2 = st.columns(2)
-    crs = c1.radio(
-        tr("data.crs"),
-        CRS_OPTIONS,
-        format_func=labeller(lambda c: tr(f"data.crs.{c}"), CRS_OPTIONS),
-        horizontal=True,
-        key=seed(f"{prefix}_crs_{token}", _guess_crs(columns)),
-    )
+    crs = crs_choice(f"{prefix}_crs", upload.name, data, where=c1)
     cat_options = ["", *categories()]
     category = c2.selectbox(
         tr("data.category"),
@@ -259,6 +253,21 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
     if detected.get("id"):
         options["id_col"] = detected["id"]
     return data, tuple(sorted(options.items()))
+
+
+def crs_choice(key: str, name: str, data: bytes, *, where: Any = st) -> str:
+    """The coordinate-system radio of an uploaded table, pre-set from its column names."""
+    token = state.digest(data)
+    frame, _ = state.read_upload_table(token, name, data)
+    return str(
+        where.radio(
+            tr("data.crs"),
+            CRS_OPTIONS,
+            format_func=labeller(lambda c: tr(f"data.crs.{c}"), CRS_OPTIONS),
+            horizontal=True,
+            key=seed(f"{key}_{token}", _guess_crs([str(c) for c in frame.columns])),
+        )
+    )
 
 
 def _guess_crs(columns: list[str]) -> str:
@@ -381,14 +390,7 @@ def candidate_upload(*, category: str) -> gpd.GeoDataFrame | None:
     if upload is None:
         return None
     data = upload.getvalue()
-    frame, _ = state.read_upload_table(state.digest(data), upload.name, data)
-    crs = st.radio(
-        tr("data.crs"),
-        CRS_OPTIONS,
-        format_func=labeller(lambda c: tr(f"data.crs.{c}"), CRS_OPTIONS),
-        horizontal=True,
-        key=seed(f"cand_crs_{state.digest(data)}", _guess_crs([str(c) for c in frame.columns])),
-    )
+    crs = crs_choice("cand_crs", upload.name, data)
     options = (("category", category), ("crs", crs))
     ds = state.dataset()
     gdf, report = state.load_facilities_upload(
@@ -437,15 +439,7 @@ def demand_section() -> None:
     if kind in ("buildings", "table"):
         upload = st.file_uploader(tr("data.demand.file"), type=TABLE_TYPES, key=f"dem_file_{kind}")
     if kind == "table" and upload is not None:
-        data = upload.getvalue()
-        frame, _ = state.read_upload_table(state.digest(data), upload.name, data)
-        crs = st.radio(
-            tr("data.crs"),
-            CRS_OPTIONS,
-            format_func=labeller(lambda c: tr(f"data.crs.{c}"), CRS_OPTIONS),
-            horizontal=True,
-            key=seed(f"dem_crs_{state.digest(data)}", _guess_crs([str(c) for c in frame.columns])),
-        )
+        crs = crs_choice("dem_crs", upload.name, upload.getvalue())
     cell = None
     if kind == "grid":
         from geo import settings
