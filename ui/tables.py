@@ -32,6 +32,13 @@ def number_formats(frame: pd.DataFrame) -> dict[str, Any]:
     return config
 
 
+def show(frame: pd.DataFrame, *, key: str, where: Any = st) -> Any:
+    """Show a planner table: full width, no index, resident counts grouped by thousands."""
+    return where.dataframe(
+        frame, hide_index=True, width="stretch", key=key, column_config=number_formats(frame)
+    )
+
+
 def unsnapped_table(unsnapped: pd.DataFrame, facilities: pd.DataFrame) -> pd.DataFrame:
     """Points left out because no street is within the snap tolerance, labelled for planners."""
     names = dict(

@@ -29,14 +29,7 @@ with st.spinner(tr("cov.computing")):
     base = state.analysis(ds, choice)
     applied = [state.scenario_result(ds, choice, plans[n].edits, name=n) for n in names]
 st.subheader(tr("cmp.table"))
-cmp_rows = scenarios.compare_table(base, applied, categories=choice.categories)
-st.dataframe(
-    cmp_rows,
-    hide_index=True,
-    width="stretch",
-    key="cmp_table",
-    column_config=tables.number_formats(cmp_rows),
-)
+tables.show(scenarios.compare_table(base, applied, categories=choice.categories), key="cmp_table")
 
 st.subheader(tr("cmp.areas"))
 c1, c2 = st.columns(2)

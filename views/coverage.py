@@ -92,10 +92,7 @@ with st.spinner(tr("cov.computing")):
 show_map(fmap, key="cov_map")
 
 st.subheader(tr("cov.kpi"))
-kpis = kpi_table(result.summary)
-st.dataframe(
-    kpis, hide_index=True, width="stretch", key="cov_kpi", column_config=tables.number_formats(kpis)
-)
+tables.show(kpi_table(result.summary), key="cov_kpi")
 st.caption(tr("cov.buffer_note"))
 if len(result.unsnapped):
     with st.expander(tr("cov.unsnapped", n=len(result.unsnapped))):

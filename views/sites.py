@@ -94,14 +94,7 @@ scenarios.trial_panel(ds, choice, category)
 if result is not None:
     st.subheader(tr("sites.result"))
     left, right = st.columns([3, 2])
-    site_rows = tables.sites_table(sites)
-    left.dataframe(
-        site_rows,
-        hide_index=True,
-        width="stretch",
-        key="sites_table",
-        column_config=tables.number_formats(site_rows),
-    )
+    tables.show(tables.sites_table(sites), key="sites_table", where=left)
     curve = tables.curve_table(result)
     if len(curve):
         k_col, rate_col = curve.columns[0], curve.columns[1]
