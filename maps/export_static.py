@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from matplotlib import colormaps, font_manager
+from matplotlib import colormaps, font_manager, patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PatchCollection
@@ -42,6 +42,9 @@ from maps.layers import (
 )
 
 logger = logging.getLogger(__name__)
+
+#: A white outline around map labels, so they stay readable on dark gap fills.
+HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 
 #: CJK font families tried in order (Linux, Windows, macOS names).
 CJK_FONT_FAMILIES: tuple[str, ...] = (
@@ -244,7 +247,8 @@ def render_map_png(
         for rec in gp.sort_values("uncovered_population", ascending=False).head(10).itertuples():
             c = rec.geometry.representative_point()
             ax.text(c.x, c.y, f"{rec.uncovered_population:,.0f}", ha="center", va="center",
-                    fontsize=7, color="#4d0000", zorder=7, **text_kw)  # fmt: skip
+                    fontsize=7, color="#4d0000", zorder=7, path_effects=HALO,
+                    **text_kw)  # fmt: skip
         handles.append(
             Patch(facecolor=cmap(0.7), edgecolor="#7f0000", label=t("legend_gaps", lang))
         )
@@ -274,7 +278,7 @@ def render_map_png(
             label = t("site_label", lang, n=float(getattr(rec, "added_population", 0.0) or 0.0))
             ax.annotate(label, (rec.geometry.x, rec.geometry.y), xytext=(6, 6),
                         textcoords="offset points", fontsize=8, color=SITE_COLOR, zorder=9,
-                        fontweight="bold", **text_kw)  # fmt: skip
+                        fontweight="bold", path_effects=HALO, **text_kw)  # fmt: skip
         handles.append(
             Line2D(
                 [], [], ls="", marker="*", ms=12, color=SITE_COLOR, label=t("legend_sites", lang)

@@ -210,6 +210,9 @@ def write_xlsx(
     bytes
         The XLSX file.
     """
+    if sites is not None and "coverage_rate" in sites.columns:
+        # In the sites table the rate is the cumulative one after adding each site.
+        sites = sites.rename(columns={"coverage_rate": "cumulative_coverage_rate"})
     sheets = {
         t("sheet_summary", lang): summary,
         t("sheet_communities", lang): communities if communities is not None else pd.DataFrame(),

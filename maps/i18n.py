@@ -94,6 +94,10 @@ STRINGS: dict[str, dict[str, str]] = {
     "area_m2": {"zh": "面积（平方米）", "en": "Area (m²)"},
     "added_population": {"zh": "新增覆盖人口", "en": "Residents added"},
     "cumulative_population": {"zh": "累计新增覆盖人口", "en": "Cumulative residents added"},
+    "cumulative_coverage_rate": {
+        "zh": "新增至此处后的人口覆盖率",
+        "en": "Coverage rate with the sites up to this one",
+    },
     "lon": {"zh": "经度", "en": "Longitude"},
     "lat": {"zh": "纬度", "en": "Latitude"},
     "unknown": {"zh": "未知", "en": "unknown"},

@@ -107,6 +107,7 @@ def layers() -> dict:
             "lon": [cx + 0.001, x1 - 0.001],
             "lat": [cy + 0.001, y0 + 0.001],
             "added_population": [900.0, 400.0],
+            "coverage_rate": [0.55, 0.64],
         }
     )
     return {
@@ -265,6 +266,15 @@ def test_xlsx_sheets_rows_and_headers(layers, summary, tmp_path):
     community_header = [c.value for c in wb["社区"][1]]
     assert community_header[:2] == ["社区", "人口"]
     assert "助餐 · 人口覆盖率" in community_header
+    site_header = [c.value for c in wb["建议选址"][1]]
+    assert "新增至此处后的人口覆盖率" in site_header and "人口覆盖率" not in site_header
+    # Display formats: counts grouped, other numbers to one decimal; columns fit their text.
+    pop = wb["汇总"].cell(2, header.index("人口") + 1)
+    assert pop.number_format == "#,##0"
+    median = wb["汇总"].cell(2, header.index("最近设施步行时间中位数（分钟）") + 1)
+    assert median.number_format == "#,##0.0"
+    name_col = wb["缺口"].column_dimensions[chr(ord("A") + gap_header.index("类别"))]
+    assert name_col.width >= 2 * len("老年食堂/助餐点")
 
 
 def test_community_table_sums_covered_population(layers):
