@@ -68,7 +68,13 @@ def peak_rss_gb() -> float:
 
 
 def naive_polygon(net, g, fac_xy, fac_snap, i, T, w, hole):
-    """OSMnx-tutorial style: networkx search, Python loop over reached edges, buffer, union."""
+    """OSMnx-tutorial style: networkx search, Python loop over reached edges, buffer, union.
+
+    Same definition of the area as ours: the stretches reached within ``T − w`` (``w`` at most
+    ``T/2``), buffered by ``w``.
+    """
+    band = min(w, 0.5 * T)
+    T, w = T - band, band
     e = int(fac_snap.edge[i])
     a = float(fac_snap.along_m[i])
     off = float(fac_snap.offset_m[i])

@@ -68,12 +68,14 @@ def test_single_facility_is_the_buffered_diamond(net) -> None:
     )
     assert list(sa.columns) == SERVICE_AREA_COLUMNS
     geom = sa.geometry.iloc[0]
-    expect = diamond_lines(1000, 1000, 450, 21, 100).buffer(10)
+    # The streets reached within T − w (440 m), widened by w = 10 m: the shading ends at the
+    # threshold (450 m) along every street, not w beyond it.
+    expect = diamond_lines(1000, 1000, 440, 21, 100).buffer(10)
     # Arcs are polygonised differently in the two constructions: agree to 0.1 %.
     assert geom.area == pytest.approx(expect.area, rel=1e-3)
     assert geom.symmetric_difference(expect).area < 1e-3 * expect.area
     minx, miny, maxx, maxy = geom.bounds
-    assert (minx, miny, maxx, maxy) == pytest.approx((X0 + 540, Y0 + 540, X0 + 1460, Y0 + 1460))
+    assert (minx, miny, maxx, maxy) == pytest.approx((X0 + 550, Y0 + 550, X0 + 1450, Y0 + 1450))
     assert sa["area_m2"].iloc[0] == pytest.approx(geom.area)
     assert sa["minutes"].iloc[0] == pytest.approx(450 / 1.2 / 60)
 
@@ -130,9 +132,10 @@ def test_nearest_split_and_dissolved(net) -> None:
     assert near["f0"].union(near["f1"]).symmetric_difference(diss).area < 1e-3
     assert fac["f0"].union(fac["f1"]).symmetric_difference(diss).area < 1e-3
     assert sa[sa["kind"] == "dissolved"]["facility_id"].iloc[0] == ""
-    # Facility f1 sits mid-edge: it reaches 300 m both ways along its own edge.
-    assert fac["f1"].bounds[0] == pytest.approx(X0 + 1140)
-    assert fac["f1"].bounds[2] == pytest.approx(X0 + 1760)
+    # Facility f1 sits mid-edge: it reaches 300 m both ways along its own edge, and the shading
+    # ends there (290 m of street plus the 10 m round end).
+    assert fac["f1"].bounds[0] == pytest.approx(X0 + 1150)
+    assert fac["f1"].bounds[2] == pytest.approx(X0 + 1750)
 
 
 def test_from_result_equals_from_facilities(net) -> None:
@@ -192,3 +195,24 @@ def test_dissolved_is_the_same_by_either_route(net) -> None:
     db = b.sort_values("threshold_m").geometry.to_list()
     for ga, gb in zip(da, db, strict=True):
         assert ga.symmetric_difference(gb).area < 1e-3 * gb.area
+
+
+def test_shading_does_not_claim_residents_beyond_the_threshold() -> None:
+    # On the demo, residents inside a category's shaded area who are counted as uncovered are
+    # only those just past the threshold diagonally off a street's end: at most (√2 − 1)·w over.
+    from coverage.analysis import analyse
+    from geo import settings
+    from geo.demo import load_demo
+
+    demo = load_demo("synthetic")
+    cats = ["childcare", "market", "parking", "elderly_care", "elderly_canteen"]
+    res = analyse(demo.network, demo.demand, demo.facilities, categories=cats)
+    w = settings.service_area_buffer_m
+    for cat in cats:
+        t = res.criteria[cat].threshold_m
+        area = service_areas(demo.network, res, category=cat, thresholds_m=[t], kinds=["dissolved"])
+        dem = res.demand
+        uncovered = dem[~dem[f"{cat}_covered"].astype(bool)]
+        inside = uncovered[uncovered.within(area.geometry.iloc[0])]
+        over = inside[f"{cat}_distance_m"] - t
+        assert (over <= (np.sqrt(2) - 1) * w + 1.0).all(), (cat, over.max())
