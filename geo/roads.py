@@ -384,10 +384,14 @@ def _first(value: Any) -> Any:
     return value
 
 
-def _graph_edge_ok(data: dict[str, Any], accept: Any) -> bool:
-    """Mode filter for a graph edge; simplified edges may carry lists of tag values."""
+def _graph_edge_ok(data: dict[str, Any], accept: Any, *, tagged: bool = False) -> bool:
+    """Mode filter for a graph edge; simplified edges may carry lists of tag values.
+
+    In a graph whose streets carry ``highway`` tags (``tagged``), an edge without one is not a
+    street: osmnx graphs built from raw OSM files also hold building and land-use outlines.
+    """
     if "highway" not in data:
-        return True
+        return not tagged
     tags = {k: str(_first(v)) for k, v in data.items() if isinstance(v, str | list)}
     hws = data["highway"] if isinstance(data["highway"], list) else [data["highway"]]
     return any(accept({**tags, "highway": str(hw)}) for hw in hws)
@@ -427,8 +431,11 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
     vs: list[int] = []
     geoms: list[Any] = []
     cols: dict[str, list[Any]] = {"highway": [], "name": [], "oneway": [], "speed_kph": []}
+    tagged = any("highway" in data for _, _, data in graph.edges(data=True))
+    untagged = 0
     for a, b, data in graph.edges(data=True):
-        if not _graph_edge_ok(data, accept):
+        if not _graph_edge_ok(data, accept, tagged=tagged):
+            untagged += tagged and "highway" not in data
             continue
         us.append(index[a])
         vs.append(index[b])
@@ -491,7 +498,12 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
         crs=crs,
         source=source,
         attrs=attrs,
-        notes=(f"{u.size:,} graph edges usable for mode {mode}",),
+        notes=(f"{u.size:,} graph edges usable for mode {mode}",)
+        + (
+            (f"{untagged:,} edges without a highway tag left out (outlines, not streets)",)
+            if untagged
+            else ()
+        ),
     )
 
 

@@ -376,3 +376,19 @@ def test_unknown_mode_and_source_type():
         load_network(TINY, mode="swim")
     with pytest.raises(NetworkFormatError, match="cannot read a network from int"):
         load_network(42)  # type: ignore[arg-type]
+
+
+def test_graphml_outlines_without_highway_tags_are_not_streets(tmp_path):
+    import networkx as nx
+
+    net = load_network(SHARED / "beijing_haidian_cau.osm", mode="walk")
+    path = save_graphml(net, tmp_path / "cau.graphml")
+    g = nx.read_graphml(path)
+    # What osmnx.graph_from_xml keeps from a raw OSM file: a building outline between two nodes.
+    a = next(iter(g.nodes))
+    b = next(n for n in g.nodes if n != a and not g.has_edge(a, n) and not g.has_edge(n, a))
+    g.add_edge(a, b, length="250.0", osmid="1")
+    nx.write_graphml(g, tmp_path / "with_outline.graphml")
+    back = load_network(tmp_path / "with_outline.graphml", mode="walk")
+    assert back.n_edges == net.n_edges
+    assert any("without a highway tag" in n for n in back.report.notes)
