@@ -539,8 +539,9 @@ def locate_rows(
     if abroad.any() and abroad.sum() < alive.sum():
         # A few rows far outside China among Chinese ones are typos (a dropped digit, a sign).
         warns.append(
-            f"{int(abroad.sum())} rows lie outside China (rows {list_rows(rows[abroad])}); "
-            "check for typos such as a missing digit"
+            f"{int(abroad.sum())} 行位于中国境外（第 {list_rows(rows[abroad])} 行），请检查是否"
+            f"少写了数字等笔误 / {int(abroad.sum())} rows lie outside China (rows "
+            f"{list_rows(rows[abroad])}); check for typos such as a missing digit"
         )
     if key in ("gcj02", "bd09"):
         lon, lat = datum.to_wgs84(lon, lat, crs=key)
@@ -813,10 +814,12 @@ def suggest_datum(
     if best == used or not (cur > SUGGEST_RATIO * top and cur - top > SUGGEST_MIN_GAIN_M):
         return None
     b, u = _DATUM_LABEL[best], _DATUM_LABEL[used]
+    # Chinese line, then English line: the app shows the one of its language, the CLI both.
     return (
         f"这些点按 {b} 解读时更贴合路网（到最近道路的中位距离 {top:.0f} 米，按 {u} 解读为 "
-        f'{cur:.0f} 米），请确认坐标系，可改用 crs="{best}"。'
-        f" These points fit the street network better read as {b} (median distance to the "
-        f"nearest street {top:.0f} m, against {cur:.0f} m as {u}); check the coordinate system "
-        f'and consider crs="{best}".'
+        f"{cur:.0f} 米），请确认坐标系：在界面中选择 {b}，或在配置文件中写 "
+        f'crs = "{best}"。\n'
+        f"These points fit the street network better read as {b} (median distance to the "
+        f"nearest street {top:.0f} m, against {cur:.0f} m as {u}); check the coordinate system: "
+        f'choose {b} in the app, or crs = "{best}" in a config.'
     )

@@ -173,8 +173,9 @@ def test_gbk_csv_with_gcj02_coordinates_is_converted_and_validated() -> None:
         (got.geometry.x.to_numpy() - lon) * 94_000, (got.geometry.y.to_numpy() - lat) * 111_000
     )
     assert err.max() < 1.0, err
-    rejected = _table(at, "reason")
-    assert list(rejected["row"]) == [8]
+    rejected = _table(at, "原因")
+    assert list(rejected["行号"]) == [8]
+    assert rejected["原因"].iloc[0] == "经度不是数字"
     # The new facilities are what the Coverage page analyses.
     _goto(at, "coverage")
     assert at.session_state["criteria"].categories == ("elderly_canteen",)
@@ -463,6 +464,8 @@ def test_gcj02_points_read_as_wgs84_get_a_datum_suggestion() -> None:
     at.button(key="fac_apply").click().run()  # coordinate system left at WGS-84
     _ok(at)
     assert any("GCJ-02" in i.value for i in at.info), [i.value for i in at.info]
+    # Only the Chinese line of the suggestion in the Chinese interface.
+    assert not any("These points" in i.value for i in at.info)
 
 
 def test_unreadable_network_upload_names_the_users_file() -> None:

@@ -393,7 +393,10 @@ def test_suggest_datum_detects_gcj02_declared_as_wgs84(tmp_path: Path):
     fit = datum_fit((g_lon, g_lat), net)
     assert fit["gcj02"] < 15 and fit["wgs84"] > 50
     text = suggest_datum((g_lon, g_lat), net, crs_used="wgs84")
-    assert text is not None and "GCJ-02" in text and 'crs="gcj02"' in text
+    assert text is not None and "GCJ-02" in text and 'crs = "gcj02"' in text
+    # A Chinese line and an English line (the app shows one, the terminal both).
+    zh, en = text.splitlines()
+    assert "请确认坐标系" in zh and en.startswith("These points")
     assert "更贴合路网" in text
     assert suggest_datum((g_lon, g_lat), net, crs_used="gcj02") is None
     assert suggest_datum(np.column_stack([lon, lat]), net, crs_used="wgs84") is None

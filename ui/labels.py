@@ -151,8 +151,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "cov.map_category": ("地图显示类别", "Category on the map"),
     "cov.no_categories": ("请至少选择一个类别。", "Pick at least one category."),
     "cov.unsnapped": (
-        "{n} 个点距离路网超过容差，未参与计算（见下表）。",
-        "{n} points are farther from the network than the tolerance and were left out (below).",
+        "{n} 个点距离路网超过容差，无法到达任何设施，计为未覆盖（见下表）。",
+        "{n} points are farther from the network than the tolerance: they reach no facility and "
+        "count as not covered (below).",
     ),
     "cov.rate": ("人口覆盖率", "Population coverage"),
     "cov.covered": ("覆盖人口", "Covered residents"),
@@ -324,6 +325,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "请先输入地名，例如“瑶海区, 合肥市”。",
         "Type a place name first, e.g. “Yaohai District, Hefei”.",
     ),
+    "rej.row": ("行号", "Row"),
+    "rej.column": ("列", "Column"),
+    "rej.value": ("取值", "Value"),
+    "rej.reason": ("原因", "Reason"),
     "cov.unsnapped.kind": ("类型", "Kind"),
     "cov.unsnapped.kind.facility": ("设施", "Facility"),
     "cov.unsnapped.kind.demand": ("需求点", "Demand point"),

@@ -378,10 +378,59 @@ def validation_report(report: Any) -> None:
         for warning in report.warnings:
             st.warning(warning)
         if getattr(report, "suggestion", None):
-            st.info(report.suggestion)
+            st.info(in_language(report.suggestion))
         if len(report.rejected):
             st.markdown(f"**{tr('data.rejected')}**")
-            st.dataframe(report.rejected, hide_index=True, width="stretch", key="fac_rejected")
+            st.dataframe(
+                rejected_table(report.rejected),
+                hide_index=True,
+                width="stretch",
+                key="fac_rejected",
+            )
+
+
+# Reasons the loaders give for rejected rows, in Chinese (the loaders write English).
+_REASONS_ZH = (
+    ("longitude is not a number", "经度不是数字"),
+    ("latitude is not a number", "纬度不是数字"),
+    ("coordinates are missing", "缺少坐标"),
+    ("coordinates are 0,0 (probably missing)", "坐标为 0,0（可能缺失）"),
+    ("coordinates out of range", "坐标超出范围"),
+    ("outside the study area", "位于研究范围之外"),
+    ("not a coordinate pair like 118.78,32.04", "不是“118.78,32.04”这样的坐标对"),
+    ("unreadable geometry (WKT)", "几何（WKT）无法读取"),
+    ("population is not a number", "人口不是数字"),
+    ("population is missing", "缺少人口"),
+    ("population is negative", "人口为负数"),
+    ("category is empty", "类别为空"),
+    ("duplicate id", "编号重复"),
+    ("unknown category", "无法识别的类别"),
+)
+
+
+def in_language(text: str) -> str:
+    """The line of a Chinese + English loader message in the interface language."""
+    lines = [line for line in str(text).splitlines() if line.strip()]
+    if len(lines) == 2:
+        return lines[1] if state.lang() == "en" else lines[0]
+    return str(text)
+
+
+def rejected_table(rejected: pd.DataFrame) -> pd.DataFrame:
+    """Rejected rows with labelled columns and, in Chinese, translated reasons."""
+    out = rejected.copy()
+    if state.lang() == "zh" and "reason" in out:
+
+        def zh(reason: Any) -> str:
+            text = str(reason)
+            for en, cn in _REASONS_ZH:
+                if text.startswith(en):
+                    return cn + text[len(en) :]
+            return text
+
+        out["reason"] = out["reason"].map(zh)
+    names = {c: tr(f"rej.{c}") for c in ("row", "column", "value", "reason") if c in out}
+    return out.rename(columns=names)
 
 
 def candidate_upload(*, category: str) -> gpd.GeoDataFrame | None:
