@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -65,6 +66,11 @@ class Bundle:
         if run is not None and run[0].category == category and run[2:] == (ds.key, choice):
             sites = run[1].sites
         return cls(ds, choice, category, title.strip() or tr("app.title"), state.lang(), sites)
+
+    @cached_property
+    def tables(self) -> dict[str, Any]:
+        """Summary, communities, gaps of every category and sites (see :func:`_build_tables`)."""
+        return _build_tables(self)
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -150,6 +156,11 @@ def _build_png(b: Bundle) -> bytes:
 
 
 def _tables(b: Bundle) -> dict[str, Any]:
+    """The workbook's and reports' tables, built once per bundle (four formats use them)."""
+    return b.tables
+
+
+def _build_tables(b: Bundle) -> dict[str, Any]:
     result = state.analysis(b.ds, b.choice)
     communities = None
     try:
@@ -188,8 +199,7 @@ def _build_gpkg(b: Bundle) -> bytes:
     frames["service_areas"] = state.service_areas(
         b.ds, b.choice, b.category, kinds=("facility", "dissolved", "nearest")
     )
-    tables = _tables(b)
-    frames["gaps"] = tables["gaps"]
+    frames["gaps"] = _tables(b)["gaps"]
     result = state.analysis(b.ds, b.choice)
     frames["demand"] = gpd.GeoDataFrame(result.demand, geometry="geometry").to_crs("EPSG:4326")
     return gpkg_bytes(**frames, boundary=b.ds.boundary)
