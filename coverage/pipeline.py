@@ -224,10 +224,14 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
 
 def _check_crs(value: Any, where: str) -> str:
     """A datum (wgs84/gcj02/bd09) or a projected CRS pyproj knows, e.g. "EPSG:4549"."""
-    crs = str(value).strip()
-    if crs.lower() in {"wgs84", "gcj02", "bd09"}:
-        return crs.lower()
     import pyproj
+
+    from geo.datum import normalise_datum
+
+    crs = str(value).strip()
+    key = normalise_datum(crs)
+    if key is not None:  # "wgs84", "GCJ-02", "amap"… as the loaders accept them
+        return key
 
     try:
         pyproj.CRS.from_user_input(crs)

@@ -530,12 +530,7 @@ def locate_rows(
         if hint:
             warns.append(hint)
     alive = rej.alive
-    abroad = alive & ~(
-        (lon >= CHINA_BOUNDS[0])
-        & (lon <= CHINA_BOUNDS[2])
-        & (lat >= CHINA_BOUNDS[1])
-        & (lat <= CHINA_BOUNDS[3])
-    )
+    abroad = alive & datum.out_of_china(lon, lat)
     if abroad.any() and abroad.sum() < alive.sum():
         # A few rows far outside China among Chinese ones are typos (a dropped digit, a sign).
         warns.append(
@@ -563,9 +558,6 @@ def locate_rows(
     return Located(lon, lat, raw_lon, raw_lat, crs_in, detected, warns)
 
 
-#: Rough lon/lat box around China (west, south, east, north), for plausibility warnings only.
-CHINA_BOUNDS = (73.0, 3.0, 136.0, 54.0)
-
 # Headers that name a datum, as planners' exports do (高德经度, 百度纬度, gcj_lng, lon_bd09 ...).
 _HEADER_DATUMS = (
     ("gcj02", re.compile(r"高德|腾讯|火星|gcj|amap|gaode|tencent|qq", re.IGNORECASE)),
@@ -573,11 +565,8 @@ _HEADER_DATUMS = (
     ("wgs84", re.compile(r"wgs|gps|天地图|tianditu", re.IGNORECASE)),
 )
 
-_DATUM_NAMES = {
-    "gcj02": "GCJ-02 (高德/腾讯)",
-    "bd09": "BD-09 (百度)",
-    "wgs84": "WGS-84 (GPS/天地图)",
-}
+# Who uses each datum, after its label (:data:`_DATUM_LABEL`) in messages.
+_DATUM_USERS = {"gcj02": "高德/腾讯", "bd09": "百度", "wgs84": "GPS/天地图"}
 
 
 def datum_named_in(header: str) -> str | None:
@@ -597,8 +586,9 @@ def _header_datum_hint(col_x: str, col_y: str, key: str | None) -> str | None:
     if named is None or named == key:
         return None
     return (
-        f"坐标列 {header.strip()!r} 的列名表明是 {_DATUM_NAMES[named]} 坐标，但按 "
-        f"{_DATUM_NAMES[key]} 读取 / the column names suggest {named} coordinates but "
+        f"坐标列 {header.strip()!r} 的列名表明是 {_DATUM_LABEL[named]} ({_DATUM_USERS[named]}) "
+        f"坐标，但按 {_DATUM_LABEL[key]} ({_DATUM_USERS[key]}) 读取 / the column names suggest "
+        f"{named} coordinates but "
         f'they were read as {key}: choose {named} (crs = "{named}") if that is what they are'
     )
 

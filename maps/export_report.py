@@ -51,8 +51,8 @@ from reportlab.platypus import (
 
 from geo import settings
 from geo.taxonomy import categories as taxonomy
-from maps.export_tables import parameters_table
-from maps.i18n import t
+from maps.export_tables import display_width, parameters_table
+from maps.i18n import criterion_column, t
 
 logger = logging.getLogger(__name__)
 
@@ -125,15 +125,9 @@ def kpi_table(summary: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
     out = pd.DataFrame({t("category", lang): names})
     for col in KPI_COLUMNS:
         if col in summary.columns:
-            src = "criterion_en" if col == "criterion" and lang == "en" else col
-            src = src if src in summary.columns else col
+            src = criterion_column(summary, lang) if col == "criterion" else col
             out[t(col, lang)] = [_fmt(col, v) for v in summary[src]]
     return out
-
-
-def _text_width(text: str) -> float:
-    """Rough printed width in Latin characters (CJK characters count double)."""
-    return float(sum(2 if ord(ch) > 0x2E80 else 1 for ch in text))
 
 
 def used_criteria(summary: pd.DataFrame, cats: Sequence[str], lang: str) -> list[str]:
@@ -143,7 +137,7 @@ def used_criteria(summary: pd.DataFrame, cats: Sequence[str], lang: str) -> list
     printed next to numbers computed with another one.
     """
     tax = taxonomy()
-    col = "criterion_en" if lang == "en" and "criterion_en" in summary.columns else "criterion"
+    col = criterion_column(summary, lang)
     used = dict(zip(summary["category"].astype(str), summary.get(col, pd.Series()), strict=False))
     out = []
     for c in cats:
@@ -406,8 +400,8 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
             # Share the frame by content so numbers never break across lines; headers may wrap
             # onto two lines.
             def need(col: Any) -> float:
-                values = [_text_width(str(v)) for v in df[col].head(200)]
-                return max([_text_width(str(col)) / 2, 4, *values])
+                values = [display_width(str(v)) for v in df[col].head(200)]
+                return max([display_width(str(col)) / 2, 4, *values])
 
             needs = [need(c) for c in df.columns]
             pad = 14.0  # reportlab's cell padding (6 pt each side) and a little air

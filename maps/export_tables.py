@@ -148,7 +148,7 @@ def parameters_table(
     return pd.DataFrame(rows, columns=["parameter", "value"])
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
     """Width in Excel character units: CJK and full-width characters take two."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
@@ -233,7 +233,7 @@ def write_xlsx(
             for i, col in enumerate(plain.columns, start=1):
                 # Wide enough for the header and the values (CJK characters count double).
                 texts = [str(ws.cell(1, i).value), *plain[col].head(500).map(_cell_text)]
-                width = max(_display_width(x) for x in texts) + 2
+                width = max(display_width(x) for x in texts) + 2
                 ws.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 60)
                 fmt = _number_format(plain[col], rate=i - 1 in rate_cols)
                 if fmt:

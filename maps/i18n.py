@@ -237,6 +237,11 @@ def t(key: str, lang: str = "zh", /, **fields: Any) -> str:
     return text.format(**fields) if fields else text
 
 
+def criterion_column(summary: Any, lang: str) -> str:
+    """The summary column holding criteria in ``lang`` (``criterion_en`` in English, if there)."""
+    return "criterion_en" if lang == "en" and "criterion_en" in summary.columns else "criterion"
+
+
 def category_name(key: str, lang: str = "zh") -> str:
     """Display name of a taxonomy category, or the key itself when it is not in the taxonomy."""
     cat = categories().get(key)

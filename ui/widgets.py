@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from maps.i18n import criterion_column
 from ui import state
 from ui.labels import label
 
@@ -100,9 +101,7 @@ def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             tr("cov.category"): summary[name_col].astype(str),
-            tr("cov.criterion_col"): summary[
-                "criterion_en" if lang == "en" and "criterion_en" in summary else "criterion"
-            ].astype(str),
+            tr("cov.criterion_col"): summary[criterion_column(summary, lang)].astype(str),
             tr("cov.facilities"): summary["n_facilities"].astype(int),
             tr("cov.rate"): (summary["coverage_rate"] * 100).round(1),
             tr("cov.covered"): summary["covered_population"].round(0).astype("int64"),
