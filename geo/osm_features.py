@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.facilities import FACILITY_COLUMNS as CONTRACT_COLUMNS
 from geo.network import WGS84
 from geo.osm_parse import display_name, osm_bounds, read_osm_features
 from geo.roads import StudyArea, study_area_wgs84
@@ -32,15 +33,7 @@ logger = logging.getLogger(__name__)
 Source: TypeAlias = str | Path | BaseGeometry | tuple[float, float, float, float]
 
 #: Columns of the facilities frame, in order (``osm_id``, ``raw_category`` are the optional ones).
-FACILITY_COLUMNS: tuple[str, ...] = (
-    "facility_id",
-    "name",
-    "category",
-    "capacity",
-    "source",
-    "osm_id",
-    "raw_category",
-)
+FACILITY_COLUMNS: tuple[str, ...] = (*CONTRACT_COLUMNS, "osm_id", "raw_category")
 
 _NUMBER = re.compile(r"^\s*(\d+(?:\.\d+)?)")
 
