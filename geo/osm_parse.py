@@ -16,6 +16,8 @@ Features: tagged nodes become points, closed ways and multipolygon relations bec
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import logging
 import re
 from collections import Counter
@@ -173,8 +175,39 @@ class EdgeArrays:
     dangling_ends: int = 0
 
 
+def _compression(head: bytes) -> str | None:
+    """``"gz"`` or ``"bz2"`` when the bytes start with that format's magic number, else None."""
+    if head.startswith(b"\x1f\x8b"):
+        return "gz"
+    if head.startswith(b"BZh"):
+        return "bz2"
+    return None
+
+
+def _read_head(path: Path, n: int = 4096) -> tuple[bytes, str | None]:
+    """The first ``n`` bytes of the (decompressed) file and its compression."""
+    with open(path, "rb") as fh:
+        head = fh.read(n)
+    packed = _compression(head)
+    if packed is None:
+        return head, None
+    opener = gzip.open if packed == "gz" else bz2.open
+    try:
+        with opener(path, "rb") as fh:
+            return fh.read(n), packed
+    except (OSError, EOFError, ValueError) as exc:
+        msg = (
+            f"{path.name}: a {packed}-compressed file that cannot be decompressed ({exc}). "
+            "Download or compress it again, or give the uncompressed .osm file."
+        )
+        raise NetworkFormatError(msg) from exc
+
+
 def sniff_osm_format(path: str | Path) -> str:
     """Return ``"pbf"`` or ``"xml"`` from a file's first bytes, or raise NetworkFormatError.
+
+    Gzip- and bzip2-compressed OSM XML (``.osm.gz``, ``.osm.bz2``, as Geofabrik and Overpass
+    serve them) count as ``"xml"``: libosmium decompresses them itself.
 
     Parameters
     ----------
@@ -190,8 +223,7 @@ def sniff_osm_format(path: str | Path) -> str:
     if not path.is_file():
         msg = f"{path}: file not found. Check the path, or give a place name to download instead."
         raise NetworkFormatError(msg)
-    with open(path, "rb") as fh:
-        head = fh.read(4096)
+    head, _ = _read_head(path)
     if not head.strip():
         msg = (
             f"{path.name}: the file is empty. Export the area again from openstreetmap.org, "
@@ -214,7 +246,10 @@ def sniff_osm_format(path: str | Path) -> str:
 
 def _osm_file(path: Path) -> osmium.io.File:
     fmt = sniff_osm_format(path)
-    return osmium.io.File(str(path), "pbf" if fmt == "pbf" else "osm")
+    if fmt == "pbf":
+        return osmium.io.File(str(path), "pbf")
+    _, packed = _read_head(path, 8)
+    return osmium.io.File(str(path), f"osm.{packed}" if packed else "osm")
 
 
 def osm_bounds(path: str | Path) -> tuple[float, float, float, float] | None:

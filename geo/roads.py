@@ -39,7 +39,17 @@ from geo.osm_parse import (
 logger = logging.getLogger(__name__)
 
 #: File name endings read as OpenStreetMap data.
-OSM_SUFFIXES: tuple[str, ...] = (".osm", ".osm.xml", ".xml", ".osm.pbf", ".pbf")
+OSM_SUFFIXES: tuple[str, ...] = (
+    ".osm",
+    ".osm.xml",
+    ".xml",
+    ".osm.pbf",
+    ".pbf",
+    ".osm.gz",
+    ".osm.bz2",
+    ".xml.gz",
+    ".xml.bz2",
+)
 #: File name endings read as road centrelines.
 CENTRELINE_SUFFIXES: tuple[str, ...] = (".shp", ".zip", ".gpkg", ".geojson", ".json")
 #: File name endings read as osmnx GraphML.
@@ -171,8 +181,9 @@ def _file_edges(path: Path, *, mode: str) -> EdgeArrays:
 
         return read_centrelines(path, mode=mode)
     if name.endswith(OSM_SUFFIXES):
-        with open(path, "rb") as fh:
-            head = fh.read(2048)
+        from geo.osm_parse import _read_head
+
+        head, _ = _read_head(path, 2048)
         if b"<graphml" in head:  # GraphML saved as .xml
             return read_graphml_edges(path, mode=mode)
         return read_osm_edges(path, mode=mode)

@@ -6,10 +6,8 @@ import os
 from pathlib import Path
 
 import pytest
+from _data import OSM_DIR
 from hypothesis import HealthCheck, settings
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_OSM = ROOT.parent / "shared" / "osm"
 
 settings.register_profile(
     "project",
@@ -21,7 +19,7 @@ settings.load_profile("project")
 
 
 @pytest.fixture(scope="session")
-def shared_osm() -> Path:
-    """Folder of the real OSM extracts (../shared/osm); failing, not skipping, when absent."""
-    assert SHARED_OSM.is_dir(), f"expected the shared OSM extracts at {SHARED_OSM}"
-    return SHARED_OSM
+def osm_dir() -> Path:
+    """Folder of the real OSM extracts in the repo; failing, not skipping, when absent."""
+    assert OSM_DIR.is_dir(), f"expected the OSM extracts at {OSM_DIR}"
+    return OSM_DIR

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
+from _data import osm_extract
 
 import cli
 from coverage.analysis import analyse
@@ -101,9 +102,9 @@ def _write_gbk_facilities(path: Path, osm: Path) -> int:
 
 
 def test_config_run_on_real_extract_with_gbk_gcj02_file(
-    tmp_path: Path, shared_osm: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    osm = shared_osm / "nanjing_xinjiekou.osm"
+    osm = osm_extract("nanjing_xinjiekou")
     n_fac = _write_gbk_facilities(tmp_path / "设施.csv", osm)
     demand, _ = demand_from_buildings(buildings_from_osm(osm), total_population=80_000)
     pd.DataFrame(
@@ -182,8 +183,8 @@ def test_bad_config_exits_with_message(tmp_path: Path, caplog: pytest.LogCapture
     assert "exactly one of file, place or bbox" in caplog.text
 
 
-def test_config_sheet_and_demand_columns_are_honoured(tmp_path: Path, shared_osm: Path) -> None:
-    osm = shared_osm / "beijing_haidian_cau.osm"
+def test_config_sheet_and_demand_columns_are_honoured(tmp_path: Path) -> None:
+    osm = osm_extract("beijing_haidian_cau")
     fac = facilities_from_osm(osm)
     fac = fac[fac["category"] == "fitness"]
     table = pd.DataFrame(
@@ -221,11 +222,11 @@ service_areas = false
 
 
 def test_config_run_warns_when_the_datum_looks_wrong(
-    tmp_path: Path, shared_osm: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Amap (GCJ-02) columns declared as WGS-84 (the default): the run goes on, but says so on
     # the terminal, as the app's validation box would.
-    osm = shared_osm / "nanjing_xinjiekou.osm"
+    osm = osm_extract("nanjing_xinjiekou")
     _write_gbk_facilities(tmp_path / "f.csv", osm)
     table = pd.read_csv(tmp_path / "f.csv", encoding="gbk")
     table.rename(columns={"经度": "高德经度", "纬度": "高德纬度"}).to_csv(

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from _data import osm_extract
 
 from geo import settings
 from geo.demand import demand_from_buildings, demand_from_table, demand_grid
 from geo.errors import ColumnNotFoundError, GeometryError, InputDataError
 
-OSM = Path(__file__).resolve().parents[1].parent / "shared" / "osm"
 DEMAND_COLUMNS = ["demand_id", "population", "elderly", "community", "kind", "geometry"]
 
 
@@ -102,10 +102,10 @@ def test_buildings_with_nothing_residential():
         demand_from_buildings(_buildings(), total_population=-5)
 
 
-@pytest.mark.skipif(not (OSM / "nanjing_xinjiekou.osm").exists(), reason="shared OSM extract")
 def test_real_nanjing_buildings_calibrate_to_total():
-    osm_features = pytest.importorskip("geo.osm_features")
-    b = osm_features.buildings_from_osm(OSM / "nanjing_xinjiekou.osm")
+    from geo.osm_features import buildings_from_osm
+
+    b = buildings_from_osm(osm_extract("nanjing_xinjiekou"))
     gdf, report = demand_from_buildings(b, total_population=120_000)
     assert gdf["population"].sum() == pytest.approx(120_000)
     assert gdf["demand_id"].is_unique

@@ -9,19 +9,18 @@ point), and ``nx.multi_source_dijkstra_path_length`` must agree with
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pyrosm
 import pytest
+from _data import osm_extract
 
 from coverage.distance import nearest_from, od_matrix, point_distance
 from coverage.snap import Snap, snap_points, twin_edges
 from geo.network import Network, lattice_network
 from geo.roads import load_network
 
-OSM = Path(__file__).resolve().parents[1].parent / "shared" / "osm"
 EXTRACTS = ["nanjing_xinjiekou", "beijing_haidian_cau", "beijing_haidian_tsinghua"]
 ENGINES = ["scipy", "bucket"]
 
@@ -133,13 +132,13 @@ def check_sources(
 
 @pytest.mark.parametrize("name", EXTRACTS)
 def test_walk_extracts_match_networkx(name: str) -> None:
-    net = load_network(OSM / f"{name}.osm", mode="walk")
+    net = load_network(osm_extract(name), mode="walk")
     check_against_oracle(net, seed=len(name))
 
 
 @pytest.mark.parametrize("name", EXTRACTS)
 def test_drive_extracts_respect_direction(name: str) -> None:
-    net = load_network(OSM / f"{name}.osm", mode="drive")
+    net = load_network(osm_extract(name), mode="drive")
     assert net.directed
     assert (twin_edges(net) < 0).any(), "expected one-way streets in the extract"
     check_against_oracle(net, seed=3, n_fac=8, n_dem=80)
@@ -156,7 +155,7 @@ def test_lattice_matches_networkx() -> None:
 
 @pytest.mark.parametrize(("mode", "local"), [("walk", True), ("walk", False), ("drive", True)])
 def test_od_matrix_matches_networkx_per_source(mode: str, local: bool) -> None:
-    net = load_network(OSM / "nanjing_xinjiekou.osm", mode=mode)
+    net = load_network(osm_extract("nanjing_xinjiekou"), mode=mode)
     sources = snap_points(net, facility_points(net, 5, 11), tolerance_m=300)
     targets = snap_points(net, random_points(net, 120, 12), tolerance_m=300)
     limit = 700.0

@@ -10,6 +10,7 @@ import pandas as pd
 import pyrosm
 import pytest
 import shapely
+from _data import osm_extract
 
 from geo.errors import CategoryError, NetworkFormatError
 from geo.osm_features import (
@@ -21,7 +22,6 @@ from geo.osm_features import (
 )
 from geo.taxonomy import categories, get_category
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "osm"
 TINY = Path(__file__).resolve().parent / "input_data" / "tiny.osm"
 OSM_ID = re.compile(r"^(node|way|relation)/\d+$")
 
@@ -50,7 +50,7 @@ def _check_contract(gdf):
 
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_facilities_from_shared_extracts(name):
-    gdf = facilities_from_osm(SHARED / name)
+    gdf = facilities_from_osm(osm_extract(name))
     _check_contract(gdf)
     counts = gdf["category"].value_counts()
     assert (counts > 0).sum() >= 3
@@ -152,7 +152,7 @@ def test_tiny_buildings_and_landuse():
     ],
 )
 def test_buildings_from_shared_extracts(name, n_range, levels_range):
-    b = buildings_from_osm(SHARED / name)
+    b = buildings_from_osm(osm_extract(name))
     assert n_range[0] <= len(b) <= n_range[1]
     assert levels_range[0] <= b["levels"].notna().sum() <= levels_range[1]
     assert b["osm_id"].is_unique

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import time
+import bz2
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pyproj
 import pyrosm
 import pytest
 import shapely
+from _data import osm_extract
 
 from geo import settings
 from geo.errors import EmptyNetworkError, NetworkFormatError
@@ -17,7 +19,6 @@ from geo.network import Network
 from geo.osm_parse import OSMNX_FILTERS, maxspeed_kph, read_osm_edges, way_filter
 from geo.roads import load_network, save_graphml, split_loops_and_parallels
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "osm"
 INPUT = Path(__file__).resolve().parent / "input_data"
 TINY = INPUT / "tiny.osm"
 
@@ -58,7 +59,7 @@ EXTRACTS = {
 
 @pytest.fixture(scope="module")
 def walk_networks() -> dict[str, Network]:
-    return {name: load_network(SHARED / name, mode="walk") for name in EXTRACTS}
+    return {name: load_network(osm_extract(name), mode="walk") for name in EXTRACTS}
 
 
 def _edge_pairs(net: Network) -> set[tuple[int, int]]:
@@ -93,7 +94,7 @@ def test_shared_extracts_load_as_walking_networks(walk_networks, name):
 def test_every_walk_edge_passes_the_osm_filter_and_no_railway_or_waterway():
     # Read without clipping/LCC and compare with the raw tags: railway/waterway-only ways
     # never become edges.
-    edges = read_osm_edges(SHARED / "beijing_haidian_tsinghua.osm", mode="walk")
+    edges = read_osm_edges(osm_extract("beijing_haidian_tsinghua"), mode="walk")
     assert set(edges.attrs["highway"]) <= PEDESTRIAN
     assert (edges.attrs["osm_way_id"] > 0).all()
 
@@ -103,7 +104,7 @@ def test_clipped_to_declared_bounds(walk_networks, name):
     net = walk_networks[name]
     from geo.osm_parse import osm_bounds
 
-    west, south, east, north = osm_bounds(SHARED / name)
+    west, south, east, north = osm_bounds(osm_extract(name))
     tr = pyproj.Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
     lon, lat = tr.transform(net.x, net.y)
     assert lon.min() >= west - 1e-6 and lon.max() <= east + 1e-6
@@ -113,7 +114,7 @@ def test_clipped_to_declared_bounds(walk_networks, name):
 
 
 def test_clip_false_keeps_more_and_study_area_clips():
-    path = SHARED / "beijing_haidian_tsinghua.osm"
+    path = osm_extract("beijing_haidian_tsinghua")
     full = load_network(path, mode="walk", clip=False)
     clipped = load_network(path, mode="walk")
     area = shapely.box(116.315, 39.995, 116.325, 40.005)
@@ -129,7 +130,7 @@ def test_clip_false_keeps_more_and_study_area_clips():
 
 
 def test_keep_largest_reports_dropped_nodes():
-    path = SHARED / "nanjing_xinjiekou.osm"
+    path = osm_extract("nanjing_xinjiekou")
     largest = load_network(path, mode="walk")
     everything = load_network(path, mode="walk", keep_largest=False)
     assert largest.report.n_components > 1
@@ -137,12 +138,22 @@ def test_keep_largest_reports_dropped_nodes():
     assert "no declared data bounds" in " ".join(largest.report.notes)
 
 
-def test_two_mb_file_loads_fast():
-    path = SHARED / "beijing_haidian_tsinghua.osm"
-    assert path.stat().st_size > 2_000_000
-    start = time.perf_counter()
-    load_network(path, mode="walk")
-    assert time.perf_counter() - start < 2.0
+def test_compressed_xml_loads_like_the_plain_file(tmp_path):
+    packed = osm_extract("beijing_haidian_tsinghua")
+    plain = tmp_path / "tsinghua.osm"
+    plain.write_bytes(bz2.decompress(packed.read_bytes()))
+    assert plain.stat().st_size > 2_000_000
+    gz = tmp_path / "tsinghua.osm.gz"
+    gz.write_bytes(gzip.compress(plain.read_bytes()))
+    ref = load_network(plain, mode="walk")
+    for path in (packed, gz):
+        net = load_network(path, mode="walk")
+        assert net.n_nodes == ref.n_nodes
+        np.testing.assert_allclose(net.length, ref.length)
+    broken = tmp_path / "broken.osm.gz"
+    broken.write_bytes(gzip.compress(plain.read_bytes())[:50])
+    with pytest.raises(NetworkFormatError, match=r"broken\.osm\.gz"):
+        load_network(broken, mode="walk")
 
 
 def test_helsinki_pbf_loads():
@@ -200,7 +211,7 @@ def test_tiny_drive_network_is_directed_and_respects_oneway():
 
 
 def test_drive_on_real_extract_is_asymmetric():
-    net = load_network(SHARED / "nanjing_xinjiekou.osm", mode="drive")
+    net = load_network(osm_extract("nanjing_xinjiekou"), mode="drive")
     assert net.directed
     assert (net.csr != net.csr.T).nnz > 0
     assert net.edge_attrs["oneway"].any()
@@ -209,7 +220,7 @@ def test_drive_on_real_extract_is_asymmetric():
 
 
 def test_bike_mode_excludes_footways_and_steps():
-    net = load_network(SHARED / "beijing_haidian_tsinghua.osm", mode="bike")
+    net = load_network(osm_extract("beijing_haidian_tsinghua"), mode="bike")
     highways = set(net.edge_attrs["highway"])
     assert not highways & {"footway", "steps", "motorway"}
     assert "cycleway" in highways
@@ -218,7 +229,7 @@ def test_bike_mode_excludes_footways_and_steps():
 
 def test_graphml_round_trip(tmp_path):
     for mode in ("walk", "drive"):
-        net = load_network(SHARED / "beijing_haidian_cau.osm", mode=mode)
+        net = load_network(osm_extract("beijing_haidian_cau"), mode=mode)
         path = save_graphml(net, tmp_path / f"cau_{mode}.graphml")
         back = load_network(path, mode=mode)
         assert back.n_nodes == net.n_nodes
@@ -381,7 +392,7 @@ def test_unknown_mode_and_source_type():
 def test_graphml_outlines_without_highway_tags_are_not_streets(tmp_path):
     import networkx as nx
 
-    net = load_network(SHARED / "beijing_haidian_cau.osm", mode="walk")
+    net = load_network(osm_extract("beijing_haidian_cau"), mode="walk")
     path = save_graphml(net, tmp_path / "cau.graphml")
     g = nx.read_graphml(path)
     # What osmnx.graph_from_xml keeps from a raw OSM file: a building outline between two nodes.
