@@ -21,7 +21,11 @@ def _tracked(*parts: str) -> list[Path]:
 def test_nothing_reads_the_shared_folder():
     files = _tracked("tests", "scripts", ".ci")
     assert len(files) > 30
-    offenders = [str(f.relative_to(ROOT)) for f in files if f.name != Path(__file__).name and SHARED.search(f.read_text("utf-8"))]
+    offenders = [
+        str(f.relative_to(ROOT))
+        for f in files
+        if f.name != Path(__file__).name and SHARED.search(f.read_text("utf-8"))
+    ]
     assert offenders == [], f"these read ../shared (copy the data into the repo): {offenders}"
 
 
