@@ -55,7 +55,7 @@ from coverage import bucket_queue
 from coverage.snap import Snap, geometry_lengths, twin_edges
 from geo import settings
 from geo.errors import ConfigError, NetworkError
-from geo.network import Network
+from geo.network import Network, derived
 
 logger = logging.getLogger(__name__)
 
@@ -83,24 +83,9 @@ COVER_TOL_M = 1e-9
 #: operations that drop explicit zeros (a facility standing on the demand point).
 OD_ZERO_M = 1e-12
 
-_SEARCH: dict[int, tuple[Network, sparse.csr_matrix]] = {}
-_INCIDENCE: dict[int, tuple[Network, sparse.csr_matrix]] = {}
-_NODE_TREES: dict[int, tuple[Network, cKDTree]] = {}
-_WEIGHTS: dict[int, tuple[Network, tuple[float, float]]] = {}
 
 #: Names accepted by ``settings.search_engine`` and the ``engine`` option.
 ENGINES = ("auto", "bucket", "scipy")
-
-
-def _cached(cache: dict[int, tuple[Network, Any]], network: Network, build: Any) -> Any:
-    hit = cache.get(id(network))
-    if hit is not None and hit[0] is network:
-        return hit[1]
-    value = build()
-    if len(cache) >= 4:
-        cache.pop(next(iter(cache)))
-    cache[id(network)] = (network, value)
-    return value
 
 
 def incidence(network: Network) -> sparse.csr_matrix:
@@ -116,12 +101,12 @@ def incidence(network: Network) -> sparse.csr_matrix:
             shape=(network.n_nodes, network.n_edges),
         )
 
-    return _cached(_INCIDENCE, network, build)
+    return derived(network, "incidence", build)
 
 
 def node_tree(network: Network) -> cKDTree:
     """KD-tree of the node coordinates (cached)."""
-    return _cached(_NODE_TREES, network, lambda: cKDTree(np.column_stack([network.x, network.y])))
+    return derived(network, "node_tree", lambda: cKDTree(np.column_stack([network.x, network.y])))
 
 
 def lengths_bound_chords(network: Network) -> bool:
@@ -183,23 +168,21 @@ def search_graph(network: Network) -> sparse.csr_matrix:
     Cached per network; int32 indices, float64 weights, sorted indices, so that scipy does not
     convert it on every call.
     """
-    hit = _SEARCH.get(id(network))
-    if hit is not None and hit[0] is network:
-        return hit[1]
-    g = network.csr.T.tocsr() if network.directed else network.csr
-    g = sparse.csr_matrix(
-        (
-            np.asarray(g.data, dtype="float64"),
-            np.asarray(g.indices, dtype="int32"),
-            np.asarray(g.indptr, dtype="int32"),
-        ),
-        shape=g.shape,
-    )
-    g.sort_indices()
-    if len(_SEARCH) >= 4:
-        _SEARCH.pop(next(iter(_SEARCH)))
-    _SEARCH[id(network)] = (network, g)
-    return g
+
+    def build() -> sparse.csr_matrix:
+        g = network.csr.T.tocsr() if network.directed else network.csr
+        g = sparse.csr_matrix(
+            (
+                np.asarray(g.data, dtype="float64"),
+                np.asarray(g.indices, dtype="int32"),
+                np.asarray(g.indptr, dtype="int32"),
+            ),
+            shape=g.shape,
+        )
+        g.sort_indices()
+        return g
+
+    return derived(network, "search_graph", build)
 
 
 def source_links(network: Network, snaps: Snap) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -341,7 +324,7 @@ def nearest_from(
         ok = np.flatnonzero(sources.ok)
         rows, nodes, weights = source_links(network, sources.subset(ok))
         graph = search_graph(network)
-        weight_range = _cached(_WEIGHTS, network, lambda: bucket_queue.weight_bounds(graph))
+        weight_range = derived(network, "weight_bounds", lambda: bucket_queue.weight_bounds(graph))
         node_dist, label = bucket_queue.multi_source(
             graph, nodes, weights, rows, limit=limit, weight_range=weight_range
         )

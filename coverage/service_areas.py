@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -53,7 +54,7 @@ from coverage.distance import (
 from coverage.snap import Snap, geometry_lengths, snap_points, twin_edges
 from geo import settings
 from geo.errors import ConfigError
-from geo.network import WGS84, Network
+from geo.network import WGS84, Network, derived
 from geo.taxonomy import get_category
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,6 @@ KINDS = ("facility", "dissolved", "nearest")
 _EPS = 1e-9
 # Up to this many pieces outside the small faces are buffered in one call with the faces.
 _FEW = 200
-_BUFFERS: dict[tuple[int, float, int], tuple[Network, np.ndarray]] = {}
 
 
 def _buffer(geom: Any, distance: float) -> Any:
@@ -85,19 +85,17 @@ def _buffer(geom: Any, distance: float) -> Any:
 
 def _edge_buffers(network: Network, buffer_m: float, edges: np.ndarray) -> np.ndarray:
     """Buffers of whole edges, computed once per network and width and then reused."""
-    key = (id(network), float(buffer_m), int(settings.service_area_quad_segs))
-    hit = _BUFFERS.get(key)
-    if hit is None or hit[0] is not network:
-        if len(_BUFFERS) >= 4:
-            _BUFFERS.pop(next(iter(_BUFFERS)))
-        hit = (network, np.full(network.n_edges, None, dtype=object))
-        _BUFFERS[key] = hit
-    cache = hit[1]
-    need = edges[pd.isna(cache[edges])]
-    if need.size:
-        need = np.unique(need)
-        cache[need] = _buffer(network.geometry[need], buffer_m)
-    return cache[edges]
+    key = ("edge_buffers", float(buffer_m), int(settings.service_area_quad_segs))
+    cache, lock = derived(
+        network, key, lambda: (np.full(network.n_edges, None, dtype=object), threading.Lock())
+    )
+    # Filled lazily, a few edges at a time: the lock keeps two sessions from writing at once.
+    with lock:
+        need = edges[pd.isna(cache[edges])]
+        if need.size:
+            need = np.unique(need)
+            cache[need] = _buffer(network.geometry[need], buffer_m)
+        return cache[edges]
 
 
 def _substrings(network: Network, edges: np.ndarray, s: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from scipy.spatial import cKDTree
 
 from geo import settings
 from geo.errors import CoordinateError, GeometryError
-from geo.network import Network
+from geo.network import Network, derived
 
 logger = logging.getLogger(__name__)
 
@@ -82,55 +82,32 @@ class Snap:
         )
 
 
-# Per-network caches. A Network is immutable and shared (the app caches one), so derived indexes
-# can be kept for as long as the network lives; keyed by id() with the object kept alive alongside
-# so that an id is never reused for another network while cached.
-_TREES: dict[int, tuple[Network, shapely.STRtree, np.ndarray]] = {}
-_TWINS: dict[int, tuple[Network, np.ndarray]] = {}
-_GEOM_LEN: dict[int, tuple[Network, np.ndarray]] = {}
-_CACHE_SIZE = 4
-
-
-def _remember(cache: dict[int, Any], key: int, value: Any) -> None:
-    if len(cache) >= _CACHE_SIZE:
-        cache.pop(next(iter(cache)))
-    cache[key] = value
-
-
 def edge_tree(network: Network) -> tuple[shapely.STRtree, np.ndarray]:
     """The shapely spatial index of the network's edges and their geometric lengths (cached)."""
-    hit = _TREES.get(id(network))
-    if hit is not None and hit[0] is network:
-        return hit[1], hit[2]
-    tree = shapely.STRtree(network.geometry)
-    geom_len = geometry_lengths(network)
-    _remember(_TREES, id(network), (network, tree, geom_len))
-    return tree, geom_len
+    tree = derived(network, "edge_tree", lambda: shapely.STRtree(network.geometry))
+    return tree, geometry_lengths(network)
 
 
 def geometry_lengths(network: Network) -> np.ndarray:
     """Lengths of the edge geometries in CRS units (cached; may differ from ``length``)."""
-    hit = _GEOM_LEN.get(id(network))
-    if hit is not None and hit[0] is network:
-        return hit[1]
-    geom_len = shapely.length(network.geometry).astype("float64")
-    _remember(_GEOM_LEN, id(network), (network, geom_len))
-    return geom_len
+    return derived(
+        network, "geometry_lengths", lambda: shapely.length(network.geometry).astype("float64")
+    )
 
 
 #: Long segments are split to this length (metres) for the nearest-segment index, so that a
 #: segment's midpoint is never more than half of it from any of its points.
 _SEGMENT_M = 50.0
-_SEGMENTS: dict[int, tuple[Network, Any]] = {}
 #: Side (metres) of the grid cells whose row-by-row order the snapping queries are sorted in.
 _ORDER_CELL_M = 500.0
 
 
 def _segment_index(network: Network) -> Any:
     """KD-tree over the midpoints of all edge segments, with the segment arrays (cached)."""
-    hit = _SEGMENTS.get(id(network))
-    if hit is not None and hit[0] is network:
-        return hit[1]
+    return derived(network, ("segments", _SEGMENT_M), lambda: _build_segment_index(network))
+
+
+def _build_segment_index(network: Network) -> Any:
     geoms = shapely.segmentize(network.geometry, _SEGMENT_M)
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     same = owner[1:] == owner[:-1]
@@ -148,7 +125,6 @@ def _segment_index(network: Network) -> Any:
     start_pos = cum - seg_len - base
     tree = cKDTree(np.column_stack([x0 + dx / 2, y0 + dy / 2]))
     index = (tree, x0, y0, dx, dy, seg_len, seg_edge, start_pos, float(seg_len.max()) / 2)
-    _remember(_SEGMENTS, id(network), (network, index))
     return index
 
 
@@ -219,9 +195,10 @@ def twin_edges(network: Network) -> np.ndarray:
 
     Undirected networks return all ``-1``: every edge is two-way already.
     """
-    hit = _TWINS.get(id(network))
-    if hit is not None and hit[0] is network:
-        return hit[1]
+    return derived(network, "twin_edges", lambda: _build_twins(network))
+
+
+def _build_twins(network: Network) -> np.ndarray:
     twin = np.full(network.n_edges, -1, dtype="int64")
     if network.directed and network.n_edges:
         n = np.int64(network.n_nodes)
@@ -232,7 +209,6 @@ def twin_edges(network: Network) -> np.ndarray:
         pos = np.minimum(pos, key.size - 1)
         found = key[order][pos] == rkey
         twin[found] = order[pos[found]]
-    _remember(_TWINS, id(network), (network, twin))
     return twin
 
 

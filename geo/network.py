@@ -18,8 +18,11 @@ into its arrays (the app caches one and shares it across sessions).
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +33,8 @@ from scipy.sparse import csgraph
 
 from geo import settings
 from geo.errors import EmptyNetworkError, NetworkError
+
+T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +161,45 @@ class Network:
     def with_report(self, **changes: Any) -> Network:
         """A copy with some report fields changed."""
         return replace(self, report=replace(self.report, **changes))
+
+
+# Indexes derived from a network (search graph, spatial trees, edge buffers …) are kept beside the
+# network for as long as it lives. A Network is immutable and shared between app sessions and the
+# warm-up thread, so the store is keyed by the object itself (weakly: it goes with the network, and
+# an id() can never be reused for another one) and guarded by a lock. Callers put every setting
+# that changes the value into ``key``.
+_DERIVED: weakref.WeakKeyDictionary[Network, dict[Hashable, Any]] = weakref.WeakKeyDictionary()
+_DERIVED_LOCK = threading.Lock()
+
+
+def derived(network: Network, key: Hashable, build: Callable[[], T]) -> T:
+    """Return the value derived from ``network`` under ``key``, building it once.
+
+    Thread-safe: concurrent callers may both build, but all get the first stored value, so no
+    caller ever sees a half-built or a second, different object.
+
+    Parameters
+    ----------
+    network
+        The network the value belongs to.
+    key
+        What the value is, with every setting that changes it (e.g. ``("buffers", 25.0, 4)``).
+    build
+        Builds the value from the network alone; called without the lock held.
+
+    Returns
+    -------
+    T
+        The cached value.
+    """
+    with _DERIVED_LOCK:
+        store = _DERIVED.get(network)
+        if store is not None and key in store:
+            return store[key]
+    value = build()
+    with _DERIVED_LOCK:
+        store = _DERIVED.setdefault(network, {})
+        return store.setdefault(key, value)
 
 
 def utm_crs_for(lon: float, lat: float) -> str:
