@@ -217,3 +217,14 @@ bucket_queue_min_nodes: int = 50_000
 #: TrueType (.ttf/.ttc) Chinese font embedded in PDF reports; empty: the first found of the usual
 #: Windows/Linux/macOS fonts (``maps.export_report.PDF_FONT_FILES``).
 pdf_font_file: str = os.environ.get("LCC_PDF_FONT", "")
+
+#: Network edits: how far (m) each end of an added link may be from a street it joins.
+edit_join_m: float = 30.0
+
+#: Network edits: how far (m) from a closure line a street may run and still be closed.
+edit_close_tolerance_m: float = 5.0
+
+#: Network edits: a street stretch inside the closure zone is closed only when it runs along the
+#: line: its ends project onto the line at least this share of its length apart (a crossing
+#: street projects onto one point and is kept).
+edit_close_alignment: float = 0.8
