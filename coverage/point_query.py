@@ -136,6 +136,9 @@ def _one_category(
     cat = get_category(key)
     fac = result.facilities
     rows = np.flatnonzero(fac["category"].astype(str).to_numpy() == key)
+    if result.facility_snap is None:
+        msg = "point query: the coverage result carries no facility snaps; run analyse() again"
+        raise CoordinateError(msg)
     sub = result.facility_snap.subset(rows)
     nd = result.node_distance[key]
     ns_rows = result.node_source[key]
