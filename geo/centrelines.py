@@ -131,24 +131,27 @@ def _split_at_shared_vertices(
     shared = (counts[inverse] > 1) & ~first & ~last
     if not shared.any():
         return lines, np.arange(lines.size), 0
-    pieces: list[shapely.LineString] = []
-    origin: list[int] = []
-    cut_lines = set(owner[shared].tolist())
-    for i in range(lines.size):
-        if i not in cut_lines:
-            pieces.append(lines[i])
-            origin.append(i)
-            continue
-        sel = owner == i
-        pts = coords[sel]
-        cut = np.flatnonzero(shared[sel])
-        bounds = [0, *cut.tolist(), len(pts) - 1]
-        for a, b in itertools.pairwise(bounds):
-            if b > a:
-                pieces.append(shapely.linestrings(pts[a : b + 1]))
-                origin.append(i)
+    # Vectorised (linear time): every shared interior vertex ends one piece and starts the next,
+    # so it is written twice and a piece number runs over the coordinates.
+    cut = np.zeros(lines.size, dtype=bool)
+    cut[owner[shared]] = True
+    keep = cut[owner]
+    c, o, sh, fi = coords[keep], owner[keep], shared[keep], first[keep]
+    repeat = 1 + sh.astype("int64")
+    at = np.cumsum(repeat) - repeat  # where each vertex's first copy lands
+    begins = np.zeros(int(repeat.sum()), dtype=bool)
+    begins[at[fi]] = True
+    begins[at[sh] + 1] = True
+    piece = np.cumsum(begins) - 1
+    cut_pieces = shapely.linestrings(np.repeat(c, repeat, axis=0), indices=piece)
+    cut_origin = np.repeat(o, repeat)[begins]
+    whole = np.flatnonzero(~cut)
+    origin_all = np.concatenate([whole, cut_origin])
+    order = np.argsort(origin_all, kind="stable")
+    pieces = np.concatenate([lines[whole], cut_pieces]).astype(object)[order]
+    origin = origin_all[order]
     n_junctions = int(np.unique(inverse[shared]).size)
-    return np.asarray(pieces, dtype=object), np.asarray(origin, dtype="int64"), n_junctions
+    return pieces, origin.astype("int64"), n_junctions
 
 
 def _crossings_without_vertex(lines: np.ndarray) -> int:

@@ -9,6 +9,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import strategies as st
 
 from geo import settings
 from geo.centrelines import read_centrelines
@@ -303,3 +305,56 @@ def test_zipped_shapefile_inside_a_folder(tmp_path: Path):
                 zf.write(f, arcname=f"道路中心线/{f.name}")
     with pytest.raises(NetworkFormatError, match=r"without \.shx"):
         load_network(broken)
+
+
+def _split_reference(lines):
+    """The former (quadratic) splitting, kept as the oracle of the vectorised one."""
+    import itertools
+
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    keys = np.round(coords / 0.01).astype("int64")
+    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.reshape(-1)
+    starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
+    first = np.zeros(owner.size, dtype=bool)
+    first[starts] = True
+    last = np.zeros(owner.size, dtype=bool)
+    last[np.r_[starts[1:] - 1, owner.size - 1]] = True
+    shared = (counts[inverse] > 1) & ~first & ~last
+    pieces, origin = [], []
+    cut_lines = set(owner[shared].tolist())
+    for i in range(lines.size):
+        if i not in cut_lines:
+            pieces.append(lines[i])
+            origin.append(i)
+            continue
+        sel = owner == i
+        pts = coords[sel]
+        cut = np.flatnonzero(shared[sel])
+        bounds = [0, *cut.tolist(), len(pts) - 1]
+        for a, b in itertools.pairwise(bounds):
+            if b > a:
+                pieces.append(shapely.linestrings(pts[a : b + 1]))
+                origin.append(i)
+    return pieces, origin
+
+
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 6), st.integers(0, 6)), min_size=2, max_size=7),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_splitting_at_shared_vertices_matches_the_reference(raw):
+    from geo.centrelines import _split_at_shared_vertices
+
+    lines = np.array(
+        [shapely.linestrings(np.array(pts, dtype=float) * 10.0) for pts in raw], dtype=object
+    )
+    pieces, origin, _ = _split_at_shared_vertices(lines)
+    ref_pieces, ref_origin = _split_reference(lines)
+    assert list(origin) == ref_origin
+    assert len(pieces) == len(ref_pieces)
+    for a, b in zip(pieces, ref_pieces, strict=True):
+        assert shapely.equals_exact(a, b, tolerance=0)
