@@ -40,6 +40,9 @@ for f in /usr/share/fonts/truetype/{wqy,arphic}/*; do [[ -f $f ]] && { have_ttf=
 if (( dev )); then
   command -v chromium >/dev/null 2>&1 || want+=(chromium)
   command -v chromedriver >/dev/null 2>&1 || want+=(chromium-driver)
+  # A real PostgreSQL + PostGIS for the database source/sink tests (started by the tests).
+  [[ -x /usr/lib/postgresql/15/bin/initdb ]] || want+=(postgresql-15)
+  [[ -f /usr/share/postgresql/15/extension/postgis.control ]] || want+=(postgresql-15-postgis-3)
 fi
 if (( ${#want[@]} )); then
   sudo=""
