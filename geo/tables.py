@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-GIS_SUFFIXES = (".geojson", ".json", ".shp", ".zip", ".gpkg")
+GIS_SUFFIXES = (".geojson", ".json", ".shp", ".zip", ".gpkg", ".parquet", ".geoparquet")
 SUPPORTED = TEXT_SUFFIXES + EXCEL_SUFFIXES + GIS_SUFFIXES
 
 # charset-normalizer names of the GBK family; all are decoded as GB18030, their superset.
@@ -110,6 +110,12 @@ def read_table(
     GeometryError
         A GIS file whose geometries cannot be read.
     """
+    if isinstance(source, pd.DataFrame):
+        return _from_frame(source, name or "table", "frame")
+    from geo.postgis import is_database_url, read_postgis_layer, safe_url
+
+    if isinstance(source, str) and is_database_url(source):
+        return _from_frame(read_postgis_layer(source), name or safe_url(source), "postgis")
     data, path, label = _open(source, name)
     suffix = Path(label).suffix.lower()
     if data is not None and not data.strip():
@@ -185,6 +191,8 @@ def _sniff(head: bytes, label: str) -> str:
         return ".xlsx" if any(n.startswith("xl/") for n in names) else ".zip"
     if head.startswith(b"SQLite format 3"):
         return ".gpkg"
+    if head.startswith(b"PAR1"):
+        return ".parquet"
     if head.lstrip().startswith(b"{"):
         return ".geojson"
     suffix = Path(label).suffix.lower()
@@ -422,10 +430,44 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
 # --------------------------------------------------------------------------- GIS files
 
 
+def _from_frame(frame: pd.DataFrame, label: str, fmt: str) -> tuple[pd.DataFrame, TableInfo]:
+    """A frame handed over directly (a database query, a caller's table), numbered as rows."""
+    if len(frame) == 0:
+        msg = f"{label}: the table has no rows."
+        raise InputDataError(msg)
+    out = frame.copy()
+    out.index = pd.RangeIndex(1, len(out) + 1, name="row")
+    crs = None
+    if isinstance(out, gpd.GeoDataFrame) and out.crs is not None:
+        crs = out.crs.to_string()
+    return out, TableInfo(name=label, format=fmt, crs=crs, n_rows=len(out))
+
+
+def _read_parquet(path: Path, label: str) -> tuple[pd.DataFrame, TableInfo]:
+    """GeoParquet (geometry + CRS from its metadata) or a plain Parquet table."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(path).metadata or {}
+        frame: pd.DataFrame = gpd.read_parquet(path) if b"geo" in meta else pd.read_parquet(path)
+    except Exception as exc:  # pyarrow raises several error types for damaged files
+        msg = (
+            f"{label}: cannot read as (Geo)Parquet ({type(exc).__name__}: {exc}). Is the file "
+            "complete? Export it again, or use GPKG/CSV."
+        )
+        raise InputDataError(msg) from exc
+    out, info = _from_frame(frame, label, "geoparquet" if b"geo" in meta else "parquet")
+    logger.info("%s: read %d rows (%s)", label, len(out), info.format)
+    return out, info
+
+
 def _read_gis(
     path: Path, label: str, suffix: str, layer: str | int | None
-) -> tuple[gpd.GeoDataFrame, TableInfo]:
+) -> tuple[pd.DataFrame, TableInfo]:
     import pyogrio
+
+    if suffix in (".parquet", ".geoparquet"):
+        return _read_parquet(path, label)
 
     fmt = {".json": "geojson", ".geojson": "geojson", ".shp": "shp", ".gpkg": "gpkg"}.get(suffix)
     target = str(path)

@@ -106,3 +106,21 @@ def test_a_failed_write_changes_nothing(pg):
 def test_url_helpers():
     assert is_database_url("postgresql://u@h/db?table=t") and not is_database_url("a.csv")
     assert safe_url("postgresql://u:pw@h/db") == "postgresql://u:***@h/db"
+
+
+def test_facilities_and_demand_load_straight_from_postgis(pg):
+    from geo.demand import demand_from_table
+    from geo.facilities import load_facilities
+
+    canteens = _canteens()
+    write_postgis_layers(f"{pg}?schema=src", {"canteens": canteens})
+    gdf, report = load_facilities(f"{pg}?table=src.canteens", category="elderly_canteen")
+    assert len(gdf) == 3 and report.n_ok == 3
+    assert list(gdf["name"]) == list(canteens["名称"])
+    with psycopg.connect(pg, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE pop AS SELECT 1 AS id, 1200.0 AS 常住人口,"
+            " ST_SetSRID(ST_MakePoint(118.78, 32.04), 4326) AS geom"
+        )
+    demand, _ = demand_from_table(f"{pg}?table=pop")
+    assert demand["population"].sum() == pytest.approx(1200.0)
