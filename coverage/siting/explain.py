@@ -545,10 +545,16 @@ def suggest_sites(
     dem_w = pd.DataFrame(dem.drop(columns=dem.geometry.name))
     # One unlimited search per proposed site: the time saved counts every resident it brings
     # closer, not only those within the model's reach.
+    # The search stops at the farthest resident's current distance: a site cannot bring anyone
+    # closer who is farther from it than that (distances only shrink as sites are added), so the
+    # result equals the unlimited search. Where someone has no reachable facility yet, it cannot
+    # stop early.
+    base_m = dem[f"{category}_distance_m"].to_numpy(dtype="float64")[d_snap.ok]
+    limit = float(base_m.max()) if base_m.size and np.isfinite(base_m).all() else np.inf
     exact: dict[int, np.ndarray] = {}
     for i in sol.selected.tolist():
         one = c_snap.subset(np.array([i]))
-        node_d, node_s = nearest_from(network, one)
+        node_d, node_s = nearest_from(network, one, limit_m=limit)
         dist_m, _ = point_distance(network, node_d, node_s, d_snap, sources=one)
         exact[int(i)] = mats.minutes(dist_m)
     sites = explain_sites(sol, mats, cand, dem_w, weight=weight, site_minutes=exact)
