@@ -34,7 +34,7 @@ from coverage.siting.candidates import as_candidates, empty_candidates, generate
 from coverage.siting.greedy import greedy_cover
 from coverage.siting.matrix import SitingMatrices, build_matrices
 from coverage.siting.models import MODELS, ModelSolution, mclp, solve
-from coverage.snap import snap_points
+from coverage.snap import Snap, snap_points
 from geo import settings
 from geo.errors import ColumnNotFoundError, ConfigError, InputDataError
 from geo.network import WGS84, Network
@@ -463,28 +463,10 @@ def suggest_sites(
 
     t0 = time.perf_counter()
     report("candidates", 0.1)
-    if isinstance(candidates, str):
-        if candidates != "generate":
-            msg = (
-                f"suggest_sites: candidates must be 'generate' or a GeoDataFrame, got "
-                f"{candidates!r}; load files with candidates_from_file"
-            )
-            raise InputDataError(msg)
-        cand = generate_candidates(network, baseline, category=category, spacing_m=spacing_m)
-    else:
-        cand = as_candidates(candidates) if "node" not in candidates.columns else candidates
-    cand = cand.reset_index(drop=True)
     notes: list[str] = []
-    c_snap = snap_points(network, cand, tolerance_m=baseline.tolerance_m or None)
-    if len(cand) and not c_snap.ok.all():
-        n_far = int((~c_snap.ok).sum())
-        notes.append(
-            f"{n_far} candidates are farther than {baseline.tolerance_m:.0f} m from any street "
-            "and were not considered"
-        )
-        cand = cand[c_snap.ok].reset_index(drop=True)
-        c_snap = c_snap.subset(np.flatnonzero(c_snap.ok))
-    cand = cand.assign(snapped=True)
+    cand, c_snap = _snapped_candidates(
+        network, baseline, candidates, category=category, spacing_m=spacing_m, notes=notes
+    )
     timings["candidates"] = time.perf_counter() - t0
     if len(cand) == 0:
         return SitingResult(
@@ -543,20 +525,8 @@ def suggest_sites(
     t0 = time.perf_counter()
     report("explain", 0.85)
     dem_w = pd.DataFrame(dem.drop(columns=dem.geometry.name))
-    # One unlimited search per proposed site: the time saved counts every resident it brings
-    # closer, not only those within the model's reach.
-    # The search stops at the farthest resident's current distance: a site cannot bring anyone
-    # closer who is farther from it than that (distances only shrink as sites are added), so the
-    # result equals the unlimited search. Where someone has no reachable facility yet, it cannot
-    # stop early.
-    base_m = dem[f"{category}_distance_m"].to_numpy(dtype="float64")[d_snap.ok]
-    limit = float(base_m.max()) if base_m.size and np.isfinite(base_m).all() else np.inf
-    exact: dict[int, np.ndarray] = {}
-    for i in sol.selected.tolist():
-        one = c_snap.subset(np.array([i]))
-        node_d, node_s = nearest_from(network, one, limit_m=limit)
-        dist_m, _ = point_distance(network, node_d, node_s, d_snap, sources=one)
-        exact[int(i)] = mats.minutes(dist_m)
+    base_m = dem[f"{category}_distance_m"].to_numpy(dtype="float64")
+    exact = _site_minutes(network, sol, mats, c_snap, d_snap, base_m)
     sites = explain_sites(sol, mats, cand, dem_w, weight=weight, site_minutes=exact)
     # Which category the sites are for travels with them into tables and exports.
     sites.insert(1, "category", category)
@@ -588,3 +558,63 @@ def suggest_sites(
         solution=sol,
         timings=timings,
     )
+
+
+def _snapped_candidates(
+    network: Network,
+    baseline: CoverageResult,
+    candidates: str | gpd.GeoDataFrame,
+    *,
+    category: str,
+    spacing_m: float | None,
+    notes: list[str],
+) -> tuple[gpd.GeoDataFrame, Snap]:
+    """The candidate sites that lie on the street network, with their snaps (notes appended)."""
+    if isinstance(candidates, str):
+        if candidates != "generate":
+            msg = (
+                f"suggest_sites: candidates must be 'generate' or a GeoDataFrame, got "
+                f"{candidates!r}; load files with candidates_from_file"
+            )
+            raise InputDataError(msg)
+        cand = generate_candidates(network, baseline, category=category, spacing_m=spacing_m)
+    else:
+        cand = as_candidates(candidates) if "node" not in candidates.columns else candidates
+    cand = cand.reset_index(drop=True)
+    c_snap = snap_points(network, cand, tolerance_m=baseline.tolerance_m or None)
+    if len(cand) and not c_snap.ok.all():
+        n_far = int((~c_snap.ok).sum())
+        notes.append(
+            f"{n_far} candidates are farther than {baseline.tolerance_m:.0f} m from any street "
+            "and were not considered"
+        )
+        cand = cand[c_snap.ok].reset_index(drop=True)
+        c_snap = c_snap.subset(np.flatnonzero(c_snap.ok))
+    return cand.assign(snapped=True), c_snap
+
+
+def _site_minutes(
+    network: Network,
+    sol: ModelSolution,
+    mats: SitingMatrices,
+    c_snap: Snap,
+    d_snap: Snap,
+    base_m: np.ndarray,
+) -> dict[int, np.ndarray]:
+    """Exact walking minutes from every proposed site to every demand point it can improve.
+
+    One search per site, unlimited in principle (the time saved counts every resident a site
+    brings closer, not only those within the model's reach) but stopped at the farthest
+    resident's current distance: a site cannot bring anyone closer who is farther from it than
+    that (distances only shrink as sites are added), so the result equals the unlimited search.
+    Where someone has no reachable facility yet, it cannot stop early.
+    """
+    base = base_m[d_snap.ok]
+    limit = float(base.max()) if base.size and np.isfinite(base).all() else np.inf
+    exact: dict[int, np.ndarray] = {}
+    for i in sol.selected.tolist():
+        one = c_snap.subset(np.array([i]))
+        node_d, node_s = nearest_from(network, one, limit_m=limit)
+        dist_m, _ = point_distance(network, node_d, node_s, d_snap, sources=one)
+        exact[int(i)] = mats.minutes(dist_m)
+    return exact
