@@ -159,8 +159,28 @@ def _crossings_without_vertex(lines: np.ndarray) -> int:
     if lines.size < 2:
         return 0
     tree = shapely.STRtree(lines)
-    a, b = tree.query(lines, predicate="crosses")
-    return int((a < b).sum())
+    a, b = tree.query(lines)
+    keep = a < b
+    a, b = a[keep], b[keep]
+    # Lines meeting at an end (most neighbours in a street layer) cannot cross: skip the costly
+    # predicate for them and test only the rest.
+    ends = np.round(
+        np.stack(
+            [
+                shapely.get_coordinates(shapely.get_point(lines, 0)),
+                shapely.get_coordinates(shapely.get_point(lines, -1)),
+            ],
+            axis=1,
+        )
+        / 0.01
+    ).astype("int64")
+    ea, eb = ends[a], ends[b]
+    meet = np.zeros(a.size, dtype=bool)
+    for i in (0, 1):
+        for j in (0, 1):
+            meet |= (ea[:, i] == eb[:, j]).all(axis=1)
+    a, b = a[~meet], b[~meet]
+    return int(shapely.crosses(lines[a], lines[b]).sum())
 
 
 def _pick(columns: pd.Index, wanted: tuple[str, ...]) -> str | None:
@@ -308,8 +328,17 @@ def read_centrelines(
     if class_col is not None:
         accept = way_filter(mode)
         extra = [c for c in gdf.columns if c not in (gdf.geometry.name,)]
-        records = gdf[extra].astype("string").fillna("").to_dict("records")
-        ok = np.array(
+        values = gdf[extra].astype("string").fillna("")
+        # The filter depends only on the attribute values: judge each distinct combination once
+        # (a city layer of millions of lines has a few hundred), then map back.
+        key = pd.MultiIndex.from_frame(values) if len(extra) > 1 else pd.Index(values[extra[0]])
+        codes, distinct = pd.factorize(key)
+        distinct_rows = (
+            pd.DataFrame(list(distinct), columns=extra)
+            if len(extra) > 1
+            else pd.DataFrame({extra[0]: list(distinct)})
+        )
+        verdict = np.array(
             [
                 accept(
                     {
@@ -317,10 +346,11 @@ def read_centrelines(
                         "highway": road_class(r[class_col]) if r[class_col] else "road",
                     }
                 )
-                for r in records
+                for r in distinct_rows.to_dict("records")
             ],
             dtype=bool,
         )
+        ok = verdict[codes]
         notes.append(f"{int(ok.sum()):,} of {n_read:,} lines usable for mode {mode} ({class_col})")
         gdf = gdf[ok].reset_index(drop=True)
     else:
@@ -334,9 +364,17 @@ def read_centrelines(
 
     # The UTM zone from the median of the line ends: one stray vertex (at 0,0, say) must not move
     # the whole network into a far zone, as the centroid of all geometry would.
-    ends_wgs = shapely.get_coordinates(
-        shapely.boundary(gdf.to_crs(WGS84).geometry.to_numpy()[~gdf.geometry.is_empty.to_numpy()])
+    # A sample of line ends is enough for a median, and far cheaper than reprojecting every line.
+    native = gdf.geometry.to_numpy()[~gdf.geometry.is_empty.to_numpy()]
+    native = native[:: max(1, native.size // 20_000)]
+    sample = np.vstack(
+        [
+            shapely.get_coordinates(shapely.get_point(native, 0)),
+            shapely.get_coordinates(shapely.get_point(native, -1)),
+        ]
     )
+    ends_wgs = gpd.GeoSeries(shapely.points(sample), crs=gdf.crs).to_crs(WGS84).get_coordinates()
+    ends_wgs = ends_wgs.to_numpy()
     if ends_wgs.size == 0:
         msg = f"{path.name}: every line is empty or has zero length; export the centrelines again"
         raise EmptyNetworkError(msg)
@@ -390,11 +428,23 @@ def read_centrelines(
         splits.setdefault(line, []).append((pos, node))
     n_split = len(splits)
 
-    us: list[int] = []
-    vs: list[int] = []
+    # Lines without a T-junction inside stay whole: their ends move onto their nodes in one
+    # vectorised step; only split lines go through the loop below.
+    whole = np.ones(n, dtype=bool)
+    whole[list(splits)] = False
+    widx = np.flatnonzero(whole)
+    us: list[int] = start_node[widx].tolist()
+    vs: list[int] = end_node[widx].tolist()
     geoms: list[shapely.LineString] = []
-    src: list[int] = []
-    for i in range(n):
+    src: list[int] = widx.tolist()
+    if widx.size:
+        coords_w, owner_w = shapely.get_coordinates(lines[widx], return_index=True)
+        first_w = np.r_[0, np.flatnonzero(np.diff(owner_w)) + 1]
+        last_w = np.r_[first_w[1:] - 1, owner_w.size - 1]
+        coords_w[first_w] = np.column_stack([nx_[start_node[widx]], ny_[start_node[widx]]])
+        coords_w[last_w] = np.column_stack([nx_[end_node[widx]], ny_[end_node[widx]]])
+        geoms = list(shapely.linestrings(coords_w, indices=owner_w))
+    for i in np.flatnonzero(~whole).tolist():
         line = lines[i]
         stops = sorted(splits.get(i, []))
         cuts = [(0.0, int(start_node[i])), *stops, (float(line.length), int(end_node[i]))]
