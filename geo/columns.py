@@ -400,6 +400,10 @@ def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v))
 
 
+#: A plain decimal number (ASCII digits only, no exponent, no separators).
+_PLAIN_DECIMAL = r"\s*[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)\s*"
+
+
 def _parse_cells(
     values: pd.Series | np.ndarray | list[Any], number: Callable[[str], float]
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -411,7 +415,17 @@ def _parse_cells(
     s = _as_series(values)
     out = np.full(len(s), np.nan)
     bad = np.zeros(len(s), dtype=bool)
-    for i, v in enumerate(s.tolist()):
+    if len(s) == 0:
+        return out, bad
+    # Fast path for the cells most tables are made of — plain decimals such as "118.78" or 1500
+    # — which every ``number`` reads as float() does; only the rest goes through the loop.
+    text = s.astype("string")
+    plain = text.str.fullmatch(_PLAIN_DECIMAL, na=False).to_numpy(dtype=bool)
+    if plain.any():
+        out[plain] = pd.to_numeric(text[plain].str.strip()).to_numpy(dtype="float64")
+    rest = np.flatnonzero(~plain)
+    cells = s.to_numpy(dtype=object)
+    for i, v in zip(rest.tolist(), cells[rest].tolist(), strict=True):
         if _missing(v):
             continue
         if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
