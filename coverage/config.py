@@ -269,11 +269,11 @@ class ConfigFile(_Table):
 
     title: str = Field("", description="a text string")
     demo: bool | DemoName | None = Field(None, description=f"true or {_one_of(DEMO_NAMES)}")
-    network: NetworkTable = Field(default_factory=NetworkTable)
-    demand: DemandTable = Field(default_factory=DemandTable)
+    network: NetworkTable = Field(default_factory=lambda: NetworkTable.model_validate({}))
+    demand: DemandTable = Field(default_factory=lambda: DemandTable.model_validate({}))
     facilities: list[FacilityTable] = Field(default_factory=list)
     criteria: dict[str, CriterionTable] = Field(default_factory=dict)
-    analysis: AnalysisTable = Field(default_factory=AnalysisTable)
+    analysis: AnalysisTable = Field(default_factory=lambda: AnalysisTable.model_validate({}))
     siting: SitingTable | None = None
 
     @field_validator("facilities", mode="before")

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
+import tempfile
 import time
 import tomllib
 from collections.abc import Callable
@@ -21,7 +24,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
-from geo.errors import ConfigError
+from geo.errors import ConfigError, UsageError
+from geo.safe_cells import write_csv
 from geo.taxonomy import Criterion, categories, get_category
 
 logger = logging.getLogger(__name__)
@@ -451,25 +455,15 @@ def _run_parameters(res: RunResult) -> dict[str, Any]:
     }
 
 
-def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``summary.csv``, ``results.gpkg`` and the sibling tables into ``out_dir``.
-
-    Returns
-    -------
-    dict
-        Output name to path.
-    """
+def _write_files(res: RunResult, out: Path) -> dict[str, Path]:
+    """Write every output into the (new, empty) folder ``out``; ``run.json`` last."""
     from coverage.distance import resolve_engine
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     summary = res.coverage.summary.copy()
-    summary.to_csv(out / "summary.csv", index=False, encoding="utf-8-sig")
+    write_csv(summary, out / "summary.csv")
     written["summary"] = out / "summary.csv"
     gpkg = out / "results.gpkg"
-    if gpkg.exists():
-        gpkg.unlink()
     layers: dict[str, gpd.GeoDataFrame | None] = {
         "demand": res.coverage.demand,
         "facilities": res.coverage.facilities,
@@ -484,18 +478,16 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
         _gpkg_safe(layer).to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
     written["results"] = gpkg
     if res.community_table is not None:
-        res.community_table.to_csv(out / "communities.csv", index=False, encoding="utf-8-sig")
+        write_csv(res.community_table, out / "communities.csv")
         written["communities"] = out / "communities.csv"
     if res.gaps is not None:
-        res.gaps.drop(columns="geometry").to_csv(
-            out / "gaps.csv", index=False, encoding="utf-8-sig"
-        )
+        write_csv(res.gaps.drop(columns="geometry"), out / "gaps.csv")
         written["gaps"] = out / "gaps.csv"
     if res.siting is not None:
         sites = pd.DataFrame(res.siting.sites.drop(columns="geometry"))
-        sites.to_csv(out / "sites.csv", index=False, encoding="utf-8-sig")
+        write_csv(sites, out / "sites.csv")
         written["sites"] = out / "sites.csv"
-        res.siting.curve.to_csv(out / "siting_curve.csv", index=False, encoding="utf-8-sig")
+        write_csv(res.siting.curve, out / "siting_curve.csv")
         written["siting_curve"] = out / "siting_curve.csv"
         sol = pd.DataFrame(
             [
@@ -513,7 +505,7 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
                 }
             ]
         )
-        sol.to_csv(out / "siting_summary.csv", index=False, encoding="utf-8-sig")
+        write_csv(sol, out / "siting_summary.csv")
         written["siting_summary"] = out / "siting_summary.csv"
     if res.validation:
         frames = []
@@ -521,9 +513,7 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
             frame = rep.rejected.copy()
             frame.insert(0, "source", rep.source)
             frames.append(frame)
-        pd.concat(frames, ignore_index=True).to_csv(
-            out / "rejected_rows.csv", index=False, encoding="utf-8-sig"
-        )
+        write_csv(pd.concat(frames, ignore_index=True), out / "rejected_rows.csv")
         written["rejected_rows"] = out / "rejected_rows.csv"
     meta = {
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -535,7 +525,111 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
         "criteria": {k: c.label("en") for k, c in res.coverage.criteria.items()},
         "timings_s": {k: round(v, 3) for k, v in res.timings.items()},
         "parameters": _run_parameters(res),
+        # Written last: a folder whose run.json says complete holds every output of one run.
+        "complete": True,
     }
     (out / "run.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
     written["run"] = out / "run.json"
     return written
+
+
+#: Every file a run may leave in its output folder (a folder holding only these is ours).
+OUTPUT_FILES: frozenset[str] = frozenset(
+    {
+        "summary.csv",
+        "results.gpkg",
+        "communities.csv",
+        "gaps.csv",
+        "sites.csv",
+        "siting_curve.csv",
+        "siting_summary.csv",
+        "rejected_rows.csv",
+        "run.json",
+        "error.log",
+    }
+)
+
+
+def output_folder_problem(out_dir: str | Path) -> str | None:
+    """Why ``out_dir`` cannot take a run's outputs, or None when it can.
+
+    It can when it does not exist, is empty, or looks like an output folder of this tool (it
+    holds ``run.json``, or only files a run writes): its previous outputs are then replaced as a
+    whole. A file, or a folder holding anything else, is never touched.
+    """
+    out = Path(out_dir)
+    if out.is_file() or (out.exists() and not out.is_dir()):
+        return (
+            f"--out {str(out)!r} is a file, not a folder; give a new or empty folder "
+            "(or a previous output folder, which is replaced)"
+        )
+    if not out.is_dir():
+        return None
+    names = sorted(p.name for p in out.iterdir())
+    if not names or "run.json" in names or set(names) <= OUTPUT_FILES:
+        return None
+    others = [n for n in names if n not in OUTPUT_FILES]
+    shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+    return (
+        f"--out {str(out)!r} holds other files ({shown}) and no run.json, so it does not look "
+        "like an output folder of this tool and is not replaced; give a new or empty folder"
+    )
+
+
+def check_output_folder(out_dir: str | Path) -> Path:
+    """Raise :class:`UsageError` unless ``out_dir`` can take a run's outputs (see above)."""
+    problem = output_folder_problem(out_dir)
+    if problem:
+        raise UsageError(problem)
+    return Path(out_dir)
+
+
+def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``summary.csv``, ``results.gpkg`` and the sibling tables into ``out_dir``.
+
+    Outputs are whole or absent: they are written into a temporary folder beside ``out_dir``
+    that replaces it (and so every previous output in it) only once everything, ``run.json``
+    last, is written. A run that fails or is killed leaves the previous folder as it was.
+
+    Parameters
+    ----------
+    res
+        The run's results.
+    out_dir
+        Output folder: new, empty, or a previous output folder (see
+        :func:`output_folder_problem`).
+
+    Returns
+    -------
+    dict
+        Output name to its path inside ``out_dir``.
+
+    Raises
+    ------
+    UsageError
+        ``out_dir`` is a file or a folder that is not ours.
+    """
+    out = check_output_folder(out_dir).absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{out.name}.partial-*"):
+        # Left by a killed run into the same folder; never complete, safe to drop.
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would hide the outputs from colleagues
+    old: Path | None = None
+    try:
+        written = _write_files(res, tmp)
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{tmp.name.rsplit('-', 1)[-1]}"
+            out.rename(old)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and old.exists() and not out.exists():
+            old.rename(out)  # the swap failed half-way: put the previous outputs back
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return {name: out / path.name for name, path in written.items()}
