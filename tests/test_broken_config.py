@@ -240,3 +240,19 @@ def test_real_process_internal_error(workdir: Path) -> None:
     assert "internal error (ZeroDivisionError" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert "ZeroDivisionError" in (workdir / "out" / "error.log").read_text("utf-8")
+
+
+def test_app_and_cli_share_the_one_line() -> None:
+    from geo.errors import ConfigError, one_line
+    from ui.errors import message_for
+
+    exc = ConfigError("run.toml: [siting] k: must be an integer ≥ 1,\ngot 'three'")
+    line = one_line(exc)
+    assert line == "run.toml: [siting] k: must be an integer ≥ 1, got 'three'"
+    for lang in ("zh", "en"):
+        assert line in message_for(exc, lang=lang)
+    bug = ZeroDivisionError("division by zero")
+    assert one_line(bug) in message_for(bug, lang="zh")
+    assert "\n" not in message_for(bug, lang="en")
+    disk = OSError(28, "No space left on device", "out/results.gpkg")
+    assert "'out/results.gpkg'" in one_line(disk) and message_for(disk, lang="zh") == one_line(disk)

@@ -437,3 +437,39 @@ def test_dde_payloads_are_neutralised_in_csv_and_xlsx(tmp_path: Path) -> None:
     assert all(c.data_type == "s" and c.quotePrefix for c in payload)
     negative = [c for c in cells if isinstance(c.value, float | int) and c.value < 0]
     assert negative and all(c.data_type == "n" for c in negative)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (DDE, "'" + DDE),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-12.5", "-12.5"),  # text that is only a number cannot run anything
+        ("+86", "+86"),
+        ("1e-3", "1e-3"),
+        ("社区=1", "社区=1"),
+        (-3.5, -3.5),
+        (None, None),
+    ],
+)
+def test_neutralise(value: object, expected: object) -> None:
+    from geo.safe_cells import neutralise
+
+    assert neutralise(value) == expected
+
+
+def test_neutralise_frame_keeps_numbers_and_the_input() -> None:
+    from geo.safe_cells import neutralise_frame
+
+    frame = pd.DataFrame(
+        {"name": [DDE, "ok"], "value": [-1.0, 2.0], "n": [-3, 4], "=head": ["a", "b"]}
+    )
+    out = neutralise_frame(frame)
+    assert list(out["name"]) == ["'" + DDE, "ok"]
+    assert out["value"].tolist() == [-1.0, 2.0] and out["n"].dtype == frame["n"].dtype
+    assert list(out.columns) == ["name", "value", "n", "'=head"]
+    assert frame.loc[0, "name"] == DDE  # a copy
