@@ -307,6 +307,7 @@ def test_killed_run_never_looks_complete(tmp_path: Path) -> None:
     import signal
     import subprocess
     import sys
+    import time
 
     out = tmp_path / "out"
     proc = subprocess.Popen(
@@ -319,6 +320,7 @@ def test_killed_run_never_looks_complete(tmp_path: Path) -> None:
         partial: list[Path] = []
         while proc.poll() is None and not partial:
             partial = [p for p in tmp_path.glob(".out.partial-*") if (p / "summary.csv").exists()]
+            time.sleep(0.002)  # poll politely; the writing takes far longer than this
         assert partial, "the run finished before it could be killed while writing"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
