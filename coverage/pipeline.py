@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
+import tempfile
 import time
 import tomllib
 from collections.abc import Callable
@@ -21,62 +24,13 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
-from geo.errors import ConfigError
+from geo.errors import ConfigError, UsageError
+from geo.safe_cells import write_csv
 from geo.taxonomy import Criterion, categories, get_category
 
 logger = logging.getLogger(__name__)
 
 ProgressFn = Callable[[str, float], None]
-
-_SECTIONS = {"title", "network", "demand", "facilities", "criteria", "analysis", "siting", "demo"}
-_NETWORK_KEYS = {"file", "place", "bbox", "mode", "study_area", "keep_largest"}
-_DEMAND_KEYS = {
-    "file",
-    "type",
-    "population",
-    "elderly",
-    "community",
-    "crs",
-    "total_population",
-    "lon",
-    "lat",
-    "sheet",
-}
-_FACILITY_KEYS = {
-    "file",
-    "osm",
-    "category",
-    "crs",
-    "name",
-    "lon",
-    "lat",
-    "coords",
-    "wkt",
-    "category_column",
-    "capacity",
-    "id",
-    "sheet",
-}
-_ANALYSIS_KEYS = {
-    "categories",
-    "search_engine",
-    "rings_minutes",
-    "service_areas",
-    "snap_tolerance_m",
-    "gaps",
-    "completeness",
-    "fca",
-}
-_SITING_KEYS = {
-    "category",
-    "model",
-    "k",
-    "target",
-    "candidates",
-    "weight",
-    "time_limit_s",
-    "spacing_m",
-}
 
 
 @dataclass
@@ -99,18 +53,11 @@ class RunConfig:
         return p if p.is_absolute() else (self.base / p)
 
 
-def _check_keys(section: str, table: dict[str, Any], allowed: set[str], *, where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        msg = (
-            f"{where}: unknown key(s) {unknown} in [{section}]; allowed keys are "
-            f"{sorted(allowed)} (see the README's config reference)"
-        )
-        raise ConfigError(msg)
-
-
 def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> RunConfig:
-    """Validate a configuration dictionary (as read from TOML).
+    """Validate a configuration dictionary (as read from TOML) before any work.
+
+    The schema is :class:`coverage.config.ConfigFile`; every problem is reported at once, each
+    naming its key path, and files the configuration names must exist.
 
     Parameters
     ----------
@@ -124,124 +71,67 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
     Returns
     -------
     RunConfig
+
+    Raises
+    ------
+    ConfigError
+        With every problem found, separated by "; ".
     """
-    _check_keys("top level", raw, _SECTIONS, where=where)
-    cfg = RunConfig(base=base, title=str(raw.get("title", "")))
-    demo = raw.get("demo")
-    if demo is not None:
-        cfg.demo = demo if isinstance(demo, str) else "synthetic"
-    net = dict(raw.get("network", {}))
-    _check_keys("network", net, _NETWORK_KEYS, where=where)
-    if cfg.demo is None and sum(k in net for k in ("file", "place", "bbox")) != 1:
-        msg = (
-            f"{where}: [network] needs exactly one of file, place or bbox, got "
-            f"{sorted(k for k in ('file', 'place', 'bbox') if k in net) or 'none'}"
-        )
-        raise ConfigError(msg)
-    mode = net.setdefault("mode", "walk")
-    if mode not in {"walk", "bike", "drive"}:
-        msg = f"{where}: [network] mode must be walk, bike or drive, got {mode!r}"
-        raise ConfigError(msg)
-    cfg.network = net
-    dem = dict(raw.get("demand", {}))
-    _check_keys("demand", dem, _DEMAND_KEYS, where=where)
-    dem.setdefault("type", "table")
-    if dem["type"] not in {"table", "buildings", "grid"}:
-        msg = f"{where}: [demand] type must be table, buildings or grid, got {dem['type']!r}"
-        raise ConfigError(msg)
-    if cfg.demo is None and dem["type"] == "table" and "file" not in dem:
-        msg = f'{where}: [demand] needs file = "population.csv" (or type = buildings/grid)'
-        raise ConfigError(msg)
-    if dem["type"] in {"buildings", "grid"} and "total_population" not in dem:
-        msg = f"{where}: [demand] type = {dem['type']!r} needs total_population = <residents>"
-        raise ConfigError(msg)
-    dem["crs"] = _check_crs(dem.get("crs", "wgs84"), f"{where}: [demand]")
-    cfg.demand = dem
-    facs = raw.get("facilities", [])
-    if isinstance(facs, dict):
-        facs = [facs]
-    for i, fac in enumerate(facs, start=1):
-        _check_keys(f"[facilities] #{i}", fac, _FACILITY_KEYS, where=where)
-        if "file" not in fac and not fac.get("osm"):
-            msg = f'{where}: [[facilities]] #{i} needs file = "..." or osm = true'
-            raise ConfigError(msg)
-        if "category" in fac:
-            get_category(fac["category"])
-        fac["crs"] = _check_crs(fac.get("crs", "wgs84"), f"{where}: [[facilities]] #{i}")
-    cfg.facilities = list(facs)
-    if cfg.demo is None and not cfg.facilities:
-        msg = f"{where}: no [[facilities]] table; add at least one facility file"
-        raise ConfigError(msg)
-    for key, over in dict(raw.get("criteria", {})).items():
+    from coverage.config import validate_config
+
+    model, problems = validate_config(raw)
+    if model is None:
+        raise ConfigError(_problems(where, problems))
+    cfg = RunConfig(base=base, title=model.title, demo=model.demo_name)
+    cfg.network = model.network.model_dump(exclude_none=True)
+    cfg.demand = model.demand.model_dump(exclude_none=True)
+    cfg.facilities = [fac.model_dump(exclude_none=True) for fac in model.facilities]
+    cfg.analysis = model.analysis.model_dump(exclude_none=True)
+    for key, over in model.criteria.items():
         base_crit = get_category(key).criterion
-        if not isinstance(over, dict):
-            msg = f"{where}: [criteria.{key}] must be a table such as minutes = 15"
-            raise ConfigError(msg)
         try:
-            cfg.criteria[key] = base_crit.with_overrides(**over)
+            cfg.criteria[key] = base_crit.with_overrides(**over.model_dump(exclude_none=True))
         except ConfigError as exc:
-            msg = f"{where}: [criteria.{key}] {exc}"
-            raise ConfigError(msg) from exc
-    ana = dict(raw.get("analysis", {}))
-    _check_keys("analysis", ana, _ANALYSIS_KEYS, where=where)
-    for key in ana.get("categories", []) or []:
-        get_category(key)
-    engine = ana.get("search_engine", "auto")
-    if engine not in ("auto", "bucket", "scipy"):
-        msg = (
-            f'{where}: [analysis] search_engine = {engine!r}; use "auto" (default), "bucket" '
-            'or "scipy" (all give the same distances)'
-        )
-        raise ConfigError(msg)
-    cfg.analysis = ana
-    if "siting" in raw:
-        sit = dict(raw["siting"])
-        _check_keys("siting", sit, _SITING_KEYS, where=where)
-        if "category" not in sit:
-            msg = f'{where}: [siting] needs category = "<taxonomy key>"'
-            raise ConfigError(msg)
-        get_category(sit["category"])
-        model = sit.setdefault("model", "mclp")
-        if model not in {"mclp", "lscp", "pmedian", "capacitated"}:
-            msg = (
-                f"{where}: [siting] model must be mclp, lscp, pmedian or capacitated, got {model!r}"
-            )
-            raise ConfigError(msg)
-        if model == "lscp":
+            problems.append(f"[criteria.{key}] {exc}")
+    if model.siting is not None:
+        sit = model.siting.model_dump(exclude_none=True)
+        if sit["model"] == "lscp":
             sit.setdefault("target", 0.95)
-            if not 0 < float(sit["target"]) <= 1:
-                msg = f"{where}: [siting] target is a share between 0 and 1, got {sit['target']!r}"
-                raise ConfigError(msg)
         else:
             sit.setdefault("k", 3)
-            if int(sit["k"]) < 1:
-                msg = f"{where}: [siting] k must be at least 1, got {sit['k']!r}"
-                raise ConfigError(msg)
-        sit.setdefault("candidates", "generate")
         cfg.siting = sit
+    problems += _missing_files(cfg)
+    if problems:
+        raise ConfigError(_problems(where, problems))
     return cfg
 
 
-def _check_crs(value: Any, where: str) -> str:
-    """A datum (wgs84/gcj02/bd09) or a projected CRS pyproj knows, e.g. "EPSG:4549"."""
-    import pyproj
+def _problems(where: str, problems: list[str]) -> str:
+    if len(problems) == 1:
+        return f"{where}: {problems[0]}"
+    return f"{where}: {len(problems)} problems: " + "; ".join(problems)
 
-    from geo.datum import normalise_datum
 
-    crs = str(value).strip()
-    key = normalise_datum(crs)
-    if key is not None:  # "wgs84", "GCJ-02", "amap"… as the loaders accept them
-        return key
-
-    try:
-        pyproj.CRS.from_user_input(crs)
-    except pyproj.exceptions.CRSError:
-        msg = (
-            f"{where} crs must be wgs84, gcj02 or bd09, or a coordinate reference system such as "
-            f'"EPSG:4549" (CGCS2000 3-degree zone, metres), got {value!r}'
-        )
-        raise ConfigError(msg) from None
-    return crs
+def _missing_files(cfg: RunConfig) -> list[str]:
+    """Files the configuration names that do not exist, each named by its key."""
+    paths: list[tuple[str, str]] = []
+    for key in ("file", "study_area"):
+        if key in cfg.network:
+            paths.append((f"[network] {key}", cfg.network[key]))
+    if "file" in cfg.demand and cfg.demand.get("type", "table") == "table":
+        paths.append(("[demand] file", cfg.demand["file"]))
+    several = len(cfg.facilities) > 1
+    for i, fac in enumerate(cfg.facilities, start=1):
+        if "file" in fac and not fac.get("osm"):
+            paths.append((f"[[facilities]]{f' #{i}' if several else ''} file", fac["file"]))
+    if cfg.siting and cfg.siting["candidates"] != "generate":
+        paths.append(("[siting] candidates", cfg.siting["candidates"]))
+    return [
+        f"{key}: {str(cfg.path(value))!r} not found; check the path (relative paths start at "
+        "the config file's folder)"
+        for key, value in paths
+        if not cfg.path(value).exists()
+    ]
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -251,10 +141,13 @@ def load_config(path: str | Path) -> RunConfig:
         msg = f"config: file {str(path)!r} not found; give the path to a .toml file"
         raise ConfigError(msg)
     try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
+        # utf-8-sig: Windows editors save a byte-order mark that TOML does not allow.
+        raw = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
         msg = f"config: {path} is not valid TOML ({exc}); check quotes and brackets"
+        raise ConfigError(msg) from exc
+    except UnicodeDecodeError as exc:
+        msg = f"config: {path} is not UTF-8 text ({exc.reason}); save it as UTF-8"
         raise ConfigError(msg) from exc
     return parse_config(raw, base=path.resolve().parent, where=str(path))
 
@@ -562,25 +455,15 @@ def _run_parameters(res: RunResult) -> dict[str, Any]:
     }
 
 
-def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``summary.csv``, ``results.gpkg`` and the sibling tables into ``out_dir``.
-
-    Returns
-    -------
-    dict
-        Output name to path.
-    """
+def _write_files(res: RunResult, out: Path) -> dict[str, Path]:
+    """Write every output into the (new, empty) folder ``out``; ``run.json`` last."""
     from coverage.distance import resolve_engine
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
     summary = res.coverage.summary.copy()
-    summary.to_csv(out / "summary.csv", index=False, encoding="utf-8-sig")
+    write_csv(summary, out / "summary.csv")
     written["summary"] = out / "summary.csv"
     gpkg = out / "results.gpkg"
-    if gpkg.exists():
-        gpkg.unlink()
     layers: dict[str, gpd.GeoDataFrame | None] = {
         "demand": res.coverage.demand,
         "facilities": res.coverage.facilities,
@@ -595,18 +478,16 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
         _gpkg_safe(layer).to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
     written["results"] = gpkg
     if res.community_table is not None:
-        res.community_table.to_csv(out / "communities.csv", index=False, encoding="utf-8-sig")
+        write_csv(res.community_table, out / "communities.csv")
         written["communities"] = out / "communities.csv"
     if res.gaps is not None:
-        res.gaps.drop(columns="geometry").to_csv(
-            out / "gaps.csv", index=False, encoding="utf-8-sig"
-        )
+        write_csv(res.gaps.drop(columns="geometry"), out / "gaps.csv")
         written["gaps"] = out / "gaps.csv"
     if res.siting is not None:
         sites = pd.DataFrame(res.siting.sites.drop(columns="geometry"))
-        sites.to_csv(out / "sites.csv", index=False, encoding="utf-8-sig")
+        write_csv(sites, out / "sites.csv")
         written["sites"] = out / "sites.csv"
-        res.siting.curve.to_csv(out / "siting_curve.csv", index=False, encoding="utf-8-sig")
+        write_csv(res.siting.curve, out / "siting_curve.csv")
         written["siting_curve"] = out / "siting_curve.csv"
         sol = pd.DataFrame(
             [
@@ -624,7 +505,7 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
                 }
             ]
         )
-        sol.to_csv(out / "siting_summary.csv", index=False, encoding="utf-8-sig")
+        write_csv(sol, out / "siting_summary.csv")
         written["siting_summary"] = out / "siting_summary.csv"
     if res.validation:
         frames = []
@@ -632,9 +513,7 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
             frame = rep.rejected.copy()
             frame.insert(0, "source", rep.source)
             frames.append(frame)
-        pd.concat(frames, ignore_index=True).to_csv(
-            out / "rejected_rows.csv", index=False, encoding="utf-8-sig"
-        )
+        write_csv(pd.concat(frames, ignore_index=True), out / "rejected_rows.csv")
         written["rejected_rows"] = out / "rejected_rows.csv"
     meta = {
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -646,7 +525,111 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
         "criteria": {k: c.label("en") for k, c in res.coverage.criteria.items()},
         "timings_s": {k: round(v, 3) for k, v in res.timings.items()},
         "parameters": _run_parameters(res),
+        # Written last: a folder whose run.json says complete holds every output of one run.
+        "complete": True,
     }
     (out / "run.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
     written["run"] = out / "run.json"
     return written
+
+
+#: Every file a run may leave in its output folder (a folder holding only these is ours).
+OUTPUT_FILES: frozenset[str] = frozenset(
+    {
+        "summary.csv",
+        "results.gpkg",
+        "communities.csv",
+        "gaps.csv",
+        "sites.csv",
+        "siting_curve.csv",
+        "siting_summary.csv",
+        "rejected_rows.csv",
+        "run.json",
+        "error.log",
+    }
+)
+
+
+def output_folder_problem(out_dir: str | Path) -> str | None:
+    """Why ``out_dir`` cannot take a run's outputs, or None when it can.
+
+    It can when it does not exist, is empty, or looks like an output folder of this tool (it
+    holds ``run.json``, or only files a run writes): its previous outputs are then replaced as a
+    whole. A file, or a folder holding anything else, is never touched.
+    """
+    out = Path(out_dir)
+    if out.is_file() or (out.exists() and not out.is_dir()):
+        return (
+            f"--out {str(out)!r} is a file, not a folder; give a new or empty folder "
+            "(or a previous output folder, which is replaced)"
+        )
+    if not out.is_dir():
+        return None
+    names = sorted(p.name for p in out.iterdir())
+    if not names or "run.json" in names or set(names) <= OUTPUT_FILES:
+        return None
+    others = [n for n in names if n not in OUTPUT_FILES]
+    shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
+    return (
+        f"--out {str(out)!r} holds other files ({shown}) and no run.json, so it does not look "
+        "like an output folder of this tool and is not replaced; give a new or empty folder"
+    )
+
+
+def check_output_folder(out_dir: str | Path) -> Path:
+    """Raise :class:`UsageError` unless ``out_dir`` can take a run's outputs (see above)."""
+    problem = output_folder_problem(out_dir)
+    if problem:
+        raise UsageError(problem)
+    return Path(out_dir)
+
+
+def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``summary.csv``, ``results.gpkg`` and the sibling tables into ``out_dir``.
+
+    Outputs are whole or absent: they are written into a temporary folder beside ``out_dir``
+    that replaces it (and so every previous output in it) only once everything, ``run.json``
+    last, is written. A run that fails or is killed leaves the previous folder as it was.
+
+    Parameters
+    ----------
+    res
+        The run's results.
+    out_dir
+        Output folder: new, empty, or a previous output folder (see
+        :func:`output_folder_problem`).
+
+    Returns
+    -------
+    dict
+        Output name to its path inside ``out_dir``.
+
+    Raises
+    ------
+    UsageError
+        ``out_dir`` is a file or a folder that is not ours.
+    """
+    out = check_output_folder(out_dir).absolute()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for stale in out.parent.glob(f".{out.name}.partial-*"):
+        # Left by a killed run into the same folder; never complete, safe to drop.
+        shutil.rmtree(stale, ignore_errors=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would hide the outputs from colleagues
+    old: Path | None = None
+    try:
+        written = _write_files(res, tmp)
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{tmp.name.rsplit('-', 1)[-1]}"
+            out.rename(old)
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and old.exists() and not out.exists():
+            old.rename(out)  # the swap failed half-way: put the previous outputs back
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return {name: out / path.name for name, path in written.items()}

@@ -69,3 +69,63 @@ class ConfigError(CoverageToolError, ValueError):
 
 class SolverError(CoverageToolError, RuntimeError):
     """An optimisation model could not be built or solved."""
+
+
+class UsageError(ConfigError):
+    """A command-line argument cannot be used (the CLI exits with code 2)."""
+
+
+#: Longest detail of an unexpected error kept in the one-line message (the log has all of it).
+_MAX_DETAIL = 300
+
+
+def is_expected(exc: BaseException) -> bool:
+    """Whether ``exc`` is a problem of the input or the machine rather than a bug of ours.
+
+    Our own errors, files that cannot be read or written, a full disk or memory and a missing
+    package are expected: their message tells the planner what to fix. Anything else is a bug.
+    """
+    return isinstance(exc, CoverageToolError | OSError | MemoryError | ImportError)
+
+
+def one_line(exc: BaseException) -> str:
+    """The message a planner sees for ``exc``: one line, what failed, which input, how to fix.
+
+    Used by the CLI (stderr) and the app (``ui/errors.py``) alike; the traceback goes to a log.
+
+    Parameters
+    ----------
+    exc
+        Any exception.
+
+    Returns
+    -------
+    str
+        A single line (no line breaks).
+    """
+    if isinstance(exc, CoverageToolError):
+        text = str(exc) or type(exc).__name__
+    elif isinstance(exc, ImportError):
+        name = exc.name or str(exc)
+        text = (
+            f"the Python package {name!r} is missing or broken; install the pinned versions with "
+            "pip install -r requirements.txt"
+        )
+    elif isinstance(exc, MemoryError):
+        text = "ran out of memory; use a smaller study area (or a clipped network) and try again"
+    elif isinstance(exc, OSError):
+        where = f" {str(exc.filename)!r}" if exc.filename is not None else ""
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        text = (
+            f"cannot use the file or folder{where}: {reason}; check that the path exists, that "
+            "you may read/write it and that the disk is not full"
+        )
+    else:
+        detail = str(exc)
+        if len(detail) > _MAX_DETAIL:
+            detail = detail[:_MAX_DETAIL] + "…"
+        text = (
+            f"internal error ({type(exc).__name__}: {detail}); this is a bug of the tool, "
+            "please report it with the log"
+        )
+    return " ".join(text.split())

@@ -23,6 +23,7 @@ import pyogrio
 from openpyxl.utils import get_column_letter
 
 from geo.errors import InputDataError
+from geo.safe_cells import harden_worksheet
 from geo.taxonomy import categories as taxonomy
 from maps.i18n import STRINGS, t
 
@@ -229,6 +230,8 @@ def write_xlsx(
             ]
             _headers(plain, lang).to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]
+            # Names and communities come from users' files: never let one run as a formula.
+            harden_worksheet(ws)
             ws.freeze_panes = "A2"
             for i, col in enumerate(plain.columns, start=1):
                 # Wide enough for the header and the values (CJK characters count double).

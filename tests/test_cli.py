@@ -175,12 +175,14 @@ target = 0.9
     assert any("coverage" in r.getMessage() or "%" in r.getMessage() for r in caplog.records)
 
 
-def test_bad_config_exits_with_message(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_bad_config_exits_with_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text("[network]\nmode = 'walk'\n", encoding="utf-8")
-    with caplog.at_level(logging.ERROR):
-        assert cli.main(["run", str(cfg), "--out", str(tmp_path / "o")]) == 1
-    assert "exactly one of file, place or bbox" in caplog.text
+    assert cli.main(["run", str(cfg), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "exactly one of file, place or bbox" in err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert "Traceback" in (tmp_path / "o" / "error.log").read_text("utf-8")
 
 
 def test_config_sheet_and_demand_columns_are_honoured(tmp_path: Path) -> None:
@@ -245,3 +247,231 @@ def test_config_run_warns_when_the_datum_looks_wrong(
         assert cli.main(["run", str(tmp_path / "run.toml"), "--out", str(tmp_path / "o")]) == 0
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("设施.csv" in m and "gcj02" in m for m in warned), warned
+
+
+# --- outputs are whole or absent -----------------------------------------------------------------
+
+
+def test_demo_run_json_says_complete(demo_out: Path) -> None:
+    assert json.loads((demo_out / "run.json").read_text("utf-8"))["complete"] is True
+    # Nothing of the temporary folders is left beside the outputs.
+    leftovers = [p for p in demo_out.parent.iterdir() if p.name.startswith(f".{demo_out.name}.")]
+    assert leftovers == []
+
+
+def test_rerun_replaces_previous_outputs_as_a_whole(demo_out: Path, tmp_path: Path) -> None:
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(demo_out, out)
+    (out / "error.log").write_text("from an earlier failure\n", encoding="utf-8")
+    assert (out / "sites.csv").is_file()
+    assert cli.main(["-q", "run", "--demo", "--no-siting", "--out", str(out)]) == 0
+    names = {p.name for p in out.iterdir()}
+    assert "sites.csv" not in names and "siting_summary.csv" not in names
+    assert "error.log" not in names
+    assert {"summary.csv", "results.gpkg", "run.json"} <= names
+    layers = {name for name, _ in pyogrio.list_layers(out / "results.gpkg")}
+    assert "sites" not in layers
+    assert json.loads((out / "run.json").read_text("utf-8"))["parameters"]["siting"] is None
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_failed_write_leaves_previous_outputs_untouched(
+    demo_out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import shutil
+
+    import coverage.pipeline
+
+    def full_disk(*_: object, **__: object) -> None:
+        raise OSError(28, "No space left on device", "results.gpkg")
+
+    monkeypatch.setattr(coverage.pipeline, "_gpkg_safe", full_disk)
+    fresh = tmp_path / "fresh"
+    assert cli.main(["-q", "run", "--demo", "--no-siting", "--out", str(fresh)]) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and len(err.splitlines()) == 1
+    # summary.csv was written before the failure, but only inside the temporary folder.
+    assert {p.name for p in fresh.iterdir()} == {"error.log"}
+    previous = tmp_path / "previous"
+    shutil.copytree(demo_out, previous)
+    before = (previous / "run.json").read_text("utf-8")
+    assert cli.main(["-q", "run", "--demo", "--no-siting", "--out", str(previous)]) == 1
+    assert (previous / "run.json").read_text("utf-8") == before
+    assert (previous / "sites.csv").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "previous"]
+
+
+def test_killed_run_never_looks_complete(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(cli.__file__)), "-q", "run", "--demo", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # Kill it while it writes: as soon as the temporary folder holds summary.csv.
+        partial: list[Path] = []
+        while proc.poll() is None and not partial:
+            partial = [p for p in tmp_path.glob(".out.partial-*") if (p / "summary.csv").exists()]
+            time.sleep(0.002)  # poll politely; the writing takes far longer than this
+        assert partial, "the run finished before it could be killed while writing"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not out.exists()
+    assert not (partial[0] / "run.json").exists()
+    # The next run into the same folder cleans the leftover up and completes.
+    assert cli.main(["-q", "run", "--demo", "--no-siting", "--out", str(out)]) == 0
+    assert json.loads((out / "run.json").read_text("utf-8"))["complete"] is True
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_out_that_is_not_ours_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import coverage.pipeline
+
+    def no_run(*_: object, **__: object) -> None:
+        raise AssertionError("the run started")
+
+    monkeypatch.setattr(coverage.pipeline, "run", no_run)
+    mine = tmp_path / "my documents"
+    mine.mkdir()
+    (mine / "budget.xlsx").write_bytes(b"precious")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", "--demo", "--out", str(mine)]) == cli.EXIT_USAGE
+    assert "does not look like an output folder" in capsys.readouterr().err
+    assert [p.name for p in mine.iterdir()] == ["budget.xlsx"]
+    assert (tmp_path / "error.log").is_file()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli.main(["run", "--demo", "--out", str(empty)]) == cli.EXIT_INTERNAL  # got to run()
+
+
+# --- exports cannot attack their reader ----------------------------------------------------------
+
+DDE = "=cmd|' /C calc'!A0"
+
+
+def test_dde_payloads_are_neutralised_in_csv_and_xlsx(tmp_path: Path) -> None:
+    import io
+
+    import openpyxl
+
+    from coverage.pipeline import load_config, run
+    from maps.export_tables import write_xlsx
+
+    osm = osm_extract("beijing_haidian_cau")
+    fac = facilities_from_osm(osm)
+    fac = fac[fac["category"] == "fitness"]
+    names = [DDE, "@SUM(1+1)*cmd|' /C calc'!A0", *["健身点"] * (len(fac) - 2)]
+    table = pd.DataFrame({"名称": names, "经度": fac.geometry.x, "纬度": fac.geometry.y})
+    bad = pd.DataFrame([{"名称": "坏行", "经度": DDE, "纬度": 40.0}])
+    pd.concat([table, bad]).to_csv(tmp_path / "设施.csv", index=False)
+    demand, _ = demand_from_buildings(buildings_from_osm(osm), total_population=20_000)
+    spread = demand.iloc[:: max(len(demand) // 8, 1)]
+    pd.DataFrame({"名称": DDE, "经度": spread.geometry.x, "纬度": spread.geometry.y}).to_csv(
+        tmp_path / "candidates.csv", index=False
+    )
+    communities = np.where(np.arange(len(demand)) % 2 == 0, DDE, "-社区")
+    pd.DataFrame(
+        {
+            "lon": demand.geometry.x,
+            "lat": demand.geometry.y,
+            "人口": demand["population"],
+            "社区": communities,
+            "score": -np.arange(len(demand), dtype=float),
+        }
+    ).to_csv(tmp_path / "pop.csv", index=False)
+    (tmp_path / "run.toml").write_text(
+        f'[network]\nfile = "{osm}"\n[demand]\nfile = "pop.csv"\ncommunity = "社区"\n'
+        '[[facilities]]\nfile = "设施.csv"\ncategory = "fitness"\n'
+        "[analysis]\nservice_areas = false\n"
+        '[siting]\ncategory = "fitness"\nk = 1\ncandidates = "candidates.csv"\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert cli.main(["-q", "run", str(tmp_path / "run.toml"), "--out", str(out)]) == 0
+    comm = pd.read_csv(out / "communities.csv", encoding="utf-8-sig")
+    texts = set(comm.iloc[:, 0].astype(str))
+    assert "'" + DDE in texts and "'-社区" in texts
+    assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
+    sites_csv = pd.read_csv(out / "sites.csv", encoding="utf-8-sig")
+    assert len(sites_csv) == 1 and sites_csv.loc[0, "name"] == "'" + DDE
+    rejected = pd.read_csv(out / "rejected_rows.csv", encoding="utf-8-sig")
+    assert ("'" + DDE) in set(rejected["value"].astype(str))
+    for name in ("communities.csv", "gaps.csv", "sites.csv", "rejected_rows.csv", "summary.csv"):
+        raw = (out / name).read_text("utf-8-sig")
+        for line in raw.splitlines():
+            for cell in line.split(","):
+                assert not cell.strip('"').startswith("="), (name, line)
+    # Numbers stay numbers, negative ones included.
+    summary = pd.read_csv(out / "summary.csv")
+    assert pd.api.types.is_float_dtype(summary["coverage_rate"])
+    # The app's XLSX export (ui/exports.py builds it with write_xlsx from the same tables).
+    res = run(load_config(tmp_path / "run.toml"))
+    assert DDE in set(res.community_table["community"])
+    sites = res.siting.sites
+    assert list(sites["name"]) == [DDE]
+    data = write_xlsx(
+        None,
+        summary=res.coverage.summary.assign(minutes=-res.coverage.summary["minutes"]),
+        communities=res.community_table,
+        gaps=res.gaps,
+        sites=sites,
+        parameters={"标题": DDE},
+    )
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    payload = [c for c in cells if isinstance(c.value, str) and c.value.startswith(("=", "-"))]
+    sheets = {c.parent.title for c in payload if c.value == DDE}
+    assert sheets == {"社区", "建议选址", "参数"}
+    assert all(c.data_type == "s" and c.quotePrefix for c in payload)
+    negative = [c for c in cells if isinstance(c.value, float | int) and c.value < 0]
+    assert negative and all(c.data_type == "n" for c in negative)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (DDE, "'" + DDE),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("-12.5", "-12.5"),  # text that is only a number cannot run anything
+        ("+86", "+86"),
+        ("1e-3", "1e-3"),
+        ("社区=1", "社区=1"),
+        (-3.5, -3.5),
+        (None, None),
+    ],
+)
+def test_neutralise(value: object, expected: object) -> None:
+    from geo.safe_cells import neutralise
+
+    assert neutralise(value) == expected
+
+
+def test_neutralise_frame_keeps_numbers_and_the_input() -> None:
+    from geo.safe_cells import neutralise_frame
+
+    frame = pd.DataFrame(
+        {"name": [DDE, "ok"], "value": [-1.0, 2.0], "n": [-3, 4], "=head": ["a", "b"]}
+    )
+    out = neutralise_frame(frame)
+    assert list(out["name"]) == ["'" + DDE, "ok"]
+    assert out["value"].tolist() == [-1.0, 2.0] and out["n"].dtype == frame["n"].dtype
+    assert list(out.columns) == ["name", "value", "n", "'=head"]
+    assert frame.loc[0, "name"] == DDE  # a copy

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from coverage.pipeline import demo_config, load_config, parse_config
-from geo.errors import CategoryError, ConfigError
+from geo.errors import ConfigError
 
 BASE = Path("/tmp")
 
@@ -35,7 +35,13 @@ candidates = "candidates.csv"
 """
 
 
+def _touch(folder: Path, *names: str) -> None:
+    for name in names:
+        (folder / name).write_text("", encoding="utf-8")
+
+
 def test_issue_example_parses(tmp_path: Path) -> None:
+    _touch(tmp_path, "roads.osm", "population.csv", "canteens.xlsx", "candidates.csv")
     cfg_file = tmp_path / "run.toml"
     cfg_file.write_text(GOOD, encoding="utf-8")
     cfg = load_config(cfg_file)
@@ -52,7 +58,7 @@ def test_issue_example_parses(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("[network]\nmode='walk'\n", "exactly one of file, place or bbox"),
-        ("[network]\nfile='a.osm'\nmode='fly'\n", "walk, bike or drive"),
+        ("[network]\nfile='a.osm'\nmode='fly'\n", "[network] mode: must be one of walk, bike"),
         ("[network]\nfile='a.osm'\ncolour='red'\n", "unknown key"),
         ("[network]\nfile='a.osm'\n[demand]\npopulation='p'\n", "needs file"),
         (
@@ -64,23 +70,23 @@ def test_issue_example_parses(tmp_path: Path) -> None:
         (
             "[network]\nfile='a.osm'\n[demand]\nfile='p.csv'\n[[facilities]]\nfile='f.csv'\n"
             "[siting]\ncategory='parking'\nmodel='magic'\n",
-            "mclp, lscp, pmedian or capacitated",
+            "[siting] model: must be one of mclp, lscp, pmedian, capacitated, got 'magic'",
         ),
         (
             "[network]\nfile='a.osm'\n[demand]\nfile='p.csv'\n[[facilities]]\nfile='f.csv'\n"
             "[siting]\ncategory='parking'\nmodel='lscp'\ntarget=95\n",
-            "share between 0 and 1",
+            "[siting] target: must be a share > 0 and ≤ 1, e.g. 0.95, got 95",
         ),
         (
             "[network]\nfile='a.osm'\n[demand]\nfile='p.csv'\n[[facilities]]\nfile='f.csv'\n"
             "[criteria.parking]\nminutes=-3\n",
-            "positive",
+            "[criteria.parking] minutes: must be finite and > 0, got -3",
         ),
         ("[demand]\ntype='grid'\n[network]\nfile='a.osm'\n", "total_population"),
         (
             "[network]\nfile='a.osm'\n[demand]\nfile='p.csv'\n[[facilities]]\nfile='f.csv'\n"
             "[analysis]\nsearch_engine='dial'\n",
-            'use "auto" (default), "bucket" or "scipy"',
+            "[analysis] search_engine: must be one of auto, bucket, scipy, got 'dial'",
         ),
     ],
 )
@@ -99,7 +105,8 @@ def test_unknown_category_in_config() -> None:
         "demand": {"file": "p.csv"},
         "facilities": [{"file": "f.csv", "category": "spaceport"}],
     }
-    with pytest.raises(CategoryError, match="known keys"):
+    pattern = r"\[\[facilities\]\] category: .*'spaceport'.*known keys"
+    with pytest.raises(ConfigError, match=pattern):
         parse_config(raw, base=BASE)
 
 
@@ -120,6 +127,7 @@ def test_demo_config_has_siting() -> None:
 
 
 def test_projected_crs_accepted_in_configs(tmp_path: Path) -> None:
+    _touch(tmp_path, "a.osm", "p.csv", "f.csv")
     f = tmp_path / "proj.toml"
     f.write_text(
         "[network]\nfile='a.osm'\n[demand]\nfile='p.csv'\ncrs='EPSG:4549'\n"
@@ -128,3 +136,179 @@ def test_projected_crs_accepted_in_configs(tmp_path: Path) -> None:
     )
     cfg = load_config(f)
     assert cfg.facilities[0]["crs"] == "EPSG:4549" and cfg.demand["crs"] == "EPSG:4549"
+
+
+# --- the typed schema (coverage/config.py) -------------------------------------------------------
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_toml() -> str:
+    text = README.read_text("utf-8")
+    section = text[text.index("## Headless runs and config reference") :]
+    start = section.index("```toml\n") + len("```toml\n")
+    return section[start : section.index("```", start)]
+
+
+def _readme_sections(block: str) -> dict[str, str]:
+    """The README block's text by section: "" (top level), "network", "criteria", ..."""
+    out: dict[str, str] = {"": ""}
+    current = ""
+    for line in block.splitlines():
+        head = line.split("#")[0].strip()
+        if head.startswith("["):
+            current = head.strip("[]").split(".")[0]
+            out.setdefault(current, "")
+            continue
+        out[current] += line + "\n"
+    return out
+
+
+def test_readme_config_reference_parses_under_the_schema() -> None:
+    import tomllib
+
+    from coverage.config import validate_config
+
+    raw = tomllib.loads(_readme_toml())
+    model, problems = validate_config(raw)
+    assert problems == []
+    assert model is not None
+    assert model.network.mode == "walk" and model.siting is not None
+    assert model.criteria["job_service"].metres == 3000
+
+
+def test_every_schema_key_is_documented_in_the_readme() -> None:
+    import re
+
+    from coverage.config import schema_keys
+
+    sections = _readme_sections(_readme_toml())
+    missing = []
+    for section, keys in schema_keys().items():
+        text = sections.get(section, "") if section else sections[""]
+        for key in keys:
+            if section == "" and key in sections:
+                continue  # a table of its own, e.g. [network]
+            if not re.search(rf"(^|[\s#]){re.escape(key)} = ", text, flags=re.M):
+                missing.append(f"[{section}] {key}" if section else key)
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            {"criteria": {"job_service": {"metres": float("inf")}}},
+            "[criteria.job_service] metres: must be finite and > 0, got inf",
+        ),
+        (
+            {"siting": {"category": "parking", "k": "three"}},
+            "[siting] k: must be an integer ≥ 1, got 'three'",
+        ),
+        ({"siting": {"category": "parking", "k": 0}}, "[siting] k: must be an integer ≥ 1, got 0"),
+        (
+            {"network": {"file": "a.osm", "mode": ["walk"]}},
+            "[network] mode: must be one of walk, bike, drive, got ['walk']",
+        ),
+        ({"network": "roads.osm"}, "[network] must be a table"),
+        ({"facilities": [{"file": 123}]}, "[[facilities]] file: must be a path string, got 123"),
+        (
+            {"facilities": [{"file": "a.csv"}, {"file": 123}]},
+            "[[facilities]] #2 file: must be a path string, got 123",
+        ),
+        ({"network": {"file": "a.osm", "colour": "red"}}, "[network] colour: unknown key; allowed"),
+        ({"colour": "red"}, "colour: unknown top-level key"),
+        ({"demand": {"yes_weight": -1}}, "[demand] yes_weight: must be finite and ≥ 0, got -1"),
+        ({"demand": {"residential_only": "yes"}}, "[demand] residential_only: must be true or"),
+        ({"criteria": {"parking": {"minutes": 5, "metres": 300}}}, "minutes or metres, not both"),
+        ({"criteria": {"parking": {"profile": "turtle"}}}, "[criteria.parking] profile: must be"),
+        ({"analysis": {"rings_minutes": [5, float("nan")]}}, "[analysis] rings_minutes: must be"),
+        ({"network": {"bbox": [118, 32, 117, 31]}}, "[network] bbox: must be [west, south"),
+        ({"demo": "mars"}, "demo: must be true or one of synthetic, helsinki, got 'mars'"),
+    ],
+)
+def test_schema_messages_name_the_key_path(raw: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, base=BASE, where="run.toml")
+    assert message in str(info.value)
+    assert str(info.value).startswith("run.toml: ")
+    assert "\n" not in str(info.value)
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    raw = {
+        "network": {"file": "a.osm", "mode": "fly"},
+        "demand": {"file": 5},
+        "facilities": [{"file": "f.csv", "crs": "mars"}],
+        "siting": {"category": "parking", "k": -1},
+    }
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, base=BASE)
+    text = str(info.value)
+    assert "4 problems" in text
+    for part in ("[network] mode", "[demand] file", "[[facilities]] crs", "[siting] k"):
+        assert part in text
+
+
+def test_missing_files_are_reported_by_key(tmp_path: Path) -> None:
+    _touch(tmp_path, "a.osm", "f.csv")
+    raw = {
+        "network": {"file": "a.osm", "study_area": "area.geojson"},
+        "demand": {"file": "pop.csv"},
+        "facilities": [{"file": "f.csv"}],
+        "siting": {"category": "parking", "candidates": "cand.csv"},
+    }
+    with pytest.raises(ConfigError) as info:
+        parse_config(raw, base=tmp_path)
+    text = str(info.value)
+    assert "3 problems" in text
+    assert f"[network] study_area: {str(tmp_path / 'area.geojson')!r} not found" in text
+    assert "[demand] file" in text and "[siting] candidates" in text
+    assert "[network] file" not in text and "[[facilities]] file" not in text
+
+
+def test_schema_keeps_defaults_and_new_demand_keys(tmp_path: Path) -> None:
+    _touch(tmp_path, "a.osm")
+    raw = {
+        "network": {"file": "a.osm"},
+        "demand": {
+            "type": "buildings",
+            "total_population": 5000,
+            "include_building": ["dormitory"],
+            "exclude_building": [],
+            "yes_weight": 0.5,
+        },
+        "facilities": {"osm": True, "category": "parking"},  # a lone table is one facility file
+        "analysis": {"search_engine": "bucket"},
+        "siting": {"category": "parking", "model": "lscp"},
+    }
+    cfg = parse_config(raw, base=tmp_path)
+    assert cfg.network == {"file": "a.osm", "mode": "walk"}
+    assert cfg.demand["residential_only"] is True and cfg.demand["yes_weight"] == 0.5
+    assert cfg.demand["crs"] == "wgs84"
+    assert cfg.facilities == [{"osm": True, "category": "parking", "crs": "wgs84"}]
+    assert cfg.siting == {
+        "category": "parking",
+        "model": "lscp",
+        "target": 0.95,
+        "candidates": "generate",
+        "weight": "population",
+    }
+    # No engine named: the run's default (settings / LCC_SEARCH_ENGINE) still applies.
+    assert "search_engine" not in parse_config({"demo": True}, base=tmp_path).analysis
+
+
+def test_config_with_byte_order_mark_and_gcj_alias(tmp_path: Path) -> None:
+    _touch(tmp_path, "a.osm", "p.csv", "f.csv")
+    f = tmp_path / "bom.toml"
+    f.write_bytes(
+        "\ufeff[network]\nfile='a.osm'\n[demand]\nfile='p.csv'\n[[facilities]]\nfile='f.csv'\n"
+        "crs='高德'\nsheet=0\n".encode()
+    )
+    cfg = load_config(f)
+    assert cfg.facilities[0]["crs"] == "gcj02" and cfg.facilities[0]["sheet"] == 0
+
+
+def test_demo_true_means_the_synthetic_demo() -> None:
+    assert parse_config({"demo": True}, base=BASE).demo == "synthetic"
+    assert parse_config({"demo": "helsinki"}, base=BASE).demo == "helsinki"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from geo.errors import CoverageToolError
+from geo.errors import CoverageToolError, is_expected, one_line
 from ui.labels import label
 
 logger = logging.getLogger(__name__)
@@ -31,7 +31,11 @@ class Outcome:
 
 
 def message_for(exc: BaseException, *, lang: str) -> str:
-    """The text a planner sees for ``exc``: ours verbatim, anything else a friendly sentence."""
+    """The text a planner sees for ``exc``: the CLI's one line, led by a label in ``lang``.
+
+    The line itself is :func:`geo.errors.one_line`, so the app and ``cli.py`` say the same.
+    """
+    line = one_line(exc)
     if isinstance(exc, CoverageToolError):
         # Our messages name the input and the fix, in English; lead with what kind of problem it
         # is in the planner's language (the nearest of our error classes that has a label).
@@ -39,13 +43,16 @@ def message_for(exc: BaseException, *, lang: str) -> str:
             kind = label(f"error.kind.{cls.__name__}", lang)
             if kind:
                 return (label("error.detail", lang) or "{kind}: {detail}").format(
-                    kind=kind, detail=exc
+                    kind=kind, detail=line
                 )
-        return str(exc)
+        return line
     if isinstance(exc, ModuleNotFoundError):
         text = label("error.missing_module", lang) or "{module}"
-        return text.format(module=exc.name or str(exc))
-    return label("error.unexpected", lang) or str(exc)
+        return text.format(module=exc.name or line)
+    if is_expected(exc):
+        return line
+    friendly = label("error.unexpected", lang)
+    return f"{friendly} ({line})" if friendly else line
 
 
 @contextmanager
