@@ -30,7 +30,7 @@ from geo.demo import DEMO_NAMES
 from geo.osm_parse import MODES
 
 #: Kinds of ``[demand] type``.
-DEMAND_TYPES: tuple[str, ...] = ("table", "buildings", "grid")
+DEMAND_TYPES: tuple[str, ...] = ("table", "buildings", "grid", "raster")
 #: What ``[siting] weight`` may weigh demand by.
 SITING_WEIGHTS: tuple[str, ...] = ("population", "elderly")
 
@@ -164,6 +164,9 @@ class DemandTable(_Table):
     include_building: list[str] | None = Field(None, description="a list of building tag strings")
     exclude_building: list[str] | None = Field(None, description="a list of building tag strings")
     yes_weight: float | None = Field(None, ge=0, allow_inf_nan=False, description="finite and ≥ 0")
+    sql: str | None = Field(None, min_length=1, description="an SQL query string ([database] url)")
+    within: PathStr | None = Field(None, description=PATH)
+    buildings: bool | None = Field(None, description=FLAG)
 
     @field_validator("crs")
     @classmethod
@@ -190,6 +193,7 @@ class FacilityTable(_Table):
     capacity: str | None = Field(None, description=TEXT)
     id: str | None = Field(None, description=TEXT)
     sheet: str | int | None = Field(None, description="a sheet name or a 0-based sheet number")
+    sql: str | None = Field(None, min_length=1, description="an SQL query string ([database] url)")
 
     @field_validator("crs")
     @classmethod
@@ -264,6 +268,37 @@ class SitingTable(_Table):
         return _check_category(value)
 
 
+class DatabaseTable(_Table):
+    """``[database]``: the PostGIS database that ``sql = …`` sources query."""
+
+    EXAMPLE: ClassVar[str] = (
+        'a table: write [database] on its own line and url = "postgresql://user@host/db" below it'
+    )
+    url: str = Field(description='a postgresql:// URL string, e.g. "postgresql://user@host/db"')
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        from geo.postgis import is_database_url
+
+        if not is_database_url(value):
+            msg = f'must be a postgresql:// URL, e.g. "postgresql://user@host/db", got {value!r}'
+            raise ValueError(msg)
+        return value
+
+
+class BatchTable(_Table):
+    """``[batch]``: many districts in one run (``cli.py batch``)."""
+
+    EXAMPLE: ClassVar[str] = (
+        'a table: write [batch] on its own line and districts = "districts.gpkg" below it'
+    )
+    districts: PathStr = Field(description=PATH)
+    name_column: str = Field("name", min_length=1, description=TEXT)
+    code_column: str | None = Field(None, min_length=1, description=TEXT)
+    halo_m: float | None = Field(None, ge=0, allow_inf_nan=False, description="finite and ≥ 0")
+
+
 class ConfigFile(_Table):
     """The whole file: the tables above plus ``title`` and ``demo``."""
 
@@ -275,6 +310,22 @@ class ConfigFile(_Table):
     criteria: dict[str, CriterionTable] = Field(default_factory=dict)
     analysis: AnalysisTable = Field(default_factory=lambda: AnalysisTable.model_validate({}))
     siting: SitingTable | None = None
+    network_edits: list[dict[str, Any]] = Field(
+        default_factory=list, description="[[network_edits]] tables"
+    )
+    database: DatabaseTable | None = None
+    batch: BatchTable | None = None
+
+    @field_validator("network_edits")
+    @classmethod
+    def _edits(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        from geo.network_edits import NetworkEditError, edits_from_config
+
+        try:
+            edits_from_config(value)
+        except NetworkEditError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("facilities", mode="before")
     @classmethod
@@ -312,13 +363,20 @@ class ConfigFile(_Table):
                 f"[network] needs exactly one of file, place or bbox, got {given or 'none'}"
             )
         dem = self.demand
-        if not demo and dem.type == "table" and dem.file is None:
+        if not demo and dem.type == "table" and dem.file is None and dem.sql is None:
             problems.append('[demand] needs file = "population.csv" (or type = buildings/grid)')
         if dem.type in ("buildings", "grid") and dem.total_population is None:
             problems.append(f"[demand] type = {dem.type!r} needs total_population = <residents>")
         for i, fac in enumerate(self.facilities, start=1):
-            if fac.file is None and not fac.osm:
-                problems.append(f'[[facilities]] #{i} needs file = "..." or osm = true')
+            if fac.file is None and not fac.osm and fac.sql is None:
+                problems.append(
+                    f'[[facilities]] #{i} needs file = "...", sql = "..." or osm = true'
+                )
+        sql_used = dem.sql is not None or any(f.sql is not None for f in self.facilities)
+        if sql_used and self.database is None:
+            problems.append('sql = "…" sources need a [database] table with url = "postgresql://…"')
+        if dem.type == "raster" and dem.file is None:
+            problems.append('[demand] type = "raster" needs file = "population.tif"')
         if not demo and not self.facilities:
             problems.append("no [[facilities]] table; add at least one facility file")
         if problems:
@@ -334,6 +392,8 @@ SECTIONS: dict[str, type[_Table]] = {
     "criteria": CriterionTable,
     "analysis": AnalysisTable,
     "siting": SitingTable,
+    "database": DatabaseTable,
+    "batch": BatchTable,
 }
 
 

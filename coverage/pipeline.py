@@ -46,11 +46,28 @@ class RunConfig:
     criteria: dict[str, Criterion] = field(default_factory=dict)
     analysis: dict[str, Any] = field(default_factory=dict)
     siting: dict[str, Any] | None = None
+    network_edits: list[Any] = field(default_factory=list)
+    database: dict[str, Any] | None = None
+    batch: dict[str, Any] | None = None
 
     def path(self, value: str) -> Path:
         """Resolve a path from the configuration relative to its file."""
         p = Path(value).expanduser()
         return p if p.is_absolute() else (self.base / p)
+
+    def source(self, entry: dict[str, Any]) -> Any:
+        """What a ``[demand]`` or ``[[facilities]]`` entry reads.
+
+        A file path, a database URL, or the rows of its ``sql`` query against
+        ``[database] url``.
+        """
+        from geo.postgis import is_database_url, read_postgis_layer
+
+        if entry.get("sql"):
+            assert self.database is not None  # the schema requires [database] for sql
+            return read_postgis_layer(self.database["url"], sql=entry["sql"])
+        value = entry["file"]
+        return value if is_database_url(value) else self.path(value)
 
 
 def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> RunConfig:
@@ -100,6 +117,11 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
         else:
             sit.setdefault("k", 3)
         cfg.siting = sit
+    from geo.network_edits import edits_from_config
+
+    cfg.network_edits = edits_from_config(model.network_edits)
+    cfg.database = model.database.model_dump() if model.database else None
+    cfg.batch = model.batch.model_dump(exclude_none=True) if model.batch else None
     problems += _missing_files(cfg)
     if problems:
         raise ConfigError(_problems(where, problems))
@@ -114,12 +136,18 @@ def _problems(where: str, problems: list[str]) -> str:
 
 def _missing_files(cfg: RunConfig) -> list[str]:
     """Files the configuration names that do not exist, each named by its key."""
+    from geo.postgis import is_database_url
+
     paths: list[tuple[str, str]] = []
     for key in ("file", "study_area"):
         if key in cfg.network:
             paths.append((f"[network] {key}", cfg.network[key]))
-    if "file" in cfg.demand and cfg.demand.get("type", "table") == "table":
+    if "file" in cfg.demand and cfg.demand.get("type", "table") in ("table", "raster"):
         paths.append(("[demand] file", cfg.demand["file"]))
+    if "within" in cfg.demand:
+        paths.append(("[demand] within", cfg.demand["within"]))
+    if cfg.batch:
+        paths.append(("[batch] districts", cfg.batch["districts"]))
     several = len(cfg.facilities) > 1
     for i, fac in enumerate(cfg.facilities, start=1):
         if "file" in fac and not fac.get("osm"):
@@ -130,7 +158,7 @@ def _missing_files(cfg: RunConfig) -> list[str]:
         f"{key}: {str(cfg.path(value))!r} not found; check the path (relative paths start at "
         "the config file's folder)"
         for key, value in paths
-        if not cfg.path(value).exists()
+        if not is_database_url(value) and not cfg.path(value).exists()
     ]
 
 
@@ -203,6 +231,44 @@ class _Timer:
         return time.perf_counter() - self.t0
 
 
+def _edited(network: Any, cfg: RunConfig, timer: _Timer) -> Any:
+    """The network with the configuration's ``[[network_edits]]`` applied (in order)."""
+    if not cfg.network_edits:
+        return network
+    from geo.network_edits import apply_network_edits
+
+    timer.step("路网编辑 / network edits", 0.1)
+    edited, report = apply_network_edits(network, cfg.network_edits)
+    for row in report.itertuples():
+        logger.info(
+            "network edit #%d %s %s: %s (%.0f m)",
+            row.edit,
+            row.action,
+            row.name,
+            "applied" if row.applied else "not for this mode",
+            row.length_m,
+        )
+    return edited
+
+
+def _within(demand: gpd.GeoDataFrame, cfg: RunConfig) -> gpd.GeoDataFrame:
+    """Demand points inside ``[demand] within`` (a district), when given."""
+    if "within" not in cfg.demand:
+        return demand
+    from geo.facilities import study_area_polygon
+
+    path = cfg.path(cfg.demand["within"])
+    try:
+        frame = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:  # pyogrio raises several GDAL error types
+        msg = f"[demand] within: cannot read {path.name} as a polygon layer ({exc})"
+        raise ConfigError(msg) from exc
+    area = study_area_polygon(frame, label=f"[demand] within ({path.name})")
+    inside = demand.geometry.within(area) | demand.geometry.touches(area)
+    logger.info("[demand] within: %d of %d demand points inside", int(inside.sum()), len(demand))
+    return demand[inside.to_numpy()].reset_index(drop=True)
+
+
 def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any], str, bool, str]:
     validation: list[Any] = []
     if cfg.demo:
@@ -212,7 +278,7 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
         demo = load_demo(cfg.demo)
         label = demo.label_zh if cfg.demo else ""
         return (
-            demo.network,
+            _edited(demo.network, cfg, timer),
             demo.demand,
             demo.facilities,
             validation,
@@ -239,6 +305,7 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
         study_area=study_area,
         keep_largest=net_cfg.get("keep_largest"),
     )
+    network = _edited(network, cfg, timer)
     timer.step("载入设施 / loading facilities", 0.15)
     frames = []
     for fac in cfg.facilities:
@@ -251,7 +318,7 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
         from geo.facilities import load_facilities
 
         gdf, report = load_facilities(
-            cfg.path(fac["file"]),
+            cfg.source(fac),
             sheet=fac.get("sheet"),
             category=fac.get("category"),
             crs=fac["crs"],
@@ -280,7 +347,7 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
         from geo.demand import demand_from_table
 
         demand, report = demand_from_table(
-            cfg.path(dem["file"]),
+            cfg.source(dem),
             population_col=dem.get("population"),
             elderly_col=dem.get("elderly"),
             community_col=dem.get("community"),
@@ -311,6 +378,7 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
             )
         demand, report = demand_grid(area, total_population=float(dem["total_population"]))
         validation.append(report)
+    demand = _within(demand, cfg)
     for rep in validation:
         # The terminal shows what the app's validation box would: a planner runs this too.
         for text in rep.warnings:

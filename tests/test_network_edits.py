@@ -220,3 +220,34 @@ def test_lattice_edit_keeps_every_node_and_the_original():
     edited, _ = apply_network_edits(net, [close])
     assert (net.csr != before).nnz == 0
     assert edited.n_edges == net.n_edges - 3
+
+
+def test_config_edits_change_the_run_and_are_reported(tmp_path):
+    import pandas as pd
+
+    import cli
+    from geo.demo import load_demo
+
+    net = load_demo("synthetic").network
+    bridges = np.flatnonzero(np.asarray(net.edge_attrs["bridge"]).astype(bool))
+    assert bridges.size > 0
+    tr = pyproj.Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
+    lines = []
+    for e in bridges:
+        g = net.geometry[e]
+        a, b = g.interpolate(0.2, normalized=True), g.interpolate(0.8, normalized=True)
+        (x0, x1), (y0, y1) = tr.transform([a.x, b.x], [a.y, b.y])
+        lines.append(
+            f'[[network_edits]]\naction = "close"\ncoords = [[{x0}, {y0}], [{x1}, {y1}]]\n'
+            f'name = "bridge {e}"\n'
+        )
+    base = 'demo = "synthetic"\n[analysis]\nservice_areas = false\n'
+    (tmp_path / "base.toml").write_text(base, "utf-8")
+    (tmp_path / "closed.toml").write_text(base + "\n".join(lines), "utf-8")
+    assert cli.main(["-q", "run", str(tmp_path / "base.toml"), "--out", str(tmp_path / "a")]) == 0
+    assert cli.main(["-q", "run", str(tmp_path / "closed.toml"), "--out", str(tmp_path / "b")]) == 0
+    a = pd.read_csv(tmp_path / "a" / "summary.csv").set_index("category")
+    b = pd.read_csv(tmp_path / "b" / "summary.csv").set_index("category")
+    # With every bridge closed nobody is better off, and somebody is worse off.
+    assert (b["covered_population"] <= a["covered_population"] + 1e-6).all()
+    assert (b["covered_population"] < a["covered_population"] - 1).any()
