@@ -49,6 +49,8 @@ class RunConfig:
     network_edits: list[Any] = field(default_factory=list)
     database: dict[str, Any] | None = None
     batch: dict[str, Any] | None = None
+    #: A project file's layers (``study.project.Project``) when the run reads one.
+    project: Any = None
 
     def path(self, value: str) -> Path:
         """Resolve a path from the configuration relative to its file."""
@@ -205,6 +207,8 @@ class RunResult:
     synthetic: bool
     attribution: str
     timings: dict[str, float]
+    #: The demand and facilities as loaded (before any result column), for project files.
+    inputs: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None
 
 
 class _Timer:
@@ -271,6 +275,19 @@ def _within(demand: gpd.GeoDataFrame, cfg: RunConfig) -> gpd.GeoDataFrame:
 
 def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any], str, bool, str]:
     validation: list[Any] = []
+    if cfg.project is not None:
+        proj = cfg.project
+        timer.step("载入项目文件 / loading project file", 0.05)
+        meta = proj.meta
+        return (
+            proj.network,
+            proj.demand,
+            proj.facilities,
+            validation,
+            str(meta.get("label", "")),
+            bool(meta.get("synthetic", False)),
+            str(meta.get("attribution", "")),
+        )
     if cfg.demo:
         from geo.demo import load_demo
 
@@ -453,7 +470,9 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
         sit = cfg.siting
         timer.step(f"选址优化 / siting ({sit['model']})", 0.85)
         candidates: Any = sit["candidates"]
-        if candidates != "generate":
+        if cfg.project is not None and cfg.project.candidates is not None:
+            candidates = cfg.project.candidates  # the candidates the saved run used
+        elif candidates != "generate":
             from geo.facilities import load_facilities
 
             candidates, report = load_facilities(
@@ -490,6 +509,7 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
         synthetic=synthetic,
         attribution=attribution,
         timings=timer.timings,
+        inputs=(demand, facilities),
     )
 
 

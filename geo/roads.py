@@ -15,6 +15,8 @@ node pair, which would otherwise lose a crescent or a ring path and everything a
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -25,6 +27,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
+from geo import settings
 from geo.errors import EmptyNetworkError, NetworkError, NetworkFormatError
 from geo.network import WGS84, Network, build_network, project_xy
 from geo.osm_parse import (
@@ -110,7 +113,7 @@ def load_network(
         edges = _online_edges(tuple(float(c) for c in source), mode=mode)
         clip_to = area if area is not None else shapely.box(*source)
     elif isinstance(source, str | Path) and _looks_like_file(source):
-        edges = _file_edges(Path(source), mode=mode)
+        edges = _cached_file_edges(Path(source), mode=mode)
         from_file = True
         clip_to = area if area is not None else _bounds_box(edges.bounds)
     elif isinstance(source, str):
@@ -153,6 +156,35 @@ def load_network(
         dangling_ends=edges.dangling_ends,
         notes=tuple(notes),
     )
+
+
+_FILE_EDGES: OrderedDict[tuple[Any, ...], EdgeArrays] = OrderedDict()
+_FILE_EDGES_LOCK = threading.Lock()
+
+
+def _cached_file_edges(path: Path, *, mode: str) -> EdgeArrays:
+    """:func:`_file_edges`, remembered per process for the last few files.
+
+    Keyed by path, size and modification time: a batch worker clips one province file for many
+    districts and reads it once. EdgeArrays are never changed in place (clipping returns new
+    ones).
+    """
+    try:
+        stat = path.stat()
+        key: tuple[Any, ...] = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, mode)
+    except OSError:
+        return _file_edges(path, mode=mode)
+    with _FILE_EDGES_LOCK:
+        hit = _FILE_EDGES.get(key)
+        if hit is not None:
+            _FILE_EDGES.move_to_end(key)
+            return hit
+    edges = _file_edges(path, mode=mode)
+    with _FILE_EDGES_LOCK:
+        _FILE_EDGES[key] = edges
+        while len(_FILE_EDGES) > max(0, settings.network_file_cache_entries):
+            _FILE_EDGES.popitem(last=False)
+    return edges
 
 
 def _looks_like_file(source: str | Path) -> bool:

@@ -228,3 +228,7 @@ edit_close_tolerance_m: float = 5.0
 #: line: its ends project onto the line at least this share of its length apart (a crossing
 #: street projects onto one point and is kept).
 edit_close_alignment: float = 0.8
+
+#: Network files whose parsed streets a process keeps (a batch worker clips one province file for
+#: many districts); 0 turns the memory off.
+network_file_cache_entries: int = 2
