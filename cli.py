@@ -59,10 +59,30 @@ def _cmd_run(args: argparse.Namespace) -> int:
     check_output_folder(args.out)
     if args.demo:
         cfg = demo_config(args.demo_name, siting=not args.no_siting)
+    elif str(args.config).lower().endswith(".gpkg"):
+        from study.runs import project_config
+
+        cfg = project_config(args.config)
     else:
         cfg = load_config(args.config)
+    if args.sink:
+        from geo.postgis import is_database_url
+
+        if not is_database_url(args.sink):
+            msg = f"cli.py run: --sink must be a postgresql:// URL, got {args.sink!r}"
+            raise UsageError(msg)
     result = run(cfg)
     written = write_outputs(result, args.out)
+    if args.save_project:
+        from study.runs import save_run_project
+
+        written["project"] = save_run_project(result, args.save_project)
+    if args.sink:
+        from geo.postgis import safe_url
+        from study.runs import write_sink
+
+        tables = write_sink(result, args.sink)
+        logger.info("wrote %d tables to %s", len(tables), safe_url(args.sink))
     summary = result.coverage.summary
     for row in summary.itertuples():
         logger.info(
@@ -75,6 +95,54 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for name, path in written.items():
         logger.info("wrote %s: %s", name, path)
     return 0
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from coverage.pipeline import load_config
+    from study.runs import project_config, query_config, query_table
+
+    cfg = (
+        project_config(args.config)
+        if str(args.config).lower().endswith(".gpkg")
+        else load_config(args.config)
+    )
+    answer = query_config(cfg, lon=args.lon, lat=args.lat, crs=args.crs)
+    if not answer.snapped:
+        logger.warning(
+            "the point is %.0f m from the nearest street (more than the snap tolerance): "
+            "nothing is reachable from it on the network",
+            answer.snap_distance_m,
+        )
+    table = query_table(answer, lang=args.lang)
+    sys.stdout.write(table.to_string(index=False) + "\n")
+    if args.out:
+        out = Path(args.out)
+        routes = answer.table[answer.table.geometry.notna()]
+        if out.suffix.lower() in (".geojson", ".json"):
+            routes.to_file(out, driver="GeoJSON")
+        else:
+            from geo.safe_cells import write_csv
+
+            write_csv(table, out)
+        logger.info("wrote %s", out)
+    return 0
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from study.batch import run_batch
+
+    ledger = run_batch(
+        args.config,
+        args.out,
+        scheduler=args.scheduler,
+        workers=args.workers,
+        force=args.force,
+        on_progress=lambda text: logger.warning("%s", text),
+    )
+    failed = {k: v for k, v in ledger.districts.items() if v.get("status") != "done"}
+    for key, entry in failed.items():
+        logger.error("district %s failed: %s", entry.get("name", key), entry.get("error", ""))
+    return 1 if failed else 0
 
 
 def _cmd_categories(_: argparse.Namespace) -> int:
@@ -105,7 +173,32 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument("--no-siting", action="store_true", help="demo without the siting step")
     p_run.add_argument("--out", required=True, help="output folder")
+    p_run.add_argument(
+        "--save-project", metavar="FILE.lcc.gpkg", help="also save the study as a project file"
+    )
+    p_run.add_argument(
+        "--sink",
+        metavar="postgresql://…?schema=lcc",
+        help="also write the run's layers as PostGIS tables (replacing the previous run's)",
+    )
     p_run.set_defaults(func=_cmd_run)
+    p_query = sub.add_parser("query", help="what can I reach from one point? (every category)")
+    p_query.add_argument("config", help="CONFIG.toml or a project file (*.lcc.gpkg)")
+    p_query.add_argument("--lon", type=float, required=True, help="longitude (degrees)")
+    p_query.add_argument("--lat", type=float, required=True, help="latitude (degrees)")
+    p_query.add_argument(
+        "--crs", default="wgs84", choices=["wgs84", "gcj02", "bd09"], help="datum of lon/lat"
+    )
+    p_query.add_argument("--lang", default="zh", choices=["zh", "en"])
+    p_query.add_argument("--out", help="write the routes (.geojson) or the table (.csv)")
+    p_query.set_defaults(func=_cmd_query)
+    p_batch = sub.add_parser("batch", help="run every district of [batch] districts on Dask")
+    p_batch.add_argument("config", help="CONFIG.toml with a [batch] table")
+    p_batch.add_argument("--out", required=True, help="output folder (one subfolder a district)")
+    p_batch.add_argument("--scheduler", help="a running Dask scheduler, e.g. tcp://host:8786")
+    p_batch.add_argument("--workers", type=int, help="local worker processes (default 2)")
+    p_batch.add_argument("--force", action="store_true", help="rerun districts already done")
+    p_batch.set_defaults(func=_cmd_batch)
     p_cat = sub.add_parser("categories", help="list the facility taxonomy")
     p_cat.set_defaults(func=_cmd_categories)
     return parser
