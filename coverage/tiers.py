@@ -148,8 +148,8 @@ def tier_rules(
     overrides = dict(overrides or {})
     known_tiers = taxonomy_tiers()
     for where in overrides:
-        cat, _, tier = where.rpartition(".")
-        if tier not in known_tiers or (cat and cat not in keys):
+        head, _, tail = where.rpartition(".")
+        if tail not in known_tiers or (head and head not in keys):
             msg = (
                 f"tier overrides: unknown key {where!r}; use a tier ({', '.join(known_tiers)}) "
                 f"or '<category>.<tier>' with an evaluated category ({', '.join(keys)})"

@@ -379,7 +379,7 @@ def _living_circle_fields(
         raw = dict(entry["target"])
         source = str(raw.get("source", ""))
         target = SupplyTarget(
-            value=raw.get("value"),
+            value=raw.get("value", 0),
             unit=str(raw.get("unit", "")),
             per=str(raw.get("per", "1000 residents")),
             source=source,
