@@ -51,6 +51,7 @@ __all__ = [
     "tier_by_community",
     "tier_rules",
     "tier_table",
+    "tier_wide",
 ]
 
 #: Columns of ``tiers.csv`` (the issue's names first, then labels for reports).
@@ -408,3 +409,32 @@ def tier_by_community(
     out = _aggregate(dem, cov, rules, codes.ravel(), len(groups))
     out.insert(0, by, groups[out.pop("_group").to_numpy(dtype="int64")] if len(out) else [])
     return out.reset_index(drop=True)
+
+
+def tier_wide(table: pd.DataFrame, *, by: str = "community") -> pd.DataFrame:
+    """One row per community from :func:`tier_by_community`, for ``communities.csv``.
+
+    Columns ``<category>_<tier>_coverage_rate`` and the same with ``_elderly``, ``_children``
+    and ``_infants`` before ``_coverage_rate``, in the order of the long table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` then the rate columns; one row per group.
+    """
+    if table.empty:
+        return pd.DataFrame({by: pd.Series([], dtype=object)})
+    long = table.assign(_key=table["category"] + "_" + table["tier"])
+    order = list(dict.fromkeys(long["_key"]))
+    parts = []
+    for rate in ("coverage_rate", *(f"{g}_coverage_rate" for g in _RATE_GROUPS)):
+        wide = long.pivot(index=by, columns="_key", values=rate)[order]
+        wide.columns = [f"{k}_{rate}" for k in order]
+        parts.append(wide)
+    out = pd.concat(parts, axis=1)
+    cols = [
+        f"{k}_{rate}"
+        for k in order
+        for rate in ("coverage_rate", *(f"{g}_coverage_rate" for g in _RATE_GROUPS))
+    ]
+    return out[cols].reset_index()

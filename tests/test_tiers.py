@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _lattice import gdf
+from _lattice import gdf, lattice_demand
 
 from coverage.analysis import analyse
 from coverage.tiers import (
@@ -18,6 +18,7 @@ from coverage.tiers import (
     tier_by_community,
     tier_rules,
     tier_table,
+    tier_wide,
 )
 from geo.demand import demand_from_table
 from geo.errors import ConfigError
@@ -156,3 +157,40 @@ def test_demand_table_keeps_children_and_infants(tmp_path) -> None:
     plain.write_text("社区,经度,纬度,人口\n甲,118.78,32.04,10\n", encoding="utf-8")
     dem2, _ = demand_from_table(plain)
     assert "children" not in dem2.columns and "infants" not in dem2.columns
+
+
+def test_tier_wide_one_row_per_community(result) -> None:
+    wide = tier_wide(tier_by_community(result, categories=["fitness"]))
+    assert list(wide["community"]) == ["A", "B"]
+    assert wide.columns[1:5].tolist() == [
+        "fitness_min15_coverage_rate",
+        "fitness_min15_elderly_coverage_rate",
+        "fitness_min15_children_coverage_rate",
+        "fitness_min15_infants_coverage_rate",
+    ]
+    assert wide.loc[0, "fitness_min15_coverage_rate"] == pytest.approx(100 / 500)
+    assert wide.loc[1, "fitness_min5_coverage_rate"] == pytest.approx(0.0)
+
+
+def test_tier_at_the_criterion_equals_the_summary() -> None:
+    # Cross-check against analyse's own rates: a tier threshold equal to the criterion (market
+    # 500 m; elderly care 300 m) must give the summary's coverage and elderly rates.
+    net = lattice_network(21, 21, spacing=100.0)
+    dem = lattice_demand(
+        net, n=300, extent_m=2000, seed=3, max_population=400, elderly_share=0.2, n_communities=5
+    )
+    fac = gdf(
+        [(300, 300), (1500, 900), (700, 1700), (1200, 1200)],
+        category=["market", "market", "elderly_care", "elderly_care"],
+    )
+    res = analyse(net, dem, fac)
+    table = tier_table(res, tiers={"market": ["min10"], "elderly_care": ["min5"]})
+    summary = res.summary.set_index("category")
+    for cat, tier in (("market", "min10"), ("elderly_care", "min5")):
+        row = _row(table, cat, tier)
+        assert row["threshold_m"] == res.criteria[cat].threshold_m
+        assert row["coverage_rate"] == pytest.approx(summary.loc[cat, "coverage_rate"])
+        assert row["elderly_coverage_rate"] == pytest.approx(
+            summary.loc[cat, "elderly_coverage_rate"]
+        )
+        assert 0 < row["coverage_rate"] < 1
