@@ -25,6 +25,9 @@ ROLES: tuple[str, ...] = (
     "lat",
     "id",
     "elderly",
+    # Before "population": "0-14岁人口" contains 人口 but is a subgroup, not the residents.
+    "infants",
+    "children",
     "population",
     "community",
     "category",
@@ -129,6 +132,42 @@ _EXACT: dict[str, tuple[str, ...]] = {
         "aged60",
         "elderlypopulation",
     ),
+    "infants": (
+        "03岁",
+        "03岁人口",
+        "0~3岁",
+        "0~3岁人口",
+        "0至3岁",
+        "0至3岁人口",
+        "婴幼儿",
+        "婴幼儿人口",
+        "3岁以下",
+        "3岁以下人口",
+        "infants",
+        "pop03",
+        "under3",
+        "aged03",
+    ),
+    "children": (
+        "014岁",
+        "014岁人口",
+        "0~14岁",
+        "0~14岁人口",
+        "0至14岁",
+        "0至14岁人口",
+        "儿童",
+        "儿童人口",
+        "少儿",
+        "少儿人口",
+        "14岁以下",
+        "14岁以下人口",
+        "15岁以下",
+        "15岁以下人口",
+        "children",
+        "pop014",
+        "under15",
+        "aged014",
+    ),
     "population": (
         "常住人口",
         "常住人口数",
@@ -227,6 +266,8 @@ _CONTAINS: dict[str, str] = {
     # "街道代码", "所属区划代码" are codes of something else, not ids of the rows.
     "id": r"编号|^id$|id$",
     "elderly": r"老年|老人|60岁|65岁|elderly|pop60|aged60",
+    "infants": r"(?<![0-9])0[~至到]?3岁|婴幼儿|(?<![0-9])3岁以下|infant|pop03|under3|aged03",
+    "children": r"(?<![0-9])0[~至到]?14岁|儿童|少儿|1[45]岁以下|child|pop014|under15|aged014",
     "population": r"人口|population|^pop",
     "community": r"社区|小区|居委|community|neighbou?rhood",
     "category": r"类型|类别|分类|category",
@@ -246,6 +287,8 @@ HOW_TO_NAME: dict[str, str] = {
     "id": "编号 / id / 代码",
     "population": "人口 / 常住人口 / population",
     "elderly": "老年人口 / 60岁以上 / elderly",
+    "infants": "0-3岁人口 / 婴幼儿 / infants",
+    "children": "0-14岁人口 / 儿童 / children",
     "community": "社区 / 小区 / community",
 }
 
@@ -497,7 +540,7 @@ def header_multiplier(header: Any) -> float:
 
 
 #: Roles whose column holds a count (a share column must not be taken for one).
-_COUNT_ROLES = frozenset({"population", "elderly", "capacity"})
+_COUNT_ROLES = frozenset({"population", "elderly", "infants", "children", "capacity"})
 
 #: Headers that hold a share or rate, never a head count (e.g. "60岁以上人口占比(%)").
 SHARE_HEADER = re.compile(r"占比|比例|比重|百分比|[率%％]|share|ratio|percent|pct|rate")

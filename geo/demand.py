@@ -341,6 +341,40 @@ def _community_of(
 # --------------------------------------------------------------------------- (b) tables
 
 
+def _subgroup_counts(
+    frame: pd.DataFrame,
+    cols: dict[str, str | None],
+    pop: np.ndarray,
+    keep: np.ndarray,
+    rows: np.ndarray,
+    warnings: list[str],
+) -> dict[str, np.ndarray]:
+    """Children (0–14) and infants (0–3) per row where the table has the columns.
+
+    Only detected columns are returned (the demand contract's optional ``children`` and
+    ``infants``, float, NaN when unknown); unreadable cells are left NaN with a warning.
+    """
+    out: dict[str, np.ndarray] = {}
+    for role, label in (("children", "0–14"), ("infants", "0–3")):
+        col = cols.get(role)
+        if col is None:
+            continue
+        values, bad = parse_amount(frame[col])
+        values = values * header_multiplier(col)
+        if (bad & keep).any():
+            warnings.append(
+                f"{label} population in {col!r} is not a number in rows "
+                f"{list_rows(rows[bad & keep])}; left unknown"
+            )
+        over = keep & (values > pop)
+        if over.any():
+            warnings.append(
+                f"{label} population exceeds the population in rows {list_rows(rows[over])}"
+            )
+        out[role] = values
+    return out
+
+
 def demand_from_table(
     source: Source,
     *,
@@ -403,7 +437,7 @@ def demand_from_table(
         "community": community_col,
         "id": id_col or None,
     }
-    roles: tuple[str, ...] = ("population", "elderly", "community", "name")
+    roles: tuple[str, ...] = ("population", "elderly", "children", "infants", "community", "name")
     if id_col != "":  # "" switches id detection off
         roles = ("id", *roles)
     if is_gis:
@@ -454,6 +488,7 @@ def demand_from_table(
             )
     else:
         elderly = np.full(len(frame), np.nan)
+    subgroups = _subgroup_counts(frame, cols, pop, keep, rows, warnings)
     com_col = cols.get("community") or cols.get("name")
     community = column_texts(frame, com_col)
     if total_population is not None:
@@ -464,10 +499,13 @@ def demand_from_table(
         factor = float(total_population) / total
         pop = pop * factor
         elderly = elderly * factor
+        subgroups = {k: v * factor for k, v in subgroups.items()}
         warnings.append(f"populations scaled by {factor:.4f} to total {total_population:g}")
     gdf = _demand_frame(
         ids[keep], pop[keep], elderly[keep], community[keep], kind, loc.lon[keep], loc.lat[keep]
     )
+    for role, values in subgroups.items():
+        gdf[role] = values[keep]
     report = table_report(
         label, rej, cols, loc, n_ok=len(gdf), encoding=info.encoding, warnings=warnings
     )

@@ -3,6 +3,12 @@
 Read from ``data/categories.toml``. Each category has Chinese and English names, synonyms used to
 map users' category strings, OSM tag filters, a default criterion, a colour, an icon and the
 planning standard (with its verification status) the default comes from.
+
+The living-circle evaluation adds, per category, the tiers it belongs to (:class:`Tier`, e.g. the
+5-, 10- and 15-minute circles of GB 50180-2018) with per-tier thresholds
+(:class:`TierThreshold`), whether it is a basic (基础保障类) or quality (品质提升类) item of
+TD/T 1062-2021, the population subgroup it is judged on, and an optional supply target
+(:class:`SupplyTarget`). Every default carries its source label ([V], [S] or [M]).
 """
 
 from __future__ import annotations
@@ -121,9 +127,153 @@ class Criterion:
         return Criterion(**values)
 
 
+#: Item kinds of TD/T 1062-2021: 基础保障类 and 品质提升类.
+ITEMS: tuple[str, ...] = ("basic", "quality")
+
+#: Population subgroups a category can be judged on, and the demand column each one reads.
+SUBGROUP_COLUMNS: dict[str, str] = {
+    "all": "population",
+    "elderly": "elderly",
+    "children": "children",
+    "infants": "infants",
+}
+
+#: Denominators a supply target may be given per, as residents per unit (households use
+#: ``persons_per_household``).
+TARGET_PER: tuple[str, ...] = ("1000 residents", "100 households", "1 resident")
+
+_LABEL = re.compile(r"\[([VSM])\]")
+
+
+def source_label(text: str) -> str:
+    """The first source label (``"[V]"``, ``"[S]"`` or ``"[M]"``) in a source text, else ``""``."""
+    m = _LABEL.search(str(text))
+    return f"[{m.group(1)}]" if m else ""
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One living-circle tier (居住街坊, 5-, 10- or 15-minute circle).
+
+    ``threshold_m`` is the default walking network distance of the tier, ``minutes`` its
+    walking-time form; ``status`` the source label of the threshold.
+    """
+
+    key: str
+    name_zh: str
+    name_en: str
+    threshold_m: float
+    minutes: float
+    residents: str = ""
+    source: str = ""
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        if not (self.threshold_m > 0 and self.minutes > 0):
+            msg = (
+                f"tier {self.key!r}: threshold_m and minutes must be positive, got "
+                f"{self.threshold_m!r} and {self.minutes!r}; fix [tiers.{self.key}]"
+            )
+            raise ConfigError(msg)
+
+    def name(self, lang: str = "zh") -> str:
+        """Name in the interface language."""
+        return self.name_zh if lang == "zh" else self.name_en
+
+
+@dataclass(frozen=True)
+class TierThreshold:
+    """A category's own threshold at one tier, where a standard names one.
+
+    Exactly one of ``metres`` and ``minutes`` is set; minutes are walked at ``profile`` (or
+    ``speed_mps``).
+    """
+
+    metres: float | None = None
+    minutes: float | None = None
+    profile: str = "general"
+    speed_mps: float | None = None
+    source: str = ""
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        # Criterion validates the same combination and says what is wrong.
+        self.criterion()
+
+    def criterion(self) -> Criterion:
+        """The threshold as a :class:`Criterion` (walk)."""
+        return Criterion(
+            mode="walk",
+            minutes=self.minutes,
+            metres=self.metres,
+            profile=self.profile,
+            speed_mps=self.speed_mps,
+        )
+
+    @property
+    def threshold_m(self) -> float:
+        """Network distance in metres."""
+        return self.criterion().threshold_m
+
+
+@dataclass(frozen=True)
+class SupplyTarget:
+    """A supply standard, e.g. 4.5 托位 per 1000 residents [V].
+
+    ``per`` is one of :data:`TARGET_PER`.
+    """
+
+    value: float
+    unit: str = ""
+    per: str = "1000 residents"
+    source: str = ""
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        if self.per not in TARGET_PER:
+            msg = f"target: per must be one of {TARGET_PER}, got {self.per!r}"
+            raise ConfigError(msg)
+        if not (isinstance(self.value, int | float) and self.value > 0):
+            msg = f"target: value must be a positive number, got {self.value!r}"
+            raise ConfigError(msg)
+
+    def per_1000_residents(self, persons_per_household: float | None = None) -> float:
+        """The target as capacity per 1000 residents.
+
+        Per 100 households is per ``100 * persons_per_household`` residents (default
+        :data:`PERSONS_PER_HOUSEHOLD`).
+        """
+        if self.per == "1000 residents":
+            return float(self.value)
+        if self.per == "1 resident":
+            return float(self.value) * 1000.0
+        pph = float(
+            PERSONS_PER_HOUSEHOLD if persons_per_household is None else persons_per_household
+        )
+        if not pph > 0:
+            msg = f"target: persons_per_household must be positive, got {pph!r}"
+            raise ConfigError(msg)
+        return float(self.value) * 1000.0 / (100.0 * pph)
+
+    def label(self) -> str:
+        """E.g. ``4.5 托位 places per 1000 residents [V]``."""
+        return f"{self.value:g} {self.unit} per {self.per} {self.status}".replace("  ", " ").strip()
+
+
+#: Average household size, 2020 census (七普): 2.62 persons [V]. Used to turn "per 100
+#: households" targets into per-1000-resident ones when no household count is given.
+PERSONS_PER_HOUSEHOLD = 2.62
+
+
 @dataclass(frozen=True)
 class Category:
-    """One facility category of the taxonomy."""
+    """One facility category of the taxonomy.
+
+    The living-circle fields: ``tiers`` (tier keys; the first is the tier the item is judged
+    at), ``tier_overrides`` (tier key → :class:`TierThreshold` where a standard gives the
+    category its own threshold), ``item`` (``"basic"`` | ``"quality"``) with ``item_source``
+    and ``item_status``, ``subgroup`` (a key of :data:`SUBGROUP_COLUMNS`) and ``target``.
+    """
 
     key: str
     name_zh: str
@@ -139,14 +289,164 @@ class Category:
     status: str
     capacity_unit: str
     osm: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    tiers: tuple[str, ...] = ()
+    tier_overrides: dict[str, TierThreshold] = field(default_factory=dict)
+    item: str = "quality"
+    item_source: str = ""
+    item_status: str = ""
+    subgroup: str = "all"
+    target: SupplyTarget | None = None
 
     def name(self, lang: str = "zh") -> str:
         """Name in the interface language."""
         return self.name_zh if lang == "zh" else self.name_en
 
+    @property
+    def item_tier(self) -> str | None:
+        """The tier the basic/quality item is judged at (the first of ``tiers``), or ``None``."""
+        return self.tiers[0] if self.tiers else None
+
+    def tier_threshold(self, tier: Tier) -> tuple[float, str, str]:
+        """The category's threshold at ``tier``: metres, source text and source label."""
+        over = self.tier_overrides.get(tier.key)
+        if over is not None:
+            return over.threshold_m, over.source, over.status
+        return float(tier.threshold_m), tier.source, tier.status
+
 
 def _norm(text: str) -> str:
     return re.sub(r"[\s_\-/（）()·,，、]+", "", str(text)).lower()
+
+
+def _tier_threshold(key: str, tier: str, raw: Any) -> TierThreshold:
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return TierThreshold(metres=float(raw))
+    if not isinstance(raw, dict):
+        msg = (
+            f"category {key!r}: tier_overrides.{tier} must be metres or a table with metres or "
+            f"minutes, got {raw!r}"
+        )
+        raise ConfigError(msg)
+    unknown = set(raw) - {"metres", "minutes", "profile", "speed", "source", "status"}
+    if unknown:
+        msg = (
+            f"category {key!r}: tier_overrides.{tier} has unknown keys {sorted(unknown)}; use "
+            "metres, minutes, profile, speed, source, status"
+        )
+        raise ConfigError(msg)
+    source = str(raw.get("source", ""))
+    return TierThreshold(
+        metres=raw.get("metres"),
+        minutes=raw.get("minutes"),
+        profile=raw.get("profile", "general"),
+        speed_mps=raw.get("speed"),
+        source=source,
+        status=str(raw.get("status") or source_label(source)),
+    )
+
+
+def _living_circle_fields(
+    key: str, entry: dict[str, Any], tiers: dict[str, Tier]
+) -> dict[str, Any]:
+    tier_keys = tuple(entry.get("tiers", ()))
+    unknown = [t for t in tier_keys if t not in tiers]
+    if unknown:
+        msg = f"category {key!r}: unknown tiers {unknown}; known tiers are {list(tiers)}"
+        raise ConfigError(msg)
+    overrides = {
+        str(t): _tier_threshold(key, str(t), raw)
+        for t, raw in dict(entry.get("tier_overrides", {})).items()
+    }
+    stray = sorted(set(overrides) - set(tier_keys))
+    if stray:
+        msg = (
+            f"category {key!r}: tier_overrides for tiers {stray} the category is not in "
+            f"(tiers = {list(tier_keys)}); add them to tiers or remove the override"
+        )
+        raise ConfigError(msg)
+    item = entry.get("item", "quality")
+    if item not in ITEMS:
+        msg = f"category {key!r}: item must be one of {ITEMS}, got {item!r}"
+        raise ConfigError(msg)
+    subgroup = entry.get("subgroup", "all")
+    if subgroup not in SUBGROUP_COLUMNS:
+        msg = (
+            f"category {key!r}: subgroup must be one of {list(SUBGROUP_COLUMNS)}, got {subgroup!r}"
+        )
+        raise ConfigError(msg)
+    target = None
+    if entry.get("target") is not None:
+        raw = dict(entry["target"])
+        source = str(raw.get("source", ""))
+        target = SupplyTarget(
+            value=raw.get("value", 0),
+            unit=str(raw.get("unit", "")),
+            per=str(raw.get("per", "1000 residents")),
+            source=source,
+            status=str(raw.get("status") or source_label(source)),
+        )
+    item_source = str(entry.get("item_source", ""))
+    return {
+        "tiers": tier_keys,
+        "tier_overrides": overrides,
+        "item": item,
+        "item_source": item_source,
+        "item_status": str(entry.get("item_status") or source_label(item_source)),
+        "subgroup": subgroup,
+        "target": target,
+    }
+
+
+def _load_tiers(raw: dict[str, Any]) -> dict[str, Tier]:
+    out: dict[str, Tier] = {}
+    for key, entry in dict(raw.get("tiers", {})).items():
+        source = str(entry.get("source", ""))
+        try:
+            out[key] = Tier(
+                key=key,
+                name_zh=entry["name_zh"],
+                name_en=entry["name_en"],
+                threshold_m=float(entry["threshold_m"]),
+                minutes=float(entry["minutes"]),
+                residents=str(entry.get("residents", "")),
+                source=source,
+                status=str(entry.get("status") or source_label(source)),
+            )
+        except KeyError as exc:
+            msg = (
+                f"tier {key!r}: missing {exc.args[0]!r}; give name_zh, name_en, threshold_m "
+                "and minutes"
+            )
+            raise ConfigError(msg) from None
+    return out
+
+
+@cache
+def load_tiers(path: Path | None = None) -> dict[str, Tier]:
+    """Load the living-circle tiers (``[tiers.<key>]``) from ``data/categories.toml``.
+
+    Returns
+    -------
+    dict
+        :class:`Tier` by key, in file order (``block``, ``min5``, ``min10``, ``min15``).
+    """
+    path = path or settings.data_folder / "categories.toml"
+    with open(path, "rb") as fh:
+        return _load_tiers(tomllib.load(fh))
+
+
+def tiers() -> dict[str, Tier]:
+    """The bundled tiers (cached; never mutate them)."""
+    return load_tiers()
+
+
+def get_tier(key: str) -> Tier:
+    """One tier by key, raising a helpful error for unknown keys."""
+    known = tiers()
+    if key in known:
+        return known[key]
+    msg = f"tier: unknown key {key!r}; known tiers are {', '.join(known)}"
+    raise ConfigError(msg)
 
 
 @cache
@@ -166,6 +466,7 @@ def load_taxonomy(path: Path | None = None) -> dict[str, Category]:
     path = path or settings.data_folder / "categories.toml"
     with open(path, "rb") as fh:
         raw = tomllib.load(fh)
+    tier_table = _load_tiers(raw)
     out: dict[str, Category] = {}
     for key, entry in raw["categories"].items():
         crit = dict(entry["criterion"])
@@ -189,6 +490,7 @@ def load_taxonomy(path: Path | None = None) -> dict[str, Category]:
             status=entry["status"],
             capacity_unit=entry.get("capacity_unit", ""),
             osm=tuple(entry.get("osm", ())),
+            **_living_circle_fields(key, entry, tier_table),
         )
     return out
 
