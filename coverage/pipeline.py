@@ -374,6 +374,18 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
             sheet=dem.get("sheet"),
         )
         validation.append(report)
+    elif dem["type"] == "raster":
+        from geo.raster import demand_from_raster
+
+        homes = None
+        if dem.get("buildings"):
+            from geo.osm_features import buildings_from_osm
+
+            homes = buildings_from_osm(source, study_area=study_area)
+        demand, report = demand_from_raster(
+            cfg.path(dem["file"]), buildings=homes, study_area=study_area
+        )
+        validation.append(report)
     elif dem["type"] == "buildings":
         from geo.demand import demand_from_buildings
         from geo.osm_features import buildings_from_osm
