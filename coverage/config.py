@@ -268,6 +268,22 @@ class SitingTable(_Table):
         return _check_category(value)
 
 
+class EvaluationTable(_Table):
+    """``[evaluation]``: the living-circle evaluation to the standards (tiers, items, supply)."""
+
+    EXAMPLE: ClassVar[str] = "a table: write [evaluation] on its own line and tiers = [...] below"
+    tiers: list[str] | None = Field(None, description="a list of tier keys (block, min5, …)")
+    overrides: dict[str, Any] | None = Field(
+        None, description='a table of tier thresholds, e.g. { min5 = 250, "childcare.min5" = 200 }'
+    )
+    items: dict[str, str] | None = Field(
+        None, description='a table of category = "basic" | "quality"'
+    )
+    min_share: float = Field(
+        1.0, gt=0, le=1, description="a share > 0 and ≤ 1 of a community's residents"
+    )
+
+
 class DatabaseTable(_Table):
     """``[database]``: the PostGIS database that ``sql = …`` sources query."""
 
@@ -315,6 +331,7 @@ class ConfigFile(_Table):
     )
     database: DatabaseTable | None = None
     batch: BatchTable | None = None
+    evaluation: EvaluationTable | None = None
 
     @field_validator("network_edits")
     @classmethod
@@ -394,6 +411,7 @@ SECTIONS: dict[str, type[_Table]] = {
     "siting": SitingTable,
     "database": DatabaseTable,
     "batch": BatchTable,
+    "evaluation": EvaluationTable,
 }
 
 

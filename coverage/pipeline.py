@@ -49,6 +49,7 @@ class RunConfig:
     network_edits: list[Any] = field(default_factory=list)
     database: dict[str, Any] | None = None
     batch: dict[str, Any] | None = None
+    evaluation: dict[str, Any] = field(default_factory=dict)
     #: A project file's layers (``study.project.Project``) when the run reads one.
     project: Any = None
 
@@ -124,6 +125,7 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
     cfg.network_edits = edits_from_config(model.network_edits)
     cfg.database = model.database.model_dump() if model.database else None
     cfg.batch = model.batch.model_dump(exclude_none=True) if model.batch else None
+    cfg.evaluation = model.evaluation.model_dump(exclude_none=True) if model.evaluation else {}
     problems += _missing_files(cfg)
     if problems:
         raise ConfigError(_problems(where, problems))
@@ -209,6 +211,9 @@ class RunResult:
     timings: dict[str, float]
     #: The demand and facilities as loaded (before any result column), for project files.
     inputs: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame] | None = None
+    #: The living-circle evaluation: ``tiers``, ``supply``, ``compliance`` (per community),
+    #: ``compliance_summary`` and ``least_served`` tables.
+    evaluation: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 class _Timer:
@@ -475,6 +480,9 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
     )
     timer.step("设施完备度 / completeness", 0.8)
     per_point, per_community = completeness(result, categories=cats)
+    timer.step("生活圈评估 / living-circle evaluation", 0.82)
+    evaluation = _evaluation(result, network, cfg)
+    per_community = _with_evaluation(per_community, evaluation)
     siting = None
     if cfg.siting:
         from coverage.siting import suggest_sites
@@ -522,7 +530,56 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
         attribution=attribution,
         timings=timer.timings,
         inputs=(demand, facilities),
+        evaluation=evaluation,
     )
+
+
+def _evaluation(result: Any, network: Any, cfg: RunConfig) -> dict[str, pd.DataFrame]:
+    """Tiers, basic/quality compliance and supply per 1,000 residents (GB 50180, TD/T 1062)."""
+    from coverage.compliance import compliance
+    from coverage.supply import supply_table
+    from coverage.tiers import tier_by_community, tier_table, tier_wide
+
+    ev = cfg.evaluation
+    common: dict[str, Any] = {"tiers": ev.get("tiers"), "overrides": ev.get("overrides")}
+    comp = compliance(
+        result, items=ev.get("items"), min_share=float(ev.get("min_share", 1.0)), **common
+    )
+    out = {
+        "tiers": tier_table(result, **common),
+        "supply": supply_table(network, result, **common),
+        "compliance": comp.per_group,
+        "compliance_summary": comp.summary,
+        "least_served": comp.least_served,
+    }
+    if result.demand["community"].astype(str).str.len().gt(0).any():
+        out["tiers_by_community"] = tier_wide(tier_by_community(result, **common))
+    return out
+
+
+def _with_evaluation(per_community: pd.DataFrame, ev: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """communities.csv: completeness plus 达标, the basic/quality items and the tier rates."""
+    if per_community is None or "community" not in per_community.columns:
+        return per_community
+    out = per_community
+    comp = ev.get("compliance")
+    if comp is not None and "community" in comp.columns:
+        keep = [
+            "community",
+            "compliant",
+            "basic_reached",
+            "basic_missing",
+            "quality_reached",
+            "quality_missing",
+            "basic_score",
+            "quality_score",
+        ]
+        out = out.merge(comp[[c for c in keep if c in comp.columns]], on="community", how="left")
+    wide = ev.get("tiers_by_community")
+    if wide is not None and "community" in wide.columns:
+        new = [c for c in wide.columns if c == "community" or c not in out.columns]
+        out = out.merge(wide[new], on="community", how="left")
+    return out
 
 
 def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -583,6 +640,11 @@ def _write_files(res: RunResult, out: Path) -> dict[str, Path]:
     if res.gaps is not None:
         write_csv(res.gaps.drop(columns="geometry"), out / "gaps.csv")
         written["gaps"] = out / "gaps.csv"
+    for name in ("tiers", "supply", "least_served"):
+        table = res.evaluation.get(name)
+        if table is not None:
+            write_csv(table, out / f"{name}.csv")
+            written[name] = out / f"{name}.csv"
     if res.siting is not None:
         sites = pd.DataFrame(res.siting.sites.drop(columns="geometry"))
         write_csv(sites, out / "sites.csv")
