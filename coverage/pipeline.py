@@ -42,6 +42,9 @@ _DEMAND_KEYS = {
     "lat",
     "sheet",
 }
+# Demand from buildings: which footprints are homes (issue 9 §2; geo/demand.py classify_buildings).
+_DEMAND_HOME_KEYS = {"residential_only", "include_building", "exclude_building", "yes_weight"}
+_DEMAND_KEYS |= _DEMAND_HOME_KEYS
 _FACILITY_KEYS = {
     "file",
     "osm",
@@ -109,6 +112,29 @@ def _check_keys(section: str, table: dict[str, Any], allowed: set[str], *, where
         raise ConfigError(msg)
 
 
+def _check_demand_home_keys(dem: dict[str, Any], *, where: str) -> None:
+    """Types of the [demand] keys that pick the homes among building footprints."""
+    if "residential_only" in dem and not isinstance(dem["residential_only"], bool):
+        msg = (
+            f"{where}: [demand] residential_only must be true or false, got "
+            f"{dem['residential_only']!r}"
+        )
+        raise ConfigError(msg)
+    for key in ("include_building", "exclude_building"):
+        value = dem.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            msg = (
+                f'{where}: [demand] {key} must be a list of building values such as ["yes"], '
+                f"got {value!r}"
+            )
+            raise ConfigError(msg)
+    if "yes_weight" in dem:
+        w = dem["yes_weight"]
+        if isinstance(w, bool) or not isinstance(w, int | float) or not 0 <= w <= 1:
+            msg = f"{where}: [demand] yes_weight must be a number from 0 to 1, got {w!r}"
+            raise ConfigError(msg)
+
+
 def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> RunConfig:
     """Validate a configuration dictionary (as read from TOML).
 
@@ -156,6 +182,7 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
         msg = f"{where}: [demand] type = {dem['type']!r} needs total_population = <residents>"
         raise ConfigError(msg)
     dem["crs"] = _check_crs(dem.get("crs", "wgs84"), f"{where}: [demand]")
+    _check_demand_home_keys(dem, where=where)
     cfg.demand = dem
     facs = raw.get("facilities", [])
     if isinstance(facs, dict):
@@ -399,11 +426,17 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
         validation.append(report)
     elif dem["type"] == "buildings":
         from geo.demand import demand_from_buildings
-        from geo.osm_features import buildings_from_osm
+        from geo.osm_features import buildings_from_osm, land_areas_from_osm
 
         buildings = buildings_from_osm(source, study_area=study_area)
         demand, report = demand_from_buildings(
-            buildings, total_population=float(dem["total_population"])
+            buildings,
+            total_population=float(dem["total_population"]),
+            residential_only=dem.get("residential_only"),
+            include_building=dem.get("include_building", ()),
+            exclude_building=dem.get("exclude_building", ()),
+            yes_weight=dem.get("yes_weight"),
+            areas=land_areas_from_osm(source, study_area=study_area),
         )
         validation.append(report)
     else:

@@ -271,7 +271,8 @@ def classify_buildings(
         ``building`` values forced in (a home, weight 1) or out, before every other rule.
     yes_weight
         Weight of untyped footprints outside residential land; default
-        ``settings.demand_yes_weight``.
+        ``settings.demand_yes_weight``. Applies only when ``areas`` is given (without land use,
+        whether a footprint is outside residential land is unknown and it counts fully).
     rules
         Rule tables; default :func:`demand_rules`.
 
@@ -352,7 +353,11 @@ def classify_buildings(
         dtype=object,
     )
     decide(outside != "", outside, 0.0)
-    decide(in_homes, "", 1.0)
+    named_home = np.array([any(m in t for m in rules.name_markers) for t in names], dtype=bool)
+    decide(in_homes | named_home, "", 1.0)
+    if areas is None:
+        # No land use given: "outside residential land" is unknown, not known.
+        decide(np.ones(n, dtype=bool), "", 1.0)
     decide(np.ones(n, dtype=bool), "yes_weight" if w_yes < 1 else "", w_yes)
     return pd.DataFrame({"weight": weight, "rule": rule}, index=buildings.index)
 
@@ -406,7 +411,7 @@ def demand_from_buildings(
         ``building`` values always counted as homes / always left out (local practice).
     yes_weight
         Weight of untyped footprints (``building=yes``) outside residential land; default
-        ``settings.demand_yes_weight``.
+        ``settings.demand_yes_weight``; only used with ``areas``.
     areas
         Land-use and other area polygons (``landuse``, ``amenity``, ``leisure`` ... columns) as
         from :func:`geo.osm_features.land_areas_from_osm`; without them only the footprints' own
