@@ -297,9 +297,27 @@ def land_areas_from_osm(source: Source, *, study_area: StudyArea | None = None) 
     for key, values in rules.nonres_areas.items():
         if key != "landuse":
             osmnx_tags[key] = True if "*" in values else sorted(values)
-    raw, own_area, _ = _raw(source, keys=keys, osmnx_tags=osmnx_tags)
+    raw, own_area, _ = _raw(
+        source, keys=keys, osmnx_tags=osmnx_tags, extra_tags=(*FEATURE_EXTRA_TAGS, "building")
+    )
     area = study_area_wgs84(study_area) if study_area is not None else own_area
-    raw = _clip(_polygons(raw), area)
+    raw = _polygons(raw)
+    wanted = np.zeros(len(raw), dtype=bool)
+    for key in keys:
+        if key not in raw.columns:
+            continue
+        vals = raw[key].astype(object).where(raw[key].notna(), None)
+        present = vals.map(lambda v: isinstance(v, str) and v not in ("", "no")).to_numpy()
+        values = rules.nonres_areas.get(key, frozenset())
+        if key == "landuse" or "*" in values:
+            wanted |= present
+        else:
+            lower = np.array([str(v).lower() for v in vals], dtype=object)
+            wanted |= present & np.isin(lower, list(values))
+    if "building" in raw.columns:
+        # A building is not land around buildings (a cinema building holds no homes).
+        wanted &= ~raw["building"].map(lambda v: isinstance(v, str) and v != "no").to_numpy()
+    raw = _clip(raw[wanted], area)
     cols = {
         k: (raw[k].to_numpy(dtype=object) if k in raw.columns else [None] * len(raw)) for k in keys
     }
