@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -497,3 +498,50 @@ def test_real_extracts_residents_live_in_homes(name, old_share_min):
         buildings, total_population=50_000, areas=areas, residential_only=False
     )
     assert _share_in_non_homes(path, old) > old_share_min  # the check can fail
+
+
+def test_excluded_buildings_layer_draws_each_footprint_with_its_rule():
+    import folium
+
+    from maps.layers import excluded_buildings_layer
+
+    b, areas = _homes_fixture()
+    _, report = demand_from_buildings(b, areas=areas)
+    before = report.excluded.copy()
+    fmap = folium.Map(tiles=None)
+    layer = excluded_buildings_layer(report.excluded, lang="en")
+    layer.add_to(fmap)
+    html = fmap.get_root().render()
+    assert "Buildings without residents" in layer.layer_name
+    for rule in report.exclusions["rule"]:
+        assert json.dumps(rule)[1:-1] in html  # GeoJSON escapes Chinese as \uXXXX
+    pd.testing.assert_frame_equal(report.excluded, before)
+    gcj = excluded_buildings_layer(report.excluded, basemap="amap")
+    assert "未计居民" in gcj.layer_name
+    assert len(excluded_buildings_layer(report.excluded.iloc[0:0])._children) == 0
+    with pytest.raises(InputDataError, match="rule"):
+        excluded_buildings_layer(report.excluded.drop(columns="rule"))
+
+
+def test_data_page_shows_what_the_home_rules_left_out():
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1]
+    b, _ = _homes_fixture()
+    data = b.drop(columns=["levels"]).to_json().encode("utf-8")
+    at = AppTest.from_file(str(root / "app.py"), default_timeout=90)
+    at.run()
+    at.radio(key="dem_kind").set_value("buildings").run()
+    at.number_input(key="dem_total").set_value(10_000).run()
+    upload = ("buildings.geojson", data, "application/geo+json")
+    at.file_uploader(key="dem_file_buildings").set_value(upload).run()
+    at.button(key="dem_apply").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    demand = at.session_state["dataset"].demand
+    assert demand["population"].sum() == pytest.approx(10_000)
+    assert "Bway/3" not in set(demand["demand_id"])  # building=retail
+    tables = [df.value for df in at.dataframe if "规则" in df.value.columns]
+    assert tables, [df.value.columns.tolist() for df in at.dataframe]
+    rules = dict(zip(tables[0]["规则"], tables[0]["建筑数"], strict=True))
+    # No land use in an upload: the type, tag and name rules still work.
+    assert rules["building=retail"] == 1 and rules["shop=mall"] == 1 and rules["name 医院"] == 1
