@@ -545,3 +545,50 @@ def test_data_page_shows_what_the_home_rules_left_out():
     rules = dict(zip(tables[0]["规则"], tables[0]["建筑数"], strict=True))
     # No land use in an upload: the type, tag and name rules still work.
     assert rules["building=retail"] == 1 and rules["shop=mall"] == 1 and rules["name 医院"] == 1
+
+
+def test_config_keys_reach_the_buildings_demand(tmp_path: Path):
+    from coverage.pipeline import _load_inputs, _Timer, load_config
+    from geo.errors import ConfigError
+
+    osm = osm_extract("nanjing_xinjiekou")
+    text = f"""
+[network]
+file = "{osm.as_posix()}"
+mode = "walk"
+[demand]
+type = "buildings"
+total_population = 50000
+yes_weight = 1.0
+exclude_building = ["residential"]
+include_building = ["hotel"]
+[[facilities]]
+osm = true
+category = "elderly_canteen"
+"""
+    cfg_path = tmp_path / "run.toml"
+    cfg_path.write_text(text, encoding="utf-8")
+    cfg = load_config(cfg_path)
+    _, demand, _, validation, *_ = _load_inputs(cfg, _Timer(None))
+    report = validation[-1]
+    rules = set(report.exclusions["rule"])
+    assert "exclude_building=residential" in rules and "building=hotel" not in rules
+    assert "landuse=commercial" in rules  # land areas were read from the network's file
+    assert report.weighted == 0 and report.detected["yes_weight"] == "1"
+    assert demand["population"].sum() == pytest.approx(50_000)
+    off = text.replace("yes_weight = 1.0", "residential_only = false")
+    cfg_path.write_text(off, encoding="utf-8")
+    _, demand_off, _, validation, *_ = _load_inputs(load_config(cfg_path), _Timer(None))
+    assert validation[-1].exclusions.empty and len(demand_off) > len(demand)
+    for bad, message in [
+        ("residential_only = 1", "residential_only must be true or false"),
+        ('exclude_building = "yes"', "exclude_building must be a list"),
+        ("yes_weight = 2", "yes_weight must be a number from 0 to 1"),
+        ("yes_wieght = 0.5", "unknown key"),
+    ]:
+        broken = text.replace('exclude_building = ["residential"]', "").replace(
+            "yes_weight = 1.0", bad
+        )
+        cfg_path.write_text(broken, encoding="utf-8")
+        with pytest.raises(ConfigError, match=message):
+            load_config(cfg_path)
