@@ -163,7 +163,9 @@ class DemandTable(_Table):
     residential_only: bool = Field(True, description=FLAG)
     include_building: list[str] | None = Field(None, description="a list of building tag strings")
     exclude_building: list[str] | None = Field(None, description="a list of building tag strings")
-    yes_weight: float | None = Field(None, ge=0, allow_inf_nan=False, description="finite and ≥ 0")
+    yes_weight: float | None = Field(
+        None, ge=0, le=1, allow_inf_nan=False, description="a number from 0 to 1"
+    )
     sql: str | None = Field(None, min_length=1, description="an SQL query string ([database] url)")
     within: PathStr | None = Field(None, description=PATH)
     buildings: bool | None = Field(None, description=FLAG)

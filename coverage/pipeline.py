@@ -384,20 +384,37 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
 
         homes = None
         if dem.get("buildings"):
-            from geo.osm_features import buildings_from_osm
+            from geo.demand import classify_buildings
+            from geo.osm_features import buildings_from_osm, land_areas_from_osm
 
-            homes = buildings_from_osm(source, study_area=study_area)
+            # Cells are spread over homes only (the same rules as buildings-based demand).
+            footprints = buildings_from_osm(source, study_area=study_area)
+            verdict = classify_buildings(
+                footprints,
+                areas=land_areas_from_osm(source, study_area=study_area),
+                residential_only=dem.get("residential_only"),
+                include_building=dem.get("include_building") or (),
+                exclude_building=dem.get("exclude_building") or (),
+                yes_weight=dem.get("yes_weight"),
+            )
+            homes = footprints[verdict["weight"].to_numpy() > 0]
         demand, report = demand_from_raster(
             cfg.path(dem["file"]), buildings=homes, study_area=study_area
         )
         validation.append(report)
     elif dem["type"] == "buildings":
         from geo.demand import demand_from_buildings
-        from geo.osm_features import buildings_from_osm
+        from geo.osm_features import buildings_from_osm, land_areas_from_osm
 
         buildings = buildings_from_osm(source, study_area=study_area)
         demand, report = demand_from_buildings(
-            buildings, total_population=float(dem["total_population"])
+            buildings,
+            total_population=float(dem["total_population"]),
+            residential_only=dem.get("residential_only"),
+            include_building=dem.get("include_building", ()),
+            exclude_building=dem.get("exclude_building", ()),
+            yes_weight=dem.get("yes_weight"),
+            areas=land_areas_from_osm(source, study_area=study_area),
         )
         validation.append(report)
     else:

@@ -13,6 +13,11 @@ Each loader returns the Demand GeoDataFrame of CONTRACTS.md (EPSG:4326 points wi
 from __future__ import annotations
 
 import logging
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -83,18 +88,296 @@ def _to_wgs84_geoms(gs: gpd.GeoSeries) -> gpd.GeoSeries:
 # --------------------------------------------------------------------------- (a) buildings
 
 
+#: Columns of :attr:`BuildingsReport.exclusions`.
+EXCLUSION_COLUMNS: tuple[str, ...] = ("rule", "n_buildings", "area_m2")
+
+
+@dataclass(frozen=True)
+class DemandRules:
+    """The rule tables of ``data/demand_rules.toml`` (see the comments there for the order)."""
+
+    residential: frozenset[str]
+    non_residential: frozenset[str]
+    nonres_keys: tuple[str, ...]
+    landuse_residential: frozenset[str]
+    nonres_areas: dict[str, frozenset[str]]
+    names_always: tuple[str, ...]
+    names_outside_residential: tuple[str, ...]
+    name_markers: tuple[str, ...]
+
+
+@lru_cache(maxsize=4)
+def demand_rules(path: Path | None = None) -> DemandRules:
+    """Load the home / not-a-home rules from ``data/demand_rules.toml``.
+
+    Parameters
+    ----------
+    path
+        Another rules file with the same tables.
+
+    Returns
+    -------
+    DemandRules
+        Lower-cased value sets and word lists.
+    """
+    path = path or settings.data_folder / "demand_rules.toml"
+    try:
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+        areas = raw["areas"]
+        return DemandRules(
+            residential=frozenset(v.lower() for v in raw["building"]["residential"]),
+            non_residential=frozenset(v.lower() for v in raw["building"]["non_residential"]),
+            nonres_keys=tuple(raw["tags"]["non_residential_keys"]),
+            landuse_residential=frozenset(v.lower() for v in areas["landuse_residential"]),
+            nonres_areas={
+                k: frozenset(str(v).lower() for v in vals)
+                for k, vals in areas["non_residential"].items()
+            },
+            names_always=tuple(raw["names"]["always"]),
+            names_outside_residential=tuple(raw["names"]["outside_residential_land"]),
+            name_markers=tuple(raw["names"]["residential_markers"]),
+        )
+    except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
+        msg = (
+            f"{path}: unreadable demand rules ({exc!r}). Restore data/demand_rules.toml from the "
+            "repository or fix the table named."
+        )
+        raise InputDataError(msg) from exc
+
+
+@dataclass
+class BuildingsReport(ValidationReport):
+    """A :class:`~geo.validation.ValidationReport` plus what the home rules left out.
+
+    Attributes
+    ----------
+    exclusions
+        One row per rule that excluded footprints: ``rule`` (e.g. ``building=retail``,
+        ``shop=*``, ``landuse=commercial``, ``name 商场``), ``n_buildings``, ``area_m2``
+        (footprint area), largest area first.
+    excluded
+        The excluded footprints (WGS-84 polygons) with ``osm_id``, ``building``, ``name`` and
+        ``rule``, for a map layer.
+    weighted
+        Footprints counted with ``yes_weight`` (untyped, outside residential land).
+    """
+
+    exclusions: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {
+                "rule": pd.Series([], dtype=object),
+                "n_buildings": pd.Series([], dtype="int64"),
+                "area_m2": pd.Series([], dtype="float64"),
+            }
+        )
+    )
+    excluded: gpd.GeoDataFrame | None = None
+    weighted: int = 0
+
+
+def _lower_texts(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame.columns:
+        return np.full(len(frame), "", dtype=object)
+    return np.array([t.strip().lower() for t in column_texts(frame, col)], dtype=object)
+
+
+def _area_classes(
+    points: np.ndarray, areas: gpd.GeoDataFrame | None, rules: DemandRules, utm: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per point: the rule of the smallest area polygon holding it, and whether it is homes.
+
+    Returns ``(rule, residential)``: ``rule`` is "" where no polygon classifies the point,
+    ``landuse=residential`` style text otherwise; ``residential`` is True where that polygon is
+    residential land.
+    """
+    n = points.shape[0]
+    rule = np.full(n, "", dtype=object)
+    homes = np.zeros(n, dtype=bool)
+    if areas is None or len(areas) == 0:
+        return rule, homes
+    polys = _to_wgs84_geoms(areas.geometry).to_numpy()
+    labels = np.full(len(areas), "", dtype=object)
+    is_res = np.zeros(len(areas), dtype=bool)
+    # Later keys only label polygons the earlier ones left unlabelled.
+    for key in ("landuse", *[k for k in rules.nonres_areas if k != "landuse"]):
+        vals = _lower_texts(areas, key)
+        nonres = rules.nonres_areas.get(key, frozenset())
+        any_value = "*" in nonres
+        free = labels == ""
+        if key == "landuse":
+            res = free & np.isin(vals, list(rules.landuse_residential))
+            labels[res] = [f"landuse={v}" for v in vals[res]]
+            is_res |= res
+            free = labels == ""
+        hit = free & (vals != "") & (vals != "no") & (any_value | np.isin(vals, list(nonres)))
+        labels[hit] = [f"{key}={v}" for v in vals[hit]]
+    ok = (labels != "") & np.isin(shapely.get_type_id(polys), (3, 6))
+    if not ok.any():
+        return rule, homes
+    polys, labels, is_res = polys[ok], labels[ok], is_res[ok]
+    size = gpd.GeoSeries(polys, crs=WGS84).to_crs(utm).area.to_numpy()
+    tree = shapely.STRtree(polys)
+    valid = ~shapely.is_missing(points)
+    pt_idx, poly_idx = tree.query(points[valid], predicate="within")
+    if pt_idx.size == 0:
+        return rule, homes
+    pt_idx = np.flatnonzero(valid)[pt_idx]
+    # The smallest polygon is the most specific: staff housing inside a campus.
+    order = np.lexsort((size[poly_idx], pt_idx))
+    pt_idx, poly_idx = pt_idx[order], poly_idx[order]
+    first = np.ones(pt_idx.size, dtype=bool)
+    first[1:] = pt_idx[1:] != pt_idx[:-1]
+    rule[pt_idx[first]] = labels[poly_idx[first]]
+    homes[pt_idx[first]] = is_res[poly_idx[first]]
+    return rule, homes
+
+
+def _name_rule(name: str, words: tuple[str, ...], markers: tuple[str, ...]) -> str:
+    if not name or any(m in name for m in markers):
+        return ""
+    for w in words:
+        if w in name:
+            return f"name {w}"
+    return ""
+
+
+def classify_buildings(
+    buildings: gpd.GeoDataFrame,
+    *,
+    areas: gpd.GeoDataFrame | None = None,
+    residential_only: bool | None = None,
+    include_building: Iterable[str] = (),
+    exclude_building: Iterable[str] = (),
+    yes_weight: float | None = None,
+    rules: DemandRules | None = None,
+) -> pd.DataFrame:
+    """Which footprints are homes: a weight per building and the rule that decided it.
+
+    Parameters
+    ----------
+    buildings
+        Footprints with ``building`` and optionally ``name``, ``nonres_tag`` (as from
+        :func:`geo.osm_features.buildings_from_osm`) or raw tag columns (``shop``,
+        ``amenity``, ...). CRS: any (none = WGS-84).
+    areas
+        Land-use and other area polygons with tag columns (``landuse``, ``amenity``,
+        ``leisure``, ...), as from :func:`geo.osm_features.land_areas_from_osm` or
+        :func:`geo.osm_features.landuse_from_osm`.
+    residential_only
+        ``False``: every footprint is a home with weight 1 (the old behaviour). Default
+        ``settings.demand_residential_only``.
+    include_building, exclude_building
+        ``building`` values forced in (a home, weight 1) or out, before every other rule.
+    yes_weight
+        Weight of untyped footprints outside residential land; default
+        ``settings.demand_yes_weight``. Applies only when ``areas`` is given (without land use,
+        whether a footprint is outside residential land is unknown and it counts fully).
+    rules
+        Rule tables; default :func:`demand_rules`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index as ``buildings``: ``weight`` (0 = not a home, else the share of its floor
+        area that counts) and ``rule`` (the exclusion rule; ``yes_weight`` for down-weighted
+        footprints; "" for homes).
+    """
+    rules = rules or demand_rules()
+    only = settings.demand_residential_only if residential_only is None else residential_only
+    w_yes = float(settings.demand_yes_weight if yes_weight is None else yes_weight)
+    if not 0 <= w_yes <= 1:
+        msg = f"yes_weight: expected a weight between 0 and 1, got {yes_weight!r}"
+        raise InputDataError(msg)
+    n = len(buildings)
+    weight = np.ones(n)
+    rule = np.full(n, "", dtype=object)
+    if not only:
+        return pd.DataFrame({"weight": weight, "rule": rule}, index=buildings.index)
+    kinds = _lower_texts(buildings, "building")
+    names = (
+        column_texts(buildings, "name")
+        if "name" in buildings.columns
+        else np.full(n, "", dtype=object)
+    )
+    forced_in = np.isin(kinds, [str(v).strip().lower() for v in include_building])
+    forced_out = np.isin(kinds, [str(v).strip().lower() for v in exclude_building])
+    decided = np.zeros(n, dtype=bool)
+
+    def decide(mask: np.ndarray, labels: Any, w: float) -> None:
+        m = mask & ~decided
+        rule[m] = labels[m] if isinstance(labels, np.ndarray) else labels
+        weight[m] = w
+        decided[m] = True
+
+    decide(forced_out, np.array([f"exclude_building={k}" for k in kinds], dtype=object), 0.0)
+    decide(forced_in, "", 1.0)
+    decide(
+        np.isin(kinds, list(rules.non_residential)),
+        np.array([f"building={k}" for k in kinds], dtype=object),
+        0.0,
+    )
+    tag_rule = np.full(n, "", dtype=object)
+    if "nonres_tag" in buildings.columns:
+        compact = column_texts(buildings, "nonres_tag")
+        tag_rule = np.array([t.split(";")[0].strip() for t in compact], dtype=object)
+    for key in rules.nonres_keys:
+        vals = _lower_texts(buildings, key)
+        hit = (tag_rule == "") & (vals != "") & (vals != "no")
+        tag_rule[hit] = [f"{key}={v}" for v in vals[hit]]
+    decide(tag_rule != "", tag_rule, 0.0)
+    decide(np.isin(kinds, list(rules.residential)), "", 1.0)
+    if decided.all():
+        return pd.DataFrame({"weight": weight, "rule": rule}, index=buildings.index)
+    geoms = _to_wgs84_geoms(buildings.geometry).to_numpy()
+    usable = ~shapely.is_missing(geoms)
+    usable[usable] = ~shapely.is_empty(geoms[usable])
+    pts = np.full(n, None, dtype=object)
+    pts[usable] = shapely.point_on_surface(geoms[usable])
+    if usable.any():
+        c = shapely.centroid(shapely.union_all(shapely.envelope(geoms[usable])))
+        utm = utm_crs_for(c.x, c.y)
+    else:
+        utm = "EPSG:3857"
+    area_rule, in_homes = _area_classes(pts, areas, rules, utm)
+    decide((area_rule != "") & ~in_homes, area_rule, 0.0)
+    always = np.array(
+        [_name_rule(t, rules.names_always, rules.name_markers) for t in names], dtype=object
+    )
+    decide(always != "", always, 0.0)
+    outside = np.array(
+        [
+            "" if h else _name_rule(t, rules.names_outside_residential, rules.name_markers)
+            for t, h in zip(names, in_homes, strict=True)
+        ],
+        dtype=object,
+    )
+    decide(outside != "", outside, 0.0)
+    named_home = np.array([any(m in t for m in rules.name_markers) for t in names], dtype=bool)
+    decide(in_homes | named_home, "", 1.0)
+    if areas is None:
+        # No land use given: "outside residential land" is unknown, not known.
+        decide(np.ones(n, dtype=bool), "", 1.0)
+    decide(np.ones(n, dtype=bool), "yes_weight" if w_yes < 1 else "", w_yes)
+    return pd.DataFrame({"weight": weight, "rule": rule}, index=buildings.index)
+
+
 def demand_from_buildings(
     buildings: gpd.GeoDataFrame,
     *,
     total_population: float | None = None,
     persons_per_m2: float | None = None,
     default_levels: float | None = None,
-    residential_only: bool = True,
+    residential_only: bool | None = None,
+    include_building: Iterable[str] = (),
+    exclude_building: Iterable[str] = (),
+    yes_weight: float | None = None,
+    areas: gpd.GeoDataFrame | None = None,
     community_col: str | None = None,
     communities: gpd.GeoDataFrame | None = None,
     elderly_share: float | None = None,
     source: str = "buildings",
-) -> tuple[gpd.GeoDataFrame, ValidationReport]:
+) -> tuple[gpd.GeoDataFrame, BuildingsReport]:
     """Residents per building from footprint area × storeys, calibrated to a total.
 
     Floor area = footprint area (computed in the local UTM zone) × ``levels`` (the default where
@@ -119,9 +402,20 @@ def demand_from_buildings(
         Storeys assumed where ``levels`` is missing or unusable; default
         ``settings.default_building_levels``.
     residential_only
-        Keep only ``building`` values in ``settings.residential_building_types`` (which includes
-        ``yes``, the commonest tag on Chinese residential blocks). Excluded buildings are counted
-        in the report's warnings (they are not rows in error).
+        Only homes receive residents (default ``settings.demand_residential_only``): the rules
+        of ``data/demand_rules.toml`` (see :func:`classify_buildings`) leave out footprints whose
+        type, tags, land use or name say they are not homes. Excluded buildings are not rows in
+        error: the report's ``exclusions`` table counts them per rule with their area.
+        ``False`` puts residents into every footprint.
+    include_building, exclude_building
+        ``building`` values always counted as homes / always left out (local practice).
+    yes_weight
+        Weight of untyped footprints (``building=yes``) outside residential land; default
+        ``settings.demand_yes_weight``; only used with ``areas``.
+    areas
+        Land-use and other area polygons (``landuse``, ``amenity``, ``leisure`` ... columns) as
+        from :func:`geo.osm_features.land_areas_from_osm`; without them only the footprints' own
+        tags and names decide.
     community_col
         Column holding the community (社区/小区) name of each building.
     communities
@@ -135,8 +429,8 @@ def demand_from_buildings(
     Returns
     -------
     tuple
-        Demand GeoDataFrame and :class:`~geo.validation.ValidationReport` (``row`` = 1-based
-        position of the building in ``buildings``).
+        Demand GeoDataFrame and :class:`BuildingsReport` (``row`` = 1-based position of the
+        building in ``buildings``; ``exclusions`` = rule, n_buildings, area_m2).
     """
     _check_share(elderly_share)
     if total_population is not None and not total_population > 0:
@@ -171,28 +465,35 @@ def demand_from_buildings(
         error=GeometryError,
     )
 
-    kinds = (
-        column_texts(buildings, "building")
-        if "building" in buildings.columns
-        else np.full(n, "", dtype=object)
+    cls = classify_buildings(
+        buildings,
+        areas=areas,
+        residential_only=residential_only,
+        include_building=include_building,
+        exclude_building=exclude_building,
+        yes_weight=yes_weight,
     )
-    if residential_only:
+    home_weight = cls["weight"].to_numpy(dtype="float64")
+    home_rule = cls["rule"].to_numpy(dtype=object)
+    only = settings.demand_residential_only if residential_only is None else residential_only
+    if only:
         if "building" not in buildings.columns:
-            warnings.append("no 'building' column: every footprint was taken as residential")
-        else:
-            kinds_l = np.array([k.lower() for k in kinds], dtype=object)
-            homes = np.isin(kinds_l, settings.residential_building_types)
-            other = rej.alive & ~homes
-            if other.any():
-                counts = pd.Series(kinds_l[other]).replace("", "(none)").value_counts()
-                top = ", ".join(f"{k} {v}" for k, v in counts.head(6).items())
-                warnings.append(
-                    f"{int(other.sum())} non-residential buildings were left out ({top}); "
-                    "pass residential_only=False to keep them"
-                )
-                # Filtered by design, not in error: they leave the pool without a rejection row.
-                rej.alive &= ~other
-            detected["residential_types"] = ", ".join(settings.residential_building_types)
+            warnings.append("no 'building' column: only tags, land use and names were checked")
+        detected["residential_rules"] = "data/demand_rules.toml"
+        detected["yes_weight"] = (
+            f"{settings.demand_yes_weight if yes_weight is None else yes_weight:g}"
+        )
+    # Filtered by design, not in error: they leave the pool without a rejection row.
+    other = rej.alive & (home_weight <= 0)
+    if other.any():
+        counts = pd.Series(home_rule[other]).value_counts()
+        top = ", ".join(f"{k} {v}" for k, v in counts.head(6).items())
+        warnings.append(
+            f"{int(other.sum())} non-residential buildings were left out ({top}); "
+            "pass residential_only=False to keep them"
+        )
+    excluded_mask = other
+    rej.alive &= ~other
 
     level_col = _find_column(buildings.columns, _LEVEL_NAMES)
     height_col = _find_column(buildings.columns, _HEIGHT_NAMES)
@@ -235,7 +536,13 @@ def demand_from_buildings(
     utm = utm_crs_for(centre.x, centre.y)
     proj = gpd.GeoSeries(np.where(alive, geoms, None), crs=WGS84).to_crs(utm)
     area = np.where(alive, proj.area.to_numpy(), 0.0)
-    floor = area * levels
+    floor = area * levels * home_weight
+    weighted = alive & (home_weight < 1)
+    if weighted.any():
+        warnings.append(
+            f"{int(weighted.sum())} untyped buildings outside residential land counted with "
+            f"weight {float(home_weight[weighted].max()):g} (yes_weight)"
+        )
     if persons_per_m2 is not None:
         population = floor * persons_per_m2
     else:
@@ -276,7 +583,10 @@ def demand_from_buildings(
         ids = np.array([f"B{r}" for r in rows], dtype=object)
     elderly = population * elderly_share if elderly_share is not None else np.full(n, np.nan)
     gdf = _demand_frame(ids[keep], population[keep], elderly[keep], community, "building", lon, lat)
-    report = ValidationReport(
+    excl_area = (
+        gpd.GeoSeries(np.where(excluded_mask, geoms, None), crs=WGS84).to_crs(utm).area.to_numpy()
+    )
+    report = BuildingsReport(
         source=source,
         n_read=n,
         n_ok=len(gdf),
@@ -284,6 +594,9 @@ def demand_from_buildings(
         detected=detected,
         crs_in=str(buildings.crs.to_string() if buildings.crs is not None else "wgs84"),
         warnings=warnings,
+        exclusions=exclusion_table(home_rule[excluded_mask], excl_area[excluded_mask]),
+        excluded=_excluded_frame(buildings, geoms, excluded_mask, home_rule),
+        weighted=int(weighted.sum()),
     )
     logger.info(
         "%s: %d demand points, %.0f residents (from %d footprints)",
@@ -293,6 +606,41 @@ def demand_from_buildings(
         n,
     )
     return gdf, report
+
+
+def exclusion_table(rules: np.ndarray, area_m2: np.ndarray) -> pd.DataFrame:
+    """Excluded footprints per rule: ``rule``, ``n_buildings``, ``area_m2``, largest first."""
+    frame = pd.DataFrame({"rule": pd.Series(rules, dtype=object), "area": area_m2})
+    out = (
+        frame.groupby("rule", sort=False)["area"]
+        .agg(n_buildings="size", area_m2="sum")
+        .reset_index()
+        .sort_values(["area_m2", "rule"], ascending=[False, True], kind="stable")
+        .reset_index(drop=True)
+    )
+    out["n_buildings"] = out["n_buildings"].astype("int64")
+    out["area_m2"] = out["area_m2"].astype("float64")
+    return out[list(EXCLUSION_COLUMNS)]
+
+
+def _excluded_frame(
+    buildings: gpd.GeoDataFrame, geoms: np.ndarray, mask: np.ndarray, rule: np.ndarray
+) -> gpd.GeoDataFrame:
+    def col(name: str) -> np.ndarray:
+        if name in buildings.columns:
+            return column_texts(buildings, name)[mask]
+        return np.full(int(mask.sum()), "", dtype=object)
+
+    return gpd.GeoDataFrame(
+        {
+            "osm_id": col("osm_id"),
+            "building": col("building"),
+            "name": col("name"),
+            "rule": rule[mask],
+        },
+        geometry=list(geoms[mask]),
+        crs=WGS84,
+    )
 
 
 _LEVEL_NAMES = (

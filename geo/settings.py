@@ -82,6 +82,20 @@ floor_area_per_person_m2: float = 33.0
 #: Storeys assumed for residential buildings with no ``building:levels`` tag.
 default_building_levels: int = 6
 
+#: Demand from buildings: only homes receive residents (``[demand] residential_only``). The rule
+#: tables (which building types, tags, land uses and names are not homes) are in
+#: ``data/demand_rules.toml``; ``False`` puts residents into every footprint (the old behaviour).
+demand_residential_only: bool = True
+
+#: Weight (0..1) of the floor area of a footprint with no telling type (``building=yes`` or an
+#: unknown value) that lies outside residential land and no rule excludes (``[demand]
+#: yes_weight``). Inside ``landuse=residential`` such footprints count fully. 0.5 because, with
+#: no land-use evidence, an untyped footprint in a Chinese city centre is about as often an
+#: office, shop or school as a home: malls, libraries, museums and arenas in the Nanjing, Beijing
+#: and Shenzhen extracts are all plain ``building=yes``. Calibration to ``total_population``
+#: rescales everything, so only the balance against known homes changes.
+demand_yes_weight: float = 0.5
+
 #: Cell size (metres) of the fallback demand grid over residential land.
 demand_grid_cell_m: float = 100.0
 

@@ -593,6 +593,43 @@ def water_layer(
     return group
 
 
+def excluded_buildings_layer(
+    excluded: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "none"
+) -> folium.FeatureGroup:
+    """Footprints left without residents by the home rules, grey, with the rule as tooltip.
+
+    Parameters
+    ----------
+    excluded
+        ``BuildingsReport.excluded`` from :func:`geo.demand.demand_from_buildings`: polygons
+        with ``rule`` and optional ``name``, ``building``.
+    lang
+        Language of labels.
+    basemap
+        Basemap key.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Named ``未计居民的建筑（非住宅）`` / ``Buildings without residents (not homes)``.
+    """
+    title = {"zh": "未计居民的建筑（非住宅）", "en": "Buildings without residents (not homes)"}
+    group = folium.FeatureGroup(name=title["zh" if lang == "zh" else "en"], show=True)
+    _check_frame(excluded, "excluded", ["rule"])
+    rows = prepare_frame(excluded, basemap)
+    if rows.empty:
+        return group
+    style = {"color": "#616161", "weight": 1, "fillColor": "#9e9e9e", "fillOpacity": 0.55}
+    names = rows["name"].fillna("").astype(str) if "name" in rows else pd.Series("", rows.index)
+    props = [
+        {"tip": f"{name} · {rule}" if name else str(rule), "style": style}
+        for name, rule in zip(names, rows["rule"].astype(str), strict=True)
+    ]
+    tooltip = folium.GeoJsonTooltip(fields=["tip"], labels=False)
+    _add_features(group, rows, props, name="excluded_buildings", tooltip=tooltip)
+    return group
+
+
 # --- the whole map ------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from geo.osm_features import (
     FACILITY_COLUMNS,
     buildings_from_osm,
     facilities_from_osm,
+    land_areas_from_osm,
     landuse_from_osm,
     osmnx_tags_for,
 )
@@ -129,7 +130,16 @@ def test_osmnx_tags_cover_every_filter():
 
 def test_tiny_buildings_and_landuse():
     b = buildings_from_osm(TINY)
-    assert list(b.columns) == ["osm_id", "building", "levels", "height", "name", "geometry"]
+    assert list(b.columns) == [
+        "osm_id",
+        "building",
+        "levels",
+        "height",
+        "name",
+        "nonres_tag",
+        "geometry",
+    ]
+    assert set(b["nonres_tag"]) == {""}
     assert b.crs == "EPSG:4326"
     rows = {r.osm_id: r for r in b.itertuples()}
     assert set(rows) == {"way/301", "relation/401"}
@@ -165,3 +175,48 @@ def test_bad_osm_file_for_features(tmp_path):
     path.write_text("名称,经度,纬度\n", encoding="utf-8")
     with pytest.raises(NetworkFormatError, match=r"pois\.osm: not an OpenStreetMap file"):
         facilities_from_osm(path)
+
+
+def _square(ids: range, x: float, y: float, d: float) -> tuple[str, str]:
+    corners = [(x, y), (x + d, y), (x + d, y + d), (x, y + d)]
+    nodes = "".join(
+        f'<node id="{i}" lat="{la}" lon="{lo}"/>' for i, (lo, la) in zip(ids, corners, strict=True)
+    )
+    refs = "".join(f'<nd ref="{i}"/>' for i in [*ids, ids[0]])
+    return nodes, refs
+
+
+def test_buildings_keep_their_nonresidential_tags_and_land_areas(tmp_path):
+    parts = [
+        # way id, tags, (x, y, size in degrees)
+        (1, {"building": "yes", "shop": "mall", "amenity": "cinema", "name": "万达广场"},
+         (118.780, 32.040, 0.0005)),
+        (2, {"building": "apartments", "shop": "no"}, (118.782, 32.040, 0.0002)),
+        (3, {"landuse": "residential", "name": "小区"}, (118.781, 32.039, 0.003)),
+        (4, {"amenity": "university", "name": "大学"}, (118.790, 32.040, 0.004)),
+        (5, {"leisure": "park"}, (118.800, 32.040, 0.001)),
+        (6, {"landuse": "farmland"}, (118.810, 32.040, 0.001)),
+        (7, {"amenity": "bench"}, (118.820, 32.040, 0.001)),
+    ]  # fmt: skip
+    nodes, ways = [], []
+    for wid, tags, (x, y, d) in parts:
+        n, refs = _square(range(wid * 10, wid * 10 + 4), x, y, d)
+        nodes.append(n)
+        tag_xml = "".join(f'<tag k="{k}" v="{v}"/>' for k, v in tags.items())
+        ways.append(f'<way id="{wid}">{refs}{tag_xml}</way>')
+    path = tmp_path / "mall.osm"
+    path.write_text(
+        f'<?xml version="1.0"?><osm version="0.6">{"".join(nodes)}{"".join(ways)}</osm>',
+        encoding="utf-8",
+    )
+    b = buildings_from_osm(path).set_index("osm_id")
+    assert b.loc["way/1", "nonres_tag"] == "shop=mall;amenity=cinema"
+    assert b.loc["way/2", "nonres_tag"] == ""  # shop=no is no shop
+    land = land_areas_from_osm(path).set_index("osm_id")
+    # Every polygon with a land use, and the non-residential area kinds of the rules file;
+    # benches and buildings are not areas that say anything about homes.
+    assert set(land.index) == {"way/3", "way/4", "way/5", "way/6"}
+    assert land.loc["way/3", "landuse"] == "residential" and land.loc["way/3", "name"] == "小区"
+    assert land.loc["way/4", "amenity"] == "university"
+    assert land.loc["way/5", "leisure"] == "park"
+    assert land.crs == "EPSG:4326"

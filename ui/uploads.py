@@ -515,6 +515,43 @@ def demand_section() -> None:
         or getattr(report, "suggestion", None)
     ):
         validation_report(report)
+    if report is not None:
+        excluded_buildings_report(report)
+
+
+def excluded_buildings_report(report: Any) -> None:
+    """Which footprints the home rules left without residents: a table per rule and a map."""
+    table = getattr(report, "exclusions", None)
+    if table is None or table.empty:
+        return
+    import folium
+
+    from maps.layers import excluded_buildings_layer
+    from ui.widgets import show_map
+
+    zh = state.lang() == "zh"
+    title = "未计居民的建筑（非住宅规则）" if zh else "Buildings without residents (home rules)"
+    with st.expander(title, expanded=False):
+        st.caption(
+            "规则见 data/demand_rules.toml；可用 [demand] include_building / "
+            "exclude_building 调整。"
+            if zh
+            else "Rules in data/demand_rules.toml; adjust with [demand] include_building / "
+            "exclude_building."
+        )
+        shown = table.assign(area_m2=table["area_m2"].round(0))
+        if zh:
+            shown = shown.rename(
+                columns={"rule": "规则", "n_buildings": "建筑数", "area_m2": "占地面积（m²）"}
+            )
+        st.dataframe(shown, hide_index=True, width="stretch", key="dem_exclusions")
+        excluded = getattr(report, "excluded", None)
+        if excluded is not None and len(excluded):
+            bounds = excluded.total_bounds
+            fmap = folium.Map(tiles=None, control_scale=True)
+            excluded_buildings_layer(excluded, lang=state.lang()).add_to(fmap)
+            fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
+            show_map(fmap, key="dem_excluded_map", height=360)
 
 
 def _build_demand(
