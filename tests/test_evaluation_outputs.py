@@ -1,4 +1,4 @@
-"""The living-circle evaluation reaches the run's outputs: tiers.csv, supply.csv, communities.csv."""
+"""The living-circle evaluation reaches the outputs: tiers.csv, supply.csv, communities.csv."""
 
 from __future__ import annotations
 
