@@ -218,7 +218,10 @@ def test_every_schema_key_is_documented_in_the_readme() -> None:
         ),
         ({"network": {"file": "a.osm", "colour": "red"}}, "[network] colour: unknown key; allowed"),
         ({"colour": "red"}, "colour: unknown top-level key"),
-        ({"demand": {"yes_weight": -1}}, "[demand] yes_weight: must be finite and ≥ 0, got -1"),
+        (
+            {"demand": {"yes_weight": -1}},
+            "[demand] yes_weight: must be a number from 0 to 1, got -1",
+        ),
         ({"demand": {"residential_only": "yes"}}, "[demand] residential_only: must be true or"),
         ({"criteria": {"parking": {"minutes": 5, "metres": 300}}}, "minutes or metres, not both"),
         ({"criteria": {"parking": {"profile": "turtle"}}}, "[criteria.parking] profile: must be"),

@@ -582,9 +582,9 @@ category = "elderly_canteen"
     _, demand_off, _, validation, *_ = _load_inputs(load_config(cfg_path), _Timer(None))
     assert validation[-1].exclusions.empty and len(demand_off) > len(demand)
     for bad, message in [
-        ("residential_only = 1", "residential_only must be true or false"),
-        ('exclude_building = "yes"', "exclude_building must be a list"),
-        ("yes_weight = 2", "yes_weight must be a number from 0 to 1"),
+        ("residential_only = 1", r"\[demand\] residential_only: must be true or false"),
+        ('exclude_building = "yes"', r"\[demand\] exclude_building: must be a list"),
+        ("yes_weight = 2", r"\[demand\] yes_weight: must be a number from 0 to 1"),
         ("yes_wieght = 0.5", "unknown key"),
     ]:
         broken = text.replace('exclude_building = ["residential"]', "").replace(
