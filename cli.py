@@ -31,6 +31,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return 2
     result = run(cfg)
     written = write_outputs(result, args.out)
+    if args.report:
+        written.update(_write_reports(result, args.out, args.report, args.lang))
     summary = result.coverage.summary
     for row in summary.itertuples():
         logger.info(
@@ -43,6 +45,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for name, path in written.items():
         logger.info("wrote %s: %s", name, path)
     return 0
+
+
+def _write_reports(result: object, out: str, formats: str, lang: str) -> dict[str, object]:
+    """The app's meeting exports (``--report``), built by the same functions as the Export page."""
+    from maps.export_bundle import inputs_from_run, parse_formats, write_exports
+
+    inputs = inputs_from_run(result, lang=lang)
+    category = inputs.map_layers["categories"][0]
+    return dict(
+        write_exports(inputs, out, formats=parse_formats(formats), category=category)
+    )
 
 
 def _cmd_categories(_: argparse.Namespace) -> int:
@@ -72,6 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_run.add_argument("--no-siting", action="store_true", help="demo without the siting step")
     p_run.add_argument("--out", required=True, help="output folder")
+    p_run.add_argument(
+        "--report",
+        metavar="FORMATS",
+        help="also write the meeting exports: comma-separated html,png,xlsx,pdf,pptx (or gpkg), "
+        "or 'all'",
+    )
+    p_run.add_argument(
+        "--lang", choices=["zh", "en"], default="zh", help="language of --report (default zh)"
+    )
     p_run.set_defaults(func=_cmd_run)
     p_cat = sub.add_parser("categories", help="list the facility taxonomy")
     p_cat.set_defaults(func=_cmd_categories)
