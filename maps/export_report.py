@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -39,6 +40,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     Image,
     PageBreak,
@@ -51,7 +53,8 @@ from reportlab.platypus import (
 
 from geo import settings
 from geo.taxonomy import categories as taxonomy
-from maps.export_tables import display_width, parameters_table
+from maps.export_format import fmt_coord, fmt_count, fmt_value
+from maps.export_tables import display_width, gap_label, parameters_table
 from maps.i18n import criterion_column, t
 
 logger = logging.getLogger(__name__)
@@ -98,19 +101,14 @@ KPI_COLUMNS: tuple[str, ...] = (
 #: Gaps and sites listed in a report (the largest first).
 REPORT_TOP_N = 10
 
+#: Room (mm) a section heading needs below it to start there: the heading, the table's header
+#: row and about three rows; with less the section starts on the next page.
+REPORT_KEEP_HEIGHT_MM = 40.0
+
 
 def _fmt(col: str, value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    if col.endswith(("rate", "share")):
-        return f"{float(value):.1%}"
-    if col == "score":
-        return f"{float(value):.2f}"
-    if col.endswith("minutes"):
-        return f"{float(value):.1f}"
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        return f"{float(value):,.0f}"
-    return str(value)
+    # One rule for every export (maps.export_format), so the slides read like the workbook.
+    return fmt_value(col, value)
 
 
 def kpi_table(summary: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
@@ -177,7 +175,11 @@ def _gap_table(gaps: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
     tax = taxonomy()
     g = pd.DataFrame(gaps).sort_values("uncovered_population", ascending=False).head(REPORT_TOP_N)
     # The gap's own id (category-rank), as in the workbook and on the map, not a new number.
-    ids = g["gap_id"].astype(str) if "gap_id" in g.columns else pd.Series(range(1, len(g) + 1))
+    ids = (
+        pd.Series([gap_label(v, lang) for v in g["gap_id"]])
+        if "gap_id" in g.columns
+        else pd.Series(range(1, len(g) + 1))
+    )
     out = pd.DataFrame(
         {
             t("gap_id", lang): ids.to_numpy(),
@@ -185,12 +187,12 @@ def _gap_table(gaps: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
                 tax[k].name(lang) if k in tax else k for k in g["category"].astype(str)
             ],
             t("uncovered_population", lang): [
-                _fmt("n", float(v)) for v in g["uncovered_population"]
+                fmt_count(v) for v in g["uncovered_population"]
             ],
         }
     )
     if "nearest_facility_m" in g.columns:
-        out[t("nearest_facility_m", lang)] = [_fmt("n", float(v)) for v in g["nearest_facility_m"]]
+        out[t("nearest_facility_m", lang)] = [fmt_count(v) for v in g["nearest_facility_m"]]
     if "communities" in g.columns:
         out[t("communities", lang)] = [
             "、".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
@@ -208,7 +210,7 @@ def _site_table(sites: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
         {
             t("rank", lang): s["rank"] if "rank" in s.columns else range(1, len(s) + 1),
             t("name", lang): s["name"].astype(str) if "name" in s.columns else "",
-            t("added_population", lang): [_fmt("n", float(v)) for v in s["added_population"]],
+            t("added_population", lang): [fmt_count(v) for v in s["added_population"]],
         }
     )
     if "category" in s.columns:
@@ -218,8 +220,8 @@ def _site_table(sites: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
             [tax[k].name(lang) if k in tax else k for k in s["category"].astype(str)],
         )
     if {"lon", "lat"} <= set(s.columns):
-        out[t("lon", lang)] = [f"{v:.6f}" for v in s["lon"]]
-        out[t("lat", lang)] = [f"{v:.6f}" for v in s["lat"]]
+        out[t("lon", lang)] = [fmt_coord(v) for v in s["lon"]]
+        out[t("lat", lang)] = [fmt_coord(v) for v in s["lat"]]
     return out
 
 
@@ -395,20 +397,40 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
         # Paragraph reads a little XML markup: user text must not be taken for tags.
         return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    def table(df: pd.DataFrame, widths: Sequence[float] | None = None) -> Table:
-        if widths is None and len(df.columns):
-            # Share the frame by content so numbers never break across lines; headers may wrap
-            # onto two lines.
-            def need(col: Any) -> float:
-                values = [display_width(str(v)) for v in df[col].head(200)]
-                return max([display_width(str(col)) / 2, 4, *values])
+    def words(text: Any) -> list[str]:
+        # Latin words must not break; Chinese may break between any two characters.
+        return [w for w in re.split(r"[\s\u2e80-\u9fff\uff00-\uffef]+", str(text)) if w]
 
-            needs = [need(c) for c in df.columns]
-            pad = 14.0  # reportlab's cell padding (6 pt each side) and a little air
-            free = max(frame_w - pad * len(needs), frame_w * 0.5)
-            widths = [pad + free * n / sum(needs) for n in needs]
-        data = [[Paragraph(esc(c), cell) for c in df.columns]]
-        data += [[Paragraph(esc(v), cell) for v in row] for row in df.itertuples(index=False)]
+    def text_w(text: str, size: float) -> float:
+        return pdfmetrics.stringWidth(text, font, size)
+
+    def table(df: pd.DataFrame, widths: Sequence[float] | None = None) -> Table:
+        pad = 12.0  # reportlab's cell padding (6 pt each side)
+        style = cell
+        if widths is None and len(df.columns):
+            # Every column at least as wide as its longest word (headers never break inside a
+            # word: "Facilit ies"), the rest shared by content so numbers stay on one line.
+            for size in (8.0, 7.0, 6.0):
+                cells = [[str(c), *map(str, df[c].head(200))] for c in df.columns]
+                mins = [
+                    pad + max([text_w(w, size) for v in col for w in words(v)] + [4 * size])
+                    for col in cells
+                ]
+                if sum(mins) <= frame_w:
+                    break
+            style = ParagraphStyle(f"lcc_cell_{size:g}", parent=cell, fontSize=size,
+                                   leading=size * 1.25)  # fmt: skip
+            needs = [
+                max([display_width(str(col[0])) / 2, 4]
+                    + [display_width(v) for v in col[1:]])
+                for col in cells
+            ]  # fmt: skip
+            free = max(frame_w - sum(mins), 0.0)
+            widths = [m + free * n / sum(needs) for m, n in zip(mins, needs, strict=True)]
+            if sum(widths) > frame_w:
+                widths = [w * frame_w / sum(widths) for w in widths]
+        data = [[Paragraph(esc(c), style) for c in df.columns]]
+        data += [[Paragraph(esc(v), style) for v in row] for row in df.itertuples(index=False)]
         tbl = Table(data, colWidths=widths, repeatRows=1)
         tbl.setStyle(
             TableStyle(
@@ -420,6 +442,11 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
             )
         )
         return tbl
+
+    def section(title: str, tbl: Table) -> list[Flowable]:
+        # A heading never stands alone at a page foot: it starts a new page unless the heading,
+        # the table's header and a few rows fit below it (the table then splits, header repeated).
+        return [CondPageBreak(REPORT_KEEP_HEIGHT_MM * mm), Paragraph(esc(title), h2), tbl]
 
     page_w, page_h = landscape(A4)
     frame_w = page_w - 30 * mm
@@ -434,8 +461,7 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
         Paragraph(esc(t("report_map", lang)), h2),
         Image(io.BytesIO(rep.png), width=img_h * iw / ih, height=img_h),
         PageBreak(),
-        Paragraph(esc(t("report_kpis", lang)), h2),
-        table(rep.kpis),
+        *section(t("report_kpis", lang), table(rep.kpis)),
     ]
     tax = taxonomy()
     cats = [c for c in rep.summary.get("category", pd.Series(dtype=str)).astype(str) if c in tax]
@@ -448,7 +474,7 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
                 t("source", lang): [tax[c].standard for c in cats],
             }
         )
-        story += [Paragraph(esc(t("report_legend", lang)), h2), table(legend)]
+        story += section(t("report_legend", lang), table(legend))
         legend_tbl = story[-1]
         assert isinstance(legend_tbl, Table)
         legend_tbl.setStyle(
@@ -464,11 +490,13 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
     }
     for key, frame in extra.items():
         if frame is not None:
-            story += [Spacer(1, 3 * mm), Paragraph(esc(t(key, lang)), h2), table(frame)]
+            story += [Spacer(1, 3 * mm), *section(t(key, lang), table(frame))]
     story += [
-        PageBreak(),
-        Paragraph(esc(t("report_parameters", lang)), h2),
-        table(rep.parameters, widths=[70 * mm, frame_w - 70 * mm]),
+        Spacer(1, 3 * mm),
+        *section(
+            t("report_parameters", lang),
+            table(rep.parameters, widths=[70 * mm, frame_w - 70 * mm]),
+        ),
     ]
 
     footer = "  ·  ".join(x for x in (txt["title"], txt["date"], txt["stamp"]) if x)
