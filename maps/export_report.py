@@ -313,6 +313,12 @@ def _prepare(inputs: ReportInputs) -> _Prepared:
     )
 
 
+def _words(text: Any) -> list[str]:
+    """Runs that must not break across lines: Latin words and numbers (Chinese may break
+    between any two characters)."""
+    return [w for w in re.split(r"[\s\u2e80-\u9fff\uff00-\uffef]+", str(text)) if w]
+
+
 def _written(data: bytes, path: str | Path | None) -> bytes:
     if path is not None:
         Path(path).write_bytes(data)
@@ -397,10 +403,6 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
         # Paragraph reads a little XML markup: user text must not be taken for tags.
         return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    def words(text: Any) -> list[str]:
-        # Latin words must not break; Chinese may break between any two characters.
-        return [w for w in re.split(r"[\s\u2e80-\u9fff\uff00-\uffef]+", str(text)) if w]
-
     def text_w(text: str, size: float) -> float:
         return pdfmetrics.stringWidth(text, font, size)
 
@@ -413,7 +415,7 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
             for size in (8.0, 7.0, 6.0):
                 cells = [[str(c), *map(str, df[c].head(200))] for c in df.columns]
                 mins = [
-                    pad + max([text_w(w, size) for v in col for w in words(v)] + [4 * size])
+                    pad + max([text_w(w, size) for v in col for w in _words(v)] + [4 * size])
                     for col in cells
                 ]
                 if sum(mins) <= frame_w:
@@ -521,6 +523,54 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
 
 # --- PPTX ----------------------------------------------------------------------------------------
 
+#: Slide layout (EMU): side margin, top of tables (under the heading), top of the footer band
+#: (the synthetic-data stamp) on a 13.333 × 7.5 in slide; tables end above the footer.
+PPTX_MARGIN = Inches(0.4)
+PPTX_TABLE_TOP = Inches(1.0)
+PPTX_FOOTER_TOP = Inches(7.5) - Inches(0.55)
+
+#: Table text size (pt).
+PPTX_TABLE_PT = 12
+
+#: Cell margins python-pptx leaves by default (left+right, top+bottom), in EMU.
+_CELL_PAD_W = Inches(0.2)
+_CELL_PAD_H = Inches(0.1)
+
+
+def _text_width_emu(text: str, size_pt: float) -> int:
+    # CJK characters are about one em wide, Latin letters and digits up to 0.62 em in the fonts
+    # LibreOffice and PowerPoint substitute (measured on LibreOffice renders of the demo deck).
+    return int(display_width(text) * 0.62 * Pt(size_pt))
+
+
+def _pptx_column_widths(df: pd.DataFrame, total: int, size_pt: float) -> list[int]:
+    """Column widths that fit the longest word of each column and share the rest by content."""
+    cols = [[str(c), *map(str, df[c].head(200))] for c in df.columns]
+    mins = [
+        _CELL_PAD_W + max([_text_width_emu(w, size_pt) for v in col for w in _words(v)] + [0])
+        + int(2 * Pt(size_pt))
+        for col in cols
+    ]
+    needs = [max(display_width(v) for v in col) + 4 for col in cols]
+    free = max(total - sum(mins), 0)
+    widths = [m + free * n // sum(needs) for m, n in zip(mins, needs, strict=True)]
+    scale = min(1.0, total / max(sum(widths), 1))
+    return [int(w * scale) for w in widths]
+
+
+def _pptx_row_height(cells: Sequence[str], widths: Sequence[int], size_pt: float) -> int:
+    """Height a row needs when each cell's text wraps in its column."""
+    lines = 1
+    for text, w in zip(cells, widths, strict=True):
+        room = max(int((w - _CELL_PAD_W) * 0.9), 1)
+        n = 0
+        for para in str(text).split("\n"):
+            n += max(1, -(-_text_width_emu(para, size_pt) // room))
+        lines = max(lines, n)
+    # 1.4: CJK fallback fonts have a taller line than the nominal 1.2 (LibreOffice renders).
+    return int(lines * Pt(size_pt) * 1.4 + _CELL_PAD_H)
+
+
 
 def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -> bytes:
     """Build a 16:9 deck: title, map, KPI table, gaps (if any), sites (if any), parameters.
@@ -551,7 +601,7 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
     def stamp(slide: Any) -> None:
         if not txt["stamp"]:
             return
-        box = slide.shapes.add_textbox(Inches(0.4), sh - Inches(0.5), Inches(8), Inches(0.4))
+        box = slide.shapes.add_textbox(PPTX_MARGIN, PPTX_FOOTER_TOP, Inches(8), Inches(0.4))
         run = box.text_frame.paragraphs[0].add_run()
         run.text = txt["stamp"]
         run.font.size = Pt(12)
@@ -565,26 +615,50 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
         run.font.size = Pt(26)
         run.font.bold = True
 
-    def table_slide(name: str, df: pd.DataFrame) -> None:
-        slide = prs.slides.add_slide(blank)
-        heading(slide, name)
-        rows, cols = len(df) + 1, len(df.columns)
-        height = Emu(int(min(sh - Inches(1.8), Inches(0.4) * rows)))
-        shape = slide.shapes.add_table(rows, cols, Inches(0.4), Inches(1.0),
-                                       sw - Inches(0.8), height)  # fmt: skip
-        tbl = shape.table
-        size = Pt(12 if rows <= 12 else 10)
-        for j, col in enumerate(df.columns):
-            tbl.cell(0, j).text = str(col)
-        for i, row in enumerate(df.itertuples(index=False), start=1):
-            for j, v in enumerate(row):
-                tbl.cell(i, j).text = str(v)
-        for i in range(rows):
-            for j in range(cols):
-                for p in tbl.cell(i, j).text_frame.paragraphs:
-                    for r in p.runs:
-                        r.font.size = size
-        stamp(slide)
+    def table_slides(name: str, df: pd.DataFrame) -> None:
+        # Rows are sized for their wrapped text (PowerPoint and LibreOffice grow a row to fit its
+        # text, whatever height the file says), and a table taller than the room between the
+        # heading and the footer continues on the next slide under a repeated header.
+        size = PPTX_TABLE_PT
+        width = sw - 2 * PPTX_MARGIN
+        widths = _pptx_column_widths(df, int(width), size)
+        header = [str(c) for c in df.columns]
+        rows = [[str(v) for v in r] for r in df.itertuples(index=False)]
+        heights = [_pptx_row_height(r, widths, size) for r in [header, *rows]]
+        room = PPTX_FOOTER_TOP - PPTX_TABLE_TOP
+        pages: list[list[int]] = [[]]
+        used = heights[0]
+        for i, h in enumerate(heights[1:]):
+            if pages[-1] and used + h > room:
+                pages.append([])
+                used = heights[0]
+            pages[-1].append(i)
+            used += h
+        for k, page in enumerate(pages):
+            slide = prs.slides.add_slide(blank)
+            heading(slide, name if k == 0 else t("report_continued", lang, title=name))
+            height = heights[0] + sum(heights[i + 1] for i in page)
+            shape = slide.shapes.add_table(len(page) + 1, len(header), PPTX_MARGIN,
+                                           PPTX_TABLE_TOP, int(width), height)  # fmt: skip
+            tbl = shape.table
+            for j, w in enumerate(widths):
+                tbl.columns[j].width = w
+            tbl.rows[0].height = heights[0]
+            for i, row in enumerate(page, start=1):
+                tbl.rows[i].height = heights[row + 1]
+            for j, col in enumerate(header):
+                tbl.cell(0, j).text = col
+            for i, row in enumerate(page, start=1):
+                for j, v in enumerate(rows[row]):
+                    tbl.cell(i, j).text = v
+            for i in range(len(page) + 1):
+                for j in range(len(header)):
+                    frame = tbl.cell(i, j).text_frame
+                    frame.word_wrap = True
+                    for p in frame.paragraphs:
+                        for r in p.runs:
+                            r.font.size = Pt(size)
+            stamp(slide)
 
     # 1. title: own text boxes across the 16:9 slide (the default template's title layout is
     # laid out for 4:3 and would sit off-centre).
@@ -617,12 +691,12 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
     slide.shapes.add_picture(io.BytesIO(rep.png), int((sw - w) / 2), Inches(0.95), w, h)
     stamp(slide)
     # 3. KPIs, 4. gaps, 5. sites, 6. parameters and sources
-    table_slide(t("report_kpis", lang), rep.kpis)
+    table_slides(t("report_kpis", lang), rep.kpis)
     if rep.gaps is not None:
-        table_slide(t("report_gaps", lang), rep.gaps)
+        table_slides(t("report_gaps", lang), rep.gaps)
     if rep.sites is not None:
-        table_slide(t("report_sites", lang), rep.sites)
-    table_slide(t("report_parameters", lang), rep.parameters)
+        table_slides(t("report_sites", lang), rep.sites)
+    table_slides(t("report_parameters", lang), rep.parameters)
 
     buf = io.BytesIO()
     prs.save(buf)
