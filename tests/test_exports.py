@@ -249,7 +249,9 @@ def test_xlsx_sheets_rows_and_headers(layers, summary, tmp_path):
     rows = {ws.title: ws.max_row - 1 for ws in wb}
     assert rows == {"汇总": 2, "社区": 4, "缺口": 3, "建议选址": 2, "参数": 5}
     header = [c.value for c in wb["汇总"][1]]
-    assert header[:3] == ["类别代码", "类别", "类别（英文）"]
+    # A Chinese workbook shows names, not keys, and no English columns.
+    assert header[:2] == ["类别", "覆盖标准"]
+    assert not {"类别代码", "类别（英文）", "覆盖标准（英文）"} & set(header)
     assert "人口覆盖率" in header
     rate = wb["汇总"].cell(2, header.index("人口覆盖率") + 1)
     assert rate.value == pytest.approx(0.341) and rate.number_format == "0.0%"
