@@ -32,7 +32,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = run(cfg)
     written = write_outputs(result, args.out)
     if args.report:
-        written.update(_write_reports(result, args.out, args.report, args.lang))
+        from maps.export_bundle import write_run_reports
+
+        written.update(write_run_reports(result, args.out, formats=args.report, lang=args.lang))
     summary = result.coverage.summary
     for row in summary.itertuples():
         logger.info(
@@ -45,17 +47,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for name, path in written.items():
         logger.info("wrote %s: %s", name, path)
     return 0
-
-
-def _write_reports(result: object, out: str, formats: str, lang: str) -> dict[str, object]:
-    """The app's meeting exports (``--report``), built by the same functions as the Export page."""
-    from maps.export_bundle import inputs_from_run, parse_formats, write_exports
-
-    inputs = inputs_from_run(result, lang=lang)
-    category = inputs.map_layers["categories"][0]
-    return dict(
-        write_exports(inputs, out, formats=parse_formats(formats), category=category)
-    )
 
 
 def _cmd_categories(_: argparse.Namespace) -> int:

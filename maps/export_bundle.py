@@ -348,8 +348,7 @@ def inputs_from_run(
     map_areas = None
     if areas is not None:
         map_areas = areas[
-            (areas["category"].astype(str) == category)
-            & (areas["threshold_m"] == crit.threshold_m)
+            (areas["category"].astype(str) == category) & (areas["threshold_m"] == crit.threshold_m)
         ]
     map_layers = {
         "facilities": cov.facilities.drop(columns=["snapped", "snap_distance_m"], errors="ignore"),
@@ -370,19 +369,58 @@ def inputs_from_run(
         communities=res.community_table,
         gaps=gaps_all,
         sites=sites,
-        parameters=export_parameters(criteria=cov.criteria, lang=lang, basemap=basemap,
-                                     data_name=area, siting=siting),  # fmt: skip
+        parameters=export_parameters(
+            criteria=cov.criteria, lang=lang, basemap=basemap, data_name=area, siting=siting
+        ),
         sources=sources,
         title=title,
         subtitle=subtitle,
-        footer=export_footer(area=area, criterion=crit.label(lang), synthetic=res.synthetic,
-                             sources=sources, lang=lang),  # fmt: skip
+        footer=export_footer(
+            area=area,
+            criterion=crit.label(lang),
+            synthetic=res.synthetic,
+            sources=sources,
+            lang=lang,
+        ),
         area=area,
         synthetic=bool(res.synthetic),
         lang=lang,
         basemap=basemap,
         gpkg_layers={
-            "facilities": map_layers["facilities"], "demand": demand, "service_areas": areas,
-            "gaps": gaps_all, "sites": sites, "network_edges": edges, "water": water,
-        },  # fmt: skip
+            "facilities": map_layers["facilities"],
+            "demand": demand,
+            "service_areas": areas,
+            "gaps": gaps_all,
+            "sites": sites,
+            "network_edges": edges,
+            "water": water,
+        },
+    )
+
+
+def write_run_reports(
+    res: Any, out_dir: str | Path, *, formats: str, lang: str = "zh"
+) -> dict[str, Path]:
+    """``cli.py run --report FORMATS --lang LANG``: the Export page's files of a headless run.
+
+    Parameters
+    ----------
+    res
+        The run (:class:`coverage.pipeline.RunResult`).
+    out_dir
+        Output folder.
+    formats
+        Comma-separated formats or ``"all"`` (:func:`parse_formats`).
+    lang
+        ``"zh"`` or ``"en"``.
+
+    Returns
+    -------
+    dict
+        ``report_<fmt>`` to the file written.
+    """
+    wanted = parse_formats(formats)
+    inputs = inputs_from_run(res, lang=lang)
+    return write_exports(
+        inputs, out_dir, formats=wanted, category=inputs.map_layers["categories"][0]
     )

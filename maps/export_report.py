@@ -30,7 +30,7 @@ from PIL import Image as PILImage
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.text import PP_ALIGN
-from pptx.util import Emu, Inches, Pt
+from pptx.util import Inches, Pt
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
@@ -186,9 +186,7 @@ def _gap_table(gaps: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
             t("category", lang): [
                 tax[k].name(lang) if k in tax else k for k in g["category"].astype(str)
             ],
-            t("uncovered_population", lang): [
-                fmt_count(v) for v in g["uncovered_population"]
-            ],
+            t("uncovered_population", lang): [fmt_count(v) for v in g["uncovered_population"]],
         }
     )
     if "nearest_facility_m" in g.columns:
@@ -314,8 +312,10 @@ def _prepare(inputs: ReportInputs) -> _Prepared:
 
 
 def _words(text: Any) -> list[str]:
-    """Runs that must not break across lines: Latin words and numbers (Chinese may break
-    between any two characters)."""
+    """Runs that must not break across lines: Latin words and numbers.
+
+    Chinese may break between any two characters.
+    """
     return [w for w in re.split(r"[\s\u2e80-\u9fff\uff00-\uffef]+", str(text)) if w]
 
 
@@ -547,7 +547,8 @@ def _pptx_column_widths(df: pd.DataFrame, total: int, size_pt: float) -> list[in
     """Column widths that fit the longest word of each column and share the rest by content."""
     cols = [[str(c), *map(str, df[c].head(200))] for c in df.columns]
     mins = [
-        _CELL_PAD_W + max([_text_width_emu(w, size_pt) for v in col for w in _words(v)] + [0])
+        _CELL_PAD_W
+        + max([_text_width_emu(w, size_pt) for v in col for w in _words(v)] + [0])
         + int(2 * Pt(size_pt))
         for col in cols
     ]
@@ -569,7 +570,6 @@ def _pptx_row_height(cells: Sequence[str], widths: Sequence[int], size_pt: float
         lines = max(lines, n)
     # 1.4: CJK fallback fonts have a taller line than the nominal 1.2 (LibreOffice renders).
     return int(lines * Pt(size_pt) * 1.4 + _CELL_PAD_H)
-
 
 
 def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -> bytes:

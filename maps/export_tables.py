@@ -161,9 +161,9 @@ def _cell_text(value: Any, digits: int = 1) -> str:
 
 
 def _number_format(values: pd.Series, *, rate: bool, column: str = "") -> str | None:
-    """Excel display format (:func:`maps.export_format.excel_format`): rates in %, counts
-    grouped, coordinates to six decimals, other numbers to one decimal.
+    """Excel display format of a column (:func:`maps.export_format.excel_format`).
 
+    Rates in %, counts grouped, coordinates to six decimals, other numbers to one decimal.
     Only the display changes; the cells keep their full precision for further work.
     """
     numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
@@ -283,9 +283,9 @@ def write_xlsx(
             ws.freeze_panes = "A2"
             for i, col in enumerate(plain.columns, start=1):
                 # Wide enough for the header and the values (CJK characters count double).
-                texts = [str(ws.cell(1, i).value), *plain[col].head(500).map(
-                    lambda v, d=COORD_DECIMALS if is_coord(str(col)) else 1: _cell_text(v, d)
-                )]
+                digits = COORD_DECIMALS if is_coord(str(col)) else 1
+                values = [_cell_text(v, digits) for v in plain[col].head(500)]
+                texts = [str(ws.cell(1, i).value), *values]
                 width = max(display_width(x) for x in texts) + 2
                 ws.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 60)
                 fmt = _number_format(plain[col], rate=i - 1 in rate_cols, column=str(col))

@@ -7,6 +7,7 @@ Rendered pages and slides are kept under ``test-artifacts/`` (gitignored; CI kee
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import shutil
@@ -70,7 +71,7 @@ def en_files(tmp_path_factory) -> dict[str, Path]:
     )
 
 
-# --- §2: the CLI writes the app's files -----------------------------------------------------------
+# --- §2: the CLI writes the app's files ----------------------------------------------------------
 
 
 def test_report_all_writes_every_file_readable(zh_files):
@@ -114,7 +115,7 @@ def test_cli_xlsx_equals_the_apps_table_by_table(en_files):
         assert app[name] == ours[name], name
 
 
-# --- §3: fit for a meeting --------------------------------------------------------------------------
+# --- §3: fit for a meeting -----------------------------------------------------------------------
 
 
 def test_xlsx_coordinates_show_six_decimals(zh_files):
@@ -154,9 +155,12 @@ def html_texts(path: Path) -> list[str]:
 def test_no_english_or_internal_values_in_chinese_exports(zh_files):
     texts: dict[str, list[str]] = {
         "xlsx": [
-            str(v) for ws in openpyxl.load_workbook(zh_files["xlsx"]) for row in
-            ws.iter_rows(values_only=True) for v in row if v is not None
-        ],  # fmt: skip
+            str(v)
+            for ws in openpyxl.load_workbook(zh_files["xlsx"])
+            for row in ws.iter_rows(values_only=True)
+            for v in row
+            if v is not None
+        ],
         "pdf": [p.extract_text() for p in pypdf.PdfReader(zh_files["pdf"]).pages],
         "pptx": pptx_texts(zh_files["pptx"]),
         "html": html_texts(zh_files["html"]),
@@ -182,7 +186,7 @@ def test_numbers_one_way_everywhere(zh_files):
         assert re.search(r"\b1\d\d\.\d{6}\b", text) and re.search(r"\b3\d\.\d{6}\b", text)
 
 
-# --- PPTX -------------------------------------------------------------------------------------------
+# --- PPTX ----------------------------------------------------------------------------------------
 
 
 def render_slides(path: Path, out: Path) -> list[Path]:
@@ -229,7 +233,7 @@ def test_pptx_rendered_by_libreoffice_keeps_tables_off_the_footer(lang, zh_files
     pngs = render_slides(path, ARTIFACTS / "slides")
     prs = pptx.Presentation(str(path))
     assert len(pngs) == len(prs.slides)
-    for png, slide in zip(pngs, prs.slides, strict=True):
+    for png, _slide in zip(pngs, prs.slides, strict=True):
         with Image.open(png) as im:
             px = np.asarray(im.convert("L"), dtype=float)
         h, w = px.shape
@@ -238,11 +242,11 @@ def test_pptx_rendered_by_libreoffice_keeps_tables_off_the_footer(lang, zh_files
         # planned height would paint its cells there.
         top = int(export_report.PPTX_FOOTER_TOP * scale) + 2
         left = int(Emu(int(prs.slide_width * 0.66)) * scale)
-        band = px[top:h - 2, left:w - 2]
+        band = px[top : h - 2, left : w - 2]
         assert band.min() > 200, f"{png.name}: something drawn in the footer band"
 
 
-# --- PDF --------------------------------------------------------------------------------------------
+# --- PDF -----------------------------------------------------------------------------------------
 
 
 def test_pdf_headers_whole_words_and_no_orphan_headings(en_files, zh_files):
@@ -282,13 +286,13 @@ def test_pdf_pages_are_not_nearly_empty(zh_files, en_files):
             assert filled > 0.3, f"{png.name} is nearly empty ({filled:.0%} used)"
 
 
-# --- map furniture ----------------------------------------------------------------------------------
+# --- map furniture -------------------------------------------------------------------------------
 
 
 def test_gap_ramp_classes_cover_the_values_in_round_steps():
     classes = gap_classes(21_827.0)
     assert classes[0][0] == 0 and classes[-1][1] == 21_827.0
-    assert all(a[1] == b[0] for a, b in zip(classes, classes[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(classes))
     assert [hi for _, hi in classes[:-1]] == [10_000.0, 20_000.0]
     assert 2 <= len(gap_classes(999.0)) <= 5
 
@@ -305,15 +309,16 @@ def test_footer_lines_keep_every_part_whole():
 
 
 def test_png_legend_swatch_has_the_drawn_category_colour(zh_files):
-    from geo.taxonomy import get_category
     from matplotlib.colors import to_rgba
+
+    from geo.taxonomy import get_category
 
     colour = np.array(to_rgba(get_category("elderly_canteen").color)[:3]) * 255
     # Service area at 30 % opacity on white: the legend's swatch has that tint.
     tint = 255 - 0.30 * (255 - colour)
     with Image.open(zh_files["png"]) as im:
         px = np.asarray(im.convert("RGB"), dtype=float)
-    legend = px[int(px.shape[0] * 0.55):, int(px.shape[1] * 0.6):]
+    legend = px[int(px.shape[0] * 0.55) :, int(px.shape[1] * 0.6) :]
     close = np.abs(legend - tint).max(axis=2) < 6
     assert close.sum() > 150  # a swatch of about 20×10 px at 150 dpi
 

@@ -1,7 +1,8 @@
 """Meeting exports for the Export page: build the files once, then offer download buttons.
 
-Files are produced by ``maps.export_*`` from the same frames as the map on screen
-(:func:`ui.maps.layers`). Building happens on a button press with a progress display; the bytes
+Files are built by :mod:`maps.export_bundle` (the same functions ``cli.py run --report`` uses) from
+the same frames as the map on screen (:func:`ui.maps.layers`); this module only gathers the
+session's inputs and keeps the bytes. Building happens on a button press with a progress display; the bytes
 are kept per session (keyed on what they depend on) so reruns do not rebuild them. A format that
 fails shows its message and leaves the others available.
 """
@@ -138,9 +139,12 @@ def _inputs(b: Bundle) -> ExportInputs:
         gaps=all_gaps,
         sites=b.sites,
         parameters=export_bundle.export_parameters(
-            criteria=choice.criteria(), lang=lang, basemap=maps.basemap(), data_name=area,
+            criteria=choice.criteria(),
+            lang=lang,
+            basemap=maps.basemap(),
+            data_name=area,
             siting=_siting(b),
-        ),  # fmt: skip
+        ),
         sources=sources,
         title=b.title,
         subtitle=maps.subtitle(ds, choice, b.category, lang=lang),
