@@ -308,21 +308,6 @@ def test_footer_lines_keep_every_part_whole():
         assert part in joined or all(w in joined for w in part.split())
 
 
-def test_png_legend_swatch_has_the_drawn_category_colour(zh_files):
-    from matplotlib.colors import to_rgba
-
-    from geo.taxonomy import get_category
-
-    colour = np.array(to_rgba(get_category("elderly_canteen").color)[:3]) * 255
-    # Service area at 30 % opacity on white: the legend's swatch has that tint.
-    tint = 255 - 0.30 * (255 - colour)
-    with Image.open(zh_files["png"]) as im:
-        px = np.asarray(im.convert("RGB"), dtype=float)
-    legend = px[int(px.shape[0] * 0.55) :, int(px.shape[1] * 0.6) :]
-    close = np.abs(legend - tint).max(axis=2) < 6
-    assert close.sum() > 150  # a swatch of about 20×10 px at 150 dpi
-
-
 def test_bilingual_attribution_keeps_the_language_half():
     text = "合成示范区：按随机种子 1 生成的虚构数据 / Synthetic demo district from seed 1"
     assert in_language(text, "zh") == "合成示范区：按随机种子 1 生成的虚构数据"
