@@ -2,9 +2,9 @@
 
 Files are built by :mod:`maps.export_bundle` (the same functions ``cli.py run --report`` uses) from
 the same frames as the map on screen (:func:`ui.maps.layers`); this module only gathers the
-session's inputs and keeps the bytes. Building happens on a button press with a progress display; the bytes
-are kept per session (keyed on what they depend on) so reruns do not rebuild them. A format that
-fails shows its message and leaves the others available.
+session's inputs and keeps the bytes. Building happens on a button press with a progress
+display; the bytes are kept per session (keyed on what they depend on) so reruns do not rebuild
+them. A format that fails shows its message and leaves the others available.
 """
 
 from __future__ import annotations
