@@ -538,9 +538,10 @@ _CELL_PAD_H = Inches(0.1)
 
 
 def _text_width_emu(text: str, size_pt: float) -> int:
-    # CJK characters are about one em wide, Latin letters and digits up to 0.62 em in the fonts
+    # CJK characters are one em wide; Latin letters and digits up to 0.62 em in the fonts
     # LibreOffice and PowerPoint substitute (measured on LibreOffice renders of the demo deck).
-    return int(display_width(text) * 0.62 * Pt(size_pt))
+    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
+    return int((wide + 0.62 * (len(text) - wide)) * Pt(size_pt))
 
 
 def _pptx_column_widths(df: pd.DataFrame, total: int, size_pt: float) -> list[int]:
@@ -552,7 +553,9 @@ def _pptx_column_widths(df: pd.DataFrame, total: int, size_pt: float) -> list[in
         + int(2 * Pt(size_pt))
         for col in cols
     ]
-    needs = [max(display_width(v) for v in col) + 4 for col in cols]
+    # Headers may wrap onto two lines; values should not wrap.
+    needs = [max([display_width(col[0]) / 2, *(display_width(v) for v in col[1:])]) + 4
+             for col in cols]  # fmt: skip
     free = max(total - sum(mins), 0)
     widths = [m + free * n // sum(needs) for m, n in zip(mins, needs, strict=True)]
     scale = min(1.0, total / max(sum(widths), 1))
