@@ -12,6 +12,7 @@ import sys
 
 from geo.errors import CoverageToolError
 from geo.taxonomy import categories
+from maps.export_bundle import report_formats
 
 logger = logging.getLogger("cli")
 
@@ -79,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     p_run.add_argument(
         "--report",
         metavar="FORMATS",
+        type=report_formats,
         help="also write the meeting exports: comma-separated html,png,xlsx,pdf,pptx (or gpkg), "
         "or 'all'",
     )

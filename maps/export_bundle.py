@@ -17,14 +17,15 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from geo.errors import ConfigError
 from maps.export_format import in_language
 from maps.i18n import t
+
+if TYPE_CHECKING:  # pandas/geopandas load lazily: ``cli.py`` imports this module for --help
+    import geopandas as gpd
+    import pandas as pd
 
 logger = logging.getLogger(__name__)
 
@@ -261,6 +262,16 @@ def parse_formats(text: str) -> list[str]:
     return [f for f in FORMATS if f in wanted]
 
 
+def report_formats(text: str) -> list[str]:
+    """:func:`parse_formats` as an argparse ``type``: a wrong name stops before the run starts."""
+    import argparse
+
+    try:
+        return parse_formats(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_exports(inp: ExportInputs, formats: Iterable[str]) -> dict[str, bytes]:
     """Build the given formats (PNG first when a report needs it)."""
     out: dict[str, bytes] = {}
@@ -303,6 +314,8 @@ def inputs_from_run(
     basemap
         Basemap of the HTML map.
     """
+    import geopandas as gpd
+
     from geo.demo import load_demo
 
     cov = res.coverage
@@ -399,7 +412,7 @@ def inputs_from_run(
 
 
 def write_run_reports(
-    res: Any, out_dir: str | Path, *, formats: str, lang: str = "zh"
+    res: Any, out_dir: str | Path, *, formats: str | Sequence[str], lang: str = "zh"
 ) -> dict[str, Path]:
     """``cli.py run --report FORMATS --lang LANG``: the Export page's files of a headless run.
 
@@ -410,7 +423,7 @@ def write_run_reports(
     out_dir
         Output folder.
     formats
-        Comma-separated formats or ``"all"`` (:func:`parse_formats`).
+        Comma-separated formats or ``"all"`` (:func:`parse_formats`), or a list of formats.
     lang
         ``"zh"`` or ``"en"``.
 
@@ -419,7 +432,7 @@ def write_run_reports(
     dict
         ``report_<fmt>`` to the file written.
     """
-    wanted = parse_formats(formats)
+    wanted = parse_formats(formats if isinstance(formats, str) else ",".join(formats))
     inputs = inputs_from_run(res, lang=lang)
     return write_exports(
         inputs, out_dir, formats=wanted, category=inputs.map_layers["categories"][0]

@@ -87,10 +87,13 @@ def test_report_all_writes_every_file_readable(zh_files):
     assert wb["建议选址"].max_row == 4  # the demo's three proposed sites
 
 
-def test_report_rejects_an_unknown_format(tmp_path, caplog):
-    assert cli.main(["-q", "run", "--demo", "--no-siting", "--out", str(tmp_path),
-                     "--report", "docx"]) == 1  # fmt: skip
-    assert "docx" in caplog.text and "html, png, xlsx" in caplog.text
+def test_report_rejects_an_unknown_format_before_running(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["run", "--demo", "--out", str(tmp_path), "--report", "html,docx"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "docx" in err and "html, png, xlsx" in err
+    assert not list(tmp_path.iterdir())  # nothing ran
 
 
 def sheets(data: bytes) -> dict[str, list[tuple]]:
