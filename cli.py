@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from geo.errors import UsageError, is_expected, one_line
+from maps.export_bundle import report_formats
 
 logger = logging.getLogger("cli")
 
@@ -73,6 +74,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(msg)
     result = run(cfg)
     written = write_outputs(result, args.out)
+    if args.report:
+        from maps.export_bundle import write_run_reports
+
+        written.update(write_run_reports(result, args.out, formats=args.report, lang=args.lang))
     if args.save_project:
         from study.runs import save_run_project
 
@@ -180,6 +185,16 @@ def _parser() -> argparse.ArgumentParser:
         "--sink",
         metavar="postgresql://…?schema=lcc",
         help="also write the run's layers as PostGIS tables (replacing the previous run's)",
+    )
+    p_run.add_argument(
+        "--report",
+        metavar="FORMATS",
+        type=report_formats,
+        help="also write the meeting exports: comma-separated html,png,xlsx,pdf,pptx (or gpkg), "
+        "or 'all'",
+    )
+    p_run.add_argument(
+        "--lang", choices=["zh", "en"], default="zh", help="language of --report (default zh)"
     )
     p_run.set_defaults(func=_cmd_run)
     p_query = sub.add_parser("query", help="what can I reach from one point? (every category)")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -29,7 +30,7 @@ from PIL import Image as PILImage
 from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.text import PP_ALIGN
-from pptx.util import Emu, Inches, Pt
+from pptx.util import Inches, Pt
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4, landscape
@@ -39,6 +40,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.platypus import (
+    CondPageBreak,
     Flowable,
     Image,
     PageBreak,
@@ -51,7 +53,8 @@ from reportlab.platypus import (
 
 from geo import settings
 from geo.taxonomy import categories as taxonomy
-from maps.export_tables import display_width, parameters_table
+from maps.export_format import fmt_coord, fmt_count, fmt_value
+from maps.export_tables import display_width, gap_label, parameters_table
 from maps.i18n import criterion_column, t
 
 logger = logging.getLogger(__name__)
@@ -98,19 +101,14 @@ KPI_COLUMNS: tuple[str, ...] = (
 #: Gaps and sites listed in a report (the largest first).
 REPORT_TOP_N = 10
 
+#: Room (mm) a section heading needs below it to start there: the heading, the table's header
+#: row and about three rows; with less the section starts on the next page.
+REPORT_KEEP_HEIGHT_MM = 40.0
+
 
 def _fmt(col: str, value: Any) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return "–"
-    if col.endswith(("rate", "share")):
-        return f"{float(value):.1%}"
-    if col == "score":
-        return f"{float(value):.2f}"
-    if col.endswith("minutes"):
-        return f"{float(value):.1f}"
-    if isinstance(value, float | int) and not isinstance(value, bool):
-        return f"{float(value):,.0f}"
-    return str(value)
+    # One rule for every export (maps.export_format), so the slides read like the workbook.
+    return fmt_value(col, value)
 
 
 def kpi_table(summary: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
@@ -177,20 +175,22 @@ def _gap_table(gaps: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
     tax = taxonomy()
     g = pd.DataFrame(gaps).sort_values("uncovered_population", ascending=False).head(REPORT_TOP_N)
     # The gap's own id (category-rank), as in the workbook and on the map, not a new number.
-    ids = g["gap_id"].astype(str) if "gap_id" in g.columns else pd.Series(range(1, len(g) + 1))
+    ids = (
+        pd.Series([gap_label(v, lang) for v in g["gap_id"]])
+        if "gap_id" in g.columns
+        else pd.Series(range(1, len(g) + 1))
+    )
     out = pd.DataFrame(
         {
             t("gap_id", lang): ids.to_numpy(),
             t("category", lang): [
                 tax[k].name(lang) if k in tax else k for k in g["category"].astype(str)
             ],
-            t("uncovered_population", lang): [
-                _fmt("n", float(v)) for v in g["uncovered_population"]
-            ],
+            t("uncovered_population", lang): [fmt_count(v) for v in g["uncovered_population"]],
         }
     )
     if "nearest_facility_m" in g.columns:
-        out[t("nearest_facility_m", lang)] = [_fmt("n", float(v)) for v in g["nearest_facility_m"]]
+        out[t("nearest_facility_m", lang)] = [fmt_count(v) for v in g["nearest_facility_m"]]
     if "communities" in g.columns:
         out[t("communities", lang)] = [
             "、".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
@@ -208,7 +208,7 @@ def _site_table(sites: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
         {
             t("rank", lang): s["rank"] if "rank" in s.columns else range(1, len(s) + 1),
             t("name", lang): s["name"].astype(str) if "name" in s.columns else "",
-            t("added_population", lang): [_fmt("n", float(v)) for v in s["added_population"]],
+            t("added_population", lang): [fmt_count(v) for v in s["added_population"]],
         }
     )
     if "category" in s.columns:
@@ -218,8 +218,8 @@ def _site_table(sites: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
             [tax[k].name(lang) if k in tax else k for k in s["category"].astype(str)],
         )
     if {"lon", "lat"} <= set(s.columns):
-        out[t("lon", lang)] = [f"{v:.6f}" for v in s["lon"]]
-        out[t("lat", lang)] = [f"{v:.6f}" for v in s["lat"]]
+        out[t("lon", lang)] = [fmt_coord(v) for v in s["lon"]]
+        out[t("lat", lang)] = [fmt_coord(v) for v in s["lat"]]
     return out
 
 
@@ -311,6 +311,14 @@ def _prepare(inputs: ReportInputs) -> _Prepared:
     )
 
 
+def _words(text: Any) -> list[str]:
+    """Runs that must not break across lines: Latin words and numbers.
+
+    Chinese may break between any two characters.
+    """
+    return [w for w in re.split(r"[\s\u2e80-\u9fff\uff00-\uffef]+", str(text)) if w]
+
+
 def _written(data: bytes, path: str | Path | None) -> bytes:
     if path is not None:
         Path(path).write_bytes(data)
@@ -395,20 +403,36 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
         # Paragraph reads a little XML markup: user text must not be taken for tags.
         return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    def table(df: pd.DataFrame, widths: Sequence[float] | None = None) -> Table:
-        if widths is None and len(df.columns):
-            # Share the frame by content so numbers never break across lines; headers may wrap
-            # onto two lines.
-            def need(col: Any) -> float:
-                values = [display_width(str(v)) for v in df[col].head(200)]
-                return max([display_width(str(col)) / 2, 4, *values])
+    def text_w(text: str, size: float) -> float:
+        return pdfmetrics.stringWidth(text, font, size)
 
-            needs = [need(c) for c in df.columns]
-            pad = 14.0  # reportlab's cell padding (6 pt each side) and a little air
-            free = max(frame_w - pad * len(needs), frame_w * 0.5)
-            widths = [pad + free * n / sum(needs) for n in needs]
-        data = [[Paragraph(esc(c), cell) for c in df.columns]]
-        data += [[Paragraph(esc(v), cell) for v in row] for row in df.itertuples(index=False)]
+    def table(df: pd.DataFrame, widths: Sequence[float] | None = None) -> Table:
+        pad = 12.0  # reportlab's cell padding (6 pt each side)
+        style = cell
+        if widths is None and len(df.columns):
+            # Every column at least as wide as its longest word (headers never break inside a
+            # word: "Facilit ies"), the rest shared by content so numbers stay on one line.
+            for size in (8.0, 7.0, 6.0):
+                cells = [[str(c), *map(str, df[c].head(200))] for c in df.columns]
+                mins = [
+                    pad + max([text_w(w, size) for v in col for w in _words(v)] + [4 * size])
+                    for col in cells
+                ]
+                if sum(mins) <= frame_w:
+                    break
+            style = ParagraphStyle(f"lcc_cell_{size:g}", parent=cell, fontSize=size,
+                                   leading=size * 1.25)  # fmt: skip
+            needs = [
+                max([display_width(str(col[0])) / 2, 4]
+                    + [display_width(v) for v in col[1:]])
+                for col in cells
+            ]  # fmt: skip
+            free = max(frame_w - sum(mins), 0.0)
+            widths = [m + free * n / sum(needs) for m, n in zip(mins, needs, strict=True)]
+            if sum(widths) > frame_w:
+                widths = [w * frame_w / sum(widths) for w in widths]
+        data = [[Paragraph(esc(c), style) for c in df.columns]]
+        data += [[Paragraph(esc(v), style) for v in row] for row in df.itertuples(index=False)]
         tbl = Table(data, colWidths=widths, repeatRows=1)
         tbl.setStyle(
             TableStyle(
@@ -420,6 +444,11 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
             )
         )
         return tbl
+
+    def section(title: str, tbl: Table) -> list[Flowable]:
+        # A heading never stands alone at a page foot: it starts a new page unless the heading,
+        # the table's header and a few rows fit below it (the table then splits, header repeated).
+        return [CondPageBreak(REPORT_KEEP_HEIGHT_MM * mm), Paragraph(esc(title), h2), tbl]
 
     page_w, page_h = landscape(A4)
     frame_w = page_w - 30 * mm
@@ -434,8 +463,7 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
         Paragraph(esc(t("report_map", lang)), h2),
         Image(io.BytesIO(rep.png), width=img_h * iw / ih, height=img_h),
         PageBreak(),
-        Paragraph(esc(t("report_kpis", lang)), h2),
-        table(rep.kpis),
+        *section(t("report_kpis", lang), table(rep.kpis)),
     ]
     tax = taxonomy()
     cats = [c for c in rep.summary.get("category", pd.Series(dtype=str)).astype(str) if c in tax]
@@ -448,7 +476,7 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
                 t("source", lang): [tax[c].standard for c in cats],
             }
         )
-        story += [Paragraph(esc(t("report_legend", lang)), h2), table(legend)]
+        story += section(t("report_legend", lang), table(legend))
         legend_tbl = story[-1]
         assert isinstance(legend_tbl, Table)
         legend_tbl.setStyle(
@@ -464,11 +492,13 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
     }
     for key, frame in extra.items():
         if frame is not None:
-            story += [Spacer(1, 3 * mm), Paragraph(esc(t(key, lang)), h2), table(frame)]
+            story += [Spacer(1, 3 * mm), *section(t(key, lang), table(frame))]
     story += [
-        PageBreak(),
-        Paragraph(esc(t("report_parameters", lang)), h2),
-        table(rep.parameters, widths=[70 * mm, frame_w - 70 * mm]),
+        Spacer(1, 3 * mm),
+        *section(
+            t("report_parameters", lang),
+            table(rep.parameters, widths=[70 * mm, frame_w - 70 * mm]),
+        ),
     ]
 
     footer = "  ·  ".join(x for x in (txt["title"], txt["date"], txt["stamp"]) if x)
@@ -492,6 +522,57 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
 
 
 # --- PPTX ----------------------------------------------------------------------------------------
+
+#: Slide layout (EMU): side margin, top of tables (under the heading), top of the footer band
+#: (the synthetic-data stamp) on a 13.333 × 7.5 in slide; tables end above the footer.
+PPTX_MARGIN = Inches(0.4)
+PPTX_TABLE_TOP = Inches(1.0)
+PPTX_FOOTER_TOP = Inches(7.5) - Inches(0.55)
+
+#: Table text size (pt).
+PPTX_TABLE_PT = 12
+
+#: Cell margins python-pptx leaves by default (left+right, top+bottom), in EMU.
+_CELL_PAD_W = Inches(0.2)
+_CELL_PAD_H = Inches(0.1)
+
+
+def _text_width_emu(text: str, size_pt: float) -> int:
+    # CJK characters are one em wide; Latin letters and digits up to 0.62 em in the fonts
+    # LibreOffice and PowerPoint substitute (measured on LibreOffice renders of the demo deck).
+    wide = sum(1 for ch in text if ord(ch) > 0x2E80)
+    return int((wide + 0.62 * (len(text) - wide)) * Pt(size_pt))
+
+
+def _pptx_column_widths(df: pd.DataFrame, total: int, size_pt: float) -> list[int]:
+    """Column widths that fit the longest word of each column and share the rest by content."""
+    cols = [[str(c), *map(str, df[c].head(200))] for c in df.columns]
+    mins = [
+        _CELL_PAD_W
+        + max([_text_width_emu(w, size_pt) for v in col for w in _words(v)] + [0])
+        + int(2 * Pt(size_pt))
+        for col in cols
+    ]
+    # Headers may wrap onto two lines; values should not wrap.
+    needs = [max([display_width(col[0]) / 2, *(display_width(v) for v in col[1:])]) + 4
+             for col in cols]  # fmt: skip
+    free = max(total - sum(mins), 0)
+    widths = [m + free * n // sum(needs) for m, n in zip(mins, needs, strict=True)]
+    scale = min(1.0, total / max(sum(widths), 1))
+    return [int(w * scale) for w in widths]
+
+
+def _pptx_row_height(cells: Sequence[str], widths: Sequence[int], size_pt: float) -> int:
+    """Height a row needs when each cell's text wraps in its column."""
+    lines = 1
+    for text, w in zip(cells, widths, strict=True):
+        room = max(int((w - _CELL_PAD_W) * 0.9), 1)
+        n = 0
+        for para in str(text).split("\n"):
+            n += max(1, -(-_text_width_emu(para, size_pt) // room))
+        lines = max(lines, n)
+    # 1.4: CJK fallback fonts have a taller line than the nominal 1.2 (LibreOffice renders).
+    return int(lines * Pt(size_pt) * 1.4 + _CELL_PAD_H)
 
 
 def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -> bytes:
@@ -523,7 +604,7 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
     def stamp(slide: Any) -> None:
         if not txt["stamp"]:
             return
-        box = slide.shapes.add_textbox(Inches(0.4), sh - Inches(0.5), Inches(8), Inches(0.4))
+        box = slide.shapes.add_textbox(PPTX_MARGIN, PPTX_FOOTER_TOP, Inches(8), Inches(0.4))
         run = box.text_frame.paragraphs[0].add_run()
         run.text = txt["stamp"]
         run.font.size = Pt(12)
@@ -537,26 +618,50 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
         run.font.size = Pt(26)
         run.font.bold = True
 
-    def table_slide(name: str, df: pd.DataFrame) -> None:
-        slide = prs.slides.add_slide(blank)
-        heading(slide, name)
-        rows, cols = len(df) + 1, len(df.columns)
-        height = Emu(int(min(sh - Inches(1.8), Inches(0.4) * rows)))
-        shape = slide.shapes.add_table(rows, cols, Inches(0.4), Inches(1.0),
-                                       sw - Inches(0.8), height)  # fmt: skip
-        tbl = shape.table
-        size = Pt(12 if rows <= 12 else 10)
-        for j, col in enumerate(df.columns):
-            tbl.cell(0, j).text = str(col)
-        for i, row in enumerate(df.itertuples(index=False), start=1):
-            for j, v in enumerate(row):
-                tbl.cell(i, j).text = str(v)
-        for i in range(rows):
-            for j in range(cols):
-                for p in tbl.cell(i, j).text_frame.paragraphs:
-                    for r in p.runs:
-                        r.font.size = size
-        stamp(slide)
+    def table_slides(name: str, df: pd.DataFrame) -> None:
+        # Rows are sized for their wrapped text (PowerPoint and LibreOffice grow a row to fit its
+        # text, whatever height the file says), and a table taller than the room between the
+        # heading and the footer continues on the next slide under a repeated header.
+        size = PPTX_TABLE_PT
+        width = sw - 2 * PPTX_MARGIN
+        widths = _pptx_column_widths(df, int(width), size)
+        header = [str(c) for c in df.columns]
+        rows = [[str(v) for v in r] for r in df.itertuples(index=False)]
+        heights = [_pptx_row_height(r, widths, size) for r in [header, *rows]]
+        room = PPTX_FOOTER_TOP - PPTX_TABLE_TOP
+        pages: list[list[int]] = [[]]
+        used = heights[0]
+        for i, h in enumerate(heights[1:]):
+            if pages[-1] and used + h > room:
+                pages.append([])
+                used = heights[0]
+            pages[-1].append(i)
+            used += h
+        for k, page in enumerate(pages):
+            slide = prs.slides.add_slide(blank)
+            heading(slide, name if k == 0 else t("report_continued", lang, title=name))
+            height = heights[0] + sum(heights[i + 1] for i in page)
+            shape = slide.shapes.add_table(len(page) + 1, len(header), PPTX_MARGIN,
+                                           PPTX_TABLE_TOP, int(width), height)  # fmt: skip
+            tbl = shape.table
+            for j, w in enumerate(widths):
+                tbl.columns[j].width = w
+            tbl.rows[0].height = heights[0]
+            for i, row in enumerate(page, start=1):
+                tbl.rows[i].height = heights[row + 1]
+            for j, col in enumerate(header):
+                tbl.cell(0, j).text = col
+            for i, row in enumerate(page, start=1):
+                for j, v in enumerate(rows[row]):
+                    tbl.cell(i, j).text = v
+            for i in range(len(page) + 1):
+                for j in range(len(header)):
+                    frame = tbl.cell(i, j).text_frame
+                    frame.word_wrap = True
+                    for p in frame.paragraphs:
+                        for r in p.runs:
+                            r.font.size = Pt(size)
+            stamp(slide)
 
     # 1. title: own text boxes across the 16:9 slide (the default template's title layout is
     # laid out for 4:3 and would sit off-centre).
@@ -589,12 +694,12 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
     slide.shapes.add_picture(io.BytesIO(rep.png), int((sw - w) / 2), Inches(0.95), w, h)
     stamp(slide)
     # 3. KPIs, 4. gaps, 5. sites, 6. parameters and sources
-    table_slide(t("report_kpis", lang), rep.kpis)
+    table_slides(t("report_kpis", lang), rep.kpis)
     if rep.gaps is not None:
-        table_slide(t("report_gaps", lang), rep.gaps)
+        table_slides(t("report_gaps", lang), rep.gaps)
     if rep.sites is not None:
-        table_slide(t("report_sites", lang), rep.sites)
-    table_slide(t("report_parameters", lang), rep.parameters)
+        table_slides(t("report_sites", lang), rep.sites)
+    table_slides(t("report_parameters", lang), rep.parameters)
 
     buf = io.BytesIO()
     prs.save(buf)

@@ -10,6 +10,7 @@ is logged, so the image never shows tofu boxes.
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import math
 from collections.abc import Sequence
@@ -25,12 +26,13 @@ from matplotlib import colormaps, font_manager, patheffects
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection, PatchCollection
-from matplotlib.colors import Normalize
+from matplotlib.colors import Normalize, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
+from maps.export_format import fmt_count
 from maps.i18n import t
 from maps.layers import (
     SITE_COLOR,
@@ -224,17 +226,22 @@ def render_map_png(
                 alpha = 0.30 * (1.0 - i / (len(thresholds) + 1))
                 _add_polygons(ax, geoms, facecolor=cat.color, edgecolor=cat.color,
                               alpha=alpha, linewidth=0.6, zorder=3)  # fmt: skip
-        for i, thr in enumerate(thresholds):
-            minutes = sa.loc[sa["threshold_m"] == thr, "minutes"].iloc[0]
-            label = t("metres_short", lang, m=float(thr))
-            if pd.notna(minutes):
-                label = f"{t('minutes_short', lang, m=round(float(minutes), 1))} ({label})"
-            alpha = 0.30 * (1.0 - i / (len(thresholds) + 1))
-            handles.append(
-                Patch(
-                    facecolor="#555555", alpha=alpha + 0.1, label=f"{t('threshold', lang)} {label}"
-                )
-            )
+        for cat in cats:
+            # The swatch is the colour drawn: the category's, at the ring's opacity.
+            for i, thr in enumerate(thresholds):
+                rows_t = sa.loc[(sa["threshold_m"] == thr) & (sa["category"] == cat.key)]
+                if rows_t.empty:
+                    continue
+                minutes = rows_t["minutes"].iloc[0]
+                label = t("metres_short", lang, m=float(thr))
+                if pd.notna(minutes):
+                    label = f"{t('minutes_short', lang, m=round(float(minutes), 1))} ({label})"
+                prefix = t("threshold", lang) if len(cats) == 1 else cat.name(lang)
+                alpha = 0.30 * (1.0 - i / (len(thresholds) + 1))
+                handles.append(
+                    Patch(facecolor=to_rgba(cat.color, alpha), edgecolor=cat.color,
+                          linewidth=0.6, label=f"{prefix} {label}")
+                )  # fmt: skip
 
     gp = proj(gaps)
     if gp is not None:
@@ -249,9 +256,13 @@ def render_map_png(
             ax.text(c.x, c.y, f"{rec.uncovered_population:,.0f}", ha="center", va="center",
                     fontsize=7, color="#4d0000", zorder=7, path_effects=HALO,
                     **text_kw)  # fmt: skip
-        handles.append(
-            Patch(facecolor=cmap(0.7), edgecolor="#7f0000", label=t("legend_gaps", lang))
-        )
+        # The ramp's classes, each swatch in the colour a gap of that size is drawn with.
+        handles.append(Patch(facecolor="none", edgecolor="none", label=t("legend_gaps", lang)))
+        for lo, hi in gap_classes(float(values.max())):
+            handles.append(
+                Patch(facecolor=to_rgba(cmap(norm((lo + hi) / 2)), 0.75), edgecolor="#7f0000",
+                      linewidth=0.6, label=f"{fmt_count(lo)}–{fmt_count(hi)}")
+            )  # fmt: skip
 
     fac = proj(facilities)
     if fac is not None:
@@ -303,12 +314,13 @@ def render_map_png(
         fig.text(0.5, 0.928, ok(subtitle), ha="center", va="center", fontsize=10,
                  color="#444444", **text_kw)  # fmt: skip
     if footer:
-        # Wrapped to the figure width: one long line of sources ran off the image.
-        import textwrap
-
-        width = max(40, int(fig.get_figwidth() * 13 / (2 if lang == "zh" else 1)))
-        foot_lines: list[str] = textwrap.wrap(ok(footer), width=width) or [""]
-        fig.text(0.01, 0.01, "\n".join(foot_lines[:3]), ha="left", va="bottom", fontsize=7,
+        # Wrapped at its " · " separators to the figure width and never cut: the map is moved
+        # up when the footer needs more than the bottom margin.
+        foot_lines = footer_lines(ok(footer), width=int(fig.get_figwidth() * 26))
+        line_h = 7 * 1.3 / 72 / fig.get_figheight()
+        bottom = max(0.06, 0.015 + line_h * len(foot_lines))
+        ax.set_position((0.02, bottom, 0.96, 0.92 - bottom))
+        fig.text(0.01, 0.01, "\n".join(foot_lines), ha="left", va="bottom", fontsize=7,
                  color="#444444", linespacing=1.3, **text_kw)  # fmt: skip
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
@@ -316,6 +328,43 @@ def render_map_png(
     if path is not None:
         Path(path).write_bytes(data)
     return data
+
+
+def gap_classes(vmax: float, n: int = 4) -> list[tuple[float, float]]:
+    """Classes of the gap ramp in round numbers: 21,827 → 0–5,000 … 15,000–21,827."""
+    if vmax <= 0:
+        return [(0.0, 0.0)]
+    raw = vmax / n
+    base = 10 ** math.floor(math.log10(raw))
+    step = next(m * base for m in (1, 2, 2.5, 5, 10) if m * base >= raw)
+    edges = [0.0]
+    while edges[-1] + step < vmax:
+        edges.append(edges[-1] + step)
+    edges.append(vmax)
+    return list(itertools.pairwise(edges))
+
+
+def footer_lines(text: str, *, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` display columns, broken at " · " separators.
+
+    A part longer than a line is wrapped on its own (at spaces; Chinese between characters),
+    so no part is ever dropped or cut short.
+    """
+    import textwrap
+
+    from maps.export_tables import display_width
+
+    lines: list[str] = []
+    for part in [p for p in text.split(" · ") if p]:
+        if lines and display_width(lines[-1] + " · " + part) <= width:
+            lines[-1] += " · " + part
+            continue
+        if display_width(part) <= width:
+            lines.append(part)
+            continue
+        cjk = display_width(part) > len(part) * 1.3
+        lines += textwrap.wrap(part, width=width // 2 if cjk else width) or [part]
+    return lines
 
 
 def _sites_frame(sites: gpd.GeoDataFrame | pd.DataFrame | None) -> gpd.GeoDataFrame | None:

@@ -25,6 +25,7 @@ from openpyxl.utils import get_column_letter
 from geo.errors import InputDataError
 from geo.safe_cells import harden_worksheet
 from geo.taxonomy import categories as taxonomy
+from maps.export_format import COORD_DECIMALS, excel_format, is_coord, is_rate
 from maps.i18n import STRINGS, t
 
 logger = logging.getLogger(__name__)
@@ -154,25 +155,77 @@ def display_width(text: str) -> int:
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
-def _cell_text(value: Any) -> str:
+def _cell_text(value: Any, digits: int = 1) -> str:
     if isinstance(value, float):
-        return "" if math.isnan(value) else f"{value:,.1f}"
-    return str(value)
+        return "" if math.isnan(value) else f"{value:,.{digits}f}"
+    return "" if value is None else str(value)
 
 
-def _number_format(values: pd.Series, *, rate: bool) -> str | None:
-    """Excel display format: rates in %, counts grouped, other numbers to one decimal.
+def _number_format(values: pd.Series, *, rate: bool, column: str = "") -> str | None:
+    """Excel display format of a column (:func:`maps.export_format.excel_format`).
 
+    Rates in %, counts grouped, coordinates to six decimals, other numbers to one decimal.
     Only the display changes; the cells keep their full precision for further work.
     """
-    if rate:
-        return "0.0%"
-    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return None
-    finite = values[np.isfinite(values.astype("float64"))]
-    if len(finite) and (finite % 1 == 0).all():
-        return "#,##0"
-    return "#,##0.0"
+    numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+    integral = False
+    if numeric:
+        finite = values[np.isfinite(values.astype("float64"))]
+        integral = bool(len(finite) and (finite % 1 == 0).all())
+    return excel_format("rate" if rate else column, numeric=numeric, integral=integral)
+
+
+#: Columns a meeting reader does not need in either language (internal keys) and, per language,
+#: the columns holding the other language's text.
+_INTERNAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "zh": ("category_key", "name_en", "criterion_en"),
+    "en": ("category_key", "name_zh"),
+}
+
+#: ``source`` values written by the code (not by users), shown by their meaning.
+_SOURCE_VALUES: tuple[str, ...] = ("generated", "osm", "demo", "edit", "candidates")
+
+
+def gap_label(gap_id: Any, lang: str) -> str:
+    """A gap's id for readers: ``parking-003`` → "停车-003" in Chinese (same number as the map)."""
+    text = str(gap_id)
+    key, sep, number = text.rpartition("-")
+    cats = taxonomy()
+    if sep and key in cats and number.isdigit():
+        return f"{cats[key].short_zh if lang == 'zh' else cats[key].name_en}-{number}"
+    return text
+
+
+def readable(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A table with no internal tokens: ids, code-written sources and empty columns readable.
+
+    Used by the workbook and the reports alike, so a reader sees the same values in both.
+    """
+    out = frame.copy()
+    if len(out) == 0:
+        return out
+    if "category" in out.columns and ("name_zh" in out.columns or "name_en" in out.columns):
+        # The summary names each category already; its key is an internal token.
+        out = out.drop(columns=["category"])
+    out = out.drop(columns=[c for c in _INTERNAL_COLUMNS.get(lang, ()) if c in out.columns])
+    if "gap_id" in out.columns:
+        out["gap_id"] = [gap_label(v, lang) for v in out["gap_id"]]
+    if "source" in out.columns:
+        out["source"] = [
+            t(f"source_{v}", lang) if isinstance(v, str) and v in _SOURCE_VALUES else v
+            for v in out["source"]
+        ]
+    if "candidate_id" in out.columns and lang == "zh":
+        out["candidate_id"] = [
+            f"候选-{str(v)[4:]}" if str(v).startswith("gen-") else v for v in out["candidate_id"]
+        ]
+    # A column with no value at all (capacity unknown everywhere) says nothing in a meeting.
+    empty = [
+        c for c in out.columns
+        if not (isinstance(out, gpd.GeoDataFrame) and c == out.geometry.name)
+        and out[c].isna().all()
+    ]  # fmt: skip
+    return out.drop(columns=empty)
 
 
 def write_xlsx(
@@ -224,10 +277,8 @@ def write_xlsx(
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in sheets.items():
-            plain = _plain(frame)
-            rate_cols = [
-                i for i, c in enumerate(plain.columns) if str(c).endswith(("rate", "share"))
-            ]
+            plain = _plain(readable(frame, lang) if isinstance(frame, pd.DataFrame) else frame)
+            rate_cols = [i for i, c in enumerate(plain.columns) if is_rate(str(c))]
             _headers(plain, lang).to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]
             # Names and communities come from users' files: never let one run as a formula.
@@ -235,10 +286,12 @@ def write_xlsx(
             ws.freeze_panes = "A2"
             for i, col in enumerate(plain.columns, start=1):
                 # Wide enough for the header and the values (CJK characters count double).
-                texts = [str(ws.cell(1, i).value), *plain[col].head(500).map(_cell_text)]
+                digits = COORD_DECIMALS if is_coord(str(col)) else 1
+                values = [_cell_text(v, digits) for v in plain[col].head(500)]
+                texts = [str(ws.cell(1, i).value), *values]
                 width = max(display_width(x) for x in texts) + 2
                 ws.column_dimensions[get_column_letter(i)].width = min(max(width, 8), 60)
-                fmt = _number_format(plain[col], rate=i - 1 in rate_cols)
+                fmt = _number_format(plain[col], rate=i - 1 in rate_cols, column=str(col))
                 if fmt:
                     for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
                         cell.number_format = fmt

@@ -162,6 +162,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "rates are population-weighted.",
     },
     "report_legend": {"zh": "图例", "en": "Legend"},
+    "report_continued": {"zh": "{title}（续）", "en": "{title} (continued)"},
+    # code-written ``source`` values of facilities and candidate sites
+    "source_generated": {"zh": "自动生成候选点", "en": "generated candidate"},
+    "source_candidates": {"zh": "候选点文件", "en": "candidate file"},
+    "source_osm": {"zh": "OpenStreetMap", "en": "OpenStreetMap"},
+    "source_demo": {"zh": "示范数据", "en": "demo data"},
+    "source_edit": {"zh": "手动添加", "en": "added by hand"},
+    "legend_gap_classes": {"zh": "缺口未覆盖居民（人）", "en": "Gap: uncovered residents"},
     "cjk_font_missing": {
         "zh": "未找到中文字体，图件使用英文标注",
         "en": "No CJK font found; the map image uses English labels",

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Creates ./.venv with the pinned requirements (and, with --dev, the test tools and the system
-# packages the tests need: Debian's chromium, chromium-driver and a CJK font). Idempotent.
+# packages the tests need: Debian's chromium, chromium-driver, a CJK font, poppler-utils and
+# libreoffice-impress). Idempotent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,10 @@ if (( dev )); then
   # A real PostgreSQL + PostGIS for the database source/sink tests (started by the tests).
   [[ -x /usr/lib/postgresql/15/bin/initdb ]] || want+=(postgresql-15)
   [[ -f /usr/share/postgresql/15/extension/postgis.control ]] || want+=(postgresql-15-postgis-3)
+  # The export render tests look at the reports: PDF pages via pdftoppm, PPTX slides via
+  # LibreOffice (tests/test_export_render.py fails under CI=true without them).
+  command -v pdftoppm >/dev/null 2>&1 || want+=(poppler-utils)
+  command -v soffice >/dev/null 2>&1 || want+=(libreoffice-impress)
 fi
 if (( ${#want[@]} )); then
   sudo=""

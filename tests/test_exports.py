@@ -249,7 +249,9 @@ def test_xlsx_sheets_rows_and_headers(layers, summary, tmp_path):
     rows = {ws.title: ws.max_row - 1 for ws in wb}
     assert rows == {"汇总": 2, "社区": 4, "缺口": 3, "建议选址": 2, "参数": 5}
     header = [c.value for c in wb["汇总"][1]]
-    assert header[:3] == ["类别代码", "类别", "类别（英文）"]
+    # A Chinese workbook shows names, not keys, and no English columns.
+    assert header[:2] == ["类别", "覆盖标准"]
+    assert not {"类别代码", "类别（英文）", "覆盖标准（英文）"} & set(header)
     assert "人口覆盖率" in header
     rate = wb["汇总"].cell(2, header.index("人口覆盖率") + 1)
     assert rate.value == pytest.approx(0.341) and rate.number_format == "0.0%"
@@ -575,3 +577,34 @@ def test_png_draws_water_light_blue(layers):
     without = render_map_png(facilities=facilities, size_in=(5, 4), dpi=60)
     with_water = render_map_png(facilities=facilities, water=river, size_in=(5, 4), dpi=60)
     assert blue_share(with_water) > blue_share(without) + 0.01
+
+
+def test_png_legend_shows_what_is_drawn(layers, monkeypatch):
+    """Service-area swatches in the drawn category colour and opacity, the gap ramp as classes."""
+    from matplotlib.axes import Axes
+    from matplotlib.colors import to_rgba
+
+    from geo.taxonomy import get_category
+
+    seen: dict[str, object] = {}
+    real = Axes.legend
+
+    def spy(self, *args, **kwargs):
+        seen["handles"] = kwargs["handles"]
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Axes, "legend", spy)
+    render_map_png(**layers, categories=["elderly_canteen"], title="t")
+    handles = seen["handles"]
+    labels = [h.get_label() for h in handles]
+    areas = [h for h in handles if h.get_label().startswith("标准")]
+    assert len(areas) == 2  # the 5- and 10-minute rings
+    colour = to_rgba(get_category("elderly_canteen").color)
+    for h in areas:
+        face = h.get_facecolor()
+        assert face[:3] == pytest.approx(colour[:3]) and 0 < face[3] <= 0.3
+    start = labels.index("缺口：未覆盖居民（人）")
+    classes = [lab for lab in labels[start + 1 :] if re.fullmatch(r"[\d,]+–[\d,]+", lab)]
+    assert len(classes) >= 2 and classes[0].startswith("0–") and classes[-1].endswith("900")
+    faces = [h.get_facecolor() for h in handles if h.get_label() in classes]
+    assert len({tuple(np.round(f, 3)) for f in faces}) == len(classes)  # a ramp, not one colour

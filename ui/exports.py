@@ -1,23 +1,25 @@
 """Meeting exports for the Export page: build the files once, then offer download buttons.
 
-Files are produced by ``maps.export_*`` from the same frames as the map on screen
-(:func:`ui.maps.layers`). Building happens on a button press with a progress display; the bytes
-are kept per session (keyed on what they depend on) so reruns do not rebuild them. A format that
-fails shows its message and leaves the others available.
+Files are built by :mod:`maps.export_bundle` (the same functions ``cli.py run --report`` uses) from
+the same frames as the map on screen (:func:`ui.maps.layers`); this module only gathers the
+session's inputs and keeps the bytes. Building happens on a button press with a progress
+display; the bytes are kept per session (keyed on what they depend on) so reruns do not rebuild
+them. A format that fails shows its message and leaves the others available.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import streamlit as st
 
+from maps import export_bundle
+from maps.export_bundle import ExportInputs
 from ui import maps, state
 from ui.errors import message_for
 from ui.widgets import tr
@@ -68,9 +70,9 @@ class Bundle:
         return cls(ds, choice, category, title.strip() or tr("app.title"), state.lang(), sites)
 
     @cached_property
-    def tables(self) -> dict[str, Any]:
-        """Summary, communities, gaps of every category and sites (see :func:`_build_tables`)."""
-        return _build_tables(self)
+    def inputs(self) -> ExportInputs:
+        """The export inputs (:class:`maps.export_bundle.ExportInputs`), built once per bundle."""
+        return _inputs(self)
 
     @property
     def key(self) -> tuple[Any, ...]:
@@ -88,148 +90,73 @@ class Bundle:
     @property
     def stem(self) -> str:
         """File name stem, e.g. ``coverage_elderly_canteen_2026-11-24_zh``."""
-        return f"coverage_{self.category}_{date.today().isoformat()}_{self.lang}"
-
-    def footer(self) -> str:
-        """Data sources, parameters and date stamped on the outputs."""
-        crit = self.choice.criteria()[self.category].label(self.lang)
-        parts = [self.ds.name(self.lang), crit, date.today().isoformat()]
-        if self.ds.synthetic:
-            from maps.i18n import t
-
-            parts.append(t("synthetic_stamp", self.lang))
-        if self.ds.attribution:
-            parts.append(self.ds.attribution)
-        return " · ".join(parts)
-
-    def parameters(self) -> dict[str, Any]:
-        """Run parameters for the workbook and the report, labelled in the bundle's language."""
-        from geo.taxonomy import get_category
-        from maps.i18n import t
-
-        out: dict[str, Any] = {}
-        for key, crit in self.choice.criteria().items():
-            out[get_category(key).name(self.lang)] = crit.label(self.lang)
-        out[t("param_basemap", self.lang)] = maps.basemap()
-        out[t("param_data", self.lang)] = self.ds.name(self.lang)
-        out[t("param_date", self.lang)] = date.today().isoformat()
-        run = st.session_state.get(state.SITING)
-        if self.sites is not None and run is not None:
-            params = run[0]
-            out[t("param_siting", self.lang)] = (
-                f"{get_category(params.category).name(self.lang)} · {params.model.upper()}"
-                + (f" · k={params.k}" if params.model != "lscp" else f" · {params.target:.0%}")
-            )
-        return out
-
-    def sources(self) -> list[str]:
-        """Data sources with their attribution (e.g. © OpenStreetMap contributors, ODbL)."""
-        out = list(self.ds.sources)
-        if self.ds.attribution and self.ds.attribution not in out:
-            out.append(self.ds.attribution)
-        return out
+        return export_bundle.stem(self.category, self.lang)
 
 
-def _build_html(b: Bundle) -> bytes:
-    from maps.export_html import standalone_map_html
-
-    return standalone_map_html(
-        **maps.layers(b.ds, b.choice, b.category, show_gaps=True, sites=b.sites),
-        basemap=maps.basemap(),
+def _siting(b: Bundle) -> str | None:
+    run = st.session_state.get(state.SITING)
+    if b.sites is None or run is None:
+        return None
+    params = run[0]
+    return export_bundle.siting_label(
+        category=params.category, model=params.model, k=params.k, target=params.target,
         lang=b.lang,
-        title=b.title,
-        subtitle=maps.subtitle(b.ds, b.choice, b.category),
-    )
+    )  # fmt: skip
 
 
-def _build_png(b: Bundle) -> bytes:
-    from maps.export_static import render_map_png
-
-    frames = maps.layers(b.ds, b.choice, b.category, show_gaps=True, sites=b.sites)
-    return render_map_png(
-        **frames,
-        title=b.title,
-        subtitle=maps.subtitle(b.ds, b.choice, b.category, lang=b.lang),
-        footer=b.footer(),
-        lang=b.lang,
-    )
-
-
-def _tables(b: Bundle) -> dict[str, Any]:
-    """The workbook's and reports' tables, built once per bundle (four formats use them)."""
-    return b.tables
-
-
-def _build_tables(b: Bundle) -> dict[str, Any]:
-    result = state.analysis(b.ds, b.choice)
+def _inputs(b: Bundle) -> ExportInputs:
+    """The session's frames as export inputs; the files themselves are built in maps/."""
+    ds, choice, lang = b.ds, b.choice, b.lang
+    result = state.analysis(ds, choice)
     communities = None
     try:
         from coverage.completeness import completeness
 
-        _points, communities = completeness(result, categories=list(b.choice.categories))
+        _points, communities = completeness(result, categories=list(choice.categories))
     except Exception:
         logger.exception("completeness table failed; exporting without it")
-    gaps = [state.gaps(b.ds, b.choice, c) for c in b.choice.categories]
-    import pandas as pd
-
-    all_gaps = gpd.GeoDataFrame(pd.concat(gaps, ignore_index=True), crs="EPSG:4326")
-    return {
-        "summary": result.summary,
-        "communities": communities,
-        "gaps": all_gaps,
-        "sites": b.sites,
-    }
-
-
-def _build_xlsx(b: Bundle) -> bytes:
-    from maps.export_tables import write_xlsx
-
-    return write_xlsx(
-        None, **_tables(b), parameters=b.parameters(), sources=b.sources(), lang=b.lang
+    all_gaps = gpd.GeoDataFrame(
+        pd.concat([state.gaps(ds, choice, c) for c in choice.categories], ignore_index=True),
+        crs="EPSG:4326",
     )
-
-
-def _build_gpkg(b: Bundle) -> bytes:
-    from maps.export_tables import gpkg_bytes
-
-    frames = maps.layers(b.ds, b.choice, b.category, show_gaps=True, sites=b.sites)
-    frames.pop("categories")
+    frames = maps.layers(ds, choice, b.category, show_gaps=True, sites=b.sites)
+    area = ds.name(lang)
+    sources = export_bundle.export_sources(ds.sources, ds.attribution, lang=lang)
+    crit = choice.criteria()[b.category].label(lang)
+    gpkg = {k: v for k, v in frames.items() if k != "categories"}
     # The GeoPackage is for GIS work: every kind of service area, as the CLI writes them, the
     # demand points with their per-category results and the gaps of every category.
-    frames["service_areas"] = state.service_areas(
-        b.ds, b.choice, b.category, kinds=("facility", "dissolved", "nearest")
+    gpkg["service_areas"] = state.service_areas(
+        ds, choice, b.category, kinds=("facility", "dissolved", "nearest")
     )
-    frames["gaps"] = _tables(b)["gaps"]
-    result = state.analysis(b.ds, b.choice)
-    frames["demand"] = gpd.GeoDataFrame(result.demand, geometry="geometry").to_crs("EPSG:4326")
-    return gpkg_bytes(**frames, boundary=b.ds.boundary)
-
-
-def _build_report(b: Bundle, fmt: str, png: bytes | None = None) -> bytes:
-    from maps.export_report import report_pdf, report_pptx
-
-    build = report_pdf if fmt == "pdf" else report_pptx
-    return build(
-        None,
-        **_tables(b),
-        png=png if png is not None else _build_png(b),
-        parameters=b.parameters(),
-        sources=b.sources(),
+    gpkg["gaps"] = all_gaps
+    gpkg["demand"] = gpd.GeoDataFrame(result.demand, geometry="geometry").to_crs("EPSG:4326")
+    gpkg["boundary"] = ds.boundary
+    return ExportInputs(
+        map_layers=frames,
+        summary=result.summary,
+        communities=communities,
+        gaps=all_gaps,
+        sites=b.sites,
+        parameters=export_bundle.export_parameters(
+            criteria=choice.criteria(),
+            lang=lang,
+            basemap=maps.basemap(),
+            data_name=area,
+            siting=_siting(b),
+        ),
+        sources=sources,
         title=b.title,
-        area=b.ds.name(b.lang),
-        synthetic=b.ds.synthetic,
-        lang=b.lang,
+        subtitle=maps.subtitle(ds, choice, b.category, lang=lang),
+        footer=export_bundle.export_footer(
+            area=area, criterion=crit, synthetic=ds.synthetic, sources=sources, lang=lang
+        ),
+        area=area,
+        synthetic=ds.synthetic,
+        lang=lang,
+        basemap=maps.basemap(),
+        gpkg_layers=gpkg,
     )
-
-
-BUILDERS: dict[str, Callable[[Bundle], bytes]] = {
-    "html": _build_html,
-    "png": _build_png,
-    "xlsx": _build_xlsx,
-    "gpkg": _build_gpkg,
-    "pdf": lambda b: _build_report(b, "pdf"),
-    "pptx": lambda b: _build_report(b, "pptx"),
-}
 
 
 def build_all(bundle: Bundle) -> dict[str, bytes | str]:
@@ -241,12 +168,8 @@ def build_all(bundle: Bundle) -> dict[str, bytes | str]:
             what = tr(FORMATS[fmt][0])
             status.update(label=tr("exp.preparing", what=what))
             try:
-                png = out.get("png")
-                if fmt in ("pdf", "pptx") and isinstance(png, bytes):
-                    # The reports embed the PNG just made; do not draw it again.
-                    out[fmt] = _build_report(bundle, fmt, png)
-                else:
-                    out[fmt] = BUILDERS[fmt](bundle)
+                # The reports embed the PNG just made; it is not drawn again.
+                out[fmt] = export_bundle.build_one(bundle.inputs, fmt, out)
             except Exception as exc:
                 if not isinstance(exc, ModuleNotFoundError):
                     logger.exception("export %s failed", fmt)
