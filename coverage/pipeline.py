@@ -499,7 +499,8 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
     per_point, per_community = completeness(result, categories=cats)
     timer.step("生活圈评估 / living-circle evaluation", 0.82)
     evaluation = _evaluation(result, network, cfg)
-    per_community = _with_evaluation(per_community, evaluation)
+    # communities.csv carries the evaluation too; the reports keep the compact table.
+    evaluation["communities"] = _with_evaluation(per_community, evaluation)
     siting = None
     if cfg.siting:
         from coverage.siting import suggest_sites
@@ -652,7 +653,7 @@ def _write_files(res: RunResult, out: Path) -> dict[str, Path]:
         _gpkg_safe(layer).to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
     written["results"] = gpkg
     if res.community_table is not None:
-        write_csv(res.community_table, out / "communities.csv")
+        write_csv(res.evaluation.get("communities", res.community_table), out / "communities.csv")
         written["communities"] = out / "communities.csv"
     if res.gaps is not None:
         write_csv(res.gaps.drop(columns="geometry"), out / "gaps.csv")
