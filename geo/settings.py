@@ -228,3 +228,30 @@ edit_close_tolerance_m: float = 5.0
 #: line: its ends project onto the line at least this share of its length apart (a crossing
 #: street projects onto one point and is kept).
 edit_close_alignment: float = 0.8
+
+#: More than this share of residents farther than ``snap_tolerance_m`` from any street gives a
+#: warning (log in the CLI, a banner in the app): they count as not covered, and a real extract
+#: had 16–28 % of its residents there, silently inside "uncovered".
+off_network_warn_share: float = 0.10
+
+#: A demand table whose residents add up to more than this is refused (about all of China and
+#: more): such totals come from overflowing or mistyped values (1e308, inf), not from a district.
+max_total_population: float = 2e9
+
+#: A datum "fits" a point set only when the points' median distance to the nearest street under
+#: it is at most this (metres). No datum is ever suggested or detected when none fits: points far
+#: from the streets in every datum are a network-extent or coordinate problem, not a datum one.
+datum_fit_max_m: float = 100.0
+
+#: Datum detection for coordinates without a declared ``crs``: the best-fitting datum is used
+#: only when it is "decisive": it fits (``datum_fit_max_m``) and every other datum's median is at
+#: least ``datum_decisive_ratio`` times and ``datum_decisive_gain_m`` metres larger. GCJ-02 moves
+#: points by 300–700 m, so on a real street grid the right datum is tens of metres from a street
+#: and the others 100 m or more. Otherwise WGS-84 is kept and a warning says the fit was ambiguous.
+datum_decisive_ratio: float = 2.0
+datum_decisive_gain_m: float = 50.0
+
+#: A row of a facility file is reported as a probable mixed-datum row when it lies at least this
+#: many metres from the streets as declared and within ``datum_row_fit_m`` under another datum.
+datum_row_off_m: float = 100.0
+datum_row_fit_m: float = 25.0
