@@ -42,6 +42,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     for name, path in written.items():
         logger.info("wrote %s: %s", name, path)
+    invalid = summary[summary["status"].astype(str) != "ok"]
+    if len(invalid) and not args.allow_partial:
+        # The outputs are written (for inspection), but a run with invalid categories must not
+        # pass for a good one in a script.
+        logger.error(
+            "error: %d categor%s invalid (%s; see the status column of summary.csv); fix the "
+            "input, or give --allow-partial to accept the other categories",
+            len(invalid),
+            "y is" if len(invalid) == 1 else "ies are",
+            "; ".join(f"{r.category}: {r.status}" for r in invalid.itertuples()),
+        )
+        return 3
     return 0
 
 
@@ -72,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_run.add_argument("--no-siting", action="store_true", help="demo without the siting step")
     p_run.add_argument("--out", required=True, help="output folder")
+    p_run.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="exit 0 even when some categories are invalid (status column of summary.csv)",
+    )
     p_run.set_defaults(func=_cmd_run)
     p_cat = sub.add_parser("categories", help="list the facility taxonomy")
     p_cat.set_defaults(func=_cmd_categories)

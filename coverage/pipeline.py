@@ -21,7 +21,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
-from geo.errors import ConfigError
+from geo.errors import ConfigError, InputDataError
 from geo.taxonomy import Criterion, categories, get_category
 
 logger = logging.getLogger(__name__)
@@ -167,7 +167,10 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
             raise ConfigError(msg)
         if "category" in fac:
             get_category(fac["category"])
-        fac["crs"] = _check_crs(fac.get("crs", "wgs84"), f"{where}: [[facilities]] #{i}")
+        # No crs: "not declared"; the datum is then detected from the street network.
+        fac["crs"] = (
+            _check_crs(fac["crs"], f"{where}: [[facilities]] #{i}") if "crs" in fac else None
+        )
     cfg.facilities = list(facs)
     if cfg.demo is None and not cfg.facilities:
         msg = f"{where}: no [[facilities]] table; add at least one facility file"
@@ -284,6 +287,8 @@ class RunResult:
     synthetic: bool
     attribution: str
     timings: dict[str, float]
+    #: Per facility file whose crs was not declared: declared/used/reason (run.json "datum").
+    datum: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class _Timer:
@@ -310,7 +315,9 @@ class _Timer:
         return time.perf_counter() - self.t0
 
 
-def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any], str, bool, str]:
+def _load_inputs(
+    cfg: RunConfig, timer: _Timer, *, datums: dict[str, dict[str, Any]] | None = None
+) -> tuple[Any, Any, Any, list[Any], str, bool, str]:
     validation: list[Any] = []
     if cfg.demo:
         from geo.demo import load_demo
@@ -357,11 +364,14 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
             continue
         from geo.facilities import load_facilities
 
+        crs = fac["crs"]
+        if crs is None:
+            crs = _detect_facility_datum(cfg, fac, network, datums)
         gdf, report = load_facilities(
             cfg.path(fac["file"]),
             sheet=fac.get("sheet"),
             category=fac.get("category"),
-            crs=fac["crs"],
+            crs=crs,
             name_col=fac.get("name"),
             lon_col=fac.get("lon"),
             lat_col=fac.get("lat"),
@@ -427,6 +437,58 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
     return network, demand, facilities, validation, cfg.title, False, "© OpenStreetMap contributors"
 
 
+def _detect_facility_datum(
+    cfg: RunConfig, fac: dict[str, Any], network: Any, datums: dict[str, dict[str, Any]] | None
+) -> str:
+    """The datum of a facility file whose crs was not declared, from the street-network fit."""
+    from geo.facilities import detect_datum, load_facilities
+
+    # Read as WGS-84 without conversion: the points are then the raw coordinates.
+    probe, _ = load_facilities(
+        cfg.path(fac["file"]),
+        sheet=fac.get("sheet"),
+        category=fac.get("category"),
+        crs="wgs84",
+        name_col=fac.get("name"),
+        lon_col=fac.get("lon"),
+        lat_col=fac.get("lat"),
+        coord_col=fac.get("coords"),
+        wkt_col=fac.get("wkt"),
+        category_col=fac.get("category_column"),
+        capacity_col=fac.get("capacity"),
+        id_col=fac.get("id"),
+    )
+    choice = detect_datum(probe, network)
+    name = Path(str(fac["file"])).name
+    if choice.decisive:
+        logger.info("%s: %s", name, choice.reason)
+    else:
+        logger.warning("%s: %s", name, choice.reason)
+    if datums is not None:
+        datums[name] = choice.as_dict()
+    return choice.used
+
+
+def _check_result(result: Any, demand_label: str) -> None:
+    """Log what was not counted and which categories are invalid (the CLI decides the exit)."""
+    summary = result.summary
+    if len(summary):
+        share = float(summary["off_network_share"].iloc[0])
+        if share > settings.off_network_warn_share:
+            logger.warning(
+                "%s: %.1f %% of residents (%s) are farther than %g m from any street and count "
+                "as not covered; coverage among residents with a street is shown as "
+                "coverage_rate_reachable (layer 'off_network' in results.gpkg shows them)",
+                demand_label,
+                100 * share,
+                f"{float(summary['off_network_population'].iloc[0]):,.0f}",
+                result.tolerance_m,
+            )
+    for row in summary.itertuples():
+        if str(row.status) != "ok":
+            logger.error("%s: %s", row.category, row.status)
+
+
 def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
     """Run the whole analysis of a configuration.
 
@@ -447,8 +509,9 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
     from coverage.service_areas import service_areas
 
     timer = _Timer(progress)
+    datums: dict[str, dict[str, Any]] = {}
     network, demand, facilities, validation, label, synthetic, attribution = _load_inputs(
-        cfg, timer
+        cfg, timer, datums=datums
     )
     ana = cfg.analysis
     cats = ana.get("categories") or [k for k in categories() if (facilities["category"] == k).any()]
@@ -456,15 +519,25 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
         msg = "run: no facility of any known category was loaded; check the facility files"
         raise ConfigError(msg)
     timer.step("计算网络距离与覆盖 / network distances and coverage", 0.35)
-    result = analyse(
-        network,
-        demand,
-        facilities,
-        categories=cats,
-        criteria={k: v for k, v in cfg.criteria.items() if k in cats},
-        tolerance_m=ana.get("snap_tolerance_m"),
-        engine=ana.get("search_engine"),
+    demand_label = (
+        f"[demand] {Path(str(cfg.demand['file'])).name}"
+        if cfg.demand.get("file") and not cfg.demo
+        else "[demand]"
     )
+    try:
+        result = analyse(
+            network,
+            demand,
+            facilities,
+            categories=cats,
+            criteria={k: v for k, v in cfg.criteria.items() if k in cats},
+            tolerance_m=ana.get("snap_tolerance_m"),
+            engine=ana.get("search_engine"),
+        )
+    except InputDataError as exc:
+        # Name the file: the core only knows "demand".
+        raise type(exc)(f"{demand_label}: {exc}") from exc
+    _check_result(result, demand_label)
     areas = None
     if ana.get("service_areas", True):
         timer.step("生成服务范围 / service areas", 0.55)
@@ -529,6 +602,7 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
         synthetic=synthetic,
         attribution=attribution,
         timings=timer.timings,
+        datum=datums,
     )
 
 
@@ -543,6 +617,17 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
             out[col] = out[col].map(
                 lambda v: v if v is None or isinstance(v, str | int | float) else str(v)
             )
+    return out
+
+
+def _tidy_populations(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with resident counts free of float noise (149999.99999999997 → 150000.0)."""
+    from coverage.summary import POPULATION_DECIMALS
+
+    out = frame.copy()
+    for col in out.columns:
+        if ("population" in col or "elderly" in col) and pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(POPULATION_DECIMALS)
     return out
 
 
@@ -595,10 +680,12 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
         _gpkg_safe(layer).to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
     written["results"] = gpkg
     if res.community_table is not None:
-        res.community_table.to_csv(out / "communities.csv", index=False, encoding="utf-8-sig")
+        _tidy_populations(res.community_table).to_csv(
+            out / "communities.csv", index=False, encoding="utf-8-sig"
+        )
         written["communities"] = out / "communities.csv"
     if res.gaps is not None:
-        res.gaps.drop(columns="geometry").to_csv(
+        _tidy_populations(pd.DataFrame(res.gaps.drop(columns="geometry"))).to_csv(
             out / "gaps.csv", index=False, encoding="utf-8-sig"
         )
         written["gaps"] = out / "gaps.csv"
@@ -646,6 +733,8 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
         "criteria": {k: c.label("en") for k, c in res.coverage.criteria.items()},
         "timings_s": {k: round(v, 3) for k, v in res.timings.items()},
         "parameters": _run_parameters(res),
+        "datum": res.datum,
+        "status": {str(r.category): str(r.status) for r in res.coverage.summary.itertuples()},
     }
     (out / "run.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2), "utf-8")
     written["run"] = out / "run.json"

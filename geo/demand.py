@@ -29,6 +29,7 @@ from geo.facilities import (
     locate_rows,
     study_area_polygon,
     table_report,
+    with_input_columns,
 )
 from geo.network import WGS84, utm_crs_for
 from geo.tables import Source, read_table
@@ -467,6 +468,9 @@ def demand_from_table(
         warnings.append(f"populations scaled by {factor:.4f} to total {total_population:g}")
     gdf = _demand_frame(
         ids[keep], pop[keep], elderly[keep], community[keep], kind, loc.lon[keep], loc.lat[keep]
+    )
+    gdf = gpd.GeoDataFrame(
+        with_input_columns(gdf, frame, keep, [*cols.values(), pop_col]), crs=WGS84
     )
     report = table_report(
         label, rej, cols, loc, n_ok=len(gdf), encoding=info.encoding, warnings=warnings

@@ -215,6 +215,7 @@ def load_facilities(
         out["raw_category"] = raw_cats[keep]
     if "osm_id" in frame.columns:
         out["osm_id"] = column_texts(frame, "osm_id")[keep]
+    out = with_input_columns(out, frame, keep, [*cols.values(), "osm_id"])
     gdf = gpd.GeoDataFrame(
         out, geometry=shapely.points(loc.lon[keep], loc.lat[keep]), crs=WGS84
     ).reset_index(drop=True)
@@ -985,3 +986,55 @@ def _datum_distances(lon: np.ndarray, lat: np.ndarray, network: Network) -> dict
             dist[ok] = dd
         out[d] = dist
     return out
+
+
+# --------------------------------------------------------------------------- input columns
+
+#: Prefix of a user's column whose name clashes with one of ours (``name`` → ``input_name``).
+INPUT_PREFIX = "input_"
+
+#: Columns the analysis adds to demand and facilities (besides ``<category>_...`` ones).
+_RESULT_COLUMNS = ("geometry", "snapped", "snap_distance_m")
+
+
+def with_input_columns(
+    out: pd.DataFrame, frame: pd.DataFrame, keep: np.ndarray, used: Any
+) -> pd.DataFrame:
+    """``out`` plus the user's other input columns, as the README promises (e.g. ``point_no``).
+
+    Columns already turned into ours (``used``: name, category, id, population ...) are not
+    repeated. A column whose name clashes with ours, with the analysis' columns or with a
+    ``<category>_`` result column gets :data:`INPUT_PREFIX`.
+
+    Parameters
+    ----------
+    out
+        Our table, one row per kept input row.
+    frame
+        The input table as read.
+    keep
+        Boolean mask of the input rows kept (aligned to ``frame``).
+    used
+        Input column names already represented in ``out``.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    used = {str(c) for c in used if c is not None}
+    geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    keys = tuple(f"{k}_" for k in taxonomy.categories())
+    taken = {str(c) for c in out.columns} | set(_RESULT_COLUMNS)
+    extra: dict[str, Any] = {}
+    for col in frame.columns:
+        name = str(col)
+        if col == geom or name in used:
+            continue
+        new = name
+        while new in taken or new in extra or new.startswith(keys):
+            new = INPUT_PREFIX + new
+        values = frame[col].to_numpy()[keep]
+        extra[new] = values
+    if not extra:
+        return out
+    return pd.concat([out, pd.DataFrame(extra, index=out.index)], axis=1)
