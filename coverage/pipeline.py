@@ -460,10 +460,8 @@ def _detect_facility_datum(
     )
     choice = detect_datum(probe, network)
     name = Path(str(fac["file"])).name
-    if choice.decisive:
-        logger.info("%s: %s", name, choice.reason)
-    else:
-        logger.warning("%s: %s", name, choice.reason)
+    # A warning either way: the user should declare the crs.
+    logger.warning("%s: %s", name, choice.reason)
     if datums is not None:
         datums[name] = choice.as_dict()
     return choice.used

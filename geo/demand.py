@@ -477,7 +477,9 @@ def demand_from_table(
     )
     if com_col is not None and cols.get("community") is None:
         report.detected["community"] = f"{com_col} (name)"
-    logger.info("%s: %d demand points, %.0f residents", label, len(gdf), gdf["population"].sum())
+    with np.errstate(over="ignore"):  # an overflowing total is refused by analyse(), not here
+        total_pop = float(gdf["population"].sum())
+    logger.info("%s: %d demand points, %.0f residents", label, len(gdf), total_pop)
     return gdf, report
 
 

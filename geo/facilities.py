@@ -898,7 +898,7 @@ def detect_datum(raw: Any, network: Network, *, max_points: int = 2000) -> Datum
         reason = (
             f"未声明坐标系，按路网拟合判定为 {b}（到最近道路的中位距离：{text}）/ crs not "
             f"declared; read as {b}, which fits the street network decisively (median distance "
-            f"to the nearest street: {text}); declare crs to silence this"
+            f'to the nearest street: {text}); declare crs = "{best}" to silence this'
         )
         return DatumChoice(None, best, reason, fit, True)
     reason = (
@@ -916,7 +916,9 @@ def mixed_datum_rows(
 
     A row is reported when it lies at least ``settings.datum_row_off_m`` from the nearest street
     as declared, and within ``settings.datum_row_fit_m`` under another datum: the pattern of a
-    file that mixes WGS-84 rows with rows copied from Amap (GCJ-02, ~500 m off).
+    file that mixes WGS-84 rows with rows copied from Amap (GCJ-02, ~500 m off). Only files whose
+    rows sit on streets (median at most ``settings.datum_row_file_median_m`` as declared) are
+    checked: elsewhere a row's fit says nothing about its datum.
 
     Parameters
     ----------
@@ -941,6 +943,9 @@ def mixed_datum_rows(
         return {}
     dist = _datum_distances(lon, lat, network)
     out: dict[str, np.ndarray] = {}
+    declared = dist[used][np.isfinite(dist[used])]
+    if declared.size == 0 or np.median(declared) > settings.datum_row_file_median_m:
+        return out
     off = dist[used] >= settings.datum_row_off_m
     for d, dd in dist.items():
         if d == used:
