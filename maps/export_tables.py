@@ -225,7 +225,9 @@ def write_xlsx(
         for name, frame in sheets.items():
             plain = _plain(frame)
             rate_cols = [
-                i for i, c in enumerate(plain.columns) if str(c).endswith(("rate", "share"))
+                i
+                for i, c in enumerate(plain.columns)
+                if str(c).endswith(("rate", "share")) or str(c) == "coverage_rate_reachable"
             ]
             _headers(plain, lang).to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]
