@@ -388,3 +388,49 @@ def test_correct_pois_inside_buildings_get_no_mixed_datum_warning(nanjing):
     lon, lat = fac.geometry.x.to_numpy(), fac.geometry.y.to_numpy()
     rows = np.arange(lon.size) + 2
     assert mixed_datum_rows((lon, lat), rows, net, crs_used="wgs84") == {}
+
+
+# --------------------------------------------------------------------------- maps and reports
+
+
+def test_off_network_layer_and_both_rates_in_the_reports(net):
+    from maps.export_report import kpi_table
+    from maps.export_tables import write_xlsx
+    from maps.layers import coverage_map, off_network_layer
+
+    dem = _demand(net, [(0, 0), (100, 0), (1900, 0)], [100.0, 200.0, 300.0])
+    fac = _facilities(net, [(0, 0)], "elderly_canteen")
+    far = _facilities(net, [(5000, 5000)], "fitness")
+    res = analyse(net, dem, pd.concat([fac, far], ignore_index=True))
+    off = res.demand[~res.demand["snapped"]]
+    assert list(off["demand_id"]) == ["d2"]
+    import folium
+
+    holder = folium.Map()
+    group = off_network_layer(off, lang="zh")
+    group.add_to(holder)
+    assert group.layer_name == "远离路网的居民点"
+    html = holder.get_root().render()
+    assert '"t": "d2"' in html and "L.CircleMarker" in html and '"1,000"' in html
+
+    def names(m):
+        return [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+
+    page = coverage_map(facilities=res.facilities, demand=res.demand, off_network=off)
+    assert "远离路网的居民点" in names(page)
+    clean = coverage_map(facilities=res.facilities, demand=res.demand, off_network=off.iloc[:0])
+    assert "远离路网的居民点" not in names(clean)
+
+    kpis = kpi_table(res.summary, lang="zh")
+    assert list(kpis["人口覆盖率"]) == ["50.0%", "0.0%"]
+    assert list(kpis["有路网居民覆盖率"]) == ["100.0%", "0.0%"]
+    assert list(kpis["远离路网人口占比"]) == ["50.0%", "50.0%"]
+    assert kpis.iloc[1, 0].endswith("（结果无效）") and not kpis.iloc[0, 0].endswith("）")
+
+    import io
+
+    data = write_xlsx(None, summary=res.summary, lang="en")
+    sheet = pd.read_excel(io.BytesIO(data), sheet_name="Summary")
+    assert list(sheet["Coverage rate of residents with a street"]) == [1.0, 0.0]
+    assert list(sheet["Residents off the network"]) == [300.0, 300.0]
+    assert sheet["Status"].iloc[1].startswith("invalid:")
