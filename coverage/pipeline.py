@@ -476,7 +476,7 @@ def _check_result(result: Any, demand_label: str) -> None:
             logger.warning(
                 "%s: %.1f %% of residents (%s) are farther than %g m from any street and count "
                 "as not covered; coverage among residents with a street is shown as "
-                "coverage_rate_reachable (layer 'off_network' in results.gpkg shows them)",
+                "coverage_rate_reachable (demand points with snapped = 0 in results.gpkg)",
                 demand_label,
                 100 * share,
                 f"{float(summary['off_network_population'].iloc[0]):,.0f}",

@@ -434,3 +434,20 @@ def test_off_network_layer_and_both_rates_in_the_reports(net):
     assert list(sheet["Coverage rate of residents with a street"]) == [1.0, 0.0]
     assert list(sheet["Residents off the network"]) == [300.0, 300.0]
     assert sheet["Status"].iloc[1].startswith("invalid:")
+
+
+def test_cli_warns_when_many_residents_are_off_the_network(nanjing, tmp_path, caplog):
+    osm, net, fac = nanjing
+    _write_demand(tmp_path / "pop.csv", net)
+    table = pd.read_csv(tmp_path / "pop.csv")
+    table.loc[:11, "lon"] += 0.2  # 12 of 60 points (20 %) ~19 km east of the extract
+    table.to_csv(tmp_path / "pop.csv", index=False)
+    _write_facilities(tmp_path / "fit.csv", fac, "fitness")
+    cfg = _config(tmp_path, osm, '[[facilities]]\nfile = "fit.csv"\ncategory = "fitness"\n')
+    with caplog.at_level(logging.WARNING):
+        assert cli.main(["-q", "run", str(cfg), "--out", str(tmp_path / "o")]) == 0
+    assert any("pop.csv" in m and "20.0 %" in m and "1,200" in m for m in caplog.messages)
+    row = pd.read_csv(tmp_path / "o" / "summary.csv").iloc[0]
+    assert row["off_network_population"] == 1200.0
+    assert row["off_network_share"] == pytest.approx(0.2)
+    assert row["coverage_rate_reachable"] == pytest.approx(row["coverage_rate"] / 0.8)
