@@ -7,7 +7,8 @@ No traceback reaches the terminal: every failure is one line on stderr (what fai
 how to fix it; :func:`geo.errors.one_line`, which the app shows too) and the traceback goes to
 ``error.log`` in the output folder (in the current folder when ``--out`` cannot take it). Exit
 codes: 0 done, 1 a problem of the input or the machine (:data:`EXIT_ERROR`), 2 a wrong command
-line (:data:`EXIT_USAGE`), 3 an internal error, i.e. a bug (:data:`EXIT_INTERNAL`), 130
+line (:data:`EXIT_USAGE`), 3 an internal error, i.e. a bug (:data:`EXIT_INTERNAL`), 4 outputs
+written but some category invalid (:data:`EXIT_PARTIAL`, unless ``--allow-partial``), 130
 interrupted.
 """
 
@@ -34,6 +35,8 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 #: Anything else: a bug of the tool (still one line on stderr; details in error.log).
 EXIT_INTERNAL = 3
+#: Outputs written, but some category's result is invalid (see its status); --allow-partial: 0.
+EXIT_PARTIAL = 4
 EXIT_INTERRUPTED = 130
 
 ERROR_LOG = "error.log"
@@ -99,6 +102,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         )
     for name, path in written.items():
         logger.info("wrote %s: %s", name, path)
+    invalid = summary[summary["status"].astype(str) != "ok"]
+    if len(invalid) and not args.allow_partial:
+        # The outputs are written (for inspection), but a run with invalid categories must not
+        # pass for a good one in a script.
+        logger.error(
+            "error: %d categor%s invalid (%s; see the status column of summary.csv); fix the "
+            "input, or give --allow-partial to accept the other categories",
+            len(invalid),
+            "y is" if len(invalid) == 1 else "ies are",
+            "; ".join(f"{r.category}: {r.status}" for r in invalid.itertuples()),
+        )
+        return EXIT_PARTIAL
     return 0
 
 
@@ -195,6 +210,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument(
         "--lang", choices=["zh", "en"], default="zh", help="language of --report (default zh)"
+    )
+    p_run.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="exit 0 even when some categories are invalid (status column of summary.csv)",
     )
     p_run.set_defaults(func=_cmd_run)
     p_query = sub.add_parser("query", help="what can I reach from one point? (every category)")

@@ -13,7 +13,14 @@ Decisions (documented for planners and reviewers)
 * **At the threshold counts as covered:** ``d <= T + 1e-9 m`` (:data:`COVER_TOL_M`).
 * **Unsnapped points** (farther than the snap tolerance from any street) are not covered, their
   distance is ``inf``, and they are listed in ``result.unsnapped`` with their distance to the
-  nearest street. Unsnapped facilities serve nobody and are listed too.
+  nearest street. Unsnapped facilities serve nobody and are listed too. The summary says how many
+  residents that is (``off_network_population``, ``off_network_share``) and gives the rate among
+  residents who have a street (``coverage_rate_reachable``) beside the plain one.
+* **Refusals.** No demand point near a street (:class:`~geo.errors.CoordinateError`), a total
+  population of zero, infinite or above ``settings.max_total_population``
+  (:class:`~geo.errors.InputDataError`) stop the analysis. A category whose facilities are all off
+  the network or unreachable from every resident gets ``status = "invalid: ..."`` in the summary
+  (other categories stay meaningful); callers decide whether to stop.
 * **A category with no facilities**: every point uncovered, distance ``inf``, and a summary row
   with ``n_facilities = 0``.
 * **Straight-line distance** ``c_euclid_m`` is to the facility found nearest on the network, so
@@ -40,7 +47,7 @@ from scipy.spatial import cKDTree
 from coverage.distance import COVER_TOL_M, nearest_from, point_distance
 from coverage.snap import Snap, snap_points
 from coverage.summary import summarise
-from geo.errors import ColumnNotFoundError, ConfigError, InputDataError
+from geo.errors import ColumnNotFoundError, ConfigError, CoordinateError, InputDataError
 from geo.network import WGS84, Network
 from geo.taxonomy import Criterion, categories, get_category
 
@@ -168,11 +175,45 @@ def _prepare_demand(demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if (out["population"] < 0).any():
         msg = "analyse: demand has negative population values; fix the population column"
         raise InputDataError(msg)
+    _check_population(out)
     if "elderly" not in out.columns:
         out["elderly"] = np.nan
     if "community" not in out.columns:
         out["community"] = ""
     return out
+
+
+def _check_population(demand: gpd.GeoDataFrame) -> None:
+    """Refuse populations that cannot give a meaningful rate: zero, infinite or overflowing."""
+    from geo import settings
+
+    pop = demand["population"].to_numpy(dtype="float64")
+    bad = np.flatnonzero(~np.isfinite(pop))
+    if bad.size:
+        ids = ", ".join(str(v) for v in demand["demand_id"].iloc[bad[:5]])
+        msg = (
+            f"analyse: demand 'population' has {bad.size} infinite value(s) (demand_id {ids}); "
+            "fix or remove those rows"
+        )
+        raise InputDataError(msg)
+    with np.errstate(over="ignore"):
+        total = float(pop.sum())
+    if not np.isfinite(total) or total > settings.max_total_population:
+        big = np.argsort(pop)[::-1][:3]
+        ids = ", ".join(f"{demand['demand_id'].iloc[i]}={pop[i]:.3g}" for i in big)
+        msg = (
+            f"analyse: demand 'population' adds up to {total:.3g} residents, more than "
+            f"settings.max_total_population ({settings.max_total_population:.3g}); the largest "
+            f"values are {ids}: fix the population column (a unit or typing error?)"
+        )
+        raise InputDataError(msg)
+    if len(pop) and total <= 0:
+        msg = (
+            f"analyse: demand 'population' adds up to 0 residents over {len(pop)} points; no "
+            "coverage rate can be computed: check that the right column is the population "
+            '(e.g. population = "常住人口" in [demand])'
+        )
+        raise InputDataError(msg)
 
 
 def _prepare_facilities(facilities: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -267,6 +308,13 @@ def analyse(
     # lies exactly at a threshold.
     d_snap = snap_points(network, _as_given(demand, dem), tolerance_m=tol)
     f_snap = snap_points(network, _as_given(facilities, fac), tolerance_m=tol)
+    if len(dem) and not d_snap.ok.any():
+        msg = (
+            f"analyse: none of the {len(dem)} demand points lies within {tol:g} m of the street "
+            f"network (nearest {float(np.min(d_snap.offset_m)):,.0f} m); check the demand "
+            "coordinates and their datum (crs), or load a network that covers the district"
+        )
+        raise CoordinateError(msg)
     dem["snapped"] = d_snap.ok
     dem["snap_distance_m"] = d_snap.offset_m
     fac["snapped"] = f_snap.ok

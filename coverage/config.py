@@ -185,7 +185,8 @@ class FacilityTable(_Table):
     file: PathStr | None = Field(None, description=PATH)
     osm: bool | None = Field(None, description=FLAG)
     category: str | None = Field(None, description="a category key")
-    crs: str = Field("wgs84", description=f"{_one_of(DATUMS)} or a CRS such as EPSG:4549")
+    # None: not declared; the datum is then detected from the fit to the street network.
+    crs: str | None = Field(None, description=f"{_one_of(DATUMS)} or a CRS such as EPSG:4549")
     name: str | None = Field(None, description=TEXT)
     lon: str | None = Field(None, description=TEXT)
     lat: str | None = Field(None, description=TEXT)
@@ -199,8 +200,8 @@ class FacilityTable(_Table):
 
     @field_validator("crs")
     @classmethod
-    def _crs(cls, value: str) -> str:
-        return check_crs(value)
+    def _crs(cls, value: str | None) -> str | None:
+        return value if value is None else check_crs(value)
 
     @field_validator("category")
     @classmethod

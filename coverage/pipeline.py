@@ -24,7 +24,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
-from geo.errors import ConfigError, UsageError
+from geo.errors import ConfigError, InputDataError, UsageError
 from geo.safe_cells import write_csv
 from geo.taxonomy import Criterion, categories, get_category
 
@@ -214,6 +214,8 @@ class RunResult:
     #: The living-circle evaluation: ``tiers``, ``supply``, ``compliance`` (per community),
     #: ``compliance_summary`` and ``least_served`` tables.
     evaluation: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: Per facility file whose crs was not declared: declared/used/reason (run.json "datum").
+    datum: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class _Timer:
@@ -278,7 +280,9 @@ def _within(demand: gpd.GeoDataFrame, cfg: RunConfig) -> gpd.GeoDataFrame:
     return demand[inside.to_numpy()].reset_index(drop=True)
 
 
-def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any], str, bool, str]:
+def _load_inputs(
+    cfg: RunConfig, timer: _Timer, *, datums: dict[str, dict[str, Any]] | None = None
+) -> tuple[Any, Any, Any, list[Any], str, bool, str]:
     validation: list[Any] = []
     if cfg.project is not None:
         proj = cfg.project
@@ -339,11 +343,14 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
             continue
         from geo.facilities import load_facilities
 
+        crs = fac.get("crs")
+        if crs is None:
+            crs = _detect_facility_datum(cfg, fac, network, datums)
         gdf, report = load_facilities(
             cfg.source(fac),
             sheet=fac.get("sheet"),
             category=fac.get("category"),
-            crs=fac["crs"],
+            crs=crs,
             name_col=fac.get("name"),
             lon_col=fac.get("lon"),
             lat_col=fac.get("lat"),
@@ -439,6 +446,56 @@ def _load_inputs(cfg: RunConfig, timer: _Timer) -> tuple[Any, Any, Any, list[Any
     return network, demand, facilities, validation, cfg.title, False, "© OpenStreetMap contributors"
 
 
+def _detect_facility_datum(
+    cfg: RunConfig, fac: dict[str, Any], network: Any, datums: dict[str, dict[str, Any]] | None
+) -> str:
+    """The datum of a facility file whose crs was not declared, from the street-network fit."""
+    from geo.facilities import detect_datum, load_facilities
+
+    # Read as WGS-84 without conversion: the points are then the raw coordinates.
+    probe, _ = load_facilities(
+        cfg.source(fac),
+        sheet=fac.get("sheet"),
+        category=fac.get("category"),
+        crs="wgs84",
+        name_col=fac.get("name"),
+        lon_col=fac.get("lon"),
+        lat_col=fac.get("lat"),
+        coord_col=fac.get("coords"),
+        wkt_col=fac.get("wkt"),
+        category_col=fac.get("category_column"),
+        capacity_col=fac.get("capacity"),
+        id_col=fac.get("id"),
+    )
+    choice = detect_datum(probe, network)
+    name = Path(str(fac["file"])).name if "file" in fac else "[[facilities]] sql"
+    # A warning either way: the user should declare the crs.
+    logger.warning("%s: %s", name, choice.reason)
+    if datums is not None:
+        datums[name] = choice.as_dict()
+    return choice.used
+
+
+def _check_result(result: Any, demand_label: str) -> None:
+    """Log what was not counted and which categories are invalid (the CLI decides the exit)."""
+    summary = result.summary
+    if len(summary):
+        share = float(summary["off_network_share"].iloc[0])
+        if share > settings.off_network_warn_share:
+            logger.warning(
+                "%s: %.1f %% of residents (%s) are farther than %g m from any street and count "
+                "as not covered; coverage among residents with a street is shown as "
+                "coverage_rate_reachable (demand points with snapped = 0 in results.gpkg)",
+                demand_label,
+                100 * share,
+                f"{float(summary['off_network_population'].iloc[0]):,.0f}",
+                result.tolerance_m,
+            )
+    for row in summary.itertuples():
+        if str(row.status) != "ok":
+            logger.error("%s: %s", row.category, row.status)
+
+
 def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
     """Run the whole analysis of a configuration.
 
@@ -459,8 +516,9 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
     from coverage.service_areas import service_areas
 
     timer = _Timer(progress)
+    datums: dict[str, dict[str, Any]] = {}
     network, demand, facilities, validation, label, synthetic, attribution = _load_inputs(
-        cfg, timer
+        cfg, timer, datums=datums
     )
     ana = cfg.analysis
     cats = ana.get("categories") or [k for k in categories() if (facilities["category"] == k).any()]
@@ -468,15 +526,25 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
         msg = "run: no facility of any known category was loaded; check the facility files"
         raise ConfigError(msg)
     timer.step("计算网络距离与覆盖 / network distances and coverage", 0.35)
-    result = analyse(
-        network,
-        demand,
-        facilities,
-        categories=cats,
-        criteria={k: v for k, v in cfg.criteria.items() if k in cats},
-        tolerance_m=ana.get("snap_tolerance_m"),
-        engine=ana.get("search_engine"),
+    demand_label = (
+        f"[demand] {Path(str(cfg.demand['file'])).name}"
+        if cfg.demand.get("file") and not cfg.demo
+        else "[demand]"
     )
+    try:
+        result = analyse(
+            network,
+            demand,
+            facilities,
+            categories=cats,
+            criteria={k: v for k, v in cfg.criteria.items() if k in cats},
+            tolerance_m=ana.get("snap_tolerance_m"),
+            engine=ana.get("search_engine"),
+        )
+    except InputDataError as exc:
+        # Name the file: the core only knows "demand".
+        raise type(exc)(f"{demand_label}: {exc}") from exc
+    _check_result(result, demand_label)
     areas = None
     if ana.get("service_areas", True):
         timer.step("生成服务范围 / service areas", 0.55)
@@ -549,6 +617,7 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
         timings=timer.timings,
         inputs=(demand, facilities),
         evaluation=evaluation,
+        datum=datums,
     )
 
 
@@ -614,6 +683,17 @@ def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def _tidy_populations(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with resident counts free of float noise (149999.99999999997 → 150000.0)."""
+    from coverage.summary import POPULATION_DECIMALS
+
+    out = frame.copy()
+    for col in out.columns:
+        if ("population" in col or "elderly" in col) and pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].round(POPULATION_DECIMALS)
+    return out
+
+
 def _run_parameters(res: RunResult) -> dict[str, Any]:
     """The settings a run used, for run.json: enough to reproduce or audit its numbers."""
     ana = res.config.analysis
@@ -635,7 +715,7 @@ def _write_files(res: RunResult, out: Path) -> dict[str, Path]:
     from coverage.distance import resolve_engine
 
     written: dict[str, Path] = {}
-    summary = res.coverage.summary.copy()
+    summary = _tidy_populations(res.coverage.summary.copy())
     write_csv(summary, out / "summary.csv")
     written["summary"] = out / "summary.csv"
     gpkg = out / "results.gpkg"
@@ -653,10 +733,15 @@ def _write_files(res: RunResult, out: Path) -> dict[str, Path]:
         _gpkg_safe(layer).to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
     written["results"] = gpkg
     if res.community_table is not None:
-        write_csv(res.evaluation.get("communities", res.community_table), out / "communities.csv")
+        write_csv(
+            _tidy_populations(res.evaluation.get("communities", res.community_table)),
+            out / "communities.csv",
+        )
         written["communities"] = out / "communities.csv"
     if res.gaps is not None:
-        write_csv(res.gaps.drop(columns="geometry"), out / "gaps.csv")
+        write_csv(
+            _tidy_populations(pd.DataFrame(res.gaps.drop(columns="geometry"))), out / "gaps.csv"
+        )
         written["gaps"] = out / "gaps.csv"
     for name in ("tiers", "supply", "least_served"):
         table = res.evaluation.get(name)
@@ -705,6 +790,8 @@ def _write_files(res: RunResult, out: Path) -> dict[str, Path]:
         "criteria": {k: c.label("en") for k, c in res.coverage.criteria.items()},
         "timings_s": {k: round(v, 3) for k, v in res.timings.items()},
         "parameters": _run_parameters(res),
+        "datum": res.datum,
+        "status": {str(r.category): str(r.status) for r in res.coverage.summary.itertuples()},
         # Written last: a folder whose run.json says complete holds every output of one run.
         "complete": True,
     }

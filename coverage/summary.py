@@ -25,7 +25,15 @@ from coverage.distance import COVER_TOL_M
 from coverage.snap import Snap
 from geo.taxonomy import Criterion, get_category
 
-__all__ = ["SUMMARY_COLUMNS", "summarise", "weighted_quantile", "weighted_quantiles"]
+__all__ = [
+    "POPULATION_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "category_status",
+    "summarise",
+    "tidy_population",
+    "weighted_quantile",
+    "weighted_quantiles",
+]
 
 SUMMARY_COLUMNS = [
     "category",
@@ -52,7 +60,25 @@ SUMMARY_COLUMNS = [
     "n_facilities_snapped",
     "n_communities",
     "covered_communities",
+    "off_network_population",
+    "off_network_share",
+    "coverage_rate_reachable",
+    "status",
 ]
+
+#: Decimal places population sums are rounded to, so totals read 150000.0 and not
+#: 149999.99999999997 (float noise from summing fractional residents).
+POPULATION_DECIMALS = 2
+
+#: Summary columns that hold numbers of residents (rounded by :func:`tidy_population`).
+POPULATION_COLUMNS = (
+    "population",
+    "covered_population",
+    "uncovered_population",
+    "elderly_population",
+    "covered_elderly",
+    "off_network_population",
+)
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -75,6 +101,67 @@ def weighted_quantiles(values: np.ndarray, weights: np.ndarray, qs: list[float])
     cum = np.cumsum(weights[order])
     pos = np.searchsorted(cum, np.asarray(qs, dtype="float64") * cum[-1], side="left")
     return [float(values[order][min(int(p), values.size - 1)]) for p in pos]
+
+
+def tidy_population(value: float) -> float:
+    """A sum of residents without float noise (:data:`POPULATION_DECIMALS` places)."""
+    return float(round(float(value), POPULATION_DECIMALS)) if np.isfinite(value) else float(value)
+
+
+def category_status(
+    key: str,
+    facilities: gpd.GeoDataFrame,
+    f_snap: Snap,
+    reachable: np.ndarray,
+    d_snapped: np.ndarray,
+) -> str:
+    """``"ok"`` or ``"invalid: <reason and fix>"`` for one category's result.
+
+    A category is invalid when it has facilities but none of them can serve anyone: all are
+    farther than the snap tolerance from the streets, or all sit on a part of the network that
+    no resident reaches (a component dropped or disconnected). Its "0 %" would be a statement
+    about the input, not about coverage. A category with no facility at all stays "ok": 0 % is
+    then the true answer.
+
+    Parameters
+    ----------
+    key
+        Category key.
+    facilities
+        The prepared facilities (``category``, optional ``source``).
+    f_snap
+        Facility snap (``ok``, ``offset_m``).
+    reachable
+        Per demand point: a facility of this category is reachable on the network.
+    d_snapped
+        Per demand point: the point lies within the snap tolerance of a street.
+
+    Returns
+    -------
+    str
+    """
+    mine = facilities["category"].astype(str).to_numpy() == key
+    n = int(mine.sum())
+    if n == 0:
+        return "ok"
+    files = ""
+    if "source" in facilities.columns:
+        names = sorted({str(v) for v in facilities.loc[mine, "source"] if str(v)})
+        files = f" ({', '.join(names)})" if names else ""
+    if not (mine & f_snap.ok).any():
+        nearest = float(np.min(f_snap.offset_m[mine]))
+        return (
+            f"invalid: all {n} facilities of {key}{files} are farther than the snap tolerance "
+            f"from the street network (nearest {nearest:,.0f} m); check their coordinates and "
+            "datum (crs), or load a network that covers them"
+        )
+    if d_snapped.any() and not reachable[d_snapped].any():
+        return (
+            f"invalid: no resident can reach any of the {n} facilities of {key}{files}: they sit "
+            "on a part of the street network not connected to the residents; check the network "
+            "extent (keep_largest) and the facility coordinates"
+        )
+    return "ok"
 
 
 def _share(part: float, total: float) -> float:
@@ -114,7 +201,10 @@ def summarise(
     fac_cat = facilities["category"].astype(str).to_numpy()
     fac_ok = f_snap.ok
     dxy = np.column_stack([d_snap.x, d_snap.y])
-    total = float(pop.sum())
+    total = tidy_population(pop.sum())
+    off = ~np.asarray(d_snap.ok, dtype=bool)
+    off_pop = tidy_population(pop[off].sum())
+    reach_total = tidy_population(total - off_pop)
     rows = []
     for key, crit in criteria.items():
         cat = get_category(key)
@@ -129,9 +219,11 @@ def summarise(
             in_buffer = np.isfinite(straight)
         else:
             in_buffer = np.zeros(len(demand), dtype=bool)
-        cov_pop = float(pop[covered].sum())
-        eld_total = float(eld[eld_known].sum()) if eld_known.any() else float("nan")
-        eld_cov = float(eld[eld_known & covered].sum()) if eld_known.any() else float("nan")
+        cov_pop = tidy_population(pop[covered].sum())
+        eld_total = tidy_population(eld[eld_known].sum()) if eld_known.any() else float("nan")
+        eld_cov = (
+            tidy_population(eld[eld_known & covered].sum()) if eld_known.any() else float("nan")
+        )
         named = community != ""
         if named.any():
             comm = pd.DataFrame({"c": community[named], "cov": covered[named]})
@@ -153,7 +245,7 @@ def summarise(
                 "n_facilities": int(mine.sum()),
                 "population": total,
                 "covered_population": cov_pop,
-                "uncovered_population": total - cov_pop,
+                "uncovered_population": tidy_population(total - cov_pop),
                 "coverage_rate": _share(cov_pop, total),
                 "elderly_population": eld_total,
                 "covered_elderly": eld_cov,
@@ -168,6 +260,12 @@ def summarise(
                 "n_facilities_snapped": int((mine & fac_ok).sum()),
                 "n_communities": n_comm,
                 "covered_communities": cov_comm,
+                "off_network_population": off_pop,
+                "off_network_share": _share(off_pop, total),
+                "coverage_rate_reachable": _share(cov_pop, reach_total),
+                "status": category_status(
+                    key, facilities, f_snap, reach, np.asarray(d_snap.ok, dtype=bool)
+                ),
             }
         )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

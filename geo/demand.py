@@ -34,6 +34,7 @@ from geo.facilities import (
     locate_rows,
     study_area_polygon,
     table_report,
+    with_input_columns,
 )
 from geo.network import WGS84, utm_crs_for
 from geo.tables import Source, read_table
@@ -852,6 +853,9 @@ def demand_from_table(
     gdf = _demand_frame(
         ids[keep], pop[keep], elderly[keep], community[keep], kind, loc.lon[keep], loc.lat[keep]
     )
+    gdf = gpd.GeoDataFrame(
+        with_input_columns(gdf, frame, keep, [*cols.values(), pop_col]), crs=WGS84
+    )
     for role, values in subgroups.items():
         gdf[role] = values[keep]
     report = table_report(
@@ -859,7 +863,9 @@ def demand_from_table(
     )
     if com_col is not None and cols.get("community") is None:
         report.detected["community"] = f"{com_col} (name)"
-    logger.info("%s: %d demand points, %.0f residents", label, len(gdf), gdf["population"].sum())
+    with np.errstate(over="ignore"):  # an overflowing total is refused by analyse(), not here
+        total_pop = float(gdf["population"].sum())
+    logger.info("%s: %d demand points, %.0f residents", label, len(gdf), total_pop)
     return gdf, report
 
 

@@ -35,7 +35,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from geo import datum, taxonomy
+from geo import datum, settings, taxonomy
 from geo.columns import (
     detect_columns,
     norm_header,
@@ -215,6 +215,7 @@ def load_facilities(
         out["raw_category"] = raw_cats[keep]
     if "osm_id" in frame.columns:
         out["osm_id"] = column_texts(frame, "osm_id")[keep]
+    out = with_input_columns(out, frame, keep, [*cols.values(), "osm_id"])
     gdf = gpd.GeoDataFrame(
         out, geometry=shapely.points(loc.lon[keep], loc.lat[keep]), crs=WGS84
     ).reset_index(drop=True)
@@ -225,9 +226,16 @@ def load_facilities(
     if forced:
         report.detected["category"] = f"= {forced}"
     if network is not None and datum.normalise_datum(loc.crs_in) is not None:
-        report.suggestion = suggest_datum(
-            (loc.raw_lon[keep], loc.raw_lat[keep]), network, crs_used=loc.crs_in
-        )
+        raw_xy = (loc.raw_lon[keep], loc.raw_lat[keep])
+        report.suggestion = suggest_datum(raw_xy, network, crs_used=loc.crs_in)
+        if report.suggestion is None:
+            mixed = mixed_datum_warning(
+                mixed_datum_rows(raw_xy, rej.rows[keep], network, crs_used=loc.crs_in),
+                label=label,
+                crs_used=loc.crs_in,
+            )
+            if mixed:
+                report.warnings.append(mixed)
     logger.info("%s: %d facilities loaded, %d rows rejected", label, report.n_ok, report.n_rejected)
     return gdf, report
 
@@ -803,6 +811,9 @@ def suggest_datum(
     cur, top = fit[used], fit[best]
     if best == used or not (cur > SUGGEST_RATIO * top and cur - top > SUGGEST_MIN_GAIN_M):
         return None
+    if top > settings.datum_fit_max_m:
+        # Far from the streets in every datum: another datum would not put them on a street.
+        return None
     b, u = _DATUM_LABEL[best], _DATUM_LABEL[used]
     # Chinese line, then English line: the app shows the one of its language, the CLI both.
     return (
@@ -813,3 +824,222 @@ def suggest_datum(
         f"nearest street {top:.0f} m, against {cur:.0f} m as {u}); check the coordinate system: "
         f'choose {b} in the app, or crs = "{best}" in a config.'
     )
+
+
+@dataclass(frozen=True)
+class DatumChoice:
+    """The datum used for coordinates whose ``crs`` was not declared, and why.
+
+    Attributes
+    ----------
+    declared
+        The declared datum (``None``: not declared).
+    used
+        The datum the coordinates were read in.
+    reason
+        A Chinese + English sentence for the log, the app and ``run.json``.
+    fit
+        Median distance (m) to the nearest street under each datum.
+    decisive
+        Whether the network fit decided (``False``: WGS-84 kept by default).
+    """
+
+    declared: str | None
+    used: str
+    reason: str
+    fit: dict[str, float]
+    decisive: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready record (``run.json`` "datum")."""
+        return {
+            "declared": self.declared,
+            "used": self.used,
+            "reason": self.reason,
+            "median_distance_m": {k: round(v, 1) for k, v in self.fit.items()},
+            "decisive": self.decisive,
+        }
+
+
+def detect_datum(raw: Any, network: Network, *, max_points: int = 2000) -> DatumChoice:
+    """Pick the datum of undeclared coordinates from how well they fit the street network.
+
+    The best datum (smallest median distance to the nearest street, :func:`datum_fit`) is used
+    when the fit is decisive (``settings.datum_fit_max_m``, ``datum_decisive_ratio`` and
+    ``datum_decisive_gain_m``); otherwise WGS-84 is kept and the reason says the fit was
+    ambiguous.
+
+    Parameters
+    ----------
+    raw
+        The coordinates as read (see :func:`datum_fit`).
+    network
+        The street network.
+    max_points
+        Sample size for big inputs.
+
+    Returns
+    -------
+    DatumChoice
+    """
+    fit = datum_fit(raw, network, max_points=max_points)
+    if not fit:
+        return DatumChoice(None, "wgs84", "no coordinates to test; WGS-84 assumed", fit, False)
+    best = min(fit, key=fit.__getitem__)
+    top = fit[best]
+    others = [v for k, v in fit.items() if k != best]
+    decisive = top <= settings.datum_fit_max_m and all(
+        v >= settings.datum_decisive_ratio * top and v - top >= settings.datum_decisive_gain_m
+        for v in others
+    )
+    text = ", ".join(f"{_DATUM_LABEL[k]} {v:.0f} m" for k, v in fit.items())
+    if decisive:
+        b = _DATUM_LABEL[best]
+        reason = (
+            f"未声明坐标系，按路网拟合判定为 {b}（到最近道路的中位距离：{text}）/ crs not "
+            f"declared; read as {b}, which fits the street network decisively (median distance "
+            f'to the nearest street: {text}); declare crs = "{best}" to silence this'
+        )
+        return DatumChoice(None, best, reason, fit, True)
+    reason = (
+        f"未声明坐标系，路网拟合不能确定坐标系，按 WGS-84 读取（中位距离：{text}）/ crs not "
+        f"declared and the street-network fit is ambiguous ({text}); read as WGS-84: declare "
+        'crs = "wgs84", "gcj02" or "bd09" to be sure'
+    )
+    return DatumChoice(None, "wgs84", reason, fit, False)
+
+
+def mixed_datum_rows(
+    raw: Any, rows: np.ndarray, network: Network, *, crs_used: str = "wgs84"
+) -> dict[str, np.ndarray]:
+    """Rows that fit the streets under another datum than the declared one.
+
+    A row is reported when it lies at least ``settings.datum_row_off_m`` from the nearest street
+    as declared, and within ``settings.datum_row_fit_m`` under another datum: the pattern of a
+    file that mixes WGS-84 rows with rows copied from Amap (GCJ-02, ~500 m off). Only files whose
+    rows sit on streets (median at most ``settings.datum_row_file_median_m`` as declared) are
+    checked: elsewhere a row's fit says nothing about its datum.
+
+    Parameters
+    ----------
+    raw
+        The coordinates as read (see :func:`datum_fit`), one per row.
+    rows
+        The user-visible row number of each coordinate.
+    network
+        The street network.
+    crs_used
+        The datum the file was read in.
+
+    Returns
+    -------
+    dict
+        Other datum → row numbers that fit it (only datums with such rows).
+    """
+    used = datum.normalise_datum(crs_used)
+    lon, lat = _raw_arrays(raw)
+    rows = np.asarray(rows)
+    if used is None or lon.size == 0:
+        return {}
+    dist = _datum_distances(lon, lat, network)
+    out: dict[str, np.ndarray] = {}
+    declared = dist[used][np.isfinite(dist[used])]
+    if declared.size == 0 or np.median(declared) > settings.datum_row_file_median_m:
+        return out
+    off = dist[used] >= settings.datum_row_off_m
+    for d, dd in dist.items():
+        if d == used:
+            continue
+        hit = off & (dd <= settings.datum_row_fit_m)
+        if hit.any():
+            out[d] = rows[hit]
+    return out
+
+
+def mixed_datum_warning(found: dict[str, np.ndarray], *, label: str, crs_used: str) -> str | None:
+    """A Chinese + English warning naming the rows of :func:`mixed_datum_rows`, or ``None``."""
+    if not found:
+        return None
+    u = _DATUM_LABEL.get(datum.normalise_datum(crs_used) or "", crs_used)
+    parts_zh, parts_en = [], []
+    for d, rows in found.items():
+        shown = ", ".join(str(int(r)) for r in rows[:20]) + (" …" if rows.size > 20 else "")
+        parts_zh.append(f"第 {shown} 行按 {_DATUM_LABEL[d]} 解读才在道路上")
+        parts_en.append(f"rows {shown} lie on a street only when read as {_DATUM_LABEL[d]}")
+    return (
+        f"{label}：文件中坐标系可能混用（按 {u} 读取）：{'；'.join(parts_zh)}，"
+        "请核对这些行的坐标。\n"
+        f"{label}: the file may mix datums (read as {u}): {'; '.join(parts_en)}; check those "
+        "rows' coordinates (e.g. points copied from Amap are GCJ-02)."
+    )
+
+
+def _datum_distances(lon: np.ndarray, lat: np.ndarray, network: Network) -> dict[str, np.ndarray]:
+    """Per point, the distance (m) to the nearest street under each datum (NaN: no coordinate)."""
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    tree = shapely.STRtree(network.geometry)
+    tr = pyproj.Transformer.from_crs(WGS84, network.crs, always_xy=True)
+    out: dict[str, np.ndarray] = {}
+    for d in datum.DATUMS:
+        dist = np.full(lon.size, np.nan)
+        if ok.any():
+            wl, wa = datum.to_wgs84(lon[ok], lat[ok], crs=d)
+            x, y = tr.transform(wl, wa)
+            _, dd = tree.query_nearest(
+                shapely.points(x, y), return_distance=True, all_matches=False
+            )
+            dist[ok] = dd
+        out[d] = dist
+    return out
+
+
+# --------------------------------------------------------------------------- input columns
+
+#: Prefix of a user's column whose name clashes with one of ours (``name`` → ``input_name``).
+INPUT_PREFIX = "input_"
+
+#: Columns the analysis adds to demand and facilities (besides ``<category>_...`` ones).
+_RESULT_COLUMNS = ("geometry", "snapped", "snap_distance_m")
+
+
+def with_input_columns(
+    out: pd.DataFrame, frame: pd.DataFrame, keep: np.ndarray, used: Any
+) -> pd.DataFrame:
+    """``out`` plus the user's other input columns, as the README promises (e.g. ``point_no``).
+
+    Columns already turned into ours (``used``: name, category, id, population ...) are not
+    repeated. A column whose name clashes with ours, with the analysis' columns or with a
+    ``<category>_`` result column gets :data:`INPUT_PREFIX`.
+
+    Parameters
+    ----------
+    out
+        Our table, one row per kept input row.
+    frame
+        The input table as read.
+    keep
+        Boolean mask of the input rows kept (aligned to ``frame``).
+    used
+        Input column names already represented in ``out``.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    used = {str(c) for c in used if c is not None}
+    geom = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    keys = tuple(f"{k}_" for k in taxonomy.categories())
+    taken = {str(c) for c in out.columns} | set(_RESULT_COLUMNS)
+    extra: dict[str, Any] = {}
+    for col in frame.columns:
+        name = str(col)
+        if col == geom or name in used:
+            continue
+        new = name
+        while new in taken or new in extra or new.startswith(keys):
+            new = INPUT_PREFIX + new
+        values = frame[col].to_numpy()[keep]
+        extra[new] = values
+    if not extra:
+        return out
+    return pd.concat([out, pd.DataFrame(extra, index=out.index)], axis=1)

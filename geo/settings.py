@@ -246,3 +246,37 @@ edit_close_alignment: float = 0.8
 #: Network files whose parsed streets a process keeps (a batch worker clips one province file for
 #: many districts); 0 turns the memory off.
 network_file_cache_entries: int = 2
+#: More than this share of residents farther than ``snap_tolerance_m`` from any street gives a
+#: warning (log in the CLI, a banner in the app): they count as not covered, and a real extract
+#: had 16–28 % of its residents there, silently inside "uncovered".
+off_network_warn_share: float = 0.10
+
+#: A demand table whose residents add up to more than this is refused (about all of China and
+#: more): such totals come from overflowing or mistyped values (1e308, inf), not from a district.
+max_total_population: float = 2e9
+
+#: A datum "fits" a point set only when the points' median distance to the nearest street under
+#: it is at most this (metres). No datum is ever suggested or detected when none fits: points far
+#: from the streets in every datum are a network-extent or coordinate problem, not a datum one.
+datum_fit_max_m: float = 100.0
+
+#: Datum detection for coordinates without a declared ``crs``: the best-fitting datum is used
+#: only when it is "decisive": it fits (``datum_fit_max_m``) and every other datum's median is at
+#: least ``datum_decisive_ratio`` times and ``datum_decisive_gain_m`` metres larger. GCJ-02 moves
+#: points by 300–700 m: points that sit on streets (gates, kerbside points) are ~0 m from a street
+#: in the right datum and 20 m or more in the others. Measured on the real extracts in tests/data:
+#: OSM POIs inside buildings in dense cores (Nanjing Xinjiekou, Tsinghua) are 17–38 m from a
+#: street in every datum (a wrong datum was even 1.9× closer), so such files stay ambiguous.
+#: Otherwise WGS-84 is kept and a warning says the fit was ambiguous.
+datum_decisive_ratio: float = 3.0
+datum_decisive_gain_m: float = 20.0
+
+#: A row of a facility file is reported as a probable mixed-datum row when it lies at least
+#: ``datum_row_off_m`` metres from the streets as declared and within ``datum_row_fit_m`` under
+#: another datum. Only files whose rows sit on streets (median distance as declared at most
+#: ``datum_row_file_median_m``) are checked row by row: for points inside buildings a wrong datum
+#: lands as close to some street as the right one (measured on the test extracts), and every row
+#: flagged there would be a guess.
+datum_row_off_m: float = 25.0
+datum_row_fit_m: float = 5.0
+datum_row_file_median_m: float = 15.0

@@ -29,7 +29,7 @@ EXCEL_COORD = "0." + "0" * COORD_DECIMALS
 
 def is_rate(col: str) -> bool:
     """A share 0..1 shown as a percentage (``coverage_rate``, ``complete_share``...)."""
-    return str(col).endswith(("rate", "share"))
+    return str(col).endswith(("rate", "share")) or str(col) == "coverage_rate_reachable"
 
 
 def is_coord(col: str) -> bool:

@@ -92,6 +92,8 @@ KPI_COLUMNS: tuple[str, ...] = (
     "population",
     "covered_population",
     "coverage_rate",
+    "coverage_rate_reachable",
+    "off_network_share",
     "elderly_coverage_rate",
     "median_minutes",
     "p85_minutes",
@@ -120,6 +122,13 @@ def kpi_table(summary: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
         or (tax[row["category"]].name(lang) if row.get("category") in tax else row.get("category"))
         for _, row in summary.iterrows()
     ]
+    if "status" in summary.columns:
+        # An invalid category's rate is a statement about the input: say so next to its name.
+        mark = "（结果无效）" if lang == "zh" else " (invalid)"
+        names = [
+            f"{n}{mark}" if str(st) != "ok" else n
+            for n, st in zip(names, summary["status"], strict=True)
+        ]
     out = pd.DataFrame({t("category", lang): names})
     for col in KPI_COLUMNS:
         if col in summary.columns:

@@ -503,6 +503,62 @@ def demand_layer(
     return group
 
 
+#: Colour of residents farther than the snap tolerance from any street.
+OFF_NETWORK_COLOR = "#616161"
+
+
+def off_network_layer(
+    points: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "none", show: bool = True
+) -> folium.FeatureGroup:
+    """Residents farther than the snap tolerance from any street, as grey dots with popups.
+
+    They count as not covered (no street leads to them); this layer shows where they are, so a
+    planner sees whether the network extract is too small or the demand coordinates are wrong.
+
+    Parameters
+    ----------
+    points
+        Demand rows with ``snapped`` false (``population``, optional ``demand_id``,
+        ``community``, ``snap_distance_m``).
+    lang
+        Language of labels.
+    basemap
+        Basemap key.
+    show
+        Whether the layer is on when the map opens.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Named ``远离路网的居民点`` / "Residents off the network".
+    """
+    group = folium.FeatureGroup(name=t("layer_off_network", lang), show=show)
+    if points.empty:
+        return group
+    rows = prepare_frame(points, basemap, simplify=False)
+    props = []
+    for rec in rows.itertuples(index=False):
+        dist = _float(getattr(rec, "snap_distance_m", None))
+        values = [
+            esc(getattr(rec, "population", ""), lang=lang),
+            esc(getattr(rec, "community", ""), lang=lang),
+            "–" if dist is None else f"{dist:,.0f}",
+        ]
+        props.append(popup_props(getattr(rec, "demand_id", ""), values, lang=lang))
+    labels = [t(k, lang) for k in ("population", "community", "snap_distance_m")]
+    _add_features(
+        group,
+        rows,
+        props,
+        name="off_network",
+        labels=labels,
+        marker=folium.CircleMarker(
+            radius=4, color=OFF_NETWORK_COLOR, fill=True, fill_opacity=0.8, weight=1
+        ),
+    )
+    return group
+
+
 def site_layer(
     sites: gpd.GeoDataFrame | pd.DataFrame, *, lang: str = "zh", basemap: str = "none"
 ) -> folium.FeatureGroup:
@@ -643,6 +699,7 @@ def coverage_map(
     network_edges: gpd.GeoDataFrame | None = None,
     categories: Sequence[str] | None = None,
     water: gpd.GeoDataFrame | None = None,
+    off_network: gpd.GeoDataFrame | None = None,
     basemap: str = "none",
     lang: str = "zh",
     asset_mode: AssetMode = "static",
@@ -672,6 +729,9 @@ def coverage_map(
         Category keys to draw; all categories present in ``facilities`` by default.
     water
         Rivers and lakes (e.g. ``Demo.extra["river"]``), drawn light blue under everything else.
+    off_network
+        Demand points farther than the snap tolerance from any street (:func:`off_network_layer`);
+        drawn when not empty.
     basemap
         ``"none"`` (street network, offline; default), ``"osm"``, ``"amap"`` (layers shifted to
         GCJ-02) or ``"tianditu"`` (needs ``settings.tianditu_key``).
@@ -728,6 +788,14 @@ def coverage_map(
             LegendSection(
                 t("legend_demand", lang),
                 ramp=(["#0000ff", "#00ffff", "#00ff00", "#ffff00", "#ff0000"], "", ""),
+            )
+        )
+    if off_network is not None and not off_network.empty:
+        off_network_layer(off_network, lang=lang, basemap=basemap).add_to(m)
+        legend.append(
+            LegendSection(
+                t("layer_off_network", lang),
+                items=[(swatch(OFF_NETWORK_COLOR, shape="glyph"), "")],
             )
         )
     sa_items: list[tuple[str, str]] = []

@@ -464,7 +464,12 @@ def test_gcj02_points_read_as_wgs84_get_a_datum_suggestion() -> None:
     data = ("名称,类别,经度,纬度\n" + "\n".join(rows) + "\n").encode("gbk")
     at = _app()
     at.file_uploader(key="fac_file").set_value(("设施.csv", data, "text/csv")).run()
-    at.button(key="fac_apply").click().run()  # coordinate system left at WGS-84
+    # Before applying, the form pre-selects the datum that fits the streets, and says why.
+    crs = next(r for r in at.radio if r.key and r.key.startswith("fac_crs_"))
+    assert crs.value == "gcj02"
+    assert any("GCJ-02" in c.value and "未声明" in c.value for c in at.caption)
+    crs.set_value("wgs84").run()  # the planner overrides it: the suggestion still comes
+    at.button(key="fac_apply").click().run()
     _ok(at)
     assert any("GCJ-02" in i.value for i in at.info), [i.value for i in at.info]
     # Only the Chinese line of the suggestion in the Chinese interface.

@@ -156,6 +156,20 @@ LABELS: dict[str, tuple[str, str]] = {
         "count as not covered (below).",
     ),
     "cov.rate": ("人口覆盖率", "Population coverage"),
+    "cov.rate_reachable": ("有路网居民覆盖率", "Coverage of residents with a street"),
+    "cov.off_network": ("远离路网人口", "Residents off the network"),
+    "cov.off_network_warning": (
+        "{share:.1%} 的居民（{pop:,.0f} 人）距最近道路超过 {tol:.0f} 米，计为未覆盖；"
+        "有路网居民覆盖率不计这些居民。地图上以灰色圆点显示。请检查路网范围或人口坐标。",
+        "{share:.1%} of residents ({pop:,.0f}) are more than {tol:.0f} m from any street and count "
+        "as not covered; the rate of residents with a street leaves them out. The map shows them "
+        "as grey dots. Check the network extent or the demand coordinates.",
+    ),
+    "cov.invalid": (
+        "{name}：结果无效，覆盖率不可信。{status}",
+        "{name}: the result is invalid, its rate cannot be trusted. {status}",
+    ),
+    "cov.status": ("结果状态", "Status"),
     "cov.covered": ("覆盖人口", "Covered residents"),
     "cov.uncovered": ("未覆盖人口", "Uncovered residents"),
     "cov.median": ("中位步行时间（分）", "Median time (min)"),

@@ -111,6 +111,7 @@ def coverage_for(
 
         return coverage_map(
             **layers(ds, choice, category, show_gaps=show_gaps, sites=sites, edits=edits),
+            off_network=off_network(ds, choice),
             basemap=base,
             lang=lang,
             title=ds.name(lang),
@@ -118,6 +119,12 @@ def coverage_for(
         )
 
     return state.cached("coverage_map", key, build)
+
+
+def off_network(ds: state.Dataset, choice: state.CriteriaChoice) -> gpd.GeoDataFrame:
+    """Demand points farther than the snap tolerance from any street (drawn as their own layer)."""
+    demand = state.analysis(ds, choice).demand
+    return demand[~demand["snapped"].to_numpy(dtype=bool)]
 
 
 def sites_key(sites: gpd.GeoDataFrame | None) -> str:

@@ -232,7 +232,16 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
         with col:
             picks[role] = _pick(key, columns, detected.get(role), f"{prefix}_{role}_{token}")
     c1, c2 = st.columns(2)
-    crs = crs_choice(f"{prefix}_crs", upload.name, data, where=c1)
+    ds = state.dataset()
+    crs = crs_choice(
+        f"{prefix}_crs",
+        upload.name,
+        data,
+        where=c1,
+        network=ds.network,
+        network_token=str(dict(ds.parts).get("network", "")),
+        columns={k: v for k, v in picks.items() if k in ("lon", "lat") and v},
+    )
     cat_options = ["", *categories()]
     category = c2.selectbox(
         tr("data.category"),
@@ -255,25 +264,81 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
     return data, tuple(sorted(options.items()))
 
 
-def crs_choice(key: str, name: str, data: bytes, *, where: Any = st) -> str:
-    """The coordinate-system radio of an uploaded table, pre-set from its column names."""
+def crs_choice(
+    key: str,
+    name: str,
+    data: bytes,
+    *,
+    where: Any = st,
+    network: Any = None,
+    network_token: str = "",
+    columns: dict[str, str] | None = None,
+) -> str:
+    """The coordinate-system radio of an uploaded table, pre-set before the file is applied.
+
+    A datum named in the column headers (高德经度 …) wins; otherwise, with a ``network``, the
+    datum that fits the streets decisively (:func:`geo.facilities.detect_datum`) is pre-selected
+    and a caption says why. The planner can still change it.
+    """
     token = state.digest(data)
     frame, _ = state.read_upload_table(token, name, data)
-    return str(
+    named = _named_datum(frame)
+    guess = named or "wgs84"
+    note = None
+    if named is None and network is not None:
+        choice = detected_datum(name, data, network, network_token, columns or {})
+        if choice is not None:
+            guess = choice.used
+            note = choice.reason
+    value = str(
         where.radio(
             tr("data.crs"),
             CRS_OPTIONS,
             format_func=labeller(lambda c: tr(f"data.crs.{c}"), CRS_OPTIONS),
             horizontal=True,
-            key=seed(f"{key}_{token}", _guess_crs([str(c) for c in frame.columns])),
+            key=seed(f"{key}_{token}", guess),
         )
     )
+    if note:
+        where.caption(in_language(note))
+    return value
 
 
-def _guess_crs(columns: list[str]) -> str:
+def _named_datum(frame: pd.DataFrame) -> str | None:
     from geo.facilities import datum_named_in
 
-    return datum_named_in(" ".join(columns)) or "wgs84"
+    return datum_named_in(" ".join(str(c) for c in frame.columns))
+
+
+def detected_datum(
+    name: str, data: bytes, network: Any, network_token: str, columns: dict[str, str]
+) -> Any:
+    """The network-fit datum of an uploaded facility table (cached), or ``None``.
+
+    The file is read once as WGS-84 (no conversion: the points are the raw coordinates) and
+    :func:`geo.facilities.detect_datum` compares the fit of each datum.
+    """
+    from geo.errors import CoverageToolError
+    from geo.facilities import detect_datum, load_facilities
+
+    def build() -> Any:
+        try:
+            probe, _ = load_facilities(
+                data,
+                name=name,
+                crs="wgs84",
+                # Any category: it does not change where the points are.
+                category=next(iter(categories())),
+                lon_col=columns.get("lon"),
+                lat_col=columns.get("lat"),
+            )
+        except CoverageToolError as exc:
+            logger.info("datum detection skipped for %s: %s", name, exc)
+            return None
+        return detect_datum(probe, network)
+
+    key = (state.digest(data), network_token, tuple(sorted(columns.items())))
+    return state.cached("datum_fit", key, build)
 
 
 def facility_section() -> None:

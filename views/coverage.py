@@ -86,6 +86,17 @@ category = st.selectbox(
     ),
 )
 st.session_state[state.MAP_CATEGORY] = category
+if len(result.summary):
+    first = result.summary.iloc[0]
+    if float(first["off_network_share"]) > settings.off_network_warn_share:
+        st.warning(
+            tr(
+                "cov.off_network_warning",
+                share=float(first["off_network_share"]),
+                pop=float(first["off_network_population"]),
+                tol=float(result.tolerance_m),
+            )
+        )
 kpi_metrics(result.summary, category)
 with st.spinner(tr("cov.computing")):
     fmap = maps.coverage(ds, choice, category)
