@@ -289,7 +289,8 @@ def test_schema_keeps_defaults_and_new_demand_keys(tmp_path: Path) -> None:
     assert cfg.network == {"file": "a.osm", "mode": "walk"}
     assert cfg.demand["residential_only"] is True and cfg.demand["yes_weight"] == 0.5
     assert cfg.demand["crs"] == "wgs84"
-    assert cfg.facilities == [{"osm": True, "category": "parking", "crs": "wgs84"}]
+    # No crs: "not declared" (detected from the street fit at run time).
+    assert cfg.facilities == [{"osm": True, "category": "parking"}]
     assert cfg.siting == {
         "category": "parking",
         "model": "lscp",
