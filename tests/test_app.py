@@ -698,3 +698,43 @@ def test_loading_an_empty_place_name_says_what_to_do() -> None:
     at.button(key="data_load_place").click().run()
     _ok(at)
     assert any("请先输入地名" in i.value for i in at.info)
+
+
+def test_sites_widgets_follow_the_shown_result_after_leaving_the_page() -> None:
+    at = _goto(_app(), "sites")
+    at.selectbox(key="sites_model").set_value("lscp").run()
+    at.slider(key="sites_target_pct").set_value(90).run()
+    at.button(key="sites_run").click().run()
+    _ok(at)
+    n = len(at.session_state["siting"][1].sites)
+    _goto(at, "coverage")
+    _goto(at, "sites")
+    # The result is still shown, and the widgets describe it (not the MCLP k=3 defaults).
+    assert len(_table(at, "新增覆盖人口")) == n
+    assert at.selectbox(key="sites_model").value == "lscp"
+    assert at.slider(key="sites_target_pct").value == 90
+    names = [t.value for t in at.text_input if t.value]
+    assert f"LSCP 新增 {n} 处" in names, names
+    # Changing the model (before running it) does not rename the result being saved.
+    at.selectbox(key="sites_model").set_value("mclp").run()
+    assert f"LSCP 新增 {n} 处" in [t.value for t in at.text_input if t.value]
+
+
+def test_siting_result_survives_a_criterion_changed_and_changed_back() -> None:
+    at = _goto(_app(), "sites")
+    at.number_input(key="sites_k").set_value(2).run()
+    at.button(key="sites_run").click().run()
+    _ok(at)
+    _goto(at, "coverage")
+    at.radio(key="cov_kind").set_value("metres").run()
+    at.number_input(key="cov_metres").set_value(1200.0).run()
+    _goto(at, "sites")
+    # Different criteria: the old result no longer applies.
+    assert not any("新增覆盖人口" in df.value.columns for df in at.dataframe)
+    _goto(at, "coverage")
+    at.radio(key="cov_kind").set_value("default").run()
+    # The typed distance is still in the (disabled) widget, but the criteria are the defaults.
+    assert at.session_state["criteria"].metres == 1200.0
+    _goto(at, "sites")
+    assert len(_table(at, "新增覆盖人口")) == 2
+    assert at.number_input(key="sites_k").value == 2
