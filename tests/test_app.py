@@ -738,3 +738,31 @@ def test_siting_result_survives_a_criterion_changed_and_changed_back() -> None:
     _goto(at, "sites")
     assert len(_table(at, "新增覆盖人口")) == 2
     assert at.number_input(key="sites_k").value == 2
+
+
+def test_category_picker_counts_the_selected_categories() -> None:
+    from geo.taxonomy import categories
+
+    at = _goto(_app(), "coverage")
+    total = len(categories())
+    n = len(at.session_state["criteria"].categories)
+    assert f"已选 {n} / {total} 类" in [c.value for c in at.caption]
+    at.multiselect(key="cov_categories").set_value(list(categories())[:2]).run()
+    assert f"已选 2 / {total} 类" in [c.value for c in at.caption]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_cycling_speed_is_labelled_as_a_ride(lang: str) -> None:
+    at = _app()
+    if lang == "en":
+        at.sidebar.radio(key="lang").set_value("en").run()
+    _goto(at, "coverage")
+    at.radio(key="cov_kind").set_value("minutes").run()
+    at.select_slider(key="cov_minutes").set_value(10).run()
+    at.selectbox(key="cov_profile").set_value("cycling").run()
+    _ok(at)
+    kpi = at.dataframe[0].value
+    crit = set(kpi.iloc[:, 1])
+    want = "骑行10分钟（4 m/s）" if lang == "zh" else "10 min ride (4 m/s)"
+    assert crit == {want}, crit
+    assert not any("步行" in c or "walk" in c for c in crit)
