@@ -766,3 +766,82 @@ def test_cycling_speed_is_labelled_as_a_ride(lang: str) -> None:
     want = "骑行10分钟（4 m/s）" if lang == "zh" else "10 min ride (4 m/s)"
     assert crit == {want}, crit
     assert not any("步行" in c or "walk" in c for c in crit)
+
+
+def _upload_points(names: list[str] | None = None) -> bytes:
+    fac = _demo_facilities().head(4)
+    head = "名称,经度,纬度" if names else "经度,纬度"
+    rows = [
+        (f"{names[i]}," if names else "") + f"{p.x:.7f},{p.y:.7f}"
+        for i, p in enumerate(fac.geometry)
+    ]
+    rows.append(("老年食堂丁," if names else "") + "abc,31.8")  # a rejected row
+    return (head + "\n" + "\n".join(rows) + "\n").encode("utf-8")
+
+
+def _category_box(at: AppTest) -> object:
+    return next(s for s in at.selectbox if s.key and s.key.startswith("fac_cat_"))
+
+
+def test_upload_without_a_category_column_defaults_to_a_real_category() -> None:
+    from geo.taxonomy import categories
+
+    at = _app()
+    at.file_uploader(key="fac_file").set_value(("设施清单.csv", _upload_points(), "text/csv"))
+    at.run()
+    _ok(at)
+    box = _category_box(at)
+    # No category column and no names: "by category column" is neither the default nor offered.
+    assert box.value == next(iter(categories()))
+    assert "" not in box.options and "按类别列识别" not in box.options
+    # The file name names a category: that one is the default.
+    at = _app()
+    at.file_uploader(key="fac_file").set_value(("养老院.csv", _upload_points(), "text/csv"))
+    at.run()
+    assert _category_box(at).value == "elderly_care"
+    at.button(key="fac_apply").click().run()
+    _ok(at)
+    assert (at.session_state["dataset"].facilities["category"] == "elderly_care").sum() == 4
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_upload_messages_are_in_the_interface_language_without_api_hints(lang: str) -> None:
+    import re
+
+    at = _app()
+    if lang == "en":
+        at.sidebar.radio(key="lang").set_value("en").run()
+    # Names but no category column: the default infers from the names, and says so.
+    data = _upload_points(["老年食堂甲", "社区卫生服务站乙", "火星基地", "老年食堂丙"])
+    at.file_uploader(key="fac_file").set_value(("点位.csv", data, "text/csv")).run()
+    _ok(at)
+    box = _category_box(at)
+    assert box.value == "" and box.format_func("") in ("按名称推断类别", "Inferred from the names")
+    at.button(key="fac_apply").click().run()
+    _ok(at)
+    reasons = list(_table(at, "原因" if lang == "zh" else "Reason").iloc[:, -1])
+    messages = [w.value for w in at.warning] + reasons
+    assert len(reasons) == 2 and messages, messages
+    for text in messages:
+        assert "=" not in text and "pass " not in text.lower(), text
+        if lang == "zh":
+            assert not re.search(r"[A-Za-z]{4,}", text), text  # no English sentence
+        else:
+            assert not re.search(r"[\u4e00-\u9fff]", text.replace("火星基地", "")), text
+    if lang == "zh":
+        assert "经度不是数字" in reasons
+        assert any("推断类别" in w.value for w in at.warning)
+    else:
+        assert "longitude is not a number" in reasons
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_upload_errors_are_in_the_interface_language(lang: str) -> None:
+    at = _app()
+    if lang == "en":
+        at.sidebar.radio(key="lang").set_value("en").run()
+    at.file_uploader(key="fac_file").set_value(("设施.csv", b"   \n", "text/csv")).run()
+    assert not at.exception
+    text = at.error[0].value
+    assert "设施.csv" in text
+    assert ("文件是空的" in text) if lang == "zh" else ("the file is empty" in text)

@@ -95,6 +95,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.crs.bd09": ("BD-09（百度）", "BD-09 (Baidu)"),
     "data.category": ("设施类别", "Facility category"),
     "data.category.from_column": ("按类别列识别", "From the category column"),
+    "data.category.from_names": ("按名称推断类别", "Inferred from the names"),
     "data.how": ("替换还是追加", "Replace or add"),
     "data.replace": ("替换全部现有设施", "Replace all existing facilities"),
     "data.replace_categories": (

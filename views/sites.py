@@ -5,6 +5,7 @@ import logging
 import streamlit as st
 
 from ui import maps, scenarios, state, tables, uploads
+from ui.messages import planner_errors
 from ui.widgets import category_name, labeller, seed, seed_choice, show_map, tr
 
 logger = logging.getLogger(__name__)
@@ -83,7 +84,8 @@ source = st.radio(
 )
 uploaded = None
 if source != "generate":
-    uploaded = uploads.candidate_upload(category=category)
+    with planner_errors(lang=state.lang()):
+        uploaded = uploads.candidate_upload(category=category)
 
 params = state.SitingParams(
     category=category, model=model, k=k, target=float(target), capacity=capacity, candidates=source
