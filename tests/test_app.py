@@ -827,7 +827,8 @@ def test_upload_messages_are_in_the_interface_language_without_api_hints(lang: s
         if lang == "zh":
             assert not re.search(r"[A-Za-z]{4,}", text), text  # no English sentence
         else:
-            assert not re.search(r"[\u4e00-\u9fff]", text.replace("火星基地", "")), text
+            own = text.replace("火星基地", "").replace("名称", "")  # the planner's own data
+            assert not re.search(r"[\u4e00-\u9fff]", own), text
     if lang == "zh":
         assert "经度不是数字" in reasons
         assert any("推断类别" in w.value for w in at.warning)

@@ -107,6 +107,7 @@ run = state.siting_run(ds, choice)
 run_params, result = run if run is not None and run[0].category == category else (None, None)
 sites = result.sites if result is not None else None
 if result is not None:
+    assert run_params is not None
     st.caption(tables.siting_status(result))
     n_candidates = st.session_state.get(state.SITING_CANDIDATES)
     st.info(tables.siting_message(result, n_candidates=n_candidates, target=run_params.target))
@@ -118,7 +119,7 @@ clicked = show_map(fmap, key="sites_map", returned_objects=["last_clicked"])
 scenarios.take_click(clicked.get("last_clicked"), category=category)
 scenarios.trial_panel(ds, choice, category)
 
-if result is not None:
+if result is not None and run_params is not None:
     st.subheader(tr("sites.result"))
     left, right = st.columns([3, 2])
     tables.show(tables.sites_table(sites), key="sites_table", where=left)
