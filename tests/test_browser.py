@@ -253,3 +253,126 @@ def test_every_page_url_opens_its_page_in_the_shell(app_url: str, driver: object
         assert "覆盖" in sidebar and "导出" in sidebar, (path, sidebar)
         if path == "data":  # the old address forwards to the default page at the root
             assert driver.current_url.rstrip("/") == app_url, driver.current_url  # type: ignore[attr-defined]
+
+
+# --- a walk through every page in both languages ---------------------------------------------
+
+WALK = ["data", "coverage", "gaps", "sites", "compare", "export"]
+WALK_TITLES = {
+    "zh": {"data": "数据", "coverage": "覆盖", "gaps": "缺口", "sites": "选址",
+           "compare": "方案比较", "export": "导出"},
+    "en": {"data": "Data", "coverage": "Coverage", "gaps": "Gaps", "sites": "Sites",
+           "compare": "Compare", "export": "Export"},
+}  # fmt: skip
+# Something each page must show besides its title (a KPI, a table, a button).
+WALK_TEXT = {
+    "zh": {"data": "已载入", "coverage": "人口覆盖率", "gaps": "缺口排序", "sites": "新增覆盖人口",
+           "compare": "各类别覆盖变化", "export": "生成导出文件"},
+    "en": {"data": "Loaded", "coverage": "Population coverage", "gaps": "Ranked gaps",
+           "sites": "Residents newly covered", "compare": "Coverage change per category",
+           "export": "Prepare the files"},
+}  # fmt: skip
+MAP_PAGES = {"coverage", "gaps", "sites", "compare"}
+
+
+def _wait_text(drv: object, texts: list[str], *, timeout: float) -> str:
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout
+    body = ""
+    while time.monotonic() < deadline:
+        body = drv.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+        running = drv.find_elements(By.CSS_SELECTOR, "[data-testid='stStatusWidget']")  # type: ignore[attr-defined]
+        if all(t in body for t in texts) and not running:
+            return body
+        time.sleep(0.3)
+    return body
+
+
+def _wait_header(drv: object, title: str, *, timeout: float) -> list[str]:
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout
+    heads: list[str] = []
+    while time.monotonic() < deadline:
+        heads = [h.text for h in drv.find_elements(By.CSS_SELECTOR, "h2")]  # type: ignore[attr-defined]
+        if title in heads:
+            break
+        time.sleep(0.3)
+    return heads
+
+
+def _click_nav(drv: object, page: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    url_path = "home" if page == "data" else page
+    links = drv.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNav'] a")  # type: ignore[attr-defined]
+    link = next(
+        (a for a in links if (a.get_attribute("href") or "").rstrip("/").endswith(f"/{url_path}")),
+        None,
+    )
+    if link is None and page == "data":  # the default page is served at the root
+        link = links[0]
+    assert link is not None, [a.get_attribute("href") for a in links]
+    link.click()
+
+
+def _click_text(drv: object, text: str, *, within: str = "body", timeout: float = 20) -> None:
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        xpath = f".//*[self::button or self::label or self::p][normalize-space()='{text}']"
+        root = drv.find_element(By.CSS_SELECTOR, within)  # type: ignore[attr-defined]
+        found = [e for e in root.find_elements(By.XPATH, xpath) if e.is_displayed()]
+        if found:
+            drv.execute_script("arguments[0].scrollIntoView({block: 'center'});", found[0])  # type: ignore[attr-defined]
+            found[0].click()
+            return
+        time.sleep(0.3)
+    pytest.fail(f"nothing to click with text {text!r}")
+
+
+def _screenshot(drv: object, name: str, *, map_page: bool) -> None:
+    from selenium.webdriver.common.by import By
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    frames = drv.find_elements(By.CSS_SELECTOR, "iframe[title*='st_folium']")  # type: ignore[attr-defined]
+    if map_page and frames:
+        drv.execute_script("arguments[0].scrollIntoView({block: 'end'});", frames[0])  # type: ignore[attr-defined]
+        time.sleep(0.6)
+    drv.save_screenshot(str(ARTIFACTS / f"walk_{name}.png"))  # type: ignore[attr-defined]
+
+
+def test_walk_every_page_in_both_languages(app_url: str, driver: object) -> None:
+    from selenium.webdriver.common.by import By
+
+    drv = driver
+    drv.set_window_size(1400, 1500)  # type: ignore[attr-defined]
+    drv.get(app_url)  # type: ignore[attr-defined]
+    _wait_header(drv, "数据", timeout=60)
+    for lang in ("zh", "en"):
+        if lang == "en":
+            _click_text(drv, "English", within="[data-testid='stSidebar']")
+            _wait_header(drv, "Data", timeout=30)
+        for page in WALK:
+            _click_nav(drv, page)
+            title = WALK_TITLES[lang][page]
+            heads = _wait_header(drv, title, timeout=60)
+            body = drv.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+            assert title in heads, (lang, page, heads, body[-1500:])
+            if page == "sites" and lang == "zh":
+                # A run and a saved scenario, so the result table and the Compare page show.
+                _click_text(drv, "计算选址")
+                _wait_text(drv, ["把建议点保存为方案"], timeout=90)
+                _click_text(drv, "把建议点保存为方案")
+                _wait_text(drv, ["已保存"], timeout=30)
+            body = _wait_text(drv, [title, WALK_TEXT[lang][page]], timeout=60)
+            assert WALK_TEXT[lang][page] in body, (lang, page, body[-2000:])
+            assert "Traceback" not in body and "Error" not in body.split("Errors")[0], body
+            if page in MAP_PAGES:
+                state = _map_state(drv, timeout=60)
+                drawn = [m for m in state["maps"] if m["leaflet"] and m["filled"] > 0]
+                assert drawn, (lang, page, state)
+                assert drawn[0]["markers"] > 0 and drawn[0]["paths"] >= 2, drawn[0]
+            _screenshot(drv, f"{lang}_{page}", map_page=page in MAP_PAGES)
