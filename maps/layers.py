@@ -73,7 +73,7 @@ BOUNDARY_COLOR = "#444444"
 HEAT_OPACITY = 0.45
 
 #: Padding (pixels) around the study area when the map opens.
-FIT_PADDING = (8, 8)
+FIT_PADDING = 8
 
 # Map-only wording (kept here so the browser legend and its layers agree).
 _TEXT: dict[str, dict[str, str]] = {
@@ -535,6 +535,47 @@ def demand_layer(
     return group
 
 
+class _FitAround(MacroElement):
+    """Fit the map to ``bounds`` leaving room for the title (top left) and legend (bottom right).
+
+    A plain ``fitBounds`` centres the district, and on a wide map the title box and legend
+    then sit on its west and east edges. The padding is each box's width, capped at a fifth of
+    the map so a narrow map still shows the district large. Fitted again on the first resize
+    (Streamlit sizes the iframe after the script ran).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }}, bounds = {{ this.bounds|tojson }};
+            var pad = {{ this.padding|tojson }};
+            function width(cls) {
+                var el = map.getContainer().querySelector(cls);
+                return el ? el.offsetWidth : 0;
+            }
+            function fit() {
+                var cap = map.getSize().x / 5;
+                map.fitBounds(bounds, {
+                    paddingTopLeft: [Math.min(width('.lcc-title'), cap) + pad, pad],
+                    paddingBottomRight: [Math.min(width('.lcc-legend'), cap) + pad, pad],
+                    animate: false
+                });
+            }
+            fit();
+            map.once('resize', fit);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]], *, padding: int = FIT_PADDING) -> None:
+        super().__init__()
+        self._name = "FitAround"
+        self.bounds = bounds
+        self.padding = int(padding)
+
+
 class _HeatBeneath(MacroElement):
     """Draw leaflet.heat layers in their own pane under the vector layers, translucent.
 
@@ -985,7 +1026,6 @@ def coverage_map(
         basemap,
     )
     if bounds is not None:
-        m.fit_bounds(bounds, padding=FIT_PADDING)
         m.location = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     if basemap == "none":
         background_color(NO_TILES_BACKGROUND).add_to(m)
@@ -994,6 +1034,9 @@ def coverage_map(
     scale_control().add_to(m)
     north_arrow_control(lang=lang).add_to(m)
     legend_control(legend, lang=lang).add_to(m)
+    if bounds is not None:
+        # After the title and legend exist, so the fit can keep the district clear of them.
+        _FitAround(bounds).add_to(m)
     # Collapsed to an icon: the open list covered the east of the district.
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     return localize_assets(m, mode=asset_mode, prefix=static_prefix)

@@ -266,23 +266,27 @@ WALK_TITLES = {
 }  # fmt: skip
 # Something each page must show besides its title (a KPI, a table, a button).
 WALK_TEXT = {
-    "zh": {"data": "已载入", "coverage": "人口覆盖率", "gaps": "缺口排序", "sites": "新增覆盖人口",
+    "zh": {"data": "已载入", "coverage": "人口覆盖率", "gaps": "缺口排序", "sites": "方案名称",
            "compare": "各类别覆盖变化", "export": "生成导出文件"},
     "en": {"data": "Loaded", "coverage": "Population coverage", "gaps": "Ranked gaps",
-           "sites": "Residents newly covered", "compare": "Coverage change per category",
+           "sites": "Scenario name", "compare": "Coverage change per category",
            "export": "Prepare the files"},
 }  # fmt: skip
 MAP_PAGES = {"coverage", "gaps", "sites", "compare"}
 
 
 def _wait_text(drv: object, texts: list[str], *, timeout: float) -> str:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     deadline = time.monotonic() + timeout
     body = ""
     while time.monotonic() < deadline:
-        body = drv.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
-        running = drv.find_elements(By.CSS_SELECTOR, "[data-testid='stStatusWidget']")  # type: ignore[attr-defined]
+        try:
+            body = drv.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+            running = drv.find_elements(By.CSS_SELECTOR, "[data-testid='stStatusWidget']")  # type: ignore[attr-defined]
+        except StaleElementReferenceException:
+            continue
         if all(t in body for t in texts) and not running:
             return body
         time.sleep(0.3)
@@ -290,12 +294,16 @@ def _wait_text(drv: object, texts: list[str], *, timeout: float) -> str:
 
 
 def _wait_header(drv: object, title: str, *, timeout: float) -> list[str]:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     deadline = time.monotonic() + timeout
     heads: list[str] = []
     while time.monotonic() < deadline:
-        heads = [h.text for h in drv.find_elements(By.CSS_SELECTOR, "h2")]  # type: ignore[attr-defined]
+        try:
+            heads = [h.text for h in drv.find_elements(By.CSS_SELECTOR, "h2")]  # type: ignore[attr-defined]
+        except StaleElementReferenceException:
+            continue
         if title in heads:
             break
         time.sleep(0.3)
@@ -303,32 +311,41 @@ def _wait_header(drv: object, title: str, *, timeout: float) -> list[str]:
 
 
 def _click_nav(drv: object, page: str) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     url_path = "home" if page == "data" else page
-    links = drv.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNav'] a")  # type: ignore[attr-defined]
-    link = next(
-        (a for a in links if (a.get_attribute("href") or "").rstrip("/").endswith(f"/{url_path}")),
-        None,
-    )
-    if link is None and page == "data":  # the default page is served at the root
-        link = links[0]
-    assert link is not None, [a.get_attribute("href") for a in links]
-    link.click()
+    for _ in range(20):  # the sidebar is redrawn on reruns: find the link again when stale
+        try:
+            links = drv.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNav'] a")  # type: ignore[attr-defined]
+            hrefs = [(a, (a.get_attribute("href") or "").rstrip("/")) for a in links]
+            link = next((a for a, h in hrefs if h.endswith(f"/{url_path}")), None)
+            if link is None and page == "data":  # the default page is served at the root
+                link = links[0]
+            assert link is not None, [h for _, h in hrefs]
+            link.click()
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.3)
+    pytest.fail(f"the sidebar link to {page} stayed stale")
 
 
 def _click_text(drv: object, text: str, *, within: str = "body", timeout: float = 20) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         xpath = f".//*[self::button or self::label or self::p][normalize-space()='{text}']"
-        root = drv.find_element(By.CSS_SELECTOR, within)  # type: ignore[attr-defined]
-        found = [e for e in root.find_elements(By.XPATH, xpath) if e.is_displayed()]
-        if found:
-            drv.execute_script("arguments[0].scrollIntoView({block: 'center'});", found[0])  # type: ignore[attr-defined]
-            found[0].click()
-            return
+        try:
+            root = drv.find_element(By.CSS_SELECTOR, within)  # type: ignore[attr-defined]
+            found = [e for e in root.find_elements(By.XPATH, xpath) if e.is_displayed()]
+            if found:
+                drv.execute_script("arguments[0].scrollIntoView({block: 'center'});", found[0])  # type: ignore[attr-defined]
+                found[0].click()
+                return
+        except StaleElementReferenceException:
+            pass
         time.sleep(0.3)
     pytest.fail(f"nothing to click with text {text!r}")
 
