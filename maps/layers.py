@@ -538,10 +538,11 @@ def demand_layer(
 class _FitAround(MacroElement):
     """Fit the map to ``bounds`` leaving room for the title (top left) and legend (bottom right).
 
-    A plain ``fitBounds`` centres the district, and on a wide map the title box and legend
-    then sit on its west and east edges. The padding is each box's width, capped at a fifth of
-    the map so a narrow map still shows the district large. Fitted again on the first resize
-    (Streamlit sizes the iframe after the script ran).
+    A plain ``fitBounds`` centres the district, and the title box and the legend then sat on
+    its corners. The fit keeps below the title (its height, at most a sixth of the map) and
+    left of the legend (its width, at most a third), so on a wide map the district sits left
+    of the legend at nearly full height. Fitted again on the first resize (Streamlit sizes the
+    iframe after the script ran).
     """
 
     _template = Template(
@@ -550,15 +551,22 @@ class _FitAround(MacroElement):
         (function () {
             var map = {{ this._parent.get_name() }}, bounds = {{ this.bounds|tojson }};
             var pad = {{ this.padding|tojson }};
-            function width(cls) {
+            function box(cls) {
+                // Width, and bottom edge measured from the top of the map.
                 var el = map.getContainer().querySelector(cls);
-                return el ? el.offsetWidth : 0;
+                if (!el) { return [0, 0]; }
+                var r = el.getBoundingClientRect();
+                var top = map.getContainer().getBoundingClientRect().top;
+                return [r.width, r.bottom - top];
             }
             function fit() {
-                var cap = map.getSize().x / 5;
+                var size = map.getSize();
+                // Under the (short) title; left of the (tall) legend.
+                var top = Math.min(box('.lcc-title')[1], size.y / 6);
+                var right = Math.min(box('.lcc-legend')[0], size.x / 3);
                 map.fitBounds(bounds, {
-                    paddingTopLeft: [Math.min(width('.lcc-title'), cap) + pad, pad],
-                    paddingBottomRight: [Math.min(width('.lcc-legend'), cap) + pad, pad],
+                    paddingTopLeft: [pad, top + pad],
+                    paddingBottomRight: [right + pad, pad],
                     animate: false
                 });
             }
@@ -906,6 +914,8 @@ def coverage_map(
     m = folium.Map(
         location=[0.0, 0.0], zoom_start=14, tiles=None, control_scale=False, height=height,
         zoom_snap=0.25, zoom_delta=0.5,
+        # Bottom left, above the scale bar: the title then sits in the top-left corner itself.
+        zoom_control="bottomleft",
     )  # fmt: skip
     add_basemap(m, basemap, lang=lang, network_edges=edges, tianditu_key=tianditu_key)
     if basemap != "none" and edges is not None and not edges.empty:
