@@ -274,6 +274,41 @@ WALK_TEXT = {
 }  # fmt: skip
 MAP_PAGES = {"coverage", "gaps", "sites", "compare"}
 
+# Where the study area, the title, the legend and the layer list sit in the map iframe.
+LAYOUT_JS = """
+const f = document.querySelector("iframe[title*='st_folium']");
+if (!f || !f.contentDocument) return null;
+const d = f.contentDocument, box = e => e ? e.getBoundingClientRect() : null;
+const outline = Array.from(d.querySelectorAll('.leaflet-overlay-pane path'))
+  .find(p => p.getAttribute('stroke-dasharray') === '6 4');
+const map = box(d.querySelector('.leaflet-container'));
+const r = o => o && {left: o.left, right: o.right, top: o.top, bottom: o.bottom,
+                     width: o.width, height: o.height};
+return {map: r(map), area: r(box(outline)), title: r(box(d.querySelector('.lcc-title'))),
+        legend: r(box(d.querySelector('.lcc-legend'))),
+        layers_open: !!d.querySelector('.leaflet-control-layers-expanded'),
+        layers: !!d.querySelector('.leaflet-control-layers')};
+"""
+
+
+def _check_layout(drv: object, where: str) -> None:
+    deadline = time.monotonic() + 20
+    lay = None
+    while time.monotonic() < deadline:
+        lay = drv.execute_script(LAYOUT_JS)  # type: ignore[attr-defined]
+        if lay and lay["area"] and lay["map"]:
+            break
+        time.sleep(0.3)
+    assert lay and lay["area"], (where, lay)
+    area, frame = lay["area"], lay["map"]
+    # The study area fills the map's height (not a third of it) ...
+    assert area["height"] >= 0.6 * frame["height"], (where, lay)
+    # ... clear of the title above it and of the legend to its right.
+    assert lay["title"]["bottom"] <= area["top"] + 2, (where, lay)
+    assert lay["legend"]["left"] >= area["right"] - 2, (where, lay)
+    # The layer list is an icon, not an open panel over the district.
+    assert lay["layers"] and not lay["layers_open"], (where, lay)
+
 
 def _wait_text(drv: object, texts: list[str], *, timeout: float) -> str:
     from selenium.common.exceptions import StaleElementReferenceException
@@ -392,4 +427,5 @@ def test_walk_every_page_in_both_languages(app_url: str, driver: object) -> None
                 drawn = [m for m in state["maps"] if m["leaflet"] and m["filled"] > 0]
                 assert drawn, (lang, page, state)
                 assert drawn[0]["markers"] > 0 and drawn[0]["paths"] >= 2, drawn[0]
+                _check_layout(drv, f"{lang}/{page}")
             _screenshot(drv, f"{lang}_{page}", map_page=page in MAP_PAGES)
