@@ -82,8 +82,18 @@ class Criterion:
         return self.threshold_m / self.speed / 60.0
 
     def label(self, lang: str = "zh") -> str:
-        """Human-readable label, e.g. ``步行15分钟（老年人 0.9 m/s）`` or ``3000 m``."""
+        """Human-readable label, e.g. ``步行15分钟（老年人 0.9 m/s）``, ``骑行10分钟（4 m/s）``."""
         if self.minutes is not None:
+            # A cycling speed makes it a ride whatever the network mode says: the label names
+            # the way of travelling the speed belongs to, never "walk" at 4 m/s.
+            if self.mode == "bike" or self.profile == "cycling":
+                if lang == "zh":
+                    return f"骑行{self.minutes:g}分钟（{self.speed:g} m/s）"
+                return f"{self.minutes:g} min ride ({self.speed:g} m/s)"
+            if self.mode == "drive":
+                if lang == "zh":
+                    return f"驾车{self.minutes:g}分钟（{self.speed:g} m/s）"
+                return f"{self.minutes:g} min drive ({self.speed:g} m/s)"
             if lang == "zh":
                 prof = settings.speed_profile_names_zh.get(self.profile, self.profile)
                 return f"步行{self.minutes:g}分钟（{prof} {self.speed:g} m/s）"

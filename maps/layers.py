@@ -27,7 +27,9 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.colormap import LinearColormap, linear
+from branca.element import MacroElement
 from folium.plugins import HeatMap
+from jinja2 import Template
 
 from geo import settings
 from geo.errors import InputDataError
@@ -45,19 +47,48 @@ from maps.i18n import t
 from maps.legend import (
     LegendSection,
     background_color,
-    badge_html,
     glyph_html,
     legend_control,
     north_arrow_control,
+    number_html,
     scale_control,
     swatch,
     title_control,
+    trial_glyph_html,
 )
 
 logger = logging.getLogger(__name__)
 
 #: Colour of proposed sites.
 SITE_COLOR = "#c51b8a"
+
+#: Colours of residents newly covered / newly losing coverage in a scenario.
+CHANGE_COLORS = {"gained": "#1a9850", "lost": "#d73027"}
+
+#: Study-area outline.
+BOUNDARY_COLOR = "#444444"
+
+#: Opacity of the residents' density surface, drawn beneath the service areas so it reads as
+#: background and does not swamp them.
+HEAT_OPACITY = 0.45
+
+#: Padding (pixels) around the study area when the map opens.
+FIT_PADDING = 8
+
+# Map-only wording (kept here so the browser legend and its layers agree).
+_TEXT: dict[str, dict[str, str]] = {
+    "sites_numbered": {"zh": "编号与选址表一致", "en": "numbered as in the sites table"},
+    "layer_trial": {"zh": "试加设施（假设）", "en": "Trial sites (what-if)"},
+    "gained": {"zh": "新增覆盖的居民", "en": "Residents newly covered"},
+    "lost": {"zh": "失去覆盖的居民", "en": "Residents losing coverage"},
+    "legend_changes": {"zh": "方案带来的变化", "en": "Change with the scenario"},
+    "boundary": {"zh": "研究范围", "en": "Study area"},
+}
+
+
+def _txt(key: str, lang: str) -> str:
+    return _TEXT[key]["en" if lang == "en" else "zh"]
+
 
 #: Map background when no tiles are drawn (Leaflet's default grey reads as "not loaded").
 NO_TILES_BACKGROUND = "#f7f7f4"
@@ -499,6 +530,7 @@ def demand_layer(
     scale = float(np.quantile(w, 0.95)) or 1.0
     weights = np.round(np.minimum(w / scale, 1.0), 3)
     data = np.column_stack([np.round(pts[:, 1], 5), np.round(pts[:, 0], 5), weights]).tolist()
+    _HeatBeneath(HEAT_OPACITY).add_to(group)
     HeatMap(data, radius=18, blur=15, min_opacity=0.25, control=False).add_to(group)
     return group
 
@@ -559,10 +591,101 @@ def off_network_layer(
     return group
 
 
+class _FitAround(MacroElement):
+    """Fit the map to ``bounds`` leaving room for the title (top left) and legend (bottom right).
+
+    A plain ``fitBounds`` centres the district, and the title box and the legend then sat on
+    its corners. The fit keeps below the title (its height, at most a sixth of the map) and
+    left of the legend (its width, at most a third), so on a wide map the district sits left
+    of the legend at nearly full height. Fitted again on the first resize (Streamlit sizes the
+    iframe after the script ran).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }}, bounds = {{ this.bounds|tojson }};
+            var pad = {{ this.padding|tojson }};
+            function box(cls) {
+                // Width, and bottom edge measured from the top of the map.
+                var el = map.getContainer().querySelector(cls);
+                if (!el) { return [0, 0]; }
+                var r = el.getBoundingClientRect();
+                var top = map.getContainer().getBoundingClientRect().top;
+                return [r.width, r.bottom - top];
+            }
+            function fit() {
+                var size = map.getSize();
+                // Under the (short) title; left of the (tall) legend.
+                var top = Math.min(box('.lcc-title')[1], size.y / 6);
+                var right = Math.min(box('.lcc-legend')[0], size.x / 3);
+                map.fitBounds(bounds, {
+                    paddingTopLeft: [pad, top + pad],
+                    paddingBottomRight: [right + pad, pad],
+                    animate: false
+                });
+            }
+            fit();
+            map.once('resize', fit);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, bounds: list[list[float]], *, padding: int = FIT_PADDING) -> None:
+        super().__init__()
+        self._name = "FitAround"
+        self.bounds = bounds
+        self.padding = int(padding)
+
+
+class _HeatBeneath(MacroElement):
+    """Draw leaflet.heat layers in their own pane under the vector layers, translucent.
+
+    leaflet.heat appends its canvas to the overlay pane, above the SVG of the service areas, so
+    the density surface covered them. This moves the canvas to a pane just below the overlay
+    pane (z-index 350) with reduced opacity; removal works from whichever pane holds it.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            if (!L.HeatLayer || L.HeatLayer.prototype._lccBeneath) { return; }
+            var proto = L.HeatLayer.prototype, onAdd = proto.onAdd;
+            proto._lccBeneath = true;
+            proto.onAdd = function (map) {
+                onAdd.call(this, map);
+                var pane = map.getPane('lccHeat');
+                if (!pane) {
+                    pane = map.createPane('lccHeat');
+                    pane.style.zIndex = 350;
+                    pane.style.pointerEvents = 'none';
+                    pane.style.opacity = {{ this.opacity|tojson }};
+                }
+                pane.appendChild(this._canvas);
+            };
+            proto.onRemove = function (map) {
+                if (this._canvas.parentNode) { this._canvas.parentNode.removeChild(this._canvas); }
+                map.off('moveend', this._reset, this);
+                if (map.options.zoomAnimation) { map.off('zoomanim', this._animateZoom, this); }
+            };
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, opacity: float) -> None:
+        super().__init__()
+        self._name = "HeatBeneath"
+        self.opacity = float(opacity)
+
+
 def site_layer(
     sites: gpd.GeoDataFrame | pd.DataFrame, *, lang: str = "zh", basemap: str = "none"
 ) -> folium.FeatureGroup:
-    """Proposed sites as star badges labelled "+N 人" with escaped popups.
+    """Proposed sites as small markers numbered by rank (as in the sites table), escaped popups.
 
     Parameters
     ----------
@@ -599,21 +722,123 @@ def site_layer(
             f"{getattr(rec, 'lon', rec.geometry.x):.6f}",
             f"{getattr(rec, 'lat', rec.geometry.y):.6f}",
         ]
+        rank = getattr(rec, "rank", None)
+        number = str(int(rank)) if rank is not None and pd.notna(rank) else ""
+        # Small numbered markers: "+1,200 人" labels of many sites overlapped into a smear; the
+        # number leads to the sites table, the tooltip and popup carry the residents.
         icon = {
-            "html": badge_html(t("site_label", lang, n=added), SITE_COLOR),
+            "html": number_html(number, SITE_COLOR),
             "className": "lcc-site",
-            "iconSize": [110, 20],
-            "iconAnchor": [10, 10],
+            "iconSize": [22, 22],
+            "iconAnchor": [11, 11],
         }
-        title = f"{t('layer_sites', lang)} #{getattr(rec, 'rank', '')}"
+        title = f"{t('layer_sites', lang)} #{number}"
+        tip = f"#{number} · {t('site_label', lang, n=added)}"
+        name = str(getattr(rec, "name", "") or "")
+        if name and name != f"#{number}":
+            tip = f"{tip} · {name}"
         props.append(
-            popup_props(title, values, lang=lang)
-            | {"tip": esc(getattr(rec, "name", ""), lang=lang), "icon": icon}
+            popup_props(title, values, lang=lang) | {"tip": esc(tip, lang=lang), "icon": icon}
         )
     labels = [t(k, lang) for k in ("name", "category", "added_population", "lon", "lat")]
     # One GeoJSON layer (no folium.Popup, which needs jQuery); each site gets its own label icon.
     marker = folium.Marker(icon=folium.DivIcon(html="", class_name="lcc-site"))
     _add_features(group, rows, props, name="sites", labels=labels, marker=marker)
+    return group
+
+
+def trial_layer(
+    facilities: gpd.GeoDataFrame,
+    cats: Sequence[Category],
+    *,
+    lang: str = "zh",
+    basemap: str = "none",
+) -> folium.FeatureGroup:
+    """Trial (what-if) facilities: hollow dashed badges, one layer for every category.
+
+    Parameters
+    ----------
+    facilities
+        Facilities rows added by a what-if (``source == "edit"``).
+    cats
+        Categories to draw.
+    lang
+        Language of labels.
+    basemap
+        Basemap key.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Named ``试加设施（假设）`` / ``Trial sites (what-if)``.
+    """
+    group = folium.FeatureGroup(name=_txt("layer_trial", lang))
+    labels = [t(k, lang) for k in ("category", "facility_id")]
+    for cat in cats:
+        rows = _rows_of(facilities, cat)
+        if rows.empty:
+            continue
+        rows = prepare_frame(rows, basemap, simplify=False)
+        props = [
+            popup_props(
+                f"{_txt('layer_trial', lang)} · {getattr(rec, 'name', '')}",
+                [cat.name(lang), getattr(rec, "facility_id", "")],
+                lang=lang,
+            )
+            | {"tip": esc(f"{_txt('layer_trial', lang)} · {getattr(rec, 'name', '')}", lang=lang)}
+            for rec in rows.itertuples(index=False)
+        ]
+        icon = folium.DivIcon(
+            html=trial_glyph_html(cat.glyph, cat.color),
+            icon_size=(22, 22),
+            icon_anchor=(11, 11),
+            class_name="lcc-trial",
+        )
+        _add_features(
+            group, rows, props, name=f"trial_{cat.key}", labels=labels,
+            marker=folium.Marker(icon=icon),
+        )  # fmt: skip
+    return group
+
+
+def change_layers(
+    changes: gpd.GeoDataFrame, *, lang: str, basemap: str, fmap: folium.Map
+) -> list[tuple[str, str]]:
+    """Add newly covered / newly losing residents to ``fmap``; return their legend items.
+
+    Polygons go to the overlay pane, above the density surface (which is drawn beneath it).
+    """
+    items: list[tuple[str, str]] = []
+    for change, color in CHANGE_COLORS.items():
+        rows = changes[changes["change"].astype(str) == change]
+        if rows.empty:
+            continue
+        rows = prepare_frame(rows, basemap)
+        name = _txt(change, lang)
+        group = folium.FeatureGroup(name=name)
+        style = {"color": color, "weight": 1.5, "fillColor": color, "fillOpacity": 0.55}
+        pops = pd.to_numeric(rows["population"], errors="coerce").fillna(0.0)
+        props = [
+            {"style": style, "tip": esc(f"{name}: {p:,.0f}", lang=lang)} for p in pops.tolist()
+        ]
+        _add_features(group, rows, props, name=f"change_{change}", labels=[])
+        group.add_to(fmap)
+        total = float(pops.sum())
+        unit = "人" if lang == "zh" else "residents"
+        items.append((swatch(color, opacity=0.55), f"{name}（{total:,.0f} {unit}）"
+                      if lang == "zh" else f"{name} ({total:,.0f} {unit})"))  # fmt: skip
+    return items
+
+
+def boundary_layer(
+    boundary: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "none"
+) -> folium.FeatureGroup:
+    """The study area as a dashed outline (no fill, no popups: it is a frame)."""
+    group = folium.FeatureGroup(name=_txt("boundary", lang))
+    rows = prepare_frame(boundary[["geometry"]], basemap)
+    style = {"color": BOUNDARY_COLOR, "weight": 2, "dashArray": "6 4", "fill": False}
+    props = [{"style": style} for _ in range(len(rows))]
+    _add_features(group, rows, props, name="boundary")
     return group
 
 
@@ -700,6 +925,8 @@ def coverage_map(
     categories: Sequence[str] | None = None,
     water: gpd.GeoDataFrame | None = None,
     off_network: gpd.GeoDataFrame | None = None,
+    boundary: gpd.GeoDataFrame | None = None,
+    changes: gpd.GeoDataFrame | None = None,
     basemap: str = "none",
     lang: str = "zh",
     asset_mode: AssetMode = "static",
@@ -732,6 +959,12 @@ def coverage_map(
     off_network
         Demand points farther than the snap tolerance from any street (:func:`off_network_layer`);
         drawn when not empty.
+    boundary
+        The study area (polygons); drawn as a dashed outline, and the map opens fitted to it.
+    changes
+        Residents newly covered / losing coverage in a scenario (``change`` "gained" | "lost",
+        ``population``, polygons; ``coverage.scenarios.change_areas``), drawn above the density
+        surface and the service areas, with a legend entry each.
     basemap
         ``"none"`` (street network, offline; default), ``"osm"``, ``"amap"`` (layers shifted to
         GCJ-02) or ``"tianditu"`` (needs ``settings.tianditu_key``).
@@ -751,7 +984,9 @@ def coverage_map(
     Returns
     -------
     folium.Map
-        With a scale bar, north arrow, legend, layer control and no CDN URL.
+        With a scale bar, north arrow, legend, a collapsed layer control and no CDN URL.
+        Facilities with ``source == "edit"`` (trial, what-if additions) are drawn with their own
+        hollow dashed symbol and legend entry; proposed sites are numbered by rank.
 
     Raises
     ------
@@ -771,9 +1006,14 @@ def coverage_map(
         _check_frame(demand, "demand", ["population"])
     edges = None if network_edges is None else prepare_frame(network_edges, basemap, simplify=False)
 
+    # Fractional zoom, so the study area fills the frame instead of the next whole zoom down
+    # (which left it at a third to a half of the width).
     m = folium.Map(
-        location=[0.0, 0.0], zoom_start=14, tiles=None, control_scale=False, height=height
-    )
+        location=[0.0, 0.0], zoom_start=14, tiles=None, control_scale=False, height=height,
+        zoom_snap=0.25, zoom_delta=0.5,
+        # Bottom left, above the scale bar: the title then sits in the top-left corner itself.
+        zoom_control="bottomleft",
+    )  # fmt: skip
     add_basemap(m, basemap, lang=lang, network_edges=edges, tianditu_key=tianditu_key)
     if basemap != "none" and edges is not None and not edges.empty:
         network_layer(edges, name=t("layer_network", lang), show=False).add_to(m)
@@ -781,8 +1021,11 @@ def coverage_map(
     legend: list[LegendSection] = []
     if water is not None and not water.empty:
         water_layer(water, lang=lang, basemap=basemap).add_to(m)
+    if boundary is not None and not boundary.empty:
+        boundary_layer(boundary, lang=lang, basemap=basemap).add_to(m)
     has_gaps = gaps is not None and not gaps.empty
     if demand is not None and not demand.empty:
+        # Drawn beneath the service areas and translucent (see _HeatBeneath).
         demand_layer(demand, lang=lang, basemap=basemap, show=not has_gaps).add_to(m)
         legend.append(
             LegendSection(
@@ -833,8 +1076,18 @@ def coverage_map(
                 t("legend_gaps", lang), ramp=(colors, f"{cmap.vmin:,.0f}", f"{cmap.vmax:,.0f}")
             )
         )
+    if changes is not None and not changes.empty:
+        items = change_layers(changes, lang=lang, basemap=basemap, fmap=m)
+        if items:
+            legend.append(LegendSection(_txt("legend_changes", lang), items=items))
+    trial_mask = (
+        facilities["source"].astype(str).eq("edit").to_numpy()
+        if "source" in facilities
+        else np.zeros(len(facilities), dtype=bool)
+    )
+    existing, trial = facilities[~trial_mask], facilities[trial_mask]
     for cat in cats:
-        facility_layer(facilities, cat, lang=lang, basemap=basemap).add_to(m)
+        facility_layer(existing, cat, lang=lang, basemap=basemap).add_to(m)
     if cats:
         legend.insert(
             0,
@@ -843,12 +1096,26 @@ def coverage_map(
                 items=[(swatch(c.color, shape="glyph", text=c.glyph), c.name(lang)) for c in cats],
             ),
         )
+    trial_cats = [c for c in cats if not _rows_of(trial, c).empty]
+    if trial_cats:
+        trial_layer(trial, trial_cats, lang=lang, basemap=basemap).add_to(m)
+        legend.insert(
+            1,
+            LegendSection(
+                _txt("layer_trial", lang),
+                items=[
+                    (swatch(c.color, shape="trial", text=c.glyph), c.name(lang)) for c in trial_cats
+                ],
+            ),
+        )
     if sites is not None and len(sites) > 0:
         site_layer(sites, lang=lang, basemap=basemap).add_to(m)
         legend.append(
             LegendSection(
                 t("legend_sites", lang),
-                items=[(swatch(SITE_COLOR, shape="badge", text=t("site_label", lang, n=1000)), "")],
+                items=[
+                    (swatch(SITE_COLOR, shape="number", text="1"), _txt("sites_numbered", lang))
+                ],
             )
         )
     if basemap == "none" and edges is not None and not edges.empty:
@@ -859,13 +1126,21 @@ def coverage_map(
         legend.append(
             LegendSection(t("legend_water", lang), items=[(swatch(WATER_FILL, opacity=0.75), "")])
         )
+    if boundary is not None and not boundary.empty:
+        legend.append(
+            LegendSection(
+                _txt("boundary", lang), items=[(swatch(BOUNDARY_COLOR, shape="dashed"), "")]
+            )
+        )
 
+    # The study area when known (the district, not the street network's ragged hull).
+    fit = [boundary] if boundary is not None and not boundary.empty else []
     bounds = _bounds(
-        [f for f in (facilities, demand, gaps, service_areas, network_edges) if f is not None],
+        fit
+        or [f for f in (facilities, demand, gaps, service_areas, network_edges) if f is not None],
         basemap,
     )
     if bounds is not None:
-        m.fit_bounds(bounds)
         m.location = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     if basemap == "none":
         background_color(NO_TILES_BACKGROUND).add_to(m)
@@ -874,7 +1149,11 @@ def coverage_map(
     scale_control().add_to(m)
     north_arrow_control(lang=lang).add_to(m)
     legend_control(legend, lang=lang).add_to(m)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    if bounds is not None:
+        # After the title and legend exist, so the fit can keep the district clear of them.
+        _FitAround(bounds).add_to(m)
+    # Collapsed to an icon: the open list covered the east of the district.
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
     return localize_assets(m, mode=asset_mode, prefix=static_prefix)
 
 

@@ -117,8 +117,9 @@ def swatch(color: str, *, shape: str = "box", text: str = "", opacity: float = 1
     color
         CSS colour (e.g. ``"#e6550d"``).
     shape
-        ``"box"`` (filled area), ``"line"`` (a stroke), ``"glyph"`` (a round badge with ``text``)
-        or ``"badge"`` (a rounded label with ``text``).
+        ``"box"`` (filled area), ``"line"`` (a stroke), ``"dashed"`` (a dashed outline),
+        ``"glyph"`` (a round badge with ``text``), ``"trial"`` (a hollow dashed badge),
+        ``"number"`` (a numbered marker) or ``"badge"`` (a rounded label with ``text``).
     text
         The glyph or label inside the swatch (escaped here).
     opacity
@@ -130,8 +131,17 @@ def swatch(color: str, *, shape: str = "box", text: str = "", opacity: float = 1
             '<span style="display:inline-block;width:18px;height:0;'
             f'border-top:2px solid {c};vertical-align:middle"></span>'
         )
+    if shape == "dashed":
+        return (
+            '<span style="display:inline-block;width:18px;height:0;'
+            f'border-top:2px dashed {c};vertical-align:middle"></span>'
+        )
     if shape == "glyph":
         return glyph_html(text, color, size=16)
+    if shape == "trial":
+        return trial_glyph_html(text, color, size=18)
+    if shape == "number":
+        return number_html(text, color, size=18)
     if shape == "badge":
         return badge_html(text, color)
     return (
@@ -160,6 +170,34 @@ def badge_html(text: str, color: str) -> str:
         f"border:2px solid {c};border-radius:10px;padding:0 5px;font:bold 12px/16px "
         f"'Noto Sans CJK SC','Microsoft YaHei',sans-serif;box-shadow:0 0 3px rgba(0,0,0,0.4)\">"
         f"★ {html.escape(text)}</div>"
+    )
+
+
+def number_html(text: str, color: str, *, size: int = 22) -> str:
+    """A small round marker with a number (proposed sites, numbered as in the sites table)."""
+    c = html.escape(color, quote=True)
+    return (
+        f'<div style="width:{size}px;height:{size}px;border-radius:50%;background:{c};'
+        f"color:#fff;border:2px solid #fff;box-sizing:border-box;"
+        f"box-shadow:0 0 3px rgba(0,0,0,0.7);font:bold {int(size * 0.55)}px/{size - 4}px "
+        "'Noto Sans CJK SC','Microsoft YaHei',sans-serif;"
+        f'text-align:center;display:inline-block">{html.escape(text)}</div>'
+    )
+
+
+def trial_glyph_html(glyph: str, color: str, *, size: int = 22) -> str:
+    """A trial (what-if) facility: the category glyph on white in a dashed ring.
+
+    Existing facilities are filled badges (:func:`glyph_html`); a trial site is hollow and
+    dashed, so the two never read as the same thing.
+    """
+    c = html.escape(color, quote=True)
+    return (
+        f'<div style="width:{size}px;height:{size}px;border-radius:50%;background:#fff;'
+        f"color:{c};border:2.5px dashed {c};box-sizing:border-box;"
+        f"box-shadow:0 0 3px rgba(0,0,0,0.6);font:bold {int(size * 0.55)}px/{size - 5}px "
+        "'Noto Sans CJK SC','Microsoft YaHei',sans-serif;"
+        f'text-align:center;display:inline-block">{html.escape(glyph)}</div>'
     )
 
 

@@ -703,3 +703,151 @@ def test_loading_an_empty_place_name_says_what_to_do() -> None:
     at.button(key="data_load_place").click().run()
     _ok(at)
     assert any("请先输入地名" in i.value for i in at.info)
+
+
+def test_sites_widgets_follow_the_shown_result_after_leaving_the_page() -> None:
+    at = _goto(_app(), "sites")
+    at.selectbox(key="sites_model").set_value("lscp").run()
+    at.slider(key="sites_target_pct").set_value(90).run()
+    at.button(key="sites_run").click().run()
+    _ok(at)
+    n = len(at.session_state["siting"][1].sites)
+    _goto(at, "coverage")
+    _goto(at, "sites")
+    # The result is still shown, and the widgets describe it (not the MCLP k=3 defaults).
+    assert len(_table(at, "新增覆盖人口")) == n
+    assert at.selectbox(key="sites_model").value == "lscp"
+    assert at.slider(key="sites_target_pct").value == 90
+    names = [t.value for t in at.text_input if t.value]
+    assert f"LSCP 新增 {n} 处" in names, names
+    # Changing the model (before running it) does not rename the result being saved.
+    at.selectbox(key="sites_model").set_value("mclp").run()
+    assert f"LSCP 新增 {n} 处" in [t.value for t in at.text_input if t.value]
+
+
+def test_siting_result_survives_a_criterion_changed_and_changed_back() -> None:
+    at = _goto(_app(), "sites")
+    at.number_input(key="sites_k").set_value(2).run()
+    at.button(key="sites_run").click().run()
+    _ok(at)
+    _goto(at, "coverage")
+    at.radio(key="cov_kind").set_value("metres").run()
+    at.number_input(key="cov_metres").set_value(1200.0).run()
+    _goto(at, "sites")
+    # Different criteria: the old result no longer applies.
+    assert not any("新增覆盖人口" in df.value.columns for df in at.dataframe)
+    _goto(at, "coverage")
+    at.radio(key="cov_kind").set_value("default").run()
+    # The typed distance is still in the (disabled) widget, but the criteria are the defaults.
+    assert at.session_state["criteria"].metres == 1200.0
+    _goto(at, "sites")
+    assert len(_table(at, "新增覆盖人口")) == 2
+    assert at.number_input(key="sites_k").value == 2
+
+
+def test_category_picker_counts_the_selected_categories() -> None:
+    from geo.taxonomy import categories
+
+    at = _goto(_app(), "coverage")
+    total = len(categories())
+    n = len(at.session_state["criteria"].categories)
+    assert f"已选 {n} / {total} 类" in [c.value for c in at.caption]
+    at.multiselect(key="cov_categories").set_value(list(categories())[:2]).run()
+    assert f"已选 2 / {total} 类" in [c.value for c in at.caption]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_cycling_speed_is_labelled_as_a_ride(lang: str) -> None:
+    at = _app()
+    if lang == "en":
+        at.sidebar.radio(key="lang").set_value("en").run()
+    _goto(at, "coverage")
+    at.radio(key="cov_kind").set_value("minutes").run()
+    at.select_slider(key="cov_minutes").set_value(10).run()
+    at.selectbox(key="cov_profile").set_value("cycling").run()
+    _ok(at)
+    kpi = at.dataframe[0].value
+    crit = set(kpi.iloc[:, 1])
+    want = "骑行10分钟（4 m/s）" if lang == "zh" else "10 min ride (4 m/s)"
+    assert crit == {want}, crit
+    assert not any("步行" in c or "walk" in c for c in crit)
+
+
+def _upload_points(names: list[str] | None = None) -> bytes:
+    fac = _demo_facilities().head(4)
+    head = "名称,经度,纬度" if names else "经度,纬度"
+    rows = [
+        (f"{names[i]}," if names else "") + f"{p.x:.7f},{p.y:.7f}"
+        for i, p in enumerate(fac.geometry)
+    ]
+    rows.append(("老年食堂丁," if names else "") + "abc,31.8")  # a rejected row
+    return (head + "\n" + "\n".join(rows) + "\n").encode("utf-8")
+
+
+def _category_box(at: AppTest) -> object:
+    return next(s for s in at.selectbox if s.key and s.key.startswith("fac_cat_"))
+
+
+def test_upload_without_a_category_column_defaults_to_a_real_category() -> None:
+    from geo.taxonomy import categories
+
+    at = _app()
+    at.file_uploader(key="fac_file").set_value(("设施清单.csv", _upload_points(), "text/csv"))
+    at.run()
+    _ok(at)
+    box = _category_box(at)
+    # No category column and no names: "by category column" is neither the default nor offered.
+    assert box.value == next(iter(categories()))
+    assert "" not in box.options and "按类别列识别" not in box.options
+    # The file name names a category: that one is the default.
+    at = _app()
+    at.file_uploader(key="fac_file").set_value(("养老院.csv", _upload_points(), "text/csv"))
+    at.run()
+    assert _category_box(at).value == "elderly_care"
+    at.button(key="fac_apply").click().run()
+    _ok(at)
+    assert (at.session_state["dataset"].facilities["category"] == "elderly_care").sum() == 4
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_upload_messages_are_in_the_interface_language_without_api_hints(lang: str) -> None:
+    import re
+
+    at = _app()
+    if lang == "en":
+        at.sidebar.radio(key="lang").set_value("en").run()
+    # Names but no category column: the default infers from the names, and says so.
+    data = _upload_points(["老年食堂甲", "社区卫生服务站乙", "火星基地", "老年食堂丙"])
+    at.file_uploader(key="fac_file").set_value(("点位.csv", data, "text/csv")).run()
+    _ok(at)
+    box = _category_box(at)
+    assert box.value == "" and box.format_func("") in ("按名称推断类别", "Inferred from the names")
+    at.button(key="fac_apply").click().run()
+    _ok(at)
+    reasons = list(_table(at, "原因" if lang == "zh" else "Reason").iloc[:, -1])
+    messages = [w.value for w in at.warning] + reasons
+    assert len(reasons) == 2 and messages, messages
+    for text in messages:
+        assert "=" not in text and "pass " not in text.lower(), text
+        if lang == "zh":
+            assert not re.search(r"[A-Za-z]{4,}", text), text  # no English sentence
+        else:
+            own = text.replace("火星基地", "").replace("名称", "")  # the planner's own data
+            assert not re.search(r"[\u4e00-\u9fff]", own), text
+    if lang == "zh":
+        assert "经度不是数字" in reasons
+        assert any("推断类别" in w.value for w in at.warning)
+    else:
+        assert "longitude is not a number" in reasons
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_upload_errors_are_in_the_interface_language(lang: str) -> None:
+    at = _app()
+    if lang == "en":
+        at.sidebar.radio(key="lang").set_value("en").run()
+    at.file_uploader(key="fac_file").set_value(("设施.csv", b"   \n", "text/csv")).run()
+    assert not at.exception
+    text = at.error[0].value
+    assert "设施.csv" in text
+    assert ("文件是空的" in text) if lang == "zh" else ("the file is empty" in text)

@@ -253,3 +253,179 @@ def test_every_page_url_opens_its_page_in_the_shell(app_url: str, driver: object
         assert "覆盖" in sidebar and "导出" in sidebar, (path, sidebar)
         if path == "data":  # the old address forwards to the default page at the root
             assert driver.current_url.rstrip("/") == app_url, driver.current_url  # type: ignore[attr-defined]
+
+
+# --- a walk through every page in both languages ---------------------------------------------
+
+WALK = ["data", "coverage", "gaps", "sites", "compare", "export"]
+WALK_TITLES = {
+    "zh": {"data": "数据", "coverage": "覆盖", "gaps": "缺口", "sites": "选址",
+           "compare": "方案比较", "export": "导出"},
+    "en": {"data": "Data", "coverage": "Coverage", "gaps": "Gaps", "sites": "Sites",
+           "compare": "Compare", "export": "Export"},
+}  # fmt: skip
+# Something each page must show besides its title (a KPI, a table, a button).
+WALK_TEXT = {
+    "zh": {"data": "已载入", "coverage": "人口覆盖率", "gaps": "缺口排序", "sites": "方案名称",
+           "compare": "各类别覆盖变化", "export": "生成导出文件"},
+    "en": {"data": "Loaded", "coverage": "Population coverage", "gaps": "Ranked gaps",
+           "sites": "Scenario name", "compare": "Coverage change per category",
+           "export": "Prepare the files"},
+}  # fmt: skip
+MAP_PAGES = {"coverage", "gaps", "sites", "compare"}
+
+# Where the study area, the title, the legend and the layer list sit in the map iframe.
+LAYOUT_JS = """
+const f = document.querySelector("iframe[title*='st_folium']");
+if (!f || !f.contentDocument) return null;
+const d = f.contentDocument, box = e => e ? e.getBoundingClientRect() : null;
+const outline = Array.from(d.querySelectorAll('.leaflet-overlay-pane path'))
+  .find(p => p.getAttribute('stroke-dasharray') === '6 4');
+const map = box(d.querySelector('.leaflet-container'));
+const r = o => o && {left: o.left, right: o.right, top: o.top, bottom: o.bottom,
+                     width: o.width, height: o.height};
+return {map: r(map), area: r(box(outline)), title: r(box(d.querySelector('.lcc-title'))),
+        legend: r(box(d.querySelector('.lcc-legend'))),
+        layers_open: !!d.querySelector('.leaflet-control-layers-expanded'),
+        layers: !!d.querySelector('.leaflet-control-layers')};
+"""
+
+
+def _check_layout(drv: object, where: str) -> None:
+    deadline = time.monotonic() + 20
+    lay = None
+    while time.monotonic() < deadline:
+        lay = drv.execute_script(LAYOUT_JS)  # type: ignore[attr-defined]
+        if lay and lay["area"] and lay["map"]:
+            break
+        time.sleep(0.3)
+    assert lay and lay["area"], (where, lay)
+    area, frame = lay["area"], lay["map"]
+    # The study area fills the map's height (not a third of it) ...
+    assert area["height"] >= 0.6 * frame["height"], (where, lay)
+    # ... clear of the title above it and of the legend to its right.
+    assert lay["title"]["bottom"] <= area["top"] + 2, (where, lay)
+    assert lay["legend"]["left"] >= area["right"] - 2, (where, lay)
+    # The layer list is an icon, not an open panel over the district.
+    assert lay["layers"] and not lay["layers_open"], (where, lay)
+
+
+def _wait_text(drv: object, texts: list[str], *, timeout: float) -> str:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout
+    body = ""
+    while time.monotonic() < deadline:
+        try:
+            body = drv.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+            running = drv.find_elements(By.CSS_SELECTOR, "[data-testid='stStatusWidget']")  # type: ignore[attr-defined]
+        except StaleElementReferenceException:
+            continue
+        if all(t in body for t in texts) and not running:
+            return body
+        time.sleep(0.3)
+    return body
+
+
+def _wait_header(drv: object, title: str, *, timeout: float) -> list[str]:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout
+    heads: list[str] = []
+    while time.monotonic() < deadline:
+        try:
+            heads = [h.text for h in drv.find_elements(By.CSS_SELECTOR, "h2")]  # type: ignore[attr-defined]
+        except StaleElementReferenceException:
+            continue
+        if title in heads:
+            break
+        time.sleep(0.3)
+    return heads
+
+
+def _click_nav(drv: object, page: str) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    url_path = "home" if page == "data" else page
+    for _ in range(20):  # the sidebar is redrawn on reruns: find the link again when stale
+        try:
+            links = drv.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNav'] a")  # type: ignore[attr-defined]
+            hrefs = [(a, (a.get_attribute("href") or "").rstrip("/")) for a in links]
+            link = next((a for a, h in hrefs if h.endswith(f"/{url_path}")), None)
+            if link is None and page == "data":  # the default page is served at the root
+                link = links[0]
+            assert link is not None, [h for _, h in hrefs]
+            link.click()
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.3)
+    pytest.fail(f"the sidebar link to {page} stayed stale")
+
+
+def _click_text(drv: object, text: str, *, within: str = "body", timeout: float = 20) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        xpath = f".//*[self::button or self::label or self::p][normalize-space()='{text}']"
+        try:
+            root = drv.find_element(By.CSS_SELECTOR, within)  # type: ignore[attr-defined]
+            found = [e for e in root.find_elements(By.XPATH, xpath) if e.is_displayed()]
+            if found:
+                drv.execute_script("arguments[0].scrollIntoView({block: 'center'});", found[0])  # type: ignore[attr-defined]
+                found[0].click()
+                return
+        except StaleElementReferenceException:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"nothing to click with text {text!r}")
+
+
+def _screenshot(drv: object, name: str, *, map_page: bool) -> None:
+    from selenium.webdriver.common.by import By
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    frames = drv.find_elements(By.CSS_SELECTOR, "iframe[title*='st_folium']")  # type: ignore[attr-defined]
+    if map_page and frames:
+        drv.execute_script("arguments[0].scrollIntoView({block: 'end'});", frames[0])  # type: ignore[attr-defined]
+        time.sleep(0.6)
+    drv.save_screenshot(str(ARTIFACTS / f"walk_{name}.png"))  # type: ignore[attr-defined]
+
+
+def test_walk_every_page_in_both_languages(app_url: str, driver: object) -> None:
+    from selenium.webdriver.common.by import By
+
+    drv = driver
+    drv.set_window_size(1400, 1500)  # type: ignore[attr-defined]
+    drv.get(app_url)  # type: ignore[attr-defined]
+    _wait_header(drv, "数据", timeout=60)
+    for lang in ("zh", "en"):
+        if lang == "en":
+            _click_text(drv, "English", within="[data-testid='stSidebar']")
+            _wait_header(drv, "Data", timeout=30)
+        for page in WALK:
+            _click_nav(drv, page)
+            title = WALK_TITLES[lang][page]
+            heads = _wait_header(drv, title, timeout=60)
+            body = drv.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+            assert title in heads, (lang, page, heads, body[-1500:])
+            if page == "sites" and lang == "zh":
+                # A run and a saved scenario, so the result table and the Compare page show.
+                _click_text(drv, "计算选址")
+                _wait_text(drv, ["把建议点保存为方案"], timeout=90)
+                _click_text(drv, "把建议点保存为方案")
+                _wait_text(drv, ["已保存"], timeout=30)
+            body = _wait_text(drv, [title, WALK_TEXT[lang][page]], timeout=60)
+            assert WALK_TEXT[lang][page] in body, (lang, page, body[-2000:])
+            assert "Traceback" not in body and "Error" not in body.split("Errors")[0], body
+            if page in MAP_PAGES:
+                state = _map_state(drv, timeout=60)
+                drawn = [m for m in state["maps"] if m["leaflet"] and m["filled"] > 0]
+                assert drawn, (lang, page, state)
+                assert drawn[0]["markers"] > 0 and drawn[0]["paths"] >= 2, drawn[0]
+                _check_layout(drv, f"{lang}/{page}")
+            _screenshot(drv, f"{lang}_{page}", map_page=page in MAP_PAGES)

@@ -364,3 +364,89 @@ def test_every_string_has_both_languages_with_the_same_fields():
     assert t("site_label", "zh", n=1234) == "+1,234 人"
     assert t("site_label", "en", n=1234) == "+1,234 residents"
     assert t("no_such_key", "zh") == "no_such_key"
+
+
+# --- reading the map at a glance (issue 10 §5) ---------------------------------------------------
+
+
+def _trial(layers: dict) -> gpd.GeoDataFrame:
+    fac = layers["facilities"]
+    extra = fac.iloc[[0]].copy()
+    extra["facility_id"] = "trial-1"
+    extra["name"] = "试加点"
+    extra["source"] = "edit"
+    return gpd.GeoDataFrame(pd.concat([fac, extra], ignore_index=True), crs=fac.crs)
+
+
+def _legend(page: str) -> str:
+    """The legend control's HTML (its script follows the class name)."""
+    start = page.index('"lcc-control lcc-legend"')
+    return page[start : page.index("L.DomEvent", start)]
+
+
+def test_density_is_drawn_beneath_the_service_areas(layers):
+    page = render(coverage_map(**layers))
+    # The heat canvas is moved to its own pane under the overlay pane (z 400), translucent.
+    assert "createPane('lccHeat')" in page and "zIndex = 350" in page
+    assert page.index("_lccBeneath") < page.index("L.heatLayer")
+
+
+def test_trial_sites_have_their_own_symbol_and_legend_entry(layers):
+    frames = {**layers, "facilities": _trial(layers)}
+    page = render(coverage_map(**frames))
+    assert "试加设施（假设）" in _legend(page)
+    assert '"lcc-trial"' in page and "dashed" in page
+    # Drawn once, as a trial site: not also as an existing facility.
+    assert page.count("试加点") == 2  # the popup title and the tooltip of one marker
+    english = render(coverage_map(**frames, lang="en"))
+    assert "Trial sites (what-if)" in english
+    plain = render(coverage_map(**layers))
+    assert "试加设施" not in plain and '"lcc-trial"' not in plain
+
+
+def test_proposed_sites_are_numbered_markers(layers):
+    page = render(coverage_map(**layers))
+    icons = re.findall(r'"icon": \{"className": "lcc-site", "html": "(.*?)", "iconAnchor"', page)
+    assert len(icons) == 2, icons
+    assert icons[0].endswith('">1</div>') and icons[1].endswith('">2</div>'), icons
+    assert not any("★" in i for i in icons)  # no wide "+N 人" badges that overlap
+    assert "#1 · +1,234 人 · 候选点 A" in page  # the residents stay in the tooltip
+    assert "编号与选址表一致" in _legend(page)
+
+
+def test_compare_changes_are_in_the_legend_above_the_density(layers):
+    x0, y0, x1, y1 = layers["facilities"].total_bounds
+    changes = gpd.GeoDataFrame(
+        {"change": ["gained", "lost"], "population": [1500.0, 40.0]},
+        geometry=[
+            shapely.box(x0, y0, x0 + 0.001, y0 + 0.001),
+            shapely.box(x1, y1, x1 + 0.001, y1 + 0.001),
+        ],
+        crs="EPSG:4326",
+    )
+    page = render(coverage_map(**layers, changes=changes))
+    legend = _legend(page)
+    assert "新增覆盖的居民（1,500 人）" in legend and "失去覆盖的居民（40 人）" in legend
+    assert "#1a9850" in page and "#d73027" in page
+    # Vector layers are in the overlay pane; the density is in the pane beneath it.
+    assert "lccHeat" in page
+
+
+def test_map_fits_the_study_area_and_keeps_the_layer_list_collapsed(layers):
+    x0, y0, x1, y1 = layers["network_edges"].total_bounds
+    boundary = gpd.GeoDataFrame(
+        geometry=[shapely.box(x0 + 0.002, y0 + 0.002, x1 - 0.002, y1 - 0.002)], crs="EPSG:4326"
+    )
+    page = render(coverage_map(**layers, boundary=boundary))
+    fit = re.search(r"bounds = (\[\[.*?\]\]);", page)
+    assert fit, "no fit to the study area"
+    (south, west), (north, east) = json.loads(fit.group(1))
+    assert (west, south, east, north) == pytest.approx(
+        (x0 + 0.002, y0 + 0.002, x1 - 0.002, y1 - 0.002), abs=1e-6
+    )
+    assert "paddingTopLeft" in page and "paddingBottomRight" in page
+    assert '"zoomSnap": 0.25' in page
+    assert '"collapsed": true' in page and '"collapsed": false' not in page
+    assert "研究范围" in _legend(page) and "6 4" in page
+    # Without a boundary the map fits the data.
+    assert re.search(r"bounds = \[\[", render(coverage_map(**layers)))

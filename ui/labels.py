@@ -95,6 +95,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.crs.bd09": ("BD-09（百度）", "BD-09 (Baidu)"),
     "data.category": ("设施类别", "Facility category"),
     "data.category.from_column": ("按类别列识别", "From the category column"),
+    "data.category.from_names": ("按名称推断类别", "Inferred from the names"),
     "data.how": ("替换还是追加", "Replace or add"),
     "data.replace": ("替换全部现有设施", "Replace all existing facilities"),
     "data.replace_categories": (
@@ -140,8 +141,10 @@ LABELS: dict[str, tuple[str, str]] = {
     # coverage page
     "cov.categories": ("设施类别", "Categories"),
     "cov.criterion": ("覆盖标准", "Coverage criterion"),
+    "cov.selected": ("已选 {n} / {total} 类", "{n} of {total} categories selected"),
     "cov.crit.default": ("按类别默认标准", "Category defaults"),
-    "cov.crit.minutes": ("步行时间", "Walking time"),
+    # Minutes at the chosen speed: a walk, or a ride with the cycling profile.
+    "cov.crit.minutes": ("出行时间", "Travel time"),
     "cov.crit.metres": ("路网距离", "Network distance"),
     "cov.minutes": ("分钟", "Minutes"),
     "cov.metres": ("米", "Metres"),
@@ -172,8 +175,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "cov.status": ("结果状态", "Status"),
     "cov.covered": ("覆盖人口", "Covered residents"),
     "cov.uncovered": ("未覆盖人口", "Uncovered residents"),
-    "cov.median": ("中位步行时间（分）", "Median time (min)"),
-    "cov.p85": ("85% 步行时间（分）", "P85 time (min)"),
+    "cov.median": ("中位出行时间（分）", "Median time (min)"),
+    "cov.p85": ("85% 出行时间（分）", "P85 time (min)"),
     "cov.buffer": ("直线缓冲覆盖率（对照）", "Straight-line buffer coverage (comparison)"),
     "cov.facilities": ("设施数", "Facilities"),
     "cov.category": ("类别", "Category"),

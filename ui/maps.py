@@ -112,6 +112,7 @@ def coverage_for(
         return coverage_map(
             **layers(ds, choice, category, show_gaps=show_gaps, sites=sites, edits=edits),
             off_network=off_network(ds, choice),
+            boundary=ds.boundary,
             basemap=base,
             lang=lang,
             title=ds.name(lang),
@@ -180,43 +181,21 @@ def comparison(
     key = (ds.key, choice, category, lang, basemap(), scenario.name, state.edits_token(edits))
 
     def build() -> Any:
-        import folium
-
         from coverage.scenarios import change_areas
-        from maps.assets import localize_assets
         from maps.layers import coverage_map
 
-        fmap = coverage_map(
+        applied = state.scenario_result(ds, choice, edits, name=scenario.name)
+        areas = change_areas(state.analysis(ds, choice), [applied], categories=[category])
+        # Newly covered / losing residents go in the map's own legend, above the density layer.
+        return coverage_map(
             **layers(ds, choice, category, edits=edits),
+            boundary=ds.boundary,
+            changes=areas,
             basemap=basemap(),
             lang=lang,
             title=f"{ds.name(lang)} · {scenario.name}",
-            subtitle=subtitle(ds, choice, category),
+            subtitle=subtitle(ds, choice, category, lang=lang),
         )
-        applied = state.scenario_result(ds, choice, edits, name=scenario.name)
-        areas = change_areas(state.analysis(ds, choice), [applied], categories=[category])
-        # The layer control must come after every layer it lists: take it off, add ours, put
-        # it back (otherwise its script runs before our layers exist).
-        for name, child in list(fmap._children.items()):
-            if isinstance(child, folium.LayerControl):
-                del fmap._children[name]
-        styles = {"gained": "#1a9850", "lost": "#d73027"}
-        for change, color in styles.items():
-            rows = areas[areas["change"] == change]
-            if rows.empty:
-                continue
-            name = tr_text(f"cmp.{change}", lang)
-            layer = folium.FeatureGroup(name=name)
-            folium.GeoJson(
-                rows[["population", "geometry"]].to_json(),
-                style_function=lambda _f, c=color: {
-                    "color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.5,
-                },
-                tooltip=folium.GeoJsonTooltip(["population"], aliases=[name]),
-            ).add_to(layer)  # fmt: skip
-            layer.add_to(fmap)
-        folium.LayerControl(collapsed=False, position="topright").add_to(fmap)
-        return localize_assets(fmap)
 
     return state.cached("comparison_map", key, build)
 

@@ -122,6 +122,15 @@ class CriteriaChoice:
             out[key] = crit
         return out
 
+    def effective(self) -> tuple[tuple[str, Any], ...]:
+        """The criteria that decide coverage, per category, as a hashable key.
+
+        Two choices with the same effective criteria give the same results even when their
+        widget history differs (a distance typed and then switched back to the defaults, say),
+        so results are matched on this and not on the raw fields.
+        """
+        return tuple(self.criteria().items())
+
 
 # --------------------------------------------------------------------------------------------
 # Session state
@@ -177,6 +186,21 @@ def criteria_choice() -> CriteriaChoice:
 def set_criteria_choice(choice: CriteriaChoice) -> None:
     """Store the coverage settings."""
     st.session_state[CRITERIA] = choice
+
+
+def siting_run(ds: Dataset, choice: CriteriaChoice) -> tuple[SitingParams, Any] | None:
+    """The session's last siting run when it still belongs to ``ds`` and ``choice``.
+
+    A run belongs to the data and the *effective* criteria it was made for: changing a criterion
+    and changing it back keeps the run.
+    """
+    run = st.session_state.get(SITING)
+    if not run:
+        return None
+    params, result, data_key, run_choice = run[:4]
+    if data_key != ds.key or run_choice.effective() != choice.effective():
+        return None
+    return params, result
 
 
 def present_categories(ds: Dataset) -> tuple[str, ...]:

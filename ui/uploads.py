@@ -16,7 +16,8 @@ import streamlit as st
 
 from geo.taxonomy import categories
 from ui import state
-from ui.widgets import category_name, labeller, seed, tr
+from ui.messages import plain, planner_errors
+from ui.widgets import category_name, labeller, seed, seed_choice, tr
 
 logger = logging.getLogger(__name__)
 
@@ -242,15 +243,7 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
         network_token=str(dict(ds.parts).get("network", "")),
         columns={k: v for k, v in picks.items() if k in ("lon", "lat") and v},
     )
-    cat_options = ["", *categories()]
-    category = c2.selectbox(
-        tr("data.category"),
-        cat_options,
-        key=seed(f"{prefix}_cat_{token}", ""),
-        format_func=labeller(
-            lambda k: category_name(k) if k else tr("data.category.from_column"), cat_options
-        ),
-    )
+    category = c2.selectbox(tr("data.category"), **_category_widget(prefix, token, picks, upload))
     options: dict[str, Any] = {"crs": crs, "category": category or None}
     for role in ("lon", "lat", "name", "category", "capacity"):
         if picks.get(role):
@@ -262,6 +255,40 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
     if detected.get("id"):
         options["id_col"] = detected["id"]
     return data, tuple(sorted(options.items()))
+
+
+def _category_widget(
+    prefix: str, token: str, picks: dict[str, str | None], upload: Any
+) -> dict[str, Any]:
+    """Options, default and labels of the facility-category select box.
+
+    "" means "take the category from the file": from the category column when one is picked,
+    else inferred from the names. With neither column there is nothing to take it from, so the
+    box offers only real categories. The default is never "by category column" without one:
+    the category the file name suggests (养老院.xlsx), else inference from names, else the first.
+    """
+    from pathlib import Path
+
+    from geo.taxonomy import match_category
+
+    cats = list(categories())
+    guess = match_category(Path(str(upload.name)).stem.strip())
+    if picks.get("category"):
+        options, default, empty = ["", *cats], "", tr("data.category.from_column")
+    elif picks.get("name"):
+        options, empty = ["", *cats], tr("data.category.from_names")
+        default = guess or ""
+    else:
+        options, empty = cats, ""
+        default = guess or cats[0]
+    # One key per situation, so picking a category column later brings back its own default.
+    situation = "col" if picks.get("category") else "name" if picks.get("name") else "none"
+    key = seed_choice(f"{prefix}_cat_{token}_{situation}", default, options)
+    return {
+        "options": options,
+        "key": key,
+        "format_func": labeller(lambda k: category_name(k) if k else empty, options),
+    }
 
 
 def crs_choice(
@@ -346,6 +373,16 @@ def facility_section() -> None:
     st.subheader(tr("data.facilities"))
     upload = st.file_uploader(tr("data.facility_file"), type=TABLE_TYPES, key="fac_file")
     if upload is not None:
+        with planner_errors(lang=state.lang()):
+            _facility_upload(upload)
+    report = st.session_state.get(REPORT)
+    if report is not None:
+        validation_report(report)
+
+
+def _facility_upload(upload: Any) -> None:
+    """Mapping, options and the apply button of an uploaded facility file."""
+    if upload is not None:
         mapped = facility_mapping("fac", upload)
         if mapped is not None:
             data, options = mapped
@@ -375,9 +412,6 @@ def facility_section() -> None:
                     gdf, how=how, token=f"{state.digest(data)}:{hash(options) & 0xFFFFFFFF:x}"
                 )
                 flash(tr("data.facilities_applied", n=len(gdf)))
-    report = st.session_state.get(REPORT)
-    if report is not None:
-        validation_report(report)
 
 
 FLASH = "_data_flash"
@@ -441,7 +475,7 @@ def validation_report(report: Any) -> None:
             )
         )
         for warning in report.warnings:
-            st.warning(warning)
+            st.warning(plain(warning, lang=state.lang()))
         if getattr(report, "suggestion", None):
             st.info(in_language(report.suggestion))
         if len(report.rejected):
@@ -454,46 +488,17 @@ def validation_report(report: Any) -> None:
             )
 
 
-# Reasons the loaders give for rejected rows, in Chinese (the loaders write English).
-_REASONS_ZH = (
-    ("longitude is not a number", "经度不是数字"),
-    ("latitude is not a number", "纬度不是数字"),
-    ("coordinates are missing", "缺少坐标"),
-    ("coordinates are 0,0 (probably missing)", "坐标为 0,0（可能缺失）"),
-    ("coordinates out of range", "坐标超出范围"),
-    ("outside the study area", "位于研究范围之外"),
-    ("not a coordinate pair like 118.78,32.04", "不是“118.78,32.04”这样的坐标对"),
-    ("unreadable geometry (WKT)", "几何（WKT）无法读取"),
-    ("population is not a number", "人口不是数字"),
-    ("population is missing", "缺少人口"),
-    ("population is negative", "人口为负数"),
-    ("category is empty", "类别为空"),
-    ("duplicate id", "编号重复"),
-    ("unknown category", "无法识别的类别"),
-)
-
-
 def in_language(text: str) -> str:
-    """The line of a Chinese + English loader message in the interface language."""
-    lines = [line for line in str(text).splitlines() if line.strip()]
-    if len(lines) == 2:
-        return lines[1] if state.lang() == "en" else lines[0]
-    return str(text)
+    """A loader message (bilingual or English) in the interface language."""
+    return plain(text, lang=state.lang())
 
 
 def rejected_table(rejected: pd.DataFrame) -> pd.DataFrame:
-    """Rejected rows with labelled columns and, in Chinese, translated reasons."""
+    """Rejected rows with labelled columns and reasons in the interface language."""
     out = rejected.copy()
-    if state.lang() == "zh" and "reason" in out:
-
-        def zh(reason: Any) -> str:
-            text = str(reason)
-            for en, cn in _REASONS_ZH:
-                if text.startswith(en):
-                    return cn + text[len(en) :]
-            return text
-
-        out["reason"] = out["reason"].map(zh)
+    if "reason" in out:
+        lang = state.lang()
+        out["reason"] = out["reason"].map(lambda r: plain(r, lang=lang))
     names = {c: tr(f"rej.{c}") for c in ("row", "column", "value", "reason") if c in out}
     return out.rename(columns=names)
 
@@ -567,7 +572,7 @@ def demand_section() -> None:
         )
     ready = kind == "grid" or upload is not None
     if ready and st.button(tr("data.demand.apply"), type="primary", key="dem_apply"):
-        with st.spinner(tr("data.loading")):
+        with st.spinner(tr("data.loading")), planner_errors(lang=state.lang()):
             demand, token, report = _build_demand(ds, kind, upload, total, cell, crs=crs)
         st.session_state["demand_report"] = report
         state.set_dataset(ds.with_part("demand", token, demand=demand))

@@ -15,7 +15,7 @@ from ui.labels import label
 
 logger = logging.getLogger(__name__)
 
-MAP_HEIGHT = 560
+MAP_HEIGHT = 640
 
 
 def tr(key: str, **fmt: Any) -> str:

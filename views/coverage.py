@@ -29,6 +29,8 @@ cats = c1.multiselect(
     key=seed("cov_categories", list(old.categories)),
     placeholder=tr("widget.choose"),
 )
+# Chips overflow the box when many categories are picked; the count stays readable.
+c1.caption(tr("cov.selected", n=len(cats), total=len(categories())))
 kind = c2.radio(
     tr("cov.criterion"),
     ["default", "minutes", "metres"],

@@ -5,6 +5,7 @@ import logging
 import streamlit as st
 
 from ui import maps, scenarios, state, tables, uploads
+from ui.messages import planner_errors
 from ui.widgets import category_name, labeller, seed, seed_choice, show_map, tr
 
 logger = logging.getLogger(__name__)
@@ -18,35 +19,60 @@ if not choice.categories:
     st.stop()
 
 cats = options = list(choice.categories)
+# Streamlit drops a page's widget values when the planner leaves it; coming back, the widgets
+# are reseeded from the run still shown, so they never describe another model than the result.
+shown = state.siting_run(ds, choice)
+last = shown[0] if shown is not None else None
 c1, c2, c3, c4 = st.columns([2, 3, 2, 2])
 category = c1.selectbox(
     tr("sites.category"),
     cats,
     format_func=labeller(category_name, options),
-    key=seed_choice("sites_category", st.session_state.get(state.MAP_CATEGORY), cats),
+    key=seed_choice(
+        "sites_category",
+        last.category if last is not None else st.session_state.get(state.MAP_CATEGORY),
+        cats,
+    ),
 )
 model = c2.selectbox(
     tr("sites.model"),
     MODELS,
     format_func=labeller(lambda m: tr(f"sites.model.{m}"), MODELS),
-    key=seed("sites_model", "mclp"),
+    key=seed("sites_model", last.model if last is not None else "mclp"),
 )
 if model == "lscp":
     target = (
         c3.slider(
-            tr("sites.target"), 50, 100, step=1, format="%d%%", key=seed("sites_target_pct", 95)
+            tr("sites.target"),
+            50,
+            100,
+            step=1,
+            format="%d%%",
+            key=seed("sites_target_pct", round(last.target * 100) if last is not None else 95),
         )
         / 100.0
     )
     k = 3
 else:
-    k = int(c3.number_input(tr("sites.k"), 1, 50, step=1, key=seed("sites_k", 3)))
+    k = int(
+        c3.number_input(
+            tr("sites.k"),
+            1,
+            50,
+            step=1,
+            key=seed("sites_k", last.k if last is not None and last.model != "lscp" else 3),
+        )
+    )
     target = 0.95
 capacity = 0.0
 if model == "capacitated":
     capacity = float(
         c4.number_input(
-            tr("sites.capacity"), 0.0, step=100.0, format="%.0f", key=seed("sites_cap", 2000.0)
+            tr("sites.capacity"),
+            0.0,
+            step=100.0,
+            format="%.0f",
+            key=seed("sites_cap", last.capacity if last is not None and last.capacity else 2000.0),
         )
     )
 source = st.radio(
@@ -54,11 +80,12 @@ source = st.radio(
     ["generate", "upload", "both"],
     horizontal=True,
     format_func=labeller(lambda s: tr(f"sites.cand.{s}"), ["generate", "upload", "both"]),
-    key=seed("sites_cand", "generate"),
+    key=seed("sites_cand", last.candidates if last is not None else "generate"),
 )
 uploaded = None
 if source != "generate":
-    uploaded = uploads.candidate_upload(category=category)
+    with planner_errors(lang=state.lang()):
+        uploaded = uploads.candidate_upload(category=category)
 
 params = state.SitingParams(
     category=category, model=model, k=k, target=float(target), capacity=capacity, candidates=source
@@ -75,14 +102,15 @@ if st.button(tr("sites.run"), type="primary", key="sites_run"):
     if result.message:  # the core's English wording, for the log and support requests
         logger.info("siting %s/%s: %s", result.model, category, result.message)
 
-run = st.session_state.get(state.SITING)
-# A run belongs to the data, criteria and category it was made for.
-result = run[1] if run and run[0].category == category and run[2:] == (ds.key, choice) else None
+run = state.siting_run(ds, choice)
+# A run belongs to the data, the effective criteria and the category it was made for.
+run_params, result = run if run is not None and run[0].category == category else (None, None)
 sites = result.sites if result is not None else None
 if result is not None:
+    assert run_params is not None
     st.caption(tables.siting_status(result))
     n_candidates = st.session_state.get(state.SITING_CANDIDATES)
-    st.info(tables.siting_message(result, n_candidates=n_candidates, target=run[0].target))
+    st.info(tables.siting_message(result, n_candidates=n_candidates, target=run_params.target))
 
 st.caption(tr("sites.click_hint"))
 scenarios.removal_picker(ds, category)
@@ -91,7 +119,7 @@ clicked = show_map(fmap, key="sites_map", returned_objects=["last_clicked"])
 scenarios.take_click(clicked.get("last_clicked"), category=category)
 scenarios.trial_panel(ds, choice, category)
 
-if result is not None:
+if result is not None and run_params is not None:
     st.subheader(tr("sites.result"))
     left, right = st.columns([3, 2])
     tables.show(tables.sites_table(sites), key="sites_table", where=left)
@@ -104,10 +132,13 @@ if result is not None:
             st.caption(tr("sites.curve.note"))
             st.dataframe(curve, hide_index=True, width="stretch", key="sites_curve")
     # Keyed on the run, so a new run proposes its own name instead of keeping the last one.
-    default_name = tr("sites.scenario_from_run", model=params.model.upper(), k=len(result.sites))
+    # Named after the run shown (not the widgets, which may already describe the next run).
+    default_name = tr(
+        "sites.scenario_from_run", model=run_params.model.upper(), k=len(result.sites)
+    )
     name = st.text_input(
         tr("sites.scenario_name"),
-        key=seed(f"sites_scn_{params.model}_{len(result.sites)}", default_name),
+        key=seed(f"sites_scn_{run_params.model}_{len(result.sites)}", default_name),
     )
     if st.button(tr("sites.save_proposed"), key="sites_save"):
         used = scenarios.save(name, scenarios.site_edits(sites, category=category))
