@@ -171,7 +171,17 @@ def _cached_file_edges(path: Path, *, mode: str) -> EdgeArrays:
     """
     try:
         stat = path.stat()
-        key: tuple[Any, ...] = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, mode)
+        # Settings the readers use are part of the key: a changed setting reads again.
+        key: tuple[Any, ...] = (
+            str(path.resolve()),
+            stat.st_size,
+            stat.st_mtime_ns,
+            mode,
+            settings.centreline_snap_m,
+            settings.centreline_gap_hint_m,
+            settings.drive_speed_default_kph,
+            tuple(sorted(settings.drive_speed_kph.items())),
+        )
     except OSError:
         return _file_edges(path, mode=mode)
     with _FILE_EDGES_LOCK:
