@@ -7,8 +7,9 @@ box, and returns an analysis-ready :class:`geo.network.Network` in the local UTM
 Every source goes through the same steps: read edges for the travel mode (:mod:`geo.osm_parse`,
 :mod:`geo.centrelines`, :mod:`geo.online`), clip to the study area or the data's declared bounds
 (edges crossing the boundary are cut there, not dropped, so streets reach the edge of the area),
-give self-loops and longer parallel edges a midpoint node (``build_network`` keeps one edge per
-node pair, which would otherwise lose a crescent or a ring path and everything along it), then
+give self-loops and parallel edges of a different shape an inner node (``build_network`` keeps one
+edge per node pair, which would otherwise lose a crescent or a ring path and everything along
+it; equal lengths never make two edges duplicates, only coinciding shapes do), then
 :func:`geo.network.build_network` keeps the largest connected component and reports the rest.
 """
 
@@ -23,10 +24,16 @@ import numpy as np
 import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import substring
 
 from geo.errors import EmptyNetworkError, NetworkError, NetworkFormatError
-from geo.network import WGS84, Network, build_network, project_xy
+from geo.network import (
+    WGS84,
+    Network,
+    build_network,
+    distinct_parallels,
+    project_xy,
+    split_edges,
+)
 from geo.osm_parse import (
     EdgeArrays,
     check_mode,
@@ -279,56 +286,45 @@ def clip_edges(edges: EdgeArrays, area_wgs84: BaseGeometry) -> EdgeArrays:
 
 
 def split_loops_and_parallels(
-    edges: EdgeArrays, *, directed: bool, tolerance_m: float = 0.5
+    edges: EdgeArrays, *, directed: bool, hausdorff_m: float | None = None
 ) -> EdgeArrays:
-    """Give self-loops and longer parallel edges a midpoint node so none is lost.
+    """Give self-loops and distinct parallel edges inner nodes so none is lost.
 
-    ``build_network`` drops self-loops and keeps only the shortest of parallel edges (its sparse
-    matrix holds one value per node pair). That is right for routing but would erase a ring path
-    or the longer of two streets between the same junctions, and every facility along it would
-    then snap elsewhere. Parallels within ``tolerance_m`` of the shortest are duplicates and are
-    left for ``build_network`` to merge.
+    ``build_network`` keeps only the shortest of parallel edges (its sparse matrix holds one
+    value per node pair). That is right for one street drawn twice but would erase a ring path
+    or the other half of a P-shaped road between the same junctions, and every facility and
+    resident along it would then snap elsewhere. Parallels are duplicates only when their shapes
+    coincide (Hausdorff distance at most ``hausdorff_m``, default
+    ``settings.parallel_duplicate_hausdorff_m``), however close their lengths are; see
+    :func:`geo.network.distinct_parallels`.
     """
     if edges.u.size == 0:
         return edges
-    length = shapely.length(edges.geometry)
-    u, v = edges.u, edges.v
-    a = np.where(directed | (u <= v), u, v)
-    b = np.where(directed | (u <= v), v, u)
-    order = np.lexsort((length, b, a))
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = (a[order][1:] != a[order][:-1]) | (b[order][1:] != b[order][:-1])
-    group_min = np.minimum.reduceat(length[order], np.flatnonzero(first))
-    gid = np.cumsum(first) - 1
-    longer = np.zeros(u.size, dtype=bool)
-    longer[order] = length[order] > group_min[gid] + tolerance_m
-    split = np.flatnonzero(((u == v) & (length > tolerance_m)) | longer)
-    if split.size == 0:
+    cut = distinct_parallels(
+        edges.u, edges.v, edges.geometry, directed=directed, hausdorff_m=hausdorff_m
+    )
+    if not cut.any():
         return edges
-    nodes = _NewNodes(edges)
-    us: list[int] = []
-    vs: list[int] = []
-    geoms: list[BaseGeometry] = []
-    src: list[int] = []
-    for e in split.tolist():
-        line = edges.geometry[e]
-        # A loop needs two inner nodes, or its halves would be parallel edges again.
-        k = 3 if u[e] == v[e] else 2
-        cuts = [length[e] * i / k for i in range(k + 1)]
-        stops = [int(u[e])]
-        for d in cuts[1:-1]:
-            pt = line.interpolate(d)
-            stops.append(nodes.add(pt.x, pt.y))
-        stops.append(int(v[e]))
-        for i in range(k):
-            us.append(stops[i])
-            vs.append(stops[i + 1])
-            geoms.append(substring(line, cuts[i], cuts[i + 1]))
-            src.append(e)
-    keep = np.ones(u.size, dtype=bool)
-    keep[split] = False
-    rest = np.flatnonzero(keep)
-    return _replace_edges(edges, nodes, rest, us, vs, geoms, src)
+    x, y, ids, u, v, geometry, src = split_edges(
+        edges.x, edges.y, edges.node_ids, edges.u, edges.v, edges.geometry, cut
+    )
+    attrs = {k: arr[src] for k, arr in edges.attrs.items()}
+    if "travel_time_s" in attrs and "speed_kph" in attrs:
+        attrs["travel_time_s"] = shapely.length(geometry) / (attrs["speed_kph"] / 3.6)
+    return EdgeArrays(
+        x=x,
+        y=y,
+        node_ids=ids,
+        u=u,
+        v=v,
+        geometry=geometry,
+        crs=edges.crs,
+        source=edges.source,
+        attrs=attrs,
+        bounds=edges.bounds,
+        notes=edges.notes,
+        dangling_ends=edges.dangling_ends,
+    )
 
 
 class _NewNodes:
