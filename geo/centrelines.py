@@ -242,6 +242,7 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
             f"{len(line_layers)} line layers in the file; used {line_layers[0]!r}"
         )
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    _check_coordinates(path, gdf)
     gdf = gdf.explode(index_parts=False, ignore_index=True)
     gdf = gdf[gdf.geometry.geom_type == "LineString"]
     if gdf.empty:
@@ -264,6 +265,25 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
             )
             raise NetworkFormatError(msg)
     return gdf.reset_index(drop=True)
+
+
+def _check_coordinates(path: Path, gdf: gpd.GeoDataFrame) -> None:
+    """Raise naming the features whose coordinates are not finite (or not degrees in WGS-84)."""
+    coords, owner = shapely.get_coordinates(gdf.geometry.to_numpy(), return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    what = "NaN or infinite coordinates"
+    if not bad.any() and gdf.crs is not None and gdf.crs.is_geographic:
+        bad = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
+        what = "longitudes beyond ±180 or latitudes beyond ±90 degrees"
+    if bad.any():
+        rows = np.unique(np.asarray(gdf.index)[owner[bad]]) + 1
+        shown = ", ".join(str(r) for r in rows[:5].tolist())
+        more = f" and {rows.size - 5:,} more" if rows.size > 5 else ""
+        msg = (
+            f"{path.name}: feature {shown}{more} (counting from 1) has {what}. Fix or delete "
+            "those lines in your GIS and export the centrelines again."
+        )
+        raise NetworkFormatError(msg)
 
 
 def _node_clusters(points: np.ndarray, snap_m: float) -> np.ndarray:

@@ -424,12 +424,30 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
             "GraphML network. Save it with osmnx.save_graphml or load the OSM file instead."
         )
         raise NetworkFormatError(msg) from exc
-    graph_crs = pyproj.CRS.from_user_input(graph.graph.get("crs", WGS84))
+    try:
+        graph_crs = pyproj.CRS.from_user_input(graph.graph.get("crs", WGS84))
+    except (pyproj.exceptions.CRSError, TypeError, ValueError) as exc:
+        msg = (
+            f"{source}: unknown coordinate system {graph.graph.get('crs')!r} in the graph's "
+            "'crs' attribute. Set it to an EPSG code (e.g. 'epsg:4326') or save the graph again "
+            "with osmnx.save_graphml."
+        )
+        raise NetworkFormatError(msg) from exc
     if not graph_crs.is_geographic:
         to_wgs = pyproj.Transformer.from_crs(graph_crs, WGS84, always_xy=True)
         lon, lat = to_wgs.transform(gx, gy)
     else:
         lon, lat = gx, gy
+    lon, lat = np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+    bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        msg = (
+            f"{source}: node {nodes[first]!r} (and {int(bad.sum()) - 1:,} more) has coordinates "
+            f"x={gx[first]!r}, y={gy[first]!r} that are not a place on Earth in {graph_crs.name}. "
+            "Fix the node or export the graph again."
+        )
+        raise NetworkFormatError(msg)
     x, y, crs = project_xy(np.asarray(lon), np.asarray(lat))
     tr = pyproj.Transformer.from_crs(graph_crs, crs, always_xy=True)
     index = {n: i for i, n in enumerate(nodes)}
@@ -448,7 +466,21 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
         vs.append(index[b])
         geom = data.get("geometry")
         if isinstance(geom, str):
-            geom = shapely.from_wkt(geom)
+            try:
+                geom = shapely.from_wkt(geom)
+            except shapely.errors.GEOSException as exc:
+                msg = f"{source}: edge {a!r}→{b!r} has an unreadable geometry ({exc})."
+                raise NetworkFormatError(msg) from exc
+        if geom is not None and (
+            shapely.get_type_id(geom) != 1
+            or geom.is_empty
+            or not np.isfinite(shapely.get_coordinates(geom)).all()
+        ):
+            msg = (
+                f"{source}: edge {a!r}→{b!r} has a geometry that is not a line with finite "
+                f"coordinates ({str(geom)[:60]}). Fix the edge or export the graph again."
+            )
+            raise NetworkFormatError(msg)
         geoms.append(geom)
         cols["highway"].append(str(_first(data.get("highway", "")) or ""))
         cols["name"].append(str(_first(data.get("name", "")) or ""))

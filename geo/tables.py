@@ -15,6 +15,7 @@ import logging
 import tempfile
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -363,6 +364,21 @@ def _infer_numeric(frame: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- Excel
 
 
+#: What a torn or damaged .xlsx raises inside openpyxl (zip, inflate and XML parse errors).
+_TORN_XLSX: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    KeyError,
+    OSError,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    SyntaxError,  # xml.etree ParseError
+)
+
+
 def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.DataFrame, TableInfo]:
     import openpyxl
 
@@ -371,7 +387,7 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
             # openpyxl warns about styles and data validation it does not read; irrelevant here.
             warnings.simplefilter("ignore", UserWarning)
             wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except _TORN_XLSX as exc:
         msg = f"{label}: not a readable .xlsx workbook ({exc}). Open and save it again as .xlsx."
         raise InputDataError(msg) from exc
     try:
@@ -391,7 +407,16 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
             # Files written by some tools carry a stale <dimension> tag; read_only mode trusts it
             # and would silently cut the table short.
             ws.reset_dimensions()
-            rows = list(ws.iter_rows(values_only=True))
+            try:
+                # read_only mode inflates the sheet while iterating: a torn file fails here.
+                rows = list(ws.iter_rows(values_only=True))
+            except _TORN_XLSX as exc:
+                msg = (
+                    f"{label}: sheet {sh!r} is damaged and cannot be read ({type(exc).__name__}: "
+                    f"{exc}). The file may be incomplete (a broken download or copy); open it "
+                    "in Excel/WPS and save it again as .xlsx, or export CSV."
+                )
+                raise InputDataError(msg) from exc
             if any(any(not _is_blank(v) for v in r) for r in rows):
                 grids[sh] = rows
     finally:
