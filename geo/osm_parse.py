@@ -293,10 +293,11 @@ def _check_bounds(path: Path, attrs: dict[str, str]) -> None:
             raise NetworkFormatError(msg)
         vals[name] = _parse_coord(path, "the <bounds> element", name, attrs[name])
     for lo, hi in (("minlat", "maxlat"), ("minlon", "maxlon")):
-        if vals[lo] > vals[hi]:
+        if vals[lo] >= vals[hi]:
             msg = (
-                f"{path.name}: the <bounds> element has {lo}={vals[lo]:g} above "
-                f"{hi}={vals[hi]:g}. Swap them or delete the <bounds> element. "
+                f"{path.name}: the <bounds> element has {lo}={vals[lo]:g} not below "
+                f"{hi}={vals[hi]:g}, so it encloses no area. Swap the values or delete the "
+                "<bounds> element. "
                 f"{_fix_export(path)}"
             )
             raise NetworkFormatError(msg)

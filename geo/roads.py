@@ -133,7 +133,15 @@ def load_network(
     if clip and clip_to is not None:
         what = "study area" if area is not None else "data bounds"
         before = edges.u.size
-        edges = clip_edges(edges, clip_to)
+        try:
+            edges = clip_edges(edges, clip_to)
+        except shapely.errors.GEOSException as exc:
+            msg = (
+                f"{edges.source}: cannot clip the streets to the {what} {clip_to.bounds} "
+                f"(GEOS: {exc}). Check that the area is a valid polygon in WGS-84 "
+                "longitude/latitude, or pass clip=False."
+            )
+            raise NetworkError(msg) from exc
         notes.append(f"clipped to the {what}: {before:,} → {edges.u.size:,} edges")
         if edges.u.size == 0:
             msg = (
