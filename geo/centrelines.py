@@ -212,7 +212,12 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
             "centrelines as SHP (with .shx/.dbf/.prj, or zipped), GPKG or GeoJSON."
         )
         raise NetworkFormatError(msg) from exc
-    line_layers = [str(name) for name, gtype in layers if gtype is None or "Line" in str(gtype)]
+    # An attribute table (no geometry column) reports its type as None; a layer with geometry
+    # comes first, so a GPKG holding the streets and a table of names reads the streets.
+    line_layers = sorted(
+        (str(name) for name, gtype in layers if gtype is None or "Line" in str(gtype)),
+        key=lambda name: dict(layers.tolist()).get(name) is None,
+    )
     if not line_layers:
         found = ", ".join(f"{name} ({gtype})" for name, gtype in layers) or "no layers"
         msg = (
@@ -222,7 +227,7 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
         raise NetworkFormatError(msg)
     try:
         gdf = gpd.read_file(source, layer=line_layers[0])
-        if _looks_misdecoded(gdf):
+        if isinstance(gdf, gpd.GeoDataFrame) and _looks_misdecoded(gdf):
             # A shapefile's .dbf written in GBK without a .cpg is read as Latin-1 ("ÖÐÉ½Â·"
             # for 中山路): read it again as GB18030 (a superset of GBK).
             gdf = gpd.read_file(source, layer=line_layers[0], encoding="gb18030")
@@ -230,6 +235,13 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
     except Exception as exc:
         msg = f"{path.name}: unreadable layer {line_layers[0]!r} ({type(exc).__name__}: {exc})"
         raise NetworkFormatError(msg) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        msg = (
+            f"{path.name}: layer {line_layers[0]!r} is an attribute table without geometry "
+            f"(columns {', '.join(map(str, gdf.columns[:8]))}). Road centrelines must be a line "
+            "layer; export the street layer itself from your GIS."
+        )
+        raise NetworkFormatError(msg)
     if len(line_layers) > 1:
         logger.warning(
             "%s: %d line layers (%s); using the first, %r",

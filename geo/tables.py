@@ -531,6 +531,13 @@ def _read_gis(
         msg = f"{label}: the layer {chosen!r} has no features."
         raise InputDataError(msg)
     gdf.index = pd.RangeIndex(1, len(gdf) + 1, name="row")
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        # A GPKG layer that is an attribute table: its coordinates, if any, are in columns.
+        notes.append(f"layer {chosen!r} has no geometry: read as a table (coordinate columns)")
+        frame = _infer_numeric(gdf.astype(object))
+        info = TableInfo(name=label, format="table", sheet=chosen, n_rows=len(frame), notes=notes)
+        logger.info("%s: read %d rows from attribute table %s", label, len(frame), chosen)
+        return frame, info
     crs = gdf.crs.to_string() if gdf.crs is not None else None
     info = TableInfo(
         name=label,
