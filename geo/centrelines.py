@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -226,7 +227,10 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
         )
         raise NetworkFormatError(msg)
     try:
-        gdf = gpd.read_file(source, layer=line_layers[0])
+        with warnings.catch_warnings():
+            # NaN coordinates warn in shapely; they are reported by feature below instead.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gdf = gpd.read_file(source, layer=line_layers[0])
         if isinstance(gdf, gpd.GeoDataFrame) and _looks_misdecoded(gdf):
             # A shapefile's .dbf written in GBK without a .cpg is read as Latin-1 ("ÖÐÉ½Â·"
             # for 中山路): read it again as GB18030 (a superset of GBK).

@@ -450,9 +450,10 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
     bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
+        more = f" (and {int(bad.sum()) - 1:,} more)" if bad.sum() > 1 else ""
         msg = (
-            f"{source}: node {nodes[first]!r} (and {int(bad.sum()) - 1:,} more) has coordinates "
-            f"x={gx[first]!r}, y={gy[first]!r} that are not a place on Earth in {graph_crs.name}. "
+            f"{source}: node {nodes[first]}{more} has coordinates x={float(gx[first])!r}, "
+            f"y={float(gy[first])!r} that are not a place on Earth in {graph_crs.name}. "
             "Fix the node or export the graph again."
         )
         raise NetworkFormatError(msg)
