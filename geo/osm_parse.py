@@ -286,7 +286,7 @@ def _parse_coord(path: Path, where: str, name: str, text: str) -> float:
 
 
 def _check_bounds(path: Path, attrs: dict[str, str]) -> None:
-    vals = {}
+    vals: dict[str, float] = {}
     for name in ("minlat", "minlon", "maxlat", "maxlon"):
         if name not in attrs:
             msg = f"{path.name}: the <bounds> element has no {name}. {_fix_export(path)}"

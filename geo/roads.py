@@ -69,7 +69,7 @@ def load_network(
     source: str | Path | BaseGeometry | tuple[float, float, float, float],
     *,
     mode: str = "walk",
-    study_area: StudyArea | None = None,
+    study_area: StudyArea | str | Path | None = None,
     clip: bool = True,
     keep_largest: bool | None = None,
 ) -> Network:
@@ -216,17 +216,73 @@ def _online_edges(query: Any, *, mode: str) -> EdgeArrays:
     return graph_to_edges(graph, mode=mode, source=label)
 
 
-def study_area_wgs84(area: StudyArea | None) -> BaseGeometry | None:
+def read_study_area(path: str | Path) -> BaseGeometry:
+    """Read a study-area boundary file (GeoJSON, SHP, zipped SHP, GPKG) as one WGS-84 polygon.
+
+    Raises
+    ------
+    GeometryError
+        The file is missing or unreadable, holds no polygon, or has no CRS and coordinates that
+        are not degrees; the message names the file and the fix.
+    """
+    import warnings
+
+    from geo.errors import GeometryError
+
+    path = Path(path)
+    if not path.is_file():
+        msg = f"study_area {path}: file not found. Check the path in the configuration."
+        raise GeometryError(msg)
+    target = str(path)
+    if path.suffix.lower() == ".zip":
+        from geo.tables import zip_member
+
+        target, _ = zip_member(path, path.name, [])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gdf = gpd.read_file(target, engine="pyogrio")
+    except Exception as exc:  # GDAL raises DataSourceError, OSError, ... for unreadable files
+        msg = (
+            f"study_area {path.name}: unreadable ({type(exc).__name__}: {exc}). Give the "
+            "boundary as GeoJSON, GPKG or a zipped shapefile with its .prj."
+        )
+        raise GeometryError(msg) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
+        msg = (
+            f"study_area {path.name}: no geometry (an attribute table). Export the district "
+            "boundary polygon itself."
+        )
+        raise GeometryError(msg)
+    polys = gdf[gdf.geometry.notna() & gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if polys.empty:
+        kinds = ", ".join(sorted(set(gdf.geometry.geom_type.dropna())))
+        msg = (
+            f"study_area {path.name}: no polygon (found {kinds or 'nothing'}). The study area "
+            "must be the boundary polygon of the district or sub-district."
+        )
+        raise GeometryError(msg)
+    try:
+        geom = study_area_wgs84(polys)
+    except NetworkError as exc:
+        raise GeometryError(f"study_area {path.name}: {exc}") from exc
+    assert geom is not None
+    return shapely.make_valid(geom)
+
+
+def study_area_wgs84(area: StudyArea | str | Path | None) -> BaseGeometry | None:
     """Return a study area as one WGS-84 geometry (``None`` stays ``None``).
 
-    Accepts a shapely geometry in WGS-84 or a GeoDataFrame/GeoSeries in any CRS.
+    Accepts a shapely geometry in WGS-84, a GeoDataFrame/GeoSeries in any CRS, or a boundary
+    file (see :func:`read_study_area`).
     """
     if area is None:
         return None
+    if isinstance(area, str | Path):
+        return read_study_area(area)
     if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
-        if area.crs is None:
-            area = area.set_crs(WGS84)
-        geom = shapely.union_all(area.to_crs(WGS84).geometry.to_numpy())
+        frame = area if area.crs is not None else area.set_crs(WGS84)
+        geom = shapely.union_all(frame.to_crs(WGS84).geometry.to_numpy())
     else:
         geom = area
     if not isinstance(geom, BaseGeometry) or geom.is_empty or geom.area <= 0:
@@ -627,6 +683,7 @@ __all__ = [
     "load_network",
     "network_to_graph",
     "read_graphml_edges",
+    "read_study_area",
     "save_graphml",
     "split_loops_and_parallels",
     "study_area_wgs84",

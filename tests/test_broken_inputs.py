@@ -249,7 +249,10 @@ NETWORK_CASES: dict[str, Case] = {
         "no_xy.graphml", graphml(drop_xy=True), NetworkFormatError, ("no_xy.graphml", "'x'")
     ),
     "network_graphml_node_nan": Case(
-        "nan_node.graphml", graphml(x1="nan"), NetworkFormatError, ("nan_node.graphml", "node 1 ", "x=nan")
+        "nan_node.graphml",
+        graphml(x1="nan"),
+        NetworkFormatError,
+        ("nan_node.graphml", "node 1 ", "x=nan"),
     ),
     "network_graphml_not_graphml": Case(
         "table.graphml", "a,b\n1,2\n", NetworkFormatError, ("table.graphml", "not a GraphML")
@@ -450,3 +453,67 @@ def test_network_errors_are_network_errors() -> None:
     # The app catches NetworkError around network loading: every network case must be one.
     for name, case in NETWORK_CASES.items():
         assert case.error is None or issubclass(case.error, NetworkError), name
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "mentions"),
+    [
+        ("missing.geojson", None, ("missing.geojson", "not found")),
+        (
+            "torn_area.geojson",
+            '{"type": "FeatureCollection", "features": [{"type": "Fe',
+            ("torn_area.geojson", "unreadable"),
+        ),
+        (
+            "line_area.geojson",
+            json.dumps(
+                {
+                    "type": "Feature",
+                    "properties": {},
+                    "geometry": {"type": "LineString", "coordinates": _LINE},
+                }
+            ),
+            ("line_area.geojson", "no polygon", "LineString"),
+        ),
+    ],
+)
+def test_network_study_area_file_broken(
+    file: str, content: str | None, mentions: tuple[str, ...], tmp_path: Path
+) -> None:
+    from geo.errors import GeometryError
+
+    network = tmp_path / "streets.osm"
+    network.write_text(osm(), encoding="utf-8")
+    area = tmp_path / file
+    if content is not None:
+        area.write_text(content, encoding="utf-8")
+    with pytest.raises(GeometryError) as info:
+        load_network(network, study_area=area)
+    for text in mentions:
+        assert text in str(info.value), str(info.value)
+
+
+def test_network_study_area_file_read(tmp_path: Path) -> None:
+    network = tmp_path / "streets.osm"
+    network.write_text(osm(), encoding="utf-8")
+    box = [
+        [118.7795, 32.049],
+        [118.7815, 32.049],
+        [118.7815, 32.051],
+        [118.7795, 32.051],
+        [118.7795, 32.049],
+    ]
+    area = tmp_path / "area.geojson"
+    area.write_text(
+        json.dumps(
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {"type": "Polygon", "coordinates": [box]},
+            }
+        ),
+        encoding="utf-8",
+    )
+    net = load_network(network, study_area=area, mode="walk")
+    # Clipped at the boundary: the street from node 1 stops at 118.7815 (about 140 m, not 190 m).
+    assert 100 < net.length.sum() < 160
