@@ -25,7 +25,7 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.errors import EmptyNetworkError, NetworkError, NetworkFormatError
+from geo.errors import CoverageToolError, EmptyNetworkError, NetworkError, NetworkFormatError
 from geo.network import (
     WGS84,
     Network,
@@ -117,7 +117,7 @@ def load_network(
         edges = _online_edges(tuple(float(c) for c in source), mode=mode)
         clip_to = area if area is not None else shapely.box(*source)
     elif isinstance(source, str | Path) and _looks_like_file(source):
-        edges = _file_edges(Path(source), mode=mode)
+        edges = _read_file_edges(Path(source), mode=mode)
         from_file = True
         clip_to = area if area is not None else _bounds_box(edges.bounds)
     elif isinstance(source, str):
@@ -151,6 +151,14 @@ def load_network(
             raise EmptyNetworkError(msg)
     elif clip and from_file:
         notes.append("no declared data bounds: not clipped")
+    bad = np.flatnonzero(~np.isfinite(shapely.length(edges.geometry)))
+    if bad.size:
+        msg = (
+            f"{edges.source}: {bad.size:,} edges have coordinates that cannot be placed in the "
+            f"local map projection (first: {str(edges.geometry[bad[0]])[:80]}). Check the "
+            "file's coordinates and coordinate system, and export it again."
+        )
+        raise NetworkFormatError(msg)
     edges = split_loops_and_parallels(edges, directed=mode == "drive")
     return build_network(
         x=edges.x,
@@ -176,6 +184,28 @@ def _looks_like_file(source: str | Path) -> bool:
     name = source.lower()
     known = (*OSM_SUFFIXES, *CENTRELINE_SUFFIXES, *GRAPHML_SUFFIXES)
     return name.endswith(known) or Path(source).exists()
+
+
+def _read_file_edges(path: Path, *, mode: str) -> EdgeArrays:
+    """:func:`_file_edges` with a last-resort conversion of library errors.
+
+    The readers catch the common failures of each format with specific messages; anything a
+    library still raises on a damaged file becomes a NetworkFormatError naming the file.
+    """
+    try:
+        return _file_edges(path, mode=mode)
+    except (CoverageToolError, MemoryError):
+        raise
+    except Exception as exc:
+        logger.warning(
+            "%s: unexpected %s while reading", path.name, type(exc).__name__, exc_info=exc
+        )
+        msg = (
+            f"{path.name}: the network file could not be read ({type(exc).__name__}: {exc}). It "
+            "may be damaged or incomplete; export it again (OSM XML or .osm.pbf, GraphML, or "
+            "centrelines as GPKG/GeoJSON/SHP)."
+        )
+        raise NetworkFormatError(msg) from exc
 
 
 def _file_edges(path: Path, *, mode: str) -> EdgeArrays:
@@ -570,6 +600,15 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
             lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])),
         )
         geometry[has] = projected
+        far = np.flatnonzero(has)[~np.isfinite(shapely.length(projected))]
+        if far.size:
+            e = int(far[0])
+            msg = (
+                f"{source}: edge {nodes[u[e]]}→{nodes[v[e]]} has a geometry with coordinates "
+                f"that are not a place on Earth ({str(geoms[e])[:80]}). Fix the edge's geometry "
+                "or export the graph again."
+            )
+            raise NetworkFormatError(msg)
     straight = np.flatnonzero(~has)
     if straight.size:
         coords = np.stack(

@@ -24,7 +24,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.errors import EncodingDetectionError, GeometryError, InputDataError
+from geo.errors import (
+    CoverageToolError,
+    EncodingDetectionError,
+    GeometryError,
+    InputDataError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +122,25 @@ def read_table(
 
     if isinstance(source, str) and is_database_url(source):
         return _from_frame(read_postgis_layer(source), name or safe_url(source), "postgis")
+    try:
+        return _read_file(source, name=name, sheet=sheet, encoding=encoding)
+    except (CoverageToolError, MemoryError):
+        raise
+    except Exception as exc:
+        # Last resort: the readers catch the common failures with specific messages; anything
+        # a library still raises on a damaged file must not reach the planner as a traceback.
+        label = name or Path(str(getattr(source, "name", "") or source)).name[:80]
+        logger.warning("%s: unexpected %s while reading", label, type(exc).__name__, exc_info=exc)
+        msg = (
+            f"{label}: the file could not be read ({type(exc).__name__}: {exc}). It may be "
+            "damaged or incomplete; open and save it again (CSV, XLSX, GeoJSON or GPKG)."
+        )
+        raise InputDataError(msg) from exc
+
+
+def _read_file(
+    source: Source, *, name: str | None, sheet: str | int | None, encoding: str | None
+) -> tuple[pd.DataFrame, TableInfo]:
     data, path, label = _open(source, name)
     suffix = Path(label).suffix.lower()
     if data is not None and not data.strip():

@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -137,10 +136,13 @@ def mutated(draw: st.DrawFn, seeds: dict[str, bytes]) -> tuple[str, bytes]:
     return name, bytes(data)
 
 
+# Warnings stay warnings here, as in the app (the suite otherwise turns them into errors).
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
 @pytest.fixture(autouse=True)
 def _quiet(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.CRITICAL)
-    warnings.simplefilter("ignore")
 
 
 @given(case=mutated(_FACILITY_SEEDS), fixed=st.booleans())
