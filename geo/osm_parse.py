@@ -303,7 +303,7 @@ def _check_bounds(path: Path, attrs: dict[str, str]) -> None:
             raise NetworkFormatError(msg)
 
 
-def check_osm_xml(path: str | Path) -> None:
+def check_osm_xml(path: str | Path) -> dict[int, tuple[float, float]]:
     """Check an OSM XML file for what libosmium accepts silently or reports without a name.
 
     Repeated node or way ids (libosmium keeps the last location of a node, so a file with
@@ -317,6 +317,12 @@ def check_osm_xml(path: str | Path) -> None:
     path
         An OSM XML file (plain, ``.gz`` or ``.bz2``).
 
+    Returns
+    -------
+    dict
+        ``{id: (lon, lat)}`` of nodes with negative ids (new nodes saved by JOSM before upload),
+        which libosmium's location index does not hold.
+
     Raises
     ------
     NetworkFormatError
@@ -328,6 +334,7 @@ def check_osm_xml(path: str | Path) -> None:
         open if packed is None else (gzip.open if packed == "gz" else bz2.open)
     )
     ids: dict[str, list[np.ndarray]] = {"node": [], "way": []}
+    negative: dict[int, tuple[float, float]] = {}
     rest = b""
     try:
         with opener(path, "rb") as fh:
@@ -336,7 +343,7 @@ def check_osm_xml(path: str | Path) -> None:
                 data = rest + chunk
                 cut = data.rfind(b">") + 1 if chunk else len(data)
                 rest, data = data[cut:], data[:cut]
-                _scan_chunk(path, data, ids)
+                _scan_chunk(path, data, ids, negative)
                 if not chunk:
                     break
     except (OSError, EOFError, ValueError, zlib.error) as exc:
@@ -359,9 +366,15 @@ def check_osm_xml(path: str | Path) -> None:
                 f"Merge them with 'osmium merge' or 'osmium sort'. {_fix_export(path)}"
             )
             raise NetworkFormatError(msg)
+    return negative
 
 
-def _scan_chunk(path: Path, data: bytes, ids: dict[str, list[np.ndarray]]) -> None:
+def _scan_chunk(
+    path: Path,
+    data: bytes,
+    ids: dict[str, list[np.ndarray]],
+    negative: dict[int, tuple[float, float]],
+) -> None:
     found: dict[str, list[int]] = {"node": [], "way": []}
     for m in _ELEMENT.finditer(data):
         kind = m.group(1).decode()
@@ -376,8 +389,12 @@ def _scan_chunk(path: Path, data: bytes, ids: dict[str, list[np.ndarray]]) -> No
         ident = _parse_id(path, kind, attrs["id"])
         if kind == "node":
             if "lat" in attrs or "lon" in attrs:  # a deleted node in a change file has neither
-                for name in ("lat", "lon"):
+                lat, lon = (
                     _parse_coord(path, f"node {ident}", name, attrs.get(name, ""))
+                    for name in ("lat", "lon")
+                )
+                if ident < 0:
+                    negative[ident] = (lon, lat)
             found["node"].append(ident)
         elif kind == "way":
             found["way"].append(ident)
@@ -445,7 +462,9 @@ class _Ways:
 
 
 def _read_ways(
-    path: Path, accept: Callable[[Mapping[str, str]], bool]
+    path: Path,
+    accept: Callable[[Mapping[str, str]], bool],
+    negative: Mapping[int, tuple[float, float]] | None = None,
 ) -> tuple[_Ways, Counter[str], Counter[str], int]:
     """Read highway ways; return accepted runs, highway counts seen/kept and missing refs."""
     fp = (
@@ -479,6 +498,10 @@ def _read_ways(
                     ok[i] = True
                     lon[i] = loc.lon
                     lat[i] = loc.lat
+                elif negative and nd.ref in negative:
+                    # libosmium's location index holds no negative ids (JOSM's unsaved nodes).
+                    ok[i] = True
+                    lon[i], lat[i] = negative[nd.ref]
             missing += int(n - ok.sum())
             # Cut the way where nodes are missing so no straight line jumps across the gap.
             bounds = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype("int8"), [0]])))
@@ -524,9 +547,8 @@ def read_osm_edges(path: str | Path, *, mode: str = "walk") -> EdgeArrays:
     """
     path = Path(path)
     check_mode(mode)
-    if sniff_osm_format(path) == "xml":
-        check_osm_xml(path)
-    ways, seen, kept, missing = _read_ways(path, way_filter(mode))
+    negative = check_osm_xml(path) if sniff_osm_format(path) == "xml" else {}
+    ways, seen, kept, missing = _read_ways(path, way_filter(mode), negative)
     if not ways.refs:
         found = ", ".join(f"{k} ×{n}" for k, n in seen.most_common(8)) or "no highway=* ways"
         msg = (

@@ -449,6 +449,17 @@ def test_osm_missing_node_references_are_noted(tmp_path: Path) -> None:
     assert net.n_edges >= 1
 
 
+def test_osm_negative_node_ids_from_josm_are_kept(tmp_path: Path) -> None:
+    # JOSM saves new nodes with negative ids; libosmium's location index holds none of them.
+    path = tmp_path / "josm.osm"
+    nodes = {-1: _NODES[1], 2: _NODES[2], -3: _NODES[3]}
+    path.write_text(osm(nodes, {10: [-1, 2, -3]}), encoding="utf-8")
+    net = load_network(path, mode="walk", clip=False)
+    assert sorted(net.node_ids.tolist()) == [-3, -1]
+    assert net.length.sum() == pytest.approx(189, abs=1)
+    assert not any("missing" in n for n in net.report.notes)
+
+
 def test_network_errors_are_network_errors() -> None:
     # The app catches NetworkError around network loading: every network case must be one.
     for name, case in NETWORK_CASES.items():
