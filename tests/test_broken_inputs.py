@@ -122,6 +122,22 @@ def torn_xlsx() -> bytes:
     return bytes(raw)
 
 
+def osm_pbf(path: Path, *, cut: int = 0) -> Path:
+    """Write the small network as .osm.pbf (with libosmium), less its last ``cut`` bytes."""
+    import osmium
+
+    src = path.with_name("source.osm")
+    src.write_text(osm(), encoding="utf-8")
+    full = path.with_name("full.osm.pbf")
+    writer = osmium.SimpleWriter(str(full))
+    for obj in osmium.FileProcessor(str(src)):
+        writer.add(obj)
+    writer.close()
+    raw = full.read_bytes()
+    path.write_bytes(raw[: len(raw) - cut])
+    return path
+
+
 def attribute_only_gpkg(path: Path, frame: pd.DataFrame) -> Path:
     pyogrio.write_dataframe(frame, path, driver="GPKG", layer="table")
     return path
@@ -232,6 +248,9 @@ NETWORK_CASES: dict[str, Case] = {
         bz2.compress(osm().encode() * 3)[:-40],
         NetworkFormatError,
         ("torn.osm.bz2",),
+    ),
+    "network_pbf_truncated": Case(
+        "torn.osm.pbf", lambda p: osm_pbf(p, cut=30), NetworkFormatError, ("torn.osm.pbf", "PBF")
     ),
     "network_osm_no_streets": Case(
         "no_streets.osm",

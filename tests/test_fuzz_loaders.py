@@ -1,10 +1,10 @@
 """Fuzzing the loaders: mutated bytes of small valid files raise only our own errors.
 
 Each example takes a valid seed file (facilities as CSV in UTF-8 and GBK, XLSX and GeoJSON;
-networks as OSM XML, osmnx GraphML and GeoJSON centrelines) and applies one to four mutations:
-bit flips, truncation, inserted or deleted bytes, and splices from another seed. Loading must
-either succeed or raise a :class:`geo.errors.CoverageToolError` subclass (whose message names
-the file); any other exception is a traceback a planner would see.
+networks as OSM XML and PBF, osmnx GraphML and GeoJSON centrelines) and applies one to four
+mutations: bit flips, truncation, inserted or deleted bytes, and splices from another seed.
+Loading must either succeed or raise a :class:`geo.errors.CoverageToolError` subclass (whose
+message names the file); any other exception is a traceback a planner would see.
 
 The default example count is the suite's hypothesis profile (``LCC_HYPOTHESIS_EXAMPLES``); run
 with ``LCC_HYPOTHESIS_EXAMPLES=3000`` to hunt for new escape classes.
@@ -17,6 +17,7 @@ import json
 import logging
 from pathlib import Path
 
+import osmium
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -86,7 +87,7 @@ def osm_xml() -> str:
 
 
 def network_seeds(tmp: Path) -> dict[str, bytes]:
-    """Valid small network files by name: OSM XML, GraphML and GeoJSON centrelines."""
+    """Valid small network files by name: OSM XML and PBF, GraphML and GeoJSON centrelines."""
     features = [
         {
             "type": "Feature",
@@ -98,8 +99,14 @@ def network_seeds(tmp: Path) -> dict[str, bytes]:
     osm = tmp / "seed.osm"
     osm.write_text(osm_xml(), encoding="utf-8")
     graphml = save_graphml(load_network(osm, clip=False), tmp / "seed.graphml")
+    pbf = tmp / "seed.osm.pbf"
+    writer = osmium.SimpleWriter(str(pbf))
+    for obj in osmium.FileProcessor(str(osm)):
+        writer.add(obj)
+    writer.close()
     return {
         "network.osm": osm.read_bytes(),
+        "network.osm.pbf": pbf.read_bytes(),
         "network.graphml": graphml.read_bytes(),
         "network.geojson": json.dumps(
             {"type": "FeatureCollection", "features": features}, ensure_ascii=False
