@@ -392,6 +392,7 @@ def _infer_numeric(frame: pd.DataFrame) -> pd.DataFrame:
 _TORN_XLSX: tuple[type[BaseException], ...] = (
     zipfile.BadZipFile,
     zlib.error,
+    NotImplementedError,  # zipfile: a compression method it does not know (a flipped byte)
     EOFError,
     KeyError,
     OSError,
