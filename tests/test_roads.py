@@ -429,3 +429,17 @@ def test_split_keeps_parallels_of_equal_length_apart_and_merges_same_shape():
     assert shapely.length(out.geometry).sum() == pytest.approx(
         left.length + right.length + again.length
     )
+
+
+def test_real_parallel_footways_of_equal_length_both_kept():
+    # nanjing_xinjiekou: footways 860091724 (8.83 m) and 860091725 (8.76 m) join the same two
+    # junctions 4.3 m apart; the old length rule (within 0.5 m = duplicate) deleted one.
+    from geo.osm_parse import read_osm_edges
+
+    path = osm_extract("nanjing_xinjiekou")
+    raw = read_osm_edges(path, mode="walk")
+    net = load_network(path, mode="walk", clip=False)
+    for way in (860091724, 860091725):
+        raw_len = shapely.length(raw.geometry[raw.attrs["osm_way_id"] == way]).sum()
+        assert raw_len > 0
+        assert net.length[net.edge_attrs["osm_way_id"] == way].sum() == pytest.approx(raw_len)
