@@ -9,7 +9,6 @@ point), and ``nx.multi_source_dijkstra_path_length`` must agree with
 from __future__ import annotations
 
 import itertools
-
 from pathlib import Path
 
 import networkx as nx
