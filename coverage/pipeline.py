@@ -318,7 +318,9 @@ def _load_inputs(
     net_cfg = cfg.network
     study_area = None
     if "study_area" in net_cfg:
-        study_area = gpd.read_file(cfg.path(net_cfg["study_area"])).to_crs(4326).union_all()
+        from geo.roads import read_study_area
+
+        study_area = read_study_area(cfg.path(net_cfg["study_area"]))
     if "file" in net_cfg:
         source: Any = cfg.path(net_cfg["file"])
     elif "place" in net_cfg:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
@@ -232,7 +233,12 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
             "centrelines as SHP (with .shx/.dbf/.prj, or zipped), GPKG or GeoJSON."
         )
         raise NetworkFormatError(msg) from exc
-    line_layers = [str(name) for name, gtype in layers if gtype is None or "Line" in str(gtype)]
+    # An attribute table (no geometry column) reports its type as None; a layer with geometry
+    # comes first, so a GPKG holding the streets and a table of names reads the streets.
+    line_layers = sorted(
+        (str(name) for name, gtype in layers if gtype is None or "Line" in str(gtype)),
+        key=lambda name: dict(layers.tolist()).get(name) is None,
+    )
     if not line_layers:
         found = ", ".join(f"{name} ({gtype})" for name, gtype in layers) or "no layers"
         msg = (
@@ -241,8 +247,11 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
         )
         raise NetworkFormatError(msg)
     try:
-        gdf = gpd.read_file(source, layer=line_layers[0])
-        if _looks_misdecoded(gdf):
+        with warnings.catch_warnings():
+            # NaN coordinates warn in shapely; they are reported by feature below instead.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gdf = gpd.read_file(source, layer=line_layers[0])
+        if isinstance(gdf, gpd.GeoDataFrame) and _looks_misdecoded(gdf):
             # A shapefile's .dbf written in GBK without a .cpg is read as Latin-1 ("ÖÐÉ½Â·"
             # for 中山路): read it again as GB18030 (a superset of GBK).
             gdf = gpd.read_file(source, layer=line_layers[0], encoding="gb18030")
@@ -250,6 +259,13 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
     except Exception as exc:
         msg = f"{path.name}: unreadable layer {line_layers[0]!r} ({type(exc).__name__}: {exc})"
         raise NetworkFormatError(msg) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        msg = (
+            f"{path.name}: layer {line_layers[0]!r} is an attribute table without geometry "
+            f"(columns {', '.join(map(str, gdf.columns[:8]))}). Road centrelines must be a line "
+            "layer; export the street layer itself from your GIS."
+        )
+        raise NetworkFormatError(msg)
     if len(line_layers) > 1:
         logger.warning(
             "%s: %d line layers (%s); using the first, %r",
@@ -262,6 +278,7 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
             f"{len(line_layers)} line layers in the file; used {line_layers[0]!r}"
         )
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    _check_coordinates(path, gdf)
     gdf = gdf.explode(index_parts=False, ignore_index=True)
     gdf = gdf[gdf.geometry.geom_type == "LineString"]
     if gdf.empty:
@@ -284,6 +301,25 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
             )
             raise NetworkFormatError(msg)
     return gdf.reset_index(drop=True)
+
+
+def _check_coordinates(path: Path, gdf: gpd.GeoDataFrame) -> None:
+    """Raise naming the features whose coordinates are not finite (or not degrees in WGS-84)."""
+    coords, owner = shapely.get_coordinates(gdf.geometry.to_numpy(), return_index=True)
+    bad = ~np.isfinite(coords).all(axis=1)
+    what = "NaN or infinite coordinates"
+    if not bad.any() and gdf.crs is not None and gdf.crs.is_geographic:
+        bad = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
+        what = "longitudes beyond ±180 or latitudes beyond ±90 degrees"
+    if bad.any():
+        rows = np.unique(np.asarray(gdf.index)[owner[bad]]) + 1
+        shown = ", ".join(str(r) for r in rows[:5].tolist())
+        more = f" and {rows.size - 5:,} more" if rows.size > 5 else ""
+        msg = (
+            f"{path.name}: feature {shown}{more} (counting from 1) has {what}. Fix or delete "
+            "those lines in your GIS and export the centrelines again."
+        )
+        raise NetworkFormatError(msg)
 
 
 def _node_clusters(points: np.ndarray, snap_m: float) -> np.ndarray:

@@ -224,6 +224,122 @@ def project_xy(
     return np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"), crs
 
 
+def distinct_parallels(
+    u: np.ndarray,
+    v: np.ndarray,
+    geometry: np.ndarray,
+    *,
+    directed: bool,
+    hausdorff_m: float | None = None,
+    loop_min_m: float | None = None,
+) -> np.ndarray:
+    """Edges that a one-value-per-node-pair matrix would lose although they are real streets.
+
+    An edge is flagged when it is a self-loop longer than ``loop_min_m``, or when it shares its
+    node pair with a shorter edge whose *shape* differs from it by more than ``hausdorff_m``
+    (Hausdorff distance). Lengths alone never make two edges duplicates: the halves of a P-shaped
+    road have nearly equal lengths yet lie far apart.
+
+    Parameters
+    ----------
+    u, v
+        Edge end node indices.
+    geometry
+        Edge LineStrings (projected, metres).
+    directed
+        Node pairs are ordered (drive) or not.
+    hausdorff_m, loop_min_m
+        Defaults ``settings.parallel_duplicate_hausdorff_m`` and ``settings.self_loop_min_m``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask over the edges.
+    """
+    hausdorff_m = settings.parallel_duplicate_hausdorff_m if hausdorff_m is None else hausdorff_m
+    loop_min_m = settings.self_loop_min_m if loop_min_m is None else loop_min_m
+    u = np.asarray(u, dtype="int64")
+    v = np.asarray(v, dtype="int64")
+    flag = np.zeros(u.size, dtype=bool)
+    if u.size == 0:
+        return flag
+    length = shapely.length(geometry)
+    loops = u == v
+    flag[loops] = length[loops] > loop_min_m
+    a = np.where(directed | (u <= v), u, v)
+    b = np.where(directed | (u <= v), v, u)
+    idx = np.flatnonzero(~loops)
+    order = idx[np.lexsort((length[idx], b[idx], a[idx]))]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = (a[order][1:] != a[order][:-1]) | (b[order][1:] != b[order][:-1])
+    rep = order[np.flatnonzero(first)[np.cumsum(first) - 1]]  # the shortest of each group
+    others = order[~first]
+    if others.size:
+        geom = np.asarray(geometry, dtype=object)
+        gap = shapely.hausdorff_distance(geom[others], geom[rep[~first]])
+        flag[others] = ~(gap <= hausdorff_m)
+    return flag
+
+
+def split_edges(
+    x: np.ndarray,
+    y: np.ndarray,
+    node_ids: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    geometry: np.ndarray,
+    which: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Cut edges ``which`` into pieces at inner nodes (two pieces, three for a self-loop).
+
+    New nodes get negative ids (or ``"new<i>"`` when ids are strings). Returns ``x, y,
+    node_ids, u, v, geometry, src`` where kept edges come first and ``src`` maps every output
+    edge to its input edge (for copying attributes).
+    """
+    from shapely.ops import substring
+
+    xs, ys, ids = list(x), list(y), list(node_ids)
+    node_ids = np.asarray(node_ids)
+    numeric = node_ids.dtype.kind in "iu" or node_ids.size == 0
+    next_id = min([0, *(int(i) for i in node_ids)] if numeric else [0]) - 1
+    seen: dict[tuple[int, int], int] = {}
+    us: list[int] = []
+    vs: list[int] = []
+    geoms: list[Any] = []
+    src: list[int] = []
+    for e in np.flatnonzero(which).tolist():
+        line = geometry[e]
+        k = 3 if u[e] == v[e] else 2  # a loop cut in two would be two parallels again
+        cuts = [line.length * i / k for i in range(k + 1)]
+        stops = [int(u[e])]
+        for d in cuts[1:-1]:
+            pt = line.interpolate(d)
+            key = (round(pt.x * 1000), round(pt.y * 1000))
+            if key not in seen:
+                xs.append(pt.x)
+                ys.append(pt.y)
+                ids.append(next_id if numeric else f"new{-next_id}")
+                next_id -= 1
+                seen[key] = len(xs) - 1
+            stops.append(seen[key])
+        stops.append(int(v[e]))
+        for i in range(k):
+            us.append(stops[i])
+            vs.append(stops[i + 1])
+            geoms.append(substring(line, cuts[i], cuts[i + 1]))
+            src.append(e)
+    rest = np.flatnonzero(~np.asarray(which, dtype=bool))
+    return (
+        np.asarray(xs, dtype="float64"),
+        np.asarray(ys, dtype="float64"),
+        np.asarray(ids, dtype="int64" if numeric else object),
+        np.concatenate([np.asarray(u)[rest], np.asarray(us, dtype="int64")]),
+        np.concatenate([np.asarray(v)[rest], np.asarray(vs, dtype="int64")]),
+        np.concatenate([np.asarray(geometry, dtype=object)[rest], np.asarray(geoms, dtype=object)]),
+        np.concatenate([rest, np.asarray(src, dtype="int64")]),
+    )
+
+
 def build_network(
     *,
     x: np.ndarray,
@@ -295,6 +411,7 @@ def build_network(
     if u.min() < 0 or v.min() < 0 or u.max() >= n or v.max() >= n:
         msg = f"network ({source}): edge end indices outside 0..{n - 1}"
         raise NetworkError(msg)
+    explicit_geometry = geometry is not None
     if geometry is None:
         coords = np.stack([np.stack([x[u], y[u]], axis=1), np.stack([x[v], y[v]], axis=1)], axis=1)
         geometry = shapely.linestrings(coords)
@@ -305,6 +422,24 @@ def build_network(
     if not np.all(np.isfinite(length)) or length.min() < 0:
         msg = f"network ({source}): edge lengths must be finite and non-negative"
         raise NetworkError(msg)
+    if explicit_geometry:
+        # A second street between the same junctions, or a ring, would otherwise be merged away
+        # below (the matrix holds one value per node pair) with everything along it.
+        cut = distinct_parallels(u, v, geometry, directed=bool(directed))
+        if cut.any():
+            old_len = shapely.length(geometry)
+            x, y, node_ids, u, v, geometry, src = split_edges(x, y, node_ids, u, v, geometry, cut)
+            share = np.divide(
+                shapely.length(geometry),
+                old_len[src],
+                out=np.ones(src.size),
+                where=old_len[src] > 0,
+            )
+            length = length[src] * share
+            attrs = {k: arr[src] for k, arr in attrs.items()}
+            if "travel_time_s" in attrs:
+                attrs["travel_time_s"] = attrs["travel_time_s"] * share
+            n = x.shape[0]
 
     # Self-loops never shorten a path.
     keep = u != v

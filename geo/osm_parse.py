@@ -20,6 +20,7 @@ import bz2
 import gzip
 import logging
 import re
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -244,6 +245,184 @@ def sniff_osm_format(path: str | Path) -> str:
     raise NetworkFormatError(msg)
 
 
+_ELEMENT = re.compile(rb"<(node|way|relation|bounds)\b([^>]*)")
+_ATTR = re.compile(rb'\b(id|lat|lon|minlat|minlon|maxlat|maxlon)\s*=\s*["\']([^"\']*)["\']')
+_INT64_MAX = 2**63 - 1
+_SCAN_CHUNK = 1 << 24
+
+
+def _fix_export(path: Path) -> str:
+    return (
+        f"Export {path.name} again from openstreetmap.org, Overpass or Geofabrik, or repair it "
+        "with osmium-tool ('osmium check-refs', 'osmium sort')."
+    )
+
+
+def _parse_id(path: Path, kind: str, text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or abs(value) > _INT64_MAX:
+        what = "not an integer" if value is None else "beyond the 64-bit range OSM ids use"
+        msg = f"{path.name}: {kind} id {text!r} is {what}. {_fix_export(path)}"
+        raise NetworkFormatError(msg)
+    return value
+
+
+def _parse_coord(path: Path, where: str, name: str, text: str) -> float:
+    limit = 90.0 if "lat" in name else 180.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not np.isfinite(value) or abs(value) > limit:
+        msg = (
+            f"{path.name}: {where} has {name}={text!r}; a WGS-84 {name} must be a number between "
+            f"-{limit:g} and {limit:g}. {_fix_export(path)}"
+        )
+        raise NetworkFormatError(msg)
+    return value
+
+
+def _check_bounds(path: Path, attrs: dict[str, str]) -> None:
+    vals: dict[str, float] = {}
+    for name in ("minlat", "minlon", "maxlat", "maxlon"):
+        if name not in attrs:
+            msg = f"{path.name}: the <bounds> element has no {name}. {_fix_export(path)}"
+            raise NetworkFormatError(msg)
+        vals[name] = _parse_coord(path, "the <bounds> element", name, attrs[name])
+    for lo, hi in (("minlat", "maxlat"), ("minlon", "maxlon")):
+        if vals[lo] >= vals[hi]:
+            msg = (
+                f"{path.name}: the <bounds> element has {lo}={vals[lo]:g} not below "
+                f"{hi}={vals[hi]:g}, so it encloses no area. Swap the values or delete the "
+                "<bounds> element. "
+                f"{_fix_export(path)}"
+            )
+            raise NetworkFormatError(msg)
+
+
+def check_osm_xml(path: str | Path) -> dict[int, tuple[float, float]]:
+    """Check an OSM XML file for what libosmium accepts silently or reports without a name.
+
+    Repeated node or way ids (libosmium keeps the last location of a node, so a file with
+    repeated node ids draws streets to the wrong places), ids beyond 64 bits, coordinates that
+    are not numbers or out of range, and a malformed ``<bounds>`` element each raise a
+    :class:`NetworkFormatError` naming the element. The file is scanned in chunks (compressed
+    files are decompressed on the fly), so memory stays small.
+
+    Parameters
+    ----------
+    path
+        An OSM XML file (plain, ``.gz`` or ``.bz2``).
+
+    Returns
+    -------
+    dict
+        ``{id: (lon, lat)}`` of nodes with negative ids (new nodes saved by JOSM before upload),
+        which libosmium's location index does not hold.
+
+    Raises
+    ------
+    NetworkFormatError
+        Naming the first offending element.
+    """
+    path = Path(path)
+    _, packed = _read_head(path, 8)
+    opener: Callable[..., Any] = (
+        open if packed is None else (gzip.open if packed == "gz" else bz2.open)
+    )
+    ids: dict[str, list[np.ndarray]] = {"node": [], "way": []}
+    negative: dict[int, tuple[float, float]] = {}
+    rest = b""
+    try:
+        with opener(path, "rb") as fh:
+            while True:
+                chunk = fh.read(_SCAN_CHUNK)
+                data = rest + chunk
+                cut = data.rfind(b">") + 1 if chunk else len(data)
+                rest, data = data[cut:], data[:cut]
+                _scan_chunk(path, data, ids, negative)
+                if not chunk:
+                    break
+    except (OSError, EOFError, ValueError, zlib.error) as exc:
+        if isinstance(exc, NetworkFormatError):
+            raise
+        msg = f"{path.name}: the file is truncated or damaged ({exc}). {_fix_export(path)}"
+        raise NetworkFormatError(msg) from exc
+    for kind, parts in ids.items():
+        if not parts:
+            continue
+        all_ids = np.sort(np.concatenate(parts))
+        dup = np.unique(all_ids[1:][all_ids[1:] == all_ids[:-1]])
+        if dup.size:
+            shown = ", ".join(str(i) for i in dup[:5].tolist())
+            more = f" and {dup.size - 5:,} more" if dup.size > 5 else ""
+            which = f"{kind} {shown} appears" if dup.size == 1 else f"{kind}s {shown}{more} appear"
+            msg = (
+                f"{path.name}: {which} more than once (repeated {kind} ids). Files merged by hand "
+                "or concatenated repeat elements, and streets would be drawn to the wrong places. "
+                f"Merge them with 'osmium merge' or 'osmium sort'. {_fix_export(path)}"
+            )
+            raise NetworkFormatError(msg)
+    return negative
+
+
+def _scan_chunk(
+    path: Path,
+    data: bytes,
+    ids: dict[str, list[np.ndarray]],
+    negative: dict[int, tuple[float, float]],
+) -> None:
+    found: dict[str, list[int]] = {"node": [], "way": []}
+    for m in _ELEMENT.finditer(data):
+        kind = m.group(1).decode()
+        attrs = {
+            k.decode(): v.decode("utf-8", errors="replace") for k, v in _ATTR.findall(m.group(2))
+        }
+        if kind == "bounds":
+            _check_bounds(path, attrs)
+            continue
+        if "id" not in attrs:
+            continue
+        ident = _parse_id(path, kind, attrs["id"])
+        if kind == "node":
+            if "lat" in attrs or "lon" in attrs:  # a deleted node in a change file has neither
+                lat, lon = (
+                    _parse_coord(path, f"node {ident}", name, attrs.get(name, ""))
+                    for name in ("lat", "lon")
+                )
+                if ident < 0:
+                    negative[ident] = (lon, lat)
+            found["node"].append(ident)
+        elif kind == "way":
+            found["way"].append(ident)
+    for kind, vals in found.items():
+        if vals:
+            ids[kind].append(np.asarray(vals, dtype="int64"))
+
+
+def _osmium_error(path: Path, exc: BaseException) -> NetworkFormatError:
+    """A product error for whatever libosmium raised on a file (no element is named by it)."""
+    text = str(exc) or type(exc).__name__
+    msg = (
+        f"{path.name}: unreadable OSM file (libosmium: {text}). It may be truncated, or hold an "
+        f"invalid id or coordinate. {_fix_export(path)}"
+    )
+    return NetworkFormatError(msg)
+
+
+#: What libosmium raises on a broken file: RuntimeError (parse errors), InvalidLocationError
+#: (a coordinate such as "abc"), ValueError ("illegal id"), and struct/size errors on PBF.
+OSMIUM_ERRORS: tuple[type[BaseException], ...] = (
+    RuntimeError,
+    ValueError,
+    OverflowError,
+    osmium.InvalidLocationError,
+)
+
+
 def _osm_file(path: Path) -> osmium.io.File:
     fmt = sniff_osm_format(path)
     if fmt == "pbf":
@@ -257,9 +436,10 @@ def osm_bounds(path: str | Path) -> tuple[float, float, float, float] | None:
     path = Path(path)
     try:
         box = osmium.FileProcessor(_osm_file(path)).header.box()
-    except RuntimeError as exc:
-        msg = f"{path.name}: unreadable OSM file ({exc}). Export it again (OSM XML or .osm.pbf)."
-        raise NetworkFormatError(msg) from exc
+    except NetworkFormatError:
+        raise
+    except OSMIUM_ERRORS as exc:
+        raise _osmium_error(path, exc) from exc
     if not box.valid():
         return None
     return (
@@ -282,7 +462,9 @@ class _Ways:
 
 
 def _read_ways(
-    path: Path, accept: Callable[[Mapping[str, str]], bool]
+    path: Path,
+    accept: Callable[[Mapping[str, str]], bool],
+    negative: Mapping[int, tuple[float, float]] | None = None,
 ) -> tuple[_Ways, Counter[str], Counter[str], int]:
     """Read highway ways; return accepted runs, highway counts seen/kept and missing refs."""
     fp = (
@@ -316,6 +498,10 @@ def _read_ways(
                     ok[i] = True
                     lon[i] = loc.lon
                     lat[i] = loc.lat
+                elif negative and nd.ref in negative:
+                    # libosmium's location index holds no negative ids (JOSM's unsaved nodes).
+                    ok[i] = True
+                    lon[i], lat[i] = negative[nd.ref]
             missing += int(n - ok.sum())
             # Cut the way where nodes are missing so no straight line jumps across the gap.
             bounds = np.flatnonzero(np.diff(np.concatenate([[0], ok.astype("int8"), [0]])))
@@ -326,9 +512,10 @@ def _read_ways(
                     out.refs.append(refs[start:stop])
                     out.lon.append(lon[start:stop])
                     out.lat.append(lat[start:stop])
-    except RuntimeError as exc:
-        msg = f"{path.name}: unreadable OSM file ({exc}). Export it again (OSM XML or .osm.pbf)."
-        raise NetworkFormatError(msg) from exc
+    except NetworkFormatError:
+        raise
+    except OSMIUM_ERRORS as exc:
+        raise _osmium_error(path, exc) from exc
     return out, seen, kept, missing
 
 
@@ -360,7 +547,8 @@ def read_osm_edges(path: str | Path, *, mode: str = "walk") -> EdgeArrays:
     """
     path = Path(path)
     check_mode(mode)
-    ways, seen, kept, missing = _read_ways(path, way_filter(mode))
+    negative = check_osm_xml(path) if sniff_osm_format(path) == "xml" else {}
+    ways, seen, kept, missing = _read_ways(path, way_filter(mode), negative)
     if not ways.refs:
         found = ", ".join(f"{k} ×{n}" for k, n in seen.most_common(8)) or "no highway=* ways"
         msg = (
@@ -502,6 +690,8 @@ def read_osm_features(
     path = Path(path)
     keys = tuple(dict.fromkeys(keys))
     columns = tuple(dict.fromkeys((*keys, *extra_tags)))
+    if sniff_osm_format(path) == "xml":
+        check_osm_xml(path)
     fp = (
         osmium.FileProcessor(_osm_file(path))
         .with_areas(KeyFilter(*keys))
@@ -525,9 +715,10 @@ def read_osm_features(
                     rows[f"{element}/{obj.orig_id()}"] = (element, tags, wkb)
             except (osmium.InvalidLocationError, RuntimeError):
                 continue
-    except RuntimeError as exc:
-        msg = f"{path.name}: unreadable OSM file ({exc}). Export it again (OSM XML or .osm.pbf)."
-        raise NetworkFormatError(msg) from exc
+    except NetworkFormatError:
+        raise
+    except OSMIUM_ERRORS as exc:
+        raise _osmium_error(path, exc) from exc
     for osm_id, row in lines.items():
         rows.setdefault(osm_id, row)
     ids = list(rows)

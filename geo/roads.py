@@ -7,8 +7,9 @@ box, and returns an analysis-ready :class:`geo.network.Network` in the local UTM
 Every source goes through the same steps: read edges for the travel mode (:mod:`geo.osm_parse`,
 :mod:`geo.centrelines`, :mod:`geo.online`), clip to the study area or the data's declared bounds
 (edges crossing the boundary are cut there, not dropped, so streets reach the edge of the area),
-give self-loops and longer parallel edges a midpoint node (``build_network`` keeps one edge per
-node pair, which would otherwise lose a crescent or a ring path and everything along it), then
+give self-loops and parallel edges of a different shape an inner node (``build_network`` keeps one
+edge per node pair, which would otherwise lose a crescent or a ring path and everything along
+it; equal lengths never make two edges duplicates, only coinciding shapes do), then
 :func:`geo.network.build_network` keeps the largest connected component and reports the rest.
 """
 
@@ -25,11 +26,17 @@ import numpy as np
 import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import substring
 
 from geo import settings
-from geo.errors import EmptyNetworkError, NetworkError, NetworkFormatError
-from geo.network import WGS84, Network, build_network, project_xy
+from geo.errors import CoverageToolError, EmptyNetworkError, NetworkError, NetworkFormatError
+from geo.network import (
+    WGS84,
+    Network,
+    build_network,
+    distinct_parallels,
+    project_xy,
+    split_edges,
+)
 from geo.osm_parse import (
     EdgeArrays,
     check_mode,
@@ -65,7 +72,7 @@ def load_network(
     source: str | Path | BaseGeometry | tuple[float, float, float, float],
     *,
     mode: str = "walk",
-    study_area: StudyArea | None = None,
+    study_area: StudyArea | str | Path | None = None,
     clip: bool = True,
     keep_largest: bool | None = None,
 ) -> Network:
@@ -129,7 +136,15 @@ def load_network(
     if clip and clip_to is not None:
         what = "study area" if area is not None else "data bounds"
         before = edges.u.size
-        edges = clip_edges(edges, clip_to)
+        try:
+            edges = clip_edges(edges, clip_to)
+        except shapely.errors.GEOSException as exc:
+            msg = (
+                f"{edges.source}: cannot clip the streets to the {what} {clip_to.bounds} "
+                f"(GEOS: {exc}). Check that the area is a valid polygon in WGS-84 "
+                "longitude/latitude, or pass clip=False."
+            )
+            raise NetworkError(msg) from exc
         notes.append(f"clipped to the {what}: {before:,} → {edges.u.size:,} edges")
         if edges.u.size == 0:
             msg = (
@@ -139,6 +154,14 @@ def load_network(
             raise EmptyNetworkError(msg)
     elif clip and from_file:
         notes.append("no declared data bounds: not clipped")
+    bad = np.flatnonzero(~np.isfinite(shapely.length(edges.geometry)))
+    if bad.size:
+        msg = (
+            f"{edges.source}: {bad.size:,} edges have coordinates that cannot be placed in the "
+            f"local map projection (first: {str(edges.geometry[bad[0]])[:80]}). Check the "
+            "file's coordinates and coordinate system, and export it again."
+        )
+        raise NetworkFormatError(msg)
     edges = split_loops_and_parallels(edges, directed=mode == "drive")
     return build_network(
         x=edges.x,
@@ -183,13 +206,13 @@ def _cached_file_edges(path: Path, *, mode: str) -> EdgeArrays:
             tuple(sorted(settings.drive_speed_kph.items())),
         )
     except OSError:
-        return _file_edges(path, mode=mode)
+        return _read_file_edges(path, mode=mode)
     with _FILE_EDGES_LOCK:
         hit = _FILE_EDGES.get(key)
         if hit is not None:
             _FILE_EDGES.move_to_end(key)
             return hit
-    edges = _file_edges(path, mode=mode)
+    edges = _read_file_edges(path, mode=mode)
     with _FILE_EDGES_LOCK:
         _FILE_EDGES[key] = edges
         while len(_FILE_EDGES) > max(0, settings.network_file_cache_entries):
@@ -203,6 +226,28 @@ def _looks_like_file(source: str | Path) -> bool:
     name = source.lower()
     known = (*OSM_SUFFIXES, *CENTRELINE_SUFFIXES, *GRAPHML_SUFFIXES)
     return name.endswith(known) or Path(source).exists()
+
+
+def _read_file_edges(path: Path, *, mode: str) -> EdgeArrays:
+    """:func:`_file_edges` with a last-resort conversion of library errors.
+
+    The readers catch the common failures of each format with specific messages; anything a
+    library still raises on a damaged file becomes a NetworkFormatError naming the file.
+    """
+    try:
+        return _file_edges(path, mode=mode)
+    except (CoverageToolError, MemoryError):
+        raise
+    except Exception as exc:
+        logger.warning(
+            "%s: unexpected %s while reading", path.name, type(exc).__name__, exc_info=exc
+        )
+        msg = (
+            f"{path.name}: the network file could not be read ({type(exc).__name__}: {exc}). It "
+            "may be damaged or incomplete; export it again (OSM XML or .osm.pbf, GraphML, or "
+            "centrelines as GPKG/GeoJSON/SHP)."
+        )
+        raise NetworkFormatError(msg) from exc
 
 
 def _file_edges(path: Path, *, mode: str) -> EdgeArrays:
@@ -243,17 +288,73 @@ def _online_edges(query: Any, *, mode: str) -> EdgeArrays:
     return graph_to_edges(graph, mode=mode, source=label)
 
 
-def study_area_wgs84(area: StudyArea | None) -> BaseGeometry | None:
+def read_study_area(path: str | Path) -> BaseGeometry:
+    """Read a study-area boundary file (GeoJSON, SHP, zipped SHP, GPKG) as one WGS-84 polygon.
+
+    Raises
+    ------
+    GeometryError
+        The file is missing or unreadable, holds no polygon, or has no CRS and coordinates that
+        are not degrees; the message names the file and the fix.
+    """
+    import warnings
+
+    from geo.errors import GeometryError
+
+    path = Path(path)
+    if not path.is_file():
+        msg = f"study_area {path}: file not found. Check the path in the configuration."
+        raise GeometryError(msg)
+    target = str(path)
+    if path.suffix.lower() == ".zip":
+        from geo.tables import zip_member
+
+        target, _ = zip_member(path, path.name, [])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gdf = gpd.read_file(target, engine="pyogrio")
+    except Exception as exc:  # GDAL raises DataSourceError, OSError, ... for unreadable files
+        msg = (
+            f"study_area {path.name}: unreadable ({type(exc).__name__}: {exc}). Give the "
+            "boundary as GeoJSON, GPKG or a zipped shapefile with its .prj."
+        )
+        raise GeometryError(msg) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
+        msg = (
+            f"study_area {path.name}: no geometry (an attribute table). Export the district "
+            "boundary polygon itself."
+        )
+        raise GeometryError(msg)
+    polys = gdf[gdf.geometry.notna() & gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if polys.empty:
+        kinds = ", ".join(sorted(set(gdf.geometry.geom_type.dropna())))
+        msg = (
+            f"study_area {path.name}: no polygon (found {kinds or 'nothing'}). The study area "
+            "must be the boundary polygon of the district or sub-district."
+        )
+        raise GeometryError(msg)
+    try:
+        geom = study_area_wgs84(polys)
+    except NetworkError as exc:
+        raise GeometryError(f"study_area {path.name}: {exc}") from exc
+    assert geom is not None
+    return shapely.make_valid(geom)
+
+
+def study_area_wgs84(area: StudyArea | str | Path | None) -> BaseGeometry | None:
     """Return a study area as one WGS-84 geometry (``None`` stays ``None``).
 
-    Accepts a shapely geometry in WGS-84 or a GeoDataFrame/GeoSeries in any CRS.
+    Accepts a shapely geometry in WGS-84, a GeoDataFrame/GeoSeries in any CRS, or a boundary
+    file (see :func:`read_study_area`).
     """
     if area is None:
         return None
+    if isinstance(area, str | Path):
+        return read_study_area(area)
     if isinstance(area, gpd.GeoDataFrame | gpd.GeoSeries):
-        if area.crs is None:
-            area = area.set_crs(WGS84)
-        geom = shapely.union_all(area.to_crs(WGS84).geometry.to_numpy())
+        frame = area if area.crs is not None else area.set_crs(WGS84)
+        geom = shapely.union_all(frame.to_crs(WGS84).geometry.to_numpy())
     else:
         geom = area
     if not isinstance(geom, BaseGeometry) or geom.is_empty or geom.area <= 0:
@@ -321,56 +422,45 @@ def clip_edges(edges: EdgeArrays, area_wgs84: BaseGeometry) -> EdgeArrays:
 
 
 def split_loops_and_parallels(
-    edges: EdgeArrays, *, directed: bool, tolerance_m: float = 0.5
+    edges: EdgeArrays, *, directed: bool, hausdorff_m: float | None = None
 ) -> EdgeArrays:
-    """Give self-loops and longer parallel edges a midpoint node so none is lost.
+    """Give self-loops and distinct parallel edges inner nodes so none is lost.
 
-    ``build_network`` drops self-loops and keeps only the shortest of parallel edges (its sparse
-    matrix holds one value per node pair). That is right for routing but would erase a ring path
-    or the longer of two streets between the same junctions, and every facility along it would
-    then snap elsewhere. Parallels within ``tolerance_m`` of the shortest are duplicates and are
-    left for ``build_network`` to merge.
+    ``build_network`` keeps only the shortest of parallel edges (its sparse matrix holds one
+    value per node pair). That is right for one street drawn twice but would erase a ring path
+    or the other half of a P-shaped road between the same junctions, and every facility and
+    resident along it would then snap elsewhere. Parallels are duplicates only when their shapes
+    coincide (Hausdorff distance at most ``hausdorff_m``, default
+    ``settings.parallel_duplicate_hausdorff_m``), however close their lengths are; see
+    :func:`geo.network.distinct_parallels`.
     """
     if edges.u.size == 0:
         return edges
-    length = shapely.length(edges.geometry)
-    u, v = edges.u, edges.v
-    a = np.where(directed | (u <= v), u, v)
-    b = np.where(directed | (u <= v), v, u)
-    order = np.lexsort((length, b, a))
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = (a[order][1:] != a[order][:-1]) | (b[order][1:] != b[order][:-1])
-    group_min = np.minimum.reduceat(length[order], np.flatnonzero(first))
-    gid = np.cumsum(first) - 1
-    longer = np.zeros(u.size, dtype=bool)
-    longer[order] = length[order] > group_min[gid] + tolerance_m
-    split = np.flatnonzero(((u == v) & (length > tolerance_m)) | longer)
-    if split.size == 0:
+    cut = distinct_parallels(
+        edges.u, edges.v, edges.geometry, directed=directed, hausdorff_m=hausdorff_m
+    )
+    if not cut.any():
         return edges
-    nodes = _NewNodes(edges)
-    us: list[int] = []
-    vs: list[int] = []
-    geoms: list[BaseGeometry] = []
-    src: list[int] = []
-    for e in split.tolist():
-        line = edges.geometry[e]
-        # A loop needs two inner nodes, or its halves would be parallel edges again.
-        k = 3 if u[e] == v[e] else 2
-        cuts = [length[e] * i / k for i in range(k + 1)]
-        stops = [int(u[e])]
-        for d in cuts[1:-1]:
-            pt = line.interpolate(d)
-            stops.append(nodes.add(pt.x, pt.y))
-        stops.append(int(v[e]))
-        for i in range(k):
-            us.append(stops[i])
-            vs.append(stops[i + 1])
-            geoms.append(substring(line, cuts[i], cuts[i + 1]))
-            src.append(e)
-    keep = np.ones(u.size, dtype=bool)
-    keep[split] = False
-    rest = np.flatnonzero(keep)
-    return _replace_edges(edges, nodes, rest, us, vs, geoms, src)
+    x, y, ids, u, v, geometry, src = split_edges(
+        edges.x, edges.y, edges.node_ids, edges.u, edges.v, edges.geometry, cut
+    )
+    attrs = {k: arr[src] for k, arr in edges.attrs.items()}
+    if "travel_time_s" in attrs and "speed_kph" in attrs:
+        attrs["travel_time_s"] = shapely.length(geometry) / (attrs["speed_kph"] / 3.6)
+    return EdgeArrays(
+        x=x,
+        y=y,
+        node_ids=ids,
+        u=u,
+        v=v,
+        geometry=geometry,
+        crs=edges.crs,
+        source=edges.source,
+        attrs=attrs,
+        bounds=edges.bounds,
+        notes=edges.notes,
+        dangling_ends=edges.dangling_ends,
+    )
 
 
 class _NewNodes:
@@ -470,12 +560,31 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
             "GraphML network. Save it with osmnx.save_graphml or load the OSM file instead."
         )
         raise NetworkFormatError(msg) from exc
-    graph_crs = pyproj.CRS.from_user_input(graph.graph.get("crs", WGS84))
+    try:
+        graph_crs = pyproj.CRS.from_user_input(graph.graph.get("crs", WGS84))
+    except (pyproj.exceptions.CRSError, TypeError, ValueError) as exc:
+        msg = (
+            f"{source}: unknown coordinate system {graph.graph.get('crs')!r} in the graph's "
+            "'crs' attribute. Set it to an EPSG code (e.g. 'epsg:4326') or save the graph again "
+            "with osmnx.save_graphml."
+        )
+        raise NetworkFormatError(msg) from exc
     if not graph_crs.is_geographic:
         to_wgs = pyproj.Transformer.from_crs(graph_crs, WGS84, always_xy=True)
         lon, lat = to_wgs.transform(gx, gy)
     else:
         lon, lat = gx, gy
+    lon, lat = np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
+    bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        more = f" (and {int(bad.sum()) - 1:,} more)" if bad.sum() > 1 else ""
+        msg = (
+            f"{source}: node {nodes[first]}{more} has coordinates x={float(gx[first])!r}, "
+            f"y={float(gy[first])!r} that are not a place on Earth in {graph_crs.name}. "
+            "Fix the node or export the graph again."
+        )
+        raise NetworkFormatError(msg)
     x, y, crs = project_xy(np.asarray(lon), np.asarray(lat))
     tr = pyproj.Transformer.from_crs(graph_crs, crs, always_xy=True)
     index = {n: i for i, n in enumerate(nodes)}
@@ -494,7 +603,21 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
         vs.append(index[b])
         geom = data.get("geometry")
         if isinstance(geom, str):
-            geom = shapely.from_wkt(geom)
+            try:
+                geom = shapely.from_wkt(geom)
+            except shapely.errors.GEOSException as exc:
+                msg = f"{source}: edge {a!r}→{b!r} has an unreadable geometry ({exc})."
+                raise NetworkFormatError(msg) from exc
+        if geom is not None and (
+            shapely.get_type_id(geom) != 1
+            or geom.is_empty
+            or not np.isfinite(shapely.get_coordinates(geom)).all()
+        ):
+            msg = (
+                f"{source}: edge {a!r}→{b!r} has a geometry that is not a line with finite "
+                f"coordinates ({str(geom)[:60]}). Fix the edge or export the graph again."
+            )
+            raise NetworkFormatError(msg)
         geoms.append(geom)
         cols["highway"].append(str(_first(data.get("highway", "")) or ""))
         cols["name"].append(str(_first(data.get("name", "")) or ""))
@@ -519,6 +642,15 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
             lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])),
         )
         geometry[has] = projected
+        far = np.flatnonzero(has)[~np.isfinite(shapely.length(projected))]
+        if far.size:
+            e = int(far[0])
+            msg = (
+                f"{source}: edge {nodes[u[e]]}→{nodes[v[e]]} has a geometry with coordinates "
+                f"that are not a place on Earth ({str(geoms[e])[:80]}). Fix the edge's geometry "
+                "or export the graph again."
+            )
+            raise NetworkFormatError(msg)
     straight = np.flatnonzero(~has)
     if straight.size:
         coords = np.stack(
@@ -632,6 +764,7 @@ __all__ = [
     "load_network",
     "network_to_graph",
     "read_graphml_edges",
+    "read_study_area",
     "save_graphml",
     "split_loops_and_parallels",
     "study_area_wgs84",

@@ -102,6 +102,15 @@ demand_grid_cell_m: float = 100.0
 #: Tolerance (metres) under which two centreline endpoints are the same node.
 centreline_snap_m: float = 1.0
 
+#: Two edges between the same pair of nodes are one street drawn twice only when their shapes
+#: coincide: Hausdorff distance at most this (metres). Equal *lengths* prove nothing (the two
+#: halves of a P-shaped road are as long as each other and lie metres apart), so both are kept.
+parallel_duplicate_hausdorff_m: float = 1.0
+
+#: Self-loops (a ring road closing on one node) shorter than this (metres) are noise and dropped;
+#: longer ones get inner nodes so the ring and everything along it stays in the network.
+self_loop_min_m: float = 0.5
+
 #: HiGHS time limit for siting models (seconds).
 solver_time_limit_s: float = 30.0
 

@@ -15,6 +15,7 @@ import logging
 import tempfile
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -23,7 +24,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.errors import EncodingDetectionError, GeometryError, InputDataError
+from geo.errors import (
+    CoverageToolError,
+    EncodingDetectionError,
+    GeometryError,
+    InputDataError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +122,25 @@ def read_table(
 
     if isinstance(source, str) and is_database_url(source):
         return _from_frame(read_postgis_layer(source), name or safe_url(source), "postgis")
+    try:
+        return _read_file(source, name=name, sheet=sheet, encoding=encoding)
+    except (CoverageToolError, MemoryError):
+        raise
+    except Exception as exc:
+        # Last resort: the readers catch the common failures with specific messages; anything
+        # a library still raises on a damaged file must not reach the planner as a traceback.
+        label = name or Path(str(getattr(source, "name", "") or source)).name[:80]
+        logger.warning("%s: unexpected %s while reading", label, type(exc).__name__, exc_info=exc)
+        msg = (
+            f"{label}: the file could not be read ({type(exc).__name__}: {exc}). It may be "
+            "damaged or incomplete; open and save it again (CSV, XLSX, GeoJSON or GPKG)."
+        )
+        raise InputDataError(msg) from exc
+
+
+def _read_file(
+    source: Source, *, name: str | None, sheet: str | int | None, encoding: str | None
+) -> tuple[pd.DataFrame, TableInfo]:
     data, path, label = _open(source, name)
     suffix = Path(label).suffix.lower()
     if data is not None and not data.strip():
@@ -372,6 +397,22 @@ def _infer_numeric(frame: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- Excel
 
 
+#: What a torn or damaged .xlsx raises inside openpyxl (zip, inflate and XML parse errors).
+_TORN_XLSX: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,  # zipfile: a compression method it does not know (a flipped byte)
+    EOFError,
+    KeyError,
+    OSError,
+    ValueError,
+    TypeError,
+    IndexError,
+    AttributeError,
+    SyntaxError,  # xml.etree ParseError
+)
+
+
 def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.DataFrame, TableInfo]:
     import openpyxl
 
@@ -380,7 +421,7 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
             # openpyxl warns about styles and data validation it does not read; irrelevant here.
             warnings.simplefilter("ignore", UserWarning)
             wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+    except _TORN_XLSX as exc:
         msg = f"{label}: not a readable .xlsx workbook ({exc}). Open and save it again as .xlsx."
         raise InputDataError(msg) from exc
     try:
@@ -400,7 +441,16 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
             # Files written by some tools carry a stale <dimension> tag; read_only mode trusts it
             # and would silently cut the table short.
             ws.reset_dimensions()
-            rows = list(ws.iter_rows(values_only=True))
+            try:
+                # read_only mode inflates the sheet while iterating: a torn file fails here.
+                rows = list(ws.iter_rows(values_only=True))
+            except _TORN_XLSX as exc:
+                msg = (
+                    f"{label}: sheet {sh!r} is damaged and cannot be read ({type(exc).__name__}: "
+                    f"{exc}). The file may be incomplete (a broken download or copy); open it "
+                    "in Excel/WPS and save it again as .xlsx, or export CSV."
+                )
+                raise InputDataError(msg) from exc
             if any(any(not _is_blank(v) for v in r) for r in rows):
                 grids[sh] = rows
     finally:
@@ -515,6 +565,13 @@ def _read_gis(
         msg = f"{label}: the layer {chosen!r} has no features."
         raise InputDataError(msg)
     gdf.index = pd.RangeIndex(1, len(gdf) + 1, name="row")
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        # A GPKG layer that is an attribute table: its coordinates, if any, are in columns.
+        notes.append(f"layer {chosen!r} has no geometry: read as a table (coordinate columns)")
+        frame = _infer_numeric(gdf.astype(object))
+        info = TableInfo(name=label, format="table", sheet=chosen, n_rows=len(frame), notes=notes)
+        logger.info("%s: read %d rows from attribute table %s", label, len(frame), chosen)
+        return frame, info
     crs = gdf.crs.to_string() if gdf.crs is not None else None
     info = TableInfo(
         name=label,

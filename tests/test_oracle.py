@@ -9,19 +9,22 @@ point), and ``nx.multi_source_dijkstra_path_length`` must agree with
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pyproj
 import pyrosm
 import pytest
-from _data import osm_extract
+from _data import OSM_DIR, osm_extract
 
 from coverage.distance import nearest_from, od_matrix, point_distance
 from coverage.snap import Snap, snap_points, twin_edges
 from geo.network import Network, lattice_network
 from geo.roads import load_network
 
-EXTRACTS = ["nanjing_xinjiekou", "beijing_haidian_cau", "beijing_haidian_tsinghua"]
+# Every real extract the repository carries, so a new one is checked without editing this file.
+EXTRACTS = sorted(p.name.removesuffix(".osm.bz2") for p in OSM_DIR.glob("*.osm.bz2"))
 ENGINES = ["scipy", "bucket"]
 
 
@@ -170,3 +173,82 @@ def test_od_matrix_matches_networkx_per_source(mode: str, local: bool) -> None:
         row = od.getrow(int(i)).toarray().ravel()
         got = np.where(row > 0, row, np.inf)
         np.testing.assert_allclose(got, expect, rtol=0, atol=1e-6)
+
+
+def test_every_real_extract_is_checked() -> None:
+    assert len(EXTRACTS) >= 3
+    assert {"nanjing_xinjiekou", "beijing_haidian_cau", "beijing_haidian_tsinghua"} <= set(EXTRACTS)
+
+
+# A P-shaped service road (as on a Shanghai campus): a stem S-A and a loop A-B whose two halves
+# have near-equal lengths (62.50 m and 62.75 m) but lie up to 18 m apart. Local metres east/north.
+_P_NODES = {
+    1: (0.0, -80.0),  # S, the stem's free end
+    2: (0.0, 0.0),  # A, where the loop meets the stem
+    3: (-4.375, 15.0),
+    4: (-8.75, 30.0),
+    5: (-4.375, 45.0),
+    6: (0.0, 60.0),  # B, the far end of the loop
+    7: (4.595, 45.0),
+    8: (9.19, 30.0),
+    9: (4.595, 15.0),
+    10: (0.0, -40.0),
+}
+_P_WAYS = {100: [1, 10, 2], 101: [2, 3, 4, 5, 6], 102: [6, 7, 8, 9, 2]}
+_LON0, _LAT0 = 121.4400, 31.0250
+
+
+def _lonlat(e: float, n: float) -> tuple[float, float]:
+    # Rounded as OSM stores coordinates (7 decimals), so the oracle sees the file's geometry.
+    lon = _LON0 + e / (111_320.0 * np.cos(np.radians(_LAT0)))
+    return round(lon, 7), round(_LAT0 + n / 110_574.0, 7)
+
+
+def _write_p_loop(path: Path) -> Path:
+    nodes = "".join(
+        f'<node id="{i}" version="1" lon="{lon:.7f}" lat="{lat:.7f}"/>'
+        for i, (lon, lat) in ((i, _lonlat(*en)) for i, en in _P_NODES.items())
+    )
+    ways = "".join(
+        f'<way id="{w}" version="1">'
+        + "".join(f'<nd ref="{r}"/>' for r in refs)
+        + '<tag k="highway" v="service"/></way>'
+        for w, refs in _P_WAYS.items()
+    )
+    path.write_text(f'<?xml version="1.0"?><osm version="0.6">{nodes}{ways}</osm>')
+    return path
+
+
+def test_p_loop_halves_of_equal_length_both_kept_and_match_networkx(tmp_path: Path) -> None:
+    net = load_network(_write_p_loop(tmp_path / "p_loop.osm"), mode="walk")
+    tr = pyproj.Transformer.from_crs("EPSG:4326", net.crs, always_xy=True)
+    xy = {i: tr.transform(*_lonlat(*en)) for i, en in _P_NODES.items()}
+    # The oracle: networkx on the raw geometry, every OSM node a graph node.
+    raw = nx.Graph()
+    for refs in _P_WAYS.values():
+        for a, b in itertools.pairwise(refs):
+            raw.add_edge(a, b, length=float(np.hypot(*np.subtract(xy[a], xy[b]))))
+    half = {
+        w: float(sum(raw[a][b]["length"] for a, b in itertools.pairwise(_P_WAYS[w])))
+        for w in (101, 102)
+    }
+    assert abs(half[101] - half[102]) < 0.5  # the lengths the old rule took for duplicates
+    expect = nx.single_source_dijkstra_path_length(raw, 1, weight="length")
+    # No street lost: the network is as long as the raw geometry.
+    assert net.length.sum() == pytest.approx(sum(d["length"] for *_, d in raw.edges(data=True)))
+    targets = [3, 4, 5, 7, 8, 9, 6, 2, 10]
+    src = snap_points(net, (np.array([xy[1][0]]), np.array([xy[1][1]])), tolerance_m=50)
+    tgt = snap_points(
+        net,
+        (np.array([xy[t][0] for t in targets]), np.array([xy[t][1] for t in targets])),
+        tolerance_m=50,
+    )
+    # Every point on either half lies on the network (the farther half was once deleted).
+    np.testing.assert_allclose(tgt.offset_m, 0.0, atol=1e-6)
+    for engine in ENGINES:
+        node_dist, node_src = nearest_from(net, src, engine=engine)
+        dist, _ = point_distance(net, node_dist, node_src, tgt, sources=src)
+        np.testing.assert_allclose(
+            dist, [expect[t] for t in targets], rtol=0, atol=1e-6, err_msg=engine
+        )
+    check_against_oracle(net, seed=5, n_fac=4, n_dem=40)

@@ -403,3 +403,43 @@ def test_graphml_outlines_without_highway_tags_are_not_streets(tmp_path):
     back = load_network(tmp_path / "with_outline.graphml", mode="walk")
     assert back.n_edges == net.n_edges
     assert any("without a highway tag" in n for n in back.report.notes)
+
+
+def test_split_keeps_parallels_of_equal_length_apart_and_merges_same_shape():
+    from geo.osm_parse import EdgeArrays
+
+    left = shapely.LineString([(0, 0), (-8.75, 30), (0, 60)])  # 62.50 m
+    right = shapely.LineString([(0, 0), (9.19, 30), (0, 60)])  # 62.75 m, 18 m away
+    again = shapely.LineString([(0, 60), (-8.5, 30), (0, 0)])  # the left half redrawn
+    edges = EdgeArrays(
+        x=np.array([0.0, 0.0]),
+        y=np.array([0.0, 60.0]),
+        node_ids=np.array([1, 2]),
+        u=np.array([0, 0, 1]),
+        v=np.array([1, 1, 0]),
+        geometry=np.array([left, right, again], dtype=object),
+        crs="EPSG:32650",
+        source="test",
+    )
+    assert abs(right.length - left.length) < 0.5
+    out = split_loops_and_parallels(edges, directed=False)
+    # The right half is split (kept); the redrawn left half stays whole for build_network to merge.
+    assert out.u.size == 4
+    assert out.x.size == 3
+    assert shapely.length(out.geometry).sum() == pytest.approx(
+        left.length + right.length + again.length
+    )
+
+
+def test_real_parallel_footways_of_equal_length_both_kept():
+    # nanjing_xinjiekou: footways 860091724 (8.83 m) and 860091725 (8.76 m) join the same two
+    # junctions 4.3 m apart; the old length rule (within 0.5 m = duplicate) deleted one.
+    from geo.osm_parse import read_osm_edges
+
+    path = osm_extract("nanjing_xinjiekou")
+    raw = read_osm_edges(path, mode="walk")
+    net = load_network(path, mode="walk", clip=False)
+    for way in (860091724, 860091725):
+        raw_len = shapely.length(raw.geometry[raw.attrs["osm_way_id"] == way]).sum()
+        assert raw_len > 0
+        assert net.length[net.edge_attrs["osm_way_id"] == way].sum() == pytest.approx(raw_len)
