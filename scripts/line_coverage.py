@@ -17,7 +17,9 @@ from pathlib import Path
 
 logger = logging.getLogger("line_coverage")
 
+#: Packages held to the floor; others under --source are reported only.
 PACKAGES = ("geo", "coverage", "maps")
+REPORTED = ("study",)
 
 
 def per_package(report: dict) -> dict[str, tuple[int, int]]:
@@ -49,6 +51,16 @@ def main(argv: list[str] | None = None) -> int:
         logger.info("  %-9s %6.1f %%  (%d of %d lines)  %s", pkg, pct, covered, total, mark)
         if pct < args.floor:
             failed.append(pkg)
+    for pkg in REPORTED:
+        covered, total = rows.get(pkg, (0, 0))
+        if total:
+            logger.info(
+                "  %-9s %6.1f %%  (%d of %d lines)  (reported only)",
+                pkg,
+                100.0 * covered / total,
+                covered,
+                total,
+            )
     return 1 if failed else 0
 
 

@@ -5,8 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh --dev
 .venv/bin/ruff check .
-.venv/bin/mypy geo coverage maps ui cli.py app.py
-.venv/bin/python -m pytest -n 2 --dist loadfile "$@"
+.venv/bin/mypy geo coverage maps ui study cli.py app.py
+# The whole suite under slipcover (line coverage; its module name does not clash with our
+# coverage/ package as coverage.py's does), then the per-package figures and their floor.
+mkdir -p test-artifacts
+.venv/bin/python -m slipcover --source geo,coverage,maps,study --json \
+  --out test-artifacts/line_coverage.json \
+  -m pytest -n 2 --dist loadfile -W ignore::pytest.PytestAssertRewriteWarning "$@"
+.venv/bin/python scripts/line_coverage.py test-artifacts/line_coverage.json --floor "${LCC_COVERAGE_FLOOR:-90}"
 # The test networks are small, so the default engine is scipy there; run the analysis tests once
 # more with the bucket-queue engine that large districts get (same results expected).
 LCC_SEARCH_ENGINE=bucket .venv/bin/python -m pytest -n 2 --dist loadfile -q \
