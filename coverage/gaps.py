@@ -251,7 +251,8 @@ def disc_union_raster(
     y = np.asarray(y, dtype="float64")
     h = radius * _RASTER_STEP if step is None else float(step)
     pad = radius + 2.0 * h
-    xmin, ymin = float(x.min()) - pad, float(y.min()) - pad
+    # The odd fraction of a step keeps grid nodes off round coordinates (points on a lattice).
+    xmin, ymin = float(x.min()) - pad - 0.3183 * h, float(y.min()) - pad - 0.2718 * h
     span_x, span_y = float(x.max()) + pad - xmin, float(y.max()) + pad - ymin
     h = max(h, math.sqrt(span_x * span_y / _MAX_NODES))
     nx, ny = math.ceil(span_x / h) + 1, math.ceil(span_y / h) + 1
@@ -269,6 +270,8 @@ def disc_union_raster(
         np.column_stack([xmin + ii * h, ymin + jj * h]), k=1, distance_upper_bound=2.0 * radius
     )
     field[jj, ii] = np.minimum(d, 2.0 * radius)
+    # A node exactly on the level makes the traced ring touch itself there (invalid polygon).
+    field[field == radius] = np.nextafter(radius, np.inf)
     del d, ii, jj
     gen = contourpy.contour_generator(
         x=xmin + np.arange(nx) * h,
