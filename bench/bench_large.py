@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import re
 import resource
@@ -219,6 +220,59 @@ def references(cfg: Path, *, side: int, seed: int) -> dict[str, float]:
     return {"read_csv_s": min(t_csv), "dijkstra_s": min(t_dij)}
 
 
+def compare_gaps(n: int, *, seed: int, link: float = 250.0) -> dict[str, float]:
+    """The former gap clustering and polygons against the new ones on ``n`` uncovered points.
+
+    Former: ``cKDTree.query_pairs`` + ``connected_components``; per cluster ``union_all`` of
+    32-gon discs (thinned to a ``link / 8`` grid above 2,000 points). New:
+    :func:`coverage.gaps.single_link_labels` and the per-cluster polygons of ``find_gaps``.
+    """
+    sys.path.insert(0, str(ROOT))
+    from scipy.spatial import cKDTree
+
+    from coverage import gaps as new
+
+    rng = np.random.default_rng(seed)
+    extent = 20_000.0 * math.sqrt(n / 250_000)
+    n_uni = int(n * 0.6)
+    centres = rng.uniform(0, extent, (max(1, n // 500), 2))
+    which = rng.integers(0, len(centres), n - n_uni)
+    x = np.r_[rng.uniform(0, extent, n_uni), centres[which, 0] + rng.normal(0, 60, which.size)]
+    y = np.r_[rng.uniform(0, extent, n_uni), centres[which, 1] + rng.normal(0, 60, which.size)]
+    out: dict[str, float] = {"n": float(n)}
+    t = time.perf_counter()
+    pairs = cKDTree(np.column_stack([x, y])).query_pairs(r=link, output_type="ndarray")
+    adj = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    k_old, lab_old = csgraph.connected_components(adj, directed=False)
+    out["old_cluster_s"] = time.perf_counter() - t
+    out["old_pairs"] = float(len(pairs))
+    del pairs, adj
+    t = time.perf_counter()
+    lab = new.single_link_labels(x, y, link)
+    out["new_cluster_s"] = time.perf_counter() - t
+    out["same_clusters"] = float(np.array_equal(lab, lab_old))
+    order = np.argsort(lab, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(lab))]
+    groups = [order[bounds[c] : bounds[c + 1]] for c in range(len(bounds) - 1)]
+    t = time.perf_counter()
+    area_new = sum(new._disc_union(x[g], y[g], link / 2).area for g in groups)
+    out["new_polygons_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    area_old = 0.0
+    for g in groups:
+        px, py = x[g], y[g]
+        if g.size > 2000:
+            cell = link / 8.0
+            keys = np.unique(np.column_stack([np.round(px / cell), np.round(py / cell)]), axis=0)
+            px, py = keys[:, 0] * cell, keys[:, 1] * cell
+        poly = shapely.union_all(shapely.buffer(shapely.points(px, py), link / 2, quad_segs=8))
+        area_old += poly.area
+    out["old_polygons_s"] = time.perf_counter() - t
+    out["area_ratio"] = area_new / area_old
+    out["clusters"] = float(k_old)
+    return out
+
+
 def report(res: dict[str, object], ref: dict[str, float], *, points: int, side: int) -> str:
     """The results as Markdown."""
     timings: dict[str, float] = res["timings_s"]  # type: ignore[assignment]
@@ -272,7 +326,18 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--work", type=Path, default=Path("/tmp/lcc_bench_large"))
     ap.add_argument("--results", type=Path, default=ROOT / "bench" / "results_large.md")
+    ap.add_argument(
+        "--compare-gaps",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only compare the former and new gap clustering and polygons on N points",
+    )
     args = ap.parse_args()
+    if args.compare_gaps:
+        cmp = compare_gaps(args.compare_gaps, seed=args.seed)
+        sys.stdout.write(json.dumps(cmp, indent=1) + "\n")
+        return
     t = time.perf_counter()
     cfg = make_inputs(args.work, points=args.points, side=args.side, seed=args.seed)
     logger.info("inputs ready in %.1f s: %s", time.perf_counter() - t, cfg)
