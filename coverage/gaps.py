@@ -25,7 +25,7 @@ Gaps are ranked by uncovered residents (then by points).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import contourpy
 import geopandas as gpd
@@ -280,7 +280,9 @@ def disc_union_raster(
         fill_type=contourpy.FillType.ChunkCombinedOffsetOffset,
         chunk_size=0,
     )
-    pts, rings, outer = gen.filled(-1.0, radius)
+    # ChunkCombinedOffsetOffset with one chunk: points, ring offsets, polygon offsets.
+    filled: Any = gen.filled(-1.0, radius)
+    pts, rings, outer = filled
     polys = shapely.from_ragged_array(shapely.GeometryType.POLYGON, pts[0], (rings[0], outer[0]))
     if len(polys) == 1:
         return polys[0]
