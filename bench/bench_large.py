@@ -162,6 +162,7 @@ def run_cli(cfg: Path, out: Path) -> dict[str, object]:
     for line in proc.stderr:
         line = line.rstrip("\n")
         log.append(line)
+        logger.info("  cli: %s", line)
         now = time.perf_counter() - t0
         m = _STEP.match(line)
         if m:
@@ -342,8 +343,6 @@ def main() -> None:
     cfg = make_inputs(args.work, points=args.points, side=args.side, seed=args.seed)
     logger.info("inputs ready in %.1f s: %s", time.perf_counter() - t, cfg)
     res = run_cli(cfg, args.work / f"out_{args.points}")
-    for line in res["log"]:  # type: ignore[attr-defined]
-        logger.info("  cli: %s", line)
     ref = references(cfg, side=args.side, seed=args.seed)
     text = report(res, ref, points=args.points, side=args.side)
     sys.stdout.write(text + "\n")
