@@ -1,11 +1,18 @@
 """Coverage gaps: uncovered demand grouped into ranked polygons.
 
 Uncovered demand points of one category (including points too far from any street to snap) are
-grouped by **single-link clustering**: two points closer than ``cluster_m`` (default
-``settings.gap_cluster_distance_m``) belong to the same gap (``scipy.spatial.cKDTree`` pairs and
-``scipy.sparse.csgraph.connected_components``). A gap's polygon is the union of discs of radius
-``cluster_m / 2`` around its points, so linked points give one connected polygon and covered land
-between separate gaps is not swallowed (a convex hull would).
+grouped by **single-link clustering**: two points at most ``cluster_m`` (default
+``settings.gap_cluster_distance_m``) apart belong to the same gap. The clustering is linear in
+memory (:func:`single_link_labels`): a grid hash whose cells are small enough that all points of a
+cell are linked, and one nearest-neighbour query per point and neighbouring cell joins the cells,
+so no list of point pairs is ever built (a dense city has hundreds of pairs per point).
+
+A gap's polygon is the union of discs of radius ``cluster_m / 2`` around its points, so linked
+points give one connected polygon and covered land between separate gaps is not swallowed (a
+convex hull would). Gaps of up to :data:`_EXACT_MAX` points get the exact union of 32-gon discs;
+larger ones the level ``cluster_m / 2`` contour of the exact distance to their points sampled on a
+grid of ``cluster_m / 16`` (:func:`disc_union_raster`): it holds every point of the gap and its area
+is within :data:`RASTER_AREA_TOLERANCE` of the exact union of discs.
 
 ``nearest_facility_m`` is the population-weighted **median** network distance from the gap's
 points to the nearest existing facility of the category (robust to one far-off point);
@@ -17,13 +24,15 @@ Gaps are ranked by uncovered residents (then by points).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+from typing import TYPE_CHECKING, Any
 
+import contourpy
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
+from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
@@ -35,7 +44,13 @@ from geo.network import WGS84
 if TYPE_CHECKING:
     from coverage.analysis import CoverageResult
 
-__all__ = ["GAP_COLUMNS", "find_gaps"]
+__all__ = [
+    "GAP_COLUMNS",
+    "RASTER_AREA_TOLERANCE",
+    "disc_union_raster",
+    "find_gaps",
+    "single_link_labels",
+]
 
 GAP_COLUMNS = [
     "gap_id",
@@ -54,14 +69,246 @@ GAP_COLUMNS = [
     "geometry",
 ]
 
-# Above this many points a gap's discs are first thinned to one per small grid cell: the union
-# of thousands of overlapping discs is slow and the thinning moves the outline by < cluster_m / 8.
-_THIN_ABOVE = 2000
+#: Gaps with more points than this get the grid-contour polygon; the exact union of discs costs
+#: about 0.1 ms per disc and grows worse than linearly (435 s for 1M points in one run).
+_EXACT_MAX = 256
+#: Grid step of the contour polygon as a share of the disc radius: the linear interpolation
+#: between grid nodes moves the outline by about step² / (8 radius) = radius / 512.
+_RASTER_STEP = 1.0 / 8.0
+#: Largest contour grid (nodes); a gap spread wider than this gets a coarser step.
+_MAX_NODES = 30_000_000
+#: Relative area difference of :func:`disc_union_raster` from the exact union of discs, tested.
+RASTER_AREA_TOLERANCE = 0.01
+
+# Neighbouring cells of a cell of side link / √2 (a little less) that may hold linked points:
+# offsets up to 2 each way, half of them (the other half are the same pairs seen from the other
+# cell), nearest first so that most cells are joined before the farther offsets are queried.
+_OFFSETS = [(1, 0), (0, 1), (1, 1), (1, -1), (2, 0), (0, 2), (2, 1), (1, 2), (2, -1), (1, -2)]
+_OFFSETS += [(2, 2), (2, -2)]
 
 
 def _empty(crs: str = WGS84) -> gpd.GeoDataFrame:
     cols: dict[str, list[object]] = {c: [] for c in GAP_COLUMNS if c != "geometry"}
     return gpd.GeoDataFrame(cols, geometry=[], crs=crs)
+
+
+def single_link_labels(x: np.ndarray, y: np.ndarray, link: float) -> np.ndarray:
+    """Single-link clusters: points at most ``link`` apart (``dx² + dy² <= link²``) are joined.
+
+    The same components as ``cKDTree.query_pairs(r=link)`` fed to ``connected_components``, in
+    memory linear in the number of points. Points are hashed to square cells of side just under
+    ``link / √2`` (every two points of a cell are linked); cells are then joined across the 12
+    neighbouring-cell offsets that can hold linked points. For each offset and pair of cells not
+    yet joined, the point nearest the other cell's square is compared with all points of that
+    cell (each cell is the target of one pair per offset, so this is linear); only when that
+    fails do the cell's other points ask a k-d tree for their nearest point *in that cell* (the
+    cell index is a third coordinate, spaced farther apart than ``link``).
+
+    Parameters
+    ----------
+    x, y
+        Projected coordinates in metres.
+    link
+        Linking distance in metres (> 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Cluster label of every point, ``0 .. k-1`` numbered in the order of each cluster's first
+        point (the numbering of ``scipy.sparse.csgraph.connected_components``).
+    """
+    x_in = np.asarray(x, dtype="float64")
+    y_in = np.asarray(y, dtype="float64")
+    n = x_in.size
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
+    # Slightly under link / √2 so that rounding cannot put two points > link apart in one cell.
+    side = link / math.sqrt(2.0) * (1.0 - 1e-9)
+    x0, y0 = float(x_in.min()), float(y_in.min())
+    ci = np.floor((x_in - x0) / side).astype(np.int64)
+    cj = np.floor((y_in - y0) / side).astype(np.int64)
+    width = int(cj.max()) + 5
+    key = (ci + 2) * width + (cj + 2)
+    # Work on the points sorted by cell: a cell's points are one slice.
+    perm = np.argsort(key, kind="stable")
+    key, ci, cj = key[perm], ci[perm], cj[perm]
+    x, y = x_in[perm], y_in[perm]
+    u, v = x - x0, y - y0
+    new_cell = np.ones(n, dtype=bool)
+    new_cell[1:] = key[1:] != key[:-1]
+    cell = np.cumsum(new_cell) - 1
+    start = np.append(np.flatnonzero(new_cell), n)
+    ukey = key[start[:-1]]
+    m = ukey.size
+    label = np.empty(n, dtype=np.intp)
+    if m == 1:
+        return np.zeros(n, dtype=np.intp)
+    link2 = link * link
+    src: list[np.ndarray] = []
+    dst: list[np.ndarray] = []
+    comp = np.arange(m)
+    tree: cKDTree | None = None
+    spacing = 4.0 * link
+
+    def join(a: np.ndarray, b: np.ndarray) -> None:
+        nonlocal comp
+        src.append(a)
+        dst.append(b)
+        ea, eb = np.concatenate(src), np.concatenate(dst)
+        adj = sparse.coo_matrix((np.ones(ea.size, dtype=np.int8), (ea, eb)), shape=(m, m))
+        comp = csgraph.connected_components(adj, directed=False)[1]
+
+    for di, dj in _OFFSETS:
+        off = di * width + dj
+        tpos = np.minimum(np.searchsorted(ukey, ukey + off), m - 1)
+        live = (ukey[tpos] == ukey + off) & (comp != comp[tpos])
+        idx = np.flatnonzero(live[cell])
+        if idx.size == 0:
+            continue
+        # Only points within link of the neighbouring cell's square can reach into it.
+        a, b, uu, vv = ci[idx] + di, cj[idx] + dj, u[idx], v[idx]
+        gx = np.maximum(0.0, np.maximum(a * side - uu, uu - (a + 1) * side))
+        gy = np.maximum(0.0, np.maximum(b * side - vv, vv - (b + 1) * side))
+        g2 = gx * gx + gy * gy
+        keep = g2 <= link2 * (1.0 + 1e-6)
+        idx, g2 = idx[keep], g2[keep]
+        if idx.size == 0:
+            continue
+        # Each cell's point nearest the neighbour's square (ties: the first) against every
+        # point of the neighbouring cell; in dense areas this alone joins almost every pair.
+        head = np.ones(idx.size, dtype=bool)
+        head[1:] = cell[idx[1:]] != cell[idx[:-1]]
+        grp = np.cumsum(head) - 1
+        gmin = np.minimum.reduceat(g2, np.flatnonzero(head))
+        at_min = g2 == gmin[grp]
+        best = np.zeros(idx.size, dtype=bool)
+        best[np.flatnonzero(at_min)[np.unique(grp[at_min], return_index=True)[1]]] = True
+        q = idx[best]
+        t = tpos[cell[q]]
+        count = start[t + 1] - start[t]
+        rep = np.repeat(np.arange(q.size), count)
+        within = np.arange(rep.size) - np.repeat(np.cumsum(count) - count, count)
+        other = start[t][rep] + within
+        dx, dy = x[q[rep]] - x[other], y[q[rep]] - y[other]
+        # The same sum of squares as query_pairs, so ties at exactly link agree.
+        hit = np.zeros(q.size, dtype=bool)
+        hit[rep[dx * dx + dy * dy <= link2]] = True
+        del rep, within, other, dx, dy
+        if hit.any():
+            join(cell[q[hit]], t[hit])
+        rest = idx[~best]
+        rest = rest[comp[cell[rest]] != comp[tpos[cell[rest]]]]
+        if rest.size == 0:
+            continue
+        if tree is None:
+            tree = cKDTree(np.column_stack([x, y, cell * spacing]))
+        t = tpos[cell[rest]]
+        _, j = tree.query(
+            np.column_stack([x[rest], y[rest], t * spacing]),
+            k=1,
+            distance_upper_bound=link * (1.0 + 1e-9),
+        )
+        found = j < n
+        rest, j = rest[found], j[found]
+        dx, dy = x[rest] - x[j], y[rest] - y[j]
+        ok = dx * dx + dy * dy <= link2
+        if ok.any():
+            join(cell[rest[ok]], cell[j[ok]])
+    label[perm] = comp[cell]
+    _, first, inv = np.unique(label, return_index=True, return_inverse=True)
+    order = np.empty(first.size, dtype=np.intp)
+    order[np.argsort(first)] = np.arange(first.size)
+    return order[inv]
+
+
+def disc_union_raster(
+    x: np.ndarray, y: np.ndarray, radius: float, *, step: float | None = None
+) -> shapely.Geometry:
+    """The union of discs of ``radius`` around the points, traced on a grid.
+
+    The exact distance from grid nodes to the nearest point (k-d tree, only for nodes near a
+    point, found by a distance transform of the occupied cells) is contoured at ``radius``
+    (``contourpy``, linear interpolation). With ``step <= radius / √2`` the four nodes around a
+    point are inside, so the polygon contains every point; with the default ``radius / 8`` its
+    area is within :data:`RASTER_AREA_TOLERANCE` of the exact union.
+
+    Parameters
+    ----------
+    x, y
+        Projected point coordinates in metres.
+    radius
+        Disc radius in metres.
+    step
+        Grid step in metres; default ``radius / 8`` (coarser when the grid would exceed
+        :data:`_MAX_NODES`).
+
+    Returns
+    -------
+    shapely.Geometry
+        A Polygon or MultiPolygon.
+    """
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    h = radius * _RASTER_STEP if step is None else float(step)
+    pad = radius + 2.0 * h
+    # The odd fraction of a step keeps grid nodes off round coordinates (points on a lattice).
+    xmin, ymin = float(x.min()) - pad - 0.3183 * h, float(y.min()) - pad - 0.2718 * h
+    span_x, span_y = float(x.max()) + pad - xmin, float(y.max()) + pad - ymin
+    h = max(h, math.sqrt(span_x * span_y / _MAX_NODES))
+    nx, ny = math.ceil(span_x / h) + 1, math.ceil(span_y / h) + 1
+    occ = np.ones((ny, nx), dtype=bool)
+    occ[np.rint((y - ymin) / h).astype(np.intp), np.rint((x - xmin) / h).astype(np.intp)] = False
+    # The nearest occupied node is e away, a point within e + h/√2: a node with e > radius + 2 h
+    # is outside, and one with e + h/√2 <= radius - 2 h is inside with all its neighbours, so
+    # that no grid edge from it crosses the outline. Only the band between needs distances.
+    e = ndimage.distance_transform_edt(occ) * h
+    del occ
+    field = np.where(e <= radius - 2.75 * h, 0.0, 2.0 * radius)
+    jj, ii = np.nonzero((e > radius - 2.75 * h) & (e <= radius + 2.0 * h))
+    del e
+    d, _ = cKDTree(np.column_stack([x, y])).query(
+        np.column_stack([xmin + ii * h, ymin + jj * h]), k=1, distance_upper_bound=2.0 * radius
+    )
+    field[jj, ii] = np.minimum(d, 2.0 * radius)
+    # A node exactly on the level makes the traced ring touch itself there (invalid polygon).
+    field[field == radius] = np.nextafter(radius, np.inf)
+    del d, ii, jj
+    gen = contourpy.contour_generator(
+        x=xmin + np.arange(nx) * h,
+        y=ymin + np.arange(ny) * h,
+        z=field,
+        fill_type=contourpy.FillType.ChunkCombinedOffsetOffset,
+        chunk_size=0,
+    )
+    # ChunkCombinedOffsetOffset with one chunk: points, ring offsets, polygon offsets.
+    filled: Any = gen.filled(-1.0, radius)
+    pts, rings, outer = filled
+    polys = shapely.from_ragged_array(shapely.GeometryType.POLYGON, pts[0], (rings[0], outer[0]))
+    if len(polys) == 1:
+        return polys[0]
+    return shapely.multipolygons(polys)
+
+
+def _disc_union(x: np.ndarray, y: np.ndarray, radius: float) -> shapely.Geometry:
+    if x.size > _EXACT_MAX:
+        return disc_union_raster(x, y, radius)
+    return shapely.union_all(shapely.buffer(shapely.points(x, y), radius, quad_segs=8))
+
+
+def _top_communities(
+    label: np.ndarray, comm: np.ndarray, pop: np.ndarray, n_comp: int
+) -> tuple[list[str], np.ndarray]:
+    """Up to three community names per cluster, most residents first (ties by name)."""
+    frame = pd.DataFrame({"c": label, "name": comm, "pop": pop})
+    frame = frame[frame["name"] != ""]
+    by = frame.groupby(["c", "name"], sort=True)["pop"].sum().reset_index()
+    by = by.sort_values(["c", "pop"], ascending=[True, False], kind="stable")
+    count = np.bincount(by["c"].to_numpy(), minlength=n_comp)
+    top = by.groupby("c", sort=True).head(3).groupby("c", sort=True)["name"].agg("、".join)
+    names = [""] * n_comp
+    for c, s in top.items():
+        names[int(c)] = s
+    return names, count
 
 
 def find_gaps(
@@ -108,49 +355,43 @@ def find_gaps(
     dist = dem[f"{category}_distance_m"].to_numpy(dtype="float64")[unc]
     comm = dem["community"].fillna("").astype(str).to_numpy()[unc]
 
-    pairs = cKDTree(np.column_stack([x, y])).query_pairs(r=link, output_type="ndarray")
-    adj = sparse.coo_matrix(
-        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(unc.size, unc.size)
-    )
-    n_comp, label = csgraph.connected_components(adj, directed=False)
+    label = single_link_labels(x, y, link)
+    n_comp = int(label.max()) + 1
+    # Per-cluster sums at once; the loop below only touches each cluster's own slice.
+    pop_sum = np.bincount(label, weights=pop, minlength=n_comp)
+    known = np.isfinite(eld)
+    eld_sum = np.bincount(label, weights=np.where(known, eld, 0.0), minlength=n_comp)
+    eld_any = np.bincount(label, weights=known, minlength=n_comp) > 0
+    size = np.bincount(label, minlength=n_comp)
+    members = np.argsort(label, kind="stable")
+    start = np.concatenate([[0], np.cumsum(size)])
+    names, n_names = _top_communities(label, comm, pop, n_comp)
 
     radius = link / 2.0
     rows = []
     for c in range(n_comp):
-        idx = np.flatnonzero(label == c)
-        p = float(pop[idx].sum())
+        p = float(pop_sum[c])
         if p < min_population:
             continue
-        px, py = x[idx], y[idx]
-        if idx.size > _THIN_ABOVE:
-            cell = link / 8.0
-            keys = np.unique(np.column_stack([np.round(px / cell), np.round(py / cell)]), axis=0)
-            px, py = keys[:, 0] * cell, keys[:, 1] * cell
-        poly = shapely.union_all(shapely.buffer(shapely.points(px, py), radius, quad_segs=8))
-        reach = np.isfinite(dist[idx])
+        idx = members[start[c] : start[c + 1]]
+        poly = _disc_union(x[idx], y[idx], radius)
+        dc, pc = dist[idx], pop[idx]
+        reach = np.isfinite(dc)
         if reach.any():
-            near = weighted_quantile(dist[idx][reach], pop[idx][reach], 0.5)
-            near_max = float(dist[idx][reach].max())
+            near = weighted_quantile(dc[reach], pc[reach], 0.5)
+            near_max = float(dc[reach].max())
         else:
             near = near_max = float("inf")
-        by_comm = (
-            pd.Series(pop[idx], index=comm[idx])
-            .loc[lambda s: s.index != ""]
-            .groupby(level=0)
-            .sum()
-            .sort_values(ascending=False)
-        )
-        known = np.isfinite(eld[idx])
         rows.append(
             {
                 "category": category,
                 "uncovered_population": p,
-                "uncovered_elderly": float(eld[idx][known].sum()) if known.any() else np.nan,
-                "n_points": int(idx.size),
+                "uncovered_elderly": float(eld_sum[c]) if eld_any[c] else np.nan,
+                "n_points": int(size[c]),
                 "nearest_facility_m": near,
                 "nearest_facility_max_m": near_max,
-                "communities": "、".join(by_comm.index[:3]),
-                "n_communities": len(by_comm),
+                "communities": names[c],
+                "n_communities": int(n_names[c]),
                 "area_m2": float(poly.area),
                 "geometry": poly,
             }

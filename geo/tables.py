@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import logging
 import tempfile
 import warnings
@@ -299,15 +300,20 @@ def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFra
         delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
         delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        msg = f"{label}: cannot parse the text as a table ({exc}). Check the separators and quotes."
-        raise InputDataError(msg) from exc
-    # csv.reader rather than pandas: title lines above the header have fewer fields, which
-    # pandas rejects; padding keeps every line, so row numbers match what the user sees.
-    width = max((len(r) for r in rows), default=0)
-    grid = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
+    grid = _fast_grid(text, delimiter)
+    if grid is None:
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        except csv.Error as exc:
+            msg = (
+                f"{label}: cannot parse the text as a table ({exc}). "
+                "Check the separators and quotes."
+            )
+            raise InputDataError(msg) from exc
+        # csv.reader rather than pandas: title lines above the header have fewer fields, which
+        # pandas rejects; padding keeps every line, so row numbers match what the user sees.
+        width = max((len(r) for r in rows), default=0)
+        grid = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
     frame, header_row, notes = _frame_from_grid(grid, label)
     info = TableInfo(
         name=label,
@@ -326,6 +332,41 @@ def _strip_texts(col: pd.Series) -> pd.Series:
         return col
     stripped = col.str.strip()
     return stripped.where(stripped.notna(), col)
+
+
+#: Text tables with more lines than this are parsed by pandas' C reader (the csv module builds a
+#: Python list per row: a 2M-row demand CSV took minutes and GBs that way).
+_FAST_CSV_LINES = 50_000
+
+
+def _fast_grid(text: str, delimiter: str) -> pd.DataFrame | None:
+    """All lines of a large text table as strings (blank cells ""), or None to use csv.reader.
+
+    The same grid as the csv.reader path: one row per record (blank lines kept, so row numbers
+    match), short rows padded. A row longer than the widest of the first lines falls back.
+    """
+    if text.count("\n", 0, 10_000_000) < _FAST_CSV_LINES:
+        return None
+    head = list(
+        itertools.islice(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 200)
+    )
+    width = max((len(r) for r in head), default=0)
+    try:
+        grid = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=None,
+            names=list(range(width)),
+            dtype="str",
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except (pd.errors.ParserError, ValueError):
+        return None
+    # pandas reads a blank line as one row of NaN; the csv path reads it as a row of "".
+    return grid.fillna("")
 
 
 def _frame_from_grid(grid: pd.DataFrame, label: str) -> tuple[pd.DataFrame, int, list[str]]:
@@ -388,7 +429,8 @@ def _infer_numeric(frame: pd.DataFrame) -> pd.DataFrame:
             continue
         num = pd.to_numeric(text, errors="coerce")
         if num.notna().all():
-            out[col] = pd.to_numeric(s.astype(object).where(s.notna(), None), errors="coerce")
+            # Blank cells become NaN (and the column float), as to_numeric of the column would.
+            out[col] = num.reindex(s.index) if len(num) < len(s) else num
         elif s.dtype == object:
             out[col] = s.map(lambda v: v if _is_blank(v) or isinstance(v, str) else str(v))
     return out

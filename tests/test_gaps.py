@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import tracemalloc
+
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
-from _lattice import CRS, gdf
+import shapely
+from _lattice import CRS, X0, Y0, gdf
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
 
+import coverage.gaps as gaps_mod
 from coverage.analysis import analyse
-from coverage.gaps import GAP_COLUMNS, find_gaps
+from coverage.gaps import (
+    GAP_COLUMNS,
+    RASTER_AREA_TOLERANCE,
+    disc_union_raster,
+    find_gaps,
+    single_link_labels,
+)
 from geo.errors import ConfigError
 from geo.network import lattice_network
 
@@ -65,3 +81,165 @@ def test_bad_arguments(result) -> None:
         find_gaps(result, category="fitness")
     with pytest.raises(ConfigError, match="cluster_m"):
         find_gaps(result, category="market", cluster_m=0)
+
+
+# --- Linear-memory clustering and traced polygons (issue 9 §8, issue 14) ---------------------
+
+
+def _pairs_labels(x: np.ndarray, y: np.ndarray, link: float) -> np.ndarray:
+    """The former clustering: every pair within ``link`` from a k-d tree, then components."""
+    pairs = cKDTree(np.column_stack([x, y])).query_pairs(r=link, output_type="ndarray")
+    adj = sparse.coo_matrix(
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(x.size, x.size)
+    )
+    return csgraph.connected_components(adj, directed=False)[1]
+
+
+@given(
+    pts=st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), min_size=1, max_size=300),
+    unit=st.sampled_from([1.0, 7.0, 25.0]),
+    link_units=st.integers(1, 12),
+)
+def test_grid_clustering_equals_pairwise_on_integer_grids(pts, unit, link_units) -> None:
+    # Integer coordinates make many distances equal to the link exactly: ties must link.
+    a = np.array(pts, dtype=float) * unit
+    x, y = X0 + a[:, 0], Y0 + a[:, 1]
+    link = link_units * unit
+    np.testing.assert_array_equal(single_link_labels(x, y, link), _pairs_labels(x, y, link))
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 600),
+    link=st.floats(0.5, 400.0),
+    spread=st.floats(1.0, 8000.0),
+    blobs=st.integers(1, 6),
+)
+def test_grid_clustering_equals_pairwise_on_random_points(seed, n, link, spread, blobs) -> None:
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, spread, (blobs, 2))
+    which = rng.integers(0, blobs, n)
+    a = centres[which] + rng.normal(0, spread * rng.uniform(0.01, 0.25), (n, 2))
+    x, y = X0 + a[:, 0], Y0 + a[:, 1]
+    np.testing.assert_array_equal(single_link_labels(x, y, link), _pairs_labels(x, y, link))
+
+
+def test_clustering_builds_no_pair_list(monkeypatch) -> None:
+    # 40,000 points within 2 links: ~400 million linked pairs, 6 GB as a pair list. The grid
+    # clustering allocates a few arrays of n entries; the pair-list methods are forbidden.
+    monkeypatch.setattr(gaps_mod, "cKDTree", _NoPairsTree)
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, 500, 40_000), rng.uniform(0, 500, 40_000)
+    x[:10], y[:10] = 5_000.0 + np.arange(10) * 300.0, 5_000.0  # ten lone points, 300 m apart
+    tracemalloc.start()
+    try:
+        label = single_link_labels(x, y, 250.0)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert label.max() == 10  # ten lone points, then the dense block
+    assert label[10] == 10 and (label[10:] == 10).all()
+    assert peak < 40 * 40_000 * 8  # a few tens of n-sized arrays, not n² pairs
+
+
+class _NoPairsTree(cKDTree):
+    """A k-d tree whose pair-listing methods fail: the clustering must not call them."""
+
+    def _forbidden(self, *args, **kwargs):
+        raise AssertionError("the gap clustering must not enumerate point pairs")
+
+    query_pairs = sparse_distance_matrix = query_ball_point = query_ball_tree = _forbidden
+
+
+def _exact_union(x, y, radius):
+    return shapely.union_all(shapely.buffer(shapely.points(x, y), radius, quad_segs=64))
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 400),
+    spread=st.floats(10.0, 3000.0),
+    radius=st.floats(20.0, 200.0),
+)
+def test_traced_polygon_contains_points_and_matches_exact_area(seed, n, spread, radius) -> None:
+    rng = np.random.default_rng(seed)
+    x, y = X0 + rng.uniform(0, spread, n), Y0 + rng.uniform(0, spread, n)
+    poly = disc_union_raster(x, y, radius)
+    exact = _exact_union(x, y, radius)
+    assert poly.is_valid
+    assert shapely.contains_xy(poly, x, y).all()
+    assert abs(poly.area - exact.area) <= RASTER_AREA_TOLERANCE * exact.area
+    # The outline follows the discs, not just the area: little land differs either way.
+    assert shapely.symmetric_difference(poly, exact).area <= 2 * RASTER_AREA_TOLERANCE * exact.area
+
+
+def test_large_gap_uses_traced_polygon_with_its_points_inside(monkeypatch) -> None:
+    monkeypatch.setattr(gaps_mod, "_EXACT_MAX", 3)
+    net = lattice_network(31, 31, spacing=100.0)
+    fac = gdf([(0, 0)], facility_id=["m"], category=["market"])
+    rng = np.random.default_rng(5)
+    pts = [(2000 + 40 * i, 2000 + 30 * (i % 3)) for i in range(12)] + [(500, 2900)]
+    dem = gdf(pts, population=rng.uniform(1, 20, len(pts)), elderly=[1.0] * len(pts))
+    res = analyse(net, dem, fac)
+    gaps = find_gaps(res, category="market", cluster_m=100)
+    assert gaps["n_points"].tolist() == [12, 1]
+    proj = gaps.to_crs(CRS)
+    big = proj.geometry.iloc[0]
+    inside = res.demand_snap.x[:12], res.demand_snap.y[:12]
+    assert shapely.contains_xy(big, *inside).all()
+    exact = _exact_union(*inside, 50.0)
+    assert gaps["area_m2"].iloc[0] == pytest.approx(exact.area, rel=RASTER_AREA_TOLERANCE)
+
+
+def test_gap_attributes_equal_the_per_cluster_computation() -> None:
+    # Many clusters with ties in population and communities: the vectorised sums and names
+    # equal those computed cluster by cluster.
+    net = lattice_network(41, 41, spacing=100.0)
+    fac = gdf([(0, 0)], facility_id=["m"], category=["market"])
+    rng = np.random.default_rng(11)
+    n = 400
+    pts = rng.integers(0, 80, (n, 2)) * 50.0
+    comm = rng.choice(["甲", "乙", "丙", "丁", ""], n)
+    pop = rng.integers(1, 4, n).astype(float)
+    eld = np.where(rng.random(n) < 0.3, np.nan, 1.0)
+    dem = gdf(pts, population=pop, elderly=eld, community=comm)
+    res = analyse(net, dem, fac, criteria=None)
+    gaps = find_gaps(res, category="market", cluster_m=60)
+    unc = np.flatnonzero(~res.demand["market_covered"].to_numpy(dtype=bool))
+    lab = _pairs_labels(res.demand_snap.x[unc], res.demand_snap.y[unc], 60)
+    rows = []
+    for c in range(lab.max() + 1):
+        idx = unc[lab == c]
+        sub = res.demand.iloc[idx]
+        by = (
+            pd.Series(sub["population"].to_numpy(), index=sub["community"].to_numpy())
+            .loc[lambda s: s.index != ""]
+            .groupby(level=0)
+            .sum()
+            .sort_values(ascending=False, kind="stable")
+        )
+        e = pd.to_numeric(sub["elderly"], errors="coerce")
+        rows.append(
+            (
+                float(sub["population"].sum()),
+                len(idx),
+                "、".join(by.index[:3]),
+                len(by),
+                float(e.sum()) if e.notna().any() else np.nan,
+            )
+        )
+    rows.sort(key=lambda r: (-r[0], -r[1]))
+    got = list(
+        zip(
+            gaps["uncovered_population"],
+            gaps["n_points"],
+            gaps["communities"],
+            gaps["n_communities"],
+            gaps["uncovered_elderly"],
+            strict=True,
+        )
+    )
+    assert len(got) == len(rows)
+    for g, r in zip(got, rows, strict=True):
+        assert g[:4] == r[:4]
+        assert (np.isnan(g[4]) and np.isnan(r[4])) or g[4] == r[4]
