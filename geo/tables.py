@@ -357,7 +357,7 @@ def _fast_grid(text: str, delimiter: str) -> pd.DataFrame | None:
             sep=delimiter,
             header=None,
             names=list(range(width)),
-            dtype="str",
+            dtype=object,
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
