@@ -76,7 +76,7 @@ class RunConfig:
 def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> RunConfig:
     """Validate a configuration dictionary (as read from TOML) before any work.
 
-    The schema is :class:`coverage.config.ConfigFile`; every problem is reported at once, each
+    The schema is :class:`study.config.ConfigFile`; every problem is reported at once, each
     naming its key path, and files the configuration names must exist.
 
     Parameters
@@ -97,7 +97,7 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
     ConfigError
         With every problem found, separated by "; ".
     """
-    from coverage.config import validate_config
+    from study.config import validate_config
 
     model, problems = validate_config(raw)
     if model is None:
