@@ -33,6 +33,7 @@ from study.pipeline import (
 from study.service import (
     analyse,
     apply_edits,
+    completeness,
     gaps,
     service_areas,
     siting_candidates,
@@ -47,6 +48,7 @@ __all__ = [
     "Study",
     "analyse",
     "apply_edits",
+    "completeness",
     "demo_config",
     "demo_study",
     "gaps",

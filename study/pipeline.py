@@ -585,8 +585,6 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
     -------
     RunResult
     """
-    from coverage.completeness import completeness
-
     timer = _Timer(progress)
     study = _study_from_config(cfg, timer)
     network, demand, facilities = study.network, study.demand, study.facilities
@@ -638,7 +636,7 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
         pd.concat([service.gaps(result, category=k) for k in cats], ignore_index=True), crs=4326
     )
     timer.step("设施完备度 / completeness", 0.8)
-    per_point, per_community = completeness(result, categories=cats)
+    per_point, per_community = service.completeness(result, choice)
     timer.step("生活圈评估 / living-circle evaluation", 0.82)
     evaluation = _evaluation(result, network, cfg)
     # communities.csv carries the evaluation too; the reports keep the compact table.

@@ -18,6 +18,7 @@ from study.options import CriteriaChoice, SitingParams
 __all__ = [
     "analyse",
     "apply_edits",
+    "completeness",
     "gaps",
     "service_areas",
     "siting_candidates",
@@ -67,6 +68,17 @@ def gaps(result: Any, *, category: str) -> gpd.GeoDataFrame:
     from coverage.gaps import find_gaps
 
     return find_gaps(result, category=category)
+
+
+def completeness(result: Any, choice: CriteriaChoice) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per-point and per-community completeness of the chosen categories.
+
+    See :func:`coverage.completeness.completeness`; the per-community table is the compact
+    one the reports and the app's exports show.
+    """
+    from coverage.completeness import completeness as _completeness
+
+    return _completeness(result, categories=list(choice.categories))
 
 
 def service_areas(
