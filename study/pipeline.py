@@ -325,25 +325,29 @@ def _load_inputs(
             demo.synthetic,
             demo.attribution,
         )
-    from geo.roads import load_network
+    from geo.roads import load_network_bbox, load_network_file, load_network_place
 
     timer.step("载入路网 / loading network", 0.05)
     net_cfg = cfg.network
     study_area = None
     if "study_area" in net_cfg:
         study_area = gpd.read_file(cfg.path(net_cfg["study_area"])).to_crs(4326).union_all()
+    options: dict[str, Any] = {
+        "mode": net_cfg["mode"],
+        "study_area": study_area,
+        "keep_largest": net_cfg.get("keep_largest"),
+    }
+    # Each key has its own loader: a [network] file is never sent to the geocoder.
     if "file" in net_cfg:
         source: Any = cfg.path(net_cfg["file"])
+        network = load_network_file(source, **options)
     elif "place" in net_cfg:
         source = str(net_cfg["place"])
+        network = load_network_place(source, **options)
     else:
-        source = tuple(float(v) for v in net_cfg["bbox"])
-    network = load_network(
-        source,
-        mode=net_cfg["mode"],
-        study_area=study_area,
-        keep_largest=net_cfg.get("keep_largest"),
-    )
+        west, south, east, north = (float(v) for v in net_cfg["bbox"])
+        source = (west, south, east, north)
+        network = load_network_bbox(source, **options)
     network = _edited(network, cfg, timer, provenance)
     timer.step("载入设施 / loading facilities", 0.15)
     frames = []

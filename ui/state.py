@@ -162,14 +162,14 @@ def _suffix(filename: str) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _network_from_bytes(token: str, filename: str, mode: str, _data: bytes) -> tuple[Network, Any]:
-    from geo.roads import load_network
+    from geo.roads import load_network_file
 
     with tempfile.TemporaryDirectory(prefix="lcc-upload-") as tmp:
         path = Path(tmp) / f"network{_suffix(filename)}"
         path.write_bytes(_data)
         logger.info("loading uploaded network %s (%d bytes, %s)", filename, len(_data), mode)
         try:
-            network = load_network(path, mode=mode)
+            network = load_network_file(path, mode=mode)
         except CoverageToolError as exc:
             # Name the planner's file, not the temporary copy.
             text = str(exc).replace(str(path), filename).replace(path.name, filename)
@@ -196,9 +196,9 @@ def network_from_upload(filename: str, data: bytes, *, mode: str) -> tuple[Netwo
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _network_from_place(place: str, mode: str) -> Network:
-    from geo.roads import load_network
+    from geo.roads import load_network_place
 
-    return load_network(place, mode=mode)
+    return load_network_place(place, mode=mode)
 
 
 def network_from_place(place: str, *, mode: str) -> Network:
