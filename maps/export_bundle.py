@@ -316,8 +316,6 @@ def inputs_from_run(
     """
     import geopandas as gpd
 
-    from geo.demo import load_demo
-
     cov = res.coverage
     cats = list(cov.summary["category"].astype(str))
     sit = res.config.siting
@@ -325,9 +323,10 @@ def inputs_from_run(
         category = sit["category"] if sit and sit["category"] in cats else cats[0]
     area, water, sources = res.label, None, []
     if res.config.demo:
-        demo = load_demo(res.config.demo)
-        area = demo.label(lang)
-        water = demo.extra.get("river")
+        # The run's study carries the demo's names and river (maps/ sits below the service).
+        study = res.study
+        area = study.name(lang)
+        water = study.water
         sources = [f"demo:{res.config.demo}"]
     else:
         sources = [

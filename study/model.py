@@ -100,14 +100,14 @@ def demo_study(name: str = "synthetic") -> Study:
     Parameters
     ----------
     name
-        Demo name (see :func:`geo.demo.load_demo`; demos are cached, so this is cheap after the
+        Demo name (see :func:`study.demo.load_demo`; demos are cached, so this is cheap after the
         first call).
 
     Returns
     -------
     Study
     """
-    from geo.demo import load_demo
+    from study.demo import load_demo
 
     demo = load_demo(name)
     return Study(

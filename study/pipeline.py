@@ -311,7 +311,7 @@ def _load_inputs(
             str(meta.get("attribution", "")),
         )
     if cfg.demo:
-        from geo.demo import load_demo
+        from study.demo import load_demo
 
         timer.step(f"载入示范数据 / loading demo '{cfg.demo}'", 0.05)
         demo = load_demo(cfg.demo)
@@ -489,7 +489,7 @@ def _study_from_config(cfg: RunConfig, timer: _Timer) -> Study:
     boundary = communities = water = None
     extra: dict[str, Any] = {}
     label_en = ""
-    if cfg.demo and cfg.project is None:
+    if cfg.demo:
         demo = demo_study(cfg.demo)
         boundary, communities, water = demo.boundary, demo.communities, demo.water
         extra, label_en = dict(demo.extra), demo.label_en
