@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from _data import osm_extract
@@ -115,3 +116,43 @@ def test_comparison_sees_a_different_criterion(tmp_path: Path) -> None:
     app = _app_tables(ds, choice, None, tmp_path / "app")
     with pytest.raises(AssertionError):
         _assert_same(out, app)
+
+
+def test_the_service_surface_is_what_ui_uses() -> None:
+    import study
+
+    for name in study.__all__:
+        assert hasattr(study, name), name
+    assert state.Dataset is study.Study
+    assert state.CriteriaChoice is study.CriteriaChoice
+    assert state.SitingParams is study.SitingParams
+
+
+def test_study_from_config_keeps_provenance_and_content_tokens(tmp_path: Path) -> None:
+    import pyproj
+
+    from study import demo_config, demo_study
+    from study.demo import load_demo
+
+    plain = study_from_config(demo_config(siting=False))
+    demo = demo_study("synthetic")
+    assert plain.network_edits is None and plain.validation == ()
+    assert plain.boundary is demo.boundary and plain.water is demo.water
+    assert plain.label == demo.label and plain.label_en == demo.label_en
+    assert plain.key == study_from_config(demo_config(siting=False)).key
+    # Close one bridge: the edit report is kept and the network token changes.
+    net = load_demo("synthetic").network
+    e = int(np.flatnonzero(np.asarray(net.edge_attrs["bridge"]).astype(bool))[0])
+    g = net.geometry[e]
+    a, b = g.interpolate(0.2, normalized=True), g.interpolate(0.8, normalized=True)
+    tr = pyproj.Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
+    (x0, x1), (y0, y1) = tr.transform([a.x, b.x], [a.y, b.y])
+    (tmp_path / "closed.toml").write_text(
+        'demo = "synthetic"\n[[network_edits]]\naction = "close"\n'
+        f'coords = [[{x0}, {y0}], [{x1}, {y1}]]\nname = "bridge"\n',
+        encoding="utf-8",
+    )
+    closed = study_from_config(load_config(tmp_path / "closed.toml"))
+    assert closed.network_edits is not None and bool(closed.network_edits["applied"].all())
+    assert dict(closed.parts)["network"] != dict(plain.parts)["network"]
+    assert dict(closed.parts)["demand"] == dict(plain.parts)["demand"]
