@@ -372,7 +372,8 @@ def _looks_like_file(source: str | Path) -> bool:
     known = (*OSM_SUFFIXES, *CENTRELINE_SUFFIXES, *GRAPHML_SUFFIXES)
     if name.endswith(known) or "/" in name or "\\" in name or Path(source).exists():
         return True
-    return re.search(r"\.[a-z0-9]{1,8}$", name) is not None
+    # "name.ext" is a file; "Washington, D.C" (a comma) stays a place name.
+    return "," not in name and re.search(r"\.[a-z0-9]{1,8}$", name) is not None
 
 
 def _file_edges(path: Path, *, mode: str) -> EdgeArrays:
