@@ -51,7 +51,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from coverage.pipeline import check_output_folder, demo_config, load_config, run, write_outputs
+    from study.pipeline import check_output_folder, demo_config, load_config, run, write_outputs
 
     if args.demo and args.config:
         msg = "cli.py run: give either CONFIG.toml or --demo, not both"
@@ -118,7 +118,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    from coverage.pipeline import load_config
+    from study.pipeline import load_config
     from study.runs import project_config, query_config, query_table
 
     cfg = (
@@ -243,7 +243,7 @@ def _log_folders(out: str | None) -> list[Path]:
     """Where error.log may go, best first: the output folder when it can take it, else here."""
     folders = []
     if out:
-        from coverage.pipeline import output_folder_problem
+        from study.pipeline import output_folder_problem
 
         try:
             if output_folder_problem(out) is None:

@@ -169,8 +169,8 @@ def map_html_bytes(name: str = "synthetic") -> int:
     """Size of the coverage map's folium HTML for a demo (what the component receives)."""
     from coverage.analysis import analyse
     from coverage.service_areas import service_areas
-    from geo.demo import load_demo
     from maps.layers import coverage_map
+    from study.demo import load_demo
 
     demo = load_demo(name)
     result = analyse(demo.network, demo.demand, demo.facilities)

@@ -7,7 +7,7 @@ elderly canteens: 60 random points. Candidates: street nodes generated in and ar
 (``generate_candidates``), a seeded sample of 2,000 of them.
 
 Also measures what-if edit latency (add, remove, move a facility) on the demo districts
-(``geo.demo.load_demo("synthetic" | "helsinki")``) and on the benchmark lattice, against a full
+(``study.demo.load_demo("synthetic" | "helsinki")``) and on the benchmark lattice, against a full
 re-analysis.
 
 Run: ``/work/venv/bin/python bench/bench_siting.py [--time-limit 60]`` (writes
@@ -278,7 +278,7 @@ def whatif_rows(
 
 
 def whatif_bench(repeats: int, big: tuple | None = None) -> list[list[str]]:
-    from geo.demo import load_demo
+    from study.demo import load_demo
 
     rows = []
     for name in ("synthetic", "helsinki"):

@@ -1,6 +1,7 @@
 """One entry point for road networks: files, centrelines and online OpenStreetMap.
 
-:func:`load_network` accepts an OSM XML / PBF file, an osmnx GraphML file, road centrelines
+:func:`load_network_file`, :func:`load_network_place` and :func:`load_network_bbox` say what they
+take; :func:`load_network` accepts an OSM XML / PBF file, an osmnx GraphML file, road centrelines
 (SHP, zipped SHP, GPKG, GeoJSON), a place name, a WGS-84 polygon or a (west, south, east, north)
 box, and returns an analysis-ready :class:`geo.network.Network` in the local UTM zone.
 
@@ -16,6 +17,7 @@ it; equal lengths never make two edges duplicates, only coinciding shapes do), t
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -76,7 +78,12 @@ def load_network(
     clip: bool = True,
     keep_largest: bool | None = None,
 ) -> Network:
-    """Load an analysis-ready road network for a travel mode.
+    """Load an analysis-ready road network for a travel mode (any kind of source).
+
+    Callers that know what they were given use :func:`load_network_file`,
+    :func:`load_network_place` or :func:`load_network_bbox`. Here a string with a folder
+    separator or a file-name ending is always a file, so a mistyped path is never sent to the
+    geocoder as a place name.
 
     Parameters
     ----------
@@ -110,28 +117,194 @@ def load_network(
     OfflineError
         An online source with no connection and nothing cached.
     """
-    check_mode(mode)
-    area = study_area_wgs84(study_area)
-    from_file = False
+    options: dict[str, Any] = {
+        "mode": mode,
+        "study_area": study_area,
+        "clip": clip,
+        "keep_largest": keep_largest,
+    }
     if isinstance(source, BaseGeometry):
+        check_mode(mode)
+        area = study_area_wgs84(study_area)
         edges = _online_edges(source, mode=mode)
         clip_to = area if area is not None else source
-    elif isinstance(source, tuple | list) and len(source) == 4:
-        edges = _online_edges(tuple(float(c) for c in source), mode=mode)
-        clip_to = area if area is not None else shapely.box(*source)
-    elif isinstance(source, str | Path) and _looks_like_file(source):
-        edges = _cached_file_edges(Path(source), mode=mode)
-        from_file = True
-        clip_to = area if area is not None else _bounds_box(edges.bounds)
-    elif isinstance(source, str):
-        edges = _online_edges(source, mode=mode)
-        clip_to = area
-    else:
+        return _finish(
+            edges,
+            mode=mode,
+            area=area,
+            clip_to=clip_to,
+            from_file=False,
+            clip=clip,
+            keep_largest=keep_largest,
+        )
+    if isinstance(source, tuple | list) and len(source) == 4:
+        west, south, east, north = (float(c) for c in source)
+        return load_network_bbox((west, south, east, north), **options)
+    if isinstance(source, str | Path) and _looks_like_file(source):
+        return load_network_file(source, **options)
+    if isinstance(source, str):
+        return load_network_place(source, **options)
+    msg = (
+        f"load_network: cannot read a network from {type(source).__name__} {source!r}; give "
+        "a file path, a place name, a WGS-84 polygon or a (west, south, east, north) box"
+    )
+    raise NetworkFormatError(msg)
+
+
+def load_network_file(
+    path: str | Path,
+    *,
+    mode: str = "walk",
+    study_area: StudyArea | None = None,
+    clip: bool = True,
+    keep_largest: bool | None = None,
+) -> Network:
+    """Load a network from a file, never from the internet.
+
+    Parameters
+    ----------
+    path
+        ``.osm``/``.osm.xml`` (also ``.gz``/``.bz2``), ``.osm.pbf``, ``.graphml``, or
+        centrelines as ``.shp``/``.zip``/``.gpkg``/``.geojson``.
+    mode, study_area, clip, keep_largest
+        As in :func:`load_network`.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    NetworkFormatError
+        The file is missing (the message names the path), a folder, unknown or unreadable.
+    """
+    check_mode(mode)
+    area = study_area_wgs84(study_area)
+    edges = _cached_file_edges(Path(path), mode=mode)
+    clip_to = area if area is not None else _bounds_box(edges.bounds)
+    return _finish(
+        edges,
+        mode=mode,
+        area=area,
+        clip_to=clip_to,
+        from_file=True,
+        clip=clip,
+        keep_largest=keep_largest,
+    )
+
+
+def load_network_place(
+    name: str,
+    *,
+    mode: str = "walk",
+    study_area: StudyArea | None = None,
+    clip: bool = True,
+    keep_largest: bool | None = None,
+) -> Network:
+    """Download (or read from the disk cache) the network of a place name.
+
+    Parameters
+    ----------
+    name
+        A place name as OpenStreetMap's geocoder knows it, e.g. ``"新街口街道, 南京市"``.
+    mode, study_area, clip, keep_largest
+        As in :func:`load_network`.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    NetworkFormatError
+        ``name`` is not a string.
+    NetworkError
+        An empty place name (from :mod:`geo.online`).
+    OfflineError
+        No connection and nothing cached.
+    """
+    if not isinstance(name, str):
         msg = (
-            f"load_network: cannot read a network from {type(source).__name__} {source!r}; give "
-            "a file path, a place name, a WGS-84 polygon or a (west, south, east, north) box"
+            f"load_network_place: name must be a place name such as '新街口街道, 南京市', got "
+            f"{name!r}; use load_network_file for files"
         )
         raise NetworkFormatError(msg)
+    check_mode(mode)
+    area = study_area_wgs84(study_area)
+    edges = _online_edges(name, mode=mode)
+    return _finish(
+        edges,
+        mode=mode,
+        area=area,
+        clip_to=area,
+        from_file=False,
+        clip=clip,
+        keep_largest=keep_largest,
+    )
+
+
+def load_network_bbox(
+    box: tuple[float, float, float, float],
+    *,
+    mode: str = "walk",
+    study_area: StudyArea | None = None,
+    clip: bool = True,
+    keep_largest: bool | None = None,
+) -> Network:
+    """Download (or read from the disk cache) the network inside a WGS-84 box.
+
+    Parameters
+    ----------
+    box
+        ``(west, south, east, north)`` in degrees.
+    mode, study_area, clip, keep_largest
+        As in :func:`load_network`.
+
+    Returns
+    -------
+    Network
+
+    Raises
+    ------
+    NetworkFormatError
+        ``box`` is not four numbers.
+    OfflineError
+        No connection and nothing cached.
+    """
+    try:
+        west, south, east, north = (float(c) for c in box)
+    except (TypeError, ValueError) as exc:
+        msg = (
+            f"load_network_bbox: box must be four numbers (west, south, east, north) in degrees, "
+            f"got {box!r}"
+        )
+        raise NetworkFormatError(msg) from exc
+    check_mode(mode)
+    area = study_area_wgs84(study_area)
+    bbox = (west, south, east, north)
+    edges = _online_edges(bbox, mode=mode)
+    return _finish(
+        edges,
+        mode=mode,
+        area=area,
+        clip_to=area if area is not None else shapely.box(*bbox),
+        from_file=False,
+        clip=clip,
+        keep_largest=keep_largest,
+    )
+
+
+def _finish(
+    edges: EdgeArrays,
+    *,
+    mode: str,
+    area: BaseGeometry | None,
+    clip_to: BaseGeometry | None,
+    from_file: bool,
+    clip: bool,
+    keep_largest: bool | None,
+) -> Network:
+    """Clip, split loops and parallels, and build the network (every source ends here)."""
     notes = list(edges.notes)
     if clip and clip_to is not None:
         what = "study area" if area is not None else "data bounds"
@@ -221,11 +394,19 @@ def _cached_file_edges(path: Path, *, mode: str) -> EdgeArrays:
 
 
 def _looks_like_file(source: str | Path) -> bool:
+    """Whether :func:`load_network` reads ``source`` as a file (else as a place name).
+
+    Anything with a folder separator or a file-name ending counts as a file, so a mistyped
+    path fails with "file not found" instead of becoming an online place query.
+    """
     if isinstance(source, Path):
         return True
-    name = source.lower()
+    name = source.strip().lower()
     known = (*OSM_SUFFIXES, *CENTRELINE_SUFFIXES, *GRAPHML_SUFFIXES)
-    return name.endswith(known) or Path(source).exists()
+    if name.endswith(known) or "/" in name or "\\" in name or Path(source).exists():
+        return True
+    # "name.ext" is a file; "Washington, D.C" (a comma) stays a place name.
+    return "," not in name and re.search(r"\.[a-z0-9]{1,8}$", name) is not None
 
 
 def _read_file_edges(path: Path, *, mode: str) -> EdgeArrays:

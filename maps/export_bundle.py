@@ -3,7 +3,7 @@
 :class:`ExportInputs` holds everything the six files depend on (map frames, tables, parameters,
 sources, title, language); :func:`build_exports` turns it into file bytes and
 :func:`write_exports` into files. ``ui.exports`` fills the inputs from the session (and caches the
-bytes); ``cli.py run --report`` fills them from a :class:`coverage.pipeline.RunResult`
+bytes); ``cli.py run --report`` fills them from a :class:`study.pipeline.RunResult`
 (:func:`inputs_from_run`). Neither path formats anything itself, so the XLSX written by the CLI
 equals the one downloaded from the app for the same data and criteria.
 
@@ -301,7 +301,7 @@ def write_exports(
 def inputs_from_run(
     res: Any, *, lang: str = "zh", category: str | None = None, basemap: str = "none"
 ) -> ExportInputs:
-    """The export inputs of a :class:`coverage.pipeline.RunResult` (what ``--report`` writes).
+    """The export inputs of a :class:`study.pipeline.RunResult` (what ``--report`` writes).
 
     Parameters
     ----------
@@ -316,8 +316,6 @@ def inputs_from_run(
     """
     import geopandas as gpd
 
-    from geo.demo import load_demo
-
     cov = res.coverage
     cats = list(cov.summary["category"].astype(str))
     sit = res.config.siting
@@ -325,9 +323,10 @@ def inputs_from_run(
         category = sit["category"] if sit and sit["category"] in cats else cats[0]
     area, water, sources = res.label, None, []
     if res.config.demo:
-        demo = load_demo(res.config.demo)
-        area = demo.label(lang)
-        water = demo.extra.get("river")
+        # The run's study carries the demo's names and river (maps/ sits below the service).
+        study = res.study
+        area = study.name(lang)
+        water = study.water
         sources = [f"demo:{res.config.demo}"]
     else:
         sources = [
@@ -419,7 +418,7 @@ def write_run_reports(
     Parameters
     ----------
     res
-        The run (:class:`coverage.pipeline.RunResult`).
+        The run (:class:`study.pipeline.RunResult`).
     out_dir
         Output folder.
     formats

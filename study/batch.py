@@ -21,11 +21,11 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from coverage.pipeline import load_config, run, write_outputs
 from geo.errors import ConfigError
 from geo.network import utm_crs_for
 from geo.taxonomy import categories
 from study.batch_runner import BatchTask, Ledger, run_tasks
+from study.pipeline import load_config, run, write_outputs
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Run-level services around a configuration: project files, database sinks, point queries.
 
-``cli.py`` and the app call these; they compose :mod:`coverage.pipeline` (loading and the whole
+``cli.py`` and the app call these; they compose :mod:`study.pipeline` (loading and the whole
 run) with :mod:`study.project`, :mod:`geo.postgis` and :mod:`coverage.point_query`.
 """
 
@@ -14,9 +14,9 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from coverage.pipeline import RunConfig, RunResult, _load_inputs, _Timer
 from geo.errors import ConfigError
 from geo.taxonomy import Criterion, categories
+from study.pipeline import RunConfig, RunResult, _load_inputs, _Timer
 from study.project import Project, open_project, save_project
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def save_run_project(result: RunResult, path: str | Path) -> Path:
     """
     cfg = result.config
     if result.inputs is None:
-        msg = "save project: the run result carries no inputs; run it with coverage.pipeline.run"
+        msg = "save project: the run result carries no inputs; run it with study.pipeline.run"
         raise ConfigError(msg)
     demand, facilities = result.inputs
     candidates = None

@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo import settings
 from geo.datum import wgs84_to_gcj02
-from geo.demo import load_demo
+from study.demo import load_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -71,7 +71,7 @@ def _rate(at: AppTest) -> float:
 
 
 def _demo_facilities() -> pd.DataFrame:
-    from geo.demo import load_demo
+    from study.demo import load_demo
 
     return load_demo("synthetic").facilities
 
@@ -196,7 +196,7 @@ def test_broken_upload_shows_a_plain_message() -> None:
 
 
 def test_candidate_upload_takes_the_datum_from_amap_headers() -> None:
-    from geo.demo import load_demo
+    from study.demo import load_demo
 
     pts = load_demo("synthetic").demand.sample(5, random_state=2)
     glon, glat = wgs84_to_gcj02(pts.geometry.x.to_numpy(), pts.geometry.y.to_numpy())
@@ -492,7 +492,7 @@ def test_unreadable_network_upload_names_the_users_file() -> None:
 
 
 def test_siting_on_uploaded_candidates_for_each_model() -> None:
-    from geo.demo import load_demo
+    from study.demo import load_demo
 
     pts = load_demo("synthetic").demand.sample(8, random_state=1)
     csv = "名称,经度,纬度\n" + "\n".join(
@@ -594,9 +594,9 @@ def test_what_if_closing_facilities_shows_residents_losing_coverage() -> None:
 def test_demo_map_shows_the_river_and_legend_colours_match_the_areas() -> None:
     from coverage.analysis import analyse
     from coverage.service_areas import service_areas
-    from geo.demo import load_demo
     from geo.taxonomy import get_category
     from maps.layers import WATER_FILL, coverage_map
+    from study.demo import load_demo
 
     demo = load_demo("synthetic")
     cat = "elderly_canteen"

@@ -195,12 +195,12 @@ def test_error_log_goes_beside_the_outputs_when_out_is_usable(
 def test_internal_error_has_its_own_exit_code(
     workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import coverage.pipeline
+    import study.pipeline
 
     def boom(*_: object, **__: object) -> None:
         return {}["no such key"]  # type: ignore[return-value]
 
-    monkeypatch.setattr(coverage.pipeline, "run", boom)
+    monkeypatch.setattr(study.pipeline, "run", boom)
     assert cli.main(["run", "--demo", "--out", "out"]) == cli.EXIT_INTERNAL
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1
@@ -229,7 +229,7 @@ def test_real_process_stderr_is_one_line(workdir: Path, case_id: str) -> None:
 
 def test_real_process_internal_error(workdir: Path) -> None:
     code = (
-        "import sys; sys.path.insert(0, sys.argv[1]); import cli, coverage.pipeline as p\n"
+        "import sys; sys.path.insert(0, sys.argv[1]); import cli, study.pipeline as p\n"
         "def boom(*a, **k): raise ZeroDivisionError('division by zero')\n"
         "p.run = boom\n"
         "sys.exit(cli.main(['run', '--demo', '--out', 'out']))\n"

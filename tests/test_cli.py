@@ -282,12 +282,12 @@ def test_failed_write_leaves_previous_outputs_untouched(
 ) -> None:
     import shutil
 
-    import coverage.pipeline
+    import study.pipeline
 
     def full_disk(*_: object, **__: object) -> None:
         raise OSError(28, "No space left on device", "results.gpkg")
 
-    monkeypatch.setattr(coverage.pipeline, "_gpkg_safe", full_disk)
+    monkeypatch.setattr(study.pipeline, "_gpkg_safe", full_disk)
     fresh = tmp_path / "fresh"
     assert cli.main(["-q", "run", "--demo", "--no-siting", "--out", str(fresh)]) == 1
     err = capsys.readouterr().err
@@ -338,12 +338,12 @@ def test_killed_run_never_looks_complete(tmp_path: Path) -> None:
 def test_out_that_is_not_ours_is_refused_before_any_work(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import coverage.pipeline
+    import study.pipeline
 
     def no_run(*_: object, **__: object) -> None:
         raise AssertionError("the run started")
 
-    monkeypatch.setattr(coverage.pipeline, "run", no_run)
+    monkeypatch.setattr(study.pipeline, "run", no_run)
     mine = tmp_path / "my documents"
     mine.mkdir()
     (mine / "budget.xlsx").write_bytes(b"precious")
@@ -367,8 +367,8 @@ def test_dde_payloads_are_neutralised_in_csv_and_xlsx(tmp_path: Path) -> None:
 
     import openpyxl
 
-    from coverage.pipeline import load_config, run
     from maps.export_tables import write_xlsx
+    from study.pipeline import load_config, run
 
     osm = osm_extract("beijing_haidian_cau")
     fac = facilities_from_osm(osm)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from coverage.pipeline import demo_config, load_config, parse_config
 from geo.errors import ConfigError
+from study.pipeline import demo_config, load_config, parse_config
 
 BASE = Path("/tmp")
 
@@ -138,7 +138,7 @@ def test_projected_crs_accepted_in_configs(tmp_path: Path) -> None:
     assert cfg.facilities[0]["crs"] == "EPSG:4549" and cfg.demand["crs"] == "EPSG:4549"
 
 
-# --- the typed schema (coverage/config.py) -------------------------------------------------------
+# --- the typed schema (study/config.py) -------------------------------------------------------
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -167,7 +167,7 @@ def _readme_sections(block: str) -> dict[str, str]:
 def test_readme_config_reference_parses_under_the_schema() -> None:
     import tomllib
 
-    from coverage.config import validate_config
+    from study.config import validate_config
 
     raw = tomllib.loads(_readme_toml())
     model, problems = validate_config(raw)
@@ -180,7 +180,7 @@ def test_readme_config_reference_parses_under_the_schema() -> None:
 def test_every_schema_key_is_documented_in_the_readme() -> None:
     import re
 
-    from coverage.config import schema_keys
+    from study.config import schema_keys
 
     sections = _readme_sections(_readme_toml())
     missing = []

@@ -549,8 +549,8 @@ def test_data_page_shows_what_the_home_rules_left_out():
 
 
 def test_config_keys_reach_the_buildings_demand(tmp_path: Path):
-    from coverage.pipeline import _load_inputs, _Timer, load_config
     from geo.errors import ConfigError
+    from study.pipeline import _load_inputs, _Timer, load_config
 
     osm = osm_extract("nanjing_xinjiekou")
     text = f"""

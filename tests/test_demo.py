@@ -12,9 +12,9 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geo import settings
-from geo.demo import Demo, build_synthetic_district, load_demo
 from geo.errors import ConfigError
 from geo.taxonomy import categories
+from study.demo import Demo, build_synthetic_district, load_demo
 
 ARTERIAL = {"primary", "secondary"}
 LOCAL = {"residential", "tertiary"}

@@ -226,7 +226,7 @@ def test_config_edits_change_the_run_and_are_reported(tmp_path):
     import pandas as pd
 
     import cli
-    from geo.demo import load_demo
+    from study.demo import load_demo
 
     net = load_demo("synthetic").network
     bridges = np.flatnonzero(np.asarray(net.edge_attrs["bridge"]).astype(bool))

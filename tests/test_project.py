@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from coverage.analysis import analyse
-from geo.demo import load_demo
 from geo.network import lattice_network
+from study.demo import load_demo
 from study.project import FORMAT_VERSION, ProjectError, open_project, save_project
 
 

@@ -333,7 +333,7 @@ def test_bad_edits_and_files_raise_helpful_errors(tmp_path, net, base):
 
 
 def test_demo_district_edit_is_fast_and_exact():
-    from geo.demo import load_demo
+    from study.demo import load_demo
 
     demo = load_demo()
     res = analyse(demo.network, demo.demand, demo.facilities)

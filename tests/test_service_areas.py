@@ -202,7 +202,7 @@ def test_shading_does_not_claim_residents_beyond_the_threshold() -> None:
     # only those just past the threshold diagonally off a street's end: at most (√2 − 1)·w over.
     from coverage.analysis import analyse
     from geo import settings
-    from geo.demo import load_demo
+    from study.demo import load_demo
 
     demo = load_demo("synthetic")
     cats = ["childcare", "market", "parking", "elderly_care", "elderly_canteen"]

@@ -395,7 +395,7 @@ def test_minutes_saved_counts_every_resident_a_site_brings_closer() -> None:
     # Person-minutes saved by each site, in order, equal a full re-analysis with the sites added
     # one by one — including residents beyond the model's reach (1.5 × threshold).
     from coverage.siting import suggest_sites
-    from geo.demo import load_demo
+    from study.demo import load_demo
 
     demo = load_demo("synthetic")
     cat = "elderly_canteen"

@@ -110,9 +110,9 @@ def _inputs(b: Bundle) -> ExportInputs:
     result = state.analysis(ds, choice)
     communities = None
     try:
-        from coverage.completeness import completeness
+        from study.service import completeness
 
-        _points, communities = completeness(result, categories=list(choice.categories))
+        _points, communities = completeness(result, choice)
     except Exception:
         logger.exception("completeness table failed; exporting without it")
     all_gaps = gpd.GeoDataFrame(

@@ -22,7 +22,6 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,11 @@ import streamlit as st
 from geo import settings
 from geo.errors import CoverageToolError
 from geo.network import Network
+from study import service
+from study.model import Study, demo_study, digest, frame_token
+
+# Re-exported: pages and tests use them as ``state.CriteriaChoice`` and so on.
+from study.options import CriteriaChoice, SitingParams
 
 logger = logging.getLogger(__name__)
 
@@ -50,86 +54,8 @@ MAP_CATEGORY = "map_category"
 WGS84 = "EPSG:4326"
 
 
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """The network, facilities and demand one session is working on.
-
-    ``parts`` maps each component ("network", "facilities", "demand") to a content token; the
-    :attr:`key` built from them is what the caches are keyed on, so the same inputs in two
-    sessions share one computation and different inputs never collide.
-    """
-
-    label: str
-    network: Network
-    facilities: gpd.GeoDataFrame
-    demand: gpd.GeoDataFrame
-    boundary: gpd.GeoDataFrame | None = None
-    communities: gpd.GeoDataFrame | None = None
-    synthetic: bool = False
-    attribution: str = ""
-    parts: tuple[tuple[str, str], ...] = ()
-    sources: tuple[str, ...] = ()
-    label_en: str = ""
-    water: gpd.GeoDataFrame | None = None  # rivers drawn on the maps (WGS-84), demo only
-
-    def name(self, lang: str) -> str:
-        """The dataset's name in ``lang`` (the English one when given, else ``label``)."""
-        return self.label_en if lang == "en" and self.label_en else self.label
-
-    @property
-    def key(self) -> str:
-        """Cache key of the whole dataset."""
-        return "|".join(f"{k}={v}" for k, v in self.parts)
-
-    def with_part(self, part: str, token: str, **changes: Any) -> Dataset:
-        """A copy with one component replaced and its token updated."""
-        parts = tuple((k, token if k == part else v) for k, v in self.parts)
-        if part not in dict(self.parts):
-            parts = (*parts, (part, token))
-        return replace(self, parts=parts, **changes)
-
-
-@dataclass(frozen=True)
-class CriteriaChoice:
-    """The coverage settings chosen on the Coverage page (hashable: it is a cache key).
-
-    ``kind`` is ``"default"`` (each category's taxonomy criterion), ``"minutes"`` or ``"metres"``.
-    ``profile`` overrides the speed profile of minute-based criteria; ``""`` keeps each
-    category's own.
-    """
-
-    categories: tuple[str, ...]
-    kind: str = "default"
-    minutes: float = 15.0
-    metres: float = 3000.0
-    profile: str = ""
-
-    def criteria(self) -> dict[str, Any]:
-        """Criterion per category key."""
-        from geo.taxonomy import get_category
-
-        out: dict[str, Any] = {}
-        for key in self.categories:
-            base = get_category(key).criterion
-            if self.kind == "minutes":
-                crit = base.with_overrides(minutes=self.minutes)
-            elif self.kind == "metres":
-                crit = base.with_overrides(metres=self.metres)
-            else:
-                crit = base
-            if self.profile and crit.minutes is not None:
-                crit = crit.with_overrides(profile=self.profile)
-            out[key] = crit
-        return out
-
-    def effective(self) -> tuple[tuple[str, Any], ...]:
-        """The criteria that decide coverage, per category, as a hashable key.
-
-        Two choices with the same effective criteria give the same results even when their
-        widget history differs (a distance typed and then switched back to the defaults, say),
-        so results are matched on this and not on the raw fields.
-        """
-        return tuple(self.criteria().items())
+#: The session's study; the typed bundle lives in the service (``study.model.Study``).
+Dataset = Study
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,57 +137,19 @@ def present_categories(ds: Dataset) -> tuple[str, ...]:
     return tuple(k for k in categories() if k in have)
 
 
-def digest(data: bytes) -> str:
-    """Short content hash of uploaded bytes (a cache key)."""
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
-def frame_token(gdf: pd.DataFrame) -> str:
-    """Content hash of a (Geo)DataFrame, for cache keys."""
-    h = hashlib.sha256()
-    h.update(
-        pd.util.hash_pandas_object(
-            pd.DataFrame(gdf).drop(columns="geometry", errors="ignore"), index=True
-        ).values.tobytes()
-    )
-    if isinstance(gdf, gpd.GeoDataFrame):
-        h.update(b"".join(gdf.geometry.to_wkb()))
-    return h.hexdigest()[:16]
-
-
 # --------------------------------------------------------------------------------------------
 # Cached loaders (shared across sessions, keyed on content)
 # --------------------------------------------------------------------------------------------
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _demo(name: str) -> Any:
-    from geo.demo import load_demo
-
-    return load_demo(name)
+def _demo(name: str) -> Study:
+    return demo_study(name)
 
 
 def demo_dataset(name: str) -> Dataset:
-    """The embedded demo ``name`` ("synthetic" or "helsinki") as a dataset."""
-    demo = _demo(name)
-    return Dataset(
-        label=demo.label_zh,
-        label_en=demo.label_en,
-        network=demo.network,
-        facilities=demo.facilities,
-        demand=demo.demand,
-        boundary=demo.boundary,
-        communities=demo.communities,
-        synthetic=bool(demo.synthetic),
-        attribution=str(demo.attribution or ""),
-        parts=(
-            ("network", f"demo:{name}"),
-            ("facilities", f"demo:{name}"),
-            ("demand", f"demo:{name}"),
-        ),
-        sources=(f"demo:{name}",),
-        water=demo.extra.get("river"),
-    )
+    """The embedded demo ``name`` ("synthetic" or "helsinki") as a dataset (shared)."""
+    return _demo(name)
 
 
 def _suffix(filename: str) -> str:
@@ -274,14 +162,14 @@ def _suffix(filename: str) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _network_from_bytes(token: str, filename: str, mode: str, _data: bytes) -> tuple[Network, Any]:
-    from geo.roads import load_network
+    from geo.roads import load_network_file
 
     with tempfile.TemporaryDirectory(prefix="lcc-upload-") as tmp:
         path = Path(tmp) / f"network{_suffix(filename)}"
         path.write_bytes(_data)
         logger.info("loading uploaded network %s (%d bytes, %s)", filename, len(_data), mode)
         try:
-            network = load_network(path, mode=mode)
+            network = load_network_file(path, mode=mode)
         except CoverageToolError as exc:
             # Name the planner's file, not the temporary copy.
             text = str(exc).replace(str(path), filename).replace(path.name, filename)
@@ -308,9 +196,9 @@ def network_from_upload(filename: str, data: bytes, *, mode: str) -> tuple[Netwo
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _network_from_place(place: str, mode: str) -> Network:
-    from geo.roads import load_network
+    from geo.roads import load_network_place
 
-    return load_network(place, mode=mode)
+    return load_network_place(place, mode=mode)
 
 
 def network_from_place(place: str, *, mode: str) -> Network:
@@ -359,15 +247,7 @@ def load_facilities_upload(
 
 @st.cache_resource(show_spinner=False, max_entries=24)
 def _analysis(data_key: str, choice: CriteriaChoice, _ds: Dataset) -> Any:
-    from coverage.analysis import analyse
-
-    return analyse(
-        _ds.network,
-        _ds.demand,
-        _ds.facilities,
-        categories=list(choice.categories),
-        criteria=choice.criteria(),
-    )
+    return service.analyse(_ds, choice)
 
 
 def analysis(ds: Dataset, choice: CriteriaChoice) -> Any:
@@ -377,9 +257,7 @@ def analysis(ds: Dataset, choice: CriteriaChoice) -> Any:
 
 @st.cache_resource(show_spinner=False, max_entries=48)
 def _gaps(data_key: str, choice: CriteriaChoice, category: str, _result: Any) -> gpd.GeoDataFrame:
-    from coverage.gaps import find_gaps
-
-    return find_gaps(_result, category=category)
+    return service.gaps(_result, category=category)
 
 
 def gaps(ds: Dataset, choice: CriteriaChoice, category: str) -> gpd.GeoDataFrame:
@@ -393,14 +271,12 @@ def _service_areas(
     choice: CriteriaChoice,
     category: str,
     kinds: tuple[str, ...],
-    _network: Network,
+    _ds: Dataset,
     _result: Any,
 ) -> gpd.GeoDataFrame:
-    from coverage.service_areas import service_areas
-
     crit = choice.criteria()[category]
-    return service_areas(
-        _network, _result, category=category, thresholds_m=[crit.threshold_m], kinds=kinds
+    return service.service_areas(
+        _ds, _result, category=category, thresholds_m=[crit.threshold_m], kinds=kinds
     )
 
 
@@ -420,8 +296,8 @@ def service_areas(
     if edits:
         applied = scenario_result(ds, choice, edits, name="what-if")
         key = f"{ds.key}|edits={edits_token(edits)}"
-        return _service_areas(key, choice, category, kinds, ds.network, applied.result)
-    return _service_areas(ds.key, choice, category, kinds, ds.network, analysis(ds, choice))
+        return _service_areas(key, choice, category, kinds, ds, applied.result)
+    return _service_areas(ds.key, choice, category, kinds, ds, analysis(ds, choice))
 
 
 def edits_token(edits: tuple[Any, ...]) -> str:
@@ -436,9 +312,7 @@ def edits_token(edits: tuple[Any, ...]) -> str:
 def _scenario(
     data_key: str, choice: CriteriaChoice, token: str, name: str, _ds: Dataset, _edits: Any
 ) -> Any:
-    from coverage.scenarios import apply_edits
-
-    return apply_edits(analysis(_ds, choice), _ds.network, _edits, name=name)
+    return service.apply_edits(analysis(_ds, choice), _ds, _edits, name=name)
 
 
 def scenario_result(
@@ -463,18 +337,6 @@ def _memo(name: str, key: tuple[Any, ...], _build: Callable[[], Any]) -> Any:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SitingParams:
-    """What the planner asked of the siting model (hashable: it is a cache key)."""
-
-    category: str
-    model: str = "mclp"
-    k: int = 3
-    target: float = 0.95
-    capacity: float = 0.0
-    candidates: str = "generate"  # generate | upload | both
-
-
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _siting_candidates(
     data_key: str,
@@ -484,21 +346,7 @@ def _siting_candidates(
     _ds: Dataset,
     _uploaded: gpd.GeoDataFrame | None,
 ) -> gpd.GeoDataFrame:
-    from coverage.siting.candidates import as_candidates, combine, generate_candidates
-
-    baseline = analysis(_ds, choice)
-    frames = []
-    if params.candidates in ("generate", "both") or _uploaded is None:
-        frames.append(generate_candidates(_ds.network, baseline, category=params.category))
-    if params.candidates in ("upload", "both") and _uploaded is not None:
-        frames.append(as_candidates(_uploaded, source="upload"))
-    candidates = combine(*frames) if len(frames) > 1 else frames[0]
-    if params.model == "capacitated" and params.capacity > 0:
-        # Candidates without a known capacity get the one the planner typed.
-        candidates = candidates.copy()
-        cap = pd.to_numeric(candidates["capacity"], errors="coerce")
-        candidates["capacity"] = cap.fillna(params.capacity)
-    return candidates
+    return service.siting_candidates(_ds, analysis(_ds, choice), params, _uploaded)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -510,21 +358,9 @@ def _siting(
     _ds: Dataset,
     _uploaded: gpd.GeoDataFrame | None,
 ) -> Any:
-    from coverage.siting import suggest_sites
-
     baseline = analysis(_ds, choice)
     candidates = _siting_candidates(data_key, choice, params, cand_token, _ds, _uploaded)
-    return suggest_sites(
-        _ds.network,
-        _ds.demand,
-        _ds.facilities,
-        category=params.category,
-        model=params.model,
-        k=None if params.model == "lscp" else params.k,
-        target=params.target if params.model == "lscp" else None,
-        candidates=candidates,
-        baseline=baseline,
-    )
+    return service.suggest_sites(_ds, baseline, params, candidates=candidates)
 
 
 def siting_candidates(

@@ -26,8 +26,8 @@ from coverage.distance import ENGINES
 from coverage.siting.models import MODELS
 from geo import settings
 from geo.datum import DATUMS
-from geo.demo import DEMO_NAMES
 from geo.osm_parse import MODES
+from study.demo import DEMO_NAMES
 
 #: Kinds of ``[demand] type``.
 DEMAND_TYPES: tuple[str, ...] = ("table", "buildings", "grid", "raster")

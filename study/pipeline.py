@@ -27,6 +27,9 @@ from geo import settings
 from geo.errors import ConfigError, InputDataError, UsageError
 from geo.safe_cells import write_csv
 from geo.taxonomy import Criterion, categories, get_category
+from study import service
+from study.model import Study, demo_study, frame_token, network_token
+from study.options import CriteriaChoice, SitingParams
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +79,7 @@ class RunConfig:
 def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> RunConfig:
     """Validate a configuration dictionary (as read from TOML) before any work.
 
-    The schema is :class:`coverage.config.ConfigFile`; every problem is reported at once, each
+    The schema is :class:`study.config.ConfigFile`; every problem is reported at once, each
     naming its key path, and files the configuration names must exist.
 
     Parameters
@@ -97,7 +100,7 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
     ConfigError
         With every problem found, separated by "; ".
     """
-    from coverage.config import validate_config
+    from study.config import validate_config
 
     model, problems = validate_config(raw)
     if model is None:
@@ -216,6 +219,8 @@ class RunResult:
     evaluation: dict[str, pd.DataFrame] = field(default_factory=dict)
     #: Per facility file whose crs was not declared: declared/used/reason (run.json "datum").
     datum: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: The study the run analysed (inputs, provenance and cache tokens).
+    study: Study | None = None
 
 
 class _Timer:
@@ -242,7 +247,9 @@ class _Timer:
         return time.perf_counter() - self.t0
 
 
-def _edited(network: Any, cfg: RunConfig, timer: _Timer) -> Any:
+def _edited(
+    network: Any, cfg: RunConfig, timer: _Timer, provenance: dict[str, Any] | None = None
+) -> Any:
     """The network with the configuration's ``[[network_edits]]`` applied (in order)."""
     if not cfg.network_edits:
         return network
@@ -250,6 +257,8 @@ def _edited(network: Any, cfg: RunConfig, timer: _Timer) -> Any:
 
     timer.step("路网编辑 / network edits", 0.1)
     edited, report = apply_network_edits(network, cfg.network_edits)
+    if provenance is not None:
+        provenance["network_edits"] = report
     for row in report.itertuples():
         logger.info(
             "network edit #%d %s %s: %s (%.0f m)",
@@ -281,7 +290,11 @@ def _within(demand: gpd.GeoDataFrame, cfg: RunConfig) -> gpd.GeoDataFrame:
 
 
 def _load_inputs(
-    cfg: RunConfig, timer: _Timer, *, datums: dict[str, dict[str, Any]] | None = None
+    cfg: RunConfig,
+    timer: _Timer,
+    *,
+    datums: dict[str, dict[str, Any]] | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> tuple[Any, Any, Any, list[Any], str, bool, str]:
     validation: list[Any] = []
     if cfg.project is not None:
@@ -298,13 +311,13 @@ def _load_inputs(
             str(meta.get("attribution", "")),
         )
     if cfg.demo:
-        from geo.demo import load_demo
+        from study.demo import load_demo
 
         timer.step(f"载入示范数据 / loading demo '{cfg.demo}'", 0.05)
         demo = load_demo(cfg.demo)
         label = demo.label_zh if cfg.demo else ""
         return (
-            _edited(demo.network, cfg, timer),
+            _edited(demo.network, cfg, timer, provenance),
             demo.demand,
             demo.facilities,
             validation,
@@ -312,7 +325,7 @@ def _load_inputs(
             demo.synthetic,
             demo.attribution,
         )
-    from geo.roads import load_network
+    from geo.roads import load_network_bbox, load_network_file, load_network_place
 
     timer.step("载入路网 / loading network", 0.05)
     net_cfg = cfg.network
@@ -321,19 +334,23 @@ def _load_inputs(
         from geo.roads import read_study_area
 
         study_area = read_study_area(cfg.path(net_cfg["study_area"]))
+    options: dict[str, Any] = {
+        "mode": net_cfg["mode"],
+        "study_area": study_area,
+        "keep_largest": net_cfg.get("keep_largest"),
+    }
+    # Each key has its own loader: a [network] file is never sent to the geocoder.
     if "file" in net_cfg:
         source: Any = cfg.path(net_cfg["file"])
+        network = load_network_file(source, **options)
     elif "place" in net_cfg:
         source = str(net_cfg["place"])
+        network = load_network_place(source, **options)
     else:
-        source = tuple(float(v) for v in net_cfg["bbox"])
-    network = load_network(
-        source,
-        mode=net_cfg["mode"],
-        study_area=study_area,
-        keep_largest=net_cfg.get("keep_largest"),
-    )
-    network = _edited(network, cfg, timer)
+        west, south, east, north = (float(v) for v in net_cfg["bbox"])
+        source = (west, south, east, north)
+        network = load_network_bbox(source, **options)
+    network = _edited(network, cfg, timer, provenance)
     timer.step("载入设施 / loading facilities", 0.15)
     frames = []
     for fac in cfg.facilities:
@@ -448,6 +465,68 @@ def _load_inputs(
     return network, demand, facilities, validation, cfg.title, False, "© OpenStreetMap contributors"
 
 
+def study_from_config(cfg: RunConfig, *, progress: ProgressFn | None = None) -> Study:
+    """Load the study a configuration describes (network, edits, facilities, demand).
+
+    Parameters
+    ----------
+    cfg
+        A validated configuration.
+    progress
+        Optional callback ``(step, fraction)``.
+
+    Returns
+    -------
+    Study
+    """
+    return _study_from_config(cfg, _Timer(progress))
+
+
+def _study_from_config(cfg: RunConfig, timer: _Timer) -> Study:
+    datums: dict[str, dict[str, Any]] = {}
+    provenance: dict[str, Any] = {}
+    network, demand, facilities, validation, label, synthetic, attribution = _load_inputs(
+        cfg, timer, datums=datums, provenance=provenance
+    )
+    boundary = communities = water = None
+    extra: dict[str, Any] = {}
+    label_en = ""
+    if cfg.demo:
+        demo = demo_study(cfg.demo)
+        boundary, communities, water = demo.boundary, demo.communities, demo.water
+        extra, label_en = dict(demo.extra), demo.label_en
+    sources = []
+    if cfg.demo:
+        sources.append(f"demo:{cfg.demo}")
+    else:
+        sources += [Path(str(f["file"])).name for f in cfg.facilities if f.get("file")]
+        if cfg.demand.get("file"):
+            sources.append(Path(str(cfg.demand["file"])).name)
+    return Study(
+        label=label,
+        label_en=label_en,
+        network=network,
+        facilities=facilities,
+        demand=demand,
+        boundary=boundary,
+        communities=communities,
+        synthetic=bool(synthetic),
+        attribution=str(attribution or ""),
+        parts=(
+            ("network", network_token(network)),
+            ("facilities", frame_token(facilities)),
+            ("demand", frame_token(demand)),
+        ),
+        sources=tuple(sources),
+        water=water,
+        extra=extra,
+        criteria=dict(cfg.criteria),
+        validation=tuple(validation),
+        datums=datums,
+        network_edits=provenance.get("network_edits"),
+    )
+
+
 def _detect_facility_datum(
     cfg: RunConfig, fac: dict[str, Any], network: Any, datums: dict[str, dict[str, Any]] | None
 ) -> str:
@@ -512,21 +591,19 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
     -------
     RunResult
     """
-    from coverage.analysis import analyse
-    from coverage.completeness import completeness
-    from coverage.gaps import find_gaps
-    from coverage.service_areas import service_areas
-
     timer = _Timer(progress)
-    datums: dict[str, dict[str, Any]] = {}
-    network, demand, facilities, validation, label, synthetic, attribution = _load_inputs(
-        cfg, timer, datums=datums
-    )
+    study = _study_from_config(cfg, timer)
+    network, demand, facilities = study.network, study.demand, study.facilities
+    validation = list(study.validation)
     ana = cfg.analysis
     cats = ana.get("categories") or [k for k in categories() if (facilities["category"] == k).any()]
     if not cats:
         msg = "run: no facility of any known category was loaded; check the facility files"
         raise ConfigError(msg)
+    choice = CriteriaChoice(
+        categories=tuple(cats),
+        overrides=tuple((k, v) for k, v in cfg.criteria.items() if k in cats),
+    )
     timer.step("计算网络距离与覆盖 / network distances and coverage", 0.35)
     demand_label = (
         f"[demand] {Path(str(cfg.demand['file'])).name}"
@@ -534,12 +611,9 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
         else "[demand]"
     )
     try:
-        result = analyse(
-            network,
-            demand,
-            facilities,
-            categories=cats,
-            criteria={k: v for k, v in cfg.criteria.items() if k in cats},
+        result = service.analyse(
+            study,
+            choice,
             tolerance_m=ana.get("snap_tolerance_m"),
             engine=ana.get("search_engine"),
         )
@@ -559,49 +633,35 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
                 thresholds = sorted(
                     {float(m) * 60 * crit.speed for m in rings} | {crit.threshold_m}
                 )
-            frames.append(service_areas(network, result, category=key, thresholds_m=thresholds))
+            frames.append(
+                service.service_areas(study, result, category=key, thresholds_m=thresholds)
+            )
         areas = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
     timer.step("识别覆盖缺口 / gaps", 0.7)
     gaps = gpd.GeoDataFrame(
-        pd.concat([find_gaps(result, category=k) for k in cats], ignore_index=True), crs=4326
+        pd.concat([service.gaps(result, category=k) for k in cats], ignore_index=True), crs=4326
     )
     timer.step("设施完备度 / completeness", 0.8)
-    per_point, per_community = completeness(result, categories=cats)
+    per_point, per_community = service.completeness(result, choice)
     timer.step("生活圈评估 / living-circle evaluation", 0.82)
     evaluation = _evaluation(result, network, cfg)
     # communities.csv carries the evaluation too; the reports keep the compact table.
     evaluation["communities"] = _with_evaluation(per_community, evaluation)
     siting = None
     if cfg.siting:
-        from coverage.siting import suggest_sites
-
-        sit = cfg.siting
-        timer.step(f"选址优化 / siting ({sit['model']})", 0.85)
-        candidates: Any = sit["candidates"]
+        params = siting_params(cfg)
+        timer.step(f"选址优化 / siting ({params.model})", 0.85)
+        candidates: Any = None
         if cfg.project is not None and cfg.project.candidates is not None:
             candidates = cfg.project.candidates  # the candidates the saved run used
-        elif candidates != "generate":
+        elif cfg.siting["candidates"] != "generate":
             from geo.facilities import load_facilities
 
             candidates, report = load_facilities(
-                cfg.path(candidates), category=sit["category"], crs="wgs84"
+                cfg.path(cfg.siting["candidates"]), category=params.category, crs="wgs84"
             )
             validation.append(report)
-        siting = suggest_sites(
-            network,
-            demand,
-            facilities,
-            category=sit["category"],
-            model=sit["model"],
-            k=sit.get("k"),
-            target=sit.get("target"),
-            candidates=candidates,
-            criterion=cfg.criteria.get(sit["category"]),
-            weight=sit.get("weight", "population"),
-            time_limit_s=sit.get("time_limit_s"),
-            spacing_m=sit.get("spacing_m"),
-            baseline=result,
-        )
+        siting = service.suggest_sites(study, result, params, candidates=candidates)
     timer.step("完成 / done", 1.0)
     return RunResult(
         config=cfg,
@@ -613,13 +673,32 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
         community_table=per_community,
         siting=siting,
         validation=validation,
-        label=label,
-        synthetic=synthetic,
-        attribution=attribution,
+        label=study.label,
+        synthetic=study.synthetic,
+        attribution=study.attribution,
         timings=timer.timings,
         inputs=(demand, facilities),
         evaluation=evaluation,
-        datum=datums,
+        datum=dict(study.datums),
+        study=study,
+    )
+
+
+def siting_params(cfg: RunConfig) -> SitingParams:
+    """The ``[siting]`` table of a configuration as :class:`~study.options.SitingParams`."""
+    sit = cfg.siting
+    if not sit:
+        msg = "siting_params: the configuration has no [siting] table; add one"
+        raise ConfigError(msg)
+    return SitingParams(
+        category=sit["category"],
+        model=sit["model"],
+        k=sit.get("k"),
+        target=sit.get("target"),
+        candidates="generate" if sit["candidates"] == "generate" else "upload",
+        weight=sit.get("weight", "population"),
+        time_limit_s=sit.get("time_limit_s"),
+        spacing_m=sit.get("spacing_m"),
     )
 
 
