@@ -23,6 +23,49 @@ LABELS: dict[str, tuple[str, str]] = {
     "page.sites": ("选址", "Sites"),
     "page.compare": ("方案比较", "Compare"),
     "page.export": ("导出", "Export"),
+    "page.evaluation": ("评估", "Evaluation"),
+    # evaluation page
+    "eval.matrix": ("分级覆盖率（类别 × 生活圈层级）", "Coverage by tier (category × tier)"),
+    "eval.no_tiers": ("所选类别没有生活圈层级。", "The chosen categories have no tiers."),
+    "eval.subgroups": ("重点人群覆盖率", "Coverage of the elderly and children"),
+    "eval.subgroups.note": (
+        "按各类别的评价层级计算；“–”表示需求数据中没有该人群的人数。",
+        "At each category's item tier; “–” means the demand data has no counts of that group.",
+    ),
+    "eval.compliance": ("社区达标情况", "Compliance by community"),
+    "eval.n_compliant": ("达标社区", "Communities meeting the standard"),
+    "eval.resident_share": ("达标社区居民占比", "Residents in compliant communities"),
+    "eval.items": ("评价项（基础保障 + 品质提升）", "Items (basic + quality)"),
+    "eval.no_communities": (
+        "需求数据没有社区信息，无法按社区评价达标情况。",
+        "The demand data has no communities, so compliance by community cannot be judged.",
+    ),
+    "eval.map_legend": (
+        "绿色：达标；红色：不达标（基础保障类设施均在评价层级阈值内可达）。",
+        "Green: meets the standard; red: does not (every basic item reachable at its tier).",
+    ),
+    "eval.least_served": (
+        "最欠缺的社区及缺少的设施",
+        "Least-served communities and what they lack",
+    ),
+    "eval.supply": (
+        "千人指标与目标（全区）",
+        "Supply per 1000 residents against targets (district)",
+    ),
+    "eval.no_supply": ("没有供给数据。", "No supply figures."),
+    "eval.supply.by_community": ("各社区千人指标", "Supply per 1000 residents by community"),
+    # siting weight
+    "sites.weight": ("需求权重", "Demand weight"),
+    "sites.weight.population": ("未覆盖居民", "Uncovered residents"),
+    "sites.weight.unmet_supply": ("未满足的供给", "Unmet supply"),
+    "sites.weight.help": (
+        "“未满足的供给”按每个居民点可达供给与千人指标目标的差额加权（缺得越多，权重越大）。",
+        "“Unmet supply” weights each point by the share of its supply target it cannot reach.",
+    ),
+    "sites.weight.no_target": (
+        "{name} 没有千人指标目标或容量数据，按未覆盖居民选址。",
+        "{name} has no supply target or capacities; siting weighs uncovered residents.",
+    ),
     # errors
     "error.unexpected": (
         "出现了意外错误（已记录在日志中）。请检查输入数据后重试；如仍失败，请把日志发给维护人员。",
