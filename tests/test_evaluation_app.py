@@ -89,7 +89,10 @@ def test_evaluation_page_shows_the_core_numbers(lang: str, core: dict[str, pd.Da
 
     _rates, cells = tier_matrix(tiers, lang=lang)
     matrix = next(
-        df.value for df in at.dataframe if hasattr(df.value, "index") and len(df.value) == len(cells)
+        df.value
+        for df in at.dataframe
+        if hasattr(df.value, "index")
+        and len(df.value) == len(cells)
         and set(map(str, df.value.columns)) >= set(map(str, cells.columns))
     )
     fitness = "全民健身场所/百姓健身房" if lang == "zh" else "Public fitness site"
