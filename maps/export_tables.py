@@ -592,3 +592,22 @@ def evaluation_sheets(evaluation: Mapping[str, pd.DataFrame], *, lang: str) -> d
         ),
         t("sheet_supply", lang): supply_judged(evaluation.get("supply"), lang=lang),  # type: ignore[arg-type]
     }
+
+
+#: Rate colour stops (0, 0.5, 1): red, yellow, green, as the compliance map's 不达标 / 达标.
+RATE_STOPS: tuple[tuple[int, int, int], ...] = (
+    (0xF4, 0x6D, 0x43),
+    (0xFE, 0xE0, 0x8B),
+    (0x66, 0xBD, 0x63),
+)
+
+
+def rate_background(value: Any) -> str:
+    """CSS background of a table cell holding a rate (0..1); ``""`` for a missing rate."""
+    if value is None or not isinstance(value, int | float) or math.isnan(value):
+        return ""
+    x = min(max(float(value), 0.0), 1.0) * 2
+    lo, hi = (RATE_STOPS[0], RATE_STOPS[1]) if x <= 1 else (RATE_STOPS[1], RATE_STOPS[2])
+    f = x if x <= 1 else x - 1
+    r, g, b = (round(a + (c - a) * f) for a, c in zip(lo, hi, strict=True))
+    return f"background-color: #{r:02x}{g:02x}{b:02x}"

@@ -133,3 +133,47 @@ def test_chinese_page_labels_are_chinese() -> None:
     at = _page("zh")
     for s in (e.value for e in at.subheader):
         assert CJK.search(s), s
+
+
+def test_coverage_page_shows_the_tier_matrix_beside_the_map(core: dict[str, pd.DataFrame]) -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("views/coverage.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    tiers = core["tiers"]
+    matrix = next(
+        pd.DataFrame(df.value)
+        for df in at.dataframe
+        if "五分钟生活圈" in map(str, getattr(df.value, "columns", []))
+    )
+    want = tiers[(tiers["category"] == "reading") & (tiers["tier"] == "min5")].iloc[0]
+    got = matrix.loc["城市书房/图书馆", "五分钟生活圈"]
+    assert float(got) == pytest.approx(float(want["coverage_rate"]))
+    # A category outside a tier has no rate there (not 0%).
+    assert pd.isna(matrix.loc["托育/幼儿园", "十五分钟生活圈"])
+
+
+def test_sites_page_weights_demand_by_unmet_supply() -> None:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page("views/sites.py").run()
+    at.selectbox(key="sites_category").set_value("fitness").run()
+    # p-median: every point counts, so points in reach of too little supply weigh less.
+    at.selectbox(key="sites_model").set_value("pmedian").run()
+    radio = at.radio(key="sites_weight")
+    assert radio.options == ["未覆盖居民", "未满足的供给"]
+    at.button(key="sites_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    by_population = at.session_state["siting"][1]
+    radio = at.radio(key="sites_weight")
+    radio.set_value("unmet_supply").run()
+    assert not at.main.warning, [w.value for w in at.main.warning]
+    at.button(key="sites_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    by_supply = at.session_state["siting"][1]
+    assert by_supply.weight == "unmet_supply" and by_population.weight == "population"
+    assert at.session_state["sites_run_weight"] == "unmet_supply"
+    # Fitness falls short of its target (2.6 m² a resident): a point's weight is the share of its
+    # residents whose m² are missing, less than its residents where some is in reach, so the
+    # weighted walking time (the p-median objective) is smaller than the residents' one.
+    assert 0 < by_supply.objective < by_population.objective

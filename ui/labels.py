@@ -59,8 +59,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "sites.weight.population": ("未覆盖居民", "Uncovered residents"),
     "sites.weight.unmet_supply": ("未满足的供给", "Unmet supply"),
     "sites.weight.help": (
-        "“未满足的供给”按每个居民点可达供给与千人指标目标的差额加权（缺得越多，权重越大）。",
-        "“Unmet supply” weights each point by the share of its supply target it cannot reach.",
+        "“未满足的供给”按每个居民点缺少的千人指标份额加权：可达供给越少，权重越大。"
+        "无设施可达的居民点按全部居民计，因此最大覆盖模型的结果与“未覆盖居民”相同；"
+        "在 p-中位和容量约束模型中，可达但供给不足的居民点也会被计入。",
+        "“Unmet supply” weights each point by the share of its supply target it cannot reach. "
+        "Points with no facility in reach weigh all their residents, so maximal covering gives "
+        "the same sites as “uncovered residents”; p-median and capacitated models also count "
+        "points in reach of too little supply.",
     ),
     "sites.weight.no_target": (
         "{name} 没有千人指标目标或容量数据，按未覆盖居民选址。",

@@ -12,6 +12,7 @@ import streamlit as st
 
 from maps.export_tables import (
     compliance_ranked,
+    rate_background,
     subgroup_rates,
     supply_judged,
     tier_matrix,
@@ -37,22 +38,13 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.rename(columns={c: t(c, lang) for c in frame.columns})
 
 
-def rate_colour(value: float) -> str:
-    """Background of a tier cell: red (0%) through yellow to green (100%); blank when absent."""
-    if value != value:  # NaN: the category is not in this tier
-        return ""
-    red, green = (0xF4, 0xA5, 0x82), (0x92, 0xC5, 0xDE)
-    mix = [round(r + (g - r) * float(value)) for r, g in zip(red, green, strict=True)]
-    return "background-color: #{:02x}{:02x}{:02x}".format(*mix)
-
-
 # 1. Tier matrix ---------------------------------------------------------------------------------
 st.subheader(tr("eval.matrix"))
 rates, cells = tier_matrix(ev["tiers"], lang=lang)
 if cells.empty:
     st.info(tr("eval.no_tiers"))
 else:
-    styled = cells.style.apply(lambda _frame: rates.map(rate_colour), axis=None)
+    styled = cells.style.apply(lambda _frame: rates.map(rate_background), axis=None)
     st.dataframe(styled, width="stretch", key="eval_matrix")
     st.caption(t("eval_labels_note", lang))
 
