@@ -551,15 +551,15 @@ def supply_judged(supply: pd.DataFrame, *, lang: str, district_only: bool = Fals
     """
     if supply is None or len(supply) == 0:
         return pd.DataFrame()
-    from coverage.supply import DISTRICT
-
-    rows = supply[supply["community"] == DISTRICT] if district_only else supply
+    district = supply["level"].astype(str) == "district"
+    rows = supply[district] if district_only else supply
     met = {True: t("eval_met", lang), False: t("eval_not_met", lang)}
     judged = [
         t("eval_no_target", lang) if pd.isna(v) else met[bool(v)] for v in rows["meets_target"]
     ]
     community = [
-        t("eval_district", lang) if c == DISTRICT else c for c in rows["community"].astype(str)
+        t("eval_district", lang) if level == "district" else c
+        for c, level in zip(rows["community"].astype(str), rows["level"].astype(str), strict=True)
     ]
     out = pd.DataFrame(
         {

@@ -35,7 +35,7 @@ def core() -> dict[str, pd.DataFrame]:
     comp = compliance(result)
     return {
         "tiers": tier_table(result),
-        "supply": supply_table(demo.network, result, communities=demo.communities),
+        "supply": supply_table(demo.network, result),
         "least_served": comp.least_served,
         "summary": comp.summary,
     }

@@ -564,7 +564,9 @@ def _evaluation(data_key: str, choice: CriteriaChoice, _ds: Dataset) -> dict[str
     comp = compliance(result)
     return {
         "tiers": tier_table(result),
-        "supply": supply_table(_ds.network, result, communities=_ds.communities),
+        # As the CLI (coverage.pipeline._evaluation) places facilities, so the app's and the
+        # CLI's workbooks are equal: by the facility/demand community, not the polygons.
+        "supply": supply_table(_ds.network, result),
         "compliance": comp.per_group,
         "compliance_summary": comp.summary,
         "least_served": comp.least_served,
