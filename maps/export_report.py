@@ -566,7 +566,7 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
             story += [Spacer(1, 3 * mm), *section(t(key, lang), table(frame))]
     if rep.evaluation:
         # The chapter starts a page only when its heading and first table would not fit.
-        story += [CondPageBreak(2 * REPORT_KEEP_HEIGHT_MM * mm)]
+        story += [Spacer(1, 6 * mm), CondPageBreak(2 * REPORT_KEEP_HEIGHT_MM * mm)]
         story += [Paragraph(esc(t("eval_chapter", lang)), h1)]
         story.append(Paragraph(esc(t("eval_labels_note", lang)), body))
         for title, frame in rep.evaluation:

@@ -143,7 +143,7 @@ def test_coverage_page_shows_the_tier_matrix_beside_the_map(core: dict[str, pd.D
     tiers = core["tiers"]
     matrix = next(
         pd.DataFrame(df.value)
-        for df in at.dataframe
+        for df in at.table
         if "五分钟生活圈" in map(str, getattr(df.value, "columns", []))
     )
     want = tiers[(tiers["category"] == "reading") & (tiers["tier"] == "min5")].iloc[0]

@@ -112,11 +112,8 @@ with map_col:
 rates, _cells = tier_matrix(ev["tiers"], lang=state.lang())
 if not rates.empty:
     tier_col.caption(tr("eval.matrix"))
-    tier_col.dataframe(
-        rates.style.format(lambda v: "" if v != v else f"{v:.0%}").map(rate_background),
-        width="stretch",
-        key="cov_tiers",
-    )
+    # A static table: the KPI table stays the page's (first) interactive one.
+    tier_col.table(rates.style.format(lambda v: "" if v != v else f"{v:.0%}").map(rate_background))
 
 st.subheader(tr("cov.kpi"))
 tables.show(kpi_table(result.summary), key="cov_kpi")
