@@ -533,6 +533,10 @@ def compliance_ranked(
     if least_served is None or len(least_served) == 0:
         return pd.DataFrame()
     by = next(c for c in least_served.columns if c not in ("rank",))
+    # Residents without a community ("" unknown) are no community to judge.
+    least_served = least_served[least_served[by].astype(str).str.len() > 0]
+    if len(least_served) == 0:
+        return pd.DataFrame()
     out = least_served[["rank", by, "population", "compliant", "basic_score"]].copy()
     if compliance is not None and by in compliance.columns:
         extra = compliance[[by, "n_basic", "n_basic_reached", "quality_score"]]

@@ -177,3 +177,13 @@ def test_sites_page_weights_demand_by_unmet_supply() -> None:
     # residents whose m² are missing, less than its residents where some is in reach, so the
     # weighted walking time (the p-median objective) is smaller than the residents' one.
     assert 0 < by_supply.objective < by_population.objective
+
+
+def test_demand_without_communities_says_so_instead_of_a_blank_row() -> None:
+    from maps.export_tables import compliance_ranked
+
+    demo = load_demo("synthetic")
+    demand = demo.demand.copy()
+    demand["community"] = ""
+    comp = compliance(analyse(demo.network, demand, demo.facilities))
+    assert compliance_ranked(comp.least_served, comp.per_group, lang="zh").empty

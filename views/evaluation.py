@@ -58,7 +58,7 @@ if len(sub):
 # 3. Compliance by community ---------------------------------------------------------------------
 st.subheader(tr("eval.compliance"))
 summary = ev["compliance_summary"]
-if len(summary):
+if len(summary) and int(summary.iloc[0]["n_groups"]) > 0:
     row = summary.iloc[0]
     c1, c2, c3 = st.columns(3)
     c1.metric(tr("eval.n_compliant"), f"{int(row['n_compliant'])} / {int(row['n_groups'])}")
