@@ -10,6 +10,7 @@ page reads like the workbook and the report.
 import pandas as pd
 import streamlit as st
 
+from maps.export_format import fmt_value, is_rate
 from maps.export_tables import (
     compliance_ranked,
     rate_background,
@@ -34,8 +35,12 @@ with st.spinner(tr("cov.computing")):
 
 
 def labelled(frame: pd.DataFrame) -> pd.DataFrame:
-    """Column headers in the session language (the exports' wording)."""
-    return frame.rename(columns={c: t(c, lang) for c in frame.columns})
+    """Column headers in the session language (the exports' wording), rates as "37.2%"."""
+    out = frame.copy()
+    for col in out.columns:
+        if is_rate(str(col)):
+            out[col] = [fmt_value(str(col), v) for v in out[col]]
+    return out.rename(columns={c: t(c, lang) for c in out.columns})
 
 
 # 1. Tier matrix ---------------------------------------------------------------------------------
