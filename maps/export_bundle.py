@@ -62,6 +62,10 @@ class ExportInputs:
         Basemap of the HTML map ("none" = street network only).
     gpkg_layers
         Layers of the GeoPackage (:func:`maps.export_tables.write_gpkg` arguments).
+    evaluation
+        The living-circle evaluation (``RunResult.evaluation``: ``tiers``, ``supply``,
+        ``compliance``, ``least_served``); the workbook and the reports get their evaluation
+        sheets and chapter from it. ``None`` leaves them out.
     """
 
     map_layers: dict[str, Any]
@@ -79,6 +83,7 @@ class ExportInputs:
     lang: str = "zh"
     basemap: str = "none"
     gpkg_layers: dict[str, Any] = field(default_factory=dict)
+    evaluation: Mapping[str, Any] | None = None
 
 
 def siting_label(
@@ -200,6 +205,7 @@ def build_xlsx(inp: ExportInputs) -> bytes:
     return write_xlsx(
         None, summary=inp.summary, communities=inp.communities, gaps=inp.gaps, sites=inp.sites,
         parameters=inp.parameters, sources=inp.sources, lang=inp.lang,
+        evaluation=inp.evaluation,
     )  # fmt: skip
 
 
@@ -219,7 +225,7 @@ def build_report(inp: ExportInputs, fmt: str, png: bytes | None = None) -> bytes
         None, summary=inp.summary, communities=inp.communities, gaps=inp.gaps, sites=inp.sites,
         png=png if png is not None else build_png(inp), parameters=inp.parameters,
         sources=inp.sources, title=inp.title, area=inp.area, synthetic=inp.synthetic,
-        lang=inp.lang,
+        lang=inp.lang, evaluation=inp.evaluation,
     )  # fmt: skip
 
 
@@ -398,6 +404,7 @@ def inputs_from_run(
         synthetic=bool(res.synthetic),
         lang=lang,
         basemap=basemap,
+        evaluation=getattr(res, "evaluation", None) or None,
         gpkg_layers={
             "facilities": map_layers["facilities"],
             "demand": demand,

@@ -53,8 +53,16 @@ from reportlab.platypus import (
 
 from geo import settings
 from geo.taxonomy import categories as taxonomy
-from maps.export_format import fmt_coord, fmt_count, fmt_value
-from maps.export_tables import display_width, gap_label, parameters_table
+from maps.export_format import fmt_coord, fmt_count, fmt_decimal, fmt_value
+from maps.export_tables import (
+    compliance_ranked,
+    display_width,
+    gap_label,
+    parameters_table,
+    subgroup_rates,
+    supply_judged,
+    tier_matrix,
+)
 from maps.i18n import criterion_column, t
 
 logger = logging.getLogger(__name__)
@@ -232,6 +240,54 @@ def _site_table(sites: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
     return out
 
 
+def _eval_cell(col: str, value: Any) -> str:
+    if col.endswith("per_1000"):
+        return fmt_value(col, value) if pd.isna(value) else fmt_decimal(value, 1)
+    if col.endswith("_score"):
+        return fmt_value(col, value) if pd.isna(value) else fmt_decimal(value, 2)
+    return _fmt(col, value)
+
+
+def _display(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    out = pd.DataFrame({t(c, lang): [_eval_cell(c, v) for v in frame[c]] for c in frame.columns})
+    return out.reset_index(drop=True)
+
+
+def evaluation_chapter(
+    evaluation: Mapping[str, pd.DataFrame] | None, *, lang: str
+) -> list[tuple[str, pd.DataFrame]]:
+    """The report's evaluation chapter: (title, table of display strings) in reading order.
+
+    The tier matrix (rate · threshold and the standard's label per cell), the subgroup rates,
+    the compliance of the :data:`REPORT_TOP_N` least-served communities with what each lacks,
+    and the district's supply per 1,000 residents against the targets with their sources.
+    Empty when ``evaluation`` (``RunResult.evaluation``) is missing.
+    """
+    if not evaluation or evaluation.get("tiers") is None or len(evaluation["tiers"]) == 0:
+        return []
+    out: list[tuple[str, pd.DataFrame]] = []
+    _rates, cells = tier_matrix(evaluation["tiers"], lang=lang)
+    out.append((t("eval_tier_matrix", lang), cells.reset_index()))
+    out.append(
+        (t("eval_subgroups", lang), _display(subgroup_rates(evaluation["tiers"], lang=lang), lang))
+    )
+    ranked = compliance_ranked(
+        evaluation.get("least_served"),  # type: ignore[arg-type]
+        evaluation.get("compliance"),
+        lang=lang,
+    )
+    if len(ranked):
+        keep = ["rank", "community", "population", "compliant", "basic_score", "lacks"]
+        ranked = ranked[[c for c in keep if c in ranked.columns]].head(REPORT_TOP_N)
+        out.append((t("eval_compliance", lang), _display(ranked, lang)))
+    supply = supply_judged(evaluation.get("supply"), lang=lang, district_only=True)  # type: ignore[arg-type]
+    if len(supply):
+        keep = ["category", "per_1000", "reachable_per_1000", "target_per_1000", "meets_target",
+                "standard_source"]  # fmt: skip
+        out.append((t("eval_supply", lang), _display(supply[keep], lang)))
+    return out
+
+
 class ReportInputs(TypedDict, total=False):
     """What a report shows: the keyword arguments of :func:`report_pdf` and :func:`report_pptx`.
 
@@ -255,6 +311,9 @@ class ReportInputs(TypedDict, total=False):
         ``"zh"`` (default) or ``"en"``.
     date
         Report date; today by default.
+    evaluation
+        ``RunResult.evaluation``: adds the living-circle evaluation chapter
+        (:func:`evaluation_chapter`).
     """
 
     png: Required[bytes]
@@ -269,6 +328,7 @@ class ReportInputs(TypedDict, total=False):
     synthetic: bool
     lang: str
     date: dt.date | None
+    evaluation: Mapping[str, pd.DataFrame] | None
 
 
 @dataclass(frozen=True)
@@ -285,6 +345,7 @@ class _Prepared:
     gaps: pd.DataFrame | None
     sites: pd.DataFrame | None
     parameters: pd.DataFrame
+    evaluation: list[tuple[str, pd.DataFrame]]
 
 
 def _prepare(inputs: ReportInputs) -> _Prepared:
@@ -317,6 +378,7 @@ def _prepare(inputs: ReportInputs) -> _Prepared:
         gaps=_gap_table(inputs.get("gaps"), lang),
         sites=_site_table(inputs.get("sites"), lang),
         parameters=params,
+        evaluation=evaluation_chapter(inputs.get("evaluation"), lang=lang),
     )
 
 
@@ -502,6 +564,13 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
     for key, frame in extra.items():
         if frame is not None:
             story += [Spacer(1, 3 * mm), *section(t(key, lang), table(frame))]
+    if rep.evaluation:
+        # The chapter starts a page only when its heading and first table would not fit.
+        story += [Spacer(1, 6 * mm), CondPageBreak(2 * REPORT_KEEP_HEIGHT_MM * mm)]
+        story += [Paragraph(esc(t("eval_chapter", lang)), h1)]
+        story.append(Paragraph(esc(t("eval_labels_note", lang)), body))
+        for title, frame in rep.evaluation:
+            story += [Spacer(1, 3 * mm), *section(title, table(frame))]
     story += [
         Spacer(1, 3 * mm),
         *section(
@@ -708,6 +777,8 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
         table_slides(t("report_gaps", lang), rep.gaps)
     if rep.sites is not None:
         table_slides(t("report_sites", lang), rep.sites)
+    for title, frame in rep.evaluation:
+        table_slides(f"{t('eval_chapter', lang)} · {title}", frame)
     table_slides(t("report_parameters", lang), rep.parameters)
 
     buf = io.BytesIO()

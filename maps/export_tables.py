@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import logging
 import math
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -238,6 +239,7 @@ def write_xlsx(
     parameters: Mapping[str, Any] | pd.DataFrame | None = None,
     sources: Sequence[str] = (),
     lang: str = "zh",
+    evaluation: Mapping[str, pd.DataFrame] | None = None,
 ) -> bytes:
     """Write the meeting workbook (five sheets, headers in ``lang``).
 
@@ -258,6 +260,9 @@ def write_xlsx(
         Data sources (files, OSM extract date, "合成示范数据"...), one per line.
     lang
         Language of sheet names and headers; Chinese by default.
+    evaluation
+        ``RunResult.evaluation`` (``tiers``, ``supply``, ``compliance``, ``least_served``):
+        adds the sheets 分级覆盖, 达标 and 千人指标 (:func:`evaluation_sheets`) before 参数.
 
     Returns
     -------
@@ -272,8 +277,10 @@ def write_xlsx(
         t("sheet_communities", lang): communities if communities is not None else pd.DataFrame(),
         t("sheet_gaps", lang): gaps if gaps is not None else pd.DataFrame(),
         t("sheet_sites", lang): sites if sites is not None else pd.DataFrame(),
-        t("sheet_parameters", lang): parameters_table(parameters, sources=sources, lang=lang),
     }
+    if evaluation:
+        sheets.update(evaluation_sheets(evaluation, lang=lang))
+    sheets[t("sheet_parameters", lang)] = parameters_table(parameters, sources=sources, lang=lang)
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in sheets.items():
@@ -383,3 +390,228 @@ def gpkg_bytes(**layers: Any) -> bytes:
     """:func:`write_gpkg` into a temporary file and return its bytes (for a download button)."""
     with tempfile.TemporaryDirectory() as tmp:
         return write_gpkg(Path(tmp) / "coverage.gpkg", **layers).read_bytes()
+
+
+# --------------------------------------------------------------------------------------------
+# Living-circle evaluation (tiers, compliance, supply per 1,000): one formatting for the app's
+# Evaluation page, the workbook sheets 分级覆盖/达标/千人指标 and the report chapter.
+# --------------------------------------------------------------------------------------------
+
+#: Keys of ``RunResult.evaluation`` the evaluation tables read.
+EVALUATION_KEYS: tuple[str, ...] = ("tiers", "supply", "compliance", "least_served")
+
+# A standard's citation keeps its code ("GB 50180-2018", "TD/T 1062-2021") and Chinese text; a
+# segment with English words is left out of the Chinese reports (the label and threshold stay).
+_CODE_TOKENS = re.compile(r"\b(?:GB|TD/T|T|GB/T|JGJ|CJJ|DB\d*)\b|\[[VSM]\]")
+_ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+_ZH_WORDS: tuple[tuple[str, str], ...] = (
+    (" min)", " 分钟)"),
+    ("per 1000 people", "每千人"),
+    ("per person", "每人"),
+    (" plan:", "规划："),
+    ("by 2025", "（2025年）"),
+    ("no national radius", "无国家标准半径"),
+    ("no radius", "无半径"),
+    (" m ", " 米 "),
+    (" m²", " 平方米"),
+    ("托位 places", "托位"),
+    ("sports ground", "运动场地"),
+)
+
+
+def standard_text(source: Any, lang: str) -> str:
+    """A standard's citation for readers in ``lang`` (Chinese: its Chinese segments only)."""
+    missing = source is None or (isinstance(source, float) and math.isnan(source))
+    text = "" if missing else str(source)
+    if lang != "zh":
+        return text
+    for english, chinese in _ZH_WORDS:
+        text = text.replace(english, chinese)
+    kept = []
+    for part in re.split(r"[;；]", text):
+        part = part.strip()
+        if part and not _ENGLISH_WORD.search(_CODE_TOKENS.sub("", part)):
+            kept.append(part)
+    return "；".join(kept)
+
+
+def _tier_name(row: Mapping[str, Any], lang: str) -> str:
+    return str(row["tier_name_en"] if lang == "en" else row["tier_name_zh"])
+
+
+def _cat_name(key: Any, lang: str) -> str:
+    cat = taxonomy().get(str(key))
+    return cat.name(lang) if cat is not None else str(key)
+
+
+def _tier_order(tiers: pd.DataFrame) -> list[str]:
+    from geo.taxonomy import tiers as tier_defs
+
+    known = list(tier_defs())
+    used = list(dict.fromkeys(tiers["tier"].astype(str)))
+    return [k for k in known if k in used] + [k for k in used if k not in known]
+
+
+def tier_matrix(tiers: pd.DataFrame, *, lang: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The tier matrix: categories × tiers of ``tiers.csv``.
+
+    Returns
+    -------
+    rates, cells
+        ``rates`` holds the coverage rate (0..1, NaN where the category is not in a tier);
+        ``cells`` the same cells as text, the rate with the threshold and the standard's label
+        ("37.2% · 810 米 [V]"). Both are indexed by the category name, columns are tier names,
+        ordered from the 15-minute circle down to the block.
+    """
+    if tiers is None or len(tiers) == 0:
+        return pd.DataFrame(), pd.DataFrame()
+    order = list(reversed(_tier_order(tiers)))
+    names = {str(r["tier"]): _tier_name(r, lang) for _, r in tiers.iterrows()}
+    cats = list(dict.fromkeys(tiers["category"].astype(str)))
+    index = [_cat_name(c, lang) for c in cats]
+    rates = pd.DataFrame(np.nan, index=index, columns=[names[k] for k in order], dtype="float64")
+    cells = pd.DataFrame("", index=index, columns=rates.columns, dtype=object)
+    unit = "m" if lang == "en" else "米"
+    for _, r in tiers.iterrows():
+        row, col = _cat_name(r["category"], lang), names[str(r["tier"])]
+        rate = float(r["coverage_rate"])
+        rates.loc[row, col] = rate
+        status = str(r.get("status") or "")
+        rate_text = "—" if math.isnan(rate) else f"{rate:.1%}"
+        cells.loc[row, col] = f"{rate_text} · {float(r['threshold_m']):.0f} {unit} {status}".strip()
+    rates.index.name = cells.index.name = t("category", lang)
+    return rates, cells
+
+
+def tier_long(tiers: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """``tiers.csv`` for readers: category and tier names, rates, subgroups and the standard."""
+    if tiers is None or len(tiers) == 0:
+        return pd.DataFrame()
+    out = pd.DataFrame(
+        {
+            "category": [_cat_name(c, lang) for c in tiers["category"]],
+            "tier_name": [_tier_name(r, lang) for _, r in tiers.iterrows()],
+            "threshold_m": tiers["threshold_m"].to_numpy(),
+            "minutes": tiers["minutes"].to_numpy(),
+            "population": tiers["population"].to_numpy(),
+            "covered_population": tiers["covered_population"].to_numpy(),
+            "coverage_rate": tiers["coverage_rate"].to_numpy(),
+            "elderly_coverage_rate": tiers["elderly_coverage_rate"].to_numpy(),
+            "children_coverage_rate": tiers["children_coverage_rate"].to_numpy(),
+            "infants_coverage_rate": tiers["infants_coverage_rate"].to_numpy(),
+            "subgroup": [t(f"subgroup_{s}", lang) for s in tiers["subgroup"].astype(str)],
+            "subgroup_coverage_rate": tiers["subgroup_coverage_rate"].to_numpy(),
+            "standard_status": tiers["status"].astype(str).to_numpy(),
+            "standard_source": [standard_text(s, lang) for s in tiers["source"]],
+        }
+    )
+    return out
+
+
+def subgroup_rates(tiers: pd.DataFrame, *, lang: str) -> pd.DataFrame:
+    """Coverage of all residents, the elderly and children per category at its item tier."""
+    if tiers is None or len(tiers) == 0:
+        return pd.DataFrame()
+    first = tiers.drop_duplicates("category", keep="first")
+    long = tier_long(first, lang=lang)
+    keep = [
+        "category",
+        "tier_name",
+        "coverage_rate",
+        "elderly_coverage_rate",
+        "children_coverage_rate",
+        "subgroup",
+        "subgroup_coverage_rate",
+    ]
+    return long[keep].reset_index(drop=True)
+
+
+def compliance_ranked(
+    least_served: pd.DataFrame, compliance: pd.DataFrame | None = None, *, lang: str
+) -> pd.DataFrame:
+    """达标 by community, least served first: rank, residents, 达标, scores and what it lacks."""
+    if least_served is None or len(least_served) == 0:
+        return pd.DataFrame()
+    by = next(c for c in least_served.columns if c not in ("rank",))
+    # Residents without a community ("" unknown) are no community to judge.
+    least_served = least_served[least_served[by].astype(str).str.len() > 0]
+    if len(least_served) == 0:
+        return pd.DataFrame()
+    out = least_served[["rank", by, "population", "compliant", "basic_score"]].copy()
+    if compliance is not None and by in compliance.columns:
+        extra = compliance[[by, "n_basic", "n_basic_reached", "quality_score"]]
+        out = out.merge(extra, on=by, how="left")
+    yes, no = t("eval_compliant_yes", lang), t("eval_compliant_no", lang)
+    out["compliant"] = [yes if bool(v) else no for v in out["compliant"]]
+    lacks = least_served["lacks_en" if lang == "en" else "lacks_zh"].fillna("").to_numpy()
+    out["lacks"] = [v if v else t("eval_lacks_nothing", lang) for v in lacks]
+    return out.reset_index(drop=True)
+
+
+def supply_judged(supply: pd.DataFrame, *, lang: str, district_only: bool = False) -> pd.DataFrame:
+    """Supply per 1,000 residents against the targets (达到 / 未达到), with each target's source.
+
+    ``district_only`` keeps the whole-district rows (the reports); the sheet has every row.
+    """
+    if supply is None or len(supply) == 0:
+        return pd.DataFrame()
+    district = supply["level"].astype(str) == "district"
+    rows = supply[district] if district_only else supply
+    met = {True: t("eval_met", lang), False: t("eval_not_met", lang)}
+    judged = [
+        t("eval_no_target", lang) if pd.isna(v) else met[bool(v)] for v in rows["meets_target"]
+    ]
+    community = [
+        t("eval_district", lang) if level == "district" else c
+        for c, level in zip(rows["community"].astype(str), rows["level"].astype(str), strict=True)
+    ]
+    out = pd.DataFrame(
+        {
+            "community": community,
+            "category": [_cat_name(c, lang) for c in rows["category"]],
+            "capacity": rows["capacity"].to_numpy(),
+            "residents": rows["residents"].to_numpy(),
+            "per_1000": rows["per_1000"].to_numpy(),
+            "reachable_per_1000": rows["reachable_per_1000"].to_numpy(),
+            "target_per_1000": rows["target_per_1000"].to_numpy(),
+            "meets_target": judged,
+            "n_facilities": rows["n_facilities"].to_numpy(),
+            "standard_status": rows["target_status"].fillna("").astype(str).to_numpy(),
+            "standard_source": [standard_text(s, lang) for s in rows["target_source"]],
+        }
+    )
+    if district_only:
+        out = out.drop(columns=["community"])
+    return out.reset_index(drop=True)
+
+
+def evaluation_sheets(evaluation: Mapping[str, pd.DataFrame], *, lang: str) -> dict[str, Any]:
+    """The workbook's evaluation sheets: 分级覆盖 (tiers), 达标 (compliance), 千人指标 (supply)."""
+    return {
+        t("sheet_tiers", lang): tier_long(evaluation.get("tiers"), lang=lang),  # type: ignore[arg-type]
+        t("sheet_compliance", lang): compliance_ranked(
+            evaluation.get("least_served"),  # type: ignore[arg-type]
+            evaluation.get("compliance"),
+            lang=lang,
+        ),
+        t("sheet_supply", lang): supply_judged(evaluation.get("supply"), lang=lang),  # type: ignore[arg-type]
+    }
+
+
+#: Rate colour stops (0, 0.5, 1): red, yellow, green, as the compliance map's 不达标 / 达标.
+RATE_STOPS: tuple[tuple[int, int, int], ...] = (
+    (0xF4, 0x6D, 0x43),
+    (0xFE, 0xE0, 0x8B),
+    (0x66, 0xBD, 0x63),
+)
+
+
+def rate_background(value: Any) -> str:
+    """CSS background of a table cell holding a rate (0..1); ``""`` for a missing rate."""
+    if value is None or not isinstance(value, int | float) or math.isnan(value):
+        return ""
+    x = min(max(float(value), 0.0), 1.0) * 2
+    lo, hi = (RATE_STOPS[0], RATE_STOPS[1]) if x <= 1 else (RATE_STOPS[1], RATE_STOPS[2])
+    f = x if x <= 1 else x - 1
+    r, g, b = (round(a + (c - a) * f) for a, c in zip(lo, hi, strict=True))
+    return f"background-color: #{r:02x}{g:02x}{b:02x}"

@@ -229,7 +229,7 @@ def test_click_on_the_sites_map_adds_a_trial_site(app_url: str, driver: object) 
 
 
 PAGE_HEADERS = {"": "数据", "data": "数据", "coverage": "覆盖", "gaps": "缺口", "sites": "选址",
-                "compare": "方案比较", "export": "导出"}  # fmt: skip
+                "evaluation": "评估", "compare": "方案比较", "export": "导出"}  # fmt: skip
 
 
 def test_every_page_url_opens_its_page_in_the_shell(app_url: str, driver: object) -> None:
@@ -257,19 +257,20 @@ def test_every_page_url_opens_its_page_in_the_shell(app_url: str, driver: object
 
 # --- a walk through every page in both languages ---------------------------------------------
 
-WALK = ["data", "coverage", "gaps", "sites", "compare", "export"]
+WALK = ["data", "coverage", "gaps", "sites", "evaluation", "compare", "export"]
 WALK_TITLES = {
     "zh": {"data": "数据", "coverage": "覆盖", "gaps": "缺口", "sites": "选址",
-           "compare": "方案比较", "export": "导出"},
+           "evaluation": "评估", "compare": "方案比较", "export": "导出"},
     "en": {"data": "Data", "coverage": "Coverage", "gaps": "Gaps", "sites": "Sites",
-           "compare": "Compare", "export": "Export"},
+           "evaluation": "Evaluation", "compare": "Compare", "export": "Export"},
 }  # fmt: skip
 # Something each page must show besides its title (a KPI, a table, a button).
 WALK_TEXT = {
     "zh": {"data": "已载入", "coverage": "人口覆盖率", "gaps": "缺口排序", "sites": "方案名称",
-           "compare": "各类别覆盖变化", "export": "生成导出文件"},
+           "evaluation": "千人指标与目标", "compare": "各类别覆盖变化", "export": "生成导出文件"},
     "en": {"data": "Loaded", "coverage": "Population coverage", "gaps": "Ranked gaps",
-           "sites": "Scenario name", "compare": "Coverage change per category",
+           "sites": "Scenario name", "evaluation": "Supply per 1000 residents",
+           "compare": "Coverage change per category",
            "export": "Prepare the files"},
 }  # fmt: skip
 MAP_PAGES = {"coverage", "gaps", "sites", "compare"}

@@ -83,7 +83,16 @@ def test_report_all_writes_every_file_readable(zh_files):
     assert len(pypdf.PdfReader(zh_files["pdf"]).pages) >= 3
     assert len(pptx.Presentation(str(zh_files["pptx"])).slides) >= 6
     wb = openpyxl.load_workbook(zh_files["xlsx"])
-    assert wb.sheetnames == ["汇总", "社区", "缺口", "建议选址", "参数"]
+    assert wb.sheetnames == [
+        "汇总",
+        "社区",
+        "缺口",
+        "建议选址",
+        "分级覆盖",
+        "达标",
+        "千人指标",
+        "参数",
+    ]
     assert wb["建议选址"].max_row == 4  # the demo's three proposed sites
 
 
@@ -111,6 +120,7 @@ def test_cli_xlsx_equals_the_apps_table_by_table(en_files):
     app = sheets(build_xlsx(bundle.inputs))
     ours = sheets(en_files["xlsx"].read_bytes())
     assert list(app) == list(ours) == ["Summary", "Communities", "Gaps", "Proposed sites",
+                                       "Tiers", "Compliance", "Supply per 1000",
                                        "Parameters"]  # fmt: skip
     for name in app:
         assert len(app[name]) == len(ours[name]), name

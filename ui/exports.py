@@ -156,6 +156,7 @@ def _inputs(b: Bundle) -> ExportInputs:
         lang=lang,
         basemap=maps.basemap(),
         gpkg_layers=gpkg,
+        evaluation=state.evaluation(ds, choice),
     )
 
 

@@ -23,6 +23,54 @@ LABELS: dict[str, tuple[str, str]] = {
     "page.sites": ("选址", "Sites"),
     "page.compare": ("方案比较", "Compare"),
     "page.export": ("导出", "Export"),
+    "page.evaluation": ("评估", "Evaluation"),
+    # evaluation page
+    "eval.matrix": ("分级覆盖率（类别 × 生活圈层级）", "Coverage by tier (category × tier)"),
+    "eval.no_tiers": ("所选类别没有生活圈层级。", "The chosen categories have no tiers."),
+    "eval.subgroups": ("重点人群覆盖率", "Coverage of the elderly and children"),
+    "eval.subgroups.note": (
+        "按各类别的评价层级计算；“–”表示需求数据中没有该人群的人数。",
+        "At each category's item tier; “–” means the demand data has no counts of that group.",
+    ),
+    "eval.compliance": ("社区达标情况", "Compliance by community"),
+    "eval.n_compliant": ("达标社区", "Communities meeting the standard"),
+    "eval.resident_share": ("达标社区居民占比", "Residents in compliant communities"),
+    "eval.items": ("评价项（基础保障 + 品质提升）", "Items (basic + quality)"),
+    "eval.no_communities": (
+        "需求数据没有社区信息，无法按社区评价达标情况。",
+        "The demand data has no communities, so compliance by community cannot be judged.",
+    ),
+    "eval.map_legend": (
+        "绿色：达标；红色：不达标（基础保障类设施均在评价层级阈值内可达）。",
+        "Green: meets the standard; red: does not (every basic item reachable at its tier).",
+    ),
+    "eval.least_served": (
+        "最欠缺的社区及缺少的设施",
+        "Least-served communities and what they lack",
+    ),
+    "eval.supply": (
+        "千人指标与目标（全区）",
+        "Supply per 1000 residents against targets (district)",
+    ),
+    "eval.no_supply": ("没有供给数据。", "No supply figures."),
+    "eval.supply.by_community": ("各社区千人指标", "Supply per 1000 residents by community"),
+    # siting weight
+    "sites.weight": ("需求权重", "Demand weight"),
+    "sites.weight.population": ("未覆盖居民", "Uncovered residents"),
+    "sites.weight.unmet_supply": ("未满足的供给", "Unmet supply"),
+    "sites.weight.help": (
+        "“未满足的供给”按每个居民点缺少的千人指标份额加权：可达供给越少，权重越大。"
+        "无设施可达的居民点按全部居民计，因此最大覆盖模型的结果与“未覆盖居民”相同；"
+        "在 p-中位和容量约束模型中，可达但供给不足的居民点也会被计入。",
+        "“Unmet supply” weights each point by the share of its supply target it cannot reach. "
+        "Points with no facility in reach weigh all their residents, so maximal covering gives "
+        "the same sites as “uncovered residents”; p-median and capacitated models also count "
+        "points in reach of too little supply.",
+    ),
+    "sites.weight.no_target": (
+        "{name} 没有千人指标目标或容量数据，按未覆盖居民选址。",
+        "{name} has no supply target or capacities; siting weighs uncovered residents.",
+    ),
     # errors
     "error.unexpected": (
         "出现了意外错误（已记录在日志中）。请检查输入数据后重试；如仍失败，请把日志发给维护人员。",

@@ -30,6 +30,7 @@ PAGES = [
     ("coverage", "page.coverage", ":material/map:"),
     ("gaps", "page.gaps", ":material/report:"),
     ("sites", "page.sites", ":material/add_location_alt:"),
+    ("evaluation", "page.evaluation", ":material/fact_check:"),
     ("compare", "page.compare", ":material/compare:"),
     ("export", "page.export", ":material/download:"),
 ]

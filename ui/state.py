@@ -383,3 +383,98 @@ def siting(
     """Suggested sites (``SitingResult``) for ``params`` (shared; copy before changing)."""
     token = frame_token(uploaded) if uploaded is not None else ""
     return _siting(ds.key, choice, params, token, ds, uploaded)
+
+
+# --------------------------------------------------------------------------------------------
+# Living-circle evaluation (tiers, basic/quality compliance, supply per 1,000; issue 12 §6)
+# --------------------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _evaluation(data_key: str, choice: CriteriaChoice, _ds: Dataset) -> dict[str, Any]:
+    from coverage.compliance import compliance
+    from coverage.supply import supply_table
+    from coverage.tiers import tier_table
+
+    result = analysis(_ds, choice)
+    comp = compliance(result)
+    return {
+        "tiers": tier_table(result),
+        # As the CLI (coverage.pipeline._evaluation) places facilities, so the app's and the
+        # CLI's workbooks are equal: by the facility/demand community, not the polygons.
+        "supply": supply_table(_ds.network, result),
+        "compliance": comp.per_group,
+        "compliance_summary": comp.summary,
+        "least_served": comp.least_served,
+    }
+
+
+def evaluation(ds: Dataset, choice: CriteriaChoice) -> dict[str, Any]:
+    """Tier table, compliance and supply of ``ds`` under ``choice`` (shared; copy to change).
+
+    The keys are those of ``RunResult.evaluation`` (``tiers``, ``supply``, ``compliance``,
+    ``compliance_summary``, ``least_served``), so the app and the CLI show the same tables.
+    """
+    return _evaluation(ds.key, choice, ds)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _unmet_weights(data_key: str, choice: CriteriaChoice, category: str, _ds: Dataset) -> Any:
+    from coverage.supply import unmet_supply_weights
+
+    return unmet_supply_weights(_ds.network, analysis(_ds, choice), category=category)
+
+
+def unmet_weights(ds: Dataset, choice: CriteriaChoice, category: str) -> pd.Series:
+    """Residents per demand point weighted by the unmet supply of ``category`` (shared)."""
+    return _unmet_weights(ds.key, choice, category, ds)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _siting_weighted(
+    data_key: str,
+    choice: CriteriaChoice,
+    params: SitingParams,
+    cand_token: str,
+    weight: str,
+    _ds: Dataset,
+    _uploaded: gpd.GeoDataFrame | None,
+) -> Any:
+    from coverage.siting import suggest_sites
+
+    baseline = analysis(_ds, choice)
+    candidates = _siting_candidates(data_key, choice, params, cand_token, _ds, _uploaded)
+    demand = _ds.demand.copy()
+    # The weight column travels by demand id into the model (coverage.siting.explain).
+    demand["unmet_supply"] = unmet_weights(_ds, choice, params.category).to_numpy()
+    return suggest_sites(
+        _ds.network,
+        demand,
+        _ds.facilities,
+        category=params.category,
+        model=params.model,
+        k=None if params.model == "lscp" else params.k,
+        target=params.target if params.model == "lscp" else None,
+        candidates=candidates,
+        baseline=baseline,
+        weight=weight,
+    )
+
+
+def siting_weighted(
+    ds: Dataset,
+    choice: CriteriaChoice,
+    params: SitingParams,
+    uploaded: gpd.GeoDataFrame | None = None,
+    *,
+    weight: str = "population",
+) -> Any:
+    """:func:`siting` with the demand weighted by ``weight`` ("population" | "unmet_supply").
+
+    ``"population"`` is :func:`siting` itself (the same cached result); ``"unmet_supply"``
+    weights each demand point by the residents whose supply target is not reachable.
+    """
+    if weight == "population":
+        return siting(ds, choice, params, uploaded)
+    token = frame_token(uploaded) if uploaded is not None else ""
+    return _siting_weighted(ds.key, choice, params, token, weight, ds, uploaded)

@@ -4,6 +4,7 @@ import streamlit as st
 
 from geo import settings
 from geo.taxonomy import categories
+from maps.export_tables import rate_background, tier_matrix
 from ui import maps, state, tables
 from ui.widgets import (
     category_name,
@@ -102,7 +103,17 @@ if len(result.summary):
 kpi_metrics(result.summary, category)
 with st.spinner(tr("cov.computing")):
     fmap = maps.coverage(ds, choice, category)
-show_map(fmap, key="cov_map")
+    ev = state.evaluation(ds, choice)
+map_col, tier_col = st.columns([3, 1])
+with map_col:
+    show_map(fmap, key="cov_map")
+# The tier matrix beside the map, compact: rates only (the Evaluation page has the thresholds and
+# the standards' labels).
+rates, _cells = tier_matrix(ev["tiers"], lang=state.lang())
+if not rates.empty:
+    tier_col.caption(tr("eval.matrix"))
+    # A static table: the KPI table stays the page's (first) interactive one.
+    tier_col.table(rates.style.format(lambda v: "" if v != v else f"{v:.0%}").map(rate_background))
 
 st.subheader(tr("cov.kpi"))
 tables.show(kpi_table(result.summary), key="cov_kpi")

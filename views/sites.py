@@ -4,12 +4,15 @@ import logging
 
 import streamlit as st
 
+from geo.errors import ConfigError
 from ui import maps, scenarios, state, tables, uploads
 from ui.messages import planner_errors
 from ui.widgets import category_name, labeller, seed, seed_choice, show_map, tr
 
 logger = logging.getLogger(__name__)
 MODELS = ["mclp", "lscp", "pmedian", "capacitated"]
+WEIGHTS = ["population", "unmet_supply"]
+RUN_WEIGHT = "sites_run_weight"  # the demand weight of the run shown
 
 ds = state.dataset()
 choice = state.criteria_choice()
@@ -82,6 +85,24 @@ source = st.radio(
     format_func=labeller(lambda s: tr(f"sites.cand.{s}"), ["generate", "upload", "both"]),
     key=seed("sites_cand", last.candidates if last is not None else "generate"),
 )
+# Demand weight: residents not yet covered, or residents weighted by the supply they lack.
+# Kept beside (not inside) the run tuple, whose shape the Export page reads.
+last_weight = st.session_state.get(RUN_WEIGHT, "population") if shown is not None else "population"
+weight = st.radio(
+    tr("sites.weight"),
+    WEIGHTS,
+    horizontal=True,
+    format_func=labeller(lambda w: tr(f"sites.weight.{w}"), WEIGHTS),
+    key=seed("sites_weight", last_weight),
+    help=tr("sites.weight.help"),
+)
+if weight == "unmet_supply":
+    try:
+        state.unmet_weights(ds, choice, category)
+    except ConfigError:
+        # No supply target and no capacities for this category: nothing to weight by.
+        st.warning(tr("sites.weight.no_target", name=category_name(category)))
+        weight = "population"
 uploaded = None
 if source != "generate":
     with planner_errors(lang=state.lang()):
@@ -92,9 +113,10 @@ params = state.SitingParams(
 )
 if st.button(tr("sites.run"), type="primary", key="sites_run"):
     with st.status(tr("sites.running"), expanded=False) as status:
-        result = state.siting(ds, choice, params, uploaded)
+        result = state.siting_weighted(ds, choice, params, uploaded, weight=str(weight))
         status.update(label=tr("sites.result"), state="complete")
     st.session_state[state.SITING] = (params, result, ds.key, choice)
+    st.session_state[RUN_WEIGHT] = str(weight)
     # Candidates missing from the result were too far from the streets (said in the message).
     st.session_state[state.SITING_CANDIDATES] = len(
         state.siting_candidates(ds, choice, params, uploaded)

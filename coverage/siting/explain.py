@@ -67,6 +67,9 @@ CURVE_COLUMNS = [
 
 ProgressFn = Callable[[str, float], None]
 
+#: Weights read from a demand column of the same name (added by the caller; NaN counts as 0).
+WEIGHT_COLUMNS: tuple[str, ...] = ("unmet_supply",)
+
 
 @dataclass(frozen=True)
 class SitingResult:
@@ -158,7 +161,24 @@ def _weights(demand: pd.DataFrame, weight: str) -> tuple[np.ndarray, np.ndarray,
             )
             raise ColumnNotFoundError(msg)
         return eld, pop, eld
-    msg = f"suggest_sites: weight must be 'population' or 'elderly', got {weight!r}"
+    if weight in WEIGHT_COLUMNS:
+        # A demand weight computed elsewhere (e.g. coverage.supply.unmet_supply_weights).
+        if weight not in demand.columns:
+            msg = (
+                f"suggest_sites: weight={weight!r} needs a {weight!r} column on the demand "
+                f"(it has {list(demand.columns)[:12]}); add it, e.g. demand[{weight!r}] = "
+                "coverage.supply.unmet_supply_weights(...), or use weight='population'"
+            )
+            raise ColumnNotFoundError(msg)
+        raw = pd.to_numeric(demand[weight], errors="coerce").to_numpy("float64")
+        if (raw[np.isfinite(raw)] < 0).any():
+            msg = f"suggest_sites: the {weight!r} demand weights must be ≥ 0; some are negative"
+            raise InputDataError(msg)
+        return np.where(np.isfinite(raw), raw, 0.0), pop, eld
+    msg = (
+        "suggest_sites: weight must be 'population', 'elderly' or one of "
+        f"{list(WEIGHT_COLUMNS)}, got {weight!r}"
+    )
     raise ConfigError(msg)
 
 
@@ -416,7 +436,9 @@ def suggest_sites(
     criterion
         Override of the category's criterion (a Criterion or a dict of overrides).
     weight
-        ``population`` or ``elderly`` (elderly residents; needs the ``elderly`` column).
+        ``population`` or ``elderly`` (elderly residents; needs the ``elderly`` column), or
+        ``unmet_supply``: the demand's ``unmet_supply`` column (residents weighted by the
+        supply they lack, :func:`coverage.supply.unmet_supply_weights`).
     time_limit_s, mip_gap
         HiGHS limits (default ``settings.solver_time_limit_s`` / ``settings.solver_mip_gap``).
     spacing_m
@@ -457,6 +479,11 @@ def suggest_sites(
         )
         raise ColumnNotFoundError(msg)
     dem = baseline.demand
+    if weight in WEIGHT_COLUMNS and weight not in dem.columns and weight in demand.columns:
+        # The baseline was analysed without the weight column: carry it over by demand id.
+        by_id = pd.Series(demand[weight].to_numpy(), index=demand["demand_id"].astype(str))
+        dem = dem.copy()
+        dem[weight] = dem["demand_id"].astype(str).map(by_id).to_numpy()
     crit = baseline.criteria[category]
     w, _, _ = _weights(dem, weight)
     timings["baseline"] = time.perf_counter() - t0
