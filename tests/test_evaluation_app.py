@@ -13,7 +13,7 @@ from coverage.analysis import analyse
 from coverage.compliance import compliance
 from coverage.supply import DISTRICT, supply_table
 from coverage.tiers import tier_table
-from geo.demo import load_demo
+from study.demo import load_demo
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")

@@ -400,7 +400,7 @@ def _evaluation(data_key: str, choice: CriteriaChoice, _ds: Dataset) -> dict[str
     comp = compliance(result)
     return {
         "tiers": tier_table(result),
-        # As the CLI (coverage.pipeline._evaluation) places facilities, so the app's and the
+        # As the CLI (study.pipeline._evaluation) places facilities, so the app's and the
         # CLI's workbooks are equal: by the facility/demand community, not the polygons.
         "supply": supply_table(_ds.network, result),
         "compliance": comp.per_group,
