@@ -205,3 +205,35 @@ def tr_text(key: str, lang: str) -> str:
     from ui.labels import label
 
     return label(key, lang) or key
+
+
+def with_overlays(fmap: Any, groups: list[Any]) -> Any:
+    """A copy of a cached map with per-session layers added (query routes, network edits).
+
+    The cached map is shared, so the layers go on a copy; without layers the map itself is
+    returned (``show_map`` copies it anyway).
+    """
+    import copy
+
+    if not groups:
+        return fmap
+    out = copy.deepcopy(fmap)
+    for group in groups:
+        group.add_to(out)
+    return out
+
+
+def route_group(answer: Any, *, lang: str | None = None) -> Any:
+    """The routes of a point query (``coverage.point_query.PointQuery``) as a map layer."""
+    from maps.layers import route_layer
+
+    return route_layer(
+        answer.table, point=(answer.lon, answer.lat), lang=lang or state.lang(), basemap=basemap()
+    )
+
+
+def edit_group(lines: gpd.GeoDataFrame, *, lang: str | None = None) -> Any:
+    """Network edits (applied and pending) as a map layer."""
+    from maps.layers import network_edit_layer
+
+    return network_edit_layer(lines, lang=lang or state.lang(), basemap=basemap())

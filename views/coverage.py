@@ -4,7 +4,7 @@ import streamlit as st
 
 from geo import settings
 from geo.taxonomy import categories
-from ui import maps, state, tables
+from ui import maps, netui, state, tables
 from ui.widgets import (
     category_name,
     kpi_metrics,
@@ -102,7 +102,15 @@ if len(result.summary):
 kpi_metrics(result.summary, category)
 with st.spinner(tr("cov.computing")):
     fmap = maps.coverage(ds, choice, category)
-show_map(fmap, key="cov_map")
+# --- Issue 13: "what can I reach from here?" and network what-ifs (own block) ---
+query = netui.current_answer(ds, choice)
+fmap = maps.with_overlays(fmap, netui.map_layers(query))
+clicked = show_map(fmap, key="cov_map", returned_objects=["last_clicked"])
+netui.take_click(clicked.get("last_clicked"))
+netui.query_panel(query)
+with st.expander(netui.t("net.title"), expanded=bool(state.network_edits())):
+    netui.edits_panel()
+# --- end issue 13 block ---
 
 st.subheader(tr("cov.kpi"))
 tables.show(kpi_table(result.summary), key="cov_kpi")
