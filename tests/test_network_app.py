@@ -10,6 +10,7 @@ import html as html_lib
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import folium
 import numpy as np
@@ -78,7 +79,8 @@ def test_query_point_table_matches_the_coverage_of_a_resident_standing_there() -
     for i, key in enumerate(choice.categories):
         expected = float(result.demand[f"{key}_distance_m"].iloc[7])
         assert table["路网距离（米）"].iloc[i] == pytest.approx(round(expected), abs=0.5)
-        assert table["是否覆盖"].iloc[i] == ("是" if result.demand[f"{key}_covered"].iloc[7] else "否")
+        covered = bool(result.demand[f"{key}_covered"].iloc[7])
+        assert table["是否覆盖"].iloc[i] == ("是" if covered else "否")
         assert table["最近设施"].iloc[i] == result.demand[f"{key}_facility_name"].iloc[7]
     # The clicked point can start a network edit line.
     at.button(key="cov_query_to_line").click().run()
@@ -86,13 +88,32 @@ def test_query_point_table_matches_the_coverage_of_a_resident_standing_there() -
     assert at.session_state["net_coords"] == f"{point.x:.6f},{point.y:.6f}"
 
 
+def _click_script() -> None:
+    import streamlit as st
+
+    from ui import netui
+
+    runs = st.session_state.get("runs", 0) + 1
+    st.session_state["runs"] = runs
+    netui.take_click({"lat": 31.85, "lng": 117.25})
+
+
 def test_take_click_sets_the_query_point_once() -> None:
+    at = AppTest.from_function(_click_script, default_timeout=60)
+    at.run()
+    assert not at.exception
+    assert at.session_state["cov_query_point"] == (117.25, 31.85)
+    # The new click reran the script once; the same click again does not rerun.
+    assert at.session_state["runs"] == 2
+    at.run()
+    assert at.session_state["runs"] == 3
+
+
+def test_clearing_the_query_point_removes_its_table() -> None:
     at = _page("coverage")
     from ui import netui
 
-    # The handler reruns the script on a new click; AppTest runs the rerun too.
     assert netui.QUERY_POINT not in at.session_state
-    at.session_state[netui.LAST_CLICK] = (117.25, 31.85)
     at.session_state[netui.QUERY_POINT] = (117.25, 31.85)
     at.run()
     _ok(at)
@@ -135,12 +156,20 @@ def test_closing_the_demo_bridges_lowers_coverage_and_can_be_undone() -> None:
 
 def test_a_bad_line_shows_a_message_not_a_traceback() -> None:
     at = _page("coverage")
+    before = at.session_state["dataset"].key
     at.text_area(key="net_coords").set_value("117.25,31.85\nabc").run()
     at.button(key="net_apply").click().run()
     assert not at.exception
-    assert any("第 2 行" in e.value for e in at.error)
-    assert at.session_state["dataset"].key == at.session_state["dataset"].key
+    assert any("第 2 行" in e.value and "abc" in e.value for e in at.error)
+    assert at.session_state["dataset"].key == before
     assert "network_edits" not in at.session_state or not at.session_state["network_edits"]
+
+
+def _get(at: AppTest, key: str) -> Any:
+    try:
+        return at.session_state[key]
+    except KeyError:
+        return None
 
 
 def _project_bytes(at: AppTest) -> bytes:
@@ -148,14 +177,14 @@ def _project_bytes(at: AppTest) -> bytes:
     from ui import state
 
     ds = at.session_state["dataset"]
-    rec = at.session_state["network_edits"] if "network_edits" in at.session_state else None
+    rec = _get(at, "network_edits")
     base, edits = (rec[0], tuple(rec[2])) if rec else (ds.network, ())
     meta = state.project_meta(
         ds,
         choice=at.session_state["criteria"],
         scenarios=list(at.session_state["scenarios"].values()),
         edits=edits,
-        language=at.session_state["lang"] if "lang" in at.session_state else "zh",
+        language=_get(at, "lang") or "zh",
     )
     return state.project_file(ds, network=base, meta=meta)
 
@@ -253,8 +282,8 @@ def test_route_layer_html_draws_each_route_with_its_popup() -> None:
     for rec in routes.itertuples():
         assert ROUTE_COLORS[bool(rec.covered)] in html
         assert json.dumps(html_lib.escape(str(rec.facility_name)))[1:-1] in html
-        x, y = rec.geometry.coords[-1]
-        assert f"{round(x, 6)}" in html
+        x, y = rec.geometry.coords[-1]  # the route ends at the facility
+        assert f"[{round(x, 6)}, {round(y, 6)}]" in html
     assert "Nearest facility" in html and "Network distance (m)" in html
     # Names are HTML-escaped (and JSON-encoded by folium): no markup gets into the map.
     assert json.dumps("Bridge &lt;1&gt;")[1:-1].replace("&", "\\u0026") in html
@@ -263,3 +292,38 @@ def test_route_layer_html_draws_each_route_with_its_popup() -> None:
     if len(uncovered):
         assert '"dashArray": "8 6"' in html  # routes beyond the criterion are dashed
     assert "Being drawn" in html
+
+
+def test_opening_a_project_takes_its_language_and_network_edits() -> None:
+    from coverage.scenarios import Scenario
+    from ui import state
+
+    demo = load_demo("synthetic")
+    ds = state.Dataset(
+        label=demo.label_zh, label_en=demo.label_en, network=demo.network,
+        facilities=demo.facilities, demand=demo.demand, boundary=demo.boundary,
+        communities=demo.communities, synthetic=True,
+    )  # fmt: skip
+    edit = NetworkEdit(action="close", coords=tuple(_bridge_lines()[1]), name="bridge 2")
+    choice = state.CriteriaChoice(categories=("health_station", "market"), kind="minutes",
+                                  minutes=10.0)  # fmt: skip
+    meta = state.project_meta(
+        ds, choice=choice, scenarios=[Scenario(name="empty")], edits=(edit,), language="en"
+    )
+    payload = state.project_file(ds, network=demo.network, meta=meta)
+    at = _page("data")
+    at.file_uploader(key="project_file").set_value(
+        ("en.lcc.gpkg", payload, "application/geopackage+sqlite3")
+    ).run()
+    _ok(at)
+    assert at.session_state["lang"] == "en"
+    assert at.session_state["criteria"] == choice
+    base, _, edits, _ = at.session_state["network_edits"]
+    assert edits == (edit,)
+    assert base.n_edges == demo.network.n_edges
+    # The session network is the saved one with the edit applied again: one bridge fewer.
+    net = at.session_state["dataset"].network
+    assert np.asarray(net.edge_attrs["bridge"]).astype(bool).sum() == 3
+    at.switch_page("views/coverage.py").run()
+    _ok(at)
+    assert _table(at, "Length (m)")["Name"].tolist() == ["bridge 2"]
