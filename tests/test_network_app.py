@@ -85,7 +85,7 @@ def test_query_point_table_matches_the_coverage_of_a_resident_standing_there() -
     # The clicked point can start a network edit line.
     at.button(key="cov_query_to_line").click().run()
     _ok(at)
-    assert at.session_state["net_coords"] == f"{point.x:.6f},{point.y:.6f}"
+    assert at.session_state["cov_net_coords"] == f"{point.x:.6f},{point.y:.6f}"
 
 
 def _click_script() -> None:
@@ -135,10 +135,10 @@ def test_closing_the_demo_bridges_lowers_coverage_and_can_be_undone() -> None:
     before = _rate(at)
     kpi_before = at.dataframe[0].value.copy()
     for i, line in enumerate(_bridge_lines(), start=1):
-        at.radio(key="net_action").set_value("close")
-        at.text_input(key="net_name").set_value(f"桥{i}")
-        at.text_area(key="net_coords").set_value("\n".join(f"{x},{y}" for x, y in line))
-        at.button(key="net_apply").click().run()
+        at.radio(key="cov_net_action").set_value("close")
+        at.text_input(key="cov_net_name").set_value(f"桥{i}")
+        at.text_area(key="cov_net_coords").set_value("\n".join(f"{x},{y}" for x, y in line))
+        at.button(key="cov_net_apply").click().run()
         _ok(at)
     edits = at.session_state["network_edits"][2]
     assert [e.name for e in edits] == ["桥1", "桥2", "桥3", "桥4"]
@@ -148,7 +148,7 @@ def test_closing_the_demo_bridges_lowers_coverage_and_can_be_undone() -> None:
     after = _rate(at)
     assert after < before
     # Removing every edit gives back the network as loaded and the same numbers.
-    at.button(key="net_clear").click().run()
+    at.button(key="cov_net_clear").click().run()
     _ok(at)
     assert _rate(at) == before
     pd.testing.assert_frame_equal(at.dataframe[0].value, kpi_before)
@@ -157,8 +157,8 @@ def test_closing_the_demo_bridges_lowers_coverage_and_can_be_undone() -> None:
 def test_a_bad_line_shows_a_message_not_a_traceback() -> None:
     at = _page("coverage")
     before = at.session_state["dataset"].key
-    at.text_area(key="net_coords").set_value("117.25,31.85\nabc").run()
-    at.button(key="net_apply").click().run()
+    at.text_area(key="cov_net_coords").set_value("117.25,31.85\nabc").run()
+    at.button(key="cov_net_apply").click().run()
     assert not at.exception
     assert any("第 2 行" in e.value and "abc" in e.value for e in at.error)
     assert at.session_state["dataset"].key == before
@@ -197,9 +197,9 @@ def test_project_save_and_open_restores_the_study_and_its_kpis() -> None:
     at.number_input(key="cov_metres").set_value(800.0).run()
     _ok(at)
     line = _bridge_lines()[0]
-    at.radio(key="net_action").set_value("close")
-    at.text_area(key="net_coords").set_value("\n".join(f"{x},{y}" for x, y in line))
-    at.button(key="net_apply").click().run()
+    at.radio(key="cov_net_action").set_value("close")
+    at.text_area(key="cov_net_coords").set_value("\n".join(f"{x},{y}" for x, y in line))
+    at.button(key="cov_net_apply").click().run()
     _ok(at)
     fac = load_demo("synthetic").facilities
     plan = Scenario(

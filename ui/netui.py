@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 WGS84 = "EPSG:4326"
 QUERY_POINT = "cov_query_point"  # (lon, lat) of the last map click; "cov_" keys reset with data
 LAST_CLICK = "_cov_last_click"
-COORDS = "net_coords"  # text of the line being drawn
+COORDS = "cov_net_coords"  # text of the line being drawn
 PROJECT_LOADED = "_project_loaded"
 
 _TEXT: dict[str, tuple[str, str]] = {
@@ -308,18 +308,23 @@ def edits_panel() -> None:
     """The form that adds a network edit, and the list of edits in use (each removable)."""
     from geo.network_edits import NetworkEdit
     from ui.errors import guard
+    from ui.widgets import labeller
 
     st.subheader(t("net.title"))
     st.caption(t("net.hint"))
     edits = state.network_edits()
     c1, c2 = st.columns([1, 2])
     action = c1.radio(
-        t("net.action"), ["add", "close"], format_func=lambda k: t(f"net.{k}"), key="net_action"
+        t("net.action"),
+        ["add", "close"],
+        # Labels worked out now: AppTest formats outside the run, where the language is unknown.
+        format_func=labeller(lambda k: t(f"net.{k}"), ["add", "close"]),
+        key="cov_net_action",
     )
-    name = c1.text_input(t("net.name"), key="net_name")
+    name = c1.text_input(t("net.name"), key="cov_net_name")
     st.session_state.setdefault(COORDS, "")
     text = c2.text_area(t("net.coords"), key=COORDS, height=120, placeholder="118.7969,32.0603")
-    if st.button(t("net.apply"), key="net_apply", type="primary"):
+    if st.button(t("net.apply"), key="cov_net_apply", type="primary"):
         with guard(lang=state.lang(), context="network edit") as outcome:
             edit = NetworkEdit(
                 action=str(action), coords=tuple(parse_coords(text)), name=name.strip()
@@ -327,19 +332,21 @@ def edits_panel() -> None:
             state.set_network_edits((*edits, edit))
         if outcome.ok:
             st.session_state.pop(COORDS, None)
-            st.session_state.pop("net_name", None)
+            st.session_state.pop("cov_net_name", None)
             st.rerun()
     if not edits:
         st.caption(t("net.none"))
         return
     st.markdown(f"**{t('net.list')}**")
-    st.dataframe(edits_table(edits, state.network_edit_report()), hide_index=True, key="net_table")
+    st.dataframe(
+        edits_table(edits, state.network_edit_report()), hide_index=True, key="cov_net_table"
+    )
     cols = st.columns(min(len(edits), 4) + 1)
     for i in range(len(edits)):
-        if cols[i % 4].button(t("net.remove", i=i + 1), key=f"net_remove_{i}"):
+        if cols[i % 4].button(t("net.remove", i=i + 1), key=f"cov_net_remove_{i}"):
             remove_edit(i)
             st.rerun()
-    if cols[-1].button(t("net.clear"), key="net_clear"):
+    if cols[-1].button(t("net.clear"), key="cov_net_clear"):
         state.set_network_edits(())
         st.rerun()
 
