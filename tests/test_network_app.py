@@ -95,7 +95,11 @@ def _click_script() -> None:
 
     runs = st.session_state.get("runs", 0) + 1
     st.session_state["runs"] = runs
-    netui.take_click({"lat": 31.85, "lng": 117.25})
+    # A click on the bare map, then (from the fourth run) one on a service area.
+    polygon = {"lat": 31.84, "lng": 117.26} if runs >= 4 else None
+    netui.take_click(
+        {"last_clicked": {"lat": 31.85, "lng": 117.25}, "last_object_clicked": polygon}
+    )
 
 
 def test_take_click_sets_the_query_point_once() -> None:
@@ -107,6 +111,10 @@ def test_take_click_sets_the_query_point_once() -> None:
     assert at.session_state["runs"] == 2
     at.run()
     assert at.session_state["runs"] == 3
+    assert at.session_state["cov_query_point"] == (117.25, 31.85)
+    at.run()  # the click on a layer is new: it becomes the query point
+    assert at.session_state["cov_query_point"] == (117.26, 31.84)
+    assert at.session_state["runs"] == 5
 
 
 def test_clearing_the_query_point_removes_its_table() -> None:

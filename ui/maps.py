@@ -207,20 +207,30 @@ def tr_text(key: str, lang: str) -> str:
     return label(key, lang) or key
 
 
-def with_overlays(fmap: Any, groups: list[Any]) -> Any:
-    """A copy of a cached map with per-session layers added (query routes, network edits).
+def show_with_layers(
+    fmap: Any, groups: list[Any], *, key: str, returned_objects: list[str]
+) -> dict[str, Any]:
+    """Show a cached map with per-session layers (query routes, network edits) on top.
 
-    The cached map is shared, so the layers go on a copy; without layers the map itself is
-    returned (``show_map`` copies it anyway).
+    The layers go through ``st_folium``'s ``feature_group_to_add``: the base map stays the same
+    component, so a click redraws only them (a changed map under the same key was left blank).
     """
     import copy
 
-    if not groups:
-        return fmap
-    out = copy.deepcopy(fmap)
-    for group in groups:
-        group.add_to(out)
-    return out
+    from streamlit_folium import st_folium
+
+    from ui.widgets import MAP_HEIGHT
+
+    out = st_folium(
+        # st_folium rewrites the map while rendering it; the cached map is shared.
+        copy.deepcopy(fmap),
+        key=key,
+        height=MAP_HEIGHT,
+        use_container_width=True,
+        returned_objects=returned_objects,
+        feature_group_to_add=groups or None,
+    )
+    return out or {}
 
 
 def route_group(answer: Any, *, lang: str | None = None) -> Any:

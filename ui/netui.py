@@ -118,15 +118,31 @@ def t(key: str, **fmt: Any) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def take_click(clicked: dict[str, float] | None) -> None:
-    """Make a new map click the query point and rerun to draw its routes (once per click)."""
-    if not clicked or "lat" not in clicked or "lng" not in clicked:
+#: What ``st_folium`` reports clicks as: a click on the bare map, or on a layer (a service
+#: area, a marker), which Leaflet does not pass on to the map.
+CLICK_KEYS = ("last_clicked", "last_object_clicked")
+
+
+def take_click(returned: dict[str, Any]) -> None:
+    """Make a new map click the query point and rerun to draw its routes (once per click).
+
+    ``returned`` is what ``st_folium`` returned for :data:`CLICK_KEYS`; each keeps its last
+    value across reruns, so the one that changed since the last run is the new click.
+    """
+    seen = dict(st.session_state.get(LAST_CLICK) or {})
+    new = None
+    for key in CLICK_KEYS:
+        value = returned.get(key)
+        point = None
+        if isinstance(value, dict) and "lat" in value and "lng" in value:
+            point = (round(float(value["lng"]), 6), round(float(value["lat"]), 6))
+        if point is not None and seen.get(key) != point:
+            new = point
+        seen[key] = point
+    st.session_state[LAST_CLICK] = seen
+    if new is None:
         return
-    point = (round(float(clicked["lng"]), 6), round(float(clicked["lat"]), 6))
-    if st.session_state.get(LAST_CLICK) == point:
-        return
-    st.session_state[LAST_CLICK] = point
-    st.session_state[QUERY_POINT] = point
+    st.session_state[QUERY_POINT] = new
     st.rerun()
 
 

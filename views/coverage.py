@@ -13,7 +13,6 @@ from ui.widgets import (
     profile_label,
     seed,
     seed_choice,
-    show_map,
     tr,
 )
 
@@ -104,9 +103,10 @@ with st.spinner(tr("cov.computing")):
     fmap = maps.coverage(ds, choice, category)
 # --- Issue 13: "what can I reach from here?" and network what-ifs (own block) ---
 query = netui.current_answer(ds, choice)
-fmap = maps.with_overlays(fmap, netui.map_layers(query))
-clicked = show_map(fmap, key="cov_map", returned_objects=["last_clicked"])
-netui.take_click(clicked.get("last_clicked"))
+clicked = maps.show_with_layers(
+    fmap, netui.map_layers(query), key="cov_map", returned_objects=list(netui.CLICK_KEYS)
+)
+netui.take_click(clicked)
 netui.query_panel(query)
 with st.expander(netui.t("net.title"), expanded=bool(state.network_edits())):
     netui.edits_panel()
