@@ -253,7 +253,10 @@ def reached_pieces(
     whole = meet & same
     # Two owners meeting on the edge: cut where their distances are equal.
     cut = meet & ~same
-    xstar = np.clip(0.5 * (length + dv - du), 0.0, length)
+    # Only cut edges have both ends reached; elsewhere inf - inf (a part cut off by a network
+    # edit) would warn.
+    xstar = np.zeros(e.size)
+    xstar[cut] = np.clip(0.5 * (length[cut] + dv[cut] - du[cut]), 0.0, length[cut])
     s_list = [np.zeros(int(whole.sum())), np.zeros(int(cut.sum()))]
     t_list = [length[whole], np.minimum(u_end[cut], xstar[cut])]
     e_list = [e[whole], e[cut]]

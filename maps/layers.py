@@ -1175,3 +1175,147 @@ def _bounds(frames: list[gpd.GeoDataFrame], basemap: str) -> list[list[float]] |
     box = gpd.GeoDataFrame(geometry=[shapely.box(x0, y0, x1, y1)], crs="EPSG:4326")
     x0, y0, x1, y1 = to_basemap_datum(box, basemap).total_bounds
     return [[float(y0), float(x0)], [float(y1), float(x1)]]
+
+
+# --- point query routes and network edits (issue 13) --------------------------------------------
+
+#: Route colours: reached within the criterion / not reached.
+ROUTE_COLORS = {True: "#1a9850", False: "#d73027"}
+#: Network edits: added links / closed streets; pending points of an edit being drawn.
+EDIT_COLORS = {"add": "#2c7bb6", "close": "#000000", "pending": "#ff7f00"}
+
+_ROUTE_TEXT = {
+    "layer_routes": {"zh": "最近设施路径", "en": "Routes to the nearest facilities"},
+    "layer_query": {"zh": "查询点", "en": "Query point"},
+    "layer_net_edits": {"zh": "路网假设", "en": "Network what-ifs"},
+    "category": {"zh": "类别", "en": "Category"},
+    "nearest": {"zh": "最近设施", "en": "Nearest facility"},
+    "distance": {"zh": "路网距离（米）", "en": "Network distance (m)"},
+    "minutes": {"zh": "步行分钟", "en": "Minutes"},
+    "covered": {"zh": "是否覆盖", "en": "Covered"},
+    "yes": {"zh": "是", "en": "yes"},
+    "no": {"zh": "否", "en": "no"},
+    "add": {"zh": "新增连接", "en": "Added link"},
+    "close": {"zh": "封闭道路", "en": "Closed streets"},
+    "pending": {"zh": "正在绘制", "en": "Being drawn"},
+}
+
+
+def _rt(key: str, lang: str) -> str:
+    return _ROUTE_TEXT[key]["en" if lang == "en" else "zh"]
+
+
+def route_layer(
+    table: gpd.GeoDataFrame,
+    *,
+    point: tuple[float, float] | None = None,
+    lang: str = "zh",
+    basemap: str = "none",
+) -> folium.FeatureGroup:
+    """Walks from a query point to the nearest facility of each category, with a popup each.
+
+    Parameters
+    ----------
+    table
+        ``coverage.point_query.PointQuery.table`` (WGS-84): ``category, name_zh, name_en,
+        facility_name, distance_m, minutes, covered`` and the route as ``geometry`` (rows
+        without a route are skipped).
+    point
+        The query point ``(lon, lat)`` (WGS-84), drawn as a ring; ``None`` for none.
+    lang
+        Language of labels.
+    basemap
+        Basemap key (Amap shifts to GCJ-02).
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Named ``最近设施路径`` / ``Routes to the nearest facilities``.
+    """
+    _check_frame(table, "routes", ["category", "facility_name", "distance_m", "covered"])
+    group = folium.FeatureGroup(name=_rt("layer_routes", lang))
+    rows = table[table.geometry.notna()]
+    if len(rows):
+        rows = prepare_frame(rows, basemap, simplify=False)
+        name_col = "name_en" if lang == "en" else "name_zh"
+        props = []
+        for rec in rows.itertuples(index=False):
+            covered = bool(rec.covered)
+            cat = str(getattr(rec, name_col, rec.category))
+            dist = float(rec.distance_m)
+            values = [
+                cat,
+                rec.facility_name,
+                f"{dist:,.0f}",
+                f"{float(rec.minutes):.1f}",
+                _rt("yes" if covered else "no", lang),
+            ]
+            style = {
+                "color": ROUTE_COLORS[covered],
+                "weight": 4,
+                "opacity": 0.85,
+                "dashArray": None if covered else "8 6",
+            }
+            tip = f"{cat} · {rec.facility_name} · {dist:,.0f} m"
+            props.append(
+                popup_props(f"{_rt('nearest', lang)} · {cat}", values, lang=lang)
+                | {"style": style, "tip": esc(tip, lang=lang)}
+            )
+        labels = [_rt(k, lang) for k in ("category", "nearest", "distance", "minutes", "covered")]
+        _add_features(group, rows, props, name="routes", labels=labels)
+    if point is not None:
+        pt = gpd.GeoDataFrame(geometry=gpd.points_from_xy([point[0]], [point[1]]), crs="EPSG:4326")
+        pt = prepare_frame(pt, basemap, simplify=False)
+        folium.CircleMarker(
+            location=[float(pt.geometry.iloc[0].y), float(pt.geometry.iloc[0].x)],
+            radius=7,
+            color="#222222",
+            weight=3,
+            fill=True,
+            fill_color="#ffffff",
+            fill_opacity=1.0,
+            tooltip=_rt("layer_query", lang),
+        ).add_to(group)
+    return group
+
+
+def network_edit_layer(
+    edits: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "none"
+) -> folium.FeatureGroup:
+    """Network what-ifs as lines: added links blue, closed streets black dashed, pending orange.
+
+    Parameters
+    ----------
+    edits
+        WGS-84 lines with ``action`` (``add``, ``close`` or ``pending``), ``name`` and
+        ``length_m`` (NaN when not applied yet).
+    lang
+        Language of labels.
+    basemap
+        Basemap key.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Named ``路网假设`` / ``Network what-ifs``.
+    """
+    _check_frame(edits, "network edits", ["action", "name", "length_m"])
+    group = folium.FeatureGroup(name=_rt("layer_net_edits", lang))
+    if len(edits) == 0:
+        return group
+    rows = prepare_frame(edits, basemap, simplify=False)
+    props = []
+    for rec in rows.itertuples(index=False):
+        action = str(rec.action) if str(rec.action) in EDIT_COLORS else "pending"
+        length = float(rec.length_m) if pd.notna(rec.length_m) else None
+        style = {
+            "color": EDIT_COLORS[action],
+            "weight": 6 if action == "close" else 4,
+            "opacity": 0.9,
+            "dashArray": "2 6" if action != "add" else None,
+        }
+        label = f"{_rt(action, lang)} · {rec.name}" if rec.name else _rt(action, lang)
+        tip = label if length is None else f"{label} · {length:,.0f} m"
+        props.append({"style": style, "tip": esc(tip, lang=lang)})
+    _add_features(group, rows, props, name="network_edits", labels=[])
+    return group

@@ -205,3 +205,45 @@ def tr_text(key: str, lang: str) -> str:
     from ui.labels import label
 
     return label(key, lang) or key
+
+
+def show_with_layers(
+    fmap: Any, groups: list[Any], *, key: str, returned_objects: list[str]
+) -> dict[str, Any]:
+    """Show a cached map with per-session layers (query routes, network edits) on top.
+
+    The layers go through ``st_folium``'s ``feature_group_to_add``: the base map stays the same
+    component, so a click redraws only them (a changed map under the same key was left blank).
+    """
+    import copy
+
+    from streamlit_folium import st_folium
+
+    from ui.widgets import MAP_HEIGHT
+
+    out = st_folium(
+        # st_folium rewrites the map while rendering it; the cached map is shared.
+        copy.deepcopy(fmap),
+        key=key,
+        height=MAP_HEIGHT,
+        use_container_width=True,
+        returned_objects=returned_objects,
+        feature_group_to_add=groups or None,
+    )
+    return out or {}
+
+
+def route_group(answer: Any, *, lang: str | None = None) -> Any:
+    """The routes of a point query (``coverage.point_query.PointQuery``) as a map layer."""
+    from maps.layers import route_layer
+
+    return route_layer(
+        answer.table, point=(answer.lon, answer.lat), lang=lang or state.lang(), basemap=basemap()
+    )
+
+
+def edit_group(lines: gpd.GeoDataFrame, *, lang: str | None = None) -> Any:
+    """Network edits (applied and pending) as a map layer."""
+    from maps.layers import network_edit_layer
+
+    return network_edit_layer(lines, lang=lang or state.lang(), basemap=basemap())

@@ -478,3 +478,213 @@ def siting_weighted(
         return siting(ds, choice, params, uploaded)
     token = frame_token(uploaded) if uploaded is not None else ""
     return _siting_weighted(ds.key, choice, params, token, weight, ds, uploaded)
+
+
+# Network what-ifs and project files (issue 13). Kept in their own functions at the end so the
+# study-service restructuring of this module merges cleanly.
+# --------------------------------------------------------------------------------------------
+
+NETWORK_EDITS = "network_edits"  # (base network, base token, edits, edited token)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _edited_network(base_token: str, token: str, _network: Network, _edits: Any) -> Any:
+    from geo.network_edits import apply_network_edits
+
+    return apply_network_edits(_network, list(_edits))
+
+
+def network_edits_token(edits: tuple[Any, ...]) -> str:
+    """Content token of network edits (``NetworkEdit`` dataclasses)."""
+    import dataclasses
+    import json
+
+    text = json.dumps([dataclasses.asdict(e) for e in edits], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _network_edit_record(ds: Dataset) -> tuple[Network, str, tuple[Any, ...]]:
+    """The base network, its token and the live edits of ``ds``'s network.
+
+    The record belongs to the network it produced: once another network is loaded (its token
+    differs) the edits are stale, and the dataset's network is the base.
+    """
+    token = dict(ds.parts).get("network", ds.key)
+    rec = st.session_state.get(NETWORK_EDITS)
+    if rec is not None and rec[3] == token:
+        return rec[0], rec[1], tuple(rec[2])
+    return ds.network, token, ()
+
+
+def network_edits() -> tuple[Any, ...]:
+    """The network edits applied to the session's network (in order)."""
+    return _network_edit_record(dataset())[2]
+
+
+def base_network() -> Network:
+    """The session's network before its network edits."""
+    return _network_edit_record(dataset())[0]
+
+
+def network_edit_report() -> pd.DataFrame | None:
+    """The report of :func:`geo.network_edits.apply_network_edits` for the live edits."""
+    base, base_token, edits = _network_edit_record(dataset())
+    if not edits:
+        return None
+    return _edited_network(base_token, network_edits_token(edits), base, edits)[1]
+
+
+def set_network_edits(edits: tuple[Any, ...] | list[Any]) -> Dataset:
+    """Replace the session network by the base network with ``edits`` applied (in order).
+
+    Criteria, scenarios and trial sites are kept (they do not depend on the streets); the siting
+    run and the picked gap are dropped because they were computed on the old streets.
+
+    Raises
+    ------
+    geo.network_edits.NetworkEditError
+        When an edit cannot be applied (the session is left as it was).
+    """
+    ds = dataset()
+    base, base_token, _ = _network_edit_record(ds)
+    edits = tuple(edits)
+    if edits:
+        network, _ = _edited_network(base_token, network_edits_token(edits), base, edits)
+        token = f"{base_token}+net={network_edits_token(edits)}"
+    else:
+        network, token = base, base_token
+    new = ds.with_part("network", token, network=network)
+    st.session_state[NETWORK_EDITS] = (base, base_token, edits, token) if edits else None
+    st.session_state[DATASET] = new
+    for key in (SITING, SELECTED_GAP):
+        st.session_state.pop(key, None)
+    return new
+
+
+def project_meta(
+    ds: Dataset,
+    *,
+    choice: CriteriaChoice,
+    scenarios: list[Any],
+    edits: tuple[Any, ...],
+    language: str,
+) -> dict[str, Any]:
+    """The metadata a project file keeps besides the layers (JSON-safe)."""
+    import dataclasses
+
+    from coverage.scenarios import FILE_VERSION
+
+    return {
+        "title": ds.label,
+        "label": ds.label,
+        "label_en": ds.label_en,
+        "synthetic": ds.synthetic,
+        "attribution": ds.attribution,
+        "sources": list(ds.sources),
+        "criteria_choice": dataclasses.asdict(choice),
+        # The JSON the Compare page saves (coverage.scenarios.save_scenarios).
+        "scenarios": {"version": FILE_VERSION, "scenarios": [s.to_dict() for s in scenarios]},
+        "network_edits": [dataclasses.asdict(e) for e in edits],
+        # The network saved is the one before the edits; they are applied again on opening.
+        "network_is_base": True,
+        "language": language,
+    }
+
+
+def project_file(ds: Dataset, *, network: Network, meta: dict[str, Any]) -> bytes:
+    """The bytes of a project file (``*.lcc.gpkg``) of ``ds`` with ``network`` and ``meta``.
+
+    Reads no session state, so ``st.download_button`` can call it on its own thread.
+    """
+    from study.project import save_project
+
+    with tempfile.TemporaryDirectory(prefix="lcc-project-") as tmp:
+        path = save_project(
+            Path(tmp) / "study.lcc.gpkg",
+            network=network,
+            facilities=ds.facilities,
+            demand=ds.demand,
+            boundary=ds.boundary,
+            communities=ds.communities,
+            meta=meta,
+        )
+        return path.read_bytes()
+
+
+def project_download() -> Callable[[], bytes]:
+    """A no-argument function that writes the session's study as a project file.
+
+    The session is read now (data, criteria, scenarios, network edits, language); the file is
+    written only when the planner clicks the download button.
+    """
+    ds = dataset()
+    base, _, edits = _network_edit_record(ds)
+    meta = project_meta(
+        ds,
+        choice=criteria_choice(),
+        scenarios=list(dict(st.session_state.get(SCENARIOS, {})).values()),
+        edits=edits,
+        language=lang(),
+    )
+    return lambda: project_file(ds, network=base, meta=meta)
+
+
+def open_project_bytes(data: bytes, *, filename: str = "project.lcc.gpkg") -> Dataset:
+    """Make an uploaded project file the session's study (data, criteria, scenarios, edits).
+
+    Raises
+    ------
+    study.project.ProjectError
+        When the file is not a project file or of another version (the message names it).
+    """
+    from coverage.scenarios import Scenario
+    from geo.network_edits import edits_from_config
+    from study.project import ProjectError, open_project
+
+    with tempfile.TemporaryDirectory(prefix="lcc-project-") as tmp:
+        path = Path(tmp) / (Path(filename).name or "project.lcc.gpkg")
+        path.write_bytes(data)
+        try:
+            proj = open_project(path)
+        except ProjectError as exc:
+            raise ProjectError(str(exc).replace(str(path), path.name)) from exc
+    meta = proj.meta
+    token = digest(data)
+    ds = Dataset(
+        label=str(meta.get("label") or meta.get("title") or Path(filename).name),
+        label_en=str(meta.get("label_en") or ""),
+        network=proj.network,
+        facilities=proj.facilities,
+        demand=proj.demand,
+        boundary=proj.boundary,
+        communities=proj.communities,
+        synthetic=bool(meta.get("synthetic", False)),
+        attribution=str(meta.get("attribution") or ""),
+        parts=(
+            ("network", f"project:{token}"),
+            ("facilities", f"project:{token}"),
+            ("demand", f"project:{token}"),
+        ),
+        sources=(f"project:{Path(filename).name}",),
+    )
+    set_dataset(ds)
+    raw = meta.get("criteria_choice")
+    if raw:
+        set_criteria_choice(
+            CriteriaChoice(
+                categories=tuple(raw.get("categories", ())),
+                kind=str(raw.get("kind", "default")),
+                minutes=float(raw.get("minutes", 15.0)),
+                metres=float(raw.get("metres", 3000.0)),
+                profile=str(raw.get("profile", "")),
+            )
+        )
+    scen = (meta.get("scenarios") or {}).get("scenarios", [])
+    st.session_state[SCENARIOS] = {s.name: s for s in (Scenario.from_dict(item) for item in scen)}
+    if meta.get("language") in ("zh", "en"):
+        st.session_state[LANG] = meta["language"]
+    edits = edits_from_config(list(meta.get("network_edits") or []))
+    if edits and meta.get("network_is_base"):
+        # A CLI run saves the network with its edits already applied: they are a record only.
+        ds = set_network_edits(tuple(edits))
+    return ds

@@ -5,7 +5,7 @@ import streamlit as st
 from geo import settings
 from geo.taxonomy import categories
 from maps.export_tables import rate_background, tier_matrix
-from ui import maps, state, tables
+from ui import maps, netui, state, tables
 from ui.widgets import (
     category_name,
     kpi_metrics,
@@ -14,7 +14,6 @@ from ui.widgets import (
     profile_label,
     seed,
     seed_choice,
-    show_map,
     tr,
 )
 
@@ -105,8 +104,13 @@ with st.spinner(tr("cov.computing")):
     fmap = maps.coverage(ds, choice, category)
     ev = state.evaluation(ds, choice)
 map_col, tier_col = st.columns([3, 1])
+# --- Issue 13: "what can I reach from here?" and network what-ifs (own block) ---
+query = netui.current_answer(ds, choice)
 with map_col:
-    show_map(fmap, key="cov_map")
+    clicked = maps.show_with_layers(
+        fmap, netui.map_layers(query), key="cov_map", returned_objects=list(netui.CLICK_KEYS)
+    )
+netui.take_click(clicked)
 # The tier matrix beside the map, compact: rates only (the Evaluation page has the thresholds and
 # the standards' labels).
 rates, _cells = tier_matrix(ev["tiers"], lang=state.lang())
@@ -114,6 +118,10 @@ if not rates.empty:
     tier_col.caption(tr("eval.matrix"))
     # A static table: the KPI table stays the page's (first) interactive one.
     tier_col.table(rates.style.format(lambda v: "" if v != v else f"{v:.0%}").map(rate_background))
+netui.query_panel(query)
+with st.expander(netui.t("net.title"), expanded=bool(state.network_edits())):
+    netui.edits_panel()
+# --- end issue 13 block ---
 
 st.subheader(tr("cov.kpi"))
 tables.show(kpi_table(result.summary), key="cov_kpi")

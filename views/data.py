@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import state, uploads
+from ui import netui, state, uploads
 from ui.errors import guard
 from ui.widgets import dataset_summary, tr
 
@@ -23,3 +23,5 @@ with guard(lang=state.lang(), context="facility section"):
 st.divider()
 with guard(lang=state.lang(), context="demand section"):
     uploads.demand_section()
+st.divider()
+netui.project_panel()
