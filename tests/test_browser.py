@@ -167,7 +167,7 @@ def _map_state(drv: object, *, timeout: float) -> dict:
 
 def test_coverage_map_renders_offline(app_url: str, driver: object) -> None:
     driver.get(f"{app_url}/coverage")  # type: ignore[attr-defined]
-    state = _map_state(driver, timeout=90)
+    state = _map_state(driver, timeout=180)
     ARTIFACTS.mkdir(exist_ok=True)
     # Let tiles-free rendering settle, then keep a screenshot for people to look at.
     frame = driver.find_element("css selector", "iframe[title*='st_folium']")  # type: ignore[attr-defined]
@@ -196,7 +196,7 @@ def test_click_on_the_sites_map_adds_a_trial_site(app_url: str, driver: object) 
     from selenium.webdriver.common.by import By
 
     driver.get(f"{app_url}/sites")  # type: ignore[attr-defined]
-    before = _map_state(driver, timeout=60)
+    before = _map_state(driver, timeout=180)
     assert any(m["filled"] for m in before["maps"]), before
     frame = driver.find_element(By.CSS_SELECTOR, "iframe[title*='st_folium']")  # type: ignore[attr-defined]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", frame)  # type: ignore[attr-defined]
