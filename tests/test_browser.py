@@ -424,7 +424,7 @@ def test_walk_every_page_in_both_languages(app_url: str, driver: object) -> None
             assert WALK_TEXT[lang][page] in body, (lang, page, body[-2000:])
             assert "Traceback" not in body and "Error" not in body.split("Errors")[0], body
             if page in MAP_PAGES:
-                state = _map_state(drv, timeout=60)
+                state = _map_state(drv, timeout=150)
                 drawn = [m for m in state["maps"] if m["leaflet"] and m["filled"] > 0]
                 assert drawn, (lang, page, state)
                 assert drawn[0]["markers"] > 0 and drawn[0]["paths"] >= 2, drawn[0]

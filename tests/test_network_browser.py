@@ -23,7 +23,7 @@ def test_click_on_the_coverage_map_shows_the_nearest_facilities(
 
     ARTIFACTS.mkdir(exist_ok=True)
     driver.get(f"{app_url}/coverage")  # type: ignore[attr-defined]
-    before = _map_state(driver, timeout=60)
+    before = _map_state(driver, timeout=150)
     assert any(m["filled"] for m in before["maps"]), before
     body = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
     assert "在上方地图上点击任意位置" in body  # the hint until a point is clicked
