@@ -11,10 +11,12 @@ and text that is just a number (``"-12.5"``) is left alone: it cannot run anythi
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 #: First characters that make a spreadsheet read a cell as a formula.
@@ -91,3 +93,37 @@ def harden_worksheet(ws: Any) -> int:
                 cell.quotePrefix = True
                 changed += 1
     return changed
+
+
+def _gpkg_value(v: Any) -> Any:
+    # Lists (communities a gap touches) read as 南苑、北苑, mappings as key=value.
+    if isinstance(v, list | tuple | set | np.ndarray):
+        return "、".join(str(x) for x in v)
+    if isinstance(v, dict):
+        return "; ".join(f"{k}={x}" for k, x in v.items())
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and math.isinf(v):
+        return None
+    return v if v is None or isinstance(v, str | int | float) else str(v)
+
+
+def gpkg_safe(gdf: Any) -> Any:
+    """A copy whose columns GeoPackage can store: bools as int8, mixed objects as text.
+
+    Unreached distances (``inf``) are stored as NULL: GIS tools do not read infinities back.
+    The one rule for every GeoPackage this tool writes (run outputs, app exports, projects).
+    """
+    out = gdf.copy()
+    geom = getattr(out, "geometry", None)
+    geom_name = geom.name if geom is not None else None
+    for col in out.columns:
+        if col == geom_name:
+            continue
+        if out[col].dtype == bool:
+            out[col] = out[col].astype("int8")
+        elif out[col].dtype == object:
+            out[col] = out[col].map(_gpkg_value)
+        elif pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].replace([float("inf"), float("-inf")], float("nan"))
+    return out

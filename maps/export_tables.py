@@ -24,7 +24,7 @@ import pyogrio
 from openpyxl.utils import get_column_letter
 
 from geo.errors import InputDataError
-from geo.safe_cells import harden_worksheet
+from geo.safe_cells import gpkg_safe, harden_worksheet
 from geo.taxonomy import categories as taxonomy
 from maps.export_format import COORD_DECIMALS, excel_format, is_coord, is_rate
 from maps.i18n import STRINGS, t
@@ -308,19 +308,6 @@ def write_xlsx(
     return data
 
 
-def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = gdf.copy()
-    for col in out.columns:
-        if col == out.geometry.name:
-            continue
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: _scalar(v) if not _is_missing(v) else None)
-        elif pd.api.types.is_float_dtype(out[col]):
-            # Unreached (inf) is stored as NULL: GIS tools do not read infinities back.
-            out[col] = out[col].replace([np.inf, -np.inf], np.nan)
-    return out
-
-
 def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value))
 
@@ -381,7 +368,7 @@ def write_gpkg(
         path.unlink()
     for name, gdf in todo.items():
         g = gdf if gdf.crs is not None else gdf.set_crs("EPSG:4326")
-        pyogrio.write_dataframe(_gpkg_safe(g.to_crs("EPSG:4326")), path, layer=name, driver="GPKG")
+        pyogrio.write_dataframe(gpkg_safe(g.to_crs("EPSG:4326")), path, layer=name, driver="GPKG")
     logger.info("GeoPackage %s: layers %s", path, list(todo))
     return path
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from geo import settings
 from geo.errors import ConfigError, InputDataError, UsageError
-from geo.safe_cells import write_csv
+from geo.safe_cells import gpkg_safe, write_csv
 from geo.taxonomy import Criterion, categories, get_category
 from study import service
 from study.model import Study, demo_study, frame_token, network_token
@@ -750,20 +750,6 @@ def _with_evaluation(per_community: pd.DataFrame, ev: dict[str, pd.DataFrame]) -
     return out
 
 
-def _gpkg_safe(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = gdf.copy()
-    for col in out.columns:
-        if col == out.geometry.name:
-            continue
-        if out[col].dtype == bool:
-            out[col] = out[col].astype("int8")
-        elif out[col].dtype == object:
-            out[col] = out[col].map(
-                lambda v: v if v is None or isinstance(v, str | int | float) else str(v)
-            )
-    return out
-
-
 def _tidy_populations(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with resident counts free of float noise (149999.99999999997 → 150000.0)."""
     from coverage.summary import POPULATION_DECIMALS
@@ -811,7 +797,7 @@ def _write_files(res: RunResult, out: Path) -> dict[str, Path]:
     for name, layer in layers.items():
         if layer is None:
             continue
-        _gpkg_safe(layer).to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
+        gpkg_safe(layer).to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
     written["results"] = gpkg
     if res.community_table is not None:
         write_csv(

@@ -31,6 +31,7 @@ import shapely
 
 from geo.errors import InputDataError
 from geo.network import Network, NetworkReport, build_network
+from geo.safe_cells import gpkg_safe
 
 logger = logging.getLogger(__name__)
 
@@ -57,21 +58,6 @@ class Project:
     boundary: gpd.GeoDataFrame | None = None
     communities: gpd.GeoDataFrame | None = None
     meta: dict[str, Any] = field(default_factory=dict)
-
-
-def _json_safe(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Columns GPKG can store: bools as int8 (restored by the dtype map), objects as text."""
-    out = frame.copy()
-    for col in out.columns:
-        if col == out.geometry.name:
-            continue
-        if out[col].dtype == bool:
-            out[col] = out[col].astype("int8")
-        elif out[col].dtype == object:
-            out[col] = out[col].map(
-                lambda v: v if v is None or isinstance(v, str | int | float) else str(v)
-            )
-    return out
 
 
 def _dtypes(frame: pd.DataFrame) -> dict[str, str]:
@@ -132,7 +118,7 @@ def save_project(
         if layer is None:
             continue
         dtypes[name] = _dtypes(layer)
-        _json_safe(layer).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
+        gpkg_safe(layer).to_file(tmp, layer=name, driver="GPKG", engine="pyogrio")
     report = network.report
     body = {
         "format": "lcc-project",

@@ -287,7 +287,7 @@ def test_failed_write_leaves_previous_outputs_untouched(
     def full_disk(*_: object, **__: object) -> None:
         raise OSError(28, "No space left on device", "results.gpkg")
 
-    monkeypatch.setattr(study.pipeline, "_gpkg_safe", full_disk)
+    monkeypatch.setattr(study.pipeline, "gpkg_safe", full_disk)
     fresh = tmp_path / "fresh"
     assert cli.main(["-q", "run", "--demo", "--no-siting", "--out", str(fresh)]) == 1
     err = capsys.readouterr().err
