@@ -64,6 +64,8 @@ SUMMARY_COLUMNS = [
     "off_network_share",
     "coverage_rate_reachable",
     "status",
+    "children_coverage_rate",
+    "infants_coverage_rate",
 ]
 
 #: Decimal places population sums are rounded to, so totals read 150000.0 and not
@@ -205,6 +207,13 @@ def summarise(
     off = ~np.asarray(d_snap.ok, dtype=bool)
     off_pop = tidy_population(pop[off].sum())
     reach_total = tidy_population(total - off_pop)
+    # Subgroups (0-14, 0-3) when the demand table has them; NaN when unknown.
+    groups = {
+        g: pd.to_numeric(demand[g], errors="coerce").to_numpy(dtype="float64")
+        if g in demand.columns
+        else np.full(len(demand), np.nan)
+        for g in ("children", "infants")
+    }
     rows = []
     for key, crit in criteria.items():
         cat = get_category(key)
@@ -266,6 +275,19 @@ def summarise(
                 "status": category_status(
                     key, facilities, f_snap, reach, np.asarray(d_snap.ok, dtype=bool)
                 ),
+                **{
+                    f"{g}_coverage_rate": _subgroup_rate(values, covered)
+                    for g, values in groups.items()
+                },
             }
         )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _subgroup_rate(values: np.ndarray, covered: np.ndarray) -> float:
+    """Covered share of a subgroup (children, infants); NaN when the column is unknown."""
+    known = np.isfinite(values)
+    total = float(values[known].sum())
+    if not known.any() or total <= 0:
+        return float("nan")
+    return float(values[known & covered].sum()) / total

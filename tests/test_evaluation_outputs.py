@@ -35,3 +35,21 @@ def test_demo_run_writes_the_evaluation(tmp_path):
     ranked = pd.read_csv(out / "least_served.csv")
     assert list(ranked["rank"]) == list(range(1, len(ranked) + 1))
     assert set(ranked["community"]) <= set(comm["community"])
+
+
+def test_summary_reports_children_rates_when_the_table_has_them():
+    import numpy as np
+
+    from coverage.analysis import analyse
+    from study.demo import load_demo
+
+    demo = load_demo("synthetic")
+    demand = demo.demand.copy()
+    rng = np.random.default_rng(1)
+    demand["children"] = np.round(demand["population"] * rng.uniform(0.05, 0.25, len(demand)))
+    res = analyse(demo.network, demand, demo.facilities, categories=["childcare", "parking"])
+    for row in res.summary.itertuples():
+        covered = res.demand[f"{row.category}_covered"].to_numpy(dtype=bool)
+        expect = demand["children"][covered].sum() / demand["children"].sum()
+        assert row.children_coverage_rate == pytest.approx(expect)
+        assert np.isnan(row.infants_coverage_rate)  # no 0-3 column: unknown, not 0 %
