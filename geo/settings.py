@@ -2,8 +2,8 @@
 
 One module of typed, documented values, like ``osmnx.settings``. Change a value by assignment
 (``settings.snap_tolerance_m = 500``) before calling the function that reads it; functions also
-accept keyword overrides where it matters. Values that come from planning standards cite
-``../shared/guide/standards.md`` via the taxonomy in ``data/categories.toml``.
+accept keyword overrides where it matters. Values that come from planning standards cite their
+sources (the team's planning-standards guide) via the taxonomy in ``data/categories.toml``.
 """
 
 from __future__ import annotations
