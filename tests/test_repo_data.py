@@ -26,7 +26,9 @@ def test_nothing_reads_the_shared_folder():
         for f in files
         if f.name != Path(__file__).name and SHARED.search(f.read_text("utf-8"))
     ]
-    assert offenders == [], f"these read the team's shared folder (copy the data into the repo): {offenders}"
+    assert offenders == [], (
+        f"these read the team's shared folder (copy the data into the repo): {offenders}"
+    )
 
 
 def test_osm_extracts_carry_their_licence():
