@@ -76,11 +76,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
             msg = f"cli.py run: --sink must be a postgresql:// URL, got {args.sink!r}"
             raise UsageError(msg)
     result = run(cfg)
-    written = write_outputs(result, args.out)
+    extra = None
     if args.report:
         from maps.export_bundle import write_run_reports
 
-        written.update(write_run_reports(result, args.out, formats=args.report, lang=args.lang))
+        def extra(folder: Path) -> dict[str, Path]:
+            # Inside the temporary folder, so the reports are part of the whole-or-absent outputs.
+            return write_run_reports(result, folder, formats=args.report, lang=args.lang)
+
+    written = write_outputs(result, args.out, extra=extra)
     if args.save_project:
         from study.runs import save_run_project
 

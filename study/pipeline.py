@@ -777,7 +777,9 @@ def _run_parameters(res: RunResult) -> dict[str, Any]:
     }
 
 
-def _write_files(res: RunResult, out: Path) -> dict[str, Path]:
+def _write_files(
+    res: RunResult, out: Path, *, extra: Callable[[Path], dict[str, Path]] | None = None
+) -> dict[str, Path]:
     """Write every output into the (new, empty) folder ``out``; ``run.json`` last."""
     from coverage.distance import resolve_engine
 
@@ -847,6 +849,8 @@ def _write_files(res: RunResult, out: Path) -> dict[str, Path]:
             frames.append(frame)
         write_csv(pd.concat(frames, ignore_index=True), out / "rejected_rows.csv")
         written["rejected_rows"] = out / "rejected_rows.csv"
+    if extra is not None:
+        written.update(extra(out))
     meta = {
         "created": datetime.now().astimezone().isoformat(timespec="seconds"),
         "title": res.config.title or res.label,
@@ -918,7 +922,12 @@ def check_output_folder(out_dir: str | Path) -> Path:
     return Path(out_dir)
 
 
-def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
+def write_outputs(
+    res: RunResult,
+    out_dir: str | Path,
+    *,
+    extra: Callable[[Path], dict[str, Path]] | None = None,
+) -> dict[str, Path]:
     """Write ``summary.csv``, ``results.gpkg`` and the sibling tables into ``out_dir``.
 
     Outputs are whole or absent: they are written into a temporary folder beside ``out_dir``
@@ -932,6 +941,9 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
     out_dir
         Output folder: new, empty, or a previous output folder (see
         :func:`output_folder_problem`).
+    extra
+        Writes more files (e.g. the meeting reports) into the folder it is given, before
+        ``run.json``, so they are part of the same whole-or-absent folder.
 
     Returns
     -------
@@ -954,7 +966,7 @@ def write_outputs(res: RunResult, out_dir: str | Path) -> dict[str, Path]:
     tmp.chmod(0o777 & ~umask)  # mkdtemp's 0700 would hide the outputs from colleagues
     old: Path | None = None
     try:
-        written = _write_files(res, tmp)
+        written = _write_files(res, tmp, extra=extra)
         if out.exists():
             old = out.parent / f".{out.name}.old-{tmp.name.rsplit('-', 1)[-1]}"
             out.rename(old)

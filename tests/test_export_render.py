@@ -326,3 +326,18 @@ def test_bilingual_attribution_keeps_the_language_half():
     assert in_language(text, "zh") == "合成示范区：按随机种子 1 生成的虚构数据"
     assert in_language(text, "en") == "Synthetic demo district from seed 1"
     assert in_language("© OpenStreetMap contributors", "zh") == "© OpenStreetMap contributors"
+
+
+def test_reports_are_part_of_the_whole_or_absent_outputs(tmp_path, monkeypatch):
+    import maps.export_bundle
+
+    def broken(*_args, **_kwargs):
+        raise OSError(28, "No space left on device", "report.pdf")
+
+    out = tmp_path / "o"
+    monkeypatch.setattr(maps.export_bundle, "write_run_reports", broken)
+    assert (
+        cli.main(["-q", "run", "--demo", "--no-siting", "--out", str(out), "--report", "pdf"]) == 1
+    )
+    # The failed report left no folder that looks complete.
+    assert not (out / "run.json").exists() and not (out / "summary.csv").exists()
