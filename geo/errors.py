@@ -1,15 +1,22 @@
 """Our exception classes.
 
 Every message names the input (file, row, column or argument), says what was received and how to
-fix it. Build them as ``msg = ...; raise X(msg)``. The app shows ``str(exc)`` to the planner and
-never a traceback.
+fix it. Build them from a catalogue code, ``raise InputDataError(msg("geo.tables.empty_file",
+file=name))`` (:mod:`geo.messages`): ``str(exc)`` is the English text (logs, the CLI), and
+:meth:`CoverageToolError.text` gives the planner's language. Never a traceback reaches a planner.
 """
 
 from __future__ import annotations
 
+from geo.messages import localise, msg
+
 
 class CoverageToolError(Exception):
     """Base class of every error this tool raises on purpose."""
+
+    def text(self, lang: str) -> str:
+        """The message in ``lang`` (``"zh"`` or ``"en"``); see :mod:`geo.messages`."""
+        return localise(self.args[0], lang) if self.args else ""
 
 
 class InputDataError(CoverageToolError, ValueError):
@@ -88,7 +95,7 @@ def is_expected(exc: BaseException) -> bool:
     return isinstance(exc, CoverageToolError | OSError | MemoryError | ImportError)
 
 
-def one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException, *, lang: str = "en") -> str:
     """The message a planner sees for ``exc``: one line, what failed, which input, how to fix.
 
     Used by the CLI (stderr) and the app (``ui/errors.py``) alike; the traceback goes to a log.
@@ -97,6 +104,8 @@ def one_line(exc: BaseException) -> str:
     ----------
     exc
         Any exception.
+    lang
+        ``"en"`` (the CLI, logs) or ``"zh"``.
 
     Returns
     -------
@@ -104,28 +113,18 @@ def one_line(exc: BaseException) -> str:
         A single line (no line breaks).
     """
     if isinstance(exc, CoverageToolError):
-        text = str(exc) or type(exc).__name__
+        text = exc.text(lang) or type(exc).__name__
     elif isinstance(exc, ImportError):
-        name = exc.name or str(exc)
-        text = (
-            f"the Python package {name!r} is missing or broken; install the pinned versions with "
-            "pip install -r requirements.txt"
-        )
+        text = msg("geo.errors.missing_package", name=exc.name or str(exc)).text(lang)
     elif isinstance(exc, MemoryError):
-        text = "ran out of memory; use a smaller study area (or a clipped network) and try again"
+        text = msg("geo.errors.out_of_memory").text(lang)
     elif isinstance(exc, OSError):
         where = f" {str(exc.filename)!r}" if exc.filename is not None else ""
         reason = exc.strerror or str(exc) or type(exc).__name__
-        text = (
-            f"cannot use the file or folder{where}: {reason}; check that the path exists, that "
-            "you may read/write it and that the disk is not full"
-        )
+        text = msg("geo.errors.os_error", where=where, reason=reason).text(lang)
     else:
         detail = str(exc)
         if len(detail) > _MAX_DETAIL:
             detail = detail[:_MAX_DETAIL] + "…"
-        text = (
-            f"internal error ({type(exc).__name__}: {detail}); this is a bug of the tool, "
-            "please report it with the log"
-        )
+        text = msg("geo.errors.internal", kind=type(exc).__name__, detail=detail).text(lang)
     return " ".join(text.split())

@@ -252,7 +252,12 @@ def test_app_and_cli_share_the_one_line() -> None:
     for lang in ("zh", "en"):
         assert line in message_for(exc, lang=lang)
     bug = ZeroDivisionError("division by zero")
-    assert one_line(bug) in message_for(bug, lang="zh")
-    assert "\n" not in message_for(bug, lang="en")
+    for lang in ("zh", "en"):
+        # Both say it in the planner's language (the CLI's default is English).
+        assert one_line(bug, lang=lang) in message_for(bug, lang=lang)
+        assert "\n" not in message_for(bug, lang=lang)
+    assert "内部错误" in message_for(bug, lang="zh")
     disk = OSError(28, "No space left on device", "out/results.gpkg")
-    assert "'out/results.gpkg'" in one_line(disk) and message_for(disk, lang="zh") == one_line(disk)
+    assert "'out/results.gpkg'" in one_line(disk)
+    assert message_for(disk, lang="zh") == one_line(disk, lang="zh")
+    assert "磁盘" in one_line(disk, lang="zh")

@@ -35,10 +35,10 @@ def message_for(exc: BaseException, *, lang: str) -> str:
 
     The line itself is :func:`geo.errors.one_line`, so the app and ``cli.py`` say the same.
     """
-    line = one_line(exc)
+    line = one_line(exc, lang=lang)
     if isinstance(exc, CoverageToolError):
-        # Our messages name the input and the fix, in English; lead with what kind of problem it
-        # is in the planner's language (the nearest of our error classes that has a label).
+        # Our messages name the input and the fix; lead with what kind of problem it is (the
+        # nearest of our error classes that has a label).
         for cls in type(exc).__mro__:
             kind = label(f"error.kind.{cls.__name__}", lang)
             if kind:
