@@ -32,6 +32,20 @@ from geo.errors import CoverageToolError
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "ICON_ASSETS",
+    "NOT_VENDORED",
+    "VENDORED",
+    "VENDOR_DIR",
+    "AssetError",
+    "AssetMode",
+    "asset_links",
+    "inline_css_text",
+    "inline_js_text",
+    "localize_assets",
+    "walk_elements",
+]
+
 AssetMode = Literal["static", "inline"]
 
 #: Folder of the vendored files (served as ``<prefix>/vendor/...``).
@@ -48,6 +62,8 @@ VENDORED: dict[str, str] = {
     "awesome_markers_css": "vendor/leaflet.awesome-markers/leaflet.awesome-markers.css",
     "awesome_markers_font_css": "vendor/fontawesome/css/all.min.css",
     "leaflet-heat.js": "vendor/leaflet.heat/leaflet-heat.js",
+    "leaflet_draw_js": "vendor/leaflet.draw/leaflet.draw.js",
+    "leaflet_draw_css": "vendor/leaflet.draw/leaflet.draw.css",
 }
 
 #: Folium defaults we do not ship: Bootstrap 3 glyphicons (use ``folium.Icon(prefix="fa")``) and

@@ -18,6 +18,7 @@ packages=(
   "bootstrap@5.2.2"
   "leaflet.awesome-markers@2.0.5"
   "@fortawesome/fontawesome-free@6.2.0"
+  "leaflet-draw@1.0.2"
 )
 
 cd "$tmp"
@@ -66,6 +67,15 @@ mkdir -p "$out/fontawesome/css" "$out/fontawesome/webfonts"
 cp "$fa/css/all.min.css" "$out/fontawesome/css/"
 cp "$fa"/webfonts/*.woff2 "$out/fontawesome/webfonts/"
 cp "$fa/LICENSE.txt" "$out/fontawesome/LICENSE.txt"
+
+# Leaflet.draw (folium.plugins.Draw: the Coverage map's line tool for network what-ifs) with the
+# toolbar sprites its CSS points at. The npm package has no LICENSE file: MIT per package.json.
+mkdir -p "$out/leaflet.draw/images"
+cp leaflet-draw-1.0.2/dist/leaflet.draw.js leaflet-draw-1.0.2/dist/leaflet.draw.css "$out/leaflet.draw/"
+cp leaflet-draw-1.0.2/dist/images/spritesheet.png leaflet-draw-1.0.2/dist/images/spritesheet-2x.png \
+   leaflet-draw-1.0.2/dist/images/spritesheet.svg "$out/leaflet.draw/images/"
+printf 'Leaflet.draw 1.0.2, MIT licence (package.json "license": "MIT").\nhttps://github.com/Leaflet/Leaflet.draw\n' \
+  >"$out/leaflet.draw/LICENSE"
 
 # Drop source-map references so browsers do not ask for files we do not ship.
 find "$out" \( -name '*.js' -o -name '*.css' \) -exec sed -i -E '/sourceMappingURL=/d' {} +
