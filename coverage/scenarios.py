@@ -32,7 +32,7 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ from coverage.summary import summarise
 from geo import settings
 from geo.errors import CoordinateError, DuplicateIdError, InputDataError
 from geo.network import WGS84, Network
+from geo.network_edits import NetworkEdit, edits_from_config
 from geo.taxonomy import get_category
 
 logger = logging.getLogger(__name__)
@@ -214,22 +215,35 @@ class Edit:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named plan: a list of edits on the baseline."""
+    """A named plan: facility edits on the baseline, and optionally street-network edits.
+
+    ``network_edits`` (:class:`geo.network_edits.NetworkEdit`, e.g. a new bridge or closed
+    streets) change the network the plan is computed on: the facility edits then apply to the
+    coverage on the edited network (``study`` and ``ui`` do this; :meth:`apply` takes facility
+    edits only).
+    """
 
     name: str
     edits: tuple[Edit, ...] = ()
     description: str = ""
+    network_edits: tuple[NetworkEdit, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "edits", tuple(self.edits))
+        object.__setattr__(self, "network_edits", tuple(self.network_edits))
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-safe dict."""
-        return {
+        """JSON-safe dict (``network_edits`` only when there are some, so old files read alike)."""
+        out: dict[str, Any] = {
             "name": self.name,
             "description": self.description,
             "edits": [e.to_dict() for e in self.edits],
         }
+        if self.network_edits:
+            out["network_edits"] = [
+                {**asdict(e), "coords": [list(p) for p in e.coords]} for e in self.network_edits
+            ]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
@@ -241,6 +255,7 @@ class Scenario:
             name=str(data["name"]),
             edits=tuple(Edit.from_dict(e) for e in data.get("edits", [])),
             description=str(data.get("description", "")),
+            network_edits=tuple(edits_from_config(list(data.get("network_edits") or []))),
         )
 
     def apply(self, baseline: CoverageResult, network: Network) -> ScenarioResult:

@@ -208,12 +208,18 @@ def tr_text(key: str, lang: str) -> str:
 
 
 def show_with_layers(
-    fmap: Any, groups: list[Any], *, key: str, returned_objects: list[str]
+    fmap: Any,
+    groups: list[Any],
+    *,
+    key: str,
+    returned_objects: list[str],
+    line_tool: bool = False,
 ) -> dict[str, Any]:
     """Show a cached map with per-session layers (query routes, network edits) on top.
 
     The layers go through ``st_folium``'s ``feature_group_to_add``: the base map stays the same
     component, so a click redraws only them (a changed map under the same key was left blank).
+    ``line_tool`` adds the offline line-drawing tool (:func:`maps.draw.add_line_tool`).
     """
     import copy
 
@@ -221,9 +227,14 @@ def show_with_layers(
 
     from ui.widgets import MAP_HEIGHT
 
+    # st_folium rewrites the map while rendering it; the cached map is shared.
+    shown = copy.deepcopy(fmap)
+    if line_tool:
+        from maps.draw import add_line_tool
+
+        add_line_tool(shown, lang=state.lang())
     out = st_folium(
-        # st_folium rewrites the map while rendering it; the cached map is shared.
-        copy.deepcopy(fmap),
+        shown,
         key=key,
         height=MAP_HEIGHT,
         use_container_width=True,

@@ -8,8 +8,8 @@
   :func:`geo.network_edits.apply_network_edits` of the base network, so every page updates.
 * Project files: "保存项目 / Save project" and "打开项目 / Open project" on the Data page.
 
-The page strings live here (not in :mod:`ui.labels`) so this slice merges without touching the
-shared label table.
+The page texts are catalogue entries ``whatif.netui.*`` (``data/locale/*/whatif.po``), so this
+slice merges without touching the shared label table.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import pandas as pd
 import streamlit as st
 from shapely.geometry import LineString
 
+from geo.messages import text
 from ui import state
 
 logger = logging.getLogger(__name__)
@@ -34,83 +35,16 @@ QUERY_POINT = "cov_query_point"  # (lon, lat) of the last map click; "cov_" keys
 LAST_CLICK = "_cov_last_click"
 COORDS = "cov_net_coords"  # text of the line being drawn
 PROJECT_LOADED = "_project_loaded"
-
-_TEXT: dict[str, tuple[str, str]] = {
-    "query.title": ("从这里能到达什么？", "What can I reach from here?"),
-    "query.hint": (
-        "在上方地图上点击任意位置，查看各类设施中最近一处的名称、路网距离、步行时间及是否覆盖。",
-        "Click anywhere on the map above to see, for every category, the nearest facility, its "
-        "network distance, minutes and whether it is covered.",
-    ),
-    "query.point": ("查询点：{lon:.6f}, {lat:.6f}", "Query point: {lon:.6f}, {lat:.6f}"),
-    "query.off_network": (
-        "该点距最近道路 {d:,.0f} 米，超出吸附容差，按“未覆盖”计。",
-        "The point is {d:,.0f} m from the nearest street, beyond the snap tolerance: counted as "
-        "not covered.",
-    ),
-    "query.clear": ("清除查询点", "Clear the query point"),
-    "query.to_line": ("把该点加入路网假设线", "Add this point to the network edit line"),
-    "col.category": ("类别", "Category"),
-    "col.nearest": ("最近设施", "Nearest facility"),
-    "col.distance": ("路网距离（米）", "Network distance (m)"),
-    "col.minutes": ("时间（分钟）", "Minutes"),
-    "col.criterion": ("标准", "Criterion"),
-    "col.covered": ("是否覆盖", "Covered"),
-    "col.action": ("操作", "Action"),
-    "col.name": ("名称", "Name"),
-    "col.length": ("长度（米）", "Length (m)"),
-    "none": ("无可达设施", "none reachable"),
-    "yes": ("是", "yes"),
-    "no": ("否", "no"),
-    "net.title": (
-        "路网假设（新增连接 / 封闭道路）",
-        "Network what-ifs (add a link / close streets)",
-    ),
-    "net.hint": (
-        "逐行输入线的坐标“经度,纬度”（WGS-84），或在地图上点击后点“把该点加入路网假设线”。"
-        "新增连接的两端须在道路附近；封闭道路时沿要封闭的街道画线。",
-        "Type the line's points as 'lon,lat', one a line (WGS-84), or click the map and press "
-        "'Add this point to the network edit line'. An added link's ends must be near streets; "
-        "to close streets draw the line along them.",
-    ),
-    "net.action": ("操作", "Action"),
-    "net.add": ("新增连接", "Add link"),
-    "net.close": ("封闭道路", "Close streets"),
-    "net.name": ("名称（可选）", "Name (optional)"),
-    "net.coords": ("线的坐标（每行：经度,纬度）", "Line points (lon,lat per line)"),
-    "net.apply": ("应用到路网", "Apply to the network"),
-    "net.applied": ("已应用：{name}", "Applied: {name}"),
-    "net.list": ("当前路网假设", "Network edits in use"),
-    "net.remove": ("移除第 {i} 项", "Remove #{i}"),
-    "net.clear": ("全部移除", "Remove all"),
-    "net.none": (
-        "尚无路网假设：覆盖按原始路网计算。",
-        "No network edits: coverage uses the streets as loaded.",
-    ),
-    "net.bad_line": (
-        "第 {i} 行“{text}”不是“经度,纬度”两个数字。示例：118.7969,32.0603",
-        "Line {i} '{text}' is not two numbers 'lon,lat'. Example: 118.7969,32.0603",
-    ),
-    "project.title": ("项目文件", "Project file"),
-    "project.hint": (
-        "把数据、覆盖标准、方案和路网假设保存为一个 *.lcc.gpkg 文件（GIS 软件也能打开），"
-        "下次原样打开。",
-        "Save the data, criteria, scenarios and network edits as one *.lcc.gpkg file (GIS "
-        "software opens it too) and open it later exactly as it was.",
-    ),
-    "project.save": ("保存项目 / Save project", "Save project / 保存项目"),
-    "project.open": ("打开项目 / Open project", "Open project / 打开项目"),
-    "project.opened": ("已打开项目：{name}", "Project opened: {name}"),
-}
+JOIN = "cov_net_join"  # join_m of an added link (metres)
+TOLERANCE = "cov_net_tol"  # tolerance_m of closed streets (metres)
+LAST_DRAWING = "_cov_last_drawing"  # the last line taken from the map's drawings
+DRAWN = "cov_net_drawn"  # points of the line taken from the map, until it is applied
+FLASH = "_cov_net_flash"
 
 
 def t(key: str, **fmt: Any) -> str:
-    """Page text of this slice for for ``key`` in the session language."""
-    pair = _TEXT.get(key)
-    if pair is None:
-        return key
-    text = pair[1] if state.lang() == "en" else pair[0]
-    return text.format(**fmt) if fmt else text
+    """Page text ``whatif.netui.<key>`` of the catalogue in the session language."""
+    return text(f"whatif.netui.{key}", state.lang(), **fmt)
 
 
 # --------------------------------------------------------------------------------------------
@@ -320,36 +254,22 @@ def edits_table(edits: tuple[Any, ...], report: pd.DataFrame | None) -> pd.DataF
     )
 
 
-def edits_panel() -> None:
-    """The form that adds a network edit, and the list of edits in use (each removable)."""
-    from geo.network_edits import NetworkEdit
-    from ui.errors import guard
-    from ui.widgets import labeller
+def panel_open() -> bool:
+    """Whether the what-if panel opens by itself: edits in use or a line waiting for an action."""
+    return bool(state.network_edits()) or bool(str(st.session_state.get(COORDS, "") or "").strip())
 
+
+def edits_panel() -> None:
+    """The form that adds a network edit, the edits in use (each removable), save as scenario."""
     st.subheader(t("net.title"))
     st.caption(t("net.hint"))
+    flash = st.session_state.pop(FLASH, None)
+    if flash:
+        st.success(flash)
+    if st.session_state.get(DRAWN):
+        st.info(t("draw.taken", n=int(st.session_state[DRAWN])))
     edits = state.network_edits()
-    c1, c2 = st.columns([1, 2])
-    action = c1.radio(
-        t("net.action"),
-        ["add", "close"],
-        # Labels worked out now: AppTest formats outside the run, where the language is unknown.
-        format_func=labeller(lambda k: t(f"net.{k}"), ["add", "close"]),
-        key="cov_net_action",
-    )
-    name = c1.text_input(t("net.name"), key="cov_net_name")
-    st.session_state.setdefault(COORDS, "")
-    text = c2.text_area(t("net.coords"), key=COORDS, height=120, placeholder="118.7969,32.0603")
-    if st.button(t("net.apply"), key="cov_net_apply", type="primary"):
-        with guard(lang=state.lang(), context="network edit") as outcome:
-            edit = NetworkEdit(
-                action=str(action), coords=tuple(parse_coords(text)), name=name.strip()
-            )
-            state.set_network_edits((*edits, edit))
-        if outcome.ok:
-            st.session_state.pop(COORDS, None)
-            st.session_state.pop("cov_net_name", None)
-            st.rerun()
+    _edit_form(edits)
     if not edits:
         st.caption(t("net.none"))
         return
@@ -365,6 +285,118 @@ def edits_panel() -> None:
     if cols[-1].button(t("net.clear"), key="cov_net_clear"):
         state.set_network_edits(())
         st.rerun()
+    _save_as_scenario(edits)
+
+
+def _edit_form(edits: tuple[Any, ...]) -> None:
+    """Action, name, join / tolerance distances and the line's points; "apply" adds the edit."""
+    from geo import settings
+    from geo.network_edits import NetworkEdit
+    from ui.errors import guard
+    from ui.widgets import labeller, seed
+
+    c1, c2 = st.columns([1, 2])
+    action = c1.radio(
+        t("net.action"),
+        ["add", "close"],
+        # Labels worked out now: AppTest formats outside the run, where the language is unknown.
+        format_func=labeller(lambda k: t(f"net.{k}"), ["add", "close"]),
+        key="cov_net_action",
+        horizontal=True,
+    )
+    name = c1.text_input(t("net.name"), key="cov_net_name")
+    d1, d2 = c1.columns(2)
+    join_m = d1.number_input(
+        t("net.join"), min_value=1.0, max_value=1000.0, step=5.0, format="%.0f",
+        key=seed(JOIN, float(settings.edit_join_m)), disabled=action != "add",
+        help=t("net.join_help"),
+    )  # fmt: skip
+    tolerance_m = d2.number_input(
+        t("net.tolerance"), min_value=0.5, max_value=100.0, step=1.0, format="%.1f",
+        key=seed(TOLERANCE, float(settings.edit_close_tolerance_m)), disabled=action != "close",
+        help=t("net.tolerance_help"),
+    )  # fmt: skip
+    st.session_state.setdefault(COORDS, "")
+    text_ = c2.text_area(t("net.coords"), key=COORDS, height=150, placeholder="118.7969,32.0603")
+    if not st.button(t("net.apply"), key="cov_net_apply", type="primary"):
+        return
+    with guard(lang=state.lang(), context="network edit") as outcome:
+        edit = NetworkEdit(
+            action=str(action), coords=tuple(parse_coords(text_)), name=name.strip(),
+            join_m=float(join_m), tolerance_m=float(tolerance_m),
+        )  # fmt: skip
+        state.set_network_edits((*edits, edit))
+    if outcome.ok:
+        for key in (COORDS, "cov_net_name", DRAWN):
+            st.session_state.pop(key, None)
+        st.rerun()
+
+
+def _save_as_scenario(edits: tuple[Any, ...]) -> None:
+    """Move the edits in use into a scenario (for the Compare page) and restore the streets."""
+    from ui import scenarios
+    from ui.widgets import seed
+
+    st.caption(t("net.scenario_hint"))
+    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+    default = edits[0].name or t("net.scenario_default")
+    name = c1.text_input(t("net.scenario_name"), key=seed("cov_net_scenario", default))
+    if c2.button(t("net.to_scenario"), key="cov_net_to_scenario"):
+        used = scenarios.save(str(name), (), network_edits=edits)
+        state.set_network_edits(())
+        st.session_state.pop("cov_net_scenario", None)
+        st.session_state[FLASH] = t("net.saved", name=used)
+        st.rerun()
+
+
+def scenario_edits_panel(ds: state.Dataset, scenario: Any) -> None:
+    """The Compare page's list of a scenario's network edits, and "use these streets"."""
+    from ui import scenarios
+    from ui.errors import guard
+
+    net = tuple(getattr(scenario, "network_edits", ()))
+    if not net:
+        return
+    st.subheader(t("scn.title"))
+    with guard(lang=state.lang(), context="scenario network edits") as outcome:
+        report = scenarios.network_edit_report(ds, net)
+    st.dataframe(
+        edits_table(net, report if outcome.ok else None), hide_index=True, key="cmp_net_table"
+    )
+    if st.button(t("scn.use"), key="cmp_net_use", help=t("scn.use_help")):
+        with guard(lang=state.lang(), context="use scenario network edits") as used:
+            state.set_network_edits((*state.network_edits(), *net))
+        if used.ok:
+            st.success(t("scn.used", name=scenario.name))
+
+
+# --------------------------------------------------------------------------------------------
+# Drawing on the Coverage map
+# --------------------------------------------------------------------------------------------
+
+#: What ``st_folium`` reports drawings as (Leaflet.draw, see :mod:`maps.draw`).
+DRAWING_KEYS = ("last_active_drawing", "all_drawings")
+
+
+def take_drawing(returned: dict[str, Any]) -> None:
+    """Make a line newly drawn on the map the line of the network-edit form (once per line).
+
+    ``returned`` is what ``st_folium`` returned for :data:`DRAWING_KEYS`; both keep their last
+    value across reruns, so a line already taken is not taken again. The planner then chooses
+    "add a link" or "close streets" and applies it.
+    """
+    from maps.draw import drawn_line
+
+    line = drawn_line(returned.get("last_active_drawing"))
+    if line is None:
+        found = (drawn_line(f) for f in reversed(list(returned.get("all_drawings") or [])))
+        line = next((x for x in found if x is not None), None)
+    if line is None or st.session_state.get(LAST_DRAWING) == line:
+        return
+    st.session_state[LAST_DRAWING] = line
+    st.session_state[COORDS] = "\n".join(f"{x:.6f},{y:.6f}" for x, y in line)
+    st.session_state[DRAWN] = len(line)
+    st.rerun()
 
 
 def remove_edit(index: int) -> None:

@@ -4,6 +4,10 @@ A session scenario is a :class:`coverage.scenarios.Scenario` (a name and edits o
 Applying it recomputes only what the edits change and is cached on the dataset, the criteria and
 the edits, so returning to a scenario costs nothing. Trial sites clicked on the Sites page are
 ``Edit.add`` edits kept in the session until saved as a scenario.
+
+A scenario may also carry network edits (a bridge drawn on the Coverage map, closed streets):
+:func:`scenario_result` then computes it on the edited streets, against the same baseline, so
+the Compare page sets "a new bridge" beside "two new canteens".
 """
 
 from __future__ import annotations
@@ -108,13 +112,14 @@ def site_edits(sites: gpd.GeoDataFrame, *, category: str) -> tuple[Any, ...]:
 # --------------------------------------------------------------------------------------------
 
 
-def save(name: str, edits: Sequence[Any]) -> str:
+def save(name: str, edits: Sequence[Any], *, network_edits: Sequence[Any] = ()) -> str:
     """Store a scenario under ``name`` (replacing one of that name); returns the name used."""
     from coverage.scenarios import Scenario
     from ui.widgets import tr
 
     name = name.strip() or tr("sites.scenario_default", n=len(saved()) + 1)
-    st.session_state[state.SCENARIOS] = {**saved(), name: Scenario(name=name, edits=tuple(edits))}
+    plan = Scenario(name=name, edits=tuple(edits), network_edits=tuple(network_edits))
+    st.session_state[state.SCENARIOS] = {**saved(), name: plan}
     return name
 
 
@@ -126,6 +131,120 @@ def saved() -> dict[str, Any]:
 def delete(name: str) -> None:
     """Remove a scenario from this session."""
     st.session_state[state.SCENARIOS] = {k: v for k, v in saved().items() if k != name}
+
+
+# --------------------------------------------------------------------------------------------
+# Scenarios with network edits
+# --------------------------------------------------------------------------------------------
+
+
+def _edited_network(ds: state.Dataset, network_edits: tuple[Any, ...]) -> tuple[Any, pd.DataFrame]:
+    """(network, report) of :func:`geo.network_edits.apply_network_edits` (cached, shared)."""
+    net_token = dict(ds.parts).get("network", ds.key)
+
+    def build() -> tuple[Any, pd.DataFrame]:
+        from geo.network_edits import apply_network_edits
+
+        return apply_network_edits(ds.network, list(network_edits))
+
+    return state.cached(
+        "scenario_network", (net_token, state.network_edits_token(network_edits)), build
+    )
+
+
+def edited_study(ds: state.Dataset, network_edits: tuple[Any, ...]) -> state.Dataset:
+    """``ds`` with ``network_edits`` applied to its network (cached per network and edits).
+
+    Raises
+    ------
+    geo.network_edits.NetworkEditError
+        When an edit cannot be applied to this network.
+    """
+    if not network_edits:
+        return ds
+    net_token = dict(ds.parts).get("network", ds.key)
+    token = state.network_edits_token(network_edits)
+    network = _edited_network(ds, network_edits)[0]
+    return ds.with_part("network", f"{net_token}+scn={token}", network=network)
+
+
+def network_edit_report(ds: state.Dataset, network_edits: tuple[Any, ...]) -> pd.DataFrame:
+    """One row per network edit of a scenario: action, name, ``length_m``… (see the core)."""
+    return _edited_network(ds, network_edits)[1]
+
+
+def scenario_result(ds: state.Dataset, choice: state.CriteriaChoice, scenario: Any) -> Any:
+    """``ScenarioResult`` of a session scenario against the baseline ``analysis(ds, choice)``.
+
+    Facility edits alone are applied incrementally (:func:`ui.state.scenario_result`). With
+    network edits, the streets are edited first and every category is computed on them, then the
+    facility edits are applied there; the result's baseline is still the session's coverage, so
+    residents gained and lost are counted against what the planner sees today.
+    """
+    from coverage.scenarios import ScenarioResult
+
+    edits = tuple(scenario.edits)
+    net_edits = tuple(getattr(scenario, "network_edits", ()))
+    if not net_edits:
+        return state.scenario_result(ds, choice, edits, name=scenario.name)
+    edited = edited_study(ds, net_edits)
+    if edits:
+        applied = state.scenario_result(edited, choice, edits, name=scenario.name)
+        result, seconds = applied.result, applied.seconds
+    else:
+        result, seconds = state.analysis(edited, choice), 0.0
+    return ScenarioResult(
+        name=scenario.name,
+        baseline=state.analysis(ds, choice),
+        edits=edits,
+        result=result,
+        changed=dict.fromkeys(choice.categories, "recomputed"),
+        seconds=seconds,
+    )
+
+
+def comparison_map(
+    ds: state.Dataset, choice: state.CriteriaChoice, category: str, *, scenario: Any
+) -> Any:
+    """Map of one scenario (:func:`ui.maps.comparison`), on its edited streets when it has some.
+
+    The streets, facilities and service area are the scenario's; newly covered and lost areas are
+    against the session's baseline; the network edits are drawn on top.
+    """
+    from ui import maps
+
+    net_edits = tuple(getattr(scenario, "network_edits", ()))
+    if not net_edits:
+        return maps.comparison(ds, choice, category, scenario=scenario)
+    edits = tuple(scenario.edits)
+    lang, base = state.lang(), maps.basemap()
+    key = (
+        ds.key, choice, category, lang, base, scenario.name, state.edits_token(edits),
+        state.network_edits_token(net_edits),
+    )  # fmt: skip
+
+    def build() -> Any:
+        from coverage.scenarios import change_areas
+        from maps.layers import coverage_map, network_edit_layer
+        from ui.netui import edit_lines
+
+        edited = edited_study(ds, net_edits)
+        applied = scenario_result(ds, choice, scenario)
+        areas = change_areas(state.analysis(ds, choice), [applied], categories=[category])
+        fmap = coverage_map(
+            **maps.layers(edited, choice, category, edits=edits),
+            boundary=ds.boundary,
+            changes=areas,
+            basemap=base,
+            lang=lang,
+            title=f"{ds.name(lang)} · {scenario.name}",
+            subtitle=maps.subtitle(ds, choice, category, lang=lang),
+        )
+        report = network_edit_report(ds, net_edits)
+        network_edit_layer(edit_lines(net_edits, report, ""), lang=lang, basemap=base).add_to(fmap)
+        return fmap
+
+    return state.cached("comparison_map", key, build)
 
 
 # --------------------------------------------------------------------------------------------

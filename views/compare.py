@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ui import maps, scenarios, state, tables
+from ui import netui, scenarios, state, tables
+from ui.errors import guard
 from ui.widgets import category_name, labeller, seed_choice, show_map, tr
 
 ds = state.dataset()
@@ -25,9 +26,12 @@ st.session_state["_cmp_picked"] = list(names)  # survives leaving the page
 if not names:
     st.info(tr("cmp.pick_one"))
     st.stop()
-with st.spinner(tr("cov.computing")):
+with st.spinner(tr("cov.computing")), guard(lang=state.lang(), context="compare") as outcome:
     base = state.analysis(ds, choice)
-    applied = [state.scenario_result(ds, choice, plans[n].edits, name=n) for n in names]
+    # Scenarios with network edits are computed on their edited streets (ui.scenarios).
+    applied = [scenarios.scenario_result(ds, choice, plans[n]) for n in names]
+if not outcome.ok:
+    st.stop()
 st.subheader(tr("cmp.table"))
 tables.show(scenarios.compare_table(base, applied, categories=choice.categories), key="cmp_table")
 
@@ -42,8 +46,9 @@ category = c2.selectbox(
     key=seed_choice("cmp_category", st.session_state.get(state.MAP_CATEGORY), options),
 )
 with st.spinner(tr("cov.computing")):
-    fmap = maps.comparison(ds, choice, category, scenario=plans[name])
+    fmap = scenarios.comparison_map(ds, choice, category, scenario=plans[name])
 show_map(fmap, key="cmp_map")
+netui.scenario_edits_panel(ds, plans[name])
 if st.button(tr("cmp.delete"), key="cmp_delete"):
     scenarios.delete(name)
     st.rerun()

@@ -108,8 +108,10 @@ map_col, tier_col = st.columns([3, 1])
 query = netui.current_answer(ds, choice)
 with map_col:
     clicked = maps.show_with_layers(
-        fmap, netui.map_layers(query), key="cov_map", returned_objects=list(netui.CLICK_KEYS)
-    )
+        fmap, netui.map_layers(query), key="cov_map", line_tool=True,
+        returned_objects=[*netui.CLICK_KEYS, *netui.DRAWING_KEYS],
+    )  # fmt: skip
+netui.take_drawing(clicked)
 netui.take_click(clicked)
 # The tier matrix beside the map, compact: rates only (the Evaluation page has the thresholds and
 # the standards' labels).
@@ -119,7 +121,7 @@ if not rates.empty:
     # A static table: the KPI table stays the page's (first) interactive one.
     tier_col.table(rates.style.format(lambda v: "" if v != v else f"{v:.0%}").map(rate_background))
 netui.query_panel(query)
-with st.expander(netui.t("net.title"), expanded=bool(state.network_edits())):
+with st.expander(netui.t("net.title"), expanded=netui.panel_open()):
     netui.edits_panel()
 # --- end issue 13 block ---
 
