@@ -66,6 +66,9 @@ class ExportInputs:
         The living-circle evaluation (``RunResult.evaluation``: ``tiers``, ``supply``,
         ``compliance``, ``least_served``); the workbook and the reports get their evaluation
         sheets and chapter from it. ``None`` leaves them out.
+    network_edits
+        Report of the network what-ifs in use (:func:`geo.network_edits.apply_network_edits`):
+        listed in the reports and the workbook (:mod:`maps.export_edits`). ``None``: none.
     """
 
     map_layers: dict[str, Any]
@@ -84,6 +87,7 @@ class ExportInputs:
     basemap: str = "none"
     gpkg_layers: dict[str, Any] = field(default_factory=dict)
     evaluation: Mapping[str, Any] | None = None
+    network_edits: pd.DataFrame | None = None
 
 
 def siting_label(
@@ -205,7 +209,7 @@ def build_xlsx(inp: ExportInputs) -> bytes:
     return write_xlsx(
         None, summary=inp.summary, communities=inp.communities, gaps=inp.gaps, sites=inp.sites,
         parameters=inp.parameters, sources=inp.sources, lang=inp.lang,
-        evaluation=inp.evaluation,
+        evaluation=inp.evaluation, network_edits=inp.network_edits,
     )  # fmt: skip
 
 
@@ -225,7 +229,7 @@ def build_report(inp: ExportInputs, fmt: str, png: bytes | None = None) -> bytes
         None, summary=inp.summary, communities=inp.communities, gaps=inp.gaps, sites=inp.sites,
         png=png if png is not None else build_png(inp), parameters=inp.parameters,
         sources=inp.sources, title=inp.title, area=inp.area, synthetic=inp.synthetic,
-        lang=inp.lang, evaluation=inp.evaluation,
+        lang=inp.lang, evaluation=inp.evaluation, network_edits=inp.network_edits,
     )  # fmt: skip
 
 
@@ -405,6 +409,7 @@ def inputs_from_run(
         lang=lang,
         basemap=basemap,
         evaluation=getattr(res, "evaluation", None) or None,
+        network_edits=getattr(getattr(res, "study", None), "network_edits", None),
         gpkg_layers={
             "facilities": map_layers["facilities"],
             "demand": demand,

@@ -53,6 +53,7 @@ from reportlab.platypus import (
 
 from geo import settings
 from geo.taxonomy import categories as taxonomy
+from maps.export_edits import edits_report_table, edits_title
 from maps.export_format import fmt_coord, fmt_count, fmt_decimal, fmt_value
 from maps.export_tables import (
     compliance_ranked,
@@ -314,6 +315,9 @@ class ReportInputs(TypedDict, total=False):
     evaluation
         ``RunResult.evaluation``: adds the living-circle evaluation chapter
         (:func:`evaluation_chapter`).
+    network_edits
+        Report of the network what-ifs: listed with kind, name and length
+        (:mod:`maps.export_edits`).
     """
 
     png: Required[bytes]
@@ -329,6 +333,7 @@ class ReportInputs(TypedDict, total=False):
     lang: str
     date: dt.date | None
     evaluation: Mapping[str, pd.DataFrame] | None
+    network_edits: pd.DataFrame | None
 
 
 @dataclass(frozen=True)
@@ -346,6 +351,7 @@ class _Prepared:
     sites: pd.DataFrame | None
     parameters: pd.DataFrame
     evaluation: list[tuple[str, pd.DataFrame]]
+    network_edits: pd.DataFrame | None = None
 
 
 def _prepare(inputs: ReportInputs) -> _Prepared:
@@ -379,6 +385,7 @@ def _prepare(inputs: ReportInputs) -> _Prepared:
         sites=_site_table(inputs.get("sites"), lang),
         parameters=params,
         evaluation=evaluation_chapter(inputs.get("evaluation"), lang=lang),
+        network_edits=edits_report_table(inputs.get("network_edits"), lang=lang),
     )
 
 
@@ -564,6 +571,8 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
     for key, frame in extra.items():
         if frame is not None:
             story += [Spacer(1, 3 * mm), *section(t(key, lang), table(frame))]
+    if rep.network_edits is not None:
+        story += [Spacer(1, 3 * mm), *section(edits_title(lang), table(rep.network_edits))]
     if rep.evaluation:
         # The chapter starts a page only when its heading and first table would not fit.
         story += [Spacer(1, 6 * mm), CondPageBreak(2 * REPORT_KEEP_HEIGHT_MM * mm)]
@@ -777,6 +786,8 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
         table_slides(t("report_gaps", lang), rep.gaps)
     if rep.sites is not None:
         table_slides(t("report_sites", lang), rep.sites)
+    if rep.network_edits is not None:
+        table_slides(edits_title(lang), rep.network_edits)
     for title, frame in rep.evaluation:
         table_slides(f"{t('eval_chapter', lang)} · {title}", frame)
     table_slides(t("report_parameters", lang), rep.parameters)

@@ -26,6 +26,7 @@ from openpyxl.utils import get_column_letter
 from geo.errors import InputDataError
 from geo.safe_cells import gpkg_safe, harden_worksheet
 from geo.taxonomy import categories as taxonomy
+from maps.export_edits import edits_sheet
 from maps.export_format import COORD_DECIMALS, excel_format, is_coord, is_rate
 from maps.i18n import STRINGS, t
 
@@ -240,6 +241,7 @@ def write_xlsx(
     sources: Sequence[str] = (),
     lang: str = "zh",
     evaluation: Mapping[str, pd.DataFrame] | None = None,
+    network_edits: pd.DataFrame | None = None,
 ) -> bytes:
     """Write the meeting workbook (five sheets, headers in ``lang``).
 
@@ -263,6 +265,8 @@ def write_xlsx(
     evaluation
         ``RunResult.evaluation`` (``tiers``, ``supply``, ``compliance``, ``least_served``):
         adds the sheets 分级覆盖, 达标 and 千人指标 (:func:`evaluation_sheets`) before 参数.
+    network_edits
+        Report of the network what-ifs: adds the sheet 路网假设 (:mod:`maps.export_edits`).
 
     Returns
     -------
@@ -280,6 +284,7 @@ def write_xlsx(
     }
     if evaluation:
         sheets.update(evaluation_sheets(evaluation, lang=lang))
+    sheets.update(edits_sheet(network_edits, lang=lang))
     sheets[t("sheet_parameters", lang)] = parameters_table(parameters, sources=sources, lang=lang)
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:

@@ -157,6 +157,7 @@ def _inputs(b: Bundle) -> ExportInputs:
         basemap=maps.basemap(),
         gpkg_layers=gpkg,
         evaluation=state.evaluation(ds, choice),
+        network_edits=state.network_edit_report(),
     )
 
 
