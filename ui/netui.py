@@ -74,10 +74,21 @@ def take_click(returned: dict[str, Any]) -> None:
             new = point
         seen[key] = point
     st.session_state[LAST_CLICK] = seen
-    if new is None:
+    if new is None or _on_drawing(new, st.session_state.get(LAST_DRAWING)):
         return
     st.session_state[QUERY_POINT] = new
     st.rerun()
+
+
+def _on_drawing(point: tuple[float, float], line: list[tuple[float, float]] | None) -> bool:
+    """Whether a map click is a vertex of the drawn line.
+
+    The click that finishes a line (on its last point) also reaches the map once Leaflet.draw
+    has let go of the mouse; it is part of the drawing, not a question about that point.
+    """
+    return bool(line) and any(
+        abs(point[0] - x) < 1e-5 and abs(point[1] - y) < 1e-5 for x, y in line or ()
+    )
 
 
 def query_point_now() -> tuple[float, float] | None:
@@ -394,6 +405,9 @@ def take_drawing(returned: dict[str, Any]) -> None:
     if line is None or st.session_state.get(LAST_DRAWING) == line:
         return
     st.session_state[LAST_DRAWING] = line
+    if (point := query_point_now()) is not None and _on_drawing(point, line):
+        # The finishing click came in before the line did.
+        st.session_state.pop(QUERY_POINT, None)
     st.session_state[COORDS] = "\n".join(f"{x:.6f},{y:.6f}" for x, y in line)
     st.session_state[DRAWN] = len(line)
     st.rerun()
