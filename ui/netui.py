@@ -30,6 +30,30 @@ from ui import state
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "CLICK_KEYS",
+    "COORDS",
+    "DRAWING_KEYS",
+    "QUERY_POINT",
+    "answer",
+    "answer_table",
+    "current_answer",
+    "edit_lines",
+    "edits_panel",
+    "edits_table",
+    "map_layers",
+    "panel_open",
+    "parse_coords",
+    "project_panel",
+    "query_panel",
+    "query_point_now",
+    "remove_edit",
+    "scenario_edits_panel",
+    "t",
+    "take_click",
+    "take_drawing",
+]
+
 WGS84 = "EPSG:4326"
 QUERY_POINT = "cov_query_point"  # (lon, lat) of the last map click; "cov_" keys reset with data
 LAST_CLICK = "_cov_last_click"
@@ -40,6 +64,7 @@ TOLERANCE = "cov_net_tol"  # tolerance_m of closed streets (metres)
 LAST_DRAWING = "_cov_last_drawing"  # the last line taken from the map's drawings
 DRAWN = "cov_net_drawn"  # points of the line taken from the map, until it is applied
 FLASH = "_cov_net_flash"
+EDIT_ERROR = "_cov_net_error"
 
 
 def t(key: str, **fmt: Any) -> str:
@@ -279,8 +304,8 @@ def edits_panel() -> None:
         st.success(flash)
     if st.session_state.get(DRAWN):
         st.info(t("draw.taken", n=int(st.session_state[DRAWN])))
+    _edit_form()
     edits = state.network_edits()
-    _edit_form(edits)
     if not edits:
         st.caption(t("net.none"))
         return
@@ -299,11 +324,9 @@ def edits_panel() -> None:
     _save_as_scenario(edits)
 
 
-def _edit_form(edits: tuple[Any, ...]) -> None:
+def _edit_form() -> None:
     """Action, name, join / tolerance distances and the line's points; "apply" adds the edit."""
     from geo import settings
-    from geo.network_edits import NetworkEdit
-    from ui.errors import guard
     from ui.widgets import labeller, seed
 
     c1, c2 = st.columns([1, 2])
@@ -315,32 +338,49 @@ def _edit_form(edits: tuple[Any, ...]) -> None:
         key="cov_net_action",
         horizontal=True,
     )
-    name = c1.text_input(t("net.name"), key="cov_net_name")
+    c1.text_input(t("net.name"), key="cov_net_name")
     d1, d2 = c1.columns(2)
-    join_m = d1.number_input(
+    d1.number_input(
         t("net.join"), min_value=1.0, max_value=1000.0, step=5.0, format="%.0f",
         key=seed(JOIN, float(settings.edit_join_m)), disabled=action != "add",
         help=t("net.join_help"),
     )  # fmt: skip
-    tolerance_m = d2.number_input(
+    d2.number_input(
         t("net.tolerance"), min_value=0.5, max_value=100.0, step=1.0, format="%.1f",
         key=seed(TOLERANCE, float(settings.edit_close_tolerance_m)), disabled=action != "close",
         help=t("net.tolerance_help"),
     )  # fmt: skip
     st.session_state.setdefault(COORDS, "")
-    text_ = c2.text_area(t("net.coords"), key=COORDS, height=150, placeholder="118.7969,32.0603")
-    if not st.button(t("net.apply"), key="cov_net_apply", type="primary"):
-        return
-    with guard(lang=state.lang(), context="network edit") as outcome:
+    c2.text_area(t("net.coords"), key=COORDS, height=150, placeholder="118.7969,32.0603")
+    # A callback: the edit is applied before the page runs, so one run draws the new streets.
+    st.button(t("net.apply"), key="cov_net_apply", type="primary", on_click=_apply_form)
+    error = st.session_state.pop(EDIT_ERROR, None)
+    if error:
+        st.error(error)
+
+
+def _apply_form() -> None:
+    """Add the form's edit to the session's network edits (the "apply" button's callback)."""
+    from geo.network_edits import NetworkEdit
+    from ui.errors import message_for
+
+    ss = st.session_state
+    try:
         edit = NetworkEdit(
-            action=str(action), coords=tuple(parse_coords(text_)), name=name.strip(),
-            join_m=float(join_m), tolerance_m=float(tolerance_m),
-        )  # fmt: skip
-        state.set_network_edits((*edits, edit))
-    if outcome.ok:
-        for key in (COORDS, "cov_net_name", DRAWN):
-            st.session_state.pop(key, None)
-        st.rerun()
+            action=str(ss.get("cov_net_action", "add")),
+            coords=tuple(parse_coords(str(ss.get(COORDS, "") or ""))),
+            name=str(ss.get("cov_net_name", "") or "").strip(),
+            join_m=float(ss[JOIN]),
+            tolerance_m=float(ss[TOLERANCE]),
+        )
+        state.set_network_edits((*state.network_edits(), edit))
+    except Exception as exc:  # shown as a message, never a traceback
+        if not isinstance(exc, state.CoverageToolError):
+            logger.exception("network edit")
+        ss[EDIT_ERROR] = message_for(exc, lang=state.lang())
+        return
+    for key in (COORDS, "cov_net_name", DRAWN):
+        ss.pop(key, None)
 
 
 def _save_as_scenario(edits: tuple[Any, ...]) -> None:

@@ -21,6 +21,27 @@ import streamlit as st
 
 from ui import state
 
+__all__ = [
+    "compare_table",
+    "comparison_map",
+    "delete",
+    "edited_study",
+    "file_panel",
+    "load_file",
+    "network_edit_report",
+    "removal_picker",
+    "save",
+    "saved",
+    "scenario_result",
+    "scenarios_file",
+    "site_edits",
+    "take_click",
+    "trial_edits",
+    "trial_panel",
+    "trial_points",
+    "trial_removed",
+]
+
 WGS84 = "EPSG:4326"
 TRIAL_REMOVED = "trial_removed"
 
