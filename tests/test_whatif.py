@@ -488,3 +488,51 @@ def test_export_inputs_carry_the_edits_to_every_report(
     )  # fmt: skip
     book = openpyxl.load_workbook(io.BytesIO(build_one(inp, "xlsx", built)))
     assert "Network what-ifs" in book.sheetnames
+
+
+def test_a_cli_run_with_network_edits_lists_them_in_its_report(tmp_path: Path) -> None:
+    import cli
+
+    (a, b) = SOUTH_BANK, NORTH_BANK
+    config = (
+        'demo = "synthetic"\n[analysis]\nservice_areas = false\ncategories = ["job_service"]\n'
+        f'[[network_edits]]\naction = "add"\nname = "滨河桥"\ncoords = [[{a[0]}, {a[1]}], '
+        f"[{b[0]}, {b[1]}]]\n"
+    )
+    (tmp_path / "run.toml").write_text(config, "utf-8")
+    out = tmp_path / "out"
+    assert cli.main(["-q", "run", str(tmp_path / "run.toml"), "--out", str(out),
+                     "--report", "xlsx"]) == 0  # fmt: skip
+    (book_path,) = out.glob("*.xlsx")
+    book = openpyxl.load_workbook(book_path)
+    rows = list(book["路网假设"].values)
+    assert rows[1][1:3] == ("新增连接", "滨河桥")
+    assert rows[1][3] == pytest.approx(181, abs=1)
+
+
+def _export_script() -> None:
+    import streamlit as st
+
+    from geo.network_edits import NetworkEdit
+    from ui import exports, state
+
+    state.init()
+    edit = NetworkEdit(
+        action="add",
+        coords=((117.24736295541139, 31.84474699686), (117.2475029397999, 31.846372127374806)),
+        name="滨河桥",
+    )
+    state.set_network_edits((edit,))
+    ds, choice = state.dataset(), state.criteria_choice()
+    bundle = exports.Bundle.of(ds, choice, category=choice.categories[0], title="t")
+    table = bundle.inputs.network_edits
+    st.session_state["exported"] = (
+        None if table is None else table[["action", "name"]].values.tolist()
+    )
+
+
+def test_the_export_page_hands_the_session_edits_to_the_reports() -> None:
+    at = AppTest.from_function(_export_script, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["exported"] == [["add", "滨河桥"]]
