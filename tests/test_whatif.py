@@ -536,3 +536,21 @@ def test_the_export_page_hands_the_session_edits_to_the_reports() -> None:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.session_state["exported"] == [["add", "滨河桥"]]
+
+
+def test_a_scenario_whose_edits_do_not_fit_is_named_and_left_out() -> None:
+    bridge, canteens = _plans()
+    elsewhere = Scenario(
+        name="别处的桥",
+        network_edits=(NetworkEdit(action="add", coords=((116.39, 39.90), (116.40, 39.91))),),
+    )
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.session_state["criteria"] = CHOICE
+    at.session_state["scenarios"] = {elsewhere.name: elsewhere, canteens.name: canteens}
+    at.switch_page("views/compare.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1 and "别处的桥" in at.error[0].value
+    assert "Traceback" not in at.error[0].value
+    table = next(d.value for d in at.dataframe if "新增覆盖人口" in d.value.columns)
+    assert set(table["方案"]) == {"两处食堂"}

@@ -22,6 +22,7 @@ import streamlit as st
 from ui import state
 
 __all__ = [
+    "applied_results",
     "compare_table",
     "comparison_map",
     "delete",
@@ -222,6 +223,29 @@ def scenario_result(ds: state.Dataset, choice: state.CriteriaChoice, scenario: A
         changed=dict.fromkeys(choice.categories, "recomputed"),
         seconds=seconds,
     )
+
+
+def applied_results(
+    ds: state.Dataset, choice: state.CriteriaChoice, plans: Sequence[Any]
+) -> dict[str, Any]:
+    """:func:`scenario_result` of each plan, by name; a plan that fails is named in a message.
+
+    A scenario's network edits may not fit the session's streets (a scenario file of another
+    district, a link whose ends are not near a street here): that plan is left out, the others
+    are still compared.
+    """
+    from geo.messages import text
+    from ui.errors import message_for
+
+    out: dict[str, Any] = {}
+    for plan in plans:
+        try:
+            out[plan.name] = scenario_result(ds, choice, plan)
+        except state.CoverageToolError as exc:
+            lang = state.lang()
+            reason = message_for(exc, lang=lang)
+            st.error(text("whatif.scenarios.failed", lang, name=plan.name, reason=reason))
+    return out
 
 
 def comparison_map(

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from ui import netui, scenarios, state, tables
-from ui.errors import guard
 from ui.widgets import category_name, labeller, seed_choice, show_map, tr
 
 ds = state.dataset()
@@ -26,12 +25,15 @@ st.session_state["_cmp_picked"] = list(names)  # survives leaving the page
 if not names:
     st.info(tr("cmp.pick_one"))
     st.stop()
-with st.spinner(tr("cov.computing")), guard(lang=state.lang(), context="compare") as outcome:
+with st.spinner(tr("cov.computing")):
     base = state.analysis(ds, choice)
-    # Scenarios with network edits are computed on their edited streets (ui.scenarios).
-    applied = [scenarios.scenario_result(ds, choice, plans[n]) for n in names]
-if not outcome.ok:
+    # Scenarios with network edits are computed on their edited streets; one that cannot be
+    # computed here (edits for another district's streets) is named in a message and left out.
+    results = scenarios.applied_results(ds, choice, [plans[n] for n in names])
+names = [n for n in names if n in results]
+if not names:
     st.stop()
+applied = [results[n] for n in names]
 st.subheader(tr("cmp.table"))
 tables.show(scenarios.compare_table(base, applied, categories=choice.categories), key="cmp_table")
 
