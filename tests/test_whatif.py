@@ -539,7 +539,7 @@ def test_the_export_page_hands_the_session_edits_to_the_reports() -> None:
 
 
 def test_a_scenario_whose_edits_do_not_fit_is_named_and_left_out() -> None:
-    bridge, canteens = _plans()
+    _, canteens = _plans()
     elsewhere = Scenario(
         name="别处的桥",
         network_edits=(NetworkEdit(action="add", coords=((116.39, 39.90), (116.40, 39.91))),),
