@@ -3,9 +3,12 @@
 * "What can I reach from here?": a click on the Coverage map runs
   :func:`coverage.point_query.query_point` on the cached coverage result (milliseconds) and shows
   the nearest facility of every category in a table, with the routes drawn on the map.
-* Network what-ifs: the planner types a line's points (or adds the clicked point), chooses
-  "add link" or "close streets" and applies; the session's network becomes
-  :func:`geo.network_edits.apply_network_edits` of the base network, so every page updates.
+* Network what-ifs: the planner draws a line on the Coverage map (the offline Leaflet.draw tool
+  of :mod:`maps.draw`; ``st_folium`` returns it) or types its points, chooses "add link" or
+  "close streets" (with their join / tolerance distances) and applies; the session's network
+  becomes :func:`geo.network_edits.apply_network_edits` of the base network, so every page
+  updates. The edits in use can be saved as a scenario (:mod:`ui.scenarios`) for the Compare
+  page, and a scenario's edits brought back into the session.
 * Project files: "保存项目 / Save project" and "打开项目 / Open project" on the Data page.
 
 The page texts are catalogue entries ``whatif.netui.*`` (``data/locale/*/whatif.po``), so this
