@@ -126,12 +126,12 @@ def add_basemap(
     """
     check_basemap(basemap)
     if basemap == "osm":
-        folium.TileLayer(OSM_TILES, attr=OSM_ATTR, name=t("basemap_osm", lang), max_zoom=19).add_to(
-            m
-        )
+        folium.TileLayer(
+            OSM_TILES, attr=OSM_ATTR, name=t("maps.basemap_osm", lang), max_zoom=19
+        ).add_to(m)
     elif basemap == "amap":
         folium.TileLayer(
-            AMAP_TILES, attr=AMAP_ATTR, name=t("basemap_amap", lang), subdomains="1234",
+            AMAP_TILES, attr=AMAP_ATTR, name=t("maps.basemap_amap", lang), subdomains="1234",
             max_zoom=18,
         ).add_to(m)  # fmt: skip
     elif basemap == "tianditu":
@@ -143,7 +143,10 @@ def add_basemap(
                 "or choose the 'osm' or 'none' basemap"
             )
             raise ConfigError(msg)
-        for layer, name in (("vec", "basemap_tianditu"), ("cva", "basemap_tianditu_labels")):
+        for layer, name in (
+            ("vec", "maps.basemap_tianditu"),
+            ("cva", "maps.basemap_tianditu_labels"),
+        ):
             folium.TileLayer(
                 TIANDITU_TILES.format(layer=layer, key=quote(key, safe="")),
                 attr=TIANDITU_ATTR,
@@ -154,7 +157,7 @@ def add_basemap(
                 control=layer == "vec",
             ).add_to(m)
     elif network_edges is not None and not network_edges.empty:
-        network_layer(network_edges, name=t("basemap_none", lang), overlay=False).add_to(m)
+        network_layer(network_edges, name=t("maps.basemap_none", lang), overlay=False).add_to(m)
     return m
 
 

@@ -127,11 +127,11 @@ def export_parameters(
     out: dict[str, Any] = {}
     for key, crit in criteria.items():
         out[get_category(key).name(lang)] = crit.label(lang)
-    out[t("param_basemap", lang)] = t(f"basemap_{basemap}", lang)
-    out[t("param_data", lang)] = data_name
-    out[t("param_date", lang)] = (day or dt.date.today()).isoformat()
+    out[t("maps.param_basemap", lang)] = t(f"basemap_{basemap}", lang)
+    out[t("maps.param_data", lang)] = data_name
+    out[t("maps.param_date", lang)] = (day or dt.date.today()).isoformat()
     if siting:
-        out[t("param_siting", lang)] = siting
+        out[t("maps.param_siting", lang)] = siting
     return out
 
 
@@ -148,7 +148,7 @@ def export_sources(sources: Iterable[str], attribution: str, *, lang: str) -> li
         if s.startswith("demo:"):
             if attribution:
                 continue
-            s = t("synthetic_demo", lang)
+            s = t("maps.synthetic_demo", lang)
         if s and s not in out:
             out.append(s)
     if attribution:
@@ -165,7 +165,7 @@ def export_footer(
     """Data sources, criterion and date stamped under the map image."""
     parts = [area, criterion, (day or dt.date.today()).isoformat()]
     if synthetic:
-        parts.append(t("synthetic_stamp", lang))
+        parts.append(t("maps.synthetic_stamp", lang))
     parts += [s for s in sources if s not in parts]
     return " · ".join(p for p in parts if p)
 
@@ -341,7 +341,7 @@ def inputs_from_run(
         ]
         if res.config.demand.get("file"):
             sources.append(Path(str(res.config.demand["file"])).name)
-    area = area or res.config.title or t("app_title", lang)
+    area = area or res.config.title or t("maps.app_title", lang)
     sources = export_sources(sources, res.attribution, lang=lang)
     crit = cov.criteria[category]
     sites = None
@@ -378,8 +378,8 @@ def inputs_from_run(
         "categories": [category],
         "water": water,
     }
-    title = res.config.title or t("app_title", lang)
-    subtitle = crit.label(lang) + (f" · {t('synthetic_demo', lang)}" if res.synthetic else "")
+    title = res.config.title or t("maps.app_title", lang)
+    subtitle = crit.label(lang) + (f" · {t('maps.synthetic_demo', lang)}" if res.synthetic else "")
     demand = gpd.GeoDataFrame(cov.demand, geometry="geometry").to_crs(WGS84)
     return ExportInputs(
         map_layers=map_layers,

@@ -63,7 +63,7 @@ from maps.export_tables import (
     supply_judged,
     tier_matrix,
 )
-from maps.i18n import criterion_column, t
+from maps.i18n import criterion_column, heading, t
 
 logger = logging.getLogger(__name__)
 
@@ -137,11 +137,11 @@ def kpi_table(summary: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
             f"{n}{mark}" if str(st) != "ok" else n
             for n, st in zip(names, summary["status"], strict=True)
         ]
-    out = pd.DataFrame({t("category", lang): names})
+    out = pd.DataFrame({t("maps.category", lang): names})
     for col in KPI_COLUMNS:
         if col in summary.columns:
             src = criterion_column(summary, lang) if col == "criterion" else col
-            out[t(col, lang)] = [_fmt(col, v) for v in summary[src]]
+            out[heading(col, lang)] = [_fmt(col, v) for v in summary[src]]
     return out
 
 
@@ -160,7 +160,9 @@ def used_criteria(summary: pd.DataFrame, cats: Sequence[str], lang: str) -> list
         text = str(used.get(c) or default)
         if text != default:
             text += (
-                f"（{t('default', lang)}：{default}）" if lang == "zh" else f" (default: {default})"
+                f"（{t('maps.default', lang)}：{default}）"
+                if lang == "zh"
+                else f" (default: {default})"
             )
         out.append(text)
     return out
@@ -181,7 +183,7 @@ def _community_table(communities: pd.DataFrame | None, lang: str) -> pd.DataFram
         if col.endswith("_coverage_rate") and key in tax:
             label = f"{tax[key].short_zh}{rate}" if lang == "zh" else f"{tax[key].name_en} {rate}"
         else:
-            label = t(col, lang)
+            label = heading(col, lang)
         out[label] = [_fmt(col, v) for v in c[col]]
     return out.reset_index(drop=True)
 
@@ -199,17 +201,17 @@ def _gap_table(gaps: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
     )
     out = pd.DataFrame(
         {
-            t("gap_id", lang): ids.to_numpy(),
-            t("category", lang): [
+            t("maps.gap_id", lang): ids.to_numpy(),
+            t("maps.category", lang): [
                 tax[k].name(lang) if k in tax else k for k in g["category"].astype(str)
             ],
-            t("uncovered_population", lang): [fmt_count(v) for v in g["uncovered_population"]],
+            t("maps.uncovered_population", lang): [fmt_count(v) for v in g["uncovered_population"]],
         }
     )
     if "nearest_facility_m" in g.columns:
-        out[t("nearest_facility_m", lang)] = [fmt_count(v) for v in g["nearest_facility_m"]]
+        out[t("maps.nearest_facility_m", lang)] = [fmt_count(v) for v in g["nearest_facility_m"]]
     if "communities" in g.columns:
-        out[t("communities", lang)] = [
+        out[t("maps.communities", lang)] = [
             "、".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
             for v in g["communities"]
         ]
@@ -223,20 +225,20 @@ def _site_table(sites: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
     tax = taxonomy()
     out = pd.DataFrame(
         {
-            t("rank", lang): s["rank"] if "rank" in s.columns else range(1, len(s) + 1),
-            t("name", lang): s["name"].astype(str) if "name" in s.columns else "",
-            t("added_population", lang): [fmt_count(v) for v in s["added_population"]],
+            t("maps.rank", lang): s["rank"] if "rank" in s.columns else range(1, len(s) + 1),
+            t("maps.name", lang): s["name"].astype(str) if "name" in s.columns else "",
+            t("maps.added_population", lang): [fmt_count(v) for v in s["added_population"]],
         }
     )
     if "category" in s.columns:
         out.insert(
             1,
-            t("category", lang),
+            t("maps.category", lang),
             [tax[k].name(lang) if k in tax else k for k in s["category"].astype(str)],
         )
     if {"lon", "lat"} <= set(s.columns):
-        out[t("lon", lang)] = [fmt_coord(v) for v in s["lon"]]
-        out[t("lat", lang)] = [fmt_coord(v) for v in s["lat"]]
+        out[t("maps.lon", lang)] = [fmt_coord(v) for v in s["lon"]]
+        out[t("maps.lat", lang)] = [fmt_coord(v) for v in s["lat"]]
     return out
 
 
@@ -249,7 +251,9 @@ def _eval_cell(col: str, value: Any) -> str:
 
 
 def _display(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    out = pd.DataFrame({t(c, lang): [_eval_cell(c, v) for v in frame[c]] for c in frame.columns})
+    out = pd.DataFrame(
+        {heading(c, lang): [_eval_cell(c, v) for v in frame[c]] for c in frame.columns}
+    )
     return out.reset_index(drop=True)
 
 
@@ -267,9 +271,12 @@ def evaluation_chapter(
         return []
     out: list[tuple[str, pd.DataFrame]] = []
     _rates, cells = tier_matrix(evaluation["tiers"], lang=lang)
-    out.append((t("eval_tier_matrix", lang), cells.reset_index()))
+    out.append((t("maps.eval_tier_matrix", lang), cells.reset_index()))
     out.append(
-        (t("eval_subgroups", lang), _display(subgroup_rates(evaluation["tiers"], lang=lang), lang))
+        (
+            t("maps.eval_subgroups", lang),
+            _display(subgroup_rates(evaluation["tiers"], lang=lang), lang),
+        )
     )
     ranked = compliance_ranked(
         evaluation.get("least_served"),  # type: ignore[arg-type]
@@ -279,12 +286,12 @@ def evaluation_chapter(
     if len(ranked):
         keep = ["rank", "community", "population", "compliant", "basic_score", "lacks"]
         ranked = ranked[[c for c in keep if c in ranked.columns]].head(REPORT_TOP_N)
-        out.append((t("eval_compliance", lang), _display(ranked, lang)))
+        out.append((t("maps.eval_compliance", lang), _display(ranked, lang)))
     supply = supply_judged(evaluation.get("supply"), lang=lang, district_only=True)  # type: ignore[arg-type]
     if len(supply):
         keep = ["category", "per_1000", "reachable_per_1000", "target_per_1000", "meets_target",
                 "standard_source"]  # fmt: skip
-        out.append((t("eval_supply", lang), _display(supply[keep], lang)))
+        out.append((t("maps.eval_supply", lang), _display(supply[keep], lang)))
     return out
 
 
@@ -353,11 +360,11 @@ def _prepare(inputs: ReportInputs) -> _Prepared:
     day = (inputs.get("date") or dt.date.today()).isoformat()
     area = inputs.get("area", "")
     txt = {
-        "title": inputs.get("title") or t("report_title", lang),
-        "date": t("report_date", lang, date=day),
-        "area": t("report_area", lang, area=area) if area else "",
-        "stamp": t("synthetic_stamp", lang) if inputs.get("synthetic", False) else "",
-        "method": t("report_method", lang),
+        "title": inputs.get("title") or t("maps.report_title", lang),
+        "date": t("maps.report_date", lang, date=day),
+        "area": t("maps.report_area", lang, area=area) if area else "",
+        "stamp": t("maps.synthetic_stamp", lang) if inputs.get("synthetic", False) else "",
+        "method": t("maps.report_method", lang),
     }
     png = inputs["png"]
     with PILImage.open(io.BytesIO(png)) as im:
@@ -365,7 +372,7 @@ def _prepare(inputs: ReportInputs) -> _Prepared:
     params = parameters_table(
         inputs.get("parameters"), sources=inputs.get("sources", ()), lang=lang
     )
-    params.columns = [t("parameter", lang), t("value", lang)]
+    params.columns = [t("maps.parameter", lang), t("maps.value", lang)]
     summary = inputs["summary"]
     return _Prepared(
         lang=lang,
@@ -531,10 +538,10 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
     iw, ih = rep.png_size
     img_h = min(page_h - 75 * mm, frame_w * ih / iw)
     story += [
-        Paragraph(esc(t("report_map", lang)), h2),
+        Paragraph(esc(t("maps.report_map", lang)), h2),
         Image(io.BytesIO(rep.png), width=img_h * iw / ih, height=img_h),
         PageBreak(),
-        *section(t("report_kpis", lang), table(rep.kpis)),
+        *section(t("maps.report_kpis", lang), table(rep.kpis)),
     ]
     tax = taxonomy()
     cats = [c for c in rep.summary.get("category", pd.Series(dtype=str)).astype(str) if c in tax]
@@ -542,12 +549,12 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
         story.append(Spacer(1, 3 * mm))
         legend = pd.DataFrame(
             {
-                t("category", lang): [tax[c].name(lang) for c in cats],
-                t("threshold", lang): used_criteria(rep.summary, cats, lang),
-                t("source", lang): [tax[c].standard for c in cats],
+                t("maps.category", lang): [tax[c].name(lang) for c in cats],
+                t("maps.threshold", lang): used_criteria(rep.summary, cats, lang),
+                t("maps.source", lang): [tax[c].standard for c in cats],
             }
         )
-        story += section(t("report_legend", lang), table(legend))
+        story += section(t("maps.report_legend", lang), table(legend))
         legend_tbl = story[-1]
         assert isinstance(legend_tbl, Table)
         legend_tbl.setStyle(
@@ -557,9 +564,9 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
             )
         )  # fmt: skip
     extra = {
-        "report_communities": rep.communities,
-        "report_gaps": rep.gaps,
-        "report_sites": rep.sites,
+        "maps.report_communities": rep.communities,
+        "maps.report_gaps": rep.gaps,
+        "maps.report_sites": rep.sites,
     }
     for key, frame in extra.items():
         if frame is not None:
@@ -567,14 +574,14 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
     if rep.evaluation:
         # The chapter starts a page only when its heading and first table would not fit.
         story += [Spacer(1, 6 * mm), CondPageBreak(2 * REPORT_KEEP_HEIGHT_MM * mm)]
-        story += [Paragraph(esc(t("eval_chapter", lang)), h1)]
-        story.append(Paragraph(esc(t("eval_labels_note", lang)), body))
+        story += [Paragraph(esc(t("maps.eval_chapter", lang)), h1)]
+        story.append(Paragraph(esc(t("maps.eval_labels_note", lang)), body))
         for title, frame in rep.evaluation:
             story += [Spacer(1, 3 * mm), *section(title, table(frame))]
     story += [
         Spacer(1, 3 * mm),
         *section(
-            t("report_parameters", lang),
+            t("maps.report_parameters", lang),
             table(rep.parameters, widths=[70 * mm, frame_w - 70 * mm]),
         ),
     ]
@@ -717,7 +724,7 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
             used += h
         for k, page in enumerate(pages):
             slide = prs.slides.add_slide(blank)
-            heading(slide, name if k == 0 else t("report_continued", lang, title=name))
+            heading(slide, name if k == 0 else t("maps.report_continued", lang, title=name))
             height = heights[0] + sum(heights[i + 1] for i in page)
             shape = slide.shapes.add_table(len(page) + 1, len(header), PPTX_MARGIN,
                                            PPTX_TABLE_TOP, int(width), height)  # fmt: skip
@@ -764,7 +771,7 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
     stamp(slide)
     # 2. map (the PNG carries its legend, scale bar and north arrow)
     slide = prs.slides.add_slide(blank)
-    heading(slide, t("report_map", lang))
+    heading(slide, t("maps.report_map", lang))
     iw, ih = rep.png_size
     max_w, max_h = sw - Inches(0.8), sh - Inches(1.6)
     scale = min(max_w / iw, max_h / ih)
@@ -772,14 +779,14 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
     slide.shapes.add_picture(io.BytesIO(rep.png), int((sw - w) / 2), Inches(0.95), w, h)
     stamp(slide)
     # 3. KPIs, 4. gaps, 5. sites, 6. parameters and sources
-    table_slides(t("report_kpis", lang), rep.kpis)
+    table_slides(t("maps.report_kpis", lang), rep.kpis)
     if rep.gaps is not None:
-        table_slides(t("report_gaps", lang), rep.gaps)
+        table_slides(t("maps.report_gaps", lang), rep.gaps)
     if rep.sites is not None:
-        table_slides(t("report_sites", lang), rep.sites)
+        table_slides(t("maps.report_sites", lang), rep.sites)
     for title, frame in rep.evaluation:
-        table_slides(f"{t('eval_chapter', lang)} · {title}", frame)
-    table_slides(t("report_parameters", lang), rep.parameters)
+        table_slides(f"{t('maps.eval_chapter', lang)} · {title}", frame)
+    table_slides(t("maps.report_parameters", lang), rep.parameters)
 
     buf = io.BytesIO()
     prs.save(buf)

@@ -193,14 +193,14 @@ def render_map_png(
         if parts:
             ax.add_collection(LineCollection(parts, colors=WATER_STROKE, linewidths=3, zorder=0.5))
         handles.append(
-            Patch(facecolor=WATER_FILL, edgecolor=WATER_STROKE, label=t("legend_water", lang))
+            Patch(facecolor=WATER_FILL, edgecolor=WATER_STROKE, label=t("maps.legend_water", lang))
         )
 
     edges = proj(network_edges)
     if edges is not None:
         lines = [np.asarray(g.coords)[:, :2] for g in shapely.get_parts(edges.geometry.values)]
         ax.add_collection(LineCollection(lines, colors="#b0b0b0", linewidths=0.6, zorder=1))
-        handles.append(Line2D([], [], color="#b0b0b0", lw=1, label=t("legend_network", lang)))
+        handles.append(Line2D([], [], color="#b0b0b0", lw=1, label=t("maps.legend_network", lang)))
 
     dem = proj(demand)
     if dem is not None:
@@ -210,7 +210,7 @@ def render_map_png(
         ax.scatter(xy[:, 0], xy[:, 1], s=size, c="#636363", alpha=0.35, lw=0, zorder=2)
         handles.append(
             Line2D([], [], ls="", marker="o", color="#636363", alpha=0.5,
-                   label=t("legend_demand_points", lang))
+                   label=t("maps.legend_demand_points", lang))
         )  # fmt: skip
 
     sa = proj(service_areas)
@@ -233,10 +233,10 @@ def render_map_png(
                 if rows_t.empty:
                     continue
                 minutes = rows_t["minutes"].iloc[0]
-                label = t("metres_short", lang, m=float(thr))
+                label = t("maps.metres_short", lang, m=float(thr))
                 if pd.notna(minutes):
-                    label = f"{t('minutes_short', lang, m=round(float(minutes), 1))} ({label})"
-                prefix = t("threshold", lang) if len(cats) == 1 else cat.name(lang)
+                    label = f"{t('maps.minutes_short', lang, m=round(float(minutes), 1))} ({label})"
+                prefix = t("maps.threshold", lang) if len(cats) == 1 else cat.name(lang)
                 alpha = 0.30 * (1.0 - i / (len(thresholds) + 1))
                 handles.append(
                     Patch(facecolor=to_rgba(cat.color, alpha), edgecolor=cat.color,
@@ -257,7 +257,7 @@ def render_map_png(
                     fontsize=7, color="#4d0000", zorder=7, path_effects=HALO,
                     **text_kw)  # fmt: skip
         # The ramp's classes, each swatch in the colour a gap of that size is drawn with.
-        handles.append(Patch(facecolor="none", edgecolor="none", label=t("legend_gaps", lang)))
+        handles.append(Patch(facecolor="none", edgecolor="none", label=t("maps.legend_gaps", lang)))
         for lo, hi in gap_classes(float(values.max())):
             handles.append(
                 Patch(facecolor=to_rgba(cmap(norm((lo + hi) / 2)), 0.75), edgecolor="#7f0000",
@@ -286,13 +286,21 @@ def render_map_png(
         ax.scatter(st.geometry.x, st.geometry.y, s=220, marker="*", c=SITE_COLOR,
                    edgecolors="white", linewidths=0.8, zorder=8)  # fmt: skip
         for rec in st.itertuples():
-            label = t("site_label", lang, n=float(getattr(rec, "added_population", 0.0) or 0.0))
+            label = t(
+                "maps.site_label", lang, n=float(getattr(rec, "added_population", 0.0) or 0.0)
+            )
             ax.annotate(label, (rec.geometry.x, rec.geometry.y), xytext=(6, 6),
                         textcoords="offset points", fontsize=8, color=SITE_COLOR, zorder=9,
                         fontweight="bold", path_effects=HALO, **text_kw)  # fmt: skip
         handles.append(
             Line2D(
-                [], [], ls="", marker="*", ms=12, color=SITE_COLOR, label=t("legend_sites", lang)
+                [],
+                [],
+                ls="",
+                marker="*",
+                ms=12,
+                color=SITE_COLOR,
+                label=t("maps.legend_sites", lang),
             )
         )
 
@@ -306,9 +314,9 @@ def render_map_png(
     _north_arrow(ax, lang, text_kw)
     if handles:
         ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9,
-                  title=t("legend_title", lang), prop={"family": fonts, "size": 8},
+                  title=t("maps.legend_title", lang), prop={"family": fonts, "size": 8},
                   title_fontproperties={"family": fonts, "size": 9, "weight": "bold"})  # fmt: skip
-    fig.text(0.5, 0.962, ok(title or "") or t("report_map", lang), ha="center", va="center",
+    fig.text(0.5, 0.962, ok(title or "") or t("maps.report_map", lang), ha="center", va="center",
              fontsize=15, fontweight="bold", **text_kw)  # fmt: skip
     if ok(subtitle):
         fig.text(0.5, 0.928, ok(subtitle), ha="center", va="center", fontsize=10,
@@ -389,7 +397,7 @@ def _scale_bar(ax: Axes, lang: str, text_kw: dict[str, Any]) -> None:
             Rectangle((bx + i * length / 2, by), length / 2, h, edgecolor="black",
                       facecolor="black" if i == 0 else "white", linewidth=0.8, zorder=10)
         )  # fmt: skip
-    label = t("metres_short", lang, m=length)
+    label = t("maps.metres_short", lang, m=length)
     if length >= 1000:
         label = f"{length / 1000:g} km" if lang == "en" else f"{length / 1000:g} 公里"
     ax.text(bx + length, by + 2.2 * h, label, ha="center", va="bottom", fontsize=8,
@@ -399,7 +407,7 @@ def _scale_bar(ax: Axes, lang: str, text_kw: dict[str, Any]) -> None:
 
 def _north_arrow(ax: Axes, lang: str, text_kw: dict[str, Any]) -> None:
     ax.annotate(
-        t("north", lang), xy=(0.95, 0.97), xytext=(0.95, 0.86), xycoords="axes fraction",
+        t("maps.north", lang), xy=(0.95, 0.97), xytext=(0.95, 0.86), xycoords="axes fraction",
         ha="center", va="center", fontsize=12, fontweight="bold", zorder=10,
         arrowprops={"facecolor": "black", "width": 4, "headwidth": 12, "headlength": 10},
         **text_kw,

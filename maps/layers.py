@@ -145,10 +145,10 @@ def esc(value: Any, *, lang: str = "zh") -> str:
     if isinstance(value, Markup):
         return str(value)
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return html.escape(t("unknown", lang))
+        return html.escape(t("maps.unknown", lang))
     if isinstance(value, float | np.floating):
         if math.isinf(value):
-            return html.escape(t("not_reached", lang))
+            return html.escape(t("maps.not_reached", lang))
         number = float(value)
         return html.escape(f"{number:,.0f}" if abs(number) >= 100 else f"{number:.3g}")
     return html.escape(str(value))
@@ -307,7 +307,7 @@ def facility_layer(
     folium.FeatureGroup
         Named ``设施 · <category>``.
     """
-    group = folium.FeatureGroup(name=t("layer_facilities", lang, name=category.name(lang)))
+    group = folium.FeatureGroup(name=t("maps.layer_facilities", lang, name=category.name(lang)))
     rows = _rows_of(facilities, category)
     if rows.empty:
         return group
@@ -329,7 +329,16 @@ def facility_layer(
             popup_props(getattr(rec, "name", ""), values, lang=lang)
             | {"tip": esc(getattr(rec, "name", ""), lang=lang)}
         )
-    labels = [t(k, lang) for k in ("category", "capacity", "threshold", "facility_id", "source")]
+    labels = [
+        t(k, lang)
+        for k in (
+            "maps.category",
+            "maps.capacity",
+            "maps.threshold",
+            "maps.facility_id",
+            "maps.source",
+        )
+    ]
     icon = folium.DivIcon(
         html=glyph_html(category.glyph, category.color),
         icon_size=(22, 22),
@@ -372,7 +381,7 @@ def service_area_layer(
     folium.FeatureGroup
         Named ``服务范围 · <category>``.
     """
-    group = folium.FeatureGroup(name=t("layer_service_areas", lang, name=category.name(lang)))
+    group = folium.FeatureGroup(name=t("maps.layer_service_areas", lang, name=category.name(lang)))
     rows = _rows_of(service_areas, category)
     if rows.empty:
         return group
@@ -397,15 +406,15 @@ def service_area_layer(
                 },
             }
         )
-    labels = [t(k, lang) for k in ("threshold", "area_km2", "facility_id")]
+    labels = [t(k, lang) for k in ("maps.threshold", "maps.area_km2", "maps.facility_id")]
     _add_features(group, rows, props, name=f"sa_{category.key}", labels=labels)
     return group
 
 
 def _threshold_label(threshold_m: float, minutes: Any, lang: str) -> str:
-    metres = t("metres_short", lang, m=float(threshold_m))
+    metres = t("maps.metres_short", lang, m=float(threshold_m))
     if minutes is not None and pd.notna(minutes):
-        return f"{t('minutes_short', lang, m=round(float(minutes), 1))}（{metres}）"
+        return f"{t('maps.minutes_short', lang, m=round(float(minutes), 1))}（{metres}）"
     return metres
 
 
@@ -435,7 +444,7 @@ def gap_layer(
     folium.FeatureGroup
         Named ``覆盖缺口``.
     """
-    group = folium.FeatureGroup(name=t("layer_gaps", lang))
+    group = folium.FeatureGroup(name=t("maps.layer_gaps", lang))
     if gaps.empty:
         return group
     cmap = gap_colormap(gaps)
@@ -455,9 +464,11 @@ def gap_layer(
             _join(getattr(rec, "communities", "")),
             f"{float(getattr(rec, 'area_m2', 0.0)) / 1e6:.3f}",
         ]
-        tooltip = t("site_label", lang, n=float(rec.uncovered_population)).replace("+", "")
+        tooltip = t("maps.site_label", lang, n=float(rec.uncovered_population)).replace("+", "")
         props.append(
-            popup_props(f"{t('layer_gaps', lang)} #{getattr(rec, 'rank', '')}", values, lang=lang)
+            popup_props(
+                f"{t('maps.layer_gaps', lang)} #{getattr(rec, 'rank', '')}", values, lang=lang
+            )
             | {
                 "tip": html.escape(f"{cat_name}: {tooltip}"),
                 "style": {"color": "#7f0000", "weight": 1, "fillColor": color, "fillOpacity": 0.6},
@@ -466,13 +477,13 @@ def gap_layer(
     labels = [
         t(k, lang)
         for k in (
-            "category",
-            "uncovered_population",
-            "uncovered_elderly",
-            "n_points",
-            "nearest_facility_m",
-            "communities",
-            "area_km2",
+            "maps.category",
+            "maps.uncovered_population",
+            "maps.uncovered_elderly",
+            "maps.n_points",
+            "maps.nearest_facility_m",
+            "maps.communities",
+            "maps.area_km2",
         )
     ]
     _add_features(group, rows, props, name="gaps", labels=labels)
@@ -513,7 +524,7 @@ def demand_layer(
     folium.FeatureGroup
         Named ``居民分布（密度）``.
     """
-    group = folium.FeatureGroup(name=t("layer_demand", lang), show=show)
+    group = folium.FeatureGroup(name=t("maps.layer_demand", lang), show=show)
     rows = prepare_frame(demand, basemap, simplify=False)
     pts = shapely.get_coordinates(rows.geometry.representative_point().values)
     w = rows["population"].to_numpy(dtype="float64")
@@ -564,7 +575,7 @@ def off_network_layer(
     folium.FeatureGroup
         Named ``远离路网的居民点`` / "Residents off the network".
     """
-    group = folium.FeatureGroup(name=t("layer_off_network", lang), show=show)
+    group = folium.FeatureGroup(name=t("maps.layer_off_network", lang), show=show)
     if points.empty:
         return group
     rows = prepare_frame(points, basemap, simplify=False)
@@ -577,7 +588,7 @@ def off_network_layer(
             "–" if dist is None else f"{dist:,.0f}",
         ]
         props.append(popup_props(getattr(rec, "demand_id", ""), values, lang=lang))
-    labels = [t(k, lang) for k in ("population", "community", "snap_distance_m")]
+    labels = [t(k, lang) for k in ("maps.population", "maps.community", "maps.snap_distance_m")]
     _add_features(
         group,
         rows,
@@ -701,7 +712,7 @@ def site_layer(
     folium.FeatureGroup
         Named ``建议新增选址``.
     """
-    group = folium.FeatureGroup(name=t("layer_sites", lang))
+    group = folium.FeatureGroup(name=t("maps.layer_sites", lang))
     if len(sites) == 0:
         return group
     if not isinstance(sites, gpd.GeoDataFrame) or sites.geometry.isna().all():
@@ -732,15 +743,18 @@ def site_layer(
             "iconSize": [22, 22],
             "iconAnchor": [11, 11],
         }
-        title = f"{t('layer_sites', lang)} #{number}"
-        tip = f"#{number} · {t('site_label', lang, n=added)}"
+        title = f"{t('maps.layer_sites', lang)} #{number}"
+        tip = f"#{number} · {t('maps.site_label', lang, n=added)}"
         name = str(getattr(rec, "name", "") or "")
         if name and name != f"#{number}":
             tip = f"{tip} · {name}"
         props.append(
             popup_props(title, values, lang=lang) | {"tip": esc(tip, lang=lang), "icon": icon}
         )
-    labels = [t(k, lang) for k in ("name", "category", "added_population", "lon", "lat")]
+    labels = [
+        t(k, lang)
+        for k in ("maps.name", "maps.category", "maps.added_population", "maps.lon", "maps.lat")
+    ]
     # One GeoJSON layer (no folium.Popup, which needs jQuery); each site gets its own label icon.
     marker = folium.Marker(icon=folium.DivIcon(html="", class_name="lcc-site"))
     _add_features(group, rows, props, name="sites", labels=labels, marker=marker)
@@ -773,7 +787,7 @@ def trial_layer(
         Named ``试加设施（假设）`` / ``Trial sites (what-if)``.
     """
     group = folium.FeatureGroup(name=_txt("layer_trial", lang))
-    labels = [t(k, lang) for k in ("category", "facility_id")]
+    labels = [t(k, lang) for k in ("maps.category", "maps.facility_id")]
     for cat in cats:
         rows = _rows_of(facilities, cat)
         if rows.empty:
@@ -861,7 +875,7 @@ def water_layer(
     folium.FeatureGroup
         Named ``河流水系`` / ``Rivers and water``; no popups (the layer is context).
     """
-    group = folium.FeatureGroup(name=t("layer_water", lang))
+    group = folium.FeatureGroup(name=t("maps.layer_water", lang))
     rows = prepare_frame(water, basemap)
     rows = rows[~rows.geometry.is_empty & rows.geometry.notna()]
     if rows.empty:
@@ -1016,7 +1030,7 @@ def coverage_map(
     )  # fmt: skip
     add_basemap(m, basemap, lang=lang, network_edges=edges, tianditu_key=tianditu_key)
     if basemap != "none" and edges is not None and not edges.empty:
-        network_layer(edges, name=t("layer_network", lang), show=False).add_to(m)
+        network_layer(edges, name=t("maps.layer_network", lang), show=False).add_to(m)
 
     legend: list[LegendSection] = []
     if water is not None and not water.empty:
@@ -1029,7 +1043,7 @@ def coverage_map(
         demand_layer(demand, lang=lang, basemap=basemap, show=not has_gaps).add_to(m)
         legend.append(
             LegendSection(
-                t("legend_demand", lang),
+                t("maps.legend_demand", lang),
                 ramp=(["#0000ff", "#00ffff", "#00ff00", "#ffff00", "#ff0000"], "", ""),
             )
         )
@@ -1037,7 +1051,7 @@ def coverage_map(
         off_network_layer(off_network, lang=lang, basemap=basemap).add_to(m)
         legend.append(
             LegendSection(
-                t("layer_off_network", lang),
+                t("maps.layer_off_network", lang),
                 items=[(swatch(OFF_NETWORK_COLOR, shape="glyph"), "")],
             )
         )
@@ -1065,7 +1079,7 @@ def coverage_map(
                     label = f"{cat.name(lang)} · {label}"
                 sa_items.append((swatch(cat.color, opacity=opacity), label))
     if sa_items:
-        legend.append(LegendSection(t("legend_service_areas", lang), items=sa_items))
+        legend.append(LegendSection(t("maps.legend_service_areas", lang), items=sa_items))
     if has_gaps:
         assert gaps is not None
         gap_layer(gaps, lang=lang, basemap=basemap).add_to(m)
@@ -1073,7 +1087,7 @@ def coverage_map(
         colors = [cmap.rgb_hex_str(v) for v in np.linspace(cmap.vmin, cmap.vmax, 5)]
         legend.append(
             LegendSection(
-                t("legend_gaps", lang), ramp=(colors, f"{cmap.vmin:,.0f}", f"{cmap.vmax:,.0f}")
+                t("maps.legend_gaps", lang), ramp=(colors, f"{cmap.vmin:,.0f}", f"{cmap.vmax:,.0f}")
             )
         )
     if changes is not None and not changes.empty:
@@ -1092,7 +1106,7 @@ def coverage_map(
         legend.insert(
             0,
             LegendSection(
-                t("legend_facilities", lang),
+                t("maps.legend_facilities", lang),
                 items=[(swatch(c.color, shape="glyph", text=c.glyph), c.name(lang)) for c in cats],
             ),
         )
@@ -1112,7 +1126,7 @@ def coverage_map(
         site_layer(sites, lang=lang, basemap=basemap).add_to(m)
         legend.append(
             LegendSection(
-                t("legend_sites", lang),
+                t("maps.legend_sites", lang),
                 items=[
                     (swatch(SITE_COLOR, shape="number", text="1"), _txt("sites_numbered", lang))
                 ],
@@ -1120,11 +1134,15 @@ def coverage_map(
         )
     if basemap == "none" and edges is not None and not edges.empty:
         legend.append(
-            LegendSection(t("legend_network", lang), items=[(swatch("#9e9e9e", shape="line"), "")])
+            LegendSection(
+                t("maps.legend_network", lang), items=[(swatch("#9e9e9e", shape="line"), "")]
+            )
         )
     if water is not None and not water.empty:
         legend.append(
-            LegendSection(t("legend_water", lang), items=[(swatch(WATER_FILL, opacity=0.75), "")])
+            LegendSection(
+                t("maps.legend_water", lang), items=[(swatch(WATER_FILL, opacity=0.75), "")]
+            )
         )
     if boundary is not None and not boundary.empty:
         legend.append(

@@ -1,32 +1,124 @@
-"""Interface strings: every per-category column header has a string in both languages."""
+"""Interface strings: per-category headers, catalogue lookups, and every key used has a text."""
 
 from __future__ import annotations
 
+import ast
 import logging
+from pathlib import Path
 
 import pytest
 
+from geo.messages import catalogue, fields
 from geo.taxonomy import categories
-from maps.i18n import PER_CATEGORY_FIELDS, STRINGS, t
+from maps.i18n import PER_CATEGORY_FIELDS, code_of, heading, t
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: Where ``t()``/``tr()``/``text()`` look up interface strings.
+SOURCES = ("maps", "ui", "views", "study", "app.py", "cli.py")
+
+#: Lookup functions whose first argument is a catalogue key, by the module defining them.
+LOOKUPS = {
+    "maps.i18n": {"t"},
+    "ui.widgets": {"tr"},
+    "ui.maps": {"tr_text"},
+    "geo.messages": {"text"},
+}
 
 
 def test_per_category_headers_have_strings(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="maps.i18n"):
         for key in categories():
             for field in PER_CATEGORY_FIELDS:
-                assert f"{key}_{field}" in STRINGS
-                assert t(f"{key}_{field}", "zh") != f"{key}_{field}"
+                for lang in ("zh", "en"):
+                    assert heading(f"{key}_{field}", lang) != f"{key}_{field}"
     assert not [r for r in caplog.records if "no string" in r.getMessage()]
-    assert t("fitness_coverage_rate", "zh") == "健身 · 人口覆盖率"
-    assert t("fitness_coverage_rate", "en").endswith("· Coverage rate")
-
-
-def test_every_string_has_both_languages() -> None:
-    missing = [k for k, v in STRINGS.items() if not v.get("zh") or not v.get("en")]
-    assert not missing
+    assert heading("fitness_coverage_rate", "zh") == "健身 · 人口覆盖率"
+    assert heading("fitness_coverage_rate", "en").endswith("· Coverage rate")
+    assert heading("coverage_rate", "en") == t("maps.coverage_rate", "en") == "Coverage rate"
 
 
 def test_unknown_key_is_shown_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="maps.i18n"):
         assert t("fitness_no_such_field", "zh") == "fitness_no_such_field"
-    assert any("no string" in r.getMessage() for r in caplog.records)
+        assert heading("fitness_no_such_field", "zh") == "fitness_no_such_field"
+    assert sum("no string" in r.getMessage() for r in caplog.records) == 2
+
+
+def test_pre_catalogue_keys_map_to_their_codes() -> None:
+    assert code_of("data.rows") == "ui.data.rows"
+    assert code_of("layer_gaps") == "maps.layer_gaps"
+    assert code_of("ui.data.rows") == "ui.data.rows"
+    assert t("data.rows", "en", n=3) == t("ui.data.rows", "en", n=3) == "3 rows"
+    assert t("layer_gaps", "zh") == "覆盖缺口"
+
+
+def _python_files() -> list[Path]:
+    out: list[Path] = []
+    for name in SOURCES:
+        path = ROOT / name
+        out.extend([path] if path.is_file() else sorted(path.rglob("*.py")))
+    return out
+
+
+def _literal_keys(node: ast.AST) -> list[str]:
+    """Literal keys of a lookup's first argument (both branches of ``a if c else b``)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return [node.value]
+    if isinstance(node, ast.IfExp):
+        return _literal_keys(node.body) + _literal_keys(node.orelse)
+    return []
+
+
+def _lookup_names(tree: ast.Module, path: Path) -> set[str]:
+    """Names that call a catalogue lookup in this file (imported, or the defining module's own).
+
+    Other modules have lookups of their own (``ui.netui.t`` reads its own table); those are
+    skipped by looking at where each name comes from.
+    """
+    module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+    names = set(LOOKUPS.get(module, ()))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module in LOOKUPS:
+            names |= {a.asname or a.name for a in node.names if a.name in LOOKUPS[node.module]}
+    return names
+
+
+def _key_uses() -> list[tuple[Path, int, str, set[str] | None]]:
+    """(file, line, key, keyword names or None with ``**fields``) of every literal lookup."""
+    uses = []
+    for path in _python_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names = _lookup_names(tree, path)
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            if not isinstance(node.func, ast.Name) or node.func.id not in names:
+                continue
+            keywords = {k.arg for k in node.keywords}
+            for key in _literal_keys(node.args[0]):
+                uses.append((path, node.lineno, key, None if None in keywords else keywords))
+    return uses
+
+
+def test_every_key_used_has_both_languages_and_its_fields() -> None:
+    zh, en = catalogue("zh"), catalogue("en")
+    missing, unfilled = [], []
+    for path, line, key, keywords in _key_uses():
+        code = code_of(key)
+        where = f"{path.relative_to(ROOT)}:{line} {key}"
+        if code not in zh or code not in en:
+            missing.append(where)
+            continue
+        # Without fields the raw template comes back (callers that format later); with some,
+        # every field of the text must be given.
+        if keywords and not fields(en[code]) <= keywords:
+            unfilled.append(f"{where} needs {sorted(fields(en[code]) - keywords)}")
+    assert missing == []
+    assert unfilled == []
+
+
+def test_the_key_scan_sees_lookups() -> None:
+    # The check above would pass vacuously if the AST scan found nothing.
+    keys = {key for _, _, key, _ in _key_uses()}
+    assert {"ui.app.title", "maps.layer_gaps", "maps.site_label"} <= keys

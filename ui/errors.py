@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from geo.errors import CoverageToolError, is_expected, one_line
-from ui.labels import label
+from geo.messages import text
+from maps.i18n import has
 
 logger = logging.getLogger(__name__)
 
@@ -40,19 +41,15 @@ def message_for(exc: BaseException, *, lang: str) -> str:
         # Our messages name the input and the fix; lead with what kind of problem it is (the
         # nearest of our error classes that has a label).
         for cls in type(exc).__mro__:
-            kind = label(f"error.kind.{cls.__name__}", lang)
-            if kind:
-                return (label("error.detail", lang) or "{kind}: {detail}").format(
-                    kind=kind, detail=line
-                )
+            code = f"ui.error.kind.{cls.__name__}"
+            if has(code):
+                return text("ui.error.detail", lang, kind=text(code, lang), detail=line)
         return line
     if isinstance(exc, ModuleNotFoundError):
-        text = label("error.missing_module", lang) or "{module}"
-        return text.format(module=exc.name or line)
+        return text("ui.error.missing_module", lang, module=exc.name or line)
     if is_expected(exc):
         return line
-    friendly = label("error.unexpected", lang)
-    return f"{friendly} ({line})" if friendly else line
+    return f"{text('ui.error.unexpected', lang)} ({line})"
 
 
 @contextmanager
