@@ -466,49 +466,107 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
         The PDF file.
     """
     rep = _prepare(inputs)
-    lang, txt = rep.lang, rep.txt
-    font, _ = pdf_font()
-    base = getSampleStyleSheet()
-    body = ParagraphStyle("lcc_body", parent=base["BodyText"], fontName=font, fontSize=9,
-                          leading=13)  # fmt: skip
-    cell = ParagraphStyle("lcc_cell", parent=body, fontSize=8, leading=10)
-    h1 = ParagraphStyle("lcc_h1", parent=base["Title"], fontName=font, fontSize=18, leading=24)
-    h2 = ParagraphStyle("lcc_h2", parent=base["Heading2"], fontName=font, fontSize=12, leading=16)
-    stamp = ParagraphStyle("lcc_stamp", parent=body, textColor=colors.HexColor("#c0392b"),
-                           fontSize=11, alignment=TA_CENTER)  # fmt: skip
+    txt = rep.txt
+    kit = _PdfKit.make()
+    story = _pdf_front(rep, kit) + _pdf_back(rep, kit)
+    footer = "  ·  ".join(x for x in (txt["title"], txt["date"], txt["stamp"]) if x)
 
+    def on_page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(kit.font, 7)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.drawString(15 * mm, 8 * mm, footer)
+        canvas.drawRightString(kit.page_w - 15 * mm, 8 * mm, str(doc.page))
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
+        topMargin=12 * mm, bottomMargin=14 * mm, title=txt["title"], author="",
+        subject=txt["stamp"] or txt["method"],
+    )  # fmt: skip
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return _written(buf.getvalue(), path)
+
+
+@dataclass(frozen=True)
+class _PdfKit:
+    """The PDF's font, paragraph styles and frame size, and its table and section builders."""
+
+    font: str
+    body: ParagraphStyle
+    cell: ParagraphStyle
+    h1: ParagraphStyle
+    h2: ParagraphStyle
+    stamp: ParagraphStyle
+    page_w: float
+    page_h: float
+    frame_w: float
+
+    @classmethod
+    def make(cls) -> _PdfKit:
+        """Styles in the report font (a CJK one when installed), A4 landscape with 15 mm sides."""
+        font, _ = pdf_font()
+        base = getSampleStyleSheet()
+        body = ParagraphStyle("lcc_body", parent=base["BodyText"], fontName=font, fontSize=9,
+                              leading=13)  # fmt: skip
+        page_w, page_h = landscape(A4)
+        return cls(
+            font=font,
+            body=body,
+            cell=ParagraphStyle("lcc_cell", parent=body, fontSize=8, leading=10),
+            h1=ParagraphStyle("lcc_h1", parent=base["Title"], fontName=font, fontSize=18,
+                              leading=24),
+            h2=ParagraphStyle("lcc_h2", parent=base["Heading2"], fontName=font, fontSize=12,
+                              leading=16),
+            stamp=ParagraphStyle("lcc_stamp", parent=body, textColor=colors.HexColor("#c0392b"),
+                                 fontSize=11, alignment=TA_CENTER),
+            page_w=page_w,
+            page_h=page_h,
+            frame_w=page_w - 30 * mm,
+        )  # fmt: skip
+
+    @staticmethod
     def esc(text: Any) -> str:
-        # Paragraph reads a little XML markup: user text must not be taken for tags.
+        """``text`` safe for a Paragraph, which reads a little XML markup."""
         return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    def text_w(text: str, size: float) -> float:
-        return pdfmetrics.stringWidth(text, font, size)
+    def _text_w(self, text: str, size: float) -> float:
+        return float(pdfmetrics.stringWidth(text, self.font, size))
 
-    def table(df: pd.DataFrame, widths: Sequence[float] | None = None) -> Table:
+    def _widths(self, df: pd.DataFrame) -> tuple[list[float], ParagraphStyle]:
+        """Column widths and cell style for ``df`` to fit the frame without breaking words."""
         pad = 12.0  # reportlab's cell padding (6 pt each side)
-        style = cell
-        if widths is None and len(df.columns):
-            # Every column at least as wide as its longest word (headers never break inside a
-            # word: "Facilit ies"), the rest shared by content so numbers stay on one line.
-            for size in (8.0, 7.0, 6.0):
-                cells = [[str(c), *map(str, df[c].head(200))] for c in df.columns]
-                mins = [
-                    pad + max([text_w(w, size) for v in col for w in _words(v)] + [4 * size])
-                    for col in cells
-                ]
-                if sum(mins) <= frame_w:
-                    break
-            style = ParagraphStyle(f"lcc_cell_{size:g}", parent=cell, fontSize=size,
-                                   leading=size * 1.25)  # fmt: skip
-            needs = [
-                max([display_width(str(col[0])) / 2, 4]
-                    + [display_width(v) for v in col[1:]])
+        frame_w = self.frame_w
+        # Every column at least as wide as its longest word (headers never break inside a
+        # word: "Facilit ies"), the rest shared by content so numbers stay on one line.
+        for size in (8.0, 7.0, 6.0):
+            cells = [[str(c), *map(str, df[c].head(200))] for c in df.columns]
+            mins = [
+                pad + max([self._text_w(w, size) for v in col for w in _words(v)] + [4 * size])
                 for col in cells
-            ]  # fmt: skip
-            free = max(frame_w - sum(mins), 0.0)
-            widths = [m + free * n / sum(needs) for m, n in zip(mins, needs, strict=True)]
-            if sum(widths) > frame_w:
-                widths = [w * frame_w / sum(widths) for w in widths]
+            ]
+            if sum(mins) <= frame_w:
+                break
+        style = ParagraphStyle(f"lcc_cell_{size:g}", parent=self.cell, fontSize=size,
+                               leading=size * 1.25)  # fmt: skip
+        needs = [
+            max([display_width(str(col[0])) / 2, 4]
+                + [display_width(v) for v in col[1:]])
+            for col in cells
+        ]  # fmt: skip
+        free = max(frame_w - sum(mins), 0.0)
+        widths = [m + free * n / sum(needs) for m, n in zip(mins, needs, strict=True)]
+        if sum(widths) > frame_w:
+            widths = [w * frame_w / sum(widths) for w in widths]
+        return widths, style
+
+    def table(self, df: pd.DataFrame, widths: Sequence[float] | None = None) -> Table:
+        """``df`` as a table with a repeated, shaded header row."""
+        style = self.cell
+        if widths is None and len(df.columns):
+            widths, style = self._widths(df)
+        esc = self.esc
         data = [[Paragraph(esc(c), style) for c in df.columns]]
         data += [[Paragraph(esc(v), style) for v in row] for row in df.itertuples(index=False)]
         tbl = Table(data, colWidths=widths, repeatRows=1)
@@ -523,25 +581,29 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
         )
         return tbl
 
-    def section(title: str, tbl: Table) -> list[Flowable]:
+    def section(self, title: str, tbl: Table) -> list[Flowable]:
+        """A heading and its table, kept together at a page foot."""
         # A heading never stands alone at a page foot: it starts a new page unless the heading,
         # the table's header and a few rows fit below it (the table then splits, header repeated).
-        return [CondPageBreak(REPORT_KEEP_HEIGHT_MM * mm), Paragraph(esc(title), h2), tbl]
+        return [CondPageBreak(REPORT_KEEP_HEIGHT_MM * mm), Paragraph(self.esc(title), self.h2), tbl]
 
-    page_w, page_h = landscape(A4)
-    frame_w = page_w - 30 * mm
-    story: list[Flowable] = [Paragraph(esc(txt["title"]), h1)]
+
+def _pdf_front(rep: _Prepared, kit: _PdfKit) -> list[Flowable]:
+    """Title, stamp, date and area, method, the map, the KPIs and the standards legend."""
+    lang, txt, esc = rep.lang, rep.txt, kit.esc
+    story: list[Flowable] = [Paragraph(esc(txt["title"]), kit.h1)]
     if txt["stamp"]:
-        story.append(Paragraph(esc(txt["stamp"]), stamp))
+        story.append(Paragraph(esc(txt["stamp"]), kit.stamp))
     meta = "　".join(esc(x) for x in (txt["date"], txt["area"]) if x)
-    story += [Paragraph(meta, body), Paragraph(esc(txt["method"]), body), Spacer(1, 4 * mm)]
+    story += [Paragraph(meta, kit.body), Paragraph(esc(txt["method"]), kit.body)]
+    story.append(Spacer(1, 4 * mm))
     iw, ih = rep.png_size
-    img_h = min(page_h - 75 * mm, frame_w * ih / iw)
+    img_h = min(kit.page_h - 75 * mm, kit.frame_w * ih / iw)
     story += [
-        Paragraph(esc(t("maps.report_map", lang)), h2),
+        Paragraph(esc(t("maps.report_map", lang)), kit.h2),
         Image(io.BytesIO(rep.png), width=img_h * iw / ih, height=img_h),
         PageBreak(),
-        *section(t("maps.report_kpis", lang), table(rep.kpis)),
+        *kit.section(t("maps.report_kpis", lang), kit.table(rep.kpis)),
     ]
     tax = taxonomy()
     cats = [c for c in rep.summary.get("category", pd.Series(dtype=str)).astype(str) if c in tax]
@@ -554,15 +616,21 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
                 t("maps.source", lang): [tax[c].standard for c in cats],
             }
         )
-        story += section(t("maps.report_legend", lang), table(legend))
-        legend_tbl = story[-1]
-        assert isinstance(legend_tbl, Table)
+        legend_tbl = kit.table(legend)
         legend_tbl.setStyle(
             TableStyle(
                 [("LINEBEFORE", (0, i + 1), (0, i + 1), 6, colors.HexColor(tax[c].color))
                  for i, c in enumerate(cats)]
             )
         )  # fmt: skip
+        story += kit.section(t("maps.report_legend", lang), legend_tbl)
+    return story
+
+
+def _pdf_back(rep: _Prepared, kit: _PdfKit) -> list[Flowable]:
+    """Communities, gaps, sites, the evaluation chapter and the parameters."""
+    lang = rep.lang
+    story: list[Flowable] = []
     extra = {
         "maps.report_communities": rep.communities,
         "maps.report_gaps": rep.gaps,
@@ -570,40 +638,20 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
     }
     for key, frame in extra.items():
         if frame is not None:
-            story += [Spacer(1, 3 * mm), *section(t(key, lang), table(frame))]
+            story += [Spacer(1, 3 * mm), *kit.section(t(key, lang), kit.table(frame))]
     if rep.evaluation:
         # The chapter starts a page only when its heading and first table would not fit.
         story += [Spacer(1, 6 * mm), CondPageBreak(2 * REPORT_KEEP_HEIGHT_MM * mm)]
-        story += [Paragraph(esc(t("maps.eval_chapter", lang)), h1)]
-        story.append(Paragraph(esc(t("maps.eval_labels_note", lang)), body))
+        story += [Paragraph(kit.esc(t("maps.eval_chapter", lang)), kit.h1)]
+        story.append(Paragraph(kit.esc(t("maps.eval_labels_note", lang)), kit.body))
         for title, frame in rep.evaluation:
-            story += [Spacer(1, 3 * mm), *section(title, table(frame))]
+            story += [Spacer(1, 3 * mm), *kit.section(title, kit.table(frame))]
+    widths = [70 * mm, kit.frame_w - 70 * mm]
     story += [
         Spacer(1, 3 * mm),
-        *section(
-            t("maps.report_parameters", lang),
-            table(rep.parameters, widths=[70 * mm, frame_w - 70 * mm]),
-        ),
+        *kit.section(t("maps.report_parameters", lang), kit.table(rep.parameters, widths=widths)),
     ]
-
-    footer = "  ·  ".join(x for x in (txt["title"], txt["date"], txt["stamp"]) if x)
-
-    def on_page(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(font, 7)
-        canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.drawString(15 * mm, 8 * mm, footer)
-        canvas.drawRightString(page_w - 15 * mm, 8 * mm, str(doc.page))
-        canvas.restoreState()
-
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
-        topMargin=12 * mm, bottomMargin=14 * mm, title=txt["title"], author="",
-        subject=txt["stamp"] or txt["method"],
-    )  # fmt: skip
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return _written(buf.getvalue(), path)
+    return story
 
 
 # --- PPTX ----------------------------------------------------------------------------------------

@@ -987,11 +987,9 @@ def coverage_map(
     asset_mode
         ``"static"`` (Leaflet from the app's ``static/``) or ``"inline"`` (standalone file).
     title, subtitle
-        Shown in a box at the top left (escaped); ``subtitle`` e.g. "合成示范数据".
-    static_prefix
-        URL prefix of ``static/``; ``settings.static_url_prefix`` by default.
-    tianditu_key
-        Tianditu key; ``settings.tianditu_key`` by default.
+        Shown in a box at the top left (escaped).
+    static_prefix, tianditu_key
+        URL prefix of ``static/`` and Tianditu key; from ``settings`` by default.
     height
         CSS height of the map.
 
@@ -1010,6 +1008,36 @@ def coverage_map(
         Unknown basemap, or Tianditu without a key.
     """
     check_basemap(basemap)
+    cats = _checked_categories(facilities, service_areas, gaps, demand, categories)
+    edges = None if network_edges is None else prepare_frame(network_edges, basemap, simplify=False)
+    m = _base_map(basemap, lang=lang, edges=edges, tianditu_key=tianditu_key, height=height)
+    has_gaps = gaps is not None and not gaps.empty
+    context = _context_layers(
+        m, water, boundary, demand, off_network, lang=lang, basemap=basemap, has_gaps=has_gaps
+    )
+    analysis = _analysis_layers(m, cats, service_areas, gaps, changes, lang=lang, basemap=basemap)
+    head, sites_legend = _facility_layers(m, facilities, cats, sites, lang=lang, basemap=basemap)
+    reference = _reference_legend(edges, water, boundary, lang=lang, basemap=basemap)
+    legend = head + context + analysis + sites_legend + reference
+    # The study area when known (the district, not the street network's ragged hull).
+    fit = [boundary] if boundary is not None and not boundary.empty else []
+    frames = fit or [
+        f for f in (facilities, demand, gaps, service_areas, network_edges) if f is not None
+    ]
+    return _finish(
+        m, legend, _bounds(frames, basemap), lang=lang, basemap=basemap, title=title,
+        subtitle=subtitle, asset_mode=asset_mode, static_prefix=static_prefix,
+    )  # fmt: skip
+
+
+def _checked_categories(
+    facilities: gpd.GeoDataFrame,
+    service_areas: gpd.GeoDataFrame | None,
+    gaps: gpd.GeoDataFrame | None,
+    demand: gpd.GeoDataFrame | None,
+    categories: Sequence[str] | None,
+) -> list[Category]:
+    """The categories to draw, after checking each frame has its CONTRACTS.md columns."""
     _check_frame(facilities, "facilities", ["category", "name"])
     cats = _category_list(facilities, categories)
     if service_areas is not None:
@@ -1018,8 +1046,18 @@ def coverage_map(
         _check_frame(gaps, "gaps", ["category", "uncovered_population"])
     if demand is not None:
         _check_frame(demand, "demand", ["population"])
-    edges = None if network_edges is None else prepare_frame(network_edges, basemap, simplify=False)
+    return cats
 
+
+def _base_map(
+    basemap: str,
+    *,
+    lang: str,
+    edges: gpd.GeoDataFrame | None,
+    tianditu_key: str | None,
+    height: str | int,
+) -> folium.Map:
+    """An empty map with its basemap (and the street network as an overlay over tiles)."""
     # Fractional zoom, so the study area fills the frame instead of the next whole zoom down
     # (which left it at a third to a half of the width).
     m = folium.Map(
@@ -1031,69 +1069,109 @@ def coverage_map(
     add_basemap(m, basemap, lang=lang, network_edges=edges, tianditu_key=tianditu_key)
     if basemap != "none" and edges is not None and not edges.empty:
         network_layer(edges, name=t("maps.layer_network", lang), show=False).add_to(m)
+    return m
 
+
+def _context_layers(
+    m: folium.Map,
+    water: gpd.GeoDataFrame | None,
+    boundary: gpd.GeoDataFrame | None,
+    demand: gpd.GeoDataFrame | None,
+    off_network: gpd.GeoDataFrame | None,
+    *,
+    lang: str,
+    basemap: str,
+    has_gaps: bool,
+) -> list[LegendSection]:
+    """Water, study area, residents and residents off the network; their legend sections."""
     legend: list[LegendSection] = []
     if water is not None and not water.empty:
         water_layer(water, lang=lang, basemap=basemap).add_to(m)
     if boundary is not None and not boundary.empty:
         boundary_layer(boundary, lang=lang, basemap=basemap).add_to(m)
-    has_gaps = gaps is not None and not gaps.empty
     if demand is not None and not demand.empty:
         # Drawn beneath the service areas and translucent (see _HeatBeneath).
         demand_layer(demand, lang=lang, basemap=basemap, show=not has_gaps).add_to(m)
-        legend.append(
-            LegendSection(
-                t("maps.legend_demand", lang),
-                ramp=(["#0000ff", "#00ffff", "#00ff00", "#ffff00", "#ff0000"], "", ""),
-            )
-        )
+        ramp = (["#0000ff", "#00ffff", "#00ff00", "#ffff00", "#ff0000"], "", "")
+        legend.append(LegendSection(t("maps.legend_demand", lang), ramp=ramp))
     if off_network is not None and not off_network.empty:
         off_network_layer(off_network, lang=lang, basemap=basemap).add_to(m)
-        legend.append(
-            LegendSection(
-                t("maps.layer_off_network", lang),
-                items=[(swatch(OFF_NETWORK_COLOR, shape="glyph"), "")],
+        items = [(swatch(OFF_NETWORK_COLOR, shape="glyph"), "")]
+        legend.append(LegendSection(t("maps.layer_off_network", lang), items=items))
+    return legend
+
+
+def _service_area_items(
+    sa_rows: gpd.GeoDataFrame, cats: Sequence[Category], lang: str
+) -> list[tuple[str, str]]:
+    """One legend swatch per category and threshold, coloured as the rings are drawn."""
+    items: list[tuple[str, str]] = []
+    sa_cats = [c for c in cats if (sa_rows["category"] == c.key).any()]
+    for cat in sa_cats:
+        rows = _pick_service_area_kind(sa_rows[sa_rows["category"] == cat.key])
+        thresholds = sorted(rows["threshold_m"].unique())
+        for i, thr in enumerate(thresholds):
+            # The colour and opacity the ring is drawn with (service_area_layer).
+            opacity = RING_OPACITY * (1.0 - i / (len(thresholds) + 1))
+            minutes = (
+                rows.loc[rows["threshold_m"] == thr, "minutes"].iloc[0]
+                if "minutes" in rows
+                else None
             )
-        )
-    sa_items: list[tuple[str, str]] = []
+            label = _threshold_label(thr, minutes, lang)
+            if len(sa_cats) > 1:
+                label = f"{cat.name(lang)} · {label}"
+            items.append((swatch(cat.color, opacity=opacity), label))
+    return items
+
+
+def _analysis_layers(
+    m: folium.Map,
+    cats: Sequence[Category],
+    service_areas: gpd.GeoDataFrame | None,
+    gaps: gpd.GeoDataFrame | None,
+    changes: gpd.GeoDataFrame | None,
+    *,
+    lang: str,
+    basemap: str,
+) -> list[LegendSection]:
+    """Service areas, gaps and a scenario's changes; their legend sections."""
+    legend: list[LegendSection] = []
     if service_areas is not None and not service_areas.empty:
-        cat_keys = [c.key for c in cats]
-        sa_rows = service_areas[service_areas["category"].astype(str).isin(cat_keys)]
+        sa_rows = service_areas[service_areas["category"].astype(str).isin([c.key for c in cats])]
         for cat in cats:
             if (sa_rows["category"] == cat.key).any():
                 service_area_layer(sa_rows, cat, lang=lang, basemap=basemap).add_to(m)
-        sa_cats = [c for c in cats if (sa_rows["category"] == c.key).any()]
-        for cat in sa_cats:
-            rows = _pick_service_area_kind(sa_rows[sa_rows["category"] == cat.key])
-            thresholds = sorted(rows["threshold_m"].unique())
-            for i, thr in enumerate(thresholds):
-                # The colour and opacity the ring is drawn with (service_area_layer).
-                opacity = RING_OPACITY * (1.0 - i / (len(thresholds) + 1))
-                minutes = (
-                    rows.loc[rows["threshold_m"] == thr, "minutes"].iloc[0]
-                    if "minutes" in rows
-                    else None
-                )
-                label = _threshold_label(thr, minutes, lang)
-                if len(sa_cats) > 1:
-                    label = f"{cat.name(lang)} · {label}"
-                sa_items.append((swatch(cat.color, opacity=opacity), label))
-    if sa_items:
-        legend.append(LegendSection(t("maps.legend_service_areas", lang), items=sa_items))
-    if has_gaps:
-        assert gaps is not None
+        sa_items = _service_area_items(sa_rows, cats, lang)
+        if sa_items:
+            legend.append(LegendSection(t("maps.legend_service_areas", lang), items=sa_items))
+    if gaps is not None and not gaps.empty:
         gap_layer(gaps, lang=lang, basemap=basemap).add_to(m)
         cmap = gap_colormap(gaps)
         colors = [cmap.rgb_hex_str(v) for v in np.linspace(cmap.vmin, cmap.vmax, 5)]
-        legend.append(
-            LegendSection(
-                t("maps.legend_gaps", lang), ramp=(colors, f"{cmap.vmin:,.0f}", f"{cmap.vmax:,.0f}")
-            )
-        )
+        ramp = (colors, f"{cmap.vmin:,.0f}", f"{cmap.vmax:,.0f}")
+        legend.append(LegendSection(t("maps.legend_gaps", lang), ramp=ramp))
     if changes is not None and not changes.empty:
         items = change_layers(changes, lang=lang, basemap=basemap, fmap=m)
         if items:
             legend.append(LegendSection(_txt("legend_changes", lang), items=items))
+    return legend
+
+
+def _facility_layers(
+    m: folium.Map,
+    facilities: gpd.GeoDataFrame,
+    cats: Sequence[Category],
+    sites: gpd.GeoDataFrame | pd.DataFrame | None,
+    *,
+    lang: str,
+    basemap: str,
+) -> tuple[list[LegendSection], list[LegendSection]]:
+    """Existing and trial facilities and proposed sites, drawn on top.
+
+    Returns the legend sections that lead the legend (facilities, trial sites) and the one of the
+    proposed sites, which follows the analysis layers.
+    """
     trial_mask = (
         facilities["source"].astype(str).eq("edit").to_numpy()
         if "source" in facilities
@@ -1102,62 +1180,58 @@ def coverage_map(
     existing, trial = facilities[~trial_mask], facilities[trial_mask]
     for cat in cats:
         facility_layer(existing, cat, lang=lang, basemap=basemap).add_to(m)
+    head: list[LegendSection] = []
     if cats:
-        legend.insert(
-            0,
-            LegendSection(
-                t("maps.legend_facilities", lang),
-                items=[(swatch(c.color, shape="glyph", text=c.glyph), c.name(lang)) for c in cats],
-            ),
-        )
+        items = [(swatch(c.color, shape="glyph", text=c.glyph), c.name(lang)) for c in cats]
+        head.append(LegendSection(t("maps.legend_facilities", lang), items=items))
     trial_cats = [c for c in cats if not _rows_of(trial, c).empty]
     if trial_cats:
         trial_layer(trial, trial_cats, lang=lang, basemap=basemap).add_to(m)
-        legend.insert(
-            1,
-            LegendSection(
-                _txt("layer_trial", lang),
-                items=[
-                    (swatch(c.color, shape="trial", text=c.glyph), c.name(lang)) for c in trial_cats
-                ],
-            ),
-        )
+        items = [(swatch(c.color, shape="trial", text=c.glyph), c.name(lang)) for c in trial_cats]
+        head.append(LegendSection(_txt("layer_trial", lang), items=items))
+    tail: list[LegendSection] = []
     if sites is not None and len(sites) > 0:
         site_layer(sites, lang=lang, basemap=basemap).add_to(m)
-        legend.append(
-            LegendSection(
-                t("maps.legend_sites", lang),
-                items=[
-                    (swatch(SITE_COLOR, shape="number", text="1"), _txt("sites_numbered", lang))
-                ],
-            )
-        )
-    if basemap == "none" and edges is not None and not edges.empty:
-        legend.append(
-            LegendSection(
-                t("maps.legend_network", lang), items=[(swatch("#9e9e9e", shape="line"), "")]
-            )
-        )
-    if water is not None and not water.empty:
-        legend.append(
-            LegendSection(
-                t("maps.legend_water", lang), items=[(swatch(WATER_FILL, opacity=0.75), "")]
-            )
-        )
-    if boundary is not None and not boundary.empty:
-        legend.append(
-            LegendSection(
-                _txt("boundary", lang), items=[(swatch(BOUNDARY_COLOR, shape="dashed"), "")]
-            )
-        )
+        items = [(swatch(SITE_COLOR, shape="number", text="1"), _txt("sites_numbered", lang))]
+        tail.append(LegendSection(t("maps.legend_sites", lang), items=items))
+    return head, tail
 
-    # The study area when known (the district, not the street network's ragged hull).
-    fit = [boundary] if boundary is not None and not boundary.empty else []
-    bounds = _bounds(
-        fit
-        or [f for f in (facilities, demand, gaps, service_areas, network_edges) if f is not None],
-        basemap,
-    )
+
+def _reference_legend(
+    edges: gpd.GeoDataFrame | None,
+    water: gpd.GeoDataFrame | None,
+    boundary: gpd.GeoDataFrame | None,
+    *,
+    lang: str,
+    basemap: str,
+) -> list[LegendSection]:
+    """Legend sections of the reference layers (street network, water, study area), last."""
+    legend: list[LegendSection] = []
+    if basemap == "none" and edges is not None and not edges.empty:
+        items = [(swatch("#9e9e9e", shape="line"), "")]
+        legend.append(LegendSection(t("maps.legend_network", lang), items=items))
+    if water is not None and not water.empty:
+        items = [(swatch(WATER_FILL, opacity=0.75), "")]
+        legend.append(LegendSection(t("maps.legend_water", lang), items=items))
+    if boundary is not None and not boundary.empty:
+        items = [(swatch(BOUNDARY_COLOR, shape="dashed"), "")]
+        legend.append(LegendSection(_txt("boundary", lang), items=items))
+    return legend
+
+
+def _finish(
+    m: folium.Map,
+    legend: list[LegendSection],
+    bounds: list[list[float]] | None,
+    *,
+    lang: str,
+    basemap: str,
+    title: str | None,
+    subtitle: str,
+    asset_mode: AssetMode,
+    static_prefix: str | None,
+) -> folium.Map:
+    """Centre the map, add the title, scale, north arrow, legend and layer control."""
     if bounds is not None:
         m.location = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     if basemap == "none":
