@@ -22,6 +22,16 @@ from geo.datum import from_wgs84
 from geo.errors import ConfigError
 from maps.i18n import t
 
+__all__ = [
+    "BASEMAPS",
+    "Basemap",
+    "add_basemap",
+    "check_basemap",
+    "network_layer",
+    "round_coordinates",
+    "to_basemap_datum",
+]
+
 logger = logging.getLogger(__name__)
 
 Basemap = Literal["osm", "amap", "tianditu", "none"]

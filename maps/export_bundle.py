@@ -23,6 +23,26 @@ from geo.errors import ConfigError
 from maps.export_format import in_language
 from maps.i18n import t
 
+__all__ = [
+    "BUILDERS",
+    "FORMATS",
+    "REPORT_FORMATS",
+    "ExportInputs",
+    "build_exports",
+    "build_one",
+    "build_xlsx",
+    "export_footer",
+    "export_parameters",
+    "export_sources",
+    "inputs_from_run",
+    "parse_formats",
+    "report_formats",
+    "siting_label",
+    "stem",
+    "write_exports",
+    "write_run_reports",
+]
+
 if TYPE_CHECKING:  # pandas/geopandas load lazily: ``cli.py`` imports this module for --help
     import geopandas as gpd
     import pandas as pd
@@ -327,20 +347,7 @@ def inputs_from_run(
     sit = res.config.siting
     if category is None:
         category = sit["category"] if sit and sit["category"] in cats else cats[0]
-    area, water, sources = res.label, None, []
-    if res.config.demo:
-        # The run's study carries the demo's names and river (maps/ sits below the service).
-        study = res.study
-        area = study.name(lang)
-        water = study.water
-        sources = [f"demo:{res.config.demo}"]
-    else:
-        sources = [
-            Path(str(f.get("file"))).name if f.get("file") else "OpenStreetMap"
-            for f in res.config.facilities
-        ]
-        if res.config.demand.get("file"):
-            sources.append(Path(str(res.config.demand["file"])).name)
+    area, water, sources = _run_area(res, lang)
     area = area or res.config.title or t("maps.app_title", lang)
     sources = export_sources(sources, res.attribution, lang=lang)
     crit = cov.criteria[category]
@@ -350,13 +357,7 @@ def inputs_from_run(
         sites = res.siting.sites
         siting = siting_label(category=sit["category"], model=sit["model"], k=sit.get("k"),
                               target=sit.get("target"), lang=lang)  # fmt: skip
-    map_sites = None
-    if sites is not None and len(sites) and sit is not None and sit["category"] == category:
-        map_sites = sites.to_crs(WGS84) if sites.crs is not None else sites
-        if "category" not in map_sites:
-            map_sites = map_sites.assign(category=category)
-        if "name" not in map_sites:
-            map_sites = map_sites.assign(name=[f"#{i}" for i in range(1, len(map_sites) + 1)])
+    map_sites = _map_sites(sites, category, sit)
     areas = res.service_areas
     edges = res.network.edges_gdf(to_crs=WGS84)[["length", "geometry"]]
     gaps_all = res.gaps
@@ -415,6 +416,37 @@ def inputs_from_run(
             "water": water,
         },
     )
+
+
+def _run_area(res: Any, lang: str) -> tuple[str, Any, list[str]]:
+    """The run's area name, its water layer (demo runs) and its data sources (file names)."""
+    area, water, sources = res.label, None, []
+    if res.config.demo:
+        # The run's study carries the demo's names and river (maps/ sits below the service).
+        study = res.study
+        area = study.name(lang)
+        water = study.water
+        sources = [f"demo:{res.config.demo}"]
+    else:
+        sources = [
+            Path(str(f.get("file"))).name if f.get("file") else "OpenStreetMap"
+            for f in res.config.facilities
+        ]
+        if res.config.demand.get("file"):
+            sources.append(Path(str(res.config.demand["file"])).name)
+    return area, water, sources
+
+
+def _map_sites(sites: Any, category: str, sit: Mapping[str, Any] | None) -> Any:
+    """The proposed sites to draw on the map of ``category`` (WGS-84, named), or None."""
+    if sites is None or not len(sites) or sit is None or sit["category"] != category:
+        return None
+    map_sites = sites.to_crs(WGS84) if sites.crs is not None else sites
+    if "category" not in map_sites:
+        map_sites = map_sites.assign(category=category)
+    if "name" not in map_sites:
+        map_sites = map_sites.assign(name=[f"#{i}" for i in range(1, len(map_sites) + 1)])
+    return map_sites
 
 
 def write_run_reports(

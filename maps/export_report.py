@@ -65,6 +65,21 @@ from maps.export_tables import (
 )
 from maps.i18n import criterion_column, heading, t
 
+__all__ = [
+    "KPI_COLUMNS",
+    "PDF_CJK_FONT",
+    "PDF_EMBEDDED_FONT",
+    "PDF_FONT_FILES",
+    "PPTX_FOOTER_TOP",
+    "ReportInputs",
+    "evaluation_chapter",
+    "kpi_table",
+    "pdf_font",
+    "report_pdf",
+    "report_pptx",
+    "used_criteria",
+]
+
 logger = logging.getLogger(__name__)
 
 #: reportlab's built-in Chinese CID font (Adobe-GB1; no font file needed, not embedded).
@@ -728,77 +743,53 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
         The PPTX file.
     """
     rep = _prepare(inputs)
-    lang, txt = rep.lang, rep.txt
+    lang = rep.lang
     prs = Presentation()
-    sw, sh = Inches(13.333), Inches(7.5)
-    prs.slide_width, prs.slide_height = sw, sh
-    blank = prs.slide_layouts[6]
+    prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
+    _pptx_title_slide(prs, rep.txt)
+    _pptx_map_slide(prs, rep)
+    # 3. KPIs, 4. gaps, 5. sites, 6. parameters and sources
+    tables = [(t("maps.report_kpis", lang), rep.kpis)]
+    if rep.gaps is not None:
+        tables.append((t("maps.report_gaps", lang), rep.gaps))
+    if rep.sites is not None:
+        tables.append((t("maps.report_sites", lang), rep.sites))
+    tables += [(f"{t('maps.eval_chapter', lang)} · {title}", f) for title, f in rep.evaluation]
+    tables.append((t("maps.report_parameters", lang), rep.parameters))
+    for name, frame in tables:
+        _pptx_table_slides(prs, name, frame, lang=lang, stamp=rep.txt["stamp"])
+    buf = io.BytesIO()
+    prs.save(buf)
+    return _written(buf.getvalue(), path)
 
-    def stamp(slide: Any) -> None:
-        if not txt["stamp"]:
-            return
-        box = slide.shapes.add_textbox(PPTX_MARGIN, PPTX_FOOTER_TOP, Inches(8), Inches(0.4))
-        run = box.text_frame.paragraphs[0].add_run()
-        run.text = txt["stamp"]
-        run.font.size = Pt(12)
-        run.font.bold = True
-        run.font.color.rgb = RGBColor(0xC0, 0x39, 0x2B)
 
-    def heading(slide: Any, text: str) -> None:
-        box = slide.shapes.add_textbox(Inches(0.4), Inches(0.2), sw - Inches(0.8), Inches(0.7))
-        run = box.text_frame.paragraphs[0].add_run()
-        run.text = text
-        run.font.size = Pt(26)
-        run.font.bold = True
+def _pptx_stamp(slide: Any, stamp: str) -> None:
+    """The synthetic-data stamp in the footer band (nothing when ``stamp`` is empty)."""
+    if not stamp:
+        return
+    box = slide.shapes.add_textbox(PPTX_MARGIN, PPTX_FOOTER_TOP, Inches(8), Inches(0.4))
+    run = box.text_frame.paragraphs[0].add_run()
+    run.text = stamp
+    run.font.size = Pt(12)
+    run.font.bold = True
+    run.font.color.rgb = RGBColor(0xC0, 0x39, 0x2B)
 
-    def table_slides(name: str, df: pd.DataFrame) -> None:
-        # Rows are sized for their wrapped text (PowerPoint and LibreOffice grow a row to fit its
-        # text, whatever height the file says), and a table taller than the room between the
-        # heading and the footer continues on the next slide under a repeated header.
-        size = PPTX_TABLE_PT
-        width = sw - 2 * PPTX_MARGIN
-        widths = _pptx_column_widths(df, int(width), size)
-        header = [str(c) for c in df.columns]
-        rows = [[str(v) for v in r] for r in df.itertuples(index=False)]
-        heights = [_pptx_row_height(r, widths, size) for r in [header, *rows]]
-        room = PPTX_FOOTER_TOP - PPTX_TABLE_TOP
-        pages: list[list[int]] = [[]]
-        used = heights[0]
-        for i, h in enumerate(heights[1:]):
-            if pages[-1] and used + h > room:
-                pages.append([])
-                used = heights[0]
-            pages[-1].append(i)
-            used += h
-        for k, page in enumerate(pages):
-            slide = prs.slides.add_slide(blank)
-            heading(slide, name if k == 0 else t("maps.report_continued", lang, title=name))
-            height = heights[0] + sum(heights[i + 1] for i in page)
-            shape = slide.shapes.add_table(len(page) + 1, len(header), PPTX_MARGIN,
-                                           PPTX_TABLE_TOP, int(width), height)  # fmt: skip
-            tbl = shape.table
-            for j, w in enumerate(widths):
-                tbl.columns[j].width = w
-            tbl.rows[0].height = heights[0]
-            for i, row in enumerate(page, start=1):
-                tbl.rows[i].height = heights[row + 1]
-            for j, col in enumerate(header):
-                tbl.cell(0, j).text = col
-            for i, row in enumerate(page, start=1):
-                for j, v in enumerate(rows[row]):
-                    tbl.cell(i, j).text = v
-            for i in range(len(page) + 1):
-                for j in range(len(header)):
-                    frame = tbl.cell(i, j).text_frame
-                    frame.word_wrap = True
-                    for p in frame.paragraphs:
-                        for r in p.runs:
-                            r.font.size = Pt(size)
-            stamp(slide)
 
-    # 1. title: own text boxes across the 16:9 slide (the default template's title layout is
-    # laid out for 4:3 and would sit off-centre).
-    slide = prs.slides.add_slide(blank)
+def _pptx_heading(slide: Any, text: str, slide_w: int) -> None:
+    box = slide.shapes.add_textbox(Inches(0.4), Inches(0.2), slide_w - Inches(0.8), Inches(0.7))
+    run = box.text_frame.paragraphs[0].add_run()
+    run.text = text
+    run.font.size = Pt(26)
+    run.font.bold = True
+
+
+def _pptx_title_slide(prs: Any, txt: Mapping[str, str]) -> None:
+    """Title, area, date and method in own text boxes across the 16:9 slide.
+
+    The default template's title layout is laid out for 4:3 and would sit off-centre.
+    """
+    sw = prs.slide_width
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
     box = slide.shapes.add_textbox(Inches(0.8), Inches(2.2), sw - Inches(1.6), Inches(1.4))
     frame = box.text_frame
     frame.word_wrap = True
@@ -816,26 +807,72 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
         run = para.add_run()
         run.text = line
         run.font.size = Pt(18)
-    stamp(slide)
-    # 2. map (the PNG carries its legend, scale bar and north arrow)
-    slide = prs.slides.add_slide(blank)
-    heading(slide, t("maps.report_map", lang))
+    _pptx_stamp(slide, txt["stamp"])
+
+
+def _pptx_map_slide(prs: Any, rep: _Prepared) -> None:
+    """The map PNG (it carries its legend, scale bar and north arrow), as large as fits."""
+    sw, sh = prs.slide_width, prs.slide_height
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    _pptx_heading(slide, t("maps.report_map", rep.lang), sw)
     iw, ih = rep.png_size
     max_w, max_h = sw - Inches(0.8), sh - Inches(1.6)
     scale = min(max_w / iw, max_h / ih)
     w, h = int(iw * scale), int(ih * scale)
     slide.shapes.add_picture(io.BytesIO(rep.png), int((sw - w) / 2), Inches(0.95), w, h)
-    stamp(slide)
-    # 3. KPIs, 4. gaps, 5. sites, 6. parameters and sources
-    table_slides(t("maps.report_kpis", lang), rep.kpis)
-    if rep.gaps is not None:
-        table_slides(t("maps.report_gaps", lang), rep.gaps)
-    if rep.sites is not None:
-        table_slides(t("maps.report_sites", lang), rep.sites)
-    for title, frame in rep.evaluation:
-        table_slides(f"{t('maps.eval_chapter', lang)} · {title}", frame)
-    table_slides(t("maps.report_parameters", lang), rep.parameters)
+    _pptx_stamp(slide, rep.txt["stamp"])
 
-    buf = io.BytesIO()
-    prs.save(buf)
-    return _written(buf.getvalue(), path)
+
+def _pptx_pages(heights: Sequence[int]) -> list[list[int]]:
+    """Row indices (after the header) per slide, each slide's rows fitting under the header."""
+    room = PPTX_FOOTER_TOP - PPTX_TABLE_TOP
+    pages: list[list[int]] = [[]]
+    used = heights[0]
+    for i, h in enumerate(heights[1:]):
+        if pages[-1] and used + h > room:
+            pages.append([])
+            used = heights[0]
+        pages[-1].append(i)
+        used += h
+    return pages
+
+
+def _pptx_table_slides(prs: Any, name: str, df: pd.DataFrame, *, lang: str, stamp: str) -> None:
+    """``df`` on as many slides as it needs, the header repeated on each.
+
+    Rows are sized for their wrapped text (PowerPoint and LibreOffice grow a row to fit its
+    text, whatever height the file says), and a table taller than the room between the heading
+    and the footer continues on the next slide under a repeated header.
+    """
+    size = PPTX_TABLE_PT
+    width = prs.slide_width - 2 * PPTX_MARGIN
+    widths = _pptx_column_widths(df, int(width), size)
+    header = [str(c) for c in df.columns]
+    rows = [[str(v) for v in r] for r in df.itertuples(index=False)]
+    heights = [_pptx_row_height(r, widths, size) for r in [header, *rows]]
+    for k, page in enumerate(_pptx_pages(heights)):
+        slide = prs.slides.add_slide(prs.slide_layouts[6])
+        title = name if k == 0 else t("maps.report_continued", lang, title=name)
+        _pptx_heading(slide, title, prs.slide_width)
+        height = heights[0] + sum(heights[i + 1] for i in page)
+        shape = slide.shapes.add_table(len(page) + 1, len(header), PPTX_MARGIN,
+                                       PPTX_TABLE_TOP, int(width), height)  # fmt: skip
+        tbl = shape.table
+        for j, w in enumerate(widths):
+            tbl.columns[j].width = w
+        tbl.rows[0].height = heights[0]
+        for i, row in enumerate(page, start=1):
+            tbl.rows[i].height = heights[row + 1]
+        for j, col in enumerate(header):
+            tbl.cell(0, j).text = col
+        for i, row in enumerate(page, start=1):
+            for j, v in enumerate(rows[row]):
+                tbl.cell(i, j).text = v
+        for i in range(len(page) + 1):
+            for j in range(len(header)):
+                frame = tbl.cell(i, j).text_frame
+                frame.word_wrap = True
+                for p in frame.paragraphs:
+                    for r in p.runs:
+                        r.font.size = Pt(size)
+        _pptx_stamp(slide, stamp)

@@ -44,6 +44,14 @@ from maps.layers import (
     _pick_service_area_kind,
 )
 
+__all__ = [
+    "CJK_FONT_FAMILIES",
+    "find_cjk_font",
+    "footer_lines",
+    "gap_classes",
+    "render_map_png",
+]
+
 logger = logging.getLogger(__name__)
 
 #: A white outline around map labels, so they stay readable on dark gap fills.

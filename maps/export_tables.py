@@ -29,6 +29,26 @@ from geo.taxonomy import categories as taxonomy
 from maps.export_format import COORD_DECIMALS, excel_format, is_coord, is_rate
 from maps.i18n import has, t
 
+__all__ = [
+    "EVALUATION_KEYS",
+    "GPKG_LAYERS",
+    "community_table",
+    "compliance_ranked",
+    "display_width",
+    "evaluation_sheets",
+    "gap_label",
+    "gpkg_bytes",
+    "parameters_table",
+    "rate_background",
+    "readable",
+    "subgroup_rates",
+    "supply_judged",
+    "tier_long",
+    "tier_matrix",
+    "write_gpkg",
+    "write_xlsx",
+]
+
 logger = logging.getLogger(__name__)
 
 #: GeoPackage layer names in write order.

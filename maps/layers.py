@@ -57,6 +57,29 @@ from maps.legend import (
     trial_glyph_html,
 )
 
+__all__ = [
+    "ROUTE_COLORS",
+    "SITE_COLOR",
+    "WATER_FILL",
+    "WATER_STROKE",
+    "boundary_layer",
+    "change_layers",
+    "coverage_map",
+    "demand_layer",
+    "esc",
+    "excluded_buildings_layer",
+    "facility_layer",
+    "gap_layer",
+    "network_edit_layer",
+    "off_network_layer",
+    "popup_props",
+    "route_layer",
+    "service_area_layer",
+    "site_layer",
+    "trial_layer",
+    "water_layer",
+]
+
 logger = logging.getLogger(__name__)
 
 #: Colour of proposed sites.

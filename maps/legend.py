@@ -16,6 +16,19 @@ from jinja2 import Template
 
 from maps.i18n import t
 
+__all__ = [
+    "LegendSection",
+    "background_color",
+    "glyph_html",
+    "legend_control",
+    "north_arrow_control",
+    "number_html",
+    "scale_control",
+    "swatch",
+    "title_control",
+    "trial_glyph_html",
+]
+
 #: Style of the legend, title and north-arrow boxes.
 CONTROL_CSS = (
     "background:rgba(255,255,255,0.92);padding:6px 8px;border-radius:4px;"
