@@ -20,6 +20,7 @@ import shapely
 from geo import settings
 from geo.datum import from_wgs84
 from geo.errors import ConfigError
+from geo.messages import msg
 from maps.i18n import t
 
 __all__ = [
@@ -65,8 +66,9 @@ NETWORK_STYLE: dict[str, object] = {"color": "#9e9e9e", "weight": 1.2, "opacity"
 def check_basemap(basemap: str) -> str:
     """Return ``basemap`` if known, else raise a :class:`ConfigError` naming the choices."""
     if basemap not in BASEMAP_DATUM:
-        msg = f"basemap: unknown value {basemap!r}; use one of {', '.join(BASEMAPS)}"
-        raise ConfigError(msg)
+        raise ConfigError(
+            msg("maps.basemaps.unknown", basemap=basemap, choices=", ".join(BASEMAPS))
+        )
     return basemap
 
 
@@ -147,12 +149,7 @@ def add_basemap(
     elif basemap == "tianditu":
         key = settings.tianditu_key if tianditu_key is None else tianditu_key
         if not key:
-            msg = (
-                "basemap 'tianditu': no Tianditu key is set; get one at console.tianditu.gov.cn "
-                "and set the environment variable LCC_TIANDITU_KEY (or settings.tianditu_key), "
-                "or choose the 'osm' or 'none' basemap"
-            )
-            raise ConfigError(msg)
+            raise ConfigError(msg("maps.basemaps.tianditu_key"))
         for layer, name in (
             ("vec", "maps.basemap_tianditu"),
             ("cva", "maps.basemap_tianditu_labels"),

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo.errors import ConfigError
+from geo.messages import msg
 from maps.export_format import in_language
 from maps.i18n import t
 
@@ -280,11 +281,10 @@ def parse_formats(text: str) -> list[str]:
         wanted = (wanted - {"all"}) | set(REPORT_FORMATS)
     unknown = sorted(wanted - set(FORMATS))
     if unknown or not wanted:
-        msg = (
-            f"--report: unknown format(s) {unknown or [text]}; give a comma-separated subset of "
-            f"{', '.join(FORMATS)} or 'all'"
-        )
-        raise ConfigError(msg)
+        raise ConfigError(
+            msg("maps.export_bundle.unknown_formats", unknown=unknown or [text],
+                formats=", ".join(FORMATS))
+        )  # fmt: skip
     return [f for f in FORMATS if f in wanted]
 
 

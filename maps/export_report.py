@@ -147,9 +147,8 @@ def kpi_table(summary: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
     ]
     if "status" in summary.columns:
         # An invalid category's rate is a statement about the input: say so next to its name.
-        mark = "（结果无效）" if lang == "zh" else " (invalid)"
         names = [
-            f"{n}{mark}" if str(st) != "ok" else n
+            t("maps.report.invalid_mark", lang, name=n) if str(st) != "ok" else n
             for n, st in zip(names, summary["status"], strict=True)
         ]
     out = pd.DataFrame({t("maps.category", lang): names})
@@ -174,11 +173,7 @@ def used_criteria(summary: pd.DataFrame, cats: Sequence[str], lang: str) -> list
         default = tax[c].criterion.label(lang)
         text = str(used.get(c) or default)
         if text != default:
-            text += (
-                f"（{t('maps.default', lang)}：{default}）"
-                if lang == "zh"
-                else f" (default: {default})"
-            )
+            text = t("maps.report.default_criterion", lang, used=text, default=default)
         out.append(text)
     return out
 
@@ -192,11 +187,11 @@ def _community_table(communities: pd.DataFrame | None, lang: str) -> pd.DataFram
     wanted += [col for col in c.columns if col.endswith("_coverage_rate")]
     out = pd.DataFrame(index=c.index)
     # Every category (the table is sized to its content); category columns hold coverage rates.
-    rate = "覆盖率" if lang == "zh" else "coverage"
     for col in [w for w in wanted if w in c.columns]:
         key = col.removesuffix("_coverage_rate")
         if col.endswith("_coverage_rate") and key in tax:
-            label = f"{tax[key].short_zh}{rate}" if lang == "zh" else f"{tax[key].name_en} {rate}"
+            name = tax[key].short_zh if lang == "zh" else tax[key].name_en
+            label = t("maps.report.category_rate", lang, category=name)
         else:
             label = heading(col, lang)
         out[label] = [_fmt(col, v) for v in c[col]]

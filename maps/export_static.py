@@ -468,7 +468,7 @@ def _scale_bar(ax: Axes, lang: str, text_kw: dict[str, Any]) -> None:
         )  # fmt: skip
     label = t("maps.metres_short", lang, m=length)
     if length >= 1000:
-        label = f"{length / 1000:g} km" if lang == "en" else f"{length / 1000:g} 公里"
+        label = t("maps.static.km", lang, km=length / 1000)
     ax.text(bx + length, by + 2.2 * h, label, ha="center", va="bottom", fontsize=8,
             zorder=10, **text_kw)  # fmt: skip
     ax.text(bx, by + 2.2 * h, "0", ha="center", va="bottom", fontsize=8, zorder=10)

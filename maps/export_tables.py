@@ -24,6 +24,7 @@ import pyogrio
 from openpyxl.utils import get_column_letter
 
 from geo.errors import InputDataError
+from geo.messages import msg
 from geo.safe_cells import gpkg_safe, harden_worksheet
 from geo.taxonomy import categories as taxonomy
 from maps.export_format import COORD_DECIMALS, excel_format, is_coord, is_rate
@@ -139,8 +140,7 @@ def community_table(
         category ``<key>_covered_population`` and ``<key>_coverage_rate``.
     """
     if "population" not in demand.columns:
-        msg = f"demand: no 'population' column; got {list(demand.columns)}"
-        raise InputDataError(msg)
+        raise InputDataError(msg("maps.tables.no_population", columns=list(demand.columns)))
     df = pd.DataFrame(demand).copy()
     if "community" not in df.columns:
         df["community"] = ""
@@ -237,9 +237,12 @@ def readable(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
             t(f"maps.source_{v}", lang) if isinstance(v, str) and v in _SOURCE_VALUES else v
             for v in out["source"]
         ]
-    if "candidate_id" in out.columns and lang == "zh":
+    if "candidate_id" in out.columns:
         out["candidate_id"] = [
-            f"候选-{str(v)[4:]}" if str(v).startswith("gen-") else v for v in out["candidate_id"]
+            t("maps.tables.generated_candidate", lang, n=str(v)[4:])
+            if str(v).startswith("gen-")
+            else v
+            for v in out["candidate_id"]
         ]
     # A column with no value at all (capacity unknown everywhere) says nothing in a meeting.
     empty = [
@@ -387,8 +390,7 @@ def write_gpkg(
     }
     todo = {k: v for k, v in layers.items() if v is not None and len(v) > 0}
     if not todo:
-        msg = "GeoPackage export: every layer is empty or missing; pass at least facilities"
-        raise InputDataError(msg)
+        raise InputDataError(msg("maps.tables.gpkg_empty"))
     if path.exists():
         path.unlink()
     for name, gdf in todo.items():
@@ -483,7 +485,7 @@ def tier_matrix(tiers: pd.DataFrame, *, lang: str) -> tuple[pd.DataFrame, pd.Dat
     index = [_cat_name(c, lang) for c in cats]
     rates = pd.DataFrame(np.nan, index=index, columns=[names[k] for k in order], dtype="float64")
     cells = pd.DataFrame("", index=index, columns=rates.columns, dtype=object)
-    unit = "m" if lang == "en" else "米"
+    unit = t("maps.tables.metres_unit", lang)
     for _, r in tiers.iterrows():
         row, col = _cat_name(r["category"], lang), names[str(r["tier"])]
         rate = float(r["coverage_rate"])

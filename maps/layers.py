@@ -33,6 +33,7 @@ from jinja2 import Template
 
 from geo import settings
 from geo.errors import InputDataError
+from geo.messages import msg
 from geo.taxonomy import Category
 from geo.taxonomy import categories as taxonomy
 from maps.assets import AssetMode, localize_assets
@@ -97,21 +98,6 @@ HEAT_OPACITY = 0.45
 
 #: Padding (pixels) around the study area when the map opens.
 FIT_PADDING = 8
-
-# Map-only wording (kept here so the browser legend and its layers agree).
-_TEXT: dict[str, dict[str, str]] = {
-    "sites_numbered": {"zh": "编号与选址表一致", "en": "numbered as in the sites table"},
-    "layer_trial": {"zh": "试加设施（假设）", "en": "Trial sites (what-if)"},
-    "gained": {"zh": "新增覆盖的居民", "en": "Residents newly covered"},
-    "lost": {"zh": "失去覆盖的居民", "en": "Residents losing coverage"},
-    "legend_changes": {"zh": "方案带来的变化", "en": "Change with the scenario"},
-    "boundary": {"zh": "研究范围", "en": "Study area"},
-}
-
-
-def _txt(key: str, lang: str) -> str:
-    return _TEXT[key]["en" if lang == "en" else "zh"]
-
 
 #: Map background when no tiles are drawn (Leaflet's default grey reads as "not loaded").
 NO_TILES_BACKGROUND = "#f7f7f4"
@@ -212,15 +198,14 @@ def popup_props(title: Any, values: Iterable[Any], *, lang: str = "zh") -> dict[
 
 def _check_frame(gdf: Any, name: str, columns: Sequence[str]) -> None:
     if not isinstance(gdf, gpd.GeoDataFrame):
-        msg = f"{name}: expected a GeoDataFrame, got {type(gdf).__name__}; see CONTRACTS.md"
-        raise InputDataError(msg)
+        raise InputDataError(msg("maps.layers.not_a_frame", name=name, kind=type(gdf).__name__))
     missing = [c for c in columns if c not in gdf.columns]
     if missing:
-        msg = (
-            f"{name}: missing column(s) {missing}; got {list(gdf.columns)}. The schema is in "
-            "CONTRACTS.md"
+        raise InputDataError(
+            msg(
+                "maps.layers.missing_columns", name=name, missing=missing, columns=list(gdf.columns)
+            )
         )
-        raise InputDataError(msg)
 
 
 def prepare_frame(
@@ -273,8 +258,9 @@ def _category_list(
         return [cat for key, cat in tax.items() if key in present]
     unknown = [c for c in categories if c not in tax]
     if unknown:
-        msg = f"categories: unknown key(s) {unknown}; known keys are {', '.join(tax)}"
-        raise InputDataError(msg)
+        raise InputDataError(
+            msg("maps.layers.unknown_categories", unknown=unknown, known=", ".join(tax))
+        )
     return [tax[c] for c in categories]
 
 
@@ -809,7 +795,7 @@ def trial_layer(
     folium.FeatureGroup
         Named ``试加设施（假设）`` / ``Trial sites (what-if)``.
     """
-    group = folium.FeatureGroup(name=_txt("layer_trial", lang))
+    group = folium.FeatureGroup(name=t("maps.layers.layer_trial", lang))
     labels = [t(k, lang) for k in ("maps.category", "maps.facility_id")]
     for cat in cats:
         rows = _rows_of(facilities, cat)
@@ -818,11 +804,15 @@ def trial_layer(
         rows = prepare_frame(rows, basemap, simplify=False)
         props = [
             popup_props(
-                f"{_txt('layer_trial', lang)} · {getattr(rec, 'name', '')}",
+                f"{t('maps.layers.layer_trial', lang)} · {getattr(rec, 'name', '')}",
                 [cat.name(lang), getattr(rec, "facility_id", "")],
                 lang=lang,
             )
-            | {"tip": esc(f"{_txt('layer_trial', lang)} · {getattr(rec, 'name', '')}", lang=lang)}
+            | {
+                "tip": esc(
+                    f"{t('maps.layers.layer_trial', lang)} · {getattr(rec, 'name', '')}", lang=lang
+                )
+            }
             for rec in rows.itertuples(index=False)
         ]
         icon = folium.DivIcon(
@@ -851,7 +841,7 @@ def change_layers(
         if rows.empty:
             continue
         rows = prepare_frame(rows, basemap)
-        name = _txt(change, lang)
+        name = t(f"maps.layers.{change}", lang)
         group = folium.FeatureGroup(name=name)
         style = {"color": color, "weight": 1.5, "fillColor": color, "fillOpacity": 0.55}
         pops = pd.to_numeric(rows["population"], errors="coerce").fillna(0.0)
@@ -861,9 +851,8 @@ def change_layers(
         _add_features(group, rows, props, name=f"change_{change}", labels=[])
         group.add_to(fmap)
         total = float(pops.sum())
-        unit = "人" if lang == "zh" else "residents"
-        items.append((swatch(color, opacity=0.55), f"{name}（{total:,.0f} {unit}）"
-                      if lang == "zh" else f"{name} ({total:,.0f} {unit})"))  # fmt: skip
+        label = t("maps.layers.change_total", lang, name=name, n=total)
+        items.append((swatch(color, opacity=0.55), label))
     return items
 
 
@@ -871,7 +860,7 @@ def boundary_layer(
     boundary: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "none"
 ) -> folium.FeatureGroup:
     """The study area as a dashed outline (no fill, no popups: it is a frame)."""
-    group = folium.FeatureGroup(name=_txt("boundary", lang))
+    group = folium.FeatureGroup(name=t("maps.layers.boundary", lang))
     rows = prepare_frame(boundary[["geometry"]], basemap)
     style = {"color": BOUNDARY_COLOR, "weight": 2, "dashArray": "6 4", "fill": False}
     props = [{"style": style} for _ in range(len(rows))]
@@ -931,8 +920,8 @@ def excluded_buildings_layer(
     folium.FeatureGroup
         Named ``未计居民的建筑（非住宅）`` / ``Buildings without residents (not homes)``.
     """
-    title = {"zh": "未计居民的建筑（非住宅）", "en": "Buildings without residents (not homes)"}
-    group = folium.FeatureGroup(name=title["zh" if lang == "zh" else "en"], show=True)
+    title = t("maps.layers.excluded_buildings", lang)
+    group = folium.FeatureGroup(name=title, show=True)
     _check_frame(excluded, "excluded", ["rule"])
     rows = prepare_frame(excluded, basemap)
     if rows.empty:
@@ -1177,7 +1166,7 @@ def _analysis_layers(
     if changes is not None and not changes.empty:
         items = change_layers(changes, lang=lang, basemap=basemap, fmap=m)
         if items:
-            legend.append(LegendSection(_txt("legend_changes", lang), items=items))
+            legend.append(LegendSection(t("maps.layers.legend_changes", lang), items=items))
     return legend
 
 
@@ -1211,11 +1200,13 @@ def _facility_layers(
     if trial_cats:
         trial_layer(trial, trial_cats, lang=lang, basemap=basemap).add_to(m)
         items = [(swatch(c.color, shape="trial", text=c.glyph), c.name(lang)) for c in trial_cats]
-        head.append(LegendSection(_txt("layer_trial", lang), items=items))
+        head.append(LegendSection(t("maps.layers.layer_trial", lang), items=items))
     tail: list[LegendSection] = []
     if sites is not None and len(sites) > 0:
         site_layer(sites, lang=lang, basemap=basemap).add_to(m)
-        items = [(swatch(SITE_COLOR, shape="number", text="1"), _txt("sites_numbered", lang))]
+        items = [
+            (swatch(SITE_COLOR, shape="number", text="1"), t("maps.layers.sites_numbered", lang))
+        ]
         tail.append(LegendSection(t("maps.legend_sites", lang), items=items))
     return head, tail
 
@@ -1238,7 +1229,7 @@ def _reference_legend(
         legend.append(LegendSection(t("maps.legend_water", lang), items=items))
     if boundary is not None and not boundary.empty:
         items = [(swatch(BOUNDARY_COLOR, shape="dashed"), "")]
-        legend.append(LegendSection(_txt("boundary", lang), items=items))
+        legend.append(LegendSection(t("maps.layers.boundary", lang), items=items))
     return legend
 
 
@@ -1299,26 +1290,6 @@ ROUTE_COLORS = {True: "#1a9850", False: "#d73027"}
 #: Network edits: added links / closed streets; pending points of an edit being drawn.
 EDIT_COLORS = {"add": "#2c7bb6", "close": "#000000", "pending": "#ff7f00"}
 
-_ROUTE_TEXT = {
-    "layer_routes": {"zh": "最近设施路径", "en": "Routes to the nearest facilities"},
-    "layer_query": {"zh": "查询点", "en": "Query point"},
-    "layer_net_edits": {"zh": "路网假设", "en": "Network what-ifs"},
-    "category": {"zh": "类别", "en": "Category"},
-    "nearest": {"zh": "最近设施", "en": "Nearest facility"},
-    "distance": {"zh": "路网距离（米）", "en": "Network distance (m)"},
-    "minutes": {"zh": "步行分钟", "en": "Minutes"},
-    "covered": {"zh": "是否覆盖", "en": "Covered"},
-    "yes": {"zh": "是", "en": "yes"},
-    "no": {"zh": "否", "en": "no"},
-    "add": {"zh": "新增连接", "en": "Added link"},
-    "close": {"zh": "封闭道路", "en": "Closed streets"},
-    "pending": {"zh": "正在绘制", "en": "Being drawn"},
-}
-
-
-def _rt(key: str, lang: str) -> str:
-    return _ROUTE_TEXT[key]["en" if lang == "en" else "zh"]
-
 
 def route_layer(
     table: gpd.GeoDataFrame,
@@ -1348,7 +1319,7 @@ def route_layer(
         Named ``最近设施路径`` / ``Routes to the nearest facilities``.
     """
     _check_frame(table, "routes", ["category", "facility_name", "distance_m", "covered"])
-    group = folium.FeatureGroup(name=_rt("layer_routes", lang))
+    group = folium.FeatureGroup(name=t("maps.routes.layer_routes", lang))
     rows = table[table.geometry.notna()]
     if len(rows):
         rows = prepare_frame(rows, basemap, simplify=False)
@@ -1363,7 +1334,7 @@ def route_layer(
                 rec.facility_name,
                 f"{dist:,.0f}",
                 f"{float(rec.minutes):.1f}",
-                _rt("yes" if covered else "no", lang),
+                t("maps.routes.yes" if covered else "maps.routes.no", lang),
             ]
             style = {
                 "color": ROUTE_COLORS[covered],
@@ -1373,10 +1344,14 @@ def route_layer(
             }
             tip = f"{cat} · {rec.facility_name} · {dist:,.0f} m"
             props.append(
-                popup_props(f"{_rt('nearest', lang)} · {cat}", values, lang=lang)
+                popup_props(f"{t('maps.routes.nearest', lang)} · {cat}", values, lang=lang)
                 | {"style": style, "tip": esc(tip, lang=lang)}
             )
-        labels = [_rt(k, lang) for k in ("category", "nearest", "distance", "minutes", "covered")]
+        labels = [
+            t(k, lang)
+            for k in ("maps.routes.category", "maps.routes.nearest", "maps.routes.distance",
+                      "maps.routes.minutes", "maps.routes.covered")
+        ]  # fmt: skip
         _add_features(group, rows, props, name="routes", labels=labels)
     if point is not None:
         pt = gpd.GeoDataFrame(geometry=gpd.points_from_xy([point[0]], [point[1]]), crs="EPSG:4326")
@@ -1389,7 +1364,7 @@ def route_layer(
             fill=True,
             fill_color="#ffffff",
             fill_opacity=1.0,
-            tooltip=_rt("layer_query", lang),
+            tooltip=t("maps.routes.layer_query", lang),
         ).add_to(group)
     return group
 
@@ -1415,7 +1390,7 @@ def network_edit_layer(
         Named ``路网假设`` / ``Network what-ifs``.
     """
     _check_frame(edits, "network edits", ["action", "name", "length_m"])
-    group = folium.FeatureGroup(name=_rt("layer_net_edits", lang))
+    group = folium.FeatureGroup(name=t("maps.routes.layer_net_edits", lang))
     if len(edits) == 0:
         return group
     rows = prepare_frame(edits, basemap, simplify=False)
@@ -1429,7 +1404,8 @@ def network_edit_layer(
             "opacity": 0.9,
             "dashArray": "2 6" if action != "add" else None,
         }
-        label = f"{_rt(action, lang)} · {rec.name}" if rec.name else _rt(action, lang)
+        action_text = t(f"maps.routes.{action}", lang)
+        label = f"{action_text} · {rec.name}" if rec.name else action_text
         tip = label if length is None else f"{label} · {length:,.0f} m"
         props.append({"style": style, "tip": esc(tip, lang=lang)})
     _add_features(group, rows, props, name="network_edits", labels=[])
