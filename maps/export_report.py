@@ -58,6 +58,7 @@ from maps.export_tables import (
     compliance_ranked,
     display_width,
     gap_label,
+    localise_cells,
     parameters_table,
     subgroup_rates,
     supply_judged,
@@ -383,7 +384,17 @@ def _prepare(inputs: ReportInputs) -> _Prepared:
         inputs.get("parameters"), sources=inputs.get("sources", ()), lang=lang
     )
     params.columns = [t("maps.parameter", lang), t("maps.value", lang)]
-    summary = inputs["summary"]
+    # Message cells (statuses, reasons) in the report's language before any formatting.
+    summary = localise_cells(inputs["summary"], lang)
+    params = localise_cells(params, lang)
+    frames = {k: inputs.get(k) for k in ("communities", "gaps", "sites")}
+    local = {k: None if f is None else localise_cells(f, lang) for k, f in frames.items()}
+    evaluation = inputs.get("evaluation")
+    if evaluation:
+        evaluation = {
+            k: localise_cells(v, lang) if isinstance(v, pd.DataFrame) else v
+            for k, v in evaluation.items()
+        }
     return _Prepared(
         lang=lang,
         txt=txt,
@@ -391,11 +402,11 @@ def _prepare(inputs: ReportInputs) -> _Prepared:
         png_size=size,
         summary=summary,
         kpis=kpi_table(summary, lang=lang),
-        communities=_community_table(inputs.get("communities"), lang),
-        gaps=_gap_table(inputs.get("gaps"), lang),
-        sites=_site_table(inputs.get("sites"), lang),
+        communities=_community_table(local["communities"], lang),
+        gaps=_gap_table(local["gaps"], lang),
+        sites=_site_table(local["sites"], lang),
         parameters=params,
-        evaluation=evaluation_chapter(inputs.get("evaluation"), lang=lang),
+        evaluation=evaluation_chapter(evaluation, lang=lang),
     )
 
 

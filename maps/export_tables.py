@@ -24,7 +24,7 @@ import pyogrio
 from openpyxl.utils import get_column_letter
 
 from geo.errors import InputDataError
-from geo.messages import msg
+from geo.messages import Message, localise, msg
 from geo.safe_cells import gpkg_safe, harden_worksheet
 from geo.taxonomy import categories as taxonomy
 from maps.export_format import COORD_DECIMALS, excel_format, is_coord, is_rate
@@ -39,6 +39,7 @@ __all__ = [
     "evaluation_sheets",
     "gap_label",
     "gpkg_bytes",
+    "localise_cells",
     "parameters_table",
     "rate_background",
     "readable",
@@ -218,12 +219,37 @@ def gap_label(gap_id: Any, lang: str) -> str:
     return text
 
 
+def localise_cells(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` with every message cell (a rejected row's reason, a status) in ``lang``.
+
+    Loaders and the analysis put :class:`geo.messages.Message` values in their tables; as text
+    they are English, so a Chinese report renders them here. Other cells are left as they are.
+    """
+
+    def is_message(v: Any) -> bool:
+        return isinstance(v, Message) or (
+            isinstance(v, list | tuple) and any(isinstance(x, Message) for x in v)
+        )
+
+    cols = [
+        c for c in frame.columns
+        if frame[c].dtype == object and any(is_message(v) for v in frame[c])
+    ]  # fmt: skip
+    if not cols:
+        return frame
+    out = frame.copy()
+    for c in cols:
+        out[c] = [localise(v, lang) if is_message(v) else v for v in out[c]]
+    return out
+
+
 def readable(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """A table with no internal tokens: ids, code-written sources and empty columns readable.
 
-    Used by the workbook and the reports alike, so a reader sees the same values in both.
+    Used by the workbook and the reports alike, so a reader sees the same values in both;
+    message cells are rendered in ``lang`` (:func:`localise_cells`).
     """
-    out = frame.copy()
+    out = localise_cells(frame, lang).copy()
     if len(out) == 0:
         return out
     if "category" in out.columns and ("name_zh" in out.columns or "name_en" in out.columns):
