@@ -36,6 +36,7 @@ import shapely
 
 from geo import settings
 from geo.errors import ConfigError
+from geo.messages import msg
 from geo.network import WGS84, Network, build_network
 from geo.taxonomy import categories
 
@@ -127,15 +128,13 @@ def load_demo(name: str = "synthetic", *, seed: int | None = None) -> Demo:
     """
     key = str(name).strip().lower()
     if key not in DEMO_NAMES:
-        msg = f"load_demo: unknown demo {name!r}; use one of {', '.join(DEMO_NAMES)}"
-        raise ConfigError(msg)
+        raise ConfigError(msg("study.demo.unknown", name=name, choices=", ".join(DEMO_NAMES)))
     if key == "helsinki":
         return _cached_demo(key, None)
     if seed is None:
         seed = settings.demo_seed
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        msg = f"load_demo: seed must be a non-negative integer, got {seed!r}"
-        raise ConfigError(msg)
+        raise ConfigError(msg("study.demo.bad_seed", seed=seed))
     return _cached_demo(key, int(seed))
 
 

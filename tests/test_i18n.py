@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -118,7 +119,55 @@ def test_every_key_used_has_both_languages_and_its_fields() -> None:
     assert unfilled == []
 
 
+#: A string that reads as a code of the interface domains (``"ui.exp.html"``, ``"maps.rank"``).
+_CODE_LIKE = re.compile(r"^(ui|maps|study)\.[a-z_]+(\.[A-Za-z0-9_]+)*$")
+
+#: File suffixes: ``"study.lcc.gpkg"`` is a file name, not a code.
+_FILE_SUFFIXES = {".gpkg", ".toml", ".csv", ".json", ".py", ".po"}
+
+
+def _code_like_literals() -> list[tuple[Path, int, str]]:
+    """Code-like string literals outside f-strings (keys kept in tables, tuples, dicts)."""
+    out = []
+    for path in _python_files():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        in_fstrings = {
+            id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values
+        }
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+                continue
+            value = node.value
+            if id(node) in in_fstrings or not _CODE_LIKE.match(value):
+                continue
+            if Path(value).suffix in _FILE_SUFFIXES:
+                continue
+            out.append((path, node.lineno, value))
+    return out
+
+
+def test_every_code_written_in_a_table_exists() -> None:
+    # Keys kept in tables (the export formats, the page list) reach t()/tr() through a variable.
+    en = catalogue("en")
+    missing = [f"{p.relative_to(ROOT)}:{n} {v}" for p, n, v in _code_like_literals() if v not in en]
+    assert missing == []
+    assert any(v == "ui.exp.html" for _, _, v in _code_like_literals())
+
+
 def test_the_key_scan_sees_lookups() -> None:
     # The check above would pass vacuously if the AST scan found nothing.
     keys = {key for _, _, key, _ in _key_uses()}
     assert {"ui.app.title", "maps.layer_gaps", "maps.site_label"} <= keys
+
+
+def test_an_uploads_error_names_the_planners_file_and_stays_translatable() -> None:
+    from geo.errors import InputDataError
+    from geo.messages import msg
+    from ui.errors import renamed
+
+    inner = msg("maps.tables.no_population", columns=["/tmp/x/network.osm"])
+    exc = InputDataError(msg("ui.error.detail", kind="k", detail=inner))
+    out = renamed(exc, {"/tmp/x/network.osm": "roads.osm"})
+    assert type(out) is InputDataError
+    assert "roads.osm" in str(out) and "/tmp/x" not in str(out)
+    assert "roads.osm" in out.text("zh") and "人口" in out.text("zh")

@@ -10,14 +10,15 @@ Streamlit's own control-flow exceptions (``st.stop``, ``st.rerun``) derive from
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
 from geo.errors import CoverageToolError, is_expected, one_line
-from geo.messages import text
+from geo.messages import Message, text
 from maps.i18n import has
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,30 @@ def message_for(exc: BaseException, *, lang: str) -> str:
     if is_expected(exc):
         return line
     return f"{text('ui.error.unexpected', lang)} ({line})"
+
+
+def renamed(exc: CoverageToolError, names: Mapping[str, str]) -> CoverageToolError:
+    """``exc`` with each text ``old`` in its message replaced by ``names[old]``.
+
+    Uploads are read from temporary copies; the planner must see their own file's name. The
+    message stays a catalogue message (its parameters are renamed), so it still renders in the
+    interface language.
+    """
+
+    def fix(value: object) -> object:
+        if isinstance(value, Message):
+            return Message(value.code, **{k: fix(v) for k, v in value.params.items()})
+        if isinstance(value, list | tuple):
+            return type(value)(fix(v) for v in value)
+        if isinstance(value, str | Path):
+            out = str(value)
+            for old, new in names.items():
+                out = out.replace(old, new)
+            return out
+        return value
+
+    first = exc.args[0] if exc.args else str(exc)
+    return type(exc)(fix(first))
 
 
 @contextmanager

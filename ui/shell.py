@@ -88,10 +88,10 @@ def basemap_choice() -> None:
 
     options = [b for b in BASEMAPS if b != "tianditu" or settings.tianditu_key]
     names = {
-        "none": "basemap_none",
-        "osm": "basemap_osm",
-        "amap": "basemap_amap",
-        "tianditu": "basemap_tianditu",
+        "none": "maps.basemap_none",
+        "osm": "maps.basemap_osm",
+        "amap": "maps.basemap_amap",
+        "tianditu": "maps.basemap_tianditu",
     }
     st.sidebar.selectbox(
         tr("ui.map.basemap"),

@@ -146,14 +146,14 @@ def siting_status(result: Any) -> str:
     gap = result.gap
     gap_text = "–" if gap is None or (isinstance(gap, float) and math.isnan(gap)) else f"{gap:.2%}"
     sol = result.solution
-    status = _known("ui.sites.st", sol.status if sol is not None else result.status)
-    method = _known("ui.sites.method", result.method) if result.method else "–"
+    status = _solver_word("st", sol.status if sol is not None else result.status)
+    method = _solver_word("method", result.method) if result.method else "–"
     return tr("ui.sites.status", status=status, method=method, gap=gap_text)
 
 
-def _known(prefix: str, value: str) -> str:
-    """The catalogue text of a solver word (``"time-limit"`` → ``ui.sites.st.time_limit``)."""
-    code = f"{prefix}.{re.sub(r'[^0-9a-z]+', '_', str(value).lower()).strip('_')}"
+def _solver_word(kind: str, value: str) -> str:
+    """The text of a solver status or method (``"time-limit"`` → ``ui.sites.st.time_limit``)."""
+    code = f"ui.sites.{kind}.{re.sub(r'[^0-9a-z]+', '_', str(value).lower()).strip('_')}"
     return tr(code) if has(code) else str(value)
 
 
