@@ -116,7 +116,7 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
         try:
             cfg.criteria[key] = base_crit.with_overrides(**over.model_dump(exclude_none=True))
         except ConfigError as exc:
-            problems.append(f"[criteria.{key}] {exc}")
+            problems.append(msg("study.pipeline.criteria_problem", key=key, problem=exc))
     if model.siting is not None:
         sit = model.siting.model_dump(exclude_none=True)
         if sit["model"] == "lscp":
@@ -138,8 +138,12 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
 
 def _problems(where: str, problems: list[str]) -> str:
     if len(problems) == 1:
-        return f"{where}: {problems[0]}"
-    return f"{where}: {len(problems)} problems: " + "; ".join(problems)
+        return msg("study.pipeline.config_problem", where=where, problem=problems[0])
+    # Messages among them render in the reader's language (joined per language); pydantic's
+    # problems are English text.
+    listed = any(isinstance(p, Message) for p in problems)
+    joined: list[str] | str = problems if listed else "; ".join(problems)
+    return msg("study.pipeline.config_problems", where=where, n=len(problems), problems=joined)
 
 
 def _missing_files(cfg: RunConfig) -> list[str]:
@@ -163,8 +167,7 @@ def _missing_files(cfg: RunConfig) -> list[str]:
     if cfg.siting and cfg.siting["candidates"] != "generate":
         paths.append(("[siting] candidates", cfg.siting["candidates"]))
     return [
-        f"{key}: {str(cfg.path(value))!r} not found; check the path (relative paths start at "
-        "the config file's folder)"
+        msg("study.pipeline.file_not_found", key=key, path=str(cfg.path(value)))
         for key, value in paths
         if not is_database_url(value) and not cfg.path(value).exists()
     ]
@@ -898,10 +901,7 @@ def output_folder_problem(out_dir: str | Path) -> str | None:
     """
     out = Path(out_dir)
     if out.is_file() or (out.exists() and not out.is_dir()):
-        return (
-            f"--out {str(out)!r} is a file, not a folder; give a new or empty folder "
-            "(or a previous output folder, which is replaced)"
-        )
+        return msg("study.pipeline.out_is_file", path=str(out))
     if not out.is_dir():
         return None
     names = sorted(p.name for p in out.iterdir())
@@ -909,10 +909,7 @@ def output_folder_problem(out_dir: str | Path) -> str | None:
         return None
     others = [n for n in names if n not in OUTPUT_FILES]
     shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
-    return (
-        f"--out {str(out)!r} holds other files ({shown}) and no run.json, so it does not look "
-        "like an output folder of this tool and is not replaced; give a new or empty folder"
-    )
+    return msg("study.pipeline.out_not_ours", path=str(out), shown=shown)
 
 
 def check_output_folder(out_dir: str | Path) -> Path:
