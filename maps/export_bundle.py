@@ -148,7 +148,7 @@ def export_parameters(
     out: dict[str, Any] = {}
     for key, crit in criteria.items():
         out[get_category(key).name(lang)] = crit.label(lang)
-    out[t("maps.param_basemap", lang)] = t(f"basemap_{basemap}", lang)
+    out[t("maps.param_basemap", lang)] = t(f"maps.basemap_{basemap}", lang)
     out[t("maps.param_data", lang)] = data_name
     out[t("maps.param_date", lang)] = (day or dt.date.today()).isoformat()
     if siting:
