@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from geo.errors import UsageError, is_expected, one_line
+from geo.messages import msg
 from maps.export_bundle import report_formats
 
 logger = logging.getLogger("cli")
@@ -46,19 +47,16 @@ class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of printing its usage block and exiting."""
 
     def error(self, message: str) -> NoReturn:
-        msg = f"{self.prog}: {message}; see python {self.prog} --help"
-        raise UsageError(msg)
+        raise UsageError(msg("ui.cli.usage", prog=self.prog, problem=message))
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from study.pipeline import check_output_folder, demo_config, load_config, run, write_outputs
 
     if args.demo and args.config:
-        msg = "cli.py run: give either CONFIG.toml or --demo, not both"
-        raise UsageError(msg)
+        raise UsageError(msg("ui.cli.config_and_demo"))
     if not args.demo and not args.config:
-        msg = "cli.py run: give CONFIG.toml or --demo (see README, 'Config reference')"
-        raise UsageError(msg)
+        raise UsageError(msg("ui.cli.config_or_demo"))
     # Before any work: an --out that cannot take the outputs would fail only at the end.
     check_output_folder(args.out)
     if args.demo:
@@ -73,8 +71,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         from geo.postgis import is_database_url
 
         if not is_database_url(args.sink):
-            msg = f"cli.py run: --sink must be a postgresql:// URL, got {args.sink!r}"
-            raise UsageError(msg)
+            raise UsageError(msg("ui.cli.bad_sink", sink=args.sink))
     result = run(cfg)
     extra = None
     if args.report:

@@ -74,7 +74,12 @@ def catalogue(lang: str) -> Mapping[str, str]:
             cat = read_po(fh, locale=locale, domain=po.stem)
         for entry in cat:
             # An empty text means "not translated yet": fall back rather than show nothing.
-            if isinstance(entry.id, str) and isinstance(entry.string, str) and entry.string:
+            if (
+                isinstance(entry.id, str)
+                and entry.id
+                and isinstance(entry.string, str)
+                and entry.string
+            ):
                 out[entry.id] = entry.string
     return MappingProxyType(out)
 

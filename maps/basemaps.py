@@ -20,7 +20,18 @@ import shapely
 from geo import settings
 from geo.datum import from_wgs84
 from geo.errors import ConfigError
+from geo.messages import msg
 from maps.i18n import t
+
+__all__ = [
+    "BASEMAPS",
+    "Basemap",
+    "add_basemap",
+    "check_basemap",
+    "network_layer",
+    "round_coordinates",
+    "to_basemap_datum",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +66,9 @@ NETWORK_STYLE: dict[str, object] = {"color": "#9e9e9e", "weight": 1.2, "opacity"
 def check_basemap(basemap: str) -> str:
     """Return ``basemap`` if known, else raise a :class:`ConfigError` naming the choices."""
     if basemap not in BASEMAP_DATUM:
-        msg = f"basemap: unknown value {basemap!r}; use one of {', '.join(BASEMAPS)}"
-        raise ConfigError(msg)
+        raise ConfigError(
+            msg("maps.basemaps.unknown", basemap=basemap, choices=", ".join(BASEMAPS))
+        )
     return basemap
 
 
@@ -126,24 +138,22 @@ def add_basemap(
     """
     check_basemap(basemap)
     if basemap == "osm":
-        folium.TileLayer(OSM_TILES, attr=OSM_ATTR, name=t("basemap_osm", lang), max_zoom=19).add_to(
-            m
-        )
+        folium.TileLayer(
+            OSM_TILES, attr=OSM_ATTR, name=t("maps.basemap_osm", lang), max_zoom=19
+        ).add_to(m)
     elif basemap == "amap":
         folium.TileLayer(
-            AMAP_TILES, attr=AMAP_ATTR, name=t("basemap_amap", lang), subdomains="1234",
+            AMAP_TILES, attr=AMAP_ATTR, name=t("maps.basemap_amap", lang), subdomains="1234",
             max_zoom=18,
         ).add_to(m)  # fmt: skip
     elif basemap == "tianditu":
         key = settings.tianditu_key if tianditu_key is None else tianditu_key
         if not key:
-            msg = (
-                "basemap 'tianditu': no Tianditu key is set; get one at console.tianditu.gov.cn "
-                "and set the environment variable LCC_TIANDITU_KEY (or settings.tianditu_key), "
-                "or choose the 'osm' or 'none' basemap"
-            )
-            raise ConfigError(msg)
-        for layer, name in (("vec", "basemap_tianditu"), ("cva", "basemap_tianditu_labels")):
+            raise ConfigError(msg("maps.basemaps.tianditu_key"))
+        for layer, name in (
+            ("vec", "maps.basemap_tianditu"),
+            ("cva", "maps.basemap_tianditu_labels"),
+        ):
             folium.TileLayer(
                 TIANDITU_TILES.format(layer=layer, key=quote(key, safe="")),
                 attr=TIANDITU_ATTR,
@@ -154,7 +164,7 @@ def add_basemap(
                 control=layer == "vec",
             ).add_to(m)
     elif network_edges is not None and not network_edges.empty:
-        network_layer(network_edges, name=t("basemap_none", lang), overlay=False).add_to(m)
+        network_layer(network_edges, name=t("maps.basemap_none", lang), overlay=False).add_to(m)
     return m
 
 

@@ -20,8 +20,29 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo.errors import ConfigError
+from geo.messages import msg
 from maps.export_format import in_language
 from maps.i18n import t
+
+__all__ = [
+    "BUILDERS",
+    "FORMATS",
+    "REPORT_FORMATS",
+    "ExportInputs",
+    "build_exports",
+    "build_one",
+    "build_xlsx",
+    "export_footer",
+    "export_parameters",
+    "export_sources",
+    "inputs_from_run",
+    "parse_formats",
+    "report_formats",
+    "siting_label",
+    "stem",
+    "write_exports",
+    "write_run_reports",
+]
 
 if TYPE_CHECKING:  # pandas/geopandas load lazily: ``cli.py`` imports this module for --help
     import geopandas as gpd
@@ -131,11 +152,11 @@ def export_parameters(
     out: dict[str, Any] = {}
     for key, crit in criteria.items():
         out[get_category(key).name(lang)] = crit.label(lang)
-    out[t("param_basemap", lang)] = t(f"basemap_{basemap}", lang)
-    out[t("param_data", lang)] = data_name
-    out[t("param_date", lang)] = (day or dt.date.today()).isoformat()
+    out[t("maps.param_basemap", lang)] = t(f"maps.basemap_{basemap}", lang)
+    out[t("maps.param_data", lang)] = data_name
+    out[t("maps.param_date", lang)] = (day or dt.date.today()).isoformat()
     if siting:
-        out[t("param_siting", lang)] = siting
+        out[t("maps.param_siting", lang)] = siting
     return out
 
 
@@ -152,7 +173,7 @@ def export_sources(sources: Iterable[str], attribution: str, *, lang: str) -> li
         if s.startswith("demo:"):
             if attribution:
                 continue
-            s = t("synthetic_demo", lang)
+            s = t("maps.synthetic_demo", lang)
         if s and s not in out:
             out.append(s)
     if attribution:
@@ -169,7 +190,7 @@ def export_footer(
     """Data sources, criterion and date stamped under the map image."""
     parts = [area, criterion, (day or dt.date.today()).isoformat()]
     if synthetic:
-        parts.append(t("synthetic_stamp", lang))
+        parts.append(t("maps.synthetic_stamp", lang))
     parts += [s for s in sources if s not in parts]
     return " · ".join(p for p in parts if p)
 
@@ -264,11 +285,10 @@ def parse_formats(text: str) -> list[str]:
         wanted = (wanted - {"all"}) | set(REPORT_FORMATS)
     unknown = sorted(wanted - set(FORMATS))
     if unknown or not wanted:
-        msg = (
-            f"--report: unknown format(s) {unknown or [text]}; give a comma-separated subset of "
-            f"{', '.join(FORMATS)} or 'all'"
-        )
-        raise ConfigError(msg)
+        raise ConfigError(
+            msg("maps.export_bundle.unknown_formats", unknown=unknown or [text],
+                formats=", ".join(FORMATS))
+        )  # fmt: skip
     return [f for f in FORMATS if f in wanted]
 
 
@@ -331,21 +351,8 @@ def inputs_from_run(
     sit = res.config.siting
     if category is None:
         category = sit["category"] if sit and sit["category"] in cats else cats[0]
-    area, water, sources = res.label, None, []
-    if res.config.demo:
-        # The run's study carries the demo's names and river (maps/ sits below the service).
-        study = res.study
-        area = study.name(lang)
-        water = study.water
-        sources = [f"demo:{res.config.demo}"]
-    else:
-        sources = [
-            Path(str(f.get("file"))).name if f.get("file") else "OpenStreetMap"
-            for f in res.config.facilities
-        ]
-        if res.config.demand.get("file"):
-            sources.append(Path(str(res.config.demand["file"])).name)
-    area = area or res.config.title or t("app_title", lang)
+    area, water, sources = _run_area(res, lang)
+    area = area or res.config.title or t("maps.app_title", lang)
     sources = export_sources(sources, res.attribution, lang=lang)
     crit = cov.criteria[category]
     sites = None
@@ -354,13 +361,7 @@ def inputs_from_run(
         sites = res.siting.sites
         siting = siting_label(category=sit["category"], model=sit["model"], k=sit.get("k"),
                               target=sit.get("target"), lang=lang)  # fmt: skip
-    map_sites = None
-    if sites is not None and len(sites) and sit is not None and sit["category"] == category:
-        map_sites = sites.to_crs(WGS84) if sites.crs is not None else sites
-        if "category" not in map_sites:
-            map_sites = map_sites.assign(category=category)
-        if "name" not in map_sites:
-            map_sites = map_sites.assign(name=[f"#{i}" for i in range(1, len(map_sites) + 1)])
+    map_sites = _map_sites(sites, category, sit)
     areas = res.service_areas
     edges = res.network.edges_gdf(to_crs=WGS84)[["length", "geometry"]]
     gaps_all = res.gaps
@@ -382,8 +383,8 @@ def inputs_from_run(
         "categories": [category],
         "water": water,
     }
-    title = res.config.title or t("app_title", lang)
-    subtitle = crit.label(lang) + (f" · {t('synthetic_demo', lang)}" if res.synthetic else "")
+    title = res.config.title or t("maps.app_title", lang)
+    subtitle = crit.label(lang) + (f" · {t('maps.synthetic_demo', lang)}" if res.synthetic else "")
     demand = gpd.GeoDataFrame(cov.demand, geometry="geometry").to_crs(WGS84)
     return ExportInputs(
         map_layers=map_layers,
@@ -420,6 +421,37 @@ def inputs_from_run(
             "water": water,
         },
     )
+
+
+def _run_area(res: Any, lang: str) -> tuple[str, Any, list[str]]:
+    """The run's area name, its water layer (demo runs) and its data sources (file names)."""
+    area, water, sources = res.label, None, []
+    if res.config.demo:
+        # The run's study carries the demo's names and river (maps/ sits below the service).
+        study = res.study
+        area = study.name(lang)
+        water = study.water
+        sources = [f"demo:{res.config.demo}"]
+    else:
+        sources = [
+            Path(str(f.get("file"))).name if f.get("file") else "OpenStreetMap"
+            for f in res.config.facilities
+        ]
+        if res.config.demand.get("file"):
+            sources.append(Path(str(res.config.demand["file"])).name)
+    return area, water, sources
+
+
+def _map_sites(sites: Any, category: str, sit: Mapping[str, Any] | None) -> Any:
+    """The proposed sites to draw on the map of ``category`` (WGS-84, named), or None."""
+    if sites is None or not len(sites) or sit is None or sit["category"] != category:
+        return None
+    map_sites = sites.to_crs(WGS84) if sites.crs is not None else sites
+    if "category" not in map_sites:
+        map_sites = map_sites.assign(category=category)
+    if "name" not in map_sites:
+        map_sites = map_sites.assign(name=[f"#{i}" for i in range(1, len(map_sites) + 1)])
+    return map_sites
 
 
 def write_run_reports(

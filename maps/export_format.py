@@ -12,6 +12,20 @@ import math
 import re
 from typing import Any
 
+__all__ = [
+    "COORD_DECIMALS",
+    "excel_format",
+    "fmt_coord",
+    "fmt_count",
+    "fmt_decimal",
+    "fmt_rate",
+    "fmt_value",
+    "in_language",
+    "is_coord",
+    "is_missing",
+    "is_rate",
+]
+
 #: Decimals of longitude/latitude everywhere (6 decimals ≈ 0.1 m).
 COORD_DECIMALS = 6
 

@@ -18,6 +18,12 @@ import folium
 from maps.assets import localize_assets
 from maps.layers import coverage_map
 
+__all__ = [
+    "map_to_html",
+    "standalone_map_html",
+    "write_map_html",
+]
+
 logger = logging.getLogger(__name__)
 
 

@@ -59,12 +59,28 @@ from maps.export_tables import (
     compliance_ranked,
     display_width,
     gap_label,
+    localise_cells,
     parameters_table,
     subgroup_rates,
     supply_judged,
     tier_matrix,
 )
-from maps.i18n import criterion_column, t
+from maps.i18n import criterion_column, heading, t
+
+__all__ = [
+    "KPI_COLUMNS",
+    "PDF_CJK_FONT",
+    "PDF_EMBEDDED_FONT",
+    "PDF_FONT_FILES",
+    "PPTX_FOOTER_TOP",
+    "ReportInputs",
+    "evaluation_chapter",
+    "kpi_table",
+    "pdf_font",
+    "report_pdf",
+    "report_pptx",
+    "used_criteria",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -133,16 +149,15 @@ def kpi_table(summary: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
     ]
     if "status" in summary.columns:
         # An invalid category's rate is a statement about the input: say so next to its name.
-        mark = "（结果无效）" if lang == "zh" else " (invalid)"
         names = [
-            f"{n}{mark}" if str(st) != "ok" else n
+            t("maps.report.invalid_mark", lang, name=n) if str(st) != "ok" else n
             for n, st in zip(names, summary["status"], strict=True)
         ]
-    out = pd.DataFrame({t("category", lang): names})
+    out = pd.DataFrame({t("maps.category", lang): names})
     for col in KPI_COLUMNS:
         if col in summary.columns:
             src = criterion_column(summary, lang) if col == "criterion" else col
-            out[t(col, lang)] = [_fmt(col, v) for v in summary[src]]
+            out[heading(col, lang)] = [_fmt(col, v) for v in summary[src]]
     return out
 
 
@@ -160,9 +175,7 @@ def used_criteria(summary: pd.DataFrame, cats: Sequence[str], lang: str) -> list
         default = tax[c].criterion.label(lang)
         text = str(used.get(c) or default)
         if text != default:
-            text += (
-                f"（{t('default', lang)}：{default}）" if lang == "zh" else f" (default: {default})"
-            )
+            text = t("maps.report.default_criterion", lang, used=text, default=default)
         out.append(text)
     return out
 
@@ -176,13 +189,13 @@ def _community_table(communities: pd.DataFrame | None, lang: str) -> pd.DataFram
     wanted += [col for col in c.columns if col.endswith("_coverage_rate")]
     out = pd.DataFrame(index=c.index)
     # Every category (the table is sized to its content); category columns hold coverage rates.
-    rate = "覆盖率" if lang == "zh" else "coverage"
     for col in [w for w in wanted if w in c.columns]:
         key = col.removesuffix("_coverage_rate")
         if col.endswith("_coverage_rate") and key in tax:
-            label = f"{tax[key].short_zh}{rate}" if lang == "zh" else f"{tax[key].name_en} {rate}"
+            name = tax[key].short_zh if lang == "zh" else tax[key].name_en
+            label = t("maps.report.category_rate", lang, category=name)
         else:
-            label = t(col, lang)
+            label = heading(col, lang)
         out[label] = [_fmt(col, v) for v in c[col]]
     return out.reset_index(drop=True)
 
@@ -200,17 +213,17 @@ def _gap_table(gaps: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
     )
     out = pd.DataFrame(
         {
-            t("gap_id", lang): ids.to_numpy(),
-            t("category", lang): [
+            t("maps.gap_id", lang): ids.to_numpy(),
+            t("maps.category", lang): [
                 tax[k].name(lang) if k in tax else k for k in g["category"].astype(str)
             ],
-            t("uncovered_population", lang): [fmt_count(v) for v in g["uncovered_population"]],
+            t("maps.uncovered_population", lang): [fmt_count(v) for v in g["uncovered_population"]],
         }
     )
     if "nearest_facility_m" in g.columns:
-        out[t("nearest_facility_m", lang)] = [fmt_count(v) for v in g["nearest_facility_m"]]
+        out[t("maps.nearest_facility_m", lang)] = [fmt_count(v) for v in g["nearest_facility_m"]]
     if "communities" in g.columns:
-        out[t("communities", lang)] = [
+        out[t("maps.communities", lang)] = [
             "、".join(map(str, v)) if isinstance(v, list | tuple) else str(v)
             for v in g["communities"]
         ]
@@ -224,20 +237,20 @@ def _site_table(sites: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
     tax = taxonomy()
     out = pd.DataFrame(
         {
-            t("rank", lang): s["rank"] if "rank" in s.columns else range(1, len(s) + 1),
-            t("name", lang): s["name"].astype(str) if "name" in s.columns else "",
-            t("added_population", lang): [fmt_count(v) for v in s["added_population"]],
+            t("maps.rank", lang): s["rank"] if "rank" in s.columns else range(1, len(s) + 1),
+            t("maps.name", lang): s["name"].astype(str) if "name" in s.columns else "",
+            t("maps.added_population", lang): [fmt_count(v) for v in s["added_population"]],
         }
     )
     if "category" in s.columns:
         out.insert(
             1,
-            t("category", lang),
+            t("maps.category", lang),
             [tax[k].name(lang) if k in tax else k for k in s["category"].astype(str)],
         )
     if {"lon", "lat"} <= set(s.columns):
-        out[t("lon", lang)] = [fmt_coord(v) for v in s["lon"]]
-        out[t("lat", lang)] = [fmt_coord(v) for v in s["lat"]]
+        out[t("maps.lon", lang)] = [fmt_coord(v) for v in s["lon"]]
+        out[t("maps.lat", lang)] = [fmt_coord(v) for v in s["lat"]]
     return out
 
 
@@ -250,7 +263,9 @@ def _eval_cell(col: str, value: Any) -> str:
 
 
 def _display(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    out = pd.DataFrame({t(c, lang): [_eval_cell(c, v) for v in frame[c]] for c in frame.columns})
+    out = pd.DataFrame(
+        {heading(c, lang): [_eval_cell(c, v) for v in frame[c]] for c in frame.columns}
+    )
     return out.reset_index(drop=True)
 
 
@@ -268,9 +283,12 @@ def evaluation_chapter(
         return []
     out: list[tuple[str, pd.DataFrame]] = []
     _rates, cells = tier_matrix(evaluation["tiers"], lang=lang)
-    out.append((t("eval_tier_matrix", lang), cells.reset_index()))
+    out.append((t("maps.eval_tier_matrix", lang), cells.reset_index()))
     out.append(
-        (t("eval_subgroups", lang), _display(subgroup_rates(evaluation["tiers"], lang=lang), lang))
+        (
+            t("maps.eval_subgroups", lang),
+            _display(subgroup_rates(evaluation["tiers"], lang=lang), lang),
+        )
     )
     ranked = compliance_ranked(
         evaluation.get("least_served"),  # type: ignore[arg-type]
@@ -280,12 +298,12 @@ def evaluation_chapter(
     if len(ranked):
         keep = ["rank", "community", "population", "compliant", "basic_score", "lacks"]
         ranked = ranked[[c for c in keep if c in ranked.columns]].head(REPORT_TOP_N)
-        out.append((t("eval_compliance", lang), _display(ranked, lang)))
+        out.append((t("maps.eval_compliance", lang), _display(ranked, lang)))
     supply = supply_judged(evaluation.get("supply"), lang=lang, district_only=True)  # type: ignore[arg-type]
     if len(supply):
         keep = ["category", "per_1000", "reachable_per_1000", "target_per_1000", "meets_target",
                 "standard_source"]  # fmt: skip
-        out.append((t("eval_supply", lang), _display(supply[keep], lang)))
+        out.append((t("maps.eval_supply", lang), _display(supply[keep], lang)))
     return out
 
 
@@ -359,11 +377,11 @@ def _prepare(inputs: ReportInputs) -> _Prepared:
     day = (inputs.get("date") or dt.date.today()).isoformat()
     area = inputs.get("area", "")
     txt = {
-        "title": inputs.get("title") or t("report_title", lang),
-        "date": t("report_date", lang, date=day),
-        "area": t("report_area", lang, area=area) if area else "",
-        "stamp": t("synthetic_stamp", lang) if inputs.get("synthetic", False) else "",
-        "method": t("report_method", lang),
+        "title": inputs.get("title") or t("maps.report_title", lang),
+        "date": t("maps.report_date", lang, date=day),
+        "area": t("maps.report_area", lang, area=area) if area else "",
+        "stamp": t("maps.synthetic_stamp", lang) if inputs.get("synthetic", False) else "",
+        "method": t("maps.report_method", lang),
     }
     png = inputs["png"]
     with PILImage.open(io.BytesIO(png)) as im:
@@ -371,8 +389,18 @@ def _prepare(inputs: ReportInputs) -> _Prepared:
     params = parameters_table(
         inputs.get("parameters"), sources=inputs.get("sources", ()), lang=lang
     )
-    params.columns = [t("parameter", lang), t("value", lang)]
-    summary = inputs["summary"]
+    params.columns = [t("maps.parameter", lang), t("maps.value", lang)]
+    # Message cells (statuses, reasons) in the report's language before any formatting.
+    summary = localise_cells(inputs["summary"], lang)
+    params = localise_cells(params, lang)
+    frames = {k: inputs.get(k) for k in ("communities", "gaps", "sites")}
+    local = {k: None if f is None else localise_cells(f, lang) for k, f in frames.items()}
+    evaluation = inputs.get("evaluation")
+    if evaluation:
+        evaluation = {
+            k: localise_cells(v, lang) if isinstance(v, pd.DataFrame) else v
+            for k, v in evaluation.items()
+        }
     return _Prepared(
         lang=lang,
         txt=txt,
@@ -380,11 +408,11 @@ def _prepare(inputs: ReportInputs) -> _Prepared:
         png_size=size,
         summary=summary,
         kpis=kpi_table(summary, lang=lang),
-        communities=_community_table(inputs.get("communities"), lang),
-        gaps=_gap_table(inputs.get("gaps"), lang),
-        sites=_site_table(inputs.get("sites"), lang),
+        communities=_community_table(local["communities"], lang),
+        gaps=_gap_table(local["gaps"], lang),
+        sites=_site_table(local["sites"], lang),
         parameters=params,
-        evaluation=evaluation_chapter(inputs.get("evaluation"), lang=lang),
+        evaluation=evaluation_chapter(evaluation, lang=lang),
         network_edits=edits_report_table(inputs.get("network_edits"), lang=lang),
     )
 
@@ -466,49 +494,107 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
         The PDF file.
     """
     rep = _prepare(inputs)
-    lang, txt = rep.lang, rep.txt
-    font, _ = pdf_font()
-    base = getSampleStyleSheet()
-    body = ParagraphStyle("lcc_body", parent=base["BodyText"], fontName=font, fontSize=9,
-                          leading=13)  # fmt: skip
-    cell = ParagraphStyle("lcc_cell", parent=body, fontSize=8, leading=10)
-    h1 = ParagraphStyle("lcc_h1", parent=base["Title"], fontName=font, fontSize=18, leading=24)
-    h2 = ParagraphStyle("lcc_h2", parent=base["Heading2"], fontName=font, fontSize=12, leading=16)
-    stamp = ParagraphStyle("lcc_stamp", parent=body, textColor=colors.HexColor("#c0392b"),
-                           fontSize=11, alignment=TA_CENTER)  # fmt: skip
+    txt = rep.txt
+    kit = _PdfKit.make()
+    story = _pdf_front(rep, kit) + _pdf_back(rep, kit)
+    footer = "  ·  ".join(x for x in (txt["title"], txt["date"], txt["stamp"]) if x)
 
+    def on_page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(kit.font, 7)
+        canvas.setFillColor(colors.HexColor("#555555"))
+        canvas.drawString(15 * mm, 8 * mm, footer)
+        canvas.drawRightString(kit.page_w - 15 * mm, 8 * mm, str(doc.page))
+        canvas.restoreState()
+
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buf, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
+        topMargin=12 * mm, bottomMargin=14 * mm, title=txt["title"], author="",
+        subject=txt["stamp"] or txt["method"],
+    )  # fmt: skip
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+    return _written(buf.getvalue(), path)
+
+
+@dataclass(frozen=True)
+class _PdfKit:
+    """The PDF's font, paragraph styles and frame size, and its table and section builders."""
+
+    font: str
+    body: ParagraphStyle
+    cell: ParagraphStyle
+    h1: ParagraphStyle
+    h2: ParagraphStyle
+    stamp: ParagraphStyle
+    page_w: float
+    page_h: float
+    frame_w: float
+
+    @classmethod
+    def make(cls) -> _PdfKit:
+        """Styles in the report font (a CJK one when installed), A4 landscape with 15 mm sides."""
+        font, _ = pdf_font()
+        base = getSampleStyleSheet()
+        body = ParagraphStyle("lcc_body", parent=base["BodyText"], fontName=font, fontSize=9,
+                              leading=13)  # fmt: skip
+        page_w, page_h = landscape(A4)
+        return cls(
+            font=font,
+            body=body,
+            cell=ParagraphStyle("lcc_cell", parent=body, fontSize=8, leading=10),
+            h1=ParagraphStyle("lcc_h1", parent=base["Title"], fontName=font, fontSize=18,
+                              leading=24),
+            h2=ParagraphStyle("lcc_h2", parent=base["Heading2"], fontName=font, fontSize=12,
+                              leading=16),
+            stamp=ParagraphStyle("lcc_stamp", parent=body, textColor=colors.HexColor("#c0392b"),
+                                 fontSize=11, alignment=TA_CENTER),
+            page_w=page_w,
+            page_h=page_h,
+            frame_w=page_w - 30 * mm,
+        )  # fmt: skip
+
+    @staticmethod
     def esc(text: Any) -> str:
-        # Paragraph reads a little XML markup: user text must not be taken for tags.
+        """``text`` safe for a Paragraph, which reads a little XML markup."""
         return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-    def text_w(text: str, size: float) -> float:
-        return pdfmetrics.stringWidth(text, font, size)
+    def _text_w(self, text: str, size: float) -> float:
+        return float(pdfmetrics.stringWidth(text, self.font, size))
 
-    def table(df: pd.DataFrame, widths: Sequence[float] | None = None) -> Table:
+    def _widths(self, df: pd.DataFrame) -> tuple[list[float], ParagraphStyle]:
+        """Column widths and cell style for ``df`` to fit the frame without breaking words."""
         pad = 12.0  # reportlab's cell padding (6 pt each side)
-        style = cell
-        if widths is None and len(df.columns):
-            # Every column at least as wide as its longest word (headers never break inside a
-            # word: "Facilit ies"), the rest shared by content so numbers stay on one line.
-            for size in (8.0, 7.0, 6.0):
-                cells = [[str(c), *map(str, df[c].head(200))] for c in df.columns]
-                mins = [
-                    pad + max([text_w(w, size) for v in col for w in _words(v)] + [4 * size])
-                    for col in cells
-                ]
-                if sum(mins) <= frame_w:
-                    break
-            style = ParagraphStyle(f"lcc_cell_{size:g}", parent=cell, fontSize=size,
-                                   leading=size * 1.25)  # fmt: skip
-            needs = [
-                max([display_width(str(col[0])) / 2, 4]
-                    + [display_width(v) for v in col[1:]])
+        frame_w = self.frame_w
+        # Every column at least as wide as its longest word (headers never break inside a
+        # word: "Facilit ies"), the rest shared by content so numbers stay on one line.
+        for size in (8.0, 7.0, 6.0):
+            cells = [[str(c), *map(str, df[c].head(200))] for c in df.columns]
+            mins = [
+                pad + max([self._text_w(w, size) for v in col for w in _words(v)] + [4 * size])
                 for col in cells
-            ]  # fmt: skip
-            free = max(frame_w - sum(mins), 0.0)
-            widths = [m + free * n / sum(needs) for m, n in zip(mins, needs, strict=True)]
-            if sum(widths) > frame_w:
-                widths = [w * frame_w / sum(widths) for w in widths]
+            ]
+            if sum(mins) <= frame_w:
+                break
+        style = ParagraphStyle(f"lcc_cell_{size:g}", parent=self.cell, fontSize=size,
+                               leading=size * 1.25)  # fmt: skip
+        needs = [
+            max([display_width(str(col[0])) / 2, 4]
+                + [display_width(v) for v in col[1:]])
+            for col in cells
+        ]  # fmt: skip
+        free = max(frame_w - sum(mins), 0.0)
+        widths = [m + free * n / sum(needs) for m, n in zip(mins, needs, strict=True)]
+        if sum(widths) > frame_w:
+            widths = [w * frame_w / sum(widths) for w in widths]
+        return widths, style
+
+    def table(self, df: pd.DataFrame, widths: Sequence[float] | None = None) -> Table:
+        """``df`` as a table with a repeated, shaded header row."""
+        style = self.cell
+        if widths is None and len(df.columns):
+            widths, style = self._widths(df)
+        esc = self.esc
         data = [[Paragraph(esc(c), style) for c in df.columns]]
         data += [[Paragraph(esc(v), style) for v in row] for row in df.itertuples(index=False)]
         tbl = Table(data, colWidths=widths, repeatRows=1)
@@ -523,25 +609,29 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
         )
         return tbl
 
-    def section(title: str, tbl: Table) -> list[Flowable]:
+    def section(self, title: str, tbl: Table) -> list[Flowable]:
+        """A heading and its table, kept together at a page foot."""
         # A heading never stands alone at a page foot: it starts a new page unless the heading,
         # the table's header and a few rows fit below it (the table then splits, header repeated).
-        return [CondPageBreak(REPORT_KEEP_HEIGHT_MM * mm), Paragraph(esc(title), h2), tbl]
+        return [CondPageBreak(REPORT_KEEP_HEIGHT_MM * mm), Paragraph(self.esc(title), self.h2), tbl]
 
-    page_w, page_h = landscape(A4)
-    frame_w = page_w - 30 * mm
-    story: list[Flowable] = [Paragraph(esc(txt["title"]), h1)]
+
+def _pdf_front(rep: _Prepared, kit: _PdfKit) -> list[Flowable]:
+    """Title, stamp, date and area, method, the map, the KPIs and the standards legend."""
+    lang, txt, esc = rep.lang, rep.txt, kit.esc
+    story: list[Flowable] = [Paragraph(esc(txt["title"]), kit.h1)]
     if txt["stamp"]:
-        story.append(Paragraph(esc(txt["stamp"]), stamp))
+        story.append(Paragraph(esc(txt["stamp"]), kit.stamp))
     meta = "　".join(esc(x) for x in (txt["date"], txt["area"]) if x)
-    story += [Paragraph(meta, body), Paragraph(esc(txt["method"]), body), Spacer(1, 4 * mm)]
+    story += [Paragraph(meta, kit.body), Paragraph(esc(txt["method"]), kit.body)]
+    story.append(Spacer(1, 4 * mm))
     iw, ih = rep.png_size
-    img_h = min(page_h - 75 * mm, frame_w * ih / iw)
+    img_h = min(kit.page_h - 75 * mm, kit.frame_w * ih / iw)
     story += [
-        Paragraph(esc(t("report_map", lang)), h2),
+        Paragraph(esc(t("maps.report_map", lang)), kit.h2),
         Image(io.BytesIO(rep.png), width=img_h * iw / ih, height=img_h),
         PageBreak(),
-        *section(t("report_kpis", lang), table(rep.kpis)),
+        *kit.section(t("maps.report_kpis", lang), kit.table(rep.kpis)),
     ]
     tax = taxonomy()
     cats = [c for c in rep.summary.get("category", pd.Series(dtype=str)).astype(str) if c in tax]
@@ -549,63 +639,50 @@ def report_pdf(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) -
         story.append(Spacer(1, 3 * mm))
         legend = pd.DataFrame(
             {
-                t("category", lang): [tax[c].name(lang) for c in cats],
-                t("threshold", lang): used_criteria(rep.summary, cats, lang),
-                t("source", lang): [tax[c].standard for c in cats],
+                t("maps.category", lang): [tax[c].name(lang) for c in cats],
+                t("maps.threshold", lang): used_criteria(rep.summary, cats, lang),
+                t("maps.source", lang): [tax[c].standard for c in cats],
             }
         )
-        story += section(t("report_legend", lang), table(legend))
-        legend_tbl = story[-1]
-        assert isinstance(legend_tbl, Table)
+        legend_tbl = kit.table(legend)
         legend_tbl.setStyle(
             TableStyle(
                 [("LINEBEFORE", (0, i + 1), (0, i + 1), 6, colors.HexColor(tax[c].color))
                  for i, c in enumerate(cats)]
             )
         )  # fmt: skip
+        story += kit.section(t("maps.report_legend", lang), legend_tbl)
+    return story
+
+
+def _pdf_back(rep: _Prepared, kit: _PdfKit) -> list[Flowable]:
+    """Communities, gaps, sites, the evaluation chapter and the parameters."""
+    lang = rep.lang
+    story: list[Flowable] = []
     extra = {
-        "report_communities": rep.communities,
-        "report_gaps": rep.gaps,
-        "report_sites": rep.sites,
+        "maps.report_communities": rep.communities,
+        "maps.report_gaps": rep.gaps,
+        "maps.report_sites": rep.sites,
     }
     for key, frame in extra.items():
         if frame is not None:
-            story += [Spacer(1, 3 * mm), *section(t(key, lang), table(frame))]
+            story += [Spacer(1, 3 * mm), *kit.section(t(key, lang), kit.table(frame))]
     if rep.network_edits is not None:
-        story += [Spacer(1, 3 * mm), *section(edits_title(lang), table(rep.network_edits))]
+        edits = kit.table(rep.network_edits)
+        story += [Spacer(1, 3 * mm), *kit.section(edits_title(lang), edits)]
     if rep.evaluation:
         # The chapter starts a page only when its heading and first table would not fit.
         story += [Spacer(1, 6 * mm), CondPageBreak(2 * REPORT_KEEP_HEIGHT_MM * mm)]
-        story += [Paragraph(esc(t("eval_chapter", lang)), h1)]
-        story.append(Paragraph(esc(t("eval_labels_note", lang)), body))
+        story += [Paragraph(kit.esc(t("maps.eval_chapter", lang)), kit.h1)]
+        story.append(Paragraph(kit.esc(t("maps.eval_labels_note", lang)), kit.body))
         for title, frame in rep.evaluation:
-            story += [Spacer(1, 3 * mm), *section(title, table(frame))]
+            story += [Spacer(1, 3 * mm), *kit.section(title, kit.table(frame))]
+    widths = [70 * mm, kit.frame_w - 70 * mm]
     story += [
         Spacer(1, 3 * mm),
-        *section(
-            t("report_parameters", lang),
-            table(rep.parameters, widths=[70 * mm, frame_w - 70 * mm]),
-        ),
+        *kit.section(t("maps.report_parameters", lang), kit.table(rep.parameters, widths=widths)),
     ]
-
-    footer = "  ·  ".join(x for x in (txt["title"], txt["date"], txt["stamp"]) if x)
-
-    def on_page(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont(font, 7)
-        canvas.setFillColor(colors.HexColor("#555555"))
-        canvas.drawString(15 * mm, 8 * mm, footer)
-        canvas.drawRightString(page_w - 15 * mm, 8 * mm, str(doc.page))
-        canvas.restoreState()
-
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf, pagesize=landscape(A4), leftMargin=15 * mm, rightMargin=15 * mm,
-        topMargin=12 * mm, bottomMargin=14 * mm, title=txt["title"], author="",
-        subject=txt["stamp"] or txt["method"],
-    )  # fmt: skip
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
-    return _written(buf.getvalue(), path)
+    return story
 
 
 # --- PPTX ----------------------------------------------------------------------------------------
@@ -682,77 +759,55 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
         The PPTX file.
     """
     rep = _prepare(inputs)
-    lang, txt = rep.lang, rep.txt
+    lang = rep.lang
     prs = Presentation()
-    sw, sh = Inches(13.333), Inches(7.5)
-    prs.slide_width, prs.slide_height = sw, sh
-    blank = prs.slide_layouts[6]
+    prs.slide_width, prs.slide_height = Inches(13.333), Inches(7.5)
+    _pptx_title_slide(prs, rep.txt)
+    _pptx_map_slide(prs, rep)
+    # 3. KPIs, 4. gaps, 5. sites, 6. parameters and sources
+    tables = [(t("maps.report_kpis", lang), rep.kpis)]
+    if rep.gaps is not None:
+        tables.append((t("maps.report_gaps", lang), rep.gaps))
+    if rep.sites is not None:
+        tables.append((t("maps.report_sites", lang), rep.sites))
+    if rep.network_edits is not None:
+        tables.append((edits_title(lang), rep.network_edits))
+    tables += [(f"{t('maps.eval_chapter', lang)} · {title}", f) for title, f in rep.evaluation]
+    tables.append((t("maps.report_parameters", lang), rep.parameters))
+    for name, frame in tables:
+        _pptx_table_slides(prs, name, frame, lang=lang, stamp=rep.txt["stamp"])
+    buf = io.BytesIO()
+    prs.save(buf)
+    return _written(buf.getvalue(), path)
 
-    def stamp(slide: Any) -> None:
-        if not txt["stamp"]:
-            return
-        box = slide.shapes.add_textbox(PPTX_MARGIN, PPTX_FOOTER_TOP, Inches(8), Inches(0.4))
-        run = box.text_frame.paragraphs[0].add_run()
-        run.text = txt["stamp"]
-        run.font.size = Pt(12)
-        run.font.bold = True
-        run.font.color.rgb = RGBColor(0xC0, 0x39, 0x2B)
 
-    def heading(slide: Any, text: str) -> None:
-        box = slide.shapes.add_textbox(Inches(0.4), Inches(0.2), sw - Inches(0.8), Inches(0.7))
-        run = box.text_frame.paragraphs[0].add_run()
-        run.text = text
-        run.font.size = Pt(26)
-        run.font.bold = True
+def _pptx_stamp(slide: Any, stamp: str) -> None:
+    """The synthetic-data stamp in the footer band (nothing when ``stamp`` is empty)."""
+    if not stamp:
+        return
+    box = slide.shapes.add_textbox(PPTX_MARGIN, PPTX_FOOTER_TOP, Inches(8), Inches(0.4))
+    run = box.text_frame.paragraphs[0].add_run()
+    run.text = stamp
+    run.font.size = Pt(12)
+    run.font.bold = True
+    run.font.color.rgb = RGBColor(0xC0, 0x39, 0x2B)
 
-    def table_slides(name: str, df: pd.DataFrame) -> None:
-        # Rows are sized for their wrapped text (PowerPoint and LibreOffice grow a row to fit its
-        # text, whatever height the file says), and a table taller than the room between the
-        # heading and the footer continues on the next slide under a repeated header.
-        size = PPTX_TABLE_PT
-        width = sw - 2 * PPTX_MARGIN
-        widths = _pptx_column_widths(df, int(width), size)
-        header = [str(c) for c in df.columns]
-        rows = [[str(v) for v in r] for r in df.itertuples(index=False)]
-        heights = [_pptx_row_height(r, widths, size) for r in [header, *rows]]
-        room = PPTX_FOOTER_TOP - PPTX_TABLE_TOP
-        pages: list[list[int]] = [[]]
-        used = heights[0]
-        for i, h in enumerate(heights[1:]):
-            if pages[-1] and used + h > room:
-                pages.append([])
-                used = heights[0]
-            pages[-1].append(i)
-            used += h
-        for k, page in enumerate(pages):
-            slide = prs.slides.add_slide(blank)
-            heading(slide, name if k == 0 else t("report_continued", lang, title=name))
-            height = heights[0] + sum(heights[i + 1] for i in page)
-            shape = slide.shapes.add_table(len(page) + 1, len(header), PPTX_MARGIN,
-                                           PPTX_TABLE_TOP, int(width), height)  # fmt: skip
-            tbl = shape.table
-            for j, w in enumerate(widths):
-                tbl.columns[j].width = w
-            tbl.rows[0].height = heights[0]
-            for i, row in enumerate(page, start=1):
-                tbl.rows[i].height = heights[row + 1]
-            for j, col in enumerate(header):
-                tbl.cell(0, j).text = col
-            for i, row in enumerate(page, start=1):
-                for j, v in enumerate(rows[row]):
-                    tbl.cell(i, j).text = v
-            for i in range(len(page) + 1):
-                for j in range(len(header)):
-                    frame = tbl.cell(i, j).text_frame
-                    frame.word_wrap = True
-                    for p in frame.paragraphs:
-                        for r in p.runs:
-                            r.font.size = Pt(size)
-            stamp(slide)
 
-    # 1. title: own text boxes across the 16:9 slide (the default template's title layout is
-    # laid out for 4:3 and would sit off-centre).
-    slide = prs.slides.add_slide(blank)
+def _pptx_heading(slide: Any, text: str, slide_w: int) -> None:
+    box = slide.shapes.add_textbox(Inches(0.4), Inches(0.2), slide_w - Inches(0.8), Inches(0.7))
+    run = box.text_frame.paragraphs[0].add_run()
+    run.text = text
+    run.font.size = Pt(26)
+    run.font.bold = True
+
+
+def _pptx_title_slide(prs: Any, txt: Mapping[str, str]) -> None:
+    """Title, area, date and method in own text boxes across the 16:9 slide.
+
+    The default template's title layout is laid out for 4:3 and would sit off-centre.
+    """
+    sw = prs.slide_width
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
     box = slide.shapes.add_textbox(Inches(0.8), Inches(2.2), sw - Inches(1.6), Inches(1.4))
     frame = box.text_frame
     frame.word_wrap = True
@@ -770,28 +825,72 @@ def report_pptx(path: str | Path | None = None, **inputs: Unpack[ReportInputs]) 
         run = para.add_run()
         run.text = line
         run.font.size = Pt(18)
-    stamp(slide)
-    # 2. map (the PNG carries its legend, scale bar and north arrow)
-    slide = prs.slides.add_slide(blank)
-    heading(slide, t("report_map", lang))
+    _pptx_stamp(slide, txt["stamp"])
+
+
+def _pptx_map_slide(prs: Any, rep: _Prepared) -> None:
+    """The map PNG (it carries its legend, scale bar and north arrow), as large as fits."""
+    sw, sh = prs.slide_width, prs.slide_height
+    slide = prs.slides.add_slide(prs.slide_layouts[6])
+    _pptx_heading(slide, t("maps.report_map", rep.lang), sw)
     iw, ih = rep.png_size
     max_w, max_h = sw - Inches(0.8), sh - Inches(1.6)
     scale = min(max_w / iw, max_h / ih)
     w, h = int(iw * scale), int(ih * scale)
     slide.shapes.add_picture(io.BytesIO(rep.png), int((sw - w) / 2), Inches(0.95), w, h)
-    stamp(slide)
-    # 3. KPIs, 4. gaps, 5. sites, 6. parameters and sources
-    table_slides(t("report_kpis", lang), rep.kpis)
-    if rep.gaps is not None:
-        table_slides(t("report_gaps", lang), rep.gaps)
-    if rep.sites is not None:
-        table_slides(t("report_sites", lang), rep.sites)
-    if rep.network_edits is not None:
-        table_slides(edits_title(lang), rep.network_edits)
-    for title, frame in rep.evaluation:
-        table_slides(f"{t('eval_chapter', lang)} · {title}", frame)
-    table_slides(t("report_parameters", lang), rep.parameters)
+    _pptx_stamp(slide, rep.txt["stamp"])
 
-    buf = io.BytesIO()
-    prs.save(buf)
-    return _written(buf.getvalue(), path)
+
+def _pptx_pages(heights: Sequence[int]) -> list[list[int]]:
+    """Row indices (after the header) per slide, each slide's rows fitting under the header."""
+    room = PPTX_FOOTER_TOP - PPTX_TABLE_TOP
+    pages: list[list[int]] = [[]]
+    used = heights[0]
+    for i, h in enumerate(heights[1:]):
+        if pages[-1] and used + h > room:
+            pages.append([])
+            used = heights[0]
+        pages[-1].append(i)
+        used += h
+    return pages
+
+
+def _pptx_table_slides(prs: Any, name: str, df: pd.DataFrame, *, lang: str, stamp: str) -> None:
+    """``df`` on as many slides as it needs, the header repeated on each.
+
+    Rows are sized for their wrapped text (PowerPoint and LibreOffice grow a row to fit its
+    text, whatever height the file says), and a table taller than the room between the heading
+    and the footer continues on the next slide under a repeated header.
+    """
+    size = PPTX_TABLE_PT
+    width = prs.slide_width - 2 * PPTX_MARGIN
+    widths = _pptx_column_widths(df, int(width), size)
+    header = [str(c) for c in df.columns]
+    rows = [[str(v) for v in r] for r in df.itertuples(index=False)]
+    heights = [_pptx_row_height(r, widths, size) for r in [header, *rows]]
+    for k, page in enumerate(_pptx_pages(heights)):
+        slide = prs.slides.add_slide(prs.slide_layouts[6])
+        title = name if k == 0 else t("maps.report_continued", lang, title=name)
+        _pptx_heading(slide, title, prs.slide_width)
+        height = heights[0] + sum(heights[i + 1] for i in page)
+        shape = slide.shapes.add_table(len(page) + 1, len(header), PPTX_MARGIN,
+                                       PPTX_TABLE_TOP, int(width), height)  # fmt: skip
+        tbl = shape.table
+        for j, w in enumerate(widths):
+            tbl.columns[j].width = w
+        tbl.rows[0].height = heights[0]
+        for i, row in enumerate(page, start=1):
+            tbl.rows[i].height = heights[row + 1]
+        for j, col in enumerate(header):
+            tbl.cell(0, j).text = col
+        for i, row in enumerate(page, start=1):
+            for j, v in enumerate(rows[row]):
+                tbl.cell(i, j).text = v
+        for i in range(len(page) + 1):
+            for j in range(len(header)):
+                frame = tbl.cell(i, j).text_frame
+                frame.word_wrap = True
+                for p in frame.paragraphs:
+                    for r in p.runs:
+                        r.font.size = Pt(size)
+        _pptx_stamp(slide, stamp)

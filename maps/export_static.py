@@ -13,7 +13,7 @@ import io
 import itertools
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 
+from geo.taxonomy import Category
 from maps.export_format import fmt_count
 from maps.i18n import t
 from maps.layers import (
@@ -42,6 +43,14 @@ from maps.layers import (
     _check_frame,
     _pick_service_area_kind,
 )
+
+__all__ = [
+    "CJK_FONT_FAMILIES",
+    "find_cjk_font",
+    "footer_lines",
+    "gap_classes",
+    "render_map_png",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +174,37 @@ def render_map_png(
         return text if family or text.isascii() else ""
 
     cats = _category_list(facilities, categories)
+    proj = _projector(facilities, network_edges)
+    fig = Figure(figsize=size_in, dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.02, 0.06, 0.96, 0.86))
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    text_kw: dict[str, Any] = {"fontfamily": fonts}
+    handles: list[object] = [
+        *_draw_water(ax, proj(water), lang),
+        *_draw_network(ax, proj(network_edges), lang),
+        *_draw_demand(ax, proj(demand), lang),
+        *_draw_service_areas(ax, proj(service_areas), cats, lang),
+        *_draw_gaps(ax, proj(gaps), lang, text_kw),
+        *_draw_facilities(ax, proj(facilities), cats, lang, text_kw, glyphs=family is not None),
+        *_draw_sites(ax, proj(_sites_frame(sites)), lang, text_kw),
+    ]
+    _frame_and_legend(ax, handles, lang, fonts, text_kw)
+    _titles(fig, ax, ok(title or "") or t("maps.report_map", lang), ok(subtitle),
+            ok(footer) if footer else None, text_kw)  # fmt: skip
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
+    data = buf.getvalue()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return data
+
+
+def _projector(
+    facilities: gpd.GeoDataFrame, network_edges: gpd.GeoDataFrame | None
+) -> Callable[[gpd.GeoDataFrame | None], gpd.GeoDataFrame | None]:
+    """A function putting any frame in the local UTM zone (None for missing or empty frames)."""
     crs = facilities.to_crs("EPSG:4326").estimate_utm_crs() if not facilities.empty else None
     if crs is None and network_edges is not None:
         crs = network_edges.to_crs("EPSG:4326").estimate_utm_crs()
@@ -175,127 +215,164 @@ def render_map_png(
         g = gdf if gdf.crs is not None else gdf.set_crs("EPSG:4326")
         return g.to_crs(crs) if crs is not None else g
 
-    fig = Figure(figsize=size_in, dpi=dpi)
-    FigureCanvasAgg(fig)
-    ax = fig.add_axes((0.02, 0.06, 0.96, 0.86))
-    ax.set_axis_off()
-    ax.set_aspect("equal")
+    return proj
+
+
+def _draw_water(ax: Axes, wat: gpd.GeoDataFrame | None, lang: str) -> list[object]:
+    """Rivers (lines) and lakes (polygons) under everything; their legend handle."""
+    if wat is None:
+        return []
+    polys = wat[wat.geom_type.isin(["Polygon", "MultiPolygon"])].geometry.values
+    lines_w = wat[~wat.geom_type.isin(["Polygon", "MultiPolygon"])].geometry.values
+    _add_polygons(ax, polys, facecolor=WATER_FILL, edgecolor=WATER_STROKE, alpha=0.8,
+                  linewidth=0.6, zorder=0.5)  # fmt: skip
+    parts = [np.asarray(g.coords)[:, :2] for g in shapely.get_parts(lines_w)]
+    if parts:
+        ax.add_collection(LineCollection(parts, colors=WATER_STROKE, linewidths=3, zorder=0.5))
+    return [Patch(facecolor=WATER_FILL, edgecolor=WATER_STROKE, label=t("maps.legend_water", lang))]
+
+
+def _draw_network(ax: Axes, edges: gpd.GeoDataFrame | None, lang: str) -> list[object]:
+    """The streets in light grey; their legend handle."""
+    if edges is None:
+        return []
+    lines = [np.asarray(g.coords)[:, :2] for g in shapely.get_parts(edges.geometry.values)]
+    ax.add_collection(LineCollection(lines, colors="#b0b0b0", linewidths=0.6, zorder=1))
+    return [Line2D([], [], color="#b0b0b0", lw=1, label=t("maps.legend_network", lang))]
+
+
+def _draw_demand(ax: Axes, dem: gpd.GeoDataFrame | None, lang: str) -> list[object]:
+    """Residents as grey dots sized by population; their legend handle."""
+    if dem is None:
+        return []
+    xy = shapely.get_coordinates(dem.geometry.representative_point().values)
+    pop = dem["population"].to_numpy(dtype="float64")
+    size = 2 + 18 * np.sqrt(np.clip(pop, 0, None) / max(float(np.nanmax(pop)), 1.0))
+    ax.scatter(xy[:, 0], xy[:, 1], s=size, c="#636363", alpha=0.35, lw=0, zorder=2)
+    return [
+        Line2D([], [], ls="", marker="o", color="#636363", alpha=0.5,
+               label=t("maps.legend_demand_points", lang))
+    ]  # fmt: skip
+
+
+def _draw_service_areas(
+    ax: Axes, sa: gpd.GeoDataFrame | None, cats: Sequence[Category], lang: str
+) -> list[object]:
+    """Service-area rings, the widest first; one legend swatch per category and threshold."""
+    if sa is None:
+        return []
+    sa = sa[sa["category"].astype(str).isin([c.key for c in cats])]
+    thresholds = sorted(sa["threshold_m"].unique())
+    for cat in cats:
+        rows = _pick_service_area_kind(sa[sa["category"] == cat.key])
+        for thr in reversed(thresholds):
+            geoms = rows.loc[rows["threshold_m"] == thr].geometry.values
+            i = thresholds.index(thr)
+            alpha = 0.30 * (1.0 - i / (len(thresholds) + 1))
+            _add_polygons(ax, geoms, facecolor=cat.color, edgecolor=cat.color,
+                          alpha=alpha, linewidth=0.6, zorder=3)  # fmt: skip
     handles: list[object] = []
-    text_kw: dict[str, Any] = {"fontfamily": fonts}
-
-    wat = proj(water)
-    if wat is not None:
-        polys = wat[wat.geom_type.isin(["Polygon", "MultiPolygon"])].geometry.values
-        lines_w = wat[~wat.geom_type.isin(["Polygon", "MultiPolygon"])].geometry.values
-        _add_polygons(ax, polys, facecolor=WATER_FILL, edgecolor=WATER_STROKE, alpha=0.8,
-                      linewidth=0.6, zorder=0.5)  # fmt: skip
-        parts = [np.asarray(g.coords)[:, :2] for g in shapely.get_parts(lines_w)]
-        if parts:
-            ax.add_collection(LineCollection(parts, colors=WATER_STROKE, linewidths=3, zorder=0.5))
-        handles.append(
-            Patch(facecolor=WATER_FILL, edgecolor=WATER_STROKE, label=t("legend_water", lang))
-        )
-
-    edges = proj(network_edges)
-    if edges is not None:
-        lines = [np.asarray(g.coords)[:, :2] for g in shapely.get_parts(edges.geometry.values)]
-        ax.add_collection(LineCollection(lines, colors="#b0b0b0", linewidths=0.6, zorder=1))
-        handles.append(Line2D([], [], color="#b0b0b0", lw=1, label=t("legend_network", lang)))
-
-    dem = proj(demand)
-    if dem is not None:
-        xy = shapely.get_coordinates(dem.geometry.representative_point().values)
-        pop = dem["population"].to_numpy(dtype="float64")
-        size = 2 + 18 * np.sqrt(np.clip(pop, 0, None) / max(float(np.nanmax(pop)), 1.0))
-        ax.scatter(xy[:, 0], xy[:, 1], s=size, c="#636363", alpha=0.35, lw=0, zorder=2)
-        handles.append(
-            Line2D([], [], ls="", marker="o", color="#636363", alpha=0.5,
-                   label=t("legend_demand_points", lang))
-        )  # fmt: skip
-
-    sa = proj(service_areas)
-    if sa is not None:
-        keys = [c.key for c in cats]
-        sa = sa[sa["category"].astype(str).isin(keys)]
-        thresholds = sorted(sa["threshold_m"].unique())
-        for cat in cats:
-            rows = _pick_service_area_kind(sa[sa["category"] == cat.key])
-            for thr in reversed(thresholds):
-                geoms = rows.loc[rows["threshold_m"] == thr].geometry.values
-                i = thresholds.index(thr)
-                alpha = 0.30 * (1.0 - i / (len(thresholds) + 1))
-                _add_polygons(ax, geoms, facecolor=cat.color, edgecolor=cat.color,
-                              alpha=alpha, linewidth=0.6, zorder=3)  # fmt: skip
-        for cat in cats:
-            # The swatch is the colour drawn: the category's, at the ring's opacity.
-            for i, thr in enumerate(thresholds):
-                rows_t = sa.loc[(sa["threshold_m"] == thr) & (sa["category"] == cat.key)]
-                if rows_t.empty:
-                    continue
-                minutes = rows_t["minutes"].iloc[0]
-                label = t("metres_short", lang, m=float(thr))
-                if pd.notna(minutes):
-                    label = f"{t('minutes_short', lang, m=round(float(minutes), 1))} ({label})"
-                prefix = t("threshold", lang) if len(cats) == 1 else cat.name(lang)
-                alpha = 0.30 * (1.0 - i / (len(thresholds) + 1))
-                handles.append(
-                    Patch(facecolor=to_rgba(cat.color, alpha), edgecolor=cat.color,
-                          linewidth=0.6, label=f"{prefix} {label}")
-                )  # fmt: skip
-
-    gp = proj(gaps)
-    if gp is not None:
-        values = gp["uncovered_population"].to_numpy(dtype="float64")
-        cmap = colormaps["YlOrRd"]
-        norm = Normalize(0.0, max(float(values.max()), 1.0))
-        for geom, v in zip(gp.geometry.values, values, strict=True):
-            _add_polygons(ax, [geom], facecolor=cmap(norm(v)), edgecolor="#7f0000",
-                          alpha=0.75, linewidth=0.8, zorder=4)  # fmt: skip
-        for rec in gp.sort_values("uncovered_population", ascending=False).head(10).itertuples():
-            c = rec.geometry.representative_point()
-            ax.text(c.x, c.y, f"{rec.uncovered_population:,.0f}", ha="center", va="center",
-                    fontsize=7, color="#4d0000", zorder=7, path_effects=HALO,
-                    **text_kw)  # fmt: skip
-        # The ramp's classes, each swatch in the colour a gap of that size is drawn with.
-        handles.append(Patch(facecolor="none", edgecolor="none", label=t("legend_gaps", lang)))
-        for lo, hi in gap_classes(float(values.max())):
-            handles.append(
-                Patch(facecolor=to_rgba(cmap(norm((lo + hi) / 2)), 0.75), edgecolor="#7f0000",
-                      linewidth=0.6, label=f"{fmt_count(lo)}–{fmt_count(hi)}")
-            )  # fmt: skip
-
-    fac = proj(facilities)
-    if fac is not None:
-        for cat in cats:
-            rows = fac[fac["category"].astype(str) == cat.key]
-            if rows.empty:
+    for cat in cats:
+        # The swatch is the colour drawn: the category's, at the ring's opacity.
+        for i, thr in enumerate(thresholds):
+            rows_t = sa.loc[(sa["threshold_m"] == thr) & (sa["category"] == cat.key)]
+            if rows_t.empty:
                 continue
-            ax.scatter(rows.geometry.x, rows.geometry.y, s=110, c=cat.color, edgecolors="white",
-                       linewidths=1.0, zorder=5)  # fmt: skip
-            if family:
-                for x, y in zip(rows.geometry.x, rows.geometry.y, strict=True):
-                    ax.text(x, y, cat.glyph, ha="center", va="center", fontsize=7, color="white",
-                            zorder=6, fontweight="bold", **text_kw)  # fmt: skip
+            minutes = rows_t["minutes"].iloc[0]
+            label = t("maps.metres_short", lang, m=float(thr))
+            if pd.notna(minutes):
+                label = f"{t('maps.minutes_short', lang, m=round(float(minutes), 1))} ({label})"
+            prefix = t("maps.threshold", lang) if len(cats) == 1 else cat.name(lang)
+            alpha = 0.30 * (1.0 - i / (len(thresholds) + 1))
             handles.append(
-                Line2D([], [], ls="", marker="o", ms=9, mfc=cat.color, mec="white",
-                       label=cat.name(lang))
+                Patch(facecolor=to_rgba(cat.color, alpha), edgecolor=cat.color,
+                      linewidth=0.6, label=f"{prefix} {label}")
             )  # fmt: skip
+    return handles
 
-    st = proj(_sites_frame(sites))
-    if st is not None:
-        ax.scatter(st.geometry.x, st.geometry.y, s=220, marker="*", c=SITE_COLOR,
-                   edgecolors="white", linewidths=0.8, zorder=8)  # fmt: skip
-        for rec in st.itertuples():
-            label = t("site_label", lang, n=float(getattr(rec, "added_population", 0.0) or 0.0))
-            ax.annotate(label, (rec.geometry.x, rec.geometry.y), xytext=(6, 6),
-                        textcoords="offset points", fontsize=8, color=SITE_COLOR, zorder=9,
-                        fontweight="bold", path_effects=HALO, **text_kw)  # fmt: skip
+
+def _draw_gaps(
+    ax: Axes, gp: gpd.GeoDataFrame | None, lang: str, text_kw: dict[str, Any]
+) -> list[object]:
+    """Gaps coloured by uncovered residents, the ten largest labelled; the ramp's classes."""
+    if gp is None:
+        return []
+    values = gp["uncovered_population"].to_numpy(dtype="float64")
+    cmap = colormaps["YlOrRd"]
+    norm = Normalize(0.0, max(float(values.max()), 1.0))
+    for geom, v in zip(gp.geometry.values, values, strict=True):
+        _add_polygons(ax, [geom], facecolor=cmap(norm(v)), edgecolor="#7f0000",
+                      alpha=0.75, linewidth=0.8, zorder=4)  # fmt: skip
+    for rec in gp.sort_values("uncovered_population", ascending=False).head(10).itertuples():
+        c = rec.geometry.representative_point()
+        ax.text(c.x, c.y, f"{rec.uncovered_population:,.0f}", ha="center", va="center",
+                fontsize=7, color="#4d0000", zorder=7, path_effects=HALO,
+                **text_kw)  # fmt: skip
+    # The ramp's classes, each swatch in the colour a gap of that size is drawn with.
+    handles: list[object] = [
+        Patch(facecolor="none", edgecolor="none", label=t("maps.legend_gaps", lang))
+    ]
+    for lo, hi in gap_classes(float(values.max())):
         handles.append(
-            Line2D(
-                [], [], ls="", marker="*", ms=12, color=SITE_COLOR, label=t("legend_sites", lang)
-            )
-        )
+            Patch(facecolor=to_rgba(cmap(norm((lo + hi) / 2)), 0.75), edgecolor="#7f0000",
+                  linewidth=0.6, label=f"{fmt_count(lo)}–{fmt_count(hi)}")
+        )  # fmt: skip
+    return handles
 
+
+def _draw_facilities(
+    ax: Axes,
+    fac: gpd.GeoDataFrame | None,
+    cats: Sequence[Category],
+    lang: str,
+    text_kw: dict[str, Any],
+    *,
+    glyphs: bool,
+) -> list[object]:
+    """Facilities as category-coloured dots (with the category glyph when a CJK font exists)."""
+    if fac is None:
+        return []
+    handles: list[object] = []
+    for cat in cats:
+        rows = fac[fac["category"].astype(str) == cat.key]
+        if rows.empty:
+            continue
+        ax.scatter(rows.geometry.x, rows.geometry.y, s=110, c=cat.color, edgecolors="white",
+                   linewidths=1.0, zorder=5)  # fmt: skip
+        if glyphs:
+            for x, y in zip(rows.geometry.x, rows.geometry.y, strict=True):
+                ax.text(x, y, cat.glyph, ha="center", va="center", fontsize=7, color="white",
+                        zorder=6, fontweight="bold", **text_kw)  # fmt: skip
+        handles.append(
+            Line2D([], [], ls="", marker="o", ms=9, mfc=cat.color, mec="white",
+                   label=cat.name(lang))
+        )  # fmt: skip
+    return handles
+
+
+def _draw_sites(
+    ax: Axes, st: gpd.GeoDataFrame | None, lang: str, text_kw: dict[str, Any]
+) -> list[object]:
+    """Proposed sites as stars labelled with the residents they add."""
+    if st is None:
+        return []
+    ax.scatter(st.geometry.x, st.geometry.y, s=220, marker="*", c=SITE_COLOR,
+               edgecolors="white", linewidths=0.8, zorder=8)  # fmt: skip
+    for rec in st.itertuples():
+        label = t("maps.site_label", lang, n=float(getattr(rec, "added_population", 0.0) or 0.0))
+        ax.annotate(label, (rec.geometry.x, rec.geometry.y), xytext=(6, 6),
+                    textcoords="offset points", fontsize=8, color=SITE_COLOR, zorder=9,
+                    fontweight="bold", path_effects=HALO, **text_kw)  # fmt: skip
+    return [
+        Line2D([], [], ls="", marker="*", ms=12, color=SITE_COLOR,
+               label=t("maps.legend_sites", lang))
+    ]  # fmt: skip
+
+
+def _frame_and_legend(
+    ax: Axes, handles: list[object], lang: str, fonts: list[str], text_kw: dict[str, Any]
+) -> None:
+    """Pad the view around what is drawn; add the scale bar, north arrow and legend."""
     ax.autoscale_view()
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
@@ -306,28 +383,28 @@ def render_map_png(
     _north_arrow(ax, lang, text_kw)
     if handles:
         ax.legend(handles=handles, loc="lower right", fontsize=8, framealpha=0.9,
-                  title=t("legend_title", lang), prop={"family": fonts, "size": 8},
+                  title=t("maps.legend_title", lang), prop={"family": fonts, "size": 8},
                   title_fontproperties={"family": fonts, "size": 9, "weight": "bold"})  # fmt: skip
-    fig.text(0.5, 0.962, ok(title or "") or t("report_map", lang), ha="center", va="center",
-             fontsize=15, fontweight="bold", **text_kw)  # fmt: skip
-    if ok(subtitle):
-        fig.text(0.5, 0.928, ok(subtitle), ha="center", va="center", fontsize=10,
+
+
+def _titles(
+    fig: Figure, ax: Axes, title: str, subtitle: str, footer: str | None, text_kw: dict[str, Any]
+) -> None:
+    """Title, subtitle and the wrapped footer (the map moves up to make room for it)."""
+    fig.text(0.5, 0.962, title, ha="center", va="center", fontsize=15, fontweight="bold",
+             **text_kw)  # fmt: skip
+    if subtitle:
+        fig.text(0.5, 0.928, subtitle, ha="center", va="center", fontsize=10,
                  color="#444444", **text_kw)  # fmt: skip
-    if footer:
+    if footer is not None:
         # Wrapped at its " · " separators to the figure width and never cut: the map is moved
         # up when the footer needs more than the bottom margin.
-        foot_lines = footer_lines(ok(footer), width=int(fig.get_figwidth() * 26))
+        foot_lines = footer_lines(footer, width=int(fig.get_figwidth() * 26))
         line_h = 7 * 1.3 / 72 / fig.get_figheight()
         bottom = max(0.06, 0.015 + line_h * len(foot_lines))
         ax.set_position((0.02, bottom, 0.96, 0.92 - bottom))
         fig.text(0.01, 0.01, "\n".join(foot_lines), ha="left", va="bottom", fontsize=7,
                  color="#444444", linespacing=1.3, **text_kw)  # fmt: skip
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, facecolor="white")
-    data = buf.getvalue()
-    if path is not None:
-        Path(path).write_bytes(data)
-    return data
 
 
 def gap_classes(vmax: float, n: int = 4) -> list[tuple[float, float]]:
@@ -389,9 +466,9 @@ def _scale_bar(ax: Axes, lang: str, text_kw: dict[str, Any]) -> None:
             Rectangle((bx + i * length / 2, by), length / 2, h, edgecolor="black",
                       facecolor="black" if i == 0 else "white", linewidth=0.8, zorder=10)
         )  # fmt: skip
-    label = t("metres_short", lang, m=length)
+    label = t("maps.metres_short", lang, m=length)
     if length >= 1000:
-        label = f"{length / 1000:g} km" if lang == "en" else f"{length / 1000:g} 公里"
+        label = t("maps.static.km", lang, km=length / 1000)
     ax.text(bx + length, by + 2.2 * h, label, ha="center", va="bottom", fontsize=8,
             zorder=10, **text_kw)  # fmt: skip
     ax.text(bx, by + 2.2 * h, "0", ha="center", va="bottom", fontsize=8, zorder=10)
@@ -399,7 +476,7 @@ def _scale_bar(ax: Axes, lang: str, text_kw: dict[str, Any]) -> None:
 
 def _north_arrow(ax: Axes, lang: str, text_kw: dict[str, Any]) -> None:
     ax.annotate(
-        t("north", lang), xy=(0.95, 0.97), xytext=(0.95, 0.86), xycoords="axes fraction",
+        t("maps.north", lang), xy=(0.95, 0.97), xytext=(0.95, 0.86), xycoords="axes fraction",
         ha="center", va="center", fontsize=12, fontweight="bold", zorder=10,
         arrowprops={"facecolor": "black", "width": 4, "headwidth": 12, "headlength": 10},
         **text_kw,

@@ -24,11 +24,33 @@ import pyogrio
 from openpyxl.utils import get_column_letter
 
 from geo.errors import InputDataError
+from geo.messages import Message, localise, msg
 from geo.safe_cells import gpkg_safe, harden_worksheet
 from geo.taxonomy import categories as taxonomy
 from maps.export_edits import edits_sheet
 from maps.export_format import COORD_DECIMALS, excel_format, is_coord, is_rate
-from maps.i18n import STRINGS, t
+from maps.i18n import has, t
+
+__all__ = [
+    "EVALUATION_KEYS",
+    "GPKG_LAYERS",
+    "community_table",
+    "compliance_ranked",
+    "display_width",
+    "evaluation_sheets",
+    "gap_label",
+    "gpkg_bytes",
+    "localise_cells",
+    "parameters_table",
+    "rate_background",
+    "readable",
+    "subgroup_rates",
+    "supply_judged",
+    "tier_long",
+    "tier_matrix",
+    "write_gpkg",
+    "write_xlsx",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +72,7 @@ def _headers(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     names: dict[Any, str] = {}
     if "category" in df.columns:
         if "name_zh" in df.columns or "name_en" in df.columns:
-            names["category"] = t("category_key", lang)
+            names["category"] = t("maps.category_key", lang)
         else:
             # Planners read names, not keys.
             df = df.assign(
@@ -60,15 +82,16 @@ def _headers(df: pd.DataFrame, lang: str) -> pd.DataFrame:
         key = str(col)
         if col in names:
             continue
-        if key in STRINGS:
-            names[col] = t(key, lang)
+        if has(f"maps.{key}"):
+            names[col] = t(f"maps.{key}", lang)
             continue
         # Per-category demand columns: "<category>_<field>" → "助餐 · 覆盖".
         for cat_key, cat in tax.items():
             if key.startswith(cat_key + "_"):
                 rest = key[len(cat_key) + 1 :]
-                label = t(rest, lang) if rest in STRINGS else rest
-                names[col] = f"{cat.short_zh if lang == 'zh' else cat.name_en} · {label}"
+                field = t(f"maps.{rest}", lang) if has(f"maps.{rest}") else rest
+                name = cat.short_zh if lang == "zh" else cat.name_en
+                names[col] = t("maps.per_category", lang, category=name, field=field)
                 break
     return df.rename(columns=names)
 
@@ -119,12 +142,11 @@ def community_table(
         category ``<key>_covered_population`` and ``<key>_coverage_rate``.
     """
     if "population" not in demand.columns:
-        msg = f"demand: no 'population' column; got {list(demand.columns)}"
-        raise InputDataError(msg)
+        raise InputDataError(msg("maps.tables.no_population", columns=list(demand.columns)))
     df = pd.DataFrame(demand).copy()
     if "community" not in df.columns:
         df["community"] = ""
-    df["community"] = df["community"].fillna("").astype(str).replace("", t("unknown", "zh"))
+    df["community"] = df["community"].fillna("").astype(str).replace("", t("maps.unknown", "zh"))
     keys = categories or [k for k in taxonomy() if f"{k}_covered" in df.columns]
     agg: dict[str, pd.Series] = {"population": df.groupby("community")["population"].sum()}
     for key in keys:
@@ -148,7 +170,7 @@ def parameters_table(
         rows = [tuple(r) for r in parameters.iloc[:, :2].itertuples(index=False)]
     else:
         rows = [(str(k), _scalar(v)) for k, v in (parameters or {}).items()]
-    rows += [(t("report_sources", lang), s) for s in sources]
+    rows += [(t("maps.report_sources", lang), s) for s in sources]
     return pd.DataFrame(rows, columns=["parameter", "value"])
 
 
@@ -198,12 +220,37 @@ def gap_label(gap_id: Any, lang: str) -> str:
     return text
 
 
+def localise_cells(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """``frame`` with every message cell (a rejected row's reason, a status) in ``lang``.
+
+    Loaders and the analysis put :class:`geo.messages.Message` values in their tables; as text
+    they are English, so a Chinese report renders them here. Other cells are left as they are.
+    """
+
+    def is_message(v: Any) -> bool:
+        return isinstance(v, Message) or (
+            isinstance(v, list | tuple) and any(isinstance(x, Message) for x in v)
+        )
+
+    cols = [
+        c for c in frame.columns
+        if frame[c].dtype == object and any(is_message(v) for v in frame[c])
+    ]  # fmt: skip
+    if not cols:
+        return frame
+    out = frame.copy()
+    for c in cols:
+        out[c] = [localise(v, lang) if is_message(v) else v for v in out[c]]
+    return out
+
+
 def readable(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """A table with no internal tokens: ids, code-written sources and empty columns readable.
 
-    Used by the workbook and the reports alike, so a reader sees the same values in both.
+    Used by the workbook and the reports alike, so a reader sees the same values in both;
+    message cells are rendered in ``lang`` (:func:`localise_cells`).
     """
-    out = frame.copy()
+    out = localise_cells(frame, lang).copy()
     if len(out) == 0:
         return out
     if "category" in out.columns and ("name_zh" in out.columns or "name_en" in out.columns):
@@ -214,12 +261,15 @@ def readable(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         out["gap_id"] = [gap_label(v, lang) for v in out["gap_id"]]
     if "source" in out.columns:
         out["source"] = [
-            t(f"source_{v}", lang) if isinstance(v, str) and v in _SOURCE_VALUES else v
+            t(f"maps.source_{v}", lang) if isinstance(v, str) and v in _SOURCE_VALUES else v
             for v in out["source"]
         ]
-    if "candidate_id" in out.columns and lang == "zh":
+    if "candidate_id" in out.columns:
         out["candidate_id"] = [
-            f"候选-{str(v)[4:]}" if str(v).startswith("gen-") else v for v in out["candidate_id"]
+            t("maps.tables.generated_candidate", lang, n=str(v)[4:])
+            if str(v).startswith("gen-")
+            else v
+            for v in out["candidate_id"]
         ]
     # A column with no value at all (capacity unknown everywhere) says nothing in a meeting.
     empty = [
@@ -277,15 +327,19 @@ def write_xlsx(
         # In the sites table the rate is the cumulative one after adding each site.
         sites = sites.rename(columns={"coverage_rate": "cumulative_coverage_rate"})
     sheets = {
-        t("sheet_summary", lang): summary,
-        t("sheet_communities", lang): communities if communities is not None else pd.DataFrame(),
-        t("sheet_gaps", lang): gaps if gaps is not None else pd.DataFrame(),
-        t("sheet_sites", lang): sites if sites is not None else pd.DataFrame(),
+        t("maps.sheet_summary", lang): summary,
+        t("maps.sheet_communities", lang): communities
+        if communities is not None
+        else pd.DataFrame(),
+        t("maps.sheet_gaps", lang): gaps if gaps is not None else pd.DataFrame(),
+        t("maps.sheet_sites", lang): sites if sites is not None else pd.DataFrame(),
     }
     if evaluation:
         sheets.update(evaluation_sheets(evaluation, lang=lang))
     sheets.update(edits_sheet(network_edits, lang=lang))
-    sheets[t("sheet_parameters", lang)] = parameters_table(parameters, sources=sources, lang=lang)
+    sheets[t("maps.sheet_parameters", lang)] = parameters_table(
+        parameters, sources=sources, lang=lang
+    )
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as writer:
         for name, frame in sheets.items():
@@ -367,8 +421,7 @@ def write_gpkg(
     }
     todo = {k: v for k, v in layers.items() if v is not None and len(v) > 0}
     if not todo:
-        msg = "GeoPackage export: every layer is empty or missing; pass at least facilities"
-        raise InputDataError(msg)
+        raise InputDataError(msg("maps.tables.gpkg_empty"))
     if path.exists():
         path.unlink()
     for name, gdf in todo.items():
@@ -463,7 +516,7 @@ def tier_matrix(tiers: pd.DataFrame, *, lang: str) -> tuple[pd.DataFrame, pd.Dat
     index = [_cat_name(c, lang) for c in cats]
     rates = pd.DataFrame(np.nan, index=index, columns=[names[k] for k in order], dtype="float64")
     cells = pd.DataFrame("", index=index, columns=rates.columns, dtype=object)
-    unit = "m" if lang == "en" else "米"
+    unit = t("maps.tables.metres_unit", lang)
     for _, r in tiers.iterrows():
         row, col = _cat_name(r["category"], lang), names[str(r["tier"])]
         rate = float(r["coverage_rate"])
@@ -471,7 +524,7 @@ def tier_matrix(tiers: pd.DataFrame, *, lang: str) -> tuple[pd.DataFrame, pd.Dat
         status = str(r.get("status") or "")
         rate_text = "—" if math.isnan(rate) else f"{rate:.1%}"
         cells.loc[row, col] = f"{rate_text} · {float(r['threshold_m']):.0f} {unit} {status}".strip()
-    rates.index.name = cells.index.name = t("category", lang)
+    rates.index.name = cells.index.name = t("maps.category", lang)
     return rates, cells
 
 
@@ -491,7 +544,7 @@ def tier_long(tiers: pd.DataFrame, *, lang: str) -> pd.DataFrame:
             "elderly_coverage_rate": tiers["elderly_coverage_rate"].to_numpy(),
             "children_coverage_rate": tiers["children_coverage_rate"].to_numpy(),
             "infants_coverage_rate": tiers["infants_coverage_rate"].to_numpy(),
-            "subgroup": [t(f"subgroup_{s}", lang) for s in tiers["subgroup"].astype(str)],
+            "subgroup": [t(f"maps.subgroup_{s}", lang) for s in tiers["subgroup"].astype(str)],
             "subgroup_coverage_rate": tiers["subgroup_coverage_rate"].to_numpy(),
             "standard_status": tiers["status"].astype(str).to_numpy(),
             "standard_source": [standard_text(s, lang) for s in tiers["source"]],
@@ -533,10 +586,10 @@ def compliance_ranked(
     if compliance is not None and by in compliance.columns:
         extra = compliance[[by, "n_basic", "n_basic_reached", "quality_score"]]
         out = out.merge(extra, on=by, how="left")
-    yes, no = t("eval_compliant_yes", lang), t("eval_compliant_no", lang)
+    yes, no = t("maps.eval_compliant_yes", lang), t("maps.eval_compliant_no", lang)
     out["compliant"] = [yes if bool(v) else no for v in out["compliant"]]
     lacks = least_served["lacks_en" if lang == "en" else "lacks_zh"].fillna("").to_numpy()
-    out["lacks"] = [v if v else t("eval_lacks_nothing", lang) for v in lacks]
+    out["lacks"] = [v if v else t("maps.eval_lacks_nothing", lang) for v in lacks]
     return out.reset_index(drop=True)
 
 
@@ -549,12 +602,12 @@ def supply_judged(supply: pd.DataFrame, *, lang: str, district_only: bool = Fals
         return pd.DataFrame()
     district = supply["level"].astype(str) == "district"
     rows = supply[district] if district_only else supply
-    met = {True: t("eval_met", lang), False: t("eval_not_met", lang)}
+    met = {True: t("maps.eval_met", lang), False: t("maps.eval_not_met", lang)}
     judged = [
-        t("eval_no_target", lang) if pd.isna(v) else met[bool(v)] for v in rows["meets_target"]
+        t("maps.eval_no_target", lang) if pd.isna(v) else met[bool(v)] for v in rows["meets_target"]
     ]
     community = [
-        t("eval_district", lang) if level == "district" else c
+        t("maps.eval_district", lang) if level == "district" else c
         for c, level in zip(rows["community"].astype(str), rows["level"].astype(str), strict=True)
     ]
     out = pd.DataFrame(
@@ -580,13 +633,13 @@ def supply_judged(supply: pd.DataFrame, *, lang: str, district_only: bool = Fals
 def evaluation_sheets(evaluation: Mapping[str, pd.DataFrame], *, lang: str) -> dict[str, Any]:
     """The workbook's evaluation sheets: 分级覆盖 (tiers), 达标 (compliance), 千人指标 (supply)."""
     return {
-        t("sheet_tiers", lang): tier_long(evaluation.get("tiers"), lang=lang),  # type: ignore[arg-type]
-        t("sheet_compliance", lang): compliance_ranked(
+        t("maps.sheet_tiers", lang): tier_long(evaluation.get("tiers"), lang=lang),  # type: ignore[arg-type]
+        t("maps.sheet_compliance", lang): compliance_ranked(
             evaluation.get("least_served"),  # type: ignore[arg-type]
             evaluation.get("compliance"),
             lang=lang,
         ),
-        t("sheet_supply", lang): supply_judged(evaluation.get("supply"), lang=lang),  # type: ignore[arg-type]
+        t("maps.sheet_supply", lang): supply_judged(evaluation.get("supply"), lang=lang),  # type: ignore[arg-type]
     }
 
 

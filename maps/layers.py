@@ -33,6 +33,7 @@ from jinja2 import Template
 
 from geo import settings
 from geo.errors import InputDataError
+from geo.messages import msg
 from geo.taxonomy import Category
 from geo.taxonomy import categories as taxonomy
 from maps.assets import AssetMode, localize_assets
@@ -57,6 +58,29 @@ from maps.legend import (
     trial_glyph_html,
 )
 
+__all__ = [
+    "ROUTE_COLORS",
+    "SITE_COLOR",
+    "WATER_FILL",
+    "WATER_STROKE",
+    "boundary_layer",
+    "change_layers",
+    "coverage_map",
+    "demand_layer",
+    "esc",
+    "excluded_buildings_layer",
+    "facility_layer",
+    "gap_layer",
+    "network_edit_layer",
+    "off_network_layer",
+    "popup_props",
+    "route_layer",
+    "service_area_layer",
+    "site_layer",
+    "trial_layer",
+    "water_layer",
+]
+
 logger = logging.getLogger(__name__)
 
 #: Colour of proposed sites.
@@ -74,21 +98,6 @@ HEAT_OPACITY = 0.45
 
 #: Padding (pixels) around the study area when the map opens.
 FIT_PADDING = 8
-
-# Map-only wording (kept here so the browser legend and its layers agree).
-_TEXT: dict[str, dict[str, str]] = {
-    "sites_numbered": {"zh": "编号与选址表一致", "en": "numbered as in the sites table"},
-    "layer_trial": {"zh": "试加设施（假设）", "en": "Trial sites (what-if)"},
-    "gained": {"zh": "新增覆盖的居民", "en": "Residents newly covered"},
-    "lost": {"zh": "失去覆盖的居民", "en": "Residents losing coverage"},
-    "legend_changes": {"zh": "方案带来的变化", "en": "Change with the scenario"},
-    "boundary": {"zh": "研究范围", "en": "Study area"},
-}
-
-
-def _txt(key: str, lang: str) -> str:
-    return _TEXT[key]["en" if lang == "en" else "zh"]
-
 
 #: Map background when no tiles are drawn (Leaflet's default grey reads as "not loaded").
 NO_TILES_BACKGROUND = "#f7f7f4"
@@ -145,10 +154,10 @@ def esc(value: Any, *, lang: str = "zh") -> str:
     if isinstance(value, Markup):
         return str(value)
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return html.escape(t("unknown", lang))
+        return html.escape(t("maps.unknown", lang))
     if isinstance(value, float | np.floating):
         if math.isinf(value):
-            return html.escape(t("not_reached", lang))
+            return html.escape(t("maps.not_reached", lang))
         number = float(value)
         return html.escape(f"{number:,.0f}" if abs(number) >= 100 else f"{number:.3g}")
     return html.escape(str(value))
@@ -189,15 +198,14 @@ def popup_props(title: Any, values: Iterable[Any], *, lang: str = "zh") -> dict[
 
 def _check_frame(gdf: Any, name: str, columns: Sequence[str]) -> None:
     if not isinstance(gdf, gpd.GeoDataFrame):
-        msg = f"{name}: expected a GeoDataFrame, got {type(gdf).__name__}; see CONTRACTS.md"
-        raise InputDataError(msg)
+        raise InputDataError(msg("maps.layers.not_a_frame", name=name, kind=type(gdf).__name__))
     missing = [c for c in columns if c not in gdf.columns]
     if missing:
-        msg = (
-            f"{name}: missing column(s) {missing}; got {list(gdf.columns)}. The schema is in "
-            "CONTRACTS.md"
+        raise InputDataError(
+            msg(
+                "maps.layers.missing_columns", name=name, missing=missing, columns=list(gdf.columns)
+            )
         )
-        raise InputDataError(msg)
 
 
 def prepare_frame(
@@ -250,8 +258,9 @@ def _category_list(
         return [cat for key, cat in tax.items() if key in present]
     unknown = [c for c in categories if c not in tax]
     if unknown:
-        msg = f"categories: unknown key(s) {unknown}; known keys are {', '.join(tax)}"
-        raise InputDataError(msg)
+        raise InputDataError(
+            msg("maps.layers.unknown_categories", unknown=unknown, known=", ".join(tax))
+        )
     return [tax[c] for c in categories]
 
 
@@ -307,7 +316,7 @@ def facility_layer(
     folium.FeatureGroup
         Named ``设施 · <category>``.
     """
-    group = folium.FeatureGroup(name=t("layer_facilities", lang, name=category.name(lang)))
+    group = folium.FeatureGroup(name=t("maps.layer_facilities", lang, name=category.name(lang)))
     rows = _rows_of(facilities, category)
     if rows.empty:
         return group
@@ -329,7 +338,16 @@ def facility_layer(
             popup_props(getattr(rec, "name", ""), values, lang=lang)
             | {"tip": esc(getattr(rec, "name", ""), lang=lang)}
         )
-    labels = [t(k, lang) for k in ("category", "capacity", "threshold", "facility_id", "source")]
+    labels = [
+        t(k, lang)
+        for k in (
+            "maps.category",
+            "maps.capacity",
+            "maps.threshold",
+            "maps.facility_id",
+            "maps.source",
+        )
+    ]
     icon = folium.DivIcon(
         html=glyph_html(category.glyph, category.color),
         icon_size=(22, 22),
@@ -372,7 +390,7 @@ def service_area_layer(
     folium.FeatureGroup
         Named ``服务范围 · <category>``.
     """
-    group = folium.FeatureGroup(name=t("layer_service_areas", lang, name=category.name(lang)))
+    group = folium.FeatureGroup(name=t("maps.layer_service_areas", lang, name=category.name(lang)))
     rows = _rows_of(service_areas, category)
     if rows.empty:
         return group
@@ -397,15 +415,15 @@ def service_area_layer(
                 },
             }
         )
-    labels = [t(k, lang) for k in ("threshold", "area_km2", "facility_id")]
+    labels = [t(k, lang) for k in ("maps.threshold", "maps.area_km2", "maps.facility_id")]
     _add_features(group, rows, props, name=f"sa_{category.key}", labels=labels)
     return group
 
 
 def _threshold_label(threshold_m: float, minutes: Any, lang: str) -> str:
-    metres = t("metres_short", lang, m=float(threshold_m))
+    metres = t("maps.metres_short", lang, m=float(threshold_m))
     if minutes is not None and pd.notna(minutes):
-        return f"{t('minutes_short', lang, m=round(float(minutes), 1))}（{metres}）"
+        return f"{t('maps.minutes_short', lang, m=round(float(minutes), 1))}（{metres}）"
     return metres
 
 
@@ -435,7 +453,7 @@ def gap_layer(
     folium.FeatureGroup
         Named ``覆盖缺口``.
     """
-    group = folium.FeatureGroup(name=t("layer_gaps", lang))
+    group = folium.FeatureGroup(name=t("maps.layer_gaps", lang))
     if gaps.empty:
         return group
     cmap = gap_colormap(gaps)
@@ -455,9 +473,11 @@ def gap_layer(
             _join(getattr(rec, "communities", "")),
             f"{float(getattr(rec, 'area_m2', 0.0)) / 1e6:.3f}",
         ]
-        tooltip = t("site_label", lang, n=float(rec.uncovered_population)).replace("+", "")
+        tooltip = t("maps.site_label", lang, n=float(rec.uncovered_population)).replace("+", "")
         props.append(
-            popup_props(f"{t('layer_gaps', lang)} #{getattr(rec, 'rank', '')}", values, lang=lang)
+            popup_props(
+                f"{t('maps.layer_gaps', lang)} #{getattr(rec, 'rank', '')}", values, lang=lang
+            )
             | {
                 "tip": html.escape(f"{cat_name}: {tooltip}"),
                 "style": {"color": "#7f0000", "weight": 1, "fillColor": color, "fillOpacity": 0.6},
@@ -466,13 +486,13 @@ def gap_layer(
     labels = [
         t(k, lang)
         for k in (
-            "category",
-            "uncovered_population",
-            "uncovered_elderly",
-            "n_points",
-            "nearest_facility_m",
-            "communities",
-            "area_km2",
+            "maps.category",
+            "maps.uncovered_population",
+            "maps.uncovered_elderly",
+            "maps.n_points",
+            "maps.nearest_facility_m",
+            "maps.communities",
+            "maps.area_km2",
         )
     ]
     _add_features(group, rows, props, name="gaps", labels=labels)
@@ -513,7 +533,7 @@ def demand_layer(
     folium.FeatureGroup
         Named ``居民分布（密度）``.
     """
-    group = folium.FeatureGroup(name=t("layer_demand", lang), show=show)
+    group = folium.FeatureGroup(name=t("maps.layer_demand", lang), show=show)
     rows = prepare_frame(demand, basemap, simplify=False)
     pts = shapely.get_coordinates(rows.geometry.representative_point().values)
     w = rows["population"].to_numpy(dtype="float64")
@@ -564,7 +584,7 @@ def off_network_layer(
     folium.FeatureGroup
         Named ``远离路网的居民点`` / "Residents off the network".
     """
-    group = folium.FeatureGroup(name=t("layer_off_network", lang), show=show)
+    group = folium.FeatureGroup(name=t("maps.layer_off_network", lang), show=show)
     if points.empty:
         return group
     rows = prepare_frame(points, basemap, simplify=False)
@@ -577,7 +597,7 @@ def off_network_layer(
             "–" if dist is None else f"{dist:,.0f}",
         ]
         props.append(popup_props(getattr(rec, "demand_id", ""), values, lang=lang))
-    labels = [t(k, lang) for k in ("population", "community", "snap_distance_m")]
+    labels = [t(k, lang) for k in ("maps.population", "maps.community", "maps.snap_distance_m")]
     _add_features(
         group,
         rows,
@@ -701,7 +721,7 @@ def site_layer(
     folium.FeatureGroup
         Named ``建议新增选址``.
     """
-    group = folium.FeatureGroup(name=t("layer_sites", lang))
+    group = folium.FeatureGroup(name=t("maps.layer_sites", lang))
     if len(sites) == 0:
         return group
     if not isinstance(sites, gpd.GeoDataFrame) or sites.geometry.isna().all():
@@ -732,15 +752,18 @@ def site_layer(
             "iconSize": [22, 22],
             "iconAnchor": [11, 11],
         }
-        title = f"{t('layer_sites', lang)} #{number}"
-        tip = f"#{number} · {t('site_label', lang, n=added)}"
+        title = f"{t('maps.layer_sites', lang)} #{number}"
+        tip = f"#{number} · {t('maps.site_label', lang, n=added)}"
         name = str(getattr(rec, "name", "") or "")
         if name and name != f"#{number}":
             tip = f"{tip} · {name}"
         props.append(
             popup_props(title, values, lang=lang) | {"tip": esc(tip, lang=lang), "icon": icon}
         )
-    labels = [t(k, lang) for k in ("name", "category", "added_population", "lon", "lat")]
+    labels = [
+        t(k, lang)
+        for k in ("maps.name", "maps.category", "maps.added_population", "maps.lon", "maps.lat")
+    ]
     # One GeoJSON layer (no folium.Popup, which needs jQuery); each site gets its own label icon.
     marker = folium.Marker(icon=folium.DivIcon(html="", class_name="lcc-site"))
     _add_features(group, rows, props, name="sites", labels=labels, marker=marker)
@@ -772,8 +795,8 @@ def trial_layer(
     folium.FeatureGroup
         Named ``试加设施（假设）`` / ``Trial sites (what-if)``.
     """
-    group = folium.FeatureGroup(name=_txt("layer_trial", lang))
-    labels = [t(k, lang) for k in ("category", "facility_id")]
+    group = folium.FeatureGroup(name=t("maps.layers.layer_trial", lang))
+    labels = [t(k, lang) for k in ("maps.category", "maps.facility_id")]
     for cat in cats:
         rows = _rows_of(facilities, cat)
         if rows.empty:
@@ -781,11 +804,15 @@ def trial_layer(
         rows = prepare_frame(rows, basemap, simplify=False)
         props = [
             popup_props(
-                f"{_txt('layer_trial', lang)} · {getattr(rec, 'name', '')}",
+                f"{t('maps.layers.layer_trial', lang)} · {getattr(rec, 'name', '')}",
                 [cat.name(lang), getattr(rec, "facility_id", "")],
                 lang=lang,
             )
-            | {"tip": esc(f"{_txt('layer_trial', lang)} · {getattr(rec, 'name', '')}", lang=lang)}
+            | {
+                "tip": esc(
+                    f"{t('maps.layers.layer_trial', lang)} · {getattr(rec, 'name', '')}", lang=lang
+                )
+            }
             for rec in rows.itertuples(index=False)
         ]
         icon = folium.DivIcon(
@@ -814,7 +841,7 @@ def change_layers(
         if rows.empty:
             continue
         rows = prepare_frame(rows, basemap)
-        name = _txt(change, lang)
+        name = t(f"maps.layers.{change}", lang)
         group = folium.FeatureGroup(name=name)
         style = {"color": color, "weight": 1.5, "fillColor": color, "fillOpacity": 0.55}
         pops = pd.to_numeric(rows["population"], errors="coerce").fillna(0.0)
@@ -824,9 +851,8 @@ def change_layers(
         _add_features(group, rows, props, name=f"change_{change}", labels=[])
         group.add_to(fmap)
         total = float(pops.sum())
-        unit = "人" if lang == "zh" else "residents"
-        items.append((swatch(color, opacity=0.55), f"{name}（{total:,.0f} {unit}）"
-                      if lang == "zh" else f"{name} ({total:,.0f} {unit})"))  # fmt: skip
+        label = t("maps.layers.change_total", lang, name=name, n=total)
+        items.append((swatch(color, opacity=0.55), label))
     return items
 
 
@@ -834,7 +860,7 @@ def boundary_layer(
     boundary: gpd.GeoDataFrame, *, lang: str = "zh", basemap: str = "none"
 ) -> folium.FeatureGroup:
     """The study area as a dashed outline (no fill, no popups: it is a frame)."""
-    group = folium.FeatureGroup(name=_txt("boundary", lang))
+    group = folium.FeatureGroup(name=t("maps.layers.boundary", lang))
     rows = prepare_frame(boundary[["geometry"]], basemap)
     style = {"color": BOUNDARY_COLOR, "weight": 2, "dashArray": "6 4", "fill": False}
     props = [{"style": style} for _ in range(len(rows))]
@@ -861,7 +887,7 @@ def water_layer(
     folium.FeatureGroup
         Named ``河流水系`` / ``Rivers and water``; no popups (the layer is context).
     """
-    group = folium.FeatureGroup(name=t("layer_water", lang))
+    group = folium.FeatureGroup(name=t("maps.layer_water", lang))
     rows = prepare_frame(water, basemap)
     rows = rows[~rows.geometry.is_empty & rows.geometry.notna()]
     if rows.empty:
@@ -894,8 +920,8 @@ def excluded_buildings_layer(
     folium.FeatureGroup
         Named ``未计居民的建筑（非住宅）`` / ``Buildings without residents (not homes)``.
     """
-    title = {"zh": "未计居民的建筑（非住宅）", "en": "Buildings without residents (not homes)"}
-    group = folium.FeatureGroup(name=title["zh" if lang == "zh" else "en"], show=True)
+    title = t("maps.layers.excluded_buildings", lang)
+    group = folium.FeatureGroup(name=title, show=True)
     _check_frame(excluded, "excluded", ["rule"])
     rows = prepare_frame(excluded, basemap)
     if rows.empty:
@@ -973,11 +999,9 @@ def coverage_map(
     asset_mode
         ``"static"`` (Leaflet from the app's ``static/``) or ``"inline"`` (standalone file).
     title, subtitle
-        Shown in a box at the top left (escaped); ``subtitle`` e.g. "合成示范数据".
-    static_prefix
-        URL prefix of ``static/``; ``settings.static_url_prefix`` by default.
-    tianditu_key
-        Tianditu key; ``settings.tianditu_key`` by default.
+        Shown in a box at the top left (escaped).
+    static_prefix, tianditu_key
+        URL prefix of ``static/`` and Tianditu key; from ``settings`` by default.
     height
         CSS height of the map.
 
@@ -996,6 +1020,36 @@ def coverage_map(
         Unknown basemap, or Tianditu without a key.
     """
     check_basemap(basemap)
+    cats = _checked_categories(facilities, service_areas, gaps, demand, categories)
+    edges = None if network_edges is None else prepare_frame(network_edges, basemap, simplify=False)
+    m = _base_map(basemap, lang=lang, edges=edges, tianditu_key=tianditu_key, height=height)
+    has_gaps = gaps is not None and not gaps.empty
+    context = _context_layers(
+        m, water, boundary, demand, off_network, lang=lang, basemap=basemap, has_gaps=has_gaps
+    )
+    analysis = _analysis_layers(m, cats, service_areas, gaps, changes, lang=lang, basemap=basemap)
+    head, sites_legend = _facility_layers(m, facilities, cats, sites, lang=lang, basemap=basemap)
+    reference = _reference_legend(edges, water, boundary, lang=lang, basemap=basemap)
+    legend = head + context + analysis + sites_legend + reference
+    # The study area when known (the district, not the street network's ragged hull).
+    fit = [boundary] if boundary is not None and not boundary.empty else []
+    frames = fit or [
+        f for f in (facilities, demand, gaps, service_areas, network_edges) if f is not None
+    ]
+    return _finish(
+        m, legend, _bounds(frames, basemap), lang=lang, basemap=basemap, title=title,
+        subtitle=subtitle, asset_mode=asset_mode, static_prefix=static_prefix,
+    )  # fmt: skip
+
+
+def _checked_categories(
+    facilities: gpd.GeoDataFrame,
+    service_areas: gpd.GeoDataFrame | None,
+    gaps: gpd.GeoDataFrame | None,
+    demand: gpd.GeoDataFrame | None,
+    categories: Sequence[str] | None,
+) -> list[Category]:
+    """The categories to draw, after checking each frame has its CONTRACTS.md columns."""
     _check_frame(facilities, "facilities", ["category", "name"])
     cats = _category_list(facilities, categories)
     if service_areas is not None:
@@ -1004,8 +1058,18 @@ def coverage_map(
         _check_frame(gaps, "gaps", ["category", "uncovered_population"])
     if demand is not None:
         _check_frame(demand, "demand", ["population"])
-    edges = None if network_edges is None else prepare_frame(network_edges, basemap, simplify=False)
+    return cats
 
+
+def _base_map(
+    basemap: str,
+    *,
+    lang: str,
+    edges: gpd.GeoDataFrame | None,
+    tianditu_key: str | None,
+    height: str | int,
+) -> folium.Map:
+    """An empty map with its basemap (and the street network as an overlay over tiles)."""
     # Fractional zoom, so the study area fills the frame instead of the next whole zoom down
     # (which left it at a third to a half of the width).
     m = folium.Map(
@@ -1016,70 +1080,110 @@ def coverage_map(
     )  # fmt: skip
     add_basemap(m, basemap, lang=lang, network_edges=edges, tianditu_key=tianditu_key)
     if basemap != "none" and edges is not None and not edges.empty:
-        network_layer(edges, name=t("layer_network", lang), show=False).add_to(m)
+        network_layer(edges, name=t("maps.layer_network", lang), show=False).add_to(m)
+    return m
 
+
+def _context_layers(
+    m: folium.Map,
+    water: gpd.GeoDataFrame | None,
+    boundary: gpd.GeoDataFrame | None,
+    demand: gpd.GeoDataFrame | None,
+    off_network: gpd.GeoDataFrame | None,
+    *,
+    lang: str,
+    basemap: str,
+    has_gaps: bool,
+) -> list[LegendSection]:
+    """Water, study area, residents and residents off the network; their legend sections."""
     legend: list[LegendSection] = []
     if water is not None and not water.empty:
         water_layer(water, lang=lang, basemap=basemap).add_to(m)
     if boundary is not None and not boundary.empty:
         boundary_layer(boundary, lang=lang, basemap=basemap).add_to(m)
-    has_gaps = gaps is not None and not gaps.empty
     if demand is not None and not demand.empty:
         # Drawn beneath the service areas and translucent (see _HeatBeneath).
         demand_layer(demand, lang=lang, basemap=basemap, show=not has_gaps).add_to(m)
-        legend.append(
-            LegendSection(
-                t("legend_demand", lang),
-                ramp=(["#0000ff", "#00ffff", "#00ff00", "#ffff00", "#ff0000"], "", ""),
-            )
-        )
+        ramp = (["#0000ff", "#00ffff", "#00ff00", "#ffff00", "#ff0000"], "", "")
+        legend.append(LegendSection(t("maps.legend_demand", lang), ramp=ramp))
     if off_network is not None and not off_network.empty:
         off_network_layer(off_network, lang=lang, basemap=basemap).add_to(m)
-        legend.append(
-            LegendSection(
-                t("layer_off_network", lang),
-                items=[(swatch(OFF_NETWORK_COLOR, shape="glyph"), "")],
+        items = [(swatch(OFF_NETWORK_COLOR, shape="glyph"), "")]
+        legend.append(LegendSection(t("maps.layer_off_network", lang), items=items))
+    return legend
+
+
+def _service_area_items(
+    sa_rows: gpd.GeoDataFrame, cats: Sequence[Category], lang: str
+) -> list[tuple[str, str]]:
+    """One legend swatch per category and threshold, coloured as the rings are drawn."""
+    items: list[tuple[str, str]] = []
+    sa_cats = [c for c in cats if (sa_rows["category"] == c.key).any()]
+    for cat in sa_cats:
+        rows = _pick_service_area_kind(sa_rows[sa_rows["category"] == cat.key])
+        thresholds = sorted(rows["threshold_m"].unique())
+        for i, thr in enumerate(thresholds):
+            # The colour and opacity the ring is drawn with (service_area_layer).
+            opacity = RING_OPACITY * (1.0 - i / (len(thresholds) + 1))
+            minutes = (
+                rows.loc[rows["threshold_m"] == thr, "minutes"].iloc[0]
+                if "minutes" in rows
+                else None
             )
-        )
-    sa_items: list[tuple[str, str]] = []
+            label = _threshold_label(thr, minutes, lang)
+            if len(sa_cats) > 1:
+                label = f"{cat.name(lang)} · {label}"
+            items.append((swatch(cat.color, opacity=opacity), label))
+    return items
+
+
+def _analysis_layers(
+    m: folium.Map,
+    cats: Sequence[Category],
+    service_areas: gpd.GeoDataFrame | None,
+    gaps: gpd.GeoDataFrame | None,
+    changes: gpd.GeoDataFrame | None,
+    *,
+    lang: str,
+    basemap: str,
+) -> list[LegendSection]:
+    """Service areas, gaps and a scenario's changes; their legend sections."""
+    legend: list[LegendSection] = []
     if service_areas is not None and not service_areas.empty:
-        cat_keys = [c.key for c in cats]
-        sa_rows = service_areas[service_areas["category"].astype(str).isin(cat_keys)]
+        sa_rows = service_areas[service_areas["category"].astype(str).isin([c.key for c in cats])]
         for cat in cats:
             if (sa_rows["category"] == cat.key).any():
                 service_area_layer(sa_rows, cat, lang=lang, basemap=basemap).add_to(m)
-        sa_cats = [c for c in cats if (sa_rows["category"] == c.key).any()]
-        for cat in sa_cats:
-            rows = _pick_service_area_kind(sa_rows[sa_rows["category"] == cat.key])
-            thresholds = sorted(rows["threshold_m"].unique())
-            for i, thr in enumerate(thresholds):
-                # The colour and opacity the ring is drawn with (service_area_layer).
-                opacity = RING_OPACITY * (1.0 - i / (len(thresholds) + 1))
-                minutes = (
-                    rows.loc[rows["threshold_m"] == thr, "minutes"].iloc[0]
-                    if "minutes" in rows
-                    else None
-                )
-                label = _threshold_label(thr, minutes, lang)
-                if len(sa_cats) > 1:
-                    label = f"{cat.name(lang)} · {label}"
-                sa_items.append((swatch(cat.color, opacity=opacity), label))
-    if sa_items:
-        legend.append(LegendSection(t("legend_service_areas", lang), items=sa_items))
-    if has_gaps:
-        assert gaps is not None
+        sa_items = _service_area_items(sa_rows, cats, lang)
+        if sa_items:
+            legend.append(LegendSection(t("maps.legend_service_areas", lang), items=sa_items))
+    if gaps is not None and not gaps.empty:
         gap_layer(gaps, lang=lang, basemap=basemap).add_to(m)
         cmap = gap_colormap(gaps)
         colors = [cmap.rgb_hex_str(v) for v in np.linspace(cmap.vmin, cmap.vmax, 5)]
-        legend.append(
-            LegendSection(
-                t("legend_gaps", lang), ramp=(colors, f"{cmap.vmin:,.0f}", f"{cmap.vmax:,.0f}")
-            )
-        )
+        ramp = (colors, f"{cmap.vmin:,.0f}", f"{cmap.vmax:,.0f}")
+        legend.append(LegendSection(t("maps.legend_gaps", lang), ramp=ramp))
     if changes is not None and not changes.empty:
         items = change_layers(changes, lang=lang, basemap=basemap, fmap=m)
         if items:
-            legend.append(LegendSection(_txt("legend_changes", lang), items=items))
+            legend.append(LegendSection(t("maps.layers.legend_changes", lang), items=items))
+    return legend
+
+
+def _facility_layers(
+    m: folium.Map,
+    facilities: gpd.GeoDataFrame,
+    cats: Sequence[Category],
+    sites: gpd.GeoDataFrame | pd.DataFrame | None,
+    *,
+    lang: str,
+    basemap: str,
+) -> tuple[list[LegendSection], list[LegendSection]]:
+    """Existing and trial facilities and proposed sites, drawn on top.
+
+    Returns the legend sections that lead the legend (facilities, trial sites) and the one of the
+    proposed sites, which follows the analysis layers.
+    """
     trial_mask = (
         facilities["source"].astype(str).eq("edit").to_numpy()
         if "source" in facilities
@@ -1088,58 +1192,60 @@ def coverage_map(
     existing, trial = facilities[~trial_mask], facilities[trial_mask]
     for cat in cats:
         facility_layer(existing, cat, lang=lang, basemap=basemap).add_to(m)
+    head: list[LegendSection] = []
     if cats:
-        legend.insert(
-            0,
-            LegendSection(
-                t("legend_facilities", lang),
-                items=[(swatch(c.color, shape="glyph", text=c.glyph), c.name(lang)) for c in cats],
-            ),
-        )
+        items = [(swatch(c.color, shape="glyph", text=c.glyph), c.name(lang)) for c in cats]
+        head.append(LegendSection(t("maps.legend_facilities", lang), items=items))
     trial_cats = [c for c in cats if not _rows_of(trial, c).empty]
     if trial_cats:
         trial_layer(trial, trial_cats, lang=lang, basemap=basemap).add_to(m)
-        legend.insert(
-            1,
-            LegendSection(
-                _txt("layer_trial", lang),
-                items=[
-                    (swatch(c.color, shape="trial", text=c.glyph), c.name(lang)) for c in trial_cats
-                ],
-            ),
-        )
+        items = [(swatch(c.color, shape="trial", text=c.glyph), c.name(lang)) for c in trial_cats]
+        head.append(LegendSection(t("maps.layers.layer_trial", lang), items=items))
+    tail: list[LegendSection] = []
     if sites is not None and len(sites) > 0:
         site_layer(sites, lang=lang, basemap=basemap).add_to(m)
-        legend.append(
-            LegendSection(
-                t("legend_sites", lang),
-                items=[
-                    (swatch(SITE_COLOR, shape="number", text="1"), _txt("sites_numbered", lang))
-                ],
-            )
-        )
-    if basemap == "none" and edges is not None and not edges.empty:
-        legend.append(
-            LegendSection(t("legend_network", lang), items=[(swatch("#9e9e9e", shape="line"), "")])
-        )
-    if water is not None and not water.empty:
-        legend.append(
-            LegendSection(t("legend_water", lang), items=[(swatch(WATER_FILL, opacity=0.75), "")])
-        )
-    if boundary is not None and not boundary.empty:
-        legend.append(
-            LegendSection(
-                _txt("boundary", lang), items=[(swatch(BOUNDARY_COLOR, shape="dashed"), "")]
-            )
-        )
+        items = [
+            (swatch(SITE_COLOR, shape="number", text="1"), t("maps.layers.sites_numbered", lang))
+        ]
+        tail.append(LegendSection(t("maps.legend_sites", lang), items=items))
+    return head, tail
 
-    # The study area when known (the district, not the street network's ragged hull).
-    fit = [boundary] if boundary is not None and not boundary.empty else []
-    bounds = _bounds(
-        fit
-        or [f for f in (facilities, demand, gaps, service_areas, network_edges) if f is not None],
-        basemap,
-    )
+
+def _reference_legend(
+    edges: gpd.GeoDataFrame | None,
+    water: gpd.GeoDataFrame | None,
+    boundary: gpd.GeoDataFrame | None,
+    *,
+    lang: str,
+    basemap: str,
+) -> list[LegendSection]:
+    """Legend sections of the reference layers (street network, water, study area), last."""
+    legend: list[LegendSection] = []
+    if basemap == "none" and edges is not None and not edges.empty:
+        items = [(swatch("#9e9e9e", shape="line"), "")]
+        legend.append(LegendSection(t("maps.legend_network", lang), items=items))
+    if water is not None and not water.empty:
+        items = [(swatch(WATER_FILL, opacity=0.75), "")]
+        legend.append(LegendSection(t("maps.legend_water", lang), items=items))
+    if boundary is not None and not boundary.empty:
+        items = [(swatch(BOUNDARY_COLOR, shape="dashed"), "")]
+        legend.append(LegendSection(t("maps.layers.boundary", lang), items=items))
+    return legend
+
+
+def _finish(
+    m: folium.Map,
+    legend: list[LegendSection],
+    bounds: list[list[float]] | None,
+    *,
+    lang: str,
+    basemap: str,
+    title: str | None,
+    subtitle: str,
+    asset_mode: AssetMode,
+    static_prefix: str | None,
+) -> folium.Map:
+    """Centre the map, add the title, scale, north arrow, legend and layer control."""
     if bounds is not None:
         m.location = [(bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2]
     if basemap == "none":
@@ -1184,26 +1290,6 @@ ROUTE_COLORS = {True: "#1a9850", False: "#d73027"}
 #: Network edits: added links / closed streets; pending points of an edit being drawn.
 EDIT_COLORS = {"add": "#2c7bb6", "close": "#000000", "pending": "#ff7f00"}
 
-_ROUTE_TEXT = {
-    "layer_routes": {"zh": "最近设施路径", "en": "Routes to the nearest facilities"},
-    "layer_query": {"zh": "查询点", "en": "Query point"},
-    "layer_net_edits": {"zh": "路网假设", "en": "Network what-ifs"},
-    "category": {"zh": "类别", "en": "Category"},
-    "nearest": {"zh": "最近设施", "en": "Nearest facility"},
-    "distance": {"zh": "路网距离（米）", "en": "Network distance (m)"},
-    "minutes": {"zh": "步行分钟", "en": "Minutes"},
-    "covered": {"zh": "是否覆盖", "en": "Covered"},
-    "yes": {"zh": "是", "en": "yes"},
-    "no": {"zh": "否", "en": "no"},
-    "add": {"zh": "新增连接", "en": "Added link"},
-    "close": {"zh": "封闭道路", "en": "Closed streets"},
-    "pending": {"zh": "正在绘制", "en": "Being drawn"},
-}
-
-
-def _rt(key: str, lang: str) -> str:
-    return _ROUTE_TEXT[key]["en" if lang == "en" else "zh"]
-
 
 def route_layer(
     table: gpd.GeoDataFrame,
@@ -1233,7 +1319,7 @@ def route_layer(
         Named ``最近设施路径`` / ``Routes to the nearest facilities``.
     """
     _check_frame(table, "routes", ["category", "facility_name", "distance_m", "covered"])
-    group = folium.FeatureGroup(name=_rt("layer_routes", lang))
+    group = folium.FeatureGroup(name=t("maps.routes.layer_routes", lang))
     rows = table[table.geometry.notna()]
     if len(rows):
         rows = prepare_frame(rows, basemap, simplify=False)
@@ -1248,7 +1334,7 @@ def route_layer(
                 rec.facility_name,
                 f"{dist:,.0f}",
                 f"{float(rec.minutes):.1f}",
-                _rt("yes" if covered else "no", lang),
+                t("maps.routes.yes" if covered else "maps.routes.no", lang),
             ]
             style = {
                 "color": ROUTE_COLORS[covered],
@@ -1258,10 +1344,14 @@ def route_layer(
             }
             tip = f"{cat} · {rec.facility_name} · {dist:,.0f} m"
             props.append(
-                popup_props(f"{_rt('nearest', lang)} · {cat}", values, lang=lang)
+                popup_props(f"{t('maps.routes.nearest', lang)} · {cat}", values, lang=lang)
                 | {"style": style, "tip": esc(tip, lang=lang)}
             )
-        labels = [_rt(k, lang) for k in ("category", "nearest", "distance", "minutes", "covered")]
+        labels = [
+            t(k, lang)
+            for k in ("maps.routes.category", "maps.routes.nearest", "maps.routes.distance",
+                      "maps.routes.minutes", "maps.routes.covered")
+        ]  # fmt: skip
         _add_features(group, rows, props, name="routes", labels=labels)
     if point is not None:
         pt = gpd.GeoDataFrame(geometry=gpd.points_from_xy([point[0]], [point[1]]), crs="EPSG:4326")
@@ -1274,7 +1364,7 @@ def route_layer(
             fill=True,
             fill_color="#ffffff",
             fill_opacity=1.0,
-            tooltip=_rt("layer_query", lang),
+            tooltip=t("maps.routes.layer_query", lang),
         ).add_to(group)
     return group
 
@@ -1300,7 +1390,7 @@ def network_edit_layer(
         Named ``路网假设`` / ``Network what-ifs``.
     """
     _check_frame(edits, "network edits", ["action", "name", "length_m"])
-    group = folium.FeatureGroup(name=_rt("layer_net_edits", lang))
+    group = folium.FeatureGroup(name=t("maps.routes.layer_net_edits", lang))
     if len(edits) == 0:
         return group
     rows = prepare_frame(edits, basemap, simplify=False)
@@ -1314,7 +1404,8 @@ def network_edit_layer(
             "opacity": 0.9,
             "dashArray": "2 6" if action != "add" else None,
         }
-        label = f"{_rt(action, lang)} · {rec.name}" if rec.name else _rt(action, lang)
+        action_text = t(f"maps.routes.{action}", lang)
+        label = f"{action_text} · {rec.name}" if rec.name else action_text
         tip = label if length is None else f"{label} · {length:,.0f} m"
         props.append({"style": style, "tip": esc(tip, lang=lang)})
     _add_features(group, rows, props, name="network_edits", labels=[])

@@ -16,6 +16,19 @@ from jinja2 import Template
 
 from maps.i18n import t
 
+__all__ = [
+    "LegendSection",
+    "background_color",
+    "glyph_html",
+    "legend_control",
+    "north_arrow_control",
+    "number_html",
+    "scale_control",
+    "swatch",
+    "title_control",
+    "trial_glyph_html",
+]
+
 #: Style of the legend, title and north-arrow boxes.
 CONTROL_CSS = (
     "background:rgba(255,255,255,0.92);padding:6px 8px;border-radius:4px;"
@@ -204,7 +217,7 @@ def trial_glyph_html(glyph: str, color: str, *, size: int = 22) -> str:
 def legend_html(sections: Sequence[LegendSection], *, lang: str = "zh") -> str:
     """HTML of a legend box from sections (titles and labels are escaped here)."""
     parts = [f'<div style="{CONTROL_CSS}max-width:260px">']
-    parts.append(f"<b>{html.escape(t('legend_title', lang))}</b>")
+    parts.append(f"<b>{html.escape(t('maps.legend_title', lang))}</b>")
     for sec in sections:
         parts.append(f'<div style="margin-top:4px;font-weight:bold">{html.escape(sec.title)}</div>')
         for sw, label in sec.items:
@@ -238,7 +251,7 @@ def title_control(title: str, *, subtitle: str = "") -> MapControl:
 
 def north_arrow_control(*, lang: str = "zh") -> MapControl:
     """A north arrow (inline SVG) at the top right, under the layer control."""
-    label = html.escape(t("north", lang))
+    label = html.escape(t("maps.north", lang))
     svg = (
         '<svg width="26" height="34" viewBox="0 0 26 34" aria-label="north">'
         '<polygon points="13,2 22,30 13,24" fill="#222"/>'

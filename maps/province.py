@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 
 from maps.export_html import map_to_html
+from maps.i18n import t
 
 logger = logging.getLogger(__name__)
 
@@ -66,14 +67,14 @@ def province_map(layer: gpd.GeoDataFrame, out: Path, *, lang: str = "zh") -> dic
     rates = _rate_columns(layer)
     layer["mean_coverage_rate"] = layer[rates].mean(axis=1) if rates else np.nan
     columns = ["mean_coverage_rate", *rates]
-    title = "各区覆盖率" if lang == "zh" else "Coverage by district"
+    title = t("maps.province.title", lang)
     west, south, east, north = layer.total_bounds
     m = folium.Map(tiles=None, control_scale=True)
     m.fit_bounds([[south, west], [north, east]])
     for i, col in enumerate(columns):
         label = col.removesuffix("_coverage_rate")
         if label == "mean":
-            label = "平均" if lang == "zh" else "mean"
+            label = t("maps.province.mean", lang)
         group = folium.FeatureGroup(name=label, show=i == 0)
         for row in layer.itertuples():
             rate = getattr(row, col)
@@ -136,7 +137,7 @@ def _png(layer: gpd.GeoDataFrame, path: Path, *, title: str, lang: str) -> None:
         ax.set_title(title, fontsize=14, fontfamily=fonts)
         handles = [Patch(color=c, label=f"≥ {100 * lo:.0f} %") for lo, c in CLASSES]
         handles.append(
-            Patch(color=NO_DATA, label="无结果" if family and lang == "zh" else "no result")
+            Patch(color=NO_DATA, label=t("maps.province.no_result", lang if family else "en"))
         )
         ax.legend(handles=handles, loc="lower right", prop={"family": fonts, "size": 8})
         fig.savefig(path, bbox_inches="tight")

@@ -63,8 +63,8 @@ def add(code: str, *, en: str, zh: str, comment: str = "", replace: bool = False
         if code in cat and not replace:
             raise SystemExit(f"{code} is already in {po_path(locale, domain)}; pass --replace")
         if code in cat:
-            # Babel's add() merges into an existing entry and keeps its old text.
-            del cat[code]
+            # Babel's Catalog.add keeps an existing entry's text: replace it explicitly.
+            cat.delete(code)
         cat.add(code, value, auto_comments=[comment] if comment else ())
         save(cat, locale, domain)
 

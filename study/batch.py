@@ -22,6 +22,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import ConfigError
+from geo.messages import msg
 from geo.network import utm_crs_for
 from geo.taxonomy import categories
 from study.batch_runner import BatchTask, Ledger, run_tasks
@@ -56,34 +57,27 @@ def district_tasks(config_path: str | Path, out: Path) -> tuple[list[BatchTask],
     config_path = Path(config_path).resolve()
     cfg = load_config(config_path)
     if not cfg.batch:
-        msg = (
-            f"{config_path.name}: cli.py batch needs a [batch] table with "
-            'districts = "districts.gpkg" (see the README)'
-        )
-        raise ConfigError(msg)
+        raise ConfigError(msg("study.batch.no_table", file=config_path.name))
     path = cfg.path(cfg.batch["districts"])
     try:
         districts = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # pyogrio raises several GDAL error types
-        msg = f"[batch] districts: cannot read {path.name} ({exc}); give a polygon layer"
-        raise ConfigError(msg) from exc
+        raise ConfigError(msg("study.batch.unreadable", file=path.name, detail=exc)) from exc
     name_col = cfg.batch.get("name_column", "name")
     code_col = cfg.batch.get("code_column")
     for col, key in ((name_col, "name_column"), (code_col, "code_column")):
         if col is not None and col not in districts.columns:
-            msg = (
-                f"[batch] {key}: {path.name} has no column {col!r}; its columns are "
-                f"{[c for c in districts.columns if c != districts.geometry.name]}"
+            columns = [c for c in districts.columns if c != districts.geometry.name]
+            raise ConfigError(
+                msg("study.batch.no_column", key=key, file=path.name, column=col, columns=columns)
             )
-            raise ConfigError(msg)
     if districts.crs is None:
         districts = districts.set_crs(4326)
     districts = districts.to_crs(4326)
     polys = districts.geometry.to_numpy()
     ok = shapely.get_type_id(polys) >= 3  # polygons and multipolygons
     if not ok.all():
-        msg = f"[batch] districts: {path.name} holds {int((~ok).sum())} non-polygon features"
-        raise ConfigError(msg)
+        raise ConfigError(msg("study.batch.not_polygons", file=path.name, n=int((~ok).sum())))
     halo = float(cfg.batch.get("halo_m", default_halo_m(cfg)))
     tasks: list[BatchTask] = []
     used: set[str] = set()

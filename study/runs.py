@@ -15,6 +15,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.errors import ConfigError
+from geo.messages import msg
 from geo.taxonomy import Criterion, categories
 from study.pipeline import RunConfig, RunResult, _load_inputs, _Timer
 from study.project import Project, open_project, save_project
@@ -32,8 +33,7 @@ def save_run_project(result: RunResult, path: str | Path) -> Path:
     """
     cfg = result.config
     if result.inputs is None:
-        msg = "save project: the run result carries no inputs; run it with study.pipeline.run"
-        raise ConfigError(msg)
+        raise ConfigError(msg("study.runs.no_inputs"))
     demand, facilities = result.inputs
     candidates = None
     if result.siting is not None and cfg.siting and cfg.siting.get("candidates") != "generate":

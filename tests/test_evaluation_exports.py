@@ -52,21 +52,23 @@ def test_workbook_sheets_equal_the_csv_files(run: dict) -> None:
     assert list(sheets)[-1] == "参数"
     tiers, sheet = run["tiers"], sheets["分级覆盖"]
     assert len(sheet) == len(tiers)
-    assert sheet[t("coverage_rate", "zh")].tolist() == pytest.approx(
+    assert sheet[t("maps.coverage_rate", "zh")].tolist() == pytest.approx(
         tiers["coverage_rate"].tolist()
     )
-    assert sheet[t("threshold_m", "zh")].tolist() == pytest.approx(tiers["threshold_m"].tolist())
-    assert sheet[t("standard_status", "zh")].tolist() == tiers["status"].tolist()
+    assert sheet[t("maps.threshold_m", "zh")].tolist() == pytest.approx(
+        tiers["threshold_m"].tolist()
+    )
+    assert sheet[t("maps.standard_status", "zh")].tolist() == tiers["status"].tolist()
     supply, sheet = run["supply"], sheets["千人指标"]
     assert len(sheet) == len(supply)
-    assert sheet[t("per_1000", "zh")].tolist() == pytest.approx(supply["per_1000"].tolist())
-    judged = sheet[t("meets_target", "zh")]
+    assert sheet[t("maps.per_1000", "zh")].tolist() == pytest.approx(supply["per_1000"].tolist())
+    judged = sheet[t("maps.meets_target", "zh")]
     for want, got in zip(supply["meets_target"], judged, strict=True):
         expect = "无目标或无容量数据" if pd.isna(want) else ("达到" if want else "未达到")
         assert got == expect
     ranked = sheets["达标"]
-    assert ranked[t("community", "zh")].tolist() == run["least"]["community"].tolist()
-    assert ranked[t("lacks", "zh")].iloc[0] == run["least"]["lacks_zh"].iloc[0]
+    assert ranked[t("maps.community", "zh")].tolist() == run["least"]["community"].tolist()
+    assert ranked[t("maps.lacks", "zh")].iloc[0] == run["least"]["lacks_zh"].iloc[0]
 
 
 def _pdf_text(path) -> str:

@@ -26,7 +26,7 @@ import cli
 from maps import export_report
 from maps.export_format import fmt_coord, fmt_rate, fmt_value, in_language
 from maps.export_static import footer_lines, gap_classes
-from maps.i18n import t
+from maps.i18n import heading, t
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -39,7 +39,7 @@ LEAKS = re.compile(
 )
 
 #: The synthetic-data stamp is bilingual on purpose (a demo figure is never taken for real).
-STAMP = t("synthetic_stamp", "zh")
+STAMP = t("maps.synthetic_stamp", "zh")
 
 
 def tool(name: str) -> str:
@@ -232,11 +232,15 @@ def test_pptx_shapes_fit_and_long_tables_continue(lang, zh_files, en_files):
                 assert shape.top + rows <= footer, f"slide {n}: table reaches the footer"
                 assert sum(c.width for c in shape.table.columns) <= sw - shape.left
                 heading = slide.shapes[0].text_frame.text
-                if heading.startswith(t("report_kpis", lang)):
+                if heading.startswith(t("maps.report_kpis", lang)):
                     kpi_rows += [r.cells[0].text for r in list(shape.table.rows)[1:]]
-                    assert shape.table.cell(0, 0).text == t("category", lang)  # header repeated
+                    assert shape.table.cell(0, 0).text == t(
+                        "maps.category", lang
+                    )  # header repeated
             elif shape.top >= footer:
-                assert shape.has_text_frame and shape.text_frame.text == t("synthetic_stamp", lang)
+                assert shape.has_text_frame and shape.text_frame.text == t(
+                    "maps.synthetic_stamp", lang
+                )
     assert len(kpi_rows) == 10, kpi_rows  # every category, on as many slides as needed
 
 
@@ -266,11 +270,11 @@ def test_pdf_headers_whole_words_and_no_orphan_headings(en_files, zh_files):
     reader = pypdf.PdfReader(en_files["pdf"])
     text = "\n".join(p.extract_text() for p in reader.pages)
     for col in export_report.KPI_COLUMNS:
-        for word in re.findall(r"[A-Za-z]{4,}", t(col, "en")):
+        for word in re.findall(r"[A-Za-z]{4,}", heading(col, "en")):
             assert re.search(rf"\b{word}\b", text), f"header word {word!r} broken"
     headings = {t(k, lang) for lang in ("zh", "en") for k in (
-        "report_kpis", "report_legend", "report_communities", "report_gaps", "report_sites",
-        "report_parameters")}  # fmt: skip
+        "maps.report_kpis", "maps.report_legend", "maps.report_communities", "maps.report_gaps",
+        "maps.report_sites", "maps.report_parameters")}  # fmt: skip
     for path in (en_files["pdf"], zh_files["pdf"]):
         for n, page in enumerate(pypdf.PdfReader(path).pages, start=1):
             lines = [x.strip() for x in page.extract_text().splitlines() if x.strip()]

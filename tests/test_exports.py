@@ -608,3 +608,36 @@ def test_png_legend_shows_what_is_drawn(layers, monkeypatch):
     assert len(classes) >= 2 and classes[0].startswith("0–") and classes[-1].endswith("900")
     faces = [h.get_facecolor() for h in handles if h.get_label() in classes]
     assert len({tuple(np.round(f, 3)) for f in faces}) == len(classes)  # a ramp, not one colour
+
+
+def test_exports_render_message_cells_in_the_report_language(layers, summary, png):
+    # A loader's rejected-row reason (a Message) is English as text; each report shows its language.
+    from geo.messages import msg
+
+    reason = msg("geo.errors.out_of_memory")
+    zh_reason, en_reason = reason.text("zh"), reason.text("en")
+    assert zh_reason != en_reason
+    sites = layers["sites"].copy()
+    # object dtype: pandas 3 would turn a column of str subclasses into plain strings.
+    sites["name"] = pd.Series([reason] * len(sites), index=sites.index, dtype=object)
+    wb = openpyxl.load_workbook(io.BytesIO(write_xlsx(summary=summary, sites=sites)))
+    values = [c.value for row in wb["建议选址"].iter_rows(min_row=2) for c in row]
+    assert zh_reason in values and en_reason not in values
+    wb_en = openpyxl.load_workbook(io.BytesIO(write_xlsx(summary=summary, sites=sites, lang="en")))
+    values_en = [c.value for row in wb_en["Proposed sites"].iter_rows(min_row=2) for c in row]
+    assert en_reason in values_en
+    inputs = report_inputs(layers, summary, png) | {"sites": sites}
+    pdf = report_pdf(None, **inputs)
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    # reportlab may break the sentence across lines: compare without whitespace.
+    assert zh_reason.replace(" ", "")[:12] in re.sub(r"\s+", "", text)
+    deck = pptx.Presentation(io.BytesIO(report_pptx(None, **inputs)))
+    cells = [
+        cell.text
+        for slide in deck.slides
+        for shape in slide.shapes
+        if shape.has_table
+        for row in shape.table.rows
+        for cell in row.cells
+    ]
+    assert zh_reason in cells and en_reason not in cells

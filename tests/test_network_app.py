@@ -261,7 +261,8 @@ def test_a_project_file_of_another_version_shows_the_project_error(tmp_path: Pat
     assert not at.exception
     assert len(at.error) == 1
     text = at.error[0].value
-    assert "future.lcc.gpkg" in text and "version 2.0" in text
+    # The app speaks the planner's language (the message is a catalogue code).
+    assert "future.lcc.gpkg" in text and "项目文件版本为 2.0" in text
     assert "Traceback" not in text and str(tmp_path) not in text
     assert at.session_state["dataset"].key == before
 

@@ -10,14 +10,16 @@ Streamlit's own control-flow exceptions (``st.stop``, ``st.rerun``) derive from
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
 from geo.errors import CoverageToolError, is_expected, one_line
-from ui.labels import label
+from geo.messages import Message, text
+from maps.i18n import has
 
 logger = logging.getLogger(__name__)
 
@@ -40,19 +42,39 @@ def message_for(exc: BaseException, *, lang: str) -> str:
         # Our messages name the input and the fix; lead with what kind of problem it is (the
         # nearest of our error classes that has a label).
         for cls in type(exc).__mro__:
-            kind = label(f"error.kind.{cls.__name__}", lang)
-            if kind:
-                return (label("error.detail", lang) or "{kind}: {detail}").format(
-                    kind=kind, detail=line
-                )
+            code = f"ui.error.kind.{cls.__name__}"
+            if has(code):
+                return text("ui.error.detail", lang, kind=text(code, lang), detail=line)
         return line
     if isinstance(exc, ModuleNotFoundError):
-        text = label("error.missing_module", lang) or "{module}"
-        return text.format(module=exc.name or line)
+        return text("ui.error.missing_module", lang, module=exc.name or line)
     if is_expected(exc):
         return line
-    friendly = label("error.unexpected", lang)
-    return f"{friendly} ({line})" if friendly else line
+    return f"{text('ui.error.unexpected', lang)} ({line})"
+
+
+def renamed(exc: CoverageToolError, names: Mapping[str, str]) -> CoverageToolError:
+    """``exc`` with each text ``old`` in its message replaced by ``names[old]``.
+
+    Uploads are read from temporary copies; the planner must see their own file's name. The
+    message stays a catalogue message (its parameters are renamed), so it still renders in the
+    interface language.
+    """
+
+    def fix(value: object) -> object:
+        if isinstance(value, Message):
+            return Message(value.code, **{k: fix(v) for k, v in value.params.items()})
+        if isinstance(value, list | tuple):
+            return type(value)(fix(v) for v in value)
+        if isinstance(value, str | Path):
+            out = str(value)
+            for old, new in names.items():
+                out = out.replace(old, new)
+            return out
+        return value
+
+    first = exc.args[0] if exc.args else str(exc)
+    return type(exc)(fix(first))
 
 
 @contextmanager

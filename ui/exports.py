@@ -30,17 +30,17 @@ FILES = "export_files"
 
 #: Format → (label key, file suffix, MIME type).
 FORMATS: dict[str, tuple[str, str, str]] = {
-    "html": ("exp.html", "html", "text/html"),
-    "png": ("exp.png", "png", "image/png"),
+    "html": ("ui.exp.html", "html", "text/html"),
+    "png": ("ui.exp.png", "png", "image/png"),
     "xlsx": (
-        "exp.xlsx",
+        "ui.exp.xlsx",
         "xlsx",
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     ),
-    "gpkg": ("exp.gpkg", "gpkg", "application/geopackage+sqlite3"),
-    "pdf": ("exp.pdf", "pdf", "application/pdf"),
+    "gpkg": ("ui.exp.gpkg", "gpkg", "application/geopackage+sqlite3"),
+    "pdf": ("ui.exp.pdf", "pdf", "application/pdf"),
     "pptx": (
-        "exp.pptx",
+        "ui.exp.pptx",
         "pptx",
         "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     ),
@@ -67,7 +67,7 @@ class Bundle:
         sites = None
         if run is not None and run[0].category == category and run[2:] == (ds.key, choice):
             sites = run[1].sites
-        return cls(ds, choice, category, title.strip() or tr("app.title"), state.lang(), sites)
+        return cls(ds, choice, category, title.strip() or tr("ui.app.title"), state.lang(), sites)
 
     @cached_property
     def inputs(self) -> ExportInputs:
@@ -164,20 +164,20 @@ def _inputs(b: Bundle) -> ExportInputs:
 def build_all(bundle: Bundle) -> dict[str, bytes | str]:
     """Build every format with a progress display; a value is the file or the error message."""
     out: dict[str, bytes | str] = {}
-    with st.status(tr("exp.prepare"), expanded=False) as status:
+    with st.status(tr("ui.exp.prepare"), expanded=False) as status:
         bar = st.progress(0.0)
         for i, fmt in enumerate(FORMATS, start=1):
             what = tr(FORMATS[fmt][0])
-            status.update(label=tr("exp.preparing", what=what))
+            status.update(label=tr("ui.exp.preparing", what=what))
             try:
                 # The reports embed the PNG just made; it is not drawn again.
                 out[fmt] = export_bundle.build_one(bundle.inputs, fmt, out)
             except Exception as exc:
                 if not isinstance(exc, ModuleNotFoundError):
                     logger.exception("export %s failed", fmt)
-                out[fmt] = tr("exp.failed", what=what, error=message_for(exc, lang=bundle.lang))
+                out[fmt] = tr("ui.exp.failed", what=what, error=message_for(exc, lang=bundle.lang))
             bar.progress(i / len(FORMATS))
-        status.update(label=tr("exp.ready"), state="complete")
+        status.update(label=tr("ui.exp.ready"), state="complete")
     return out
 
 
@@ -191,7 +191,7 @@ def files(bundle: Bundle) -> dict[str, bytes | str] | None:
 
 def export_panel(bundle: Bundle) -> None:
     """The prepare button and, once built, one download button per format."""
-    if st.button(tr("exp.prepare"), type="primary", key="exp_prepare"):
+    if st.button(tr("ui.exp.prepare"), type="primary", key="exp_prepare"):
         st.session_state[FILES] = (bundle.key, build_all(bundle))
     built = files(bundle)
     if built is None:

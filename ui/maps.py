@@ -144,7 +144,7 @@ def subtitle(
     lang = lang or state.lang()
     crit = choice.criteria()[category].label(lang)
     if ds.synthetic:
-        return f"{crit} · {t('synthetic_demo', lang)}"
+        return f"{crit} · {t('maps.synthetic_demo', lang)}"
     return crit
 
 
@@ -202,9 +202,9 @@ def comparison(
 
 def tr_text(key: str, lang: str) -> str:
     """A page label in ``lang`` (for code that builds maps outside a widget context)."""
-    from ui.labels import label
+    from maps.i18n import t
 
-    return label(key, lang) or key
+    return t(key, lang)
 
 
 def show_with_layers(

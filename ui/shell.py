@@ -26,13 +26,13 @@ from ui.widgets import (
 logger = logging.getLogger(__name__)
 
 PAGES = [
-    ("data", "page.data", ":material/database:"),
-    ("coverage", "page.coverage", ":material/map:"),
-    ("gaps", "page.gaps", ":material/report:"),
-    ("sites", "page.sites", ":material/add_location_alt:"),
-    ("evaluation", "page.evaluation", ":material/fact_check:"),
-    ("compare", "page.compare", ":material/compare:"),
-    ("export", "page.export", ":material/download:"),
+    ("data", "ui.page.data", ":material/database:"),
+    ("coverage", "ui.page.coverage", ":material/map:"),
+    ("gaps", "ui.page.gaps", ":material/report:"),
+    ("sites", "ui.page.sites", ":material/add_location_alt:"),
+    ("evaluation", "ui.page.evaluation", ":material/fact_check:"),
+    ("compare", "ui.page.compare", ":material/compare:"),
+    ("export", "ui.page.export", ":material/download:"),
 ]
 
 
@@ -43,7 +43,7 @@ def main() -> None:
     language_switch()
     refresh_widgets_on_language_change()
     navigation = st.navigation(pages())
-    with guard(lang=state.lang(), context="dataset") as loaded, st.spinner(tr("data.loading")):
+    with guard(lang=state.lang(), context="dataset") as loaded, st.spinner(tr("ui.data.loading")):
         dataset_badge(state.dataset())
     basemap_choice()
     if loaded.ok:
@@ -78,7 +78,7 @@ def pages() -> list[st.Page]:
     def to_home() -> None:
         st.switch_page(home)
 
-    alias = st.Page(to_home, title=tr("page.data"), url_path="data", visibility="hidden")
+    alias = st.Page(to_home, title=tr("ui.page.data"), url_path="data", visibility="hidden")
     return [*listed, alias]
 
 
@@ -88,13 +88,13 @@ def basemap_choice() -> None:
 
     options = [b for b in BASEMAPS if b != "tianditu" or settings.tianditu_key]
     names = {
-        "none": "basemap_none",
-        "osm": "basemap_osm",
-        "amap": "basemap_amap",
-        "tianditu": "basemap_tianditu",
+        "none": "maps.basemap_none",
+        "osm": "maps.basemap_osm",
+        "amap": "maps.basemap_amap",
+        "tianditu": "maps.basemap_tianditu",
     }
     st.sidebar.selectbox(
-        tr("map.basemap"),
+        tr("ui.map.basemap"),
         options,
         format_func=labeller(lambda b: tr(names[b]), options),
         key=BASEMAP,

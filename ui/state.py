@@ -172,8 +172,9 @@ def _network_from_bytes(token: str, filename: str, mode: str, _data: bytes) -> t
             network = load_network_file(path, mode=mode)
         except CoverageToolError as exc:
             # Name the planner's file, not the temporary copy.
-            text = str(exc).replace(str(path), filename).replace(path.name, filename)
-            raise type(exc)(text) from exc
+            from ui.errors import renamed
+
+            raise renamed(exc, {str(path): filename, path.name: filename}) from exc
         facilities = None
         if _suffix(filename) in (".osm", ".osm.pbf", ".pbf"):
             # An OSM extract also holds the facilities; read them from the same file.
@@ -647,7 +648,9 @@ def open_project_bytes(data: bytes, *, filename: str = "project.lcc.gpkg") -> Da
         try:
             proj = open_project(path)
         except ProjectError as exc:
-            raise ProjectError(str(exc).replace(str(path), path.name)) from exc
+            from ui.errors import renamed
+
+            raise renamed(exc, {str(path): path.name}) from exc
     meta = proj.meta
     token = digest(data)
     ds = Dataset(

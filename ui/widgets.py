@@ -9,9 +9,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from maps.i18n import criterion_column
+from maps.i18n import criterion_column, t
 from ui import state
-from ui.labels import label
 
 logger = logging.getLogger(__name__)
 
@@ -21,27 +20,11 @@ MAP_HEIGHT = 640
 def tr(key: str, **fmt: Any) -> str:
     """Interface text for ``key`` in the session language.
 
-    Shared keys come from ``maps.i18n.t`` (one wording for maps, exports and pages); page-only
-    keys from :mod:`ui.labels`. Unknown keys come back as the key itself, so a missing label is
-    visible but harmless.
+    ``key`` is a catalogue code (``"ui.data.rows"``, ``"maps.layer_gaps"``; pre-catalogue keys are
+    mapped by :func:`maps.i18n.code_of`). Unknown keys come back as the key itself, so a missing
+    label is visible but harmless.
     """
-    lang = state.lang()
-    text: str | None = None
-    try:
-        from maps.i18n import STRINGS, t
-
-        if key in STRINGS:
-            text = t(key, lang)
-    except ImportError:
-        pass
-    if text is None:
-        text = label(key, lang) or key
-    if fmt:
-        try:
-            return text.format(**fmt)
-        except (KeyError, IndexError, ValueError):
-            logger.warning("label %s: cannot format %r with %r", key, text, fmt)
-    return text
+    return t(key, state.lang(), **fmt)
 
 
 def category_name(key: str) -> str:
@@ -74,18 +57,18 @@ def language_switch() -> str:
 
 def dataset_badge(ds: state.Dataset) -> None:
     """Sidebar summary of the session's data, with the synthetic warning when it applies."""
-    st.sidebar.markdown(f"**{tr('app.dataset')}**: {ds.name(state.lang())}")
+    st.sidebar.markdown(f"**{tr('ui.app.dataset')}**: {ds.name(state.lang())}")
     if ds.synthetic:
-        st.sidebar.warning(tr("app.synthetic_badge"))
+        st.sidebar.warning(tr("ui.app.synthetic_badge"))
     if ds.attribution:
-        st.sidebar.caption(tr("data.attribution", text=ds.attribution))
+        st.sidebar.caption(tr("ui.data.attribution", text=ds.attribution))
 
 
 def dataset_summary(ds: state.Dataset) -> str:
     """One line with the size of the dataset."""
     pop = float(pd.to_numeric(ds.demand.get("population"), errors="coerce").sum())
     return tr(
-        "data.summary",
+        "ui.data.summary",
         nodes=ds.network.n_nodes,
         edges=ds.network.n_edges,
         facilities=len(ds.facilities),
@@ -100,19 +83,19 @@ def kpi_table(summary: pd.DataFrame) -> pd.DataFrame:
     name_col = "name_zh" if lang == "zh" else "name_en"
     out = pd.DataFrame(
         {
-            tr("cov.category"): summary[name_col].astype(str),
-            tr("cov.criterion_col"): summary[criterion_column(summary, lang)].astype(str),
-            tr("cov.facilities"): summary["n_facilities"].astype(int),
-            tr("cov.rate"): (summary["coverage_rate"] * 100).round(1),
-            tr("cov.rate_reachable"): (summary["coverage_rate_reachable"] * 100).round(1),
-            tr("cov.covered"): summary["covered_population"].round(0).astype("int64"),
-            tr("cov.uncovered"): summary["uncovered_population"].round(0).astype("int64"),
-            tr("cov.elderly_rate"): (summary["elderly_coverage_rate"] * 100).round(1),
-            tr("cov.median"): summary["median_minutes"].round(1),
-            tr("cov.p85"): summary["p85_minutes"].round(1),
-            tr("cov.buffer"): (summary["buffer_coverage_rate"] * 100).round(1),
-            tr("cov.off_network"): summary["off_network_population"].round(0).astype("int64"),
-            tr("cov.status"): summary["status"].astype(str),
+            tr("ui.cov.category"): summary[name_col].astype(str),
+            tr("ui.cov.criterion_col"): summary[criterion_column(summary, lang)].astype(str),
+            tr("ui.cov.facilities"): summary["n_facilities"].astype(int),
+            tr("ui.cov.rate"): (summary["coverage_rate"] * 100).round(1),
+            tr("ui.cov.rate_reachable"): (summary["coverage_rate_reachable"] * 100).round(1),
+            tr("ui.cov.covered"): summary["covered_population"].round(0).astype("int64"),
+            tr("ui.cov.uncovered"): summary["uncovered_population"].round(0).astype("int64"),
+            tr("ui.cov.elderly_rate"): (summary["elderly_coverage_rate"] * 100).round(1),
+            tr("ui.cov.median"): summary["median_minutes"].round(1),
+            tr("ui.cov.p85"): summary["p85_minutes"].round(1),
+            tr("ui.cov.buffer"): (summary["buffer_coverage_rate"] * 100).round(1),
+            tr("ui.cov.off_network"): summary["off_network_population"].round(0).astype("int64"),
+            tr("ui.cov.status"): summary["status"].astype(str),
         }
     )
     return out
@@ -184,15 +167,15 @@ def kpi_metrics(summary: pd.DataFrame, category: str) -> None:
     row = rows.iloc[0]
     if str(row.get("status", "ok")) != "ok":
         name = row["name_zh"] if state.lang() == "zh" else row["name_en"]
-        st.error(tr("cov.invalid", name=name, status=row["status"]))
+        st.error(tr("ui.cov.invalid", name=name, status=row["status"]))
     cols = st.columns(6)
-    cols[0].metric(tr("cov.rate"), f"{row['coverage_rate']:.1%}")
-    cols[1].metric(tr("cov.covered"), f"{row['covered_population']:,.0f}")
-    cols[2].metric(tr("cov.uncovered"), f"{row['uncovered_population']:,.0f}")
-    cols[3].metric(tr("cov.median"), f"{row['median_minutes']:.1f}")
-    cols[4].metric(tr("cov.p85"), f"{row['p85_minutes']:.1f}")
+    cols[0].metric(tr("ui.cov.rate"), f"{row['coverage_rate']:.1%}")
+    cols[1].metric(tr("ui.cov.covered"), f"{row['covered_population']:,.0f}")
+    cols[2].metric(tr("ui.cov.uncovered"), f"{row['uncovered_population']:,.0f}")
+    cols[3].metric(tr("ui.cov.median"), f"{row['median_minutes']:.1f}")
+    cols[4].metric(tr("ui.cov.p85"), f"{row['p85_minutes']:.1f}")
     # Beside the plain rate's row, not inside it: existing readers find the first five in place.
-    cols[5].metric(tr("cov.rate_reachable"), f"{row['coverage_rate_reachable']:.1%}")
+    cols[5].metric(tr("ui.cov.rate_reachable"), f"{row['coverage_rate_reachable']:.1%}")
 
 
 def labeller(fn: Callable[[Any], str], options: Iterable[Any]) -> Callable[[Any], str]:
@@ -210,7 +193,7 @@ def profile_label(profile: str) -> str:
     from geo import settings
 
     if not profile:
-        return tr("cov.crit.default")
+        return tr("ui.cov.crit.default")
     names = (
         settings.speed_profile_names_zh if state.lang() == "zh" else settings.speed_profile_names_en
     )

@@ -19,35 +19,35 @@ from ui.widgets import (
 
 ds = state.dataset()
 old = state.criteria_choice()
-st.header(tr("page.coverage"))
+st.header(tr("ui.page.coverage"))
 
 c1, c2, c3, c4 = st.columns([3, 2, 2, 2])
 cats = c1.multiselect(
-    tr("cov.categories"),
+    tr("ui.cov.categories"),
     list(categories()),
     format_func=labeller(category_name, categories()),
     key=seed("cov_categories", list(old.categories)),
-    placeholder=tr("widget.choose"),
+    placeholder=tr("ui.widget.choose"),
 )
 # Chips overflow the box when many categories are picked; the count stays readable.
-c1.caption(tr("cov.selected", n=len(cats), total=len(categories())))
+c1.caption(tr("ui.cov.selected", n=len(cats), total=len(categories())))
 kind = c2.radio(
-    tr("cov.criterion"),
+    tr("ui.cov.criterion"),
     ["default", "minutes", "metres"],
-    format_func=labeller(lambda k: tr(f"cov.crit.{k}"), ["default", "minutes", "metres"]),
+    format_func=labeller(lambda k: tr(f"ui.cov.crit.{k}"), ["default", "minutes", "metres"]),
     key=seed("cov_kind", old.kind),
 )
 minutes: float = old.minutes
 metres: float = old.metres
 if kind == "minutes":
     minutes = c3.select_slider(
-        tr("cov.minutes"),
+        tr("ui.cov.minutes"),
         list(settings.living_circle_minutes),
         key=seed("cov_minutes", int(old.minutes)),
     )
 else:
     metres = c3.number_input(
-        tr("cov.metres"),
+        tr("ui.cov.metres"),
         min_value=100.0,
         max_value=20_000.0,
         step=100.0,
@@ -56,16 +56,16 @@ else:
         disabled=kind != "metres",
     )
 profile = c4.selectbox(
-    tr("cov.profile"),
+    tr("ui.cov.profile"),
     ["", *settings.speed_profiles],
     format_func=labeller(profile_label, ["", *settings.speed_profiles]),
     key=seed("cov_profile", old.profile),
     # A distance criterion does not depend on speed (it only converts minutes for display).
     disabled=kind == "metres",
-    help=tr("cov.profile.help"),
+    help=tr("ui.cov.profile.help"),
 )
 if not cats:
-    st.info(tr("cov.no_categories"))
+    st.info(tr("ui.cov.no_categories"))
     st.stop()
 
 choice = state.CriteriaChoice(
@@ -76,11 +76,11 @@ choice = state.CriteriaChoice(
     profile=str(profile),
 )
 state.set_criteria_choice(choice)
-with st.spinner(tr("cov.computing")):
+with st.spinner(tr("ui.cov.computing")):
     result = state.analysis(ds, choice)
 
 category = st.selectbox(
-    tr("cov.map_category"),
+    tr("ui.cov.map_category"),
     list(choice.categories),
     format_func=labeller(category_name, choice.categories),
     key=seed_choice(
@@ -93,14 +93,14 @@ if len(result.summary):
     if float(first["off_network_share"]) > settings.off_network_warn_share:
         st.warning(
             tr(
-                "cov.off_network_warning",
+                "ui.cov.off_network_warning",
                 share=float(first["off_network_share"]),
                 pop=float(first["off_network_population"]),
                 tol=float(result.tolerance_m),
             )
         )
 kpi_metrics(result.summary, category)
-with st.spinner(tr("cov.computing")):
+with st.spinner(tr("ui.cov.computing")):
     fmap = maps.coverage(ds, choice, category)
     ev = state.evaluation(ds, choice)
 map_col, tier_col = st.columns([3, 1])
@@ -117,7 +117,7 @@ netui.take_click(clicked)
 # the standards' labels).
 rates, _cells = tier_matrix(ev["tiers"], lang=state.lang())
 if not rates.empty:
-    tier_col.caption(tr("eval.matrix"))
+    tier_col.caption(tr("ui.eval.matrix"))
     # A static table: the KPI table stays the page's (first) interactive one.
     tier_col.table(rates.style.format(lambda v: "" if v != v else f"{v:.0%}").map(rate_background))
 netui.query_panel(query)
@@ -125,9 +125,9 @@ with st.expander(netui.t("net.title"), expanded=netui.panel_open()):
     netui.edits_panel()
 # --- end issue 13 block ---
 
-st.subheader(tr("cov.kpi"))
+st.subheader(tr("ui.cov.kpi"))
 tables.show(kpi_table(result.summary), key="cov_kpi")
-st.caption(tr("cov.buffer_note"))
+st.caption(tr("ui.cov.buffer_note"))
 if len(result.unsnapped):
-    with st.expander(tr("cov.unsnapped", n=len(result.unsnapped))):
+    with st.expander(tr("ui.cov.unsnapped", n=len(result.unsnapped))):
         st.dataframe(tables.unsnapped_table(result.unsnapped, ds.facilities), hide_index=True)

@@ -6,13 +6,13 @@ from ui import netui, state, uploads
 from ui.errors import guard
 from ui.widgets import dataset_summary, tr
 
-st.header(tr("page.data"))
+st.header(tr("ui.page.data"))
 uploads.show_flash()
 ds = state.dataset()
-st.success(tr("data.loaded", label=ds.name(state.lang())))
+st.success(tr("ui.data.loaded", label=ds.name(state.lang())))
 st.caption(dataset_summary(ds))
 if ds.synthetic:
-    st.warning(tr("app.synthetic_badge"))
+    st.warning(tr("ui.app.synthetic_badge"))
 
 # Each section has its own error box, so a bad facility file does not hide the demand section.
 with guard(lang=state.lang(), context="network section"):

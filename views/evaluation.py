@@ -18,19 +18,19 @@ from maps.export_tables import (
     supply_judged,
     tier_matrix,
 )
-from maps.i18n import t
+from maps.i18n import heading, t
 from ui import state, tables
 from ui.widgets import show_map, tr
 
 ds = state.dataset()
 choice = state.criteria_choice()
 lang = state.lang()
-st.header(tr("page.evaluation"))
+st.header(tr("ui.page.evaluation"))
 if not choice.categories:
-    st.info(tr("cov.no_categories"))
+    st.info(tr("ui.cov.no_categories"))
     st.stop()
 
-with st.spinner(tr("cov.computing")):
+with st.spinner(tr("ui.cov.computing")):
     ev = state.evaluation(ds, choice)
 
 
@@ -40,43 +40,43 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
     for col in out.columns:
         if is_rate(str(col)):
             out[col] = [fmt_value(str(col), v) for v in out[col]]
-    return out.rename(columns={c: t(c, lang) for c in out.columns})
+    return out.rename(columns={c: heading(c, lang) for c in out.columns})
 
 
 # 1. Tier matrix ---------------------------------------------------------------------------------
-st.subheader(tr("eval.matrix"))
+st.subheader(tr("ui.eval.matrix"))
 rates, cells = tier_matrix(ev["tiers"], lang=lang)
 if cells.empty:
-    st.info(tr("eval.no_tiers"))
+    st.info(tr("ui.eval.no_tiers"))
 else:
     styled = cells.style.apply(lambda _frame: rates.map(rate_background), axis=None)
     st.dataframe(styled, width="stretch", key="eval_matrix")
-    st.caption(t("eval_labels_note", lang))
+    st.caption(t("maps.eval_labels_note", lang))
 
 # 2. Subgroups -----------------------------------------------------------------------------------
-st.subheader(tr("eval.subgroups"))
+st.subheader(tr("ui.eval.subgroups"))
 sub = subgroup_rates(ev["tiers"], lang=lang)
 if len(sub):
     tables.show(labelled(sub), key="eval_subgroups")
-    st.caption(tr("eval.subgroups.note"))
+    st.caption(tr("ui.eval.subgroups.note"))
 
 # 3. Compliance by community ---------------------------------------------------------------------
-st.subheader(tr("eval.compliance"))
+st.subheader(tr("ui.eval.compliance"))
 summary = ev["compliance_summary"]
 if len(summary) and int(summary.iloc[0]["n_groups"]) > 0:
     row = summary.iloc[0]
     c1, c2, c3 = st.columns(3)
-    c1.metric(tr("eval.n_compliant"), f"{int(row['n_compliant'])} / {int(row['n_groups'])}")
-    c2.metric(tr("eval.resident_share"), f"{float(row['resident_share']):.1%}")
-    c3.metric(tr("eval.items"), f"{int(row['n_basic'])} + {int(row['n_quality'])}")
+    c1.metric(tr("ui.eval.n_compliant"), f"{int(row['n_compliant'])} / {int(row['n_groups'])}")
+    c2.metric(tr("ui.eval.resident_share"), f"{float(row['resident_share']):.1%}")
+    c3.metric(tr("ui.eval.items"), f"{int(row['n_basic'])} + {int(row['n_quality'])}")
 ranked = compliance_ranked(ev["least_served"], ev["compliance"], lang=lang)
 if ranked.empty:
-    st.info(tr("eval.no_communities"))
+    st.info(tr("ui.eval.no_communities"))
 else:
     if ds.communities is not None and len(ds.communities):
         import folium
 
-        yes = t("eval_compliant_yes", lang)
+        yes = t("maps.eval_compliant_yes", lang)
         polys = ds.communities[["community", "geometry"]].merge(ranked, on="community", how="inner")
 
         def build() -> folium.Map:
@@ -86,7 +86,7 @@ else:
             fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
             folium.GeoJson(
                 polys.to_crs("EPSG:4326").to_json(default=str),
-                name=tr("eval.compliance"),
+                name=tr("ui.eval.compliance"),
                 style_function=lambda f: {
                     "fillColor": "#1a9850" if f["properties"]["compliant"] == yes else "#d73027",
                     "color": "#444444",
@@ -95,24 +95,28 @@ else:
                 },
                 tooltip=folium.GeoJsonTooltip(
                     fields=["community", "compliant", "lacks"],
-                    aliases=[t("community", lang), t("compliant", lang), t("lacks", lang)],
+                    aliases=[
+                        t("maps.community", lang),
+                        t("maps.compliant", lang),
+                        t("maps.lacks", lang),
+                    ],
                 ),
             ).add_to(fmap)
             return fmap
 
         fmap = state.cached("eval_map", (ds.key, choice, lang), build)
-        st.caption(tr("eval.map_legend"))
+        st.caption(tr("ui.eval.map_legend"))
         show_map(fmap, key="eval_map", height=420)
-    st.subheader(tr("eval.least_served"))
+    st.subheader(tr("ui.eval.least_served"))
     tables.show(labelled(ranked), key="eval_ranked")
 
 # 4. Supply per 1,000 ----------------------------------------------------------------------------
-st.subheader(tr("eval.supply"))
+st.subheader(tr("ui.eval.supply"))
 district = supply_judged(ev["supply"], lang=lang, district_only=True)
 if district.empty:
-    st.info(tr("eval.no_supply"))
+    st.info(tr("ui.eval.no_supply"))
 else:
     tables.show(labelled(district), key="eval_supply")
-    with st.expander(tr("eval.supply.by_community")):
+    with st.expander(tr("ui.eval.supply.by_community")):
         everyone = supply_judged(ev["supply"], lang=lang)
         st.dataframe(labelled(everyone), hide_index=True, width="stretch", key="eval_supply_all")

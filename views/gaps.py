@@ -7,26 +7,26 @@ from ui.widgets import category_name, labeller, seed_choice, show_map, tr
 
 ds = state.dataset()
 choice = state.criteria_choice()
-st.header(tr("page.gaps"))
+st.header(tr("ui.page.gaps"))
 if not choice.categories:
-    st.info(tr("cov.no_categories"))
+    st.info(tr("ui.cov.no_categories"))
     st.stop()
 
 options = list(choice.categories)
 category = st.selectbox(
-    tr("gaps.category"),
+    tr("ui.gaps.category"),
     options,
     format_func=labeller(category_name, options),
     key=seed_choice("gaps_category", st.session_state.get(state.MAP_CATEGORY), options),
 )
 st.session_state[state.MAP_CATEGORY] = category
-with st.spinner(tr("cov.computing")):
+with st.spinner(tr("ui.cov.computing")):
     gaps = state.gaps(ds, choice, category)
 if gaps.empty:
-    st.success(tr("gaps.none"))
+    st.success(tr("ui.gaps.none"))
     st.stop()
 
-st.subheader(tr("gaps.list"))
+st.subheader(tr("ui.gaps.list"))
 gap_rows = tables.gap_table(gaps)
 event = st.dataframe(
     gap_rows,
@@ -43,8 +43,12 @@ if rows:
     selected = gaps.iloc[rows[0]]
     center, zoom = maps.focus(selected.geometry)
     st.info(
-        tr("gaps.selected", rank=int(selected["rank"]), pop=float(selected["uncovered_population"]))
+        tr(
+            "ui.gaps.selected",
+            rank=int(selected["rank"]),
+            pop=float(selected["uncovered_population"]),
+        )
     )
-with st.spinner(tr("cov.computing")):
+with st.spinner(tr("ui.cov.computing")):
     fmap = maps.coverage(ds, choice, category, show_gaps=True)
 show_map(fmap, key="gaps_map", center=center, zoom=zoom)

@@ -16,9 +16,9 @@ RUN_WEIGHT = "sites_run_weight"  # the demand weight of the run shown
 
 ds = state.dataset()
 choice = state.criteria_choice()
-st.header(tr("page.sites"))
+st.header(tr("ui.page.sites"))
 if not choice.categories:
-    st.info(tr("cov.no_categories"))
+    st.info(tr("ui.cov.no_categories"))
     st.stop()
 
 cats = options = list(choice.categories)
@@ -28,7 +28,7 @@ shown = state.siting_run(ds, choice)
 last = shown[0] if shown is not None else None
 c1, c2, c3, c4 = st.columns([2, 3, 2, 2])
 category = c1.selectbox(
-    tr("sites.category"),
+    tr("ui.sites.category"),
     cats,
     format_func=labeller(category_name, options),
     key=seed_choice(
@@ -38,15 +38,15 @@ category = c1.selectbox(
     ),
 )
 model = c2.selectbox(
-    tr("sites.model"),
+    tr("ui.sites.model"),
     MODELS,
-    format_func=labeller(lambda m: tr(f"sites.model.{m}"), MODELS),
+    format_func=labeller(lambda m: tr(f"ui.sites.model.{m}"), MODELS),
     key=seed("sites_model", last.model if last is not None else "mclp"),
 )
 if model == "lscp":
     target = (
         c3.slider(
-            tr("sites.target"),
+            tr("ui.sites.target"),
             50,
             100,
             step=1,
@@ -59,7 +59,7 @@ if model == "lscp":
 else:
     k = int(
         c3.number_input(
-            tr("sites.k"),
+            tr("ui.sites.k"),
             1,
             50,
             step=1,
@@ -71,7 +71,7 @@ capacity = 0.0
 if model == "capacitated":
     capacity = float(
         c4.number_input(
-            tr("sites.capacity"),
+            tr("ui.sites.capacity"),
             0.0,
             step=100.0,
             format="%.0f",
@@ -79,29 +79,29 @@ if model == "capacitated":
         )
     )
 source = st.radio(
-    tr("sites.candidates"),
+    tr("ui.sites.candidates"),
     ["generate", "upload", "both"],
     horizontal=True,
-    format_func=labeller(lambda s: tr(f"sites.cand.{s}"), ["generate", "upload", "both"]),
+    format_func=labeller(lambda s: tr(f"ui.sites.cand.{s}"), ["generate", "upload", "both"]),
     key=seed("sites_cand", last.candidates if last is not None else "generate"),
 )
 # Demand weight: residents not yet covered, or residents weighted by the supply they lack.
 # Kept beside (not inside) the run tuple, whose shape the Export page reads.
 last_weight = st.session_state.get(RUN_WEIGHT, "population") if shown is not None else "population"
 weight = st.radio(
-    tr("sites.weight"),
+    tr("ui.sites.weight"),
     WEIGHTS,
     horizontal=True,
-    format_func=labeller(lambda w: tr(f"sites.weight.{w}"), WEIGHTS),
+    format_func=labeller(lambda w: tr(f"ui.sites.weight.{w}"), WEIGHTS),
     key=seed("sites_weight", last_weight),
-    help=tr("sites.weight.help"),
+    help=tr("ui.sites.weight.help"),
 )
 if weight == "unmet_supply":
     try:
         state.unmet_weights(ds, choice, category)
     except ConfigError:
         # No supply target and no capacities for this category: nothing to weight by.
-        st.warning(tr("sites.weight.no_target", name=category_name(category)))
+        st.warning(tr("ui.sites.weight.no_target", name=category_name(category)))
         weight = "population"
 uploaded = None
 if source != "generate":
@@ -111,10 +111,10 @@ if source != "generate":
 params = state.SitingParams(
     category=category, model=model, k=k, target=float(target), capacity=capacity, candidates=source
 )
-if st.button(tr("sites.run"), type="primary", key="sites_run"):
-    with st.status(tr("sites.running"), expanded=False) as status:
+if st.button(tr("ui.sites.run"), type="primary", key="sites_run"):
+    with st.status(tr("ui.sites.running"), expanded=False) as status:
         result = state.siting_weighted(ds, choice, params, uploaded, weight=str(weight))
-        status.update(label=tr("sites.result"), state="complete")
+        status.update(label=tr("ui.sites.result"), state="complete")
     st.session_state[state.SITING] = (params, result, ds.key, choice)
     st.session_state[RUN_WEIGHT] = str(weight)
     # Candidates missing from the result were too far from the streets (said in the message).
@@ -134,7 +134,7 @@ if result is not None:
     n_candidates = st.session_state.get(state.SITING_CANDIDATES)
     st.info(tables.siting_message(result, n_candidates=n_candidates, target=run_params.target))
 
-st.caption(tr("sites.click_hint"))
+st.caption(tr("ui.sites.click_hint"))
 scenarios.removal_picker(ds, category)
 fmap = maps.coverage(ds, choice, category, sites=sites, edits=scenarios.trial_edits(category))
 clicked = show_map(fmap, key="sites_map", returned_objects=["last_clicked"])
@@ -142,26 +142,26 @@ scenarios.take_click(clicked.get("last_clicked"), category=category)
 scenarios.trial_panel(ds, choice, category)
 
 if result is not None and run_params is not None:
-    st.subheader(tr("sites.result"))
+    st.subheader(tr("ui.sites.result"))
     left, right = st.columns([3, 2])
     tables.show(tables.sites_table(sites), key="sites_table", where=left)
     curve = tables.curve_table(result)
     if len(curve):
         k_col, rate_col = curve.columns[0], curve.columns[1]
-        right.caption(tr("sites.curve"))
+        right.caption(tr("ui.sites.curve"))
         right.line_chart(curve, x=k_col, y=rate_col, height=240)
-        with right.expander(tr("sites.curve.method")):
-            st.caption(tr("sites.curve.note"))
+        with right.expander(tr("ui.sites.curve.method")):
+            st.caption(tr("ui.sites.curve.note"))
             st.dataframe(curve, hide_index=True, width="stretch", key="sites_curve")
     # Keyed on the run, so a new run proposes its own name instead of keeping the last one.
     # Named after the run shown (not the widgets, which may already describe the next run).
     default_name = tr(
-        "sites.scenario_from_run", model=run_params.model.upper(), k=len(result.sites)
+        "ui.sites.scenario_from_run", model=run_params.model.upper(), k=len(result.sites)
     )
     name = st.text_input(
-        tr("sites.scenario_name"),
+        tr("ui.sites.scenario_name"),
         key=seed(f"sites_scn_{run_params.model}_{len(result.sites)}", default_name),
     )
-    if st.button(tr("sites.save_proposed"), key="sites_save"):
+    if st.button(tr("ui.sites.save_proposed"), key="sites_save"):
         used = scenarios.save(name, scenarios.site_edits(sites, category=category))
-        st.success(tr("sites.saved", name=used))
+        st.success(tr("ui.sites.saved", name=used))
