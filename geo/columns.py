@@ -460,6 +460,10 @@ def _parse_cells(
     bad = np.zeros(len(s), dtype=bool)
     if len(s) == 0:
         return out, bad
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        # A column the table reader already made numeric (every cell a number or blank): the
+        # per-cell path would give the same floats, through a string round trip per cell.
+        return s.to_numpy(dtype="float64", na_value=np.nan), bad
     # Fast path for the cells most tables are made of — plain decimals such as "118.78" or 1500
     # — which every ``number`` reads as float() does; only the rest goes through the loop.
     text = s.astype("string")

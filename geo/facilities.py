@@ -279,7 +279,7 @@ def assign_ids(
     named by the user (``explicit``) is always taken at its word.
     """
     rows = frame.index.to_numpy()
-    generated = np.array([f"{prefix}{r}" for r in rows], dtype=object)
+    generated = (prefix + pd.Series(rows).astype(str)).to_numpy(dtype=object)
     if col is None:
         return generated
     ids = column_texts(frame, col)
@@ -521,7 +521,7 @@ def locate_rows(
     rej.reject(
         bad_range,
         f"{col_x}/{col_y}",
-        [f"{a:g}, {b:g}" for a, b in zip(lon, lat, strict=True)],
+        _pair_texts(lon, lat, bad_range, "{:g}, {:g}"),
         "coordinates out of range (longitude −180..180, latitude −90..90)",
         error=CoordinateError,
     )
@@ -556,7 +556,7 @@ def locate_rows(
         rej.reject(
             ok & ~inside,
             f"{col_x}/{col_y}",
-            [f"{a:.6f}, {b:.6f}" for a, b in zip(lon, lat, strict=True)],
+            _pair_texts(lon, lat, ok & ~inside, "{:.6f}, {:.6f}"),
             "outside the study area",
             error=CoordinateError,
         )
@@ -564,6 +564,14 @@ def locate_rows(
     lon = np.where(dead, np.nan, lon)
     lat = np.where(dead, np.nan, lat)
     return Located(lon, lat, raw_lon, raw_lat, crs_in, detected, warns)
+
+
+def _pair_texts(x: np.ndarray, y: np.ndarray, mask: np.ndarray, fmt: str) -> np.ndarray:
+    """``fmt`` of each (x, y) where ``mask`` holds, "" elsewhere (only rejected rows show it)."""
+    out = np.full(len(x), "", dtype=object)
+    for i in np.flatnonzero(mask).tolist():
+        out[i] = fmt.format(x[i], y[i])
+    return out
 
 
 # Headers that name a datum, as planners' exports do (高德经度, 百度纬度, gcj_lng, lon_bd09 ...).
@@ -667,7 +675,7 @@ def _projected_to_wgs84(
     rej.reject(
         fail,
         "geometry",
-        [f"{a:g}, {b:g}" for a, b in zip(x, y, strict=True)],
+        _pair_texts(x, y, fail, "{:g}, {:g}"),
         f"cannot be transformed from {pj.name} to WGS-84 (outside the CRS's area?)",
         error=CoordinateError,
     )

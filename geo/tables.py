@@ -13,6 +13,7 @@ import csv
 import io
 import itertools
 import logging
+import re
 import tempfile
 import warnings
 import zipfile
@@ -300,6 +301,13 @@ def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFra
         delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
         delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    numeric = _fast_numeric_frame(text, delimiter)
+    if numeric is not None:
+        # A large all-number table with its header on line 1 (a demand export): read as is.
+        frame, header_row, notes = numeric, 1, []
+        info = TableInfo(name=label, format="csv", encoding=enc, header_row=1, n_rows=len(frame))
+        logger.info("%s: read %d rows (encoding %s, all numbers)", label, len(frame), enc)
+        return frame, info
     grid = _fast_grid(text, delimiter)
     if grid is None:
         try:
@@ -367,6 +375,53 @@ def _fast_grid(text: str, delimiter: str) -> pd.DataFrame | None:
         return None
     # pandas reads a blank line as one row of NaN; the csv path reads it as a row of "".
     return grid.fillna("")
+
+
+#: A cell that starts like an id with leading zeros ("007"): such columns stay text.
+#: (Line 1, the header, is not data: a cell always follows a newline or a separator.)
+_LEADING_ZERO = re.compile(r'[\n\t,;|][ \t"]*[+-]?0\d')
+
+
+def _fast_numeric_frame(text: str, delimiter: str) -> pd.DataFrame | None:
+    """A large table of numbers only, read by pandas' C reader; None when anything is unusual.
+
+    What the general path (:func:`_fast_grid` + :func:`_frame_from_grid`) makes of such a file,
+    without a Python object per cell: the header on the first line (plain, distinct names), no
+    blank line, no blank column, no "007"-style cell, every data cell a number. Any other file
+    (title rows, text columns, blanks ...) returns None and takes the general path.
+    """
+    if text.count("\n", 0, 10_000_000) < _FAST_CSV_LINES or _LEADING_ZERO.search(text):
+        return None
+    first = text.split("\n", 1)[0].rstrip("\r")
+    header = next(csv.reader([first], delimiter=delimiter), [])
+    names = [h.strip() for h in header]
+    if (
+        len(names) < 2
+        or len(set(names)) < len(names)
+        or any(n != h or not n for n, h in zip(names, header, strict=True))
+    ):
+        return None
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=0,
+            dtype=None,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except (pd.errors.ParserError, ValueError):
+        return None
+    numbers = all(
+        pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes
+    )
+    if not numbers or list(frame.columns) != names or frame.empty:
+        return None
+    if frame.isna().all(axis=1).any() or frame.isna().all(axis=0).any():
+        return None  # a blank line or column: the general path drops it
+    frame.index = pd.Index(np.arange(2, len(frame) + 2), name="row")
+    return frame
 
 
 def _frame_from_grid(grid: pd.DataFrame, label: str) -> tuple[pd.DataFrame, int, list[str]]:

@@ -327,3 +327,35 @@ def test_large_text_table_reads_the_same_through_the_fast_path(monkeypatch):
     pd.testing.assert_frame_equal(fast, slow)
     assert slow.index[0] == 4 and slow["编号"].iloc[0] == "000"
     assert slow["人口"].isna().sum() == 11
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "",  # all numbers: the C reader's frame
+        "007,1,2\n",  # an id with leading zeros: stays text
+        "\n",  # a blank line: dropped by the general path
+        "5, 1.5 ,x\n",  # a text cell
+        "1e3,-0.25,+7\n",  # exponent and signs
+    ],
+)
+def test_large_numeric_table_reads_as_the_general_path(monkeypatch, extra):
+    # The all-number shortcut (1M-row demand exports) gives exactly the general path's frame.
+    import geo.tables as tables
+
+    rng = np.random.default_rng(3)
+    lon = np.round(rng.uniform(-180, 180, 300), 7)
+    lat = rng.uniform(-90, 90, 300)  # full float precision
+    pop = rng.integers(0, 500, 300)
+    lines = ["lon,lat,population"] + [
+        f"{float(a)!r},{float(b)!r},{c}" for a, b, c in zip(lon, lat, pop, strict=True)
+    ]
+    raw = ("\n".join(lines[:150]) + "\n" + extra + "\n".join(lines[150:]) + "\n").encode()
+    monkeypatch.setattr(tables, "_FAST_CSV_LINES", 10)
+    shortcut = tables._fast_numeric_frame(raw.decode(), ",")
+    assert (shortcut is not None) == (extra in ("", "1e3,-0.25,+7\n"))
+    fast, info = read_table(raw, name="d.csv")
+    monkeypatch.setattr(tables, "_fast_numeric_frame", lambda text, delimiter: None)
+    slow, _ = read_table(raw, name="d.csv")
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert info.header_row == 1
