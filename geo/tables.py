@@ -32,6 +32,7 @@ from geo.errors import (
     GeometryError,
     InputDataError,
 )
+from geo.messages import msg
 
 logger = logging.getLogger(__name__)
 
@@ -133,11 +134,8 @@ def read_table(
         # a library still raises on a damaged file must not reach the planner as a traceback.
         label = name or Path(str(getattr(source, "name", "") or source)).name[:80]
         logger.warning("%s: unexpected %s while reading", label, type(exc).__name__, exc_info=exc)
-        msg = (
-            f"{label}: the file could not be read ({type(exc).__name__}: {exc}). It may be "
-            "damaged or incomplete; open and save it again (CSV, XLSX, GeoJSON or GPKG)."
-        )
-        raise InputDataError(msg) from exc
+        error = f"{type(exc).__name__}: {exc}"
+        raise InputDataError(msg("loaders.tables.unreadable", file=label, error=error)) from exc
 
 
 def _read_file(
@@ -146,11 +144,9 @@ def _read_file(
     data, path, label = _open(source, name)
     suffix = Path(label).suffix.lower()
     if data is not None and not data.strip():
-        msg = f"{label}: the file is empty. Choose a file with a header row and data rows."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.empty_file", file=label))
     if path is not None and path.stat().st_size == 0:
-        msg = f"{label}: the file is empty (0 bytes). Choose a file with a header and data rows."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.empty_bytes", file=label))
     if data is None:
         assert path is not None  # _open returns one of the two
         if suffix not in SUPPORTED:
@@ -163,8 +159,7 @@ def _read_file(
         suffix = _sniff(data, label)
     if suffix in TEXT_SUFFIXES:
         if not data.strip():
-            msg = f"{label}: the file is empty. Choose a file with a header row and data rows."
-            raise InputDataError(msg)
+            raise InputDataError(msg("loaders.tables.empty_file", file=label))
         return _read_text(data, label, encoding)
     if suffix in EXCEL_SUFFIXES:
         return _read_excel(data, label, sheet)
@@ -181,11 +176,9 @@ def _open(source: Source, name: str | None) -> tuple[bytes | None, Path | None, 
         path = Path(source)
         label = name or path.name
         if not path.exists():
-            msg = f"{label}: no such file ({path}). Check the path."
-            raise InputDataError(msg)
+            raise InputDataError(msg("loaders.tables.no_such_file", file=label, path=str(path)))
         if path.is_dir():
-            msg = f"{label}: is a folder; choose a file (for a shapefile, the .shp or a .zip)."
-            raise InputDataError(msg)
+            raise InputDataError(msg("loaders.tables.is_folder", file=label))
         return None, path, label
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), None, name or "upload"
@@ -196,11 +189,7 @@ def _open(source: Source, name: str | None) -> tuple[bytes | None, Path | None, 
             source.seek(0)
         data = source.read()
     else:
-        msg = (
-            f"source: expected a path, bytes or a file object, got {type(source).__name__}. "
-            "Pass the file path or the uploaded file."
-        )
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.bad_source", kind=type(source).__name__))
     if isinstance(data, str):
         data = data.encode("utf-8")
     label = name or Path(str(getattr(source, "name", "") or "upload")).name
@@ -224,17 +213,9 @@ def _sniff(head: bytes, label: str) -> str:
         return ".geojson"
     suffix = Path(label).suffix.lower()
     if suffix in (".xls", ".et"):
-        msg = (
-            f"{label}: old Excel format ({suffix}) is not supported. Save it as .xlsx "
-            "(Excel/WPS: 另存为 → Excel 工作簿 .xlsx) or as CSV."
-        )
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.old_excel", file=label, suffix=suffix))
     if suffix and suffix not in (".dat", ".text"):
-        msg = (
-            f"{label}: unknown file type {suffix!r}. Use CSV/TXT, XLSX, GeoJSON, SHP (or a .zip "
-            "holding one), or GPKG."
-        )
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.unknown_type", file=label, suffix=repr(suffix)))
     return ".csv"
 
 
@@ -254,11 +235,7 @@ def detect_encoding(raw: bytes, *, label: str = "file") -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     if b"\x00" in raw[:8192]:
-        msg = (
-            f"{label}: looks like a binary file, not text (it contains NUL bytes). Export the "
-            "table as CSV (UTF-8) or XLSX."
-        )
-        raise EncodingDetectionError(msg)
+        raise EncodingDetectionError(msg("loaders.tables.binary", file=label))
     try:
         raw.decode("utf-8")
         return "utf-8"
@@ -273,12 +250,7 @@ def detect_encoding(raw: bytes, *, label: str = "file") -> str:
         return "gb18030"
     if matches:
         return matches[0].encoding
-    msg = (
-        f"{label}: could not determine the character encoding (not UTF-8, GBK/GB18030 or any "
-        "other known text encoding; is it a binary file?). Save it as CSV UTF-8 (Excel: 另存为 → "
-        "CSV UTF-8) or pass encoding=..."
-    )
-    raise EncodingDetectionError(msg)
+    raise EncodingDetectionError(msg("loaders.tables.unknown_encoding", file=label))
 
 
 def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFrame, TableInfo]:
@@ -286,16 +258,14 @@ def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFra
     try:
         text = raw.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
-        msg = f"{label}: cannot decode the file as {enc!r} ({exc}). Try another encoding="
-        raise EncodingDetectionError(msg) from exc
+        error = msg("loaders.tables.cannot_decode", file=label, encoding=repr(enc), error=str(exc))
+        raise EncodingDetectionError(error) from exc
     text = text.lstrip("\ufeff")
     bad = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\t\r\n")
     if bad > max(3, len(text[:20000]) // 100):
-        msg = (
-            f"{label}: decoded as {enc} but full of control characters; it is probably not a "
-            "text table. Export it as CSV (UTF-8) or XLSX."
+        raise EncodingDetectionError(
+            msg("loaders.tables.control_characters", file=label, encoding=enc)
         )
-        raise EncodingDetectionError(msg)
     sample = "\n".join(text.splitlines()[:_HEADER_SCAN_ROWS])
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
@@ -313,11 +283,8 @@ def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFra
         try:
             rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
         except csv.Error as exc:
-            msg = (
-                f"{label}: cannot parse the text as a table ({exc}). "
-                "Check the separators and quotes."
-            )
-            raise InputDataError(msg) from exc
+            error = msg("loaders.tables.cannot_parse", file=label, error=str(exc))
+            raise InputDataError(error) from exc
         # csv.reader rather than pandas: title lines above the header have fewer fields, which
         # pandas rejects; padding keeps every line, so row numbers match what the user sees.
         width = max((len(r) for r in rows), default=0)
@@ -436,14 +403,13 @@ def _frame_from_grid(grid: pd.DataFrame, label: str) -> tuple[pd.DataFrame, int,
     filled = grid.notna().sum(axis=1)
     nonblank = filled[filled > 0]
     if nonblank.empty:
-        msg = f"{label}: the file has no data (only blank cells). Add a header row and data rows."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.no_data", file=label))
     head = nonblank.head(_HEADER_SCAN_ROWS)
     # The header is the first row that fills most columns; lines above it are titles.
     header_row = int(head.index[np.argmax(head.to_numpy() >= max(2, 0.6 * head.max()))])
-    notes = []
+    notes: list[str] = []
     if header_row > int(nonblank.index[0]):
-        notes.append(f"skipped title rows above the header (header at row {header_row})")
+        notes.append(msg("loaders.tables.title_rows_skipped", row=header_row))
     header = grid.loc[header_row]
     names: list[str] = []
     for i, h in enumerate(header.tolist()):
@@ -460,8 +426,7 @@ def _frame_from_grid(grid: pd.DataFrame, label: str) -> tuple[pd.DataFrame, int,
     body = body.dropna(axis=0, how="all")
     body.index.name = "row"
     if body.empty:
-        msg = f"{label}: the file has a header (row {header_row}) but no data rows."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.no_data_rows", file=label, row=header_row))
     return _infer_numeric(body), header_row, notes
 
 
@@ -519,16 +484,17 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
             warnings.simplefilter("ignore", UserWarning)
             wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except _TORN_XLSX as exc:
-        msg = f"{label}: not a readable .xlsx workbook ({exc}). Open and save it again as .xlsx."
-        raise InputDataError(msg) from exc
+        raise InputDataError(msg("loaders.tables.torn_xlsx", file=label, error=str(exc))) from exc
     try:
         grids: dict[str, list[tuple[Any, ...]]] = {}
         names = list(wb.sheetnames)
         if sheet is not None:
             chosen = names[sheet] if isinstance(sheet, int) and 0 <= sheet < len(names) else sheet
             if chosen not in names:
-                msg = f"{label}: no sheet {sheet!r}; the workbook has sheets {names}"
-                raise InputDataError(msg)
+                error = msg(
+                    "loaders.tables.no_sheet", file=label, sheet=repr(sheet), sheets=str(names)
+                )
+                raise InputDataError(error)
             targets = [str(chosen)]
         else:
             # Hidden sheets usually hold old or helper data: never pick one by default.
@@ -542,19 +508,19 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
                 # read_only mode inflates the sheet while iterating: a torn file fails here.
                 rows = list(ws.iter_rows(values_only=True))
             except _TORN_XLSX as exc:
-                msg = (
-                    f"{label}: sheet {sh!r} is damaged and cannot be read ({type(exc).__name__}: "
-                    f"{exc}). The file may be incomplete (a broken download or copy); open it "
-                    "in Excel/WPS and save it again as .xlsx, or export CSV."
+                error = msg(
+                    "loaders.tables.damaged_sheet",
+                    file=label,
+                    sheet=repr(sh),
+                    error=f"{type(exc).__name__}: {exc}",
                 )
-                raise InputDataError(msg) from exc
+                raise InputDataError(error) from exc
             if any(any(not _is_blank(v) for v in r) for r in rows):
                 grids[sh] = rows
     finally:
         wb.close()
     if not grids:
-        msg = f"{label}: every sheet is empty ({names}). Put the table on the first sheet."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.empty_sheets", file=label, sheets=str(names)))
     first_error: InputDataError | None = None
     for sh, rows in grids.items():
         width = max(len(r) for r in rows)
@@ -568,14 +534,12 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
         break
     else:
         if len(grids) > 1:
-            msg = (
-                f"{first_error} No other sheet of {names} holds a table either; name the sheet "
-                "(sheet = ... in a config)."
-            )
-            raise InputDataError(msg) from first_error
-        raise InputDataError(str(first_error)) from first_error
+            error = msg("loaders.tables.no_sheet_table", error=first_error, sheets=str(names))
+            raise InputDataError(error) from first_error
+        assert first_error is not None  # every sheet failed: the first one said why
+        raise InputDataError(first_error.args[0]) from first_error
     if sheet is None and len(names) > 1:
-        notes.append(f"read sheet {sh!r} of {names}")
+        notes.append(msg("loaders.tables.sheet_read", sheet=repr(sh), sheets=str(names)))
     info = TableInfo(
         name=label, format="xlsx", sheet=sh, header_row=header_row, n_rows=len(frame), notes=notes
     )
@@ -589,8 +553,7 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
 def _from_frame(frame: pd.DataFrame, label: str, fmt: str) -> tuple[pd.DataFrame, TableInfo]:
     """A frame handed over directly (a database query, a caller's table), numbered as rows."""
     if len(frame) == 0:
-        msg = f"{label}: the table has no rows."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.no_rows", file=label))
     out = frame.copy()
     out.index = pd.RangeIndex(1, len(out) + 1, name="row")
     crs = None
@@ -607,11 +570,8 @@ def _read_parquet(path: Path, label: str) -> tuple[pd.DataFrame, TableInfo]:
         meta = pq.read_metadata(path).metadata or {}
         frame: pd.DataFrame = gpd.read_parquet(path) if b"geo" in meta else pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several error types for damaged files
-        msg = (
-            f"{label}: cannot read as (Geo)Parquet ({type(exc).__name__}: {exc}). Is the file "
-            "complete? Export it again, or use GPKG/CSV."
-        )
-        raise InputDataError(msg) from exc
+        error = msg("loaders.tables.bad_parquet", file=label, error=f"{type(exc).__name__}: {exc}")
+        raise InputDataError(error) from exc
     out, info = _from_frame(frame, label, "geoparquet" if b"geo" in meta else "parquet")
     logger.info("%s: read %d rows (%s)", label, len(out), info.format)
     return out, info
@@ -633,15 +593,16 @@ def _read_gis(
     try:
         layers = pyogrio.list_layers(target)
     except Exception as exc:  # pyogrio raises several GDAL error types
-        msg = f"{label}: cannot open as {fmt or 'a GIS file'} ({exc}). Is the file complete?"
-        raise GeometryError(msg) from exc
+        kind = fmt or msg("loaders.tables.a_gis_file")
+        error = msg("loaders.tables.cannot_open_gis", file=label, format=kind, error=str(exc))
+        raise GeometryError(error) from exc
     names = [str(x[0]) for x in layers]
     chosen: str | None
     if layer is not None:
         chosen = names[layer] if isinstance(layer, int) and 0 <= layer < len(names) else str(layer)
         if chosen not in names:
-            msg = f"{label}: no layer {layer!r}; the file has layers {names}"
-            raise InputDataError(msg)
+            error = msg("loaders.tables.no_layer", file=label, layer=repr(layer), layers=str(names))
+            raise InputDataError(error)
     else:
         chosen = names[0] if names else None
         if len(names) > 1:
@@ -649,22 +610,20 @@ def _read_gis(
                 if pyogrio.read_info(target, layer=nm).get("features", 0) != 0:
                     chosen = nm
                     break
-            notes.append(f"read layer {chosen!r} of {names}")
+            notes.append(msg("loaders.tables.layer_read", layer=repr(chosen), layers=str(names)))
     try:
         gdf = gpd.read_file(target, layer=chosen, engine="pyogrio")
     except Exception as exc:
-        msg = (
-            f"{label}: cannot read the features ({type(exc).__name__}: {exc}). The geometries "
-            "are unreadable; export the layer again (GeoJSON or GPKG) from your GIS."
-        )
-        raise GeometryError(msg) from exc
+        error = f"{type(exc).__name__}: {exc}"
+        raise GeometryError(
+            msg("loaders.tables.unreadable_features", file=label, error=error)
+        ) from exc
     if len(gdf) == 0:
-        msg = f"{label}: the layer {chosen!r} has no features."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.empty_layer", file=label, layer=repr(chosen)))
     gdf.index = pd.RangeIndex(1, len(gdf) + 1, name="row")
     if not isinstance(gdf, gpd.GeoDataFrame):
         # A GPKG layer that is an attribute table: its coordinates, if any, are in columns.
-        notes.append(f"layer {chosen!r} has no geometry: read as a table (coordinate columns)")
+        notes.append(msg("loaders.tables.attribute_layer", layer=repr(chosen)))
         frame = _infer_numeric(gdf.astype(object))
         info = TableInfo(name=label, format="table", sheet=chosen, n_rows=len(frame), notes=notes)
         logger.info("%s: read %d rows from attribute table %s", label, len(frame), chosen)
@@ -688,14 +647,20 @@ def zip_member(path: Path, label: str, notes: list[str]) -> tuple[str, str]:
         with zipfile.ZipFile(path) as zf:
             members = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
     except zipfile.BadZipFile as exc:
-        msg = f"{label}: not a readable .zip archive ({exc})."
-        raise InputDataError(msg) from exc
+        raise InputDataError(msg("loaders.tables.bad_zip", file=label, error=str(exc))) from exc
     kinds = ((".shp", "shp"), (".gpkg", "gpkg"), (".geojson", "geojson"), (".json", "geojson"))
     for ext, fmt in kinds:
         found = sorted(n for n in members if n.lower().endswith(ext))
         if found:
             if len(found) > 1:
-                notes.append(f"the zip holds {len(found)} {ext} files; read {found[0]!r}")
+                notes.append(
+                    msg(
+                        "loaders.tables.zip_several",
+                        n=len(found),
+                        suffix=ext,
+                        member=repr(found[0]),
+                    )
+                )
             if ext == ".shp":
                 stem = found[0][: -len(ext)]
                 missing = [
@@ -704,14 +669,12 @@ def zip_member(path: Path, label: str, notes: list[str]) -> tuple[str, str]:
                     if not any(m.lower() == (stem + e).lower() for m in members)
                 ]
                 if missing:
-                    msg = (
-                        f"{label}: {found[0]} comes without {', '.join(missing)}. Zip all the "
-                        "shapefile's files together (.shp, .shx, .dbf, .prj, .cpg)."
+                    error = msg(
+                        "loaders.tables.shp_incomplete",
+                        file=label,
+                        member=found[0],
+                        missing=", ".join(missing),
                     )
-                    raise GeometryError(msg)
+                    raise GeometryError(error)
             return f"/vsizip/{path}/{found[0]}", fmt
-    msg = (
-        f"{label}: the zip holds no .shp, .gpkg or .geojson (found: {members[:10]}). Zip the "
-        "shapefile's files (.shp, .shx, .dbf, .prj) together."
-    )
-    raise InputDataError(msg)
+    raise InputDataError(msg("loaders.tables.zip_no_gis", file=label, members=str(members[:10])))
