@@ -9,6 +9,7 @@ column, the offending value and the reason.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,16 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputDataError
+from geo.messages import localise, msg
+
+__all__ = [
+    "MAX_ROWS_LISTED",
+    "REJECTED_COLUMNS",
+    "Rejections",
+    "ValidationReport",
+    "empty_rejected",
+    "list_rows",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +134,8 @@ class ValidationReport:
         if self.n_rejected:
             text += t["rejected"].format(n=self.n_rejected)
             text += t["sep"].join(
-                t["row"].format(row=r.row, reason=r.reason) for r in first.itertuples()
+                t["row"].format(row=r.row, reason=localise(r.reason, lang))
+                for r in first.itertuples()
             )
             text += t["more"] if self.n_rejected > len(first) else t["close"]
         if self.encoding:
@@ -134,9 +146,10 @@ class ValidationReport:
             text += t["detected"].format(cols)
         text += t["stop"]
         if self.warnings:
-            text += t["note"] + t["sep"].join(self.warnings) + t["stop"]
+            warnings = (localise(w, lang) for w in self.warnings)
+            text += t["note"] + t["sep"].join(warnings) + t["stop"]
         if self.suggestion:
-            text += t["suggestion"] + self.suggestion
+            text += t["suggestion"] + localise(self.suggestion, lang)
         return text
 
 
@@ -194,14 +207,15 @@ class Rejections:
         mask: np.ndarray,
         column: str,
         values: Any,
-        reason: str | list[str],
+        reason: str | Callable[[int], str],
         *,
         error: type[InputDataError] = InputDataError,
     ) -> int:
         """Reject the still-alive rows where ``mask`` is true; return how many were new.
 
         ``values`` is an array aligned with the input (the offending values) or a scalar;
-        ``reason`` a single text or one per input row; ``error`` the exception class that
+        ``reason`` a message, or a function of the input position giving each rejected row's
+        (called for the rejected rows only); ``error`` the exception class that
         :meth:`raise_if_none_left` raises when this is the commonest reason.
         """
         mask = np.asarray(mask, dtype=bool) & self.alive
@@ -213,8 +227,7 @@ class Rejections:
             if isinstance(values, (list, np.ndarray, pd.Series, pd.Index))
             else None
         )
-        reasons = reason if isinstance(reason, list) else None
-        for i in idx:
+        for i in idx.tolist():
             value = vals[i] if vals is not None else values
             if value is not None and not isinstance(value, str):
                 value = "" if _isnan(value) else str(value)
@@ -223,7 +236,7 @@ class Rejections:
                     "row": int(self.rows[i]),
                     "column": column,
                     "value": "" if value is None else value,
-                    "reason": reasons[i] if reasons is not None else reason,
+                    "reason": reason(i) if callable(reason) else reason,
                     "error": error,
                 }
             )
@@ -255,12 +268,13 @@ class Rejections:
             return
         errors = [r["error"] for r in self._records]
         error = max(set(errors), key=errors.count)
-        first = "; ".join(f"row {r['row']}: {r['reason']}" for r in self._records[:3])
-        msg = (
-            f"{label}: none of the {self.rows.shape[0]} rows can be used ({first}"
-            f"{' …' if len(self._records) > 3 else ''}). Fix these rows and load the file again."
-        )
-        raise error(msg)
+        first = [
+            msg("loaders.validation.row_reason", row=r["row"], reason=r["reason"])
+            for r in self._records[:3]
+        ]
+        more = " …" if len(self._records) > 3 else ""
+        n = self.rows.shape[0]
+        raise error(msg("loaders.validation.none_left", file=label, n=n, first=first, more=more))
 
 
 def _isnan(value: Any) -> bool:
