@@ -44,6 +44,21 @@ from geo.validation import Rejections, ValidationReport, list_rows
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "DEMAND_COLUMNS",
+    "EXCLUSION_COLUMNS",
+    "KINDS",
+    "BuildingsReport",
+    "DemandRules",
+    "classify_buildings",
+    "demand_from_buildings",
+    "demand_from_grid",
+    "demand_from_table",
+    "demand_grid",
+    "demand_rules",
+    "exclusion_table",
+]
+
 #: Kinds of demand points (CONTRACTS.md).
 KINDS: tuple[str, ...] = ("building", "compound_gate", "community", "grid")
 
@@ -81,6 +96,13 @@ def _demand_frame(
 def _check_share(elderly_share: float | None) -> None:
     if elderly_share is not None and not 0 <= elderly_share <= 1:
         raise InputDataError(msg("loaders.demand.bad_share", value=repr(elderly_share)))
+
+
+def _only(geoms: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``geoms`` where ``mask`` holds, ``None`` elsewhere."""
+    out = np.array(geoms, dtype=object, copy=True)
+    out[~mask] = None
+    return out
 
 
 def _to_wgs84_geoms(gs: gpd.GeoSeries) -> gpd.GeoSeries:
@@ -501,7 +523,7 @@ def _add_exclusions(
     utm: str,
 ) -> None:
     """The footprints the home rules left out: per rule (with their area) and as a layer."""
-    excl_area = gpd.GeoSeries(np.where(excluded, geoms, None), crs=WGS84).to_crs(utm).area
+    excl_area = gpd.GeoSeries(_only(geoms, excluded), crs=WGS84).to_crs(utm).area
     report.exclusions = exclusion_table(home_rule[excluded], excl_area.to_numpy()[excluded])
     report.excluded = _excluded_frame(buildings, geoms, excluded, home_rule)
 
@@ -671,7 +693,7 @@ def _floor_areas(
     """Footprint area × storeys × home weight, the footprints projected to their UTM zone."""
     centre = shapely.centroid(shapely.union_all(shapely.envelope(geoms[keep])))
     utm = utm_crs_for(centre.x, centre.y)
-    proj = gpd.GeoSeries(np.where(keep, geoms, None), crs=WGS84).to_crs(utm)
+    proj = gpd.GeoSeries(_only(geoms, keep), crs=WGS84).to_crs(utm)
     area = np.where(keep, proj.area.to_numpy(), 0.0)
     floor = area * levels * home_weight
     weighted = keep & (home_weight < 1)

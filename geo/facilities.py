@@ -61,6 +61,30 @@ from geo.validation import Rejections, ValidationReport, list_rows
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "FACILITY_COLUMNS",
+    "INPUT_PREFIX",
+    "SUGGEST_MIN_GAIN_M",
+    "SUGGEST_RATIO",
+    "DatumChoice",
+    "Located",
+    "assign_ids",
+    "column_texts",
+    "datum_fit",
+    "datum_named_in",
+    "detect_datum",
+    "find_columns",
+    "known_categories_text",
+    "load_facilities",
+    "locate_rows",
+    "mixed_datum_rows",
+    "mixed_datum_warning",
+    "study_area_polygon",
+    "suggest_datum",
+    "table_report",
+    "with_input_columns",
+]
+
 FACILITY_COLUMNS: tuple[str, ...] = (
     "facility_id",
     "name",

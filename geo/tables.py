@@ -36,6 +36,18 @@ from geo.messages import msg
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "EXCEL_SUFFIXES",
+    "GIS_SUFFIXES",
+    "SUPPORTED",
+    "TEXT_SUFFIXES",
+    "Source",
+    "TableInfo",
+    "detect_encoding",
+    "read_table",
+    "zip_member",
+]
+
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 GIS_SUFFIXES = (".geojson", ".json", ".shp", ".zip", ".gpkg", ".parquet", ".geoparquet")
@@ -274,10 +286,9 @@ def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFra
     numeric = _fast_numeric_frame(text, delimiter)
     if numeric is not None:
         # A large all-number table with its header on line 1 (a demand export): read as is.
-        frame, header_row, notes = numeric, 1, []
-        info = TableInfo(name=label, format="csv", encoding=enc, header_row=1, n_rows=len(frame))
-        logger.info("%s: read %d rows (encoding %s, all numbers)", label, len(frame), enc)
-        return frame, info
+        info = TableInfo(name=label, format="csv", encoding=enc, header_row=1, n_rows=len(numeric))
+        logger.info("%s: read %d rows (encoding %s, all numbers)", label, len(numeric), enc)
+        return numeric, info
     grid = _fast_grid(text, delimiter)
     if grid is None:
         try:
@@ -614,10 +625,9 @@ def _read_gis(
     try:
         gdf = gpd.read_file(target, layer=chosen, engine="pyogrio")
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        raise GeometryError(
-            msg("loaders.tables.unreadable_features", file=label, error=error)
-        ) from exc
+        detail = f"{type(exc).__name__}: {exc}"
+        error = msg("loaders.tables.unreadable_features", file=label, error=detail)
+        raise GeometryError(error) from exc
     if len(gdf) == 0:
         raise InputDataError(msg("loaders.tables.empty_layer", file=label, layer=repr(chosen)))
     gdf.index = pd.RangeIndex(1, len(gdf) + 1, name="row")
