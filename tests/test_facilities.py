@@ -25,6 +25,7 @@ from geo.errors import (
     InputDataError,
 )
 from geo.facilities import datum_fit, load_facilities, suggest_datum
+from geo.messages import localise
 from geo.network import lattice_network
 
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -181,6 +182,10 @@ def test_category_synonyms_and_unknown_categories_reported(tmp_path: Path):
     assert "elderly_canteen" in rej.loc[6, "reason"]  # lists the known categories
     assert rej.loc[7, "reason"] == "category is empty"
     assert "第6行" in report.summary("zh") and "row 6" in report.summary("en")
+    # Reasons are catalogue messages: English as text (CSV, logs), Chinese for the planner.
+    assert localise(rej.loc[7, "reason"], "zh") == "类别为空"
+    assert "无法识别的类别“火锅店”" in localise(rej.loc[6, "reason"], "zh")
+    assert "类别为空" in report.summary("zh") and "category is empty" in report.summary("en")
 
 
 def test_categories_inferred_from_names_when_there_is_no_category_column(tmp_path: Path):
@@ -472,3 +477,15 @@ def test_coordinates_with_hemisphere_marks(tmp_path: Path):
     np.testing.assert_allclose(gdf.geometry.y, [32.04, 32.05, 32.06])
     # Two marks on one number is not a coordinate: rejected with its row number.
     assert report.rejected["row"].tolist() == [5]
+
+
+def test_column_mapping_overrides_and_switches_ids_off():
+    mapping = ColumnMapping(lon="x", lat="y", id="")
+    assert mapping.ids_off and not ColumnMapping(id="编号").ids_off
+    # "" is not a column choice: detection decides (or, for ids, is switched off by the caller).
+    assert mapping.overrides(("lon", "lat", "id", "name")) == {
+        "lon": "x",
+        "lat": "y",
+        "id": None,
+        "name": None,
+    }
