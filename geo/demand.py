@@ -79,13 +79,10 @@ def _demand_frame(
 ) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
-            "demand_id": pd.Series(ids, dtype=object).astype(str).to_numpy(dtype=object),
+            "demand_id": _texts(ids),
             "population": np.asarray(population, dtype="float64"),
             "elderly": np.asarray(elderly, dtype="float64"),
-            "community": pd.Series(community, dtype=object)
-            .fillna("")
-            .astype(str)
-            .to_numpy(dtype=object),
+            "community": _texts(community),
             "kind": np.full(len(ids), kind, dtype=object),
         },
         geometry=shapely.points(lon, lat),
@@ -96,6 +93,14 @@ def _demand_frame(
 def _check_share(elderly_share: float | None) -> None:
     if elderly_share is not None and not 0 <= elderly_share <= 1:
         raise InputDataError(msg("loaders.demand.bad_share", value=repr(elderly_share)))
+
+
+def _texts(values: np.ndarray) -> np.ndarray:
+    """``values`` as an object array of ``str`` (missing → "")."""
+    values = np.asarray(values, dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values  # already all text (a million ids): no string round trip
+    return pd.Series(values, dtype=object).fillna("").astype(str).to_numpy(dtype=object)
 
 
 def _only(geoms: np.ndarray, mask: np.ndarray) -> np.ndarray:
