@@ -281,15 +281,17 @@ def column_texts(frame: pd.DataFrame, col: str | None) -> np.ndarray:
     """A column as clean strings ("" for missing; 12.0 → "12")."""
     if col is None:
         return np.full(len(frame), "", dtype=object)
-    out = []
-    for v in frame[col].tolist():
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            out.append("")
-        elif isinstance(v, (float, np.floating)) and float(v).is_integer():
-            out.append(str(int(v)))
-        else:
-            out.append(str(v).strip())
+    # Most cells are text: strip those directly, the rest by the rules of _cell_text.
+    out = [v.strip() if type(v) is str else _cell_text(v) for v in frame[col].tolist()]
     return np.array(out, dtype=object)
+
+
+def _cell_text(v: Any) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return ""
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v).strip()
 
 
 #: Headers of running numbers (not identities), normalised by :func:`geo.columns.norm_header`.

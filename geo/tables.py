@@ -300,7 +300,9 @@ def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFra
         # pandas rejects; padding keeps every line, so row numbers match what the user sees.
         width = max((len(r) for r in rows), default=0)
         grid = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
-    frame, header_row, notes = _frame_from_grid(grid, label)
+    # Without quotes and with no whitespace but line breaks, no cell has spaces to strip.
+    padded = '"' in text or _INNER_SPACE.search(text) is not None
+    frame, header_row, notes = _frame_from_grid(grid, label, strip=padded)
     info = TableInfo(
         name=label,
         format="csv",
@@ -311,6 +313,10 @@ def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFra
     )
     logger.info("%s: read %d rows (encoding %s, header row %d)", label, len(frame), enc, header_row)
     return frame, info
+
+
+#: Whitespace other than line breaks (str.strip and re's \s agree on what whitespace is).
+_INNER_SPACE = re.compile(r"[^\S\r\n]")
 
 
 def _strip_texts(col: pd.Series) -> pd.Series:
@@ -402,13 +408,19 @@ def _fast_numeric_frame(text: str, delimiter: str) -> pd.DataFrame | None:
     return frame
 
 
-def _frame_from_grid(grid: pd.DataFrame, label: str) -> tuple[pd.DataFrame, int, list[str]]:
-    """Find the header among title lines, name the columns and index rows as the user sees them."""
+def _frame_from_grid(
+    grid: pd.DataFrame, label: str, *, strip: bool = True
+) -> tuple[pd.DataFrame, int, list[str]]:
+    """Find the header among title lines, name the columns and index rows as the user sees them.
+
+    ``strip=False`` when no cell can have surrounding whitespace (a text file without any).
+    """
     grid = grid.copy()
     grid.index = np.arange(1, len(grid) + 1)  # spreadsheet row numbers
-    # Column-wise (vectorised) strip: a million-row CSV has millions of cells.
-    # (.str.strip gives NaN for numbers in an Excel column: keep those cells as they were.)
-    grid = grid.apply(_strip_texts)
+    if strip:
+        # Column-wise (vectorised) strip: a million-row CSV has millions of cells.
+        # (.str.strip gives NaN for numbers in an Excel column: keep those cells as they were.)
+        grid = grid.apply(_strip_texts)
     grid = grid.replace("", np.nan)
     grid = grid.dropna(axis=1, how="all")
     filled = grid.notna().sum(axis=1)
@@ -441,6 +453,17 @@ def _frame_from_grid(grid: pd.DataFrame, label: str) -> tuple[pd.DataFrame, int,
     return _infer_numeric(body), header_row, notes
 
 
+def _text_column(vals: pd.Series, text: pd.Series) -> bool:
+    """Whether a column's non-blank cells are all strings and the first ones not all numbers.
+
+    Such a column stays text: checking every cell for a number (a million community names)
+    would only confirm it.
+    """
+    if vals.dtype != object or pd.api.types.infer_dtype(vals, skipna=False) != "string":
+        return False
+    return bool(pd.to_numeric(text.iloc[:200], errors="coerce").isna().any())
+
+
 def _is_blank(v: Any) -> bool:
     return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v)
 
@@ -457,6 +480,9 @@ def _infer_numeric(frame: pd.DataFrame) -> pd.DataFrame:
         text = vals.astype(str).str.strip()
         # Ids such as "007" must stay text.
         if text.str.match(r"^[+-]?0\d").any():
+            continue
+        if _text_column(vals, text):
+            out[col] = s.astype("str")  # what the mapping below makes of cells all text
             continue
         num = pd.to_numeric(text, errors="coerce")
         if num.notna().all():

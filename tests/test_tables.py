@@ -359,3 +359,26 @@ def test_large_numeric_table_reads_as_the_general_path(monkeypatch, extra):
     slow, _ = read_table(raw, name="d.csv")
     pd.testing.assert_frame_equal(fast, slow, check_exact=True)
     assert info.header_row == 1
+
+
+def test_text_column_and_unpadded_shortcuts_read_as_the_full_rules(monkeypatch):
+    # Text columns are recognised from their first cells, and files without any whitespace skip
+    # the strip: the frame is the one the cell-by-cell rules give.
+    import re
+
+    import geo.tables as tables
+
+    lines = ["社区,编码,lon,lat,备注"]
+    for i in range(600):
+        community = "" if i % 9 == 0 else f"社区{i % 13}"
+        code = str(i) if i < 300 else f"x{i}"  # numbers first, text later
+        note = "007" if i == 599 else f"n{i}"  # a leading-zero cell far down
+        lines.append(f"{community},{code},{118 + i / 1000:.4f},32.{i:04d},{note}")
+    raw = ("\n".join(lines) + "\n").encode("utf-8")
+    fast, _ = read_table(raw, name="t.csv")
+    monkeypatch.setattr(tables, "_text_column", lambda vals, text: False)
+    monkeypatch.setattr(tables, "_INNER_SPACE", re.compile(r"[\s\S]"))
+    full, _ = read_table(raw, name="t.csv")
+    pd.testing.assert_frame_equal(fast, full, check_exact=True)
+    assert fast["社区"].isna().sum() == 67 and fast["编码"].iloc[0] == "0"
+    assert fast["备注"].iloc[-1] == "007"
