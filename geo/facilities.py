@@ -13,7 +13,7 @@ Decisions (documented here because planners will ask):
   :class:`~geo.errors.CategoryError`, ...).
 * Duplicate ids: the first row with an id is kept, later ones are rejected ("duplicate id, first at
   row N"). When more than half of the rows repeat an earlier id, the column is not an id column
-  at all and :class:`~geo.errors.DuplicateIdError` is raised asking for ``id_col``.
+  at all and :class:`~geo.errors.DuplicateIdError` is raised asking for an id column.
 * Swapped axes: when every point reads as (lat, lon) inside China and none as (lon, lat), all
   rows are swapped; rows whose latitude is impossible (> 90) but fit China when swapped are
   swapped one by one. Both are reported in ``report.warnings`` with the rows.

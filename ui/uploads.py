@@ -490,9 +490,7 @@ def validation_report(report: Any) -> None:
 
 
 def in_language(text: str) -> str:
-    """A loader message (a catalogue message, or plain text shown as it is) in the interface
-    language.
-    """
+    """A loader message in the interface language (plain text is shown as it is)."""
     return localise(text, state.lang())
 
 
