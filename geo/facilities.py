@@ -287,6 +287,7 @@ def column_texts(frame: pd.DataFrame, col: str | None) -> np.ndarray:
 
 
 def _cell_text(v: Any) -> str:
+    """One cell as clean text ("" for missing; 12.0 → "12")."""
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
         return ""
     if isinstance(v, (float, np.floating)) and float(v).is_integer():
