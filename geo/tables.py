@@ -278,17 +278,22 @@ def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFra
         raise EncodingDetectionError(
             msg("loaders.tables.control_characters", file=label, encoding=enc)
         )
-    sample = "\n".join(text.splitlines()[:_HEADER_SCAN_ROWS])
+    lines = text[:1_000_000].splitlines()  # the first lines, without splitting a big file
+    if len(lines) <= _HEADER_SCAN_ROWS:
+        lines = text.splitlines()
+    sample = "\n".join(lines[:_HEADER_SCAN_ROWS])
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
         delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    numeric = _fast_numeric_frame(text, delimiter)
-    if numeric is not None:
-        # A large all-number table with its header on line 1 (a demand export): read as is.
-        info = TableInfo(name=label, format="csv", encoding=enc, header_row=1, n_rows=len(numeric))
-        logger.info("%s: read %d rows (encoding %s, all numbers)", label, len(numeric), enc)
-        return numeric, info
+    # Without quotes and with no whitespace but line breaks, no cell has spaces to strip.
+    padded = '"' in text or _INNER_SPACE.search(text) is not None
+    typed = _fast_typed_frame(text, delimiter, padded=padded)
+    if typed is not None:
+        # A large plain table with its header on line 1 (a demand export): read as is.
+        info = TableInfo(name=label, format="csv", encoding=enc, header_row=1, n_rows=len(typed))
+        logger.info("%s: read %d rows (encoding %s, plain table)", label, len(typed), enc)
+        return typed, info
     grid = _fast_grid(text, delimiter)
     if grid is None:
         try:
@@ -300,8 +305,6 @@ def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFra
         # pandas rejects; padding keeps every line, so row numbers match what the user sees.
         width = max((len(r) for r in rows), default=0)
         grid = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
-    # Without quotes and with no whitespace but line breaks, no cell has spaces to strip.
-    padded = '"' in text or _INNER_SPACE.search(text) is not None
     frame, header_row, notes = _frame_from_grid(grid, label, strip=padded)
     info = TableInfo(
         name=label,
@@ -366,13 +369,14 @@ def _fast_grid(text: str, delimiter: str) -> pd.DataFrame | None:
 _LEADING_ZERO = re.compile(r'[\n\t,;|][ \t"]*[+-]?0\d')
 
 
-def _fast_numeric_frame(text: str, delimiter: str) -> pd.DataFrame | None:
-    """A large table of numbers only, read by pandas' C reader; None when anything is unusual.
+def _fast_typed_frame(text: str, delimiter: str, *, padded: bool) -> pd.DataFrame | None:
+    """A large plain table read by pandas' C reader; None when anything is unusual.
 
     What the general path (:func:`_fast_grid` + :func:`_frame_from_grid`) makes of such a file,
     without a Python object per cell: the header on the first line (plain, distinct names), no
-    blank line, no blank column, no "007"-style cell, every data cell a number. Any other file
-    (title rows, text columns, blanks ...) returns None and takes the general path.
+    blank line or column, no "007"-style cell; number columns as numbers and, when no cell can
+    need stripping (not ``padded``), text columns as text. Any other file (title rows, padded
+    text cells ...) returns None and takes the general path.
     """
     if text.count("\n", 0, 10_000_000) < _FAST_CSV_LINES or _LEADING_ZERO.search(text):
         return None
@@ -397,15 +401,35 @@ def _fast_numeric_frame(text: str, delimiter: str) -> pd.DataFrame | None:
         )
     except (pd.errors.ParserError, ValueError):
         return None
-    numbers = all(
-        pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in frame.dtypes
-    )
-    if not numbers or list(frame.columns) != names or frame.empty:
+    if list(frame.columns) != names or frame.empty:
         return None
+    for col in frame.columns:
+        typed = _typed_column(frame[col], padded=padded)
+        if typed is None:
+            return None
+        frame[col] = typed
     if frame.isna().all(axis=1).any() or frame.isna().all(axis=0).any():
         return None  # a blank line or column: the general path drops it
     frame.index = pd.Index(np.arange(2, len(frame) + 2), name="row")
     return frame
+
+
+def _typed_column(col: pd.Series, *, padded: bool) -> pd.Series | None:
+    """A column of the C reader as :func:`_infer_numeric` types it (None: cannot say)."""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return None
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return col
+    if padded or not pd.api.types.is_string_dtype(col.dtype):
+        return None
+    blank = (col == "").to_numpy(dtype=bool)
+    cells = col[~blank]
+    if cells.empty or not pd.to_numeric(cells.iloc[:200], errors="coerce").isna().any():
+        # Numbers (with blanks) so far: the whole column decides, as the general path does.
+        number = pd.to_numeric(cells, errors="coerce")
+        if number.notna().all():
+            return number.reindex(col.index) if blank.any() else number
+    return col.where(~blank).astype("str")
 
 
 def _frame_from_grid(

@@ -352,10 +352,12 @@ def test_large_numeric_table_reads_as_the_general_path(monkeypatch, extra):
     ]
     raw = ("\n".join(lines[:150]) + "\n" + extra + "\n".join(lines[150:]) + "\n").encode()
     monkeypatch.setattr(tables, "_FAST_CSV_LINES", 10)
-    shortcut = tables._fast_numeric_frame(raw.decode(), ",")
+    text = raw.decode()
+    padded = '"' in text or tables._INNER_SPACE.search(text) is not None
+    shortcut = tables._fast_typed_frame(text, ",", padded=padded)
     assert (shortcut is not None) == (extra in ("", "1e3,-0.25,+7\n"))
     fast, info = read_table(raw, name="d.csv")
-    monkeypatch.setattr(tables, "_fast_numeric_frame", lambda text, delimiter: None)
+    monkeypatch.setattr(tables, "_fast_typed_frame", lambda text, delimiter, padded: None)
     slow, _ = read_table(raw, name="d.csv")
     pd.testing.assert_frame_equal(fast, slow, check_exact=True)
     assert info.header_row == 1
@@ -382,3 +384,25 @@ def test_text_column_and_unpadded_shortcuts_read_as_the_full_rules(monkeypatch):
     pd.testing.assert_frame_equal(fast, full, check_exact=True)
     assert fast["社区"].isna().sum() == 67 and fast["编码"].iloc[0] == "0"
     assert fast["备注"].iloc[-1] == "007"
+
+
+def test_large_table_with_text_columns_reads_as_the_general_path(monkeypatch):
+    # Text columns (with blanks), numbers with blanks, numbers then text: the C reader's typed
+    # frame is exactly what the cell-by-cell path makes of the file.
+    import geo.tables as tables
+
+    lines = ["社区,人口,编码,lon,lat"]
+    for i in range(500):
+        community = "" if i % 11 == 0 else f"社区{i % 17}"
+        people = "" if i % 13 == 0 else str(i * 3)
+        code = str(i) if i < 400 else f"c{i}"
+        lines.append(f"{community},{people},{code},{118 + i / 1000:.4f},{32 + i / 1000:.4f}")
+    raw = ("\n".join(lines) + "\n").encode("utf-8")
+    monkeypatch.setattr(tables, "_FAST_CSV_LINES", 10)
+    assert tables._fast_typed_frame(raw.decode(), ",", padded=False) is not None
+    fast, _ = read_table(raw, name="d.csv")
+    monkeypatch.setattr(tables, "_fast_typed_frame", lambda text, delimiter, padded: None)
+    slow, _ = read_table(raw, name="d.csv")
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert str(fast["社区"].dtype) == "str" and fast["人口"].dtype == "float64"
+    assert fast["编码"].iloc[0] == "0" and fast["社区"].isna().sum() == 46
