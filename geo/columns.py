@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,22 @@ import pandas as pd
 import shapely
 
 from geo.errors import ColumnNotFoundError
+from geo.messages import msg
+
+__all__ = [
+    "HOW_TO_NAME",
+    "ROLES",
+    "SHARE_HEADER",
+    "ColumnMapping",
+    "detect_columns",
+    "header_multiplier",
+    "norm_header",
+    "parse_amount",
+    "parse_numbers",
+    "parse_pairs",
+    "parse_wkt",
+    "require_coordinates",
+]
 
 #: Roles a column can play, in the order they are assigned (earlier roles claim columns first).
 ROLES: tuple[str, ...] = (
@@ -296,6 +313,50 @@ _NUM = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _PAIR_SPLIT = re.compile(r"\s*[,，;；/|\s]\s*")
 
 
+@dataclass(frozen=True)
+class ColumnMapping:
+    """The columns a user chose, by role; ``None`` leaves a role to detection.
+
+    Attributes
+    ----------
+    lon, lat
+        Longitude and latitude (or projected x, y) columns.
+    coord
+        One column of coordinate pairs (``118.78,32.04``).
+    wkt
+        One column of WKT geometries.
+    id
+        Identifier column; ``""`` switches id detection off (ids are then made from the rows).
+    name, category, capacity
+        Facility name, category and capacity columns.
+    population, elderly, children, infants, community
+        Demand columns: residents, aged 60+, aged 0–14, aged 0–3 and the community name.
+    """
+
+    lon: str | None = None
+    lat: str | None = None
+    coord: str | None = None
+    wkt: str | None = None
+    id: str | None = None
+    name: str | None = None
+    category: str | None = None
+    capacity: str | None = None
+    population: str | None = None
+    elderly: str | None = None
+    children: str | None = None
+    infants: str | None = None
+    community: str | None = None
+
+    @property
+    def ids_off(self) -> bool:
+        """Whether id detection is switched off (``id=""``)."""
+        return self.id == ""
+
+    def overrides(self, roles: Iterable[str]) -> dict[str, str | None]:
+        """Role → chosen column of ``roles`` for :func:`detect_columns` (``""``: none)."""
+        return {role: getattr(self, role) or None for role in roles}
+
+
 def norm_header(name: Any) -> str:
     """Lower-case a header and drop spaces, underscores, hyphens, dots and brackets."""
     text = str(name).strip().lower()
@@ -315,11 +376,14 @@ def _resolve_override(columns: list[str], wanted: str, role: str, label: str) ->
     for c in columns:
         if norm_header(c) == target:
             return c
-    msg = (
-        f"{label}: no column {wanted!r} for {role}; the columns are {columns}. "
-        "Pass one of these names."
+    error = msg(
+        "loaders.columns.no_such_column",
+        file=label,
+        column=repr(wanted),
+        role=role,
+        columns=str(columns),
     )
-    raise ColumnNotFoundError(msg)
+    raise ColumnNotFoundError(error)
 
 
 def detect_columns(
@@ -422,16 +486,22 @@ def require_coordinates(
     if detected.get("wkt"):
         return "wkt"
     cols = [str(c) for c in columns]
-    half = ""
+    half: str = ""
     if detected.get("lon") or detected.get("lat"):
         have = "lon" if detected.get("lon") else "lat"
-        half = f" Found only {have} ({detected[have]!r}), not the other axis."
-    msg = (
-        f"{label}: no coordinate columns found among {cols}.{half} Name them "
-        f"{HOW_TO_NAME['lon']} and {HOW_TO_NAME['lat']}, or give one column "
-        f"{HOW_TO_NAME['coord']} or {HOW_TO_NAME['wkt']}; or pass lon_col=/lat_col=."
+        axis = msg("loaders.columns.axis_lon") if have == "lon" else msg("loaders.columns.axis_lat")
+        half = msg("loaders.columns.only_one_axis", axis=axis, column=repr(detected[have]))
+    error = msg(
+        "loaders.columns.no_coordinates",
+        file=label,
+        columns=str(cols),
+        half=half,
+        lon=HOW_TO_NAME["lon"],
+        lat=HOW_TO_NAME["lat"],
+        coord=HOW_TO_NAME["coord"],
+        wkt=HOW_TO_NAME["wkt"],
     )
-    raise ColumnNotFoundError(msg)
+    raise ColumnNotFoundError(error)
 
 
 def _as_series(values: pd.Series | np.ndarray | list[Any]) -> pd.Series:
@@ -460,6 +530,10 @@ def _parse_cells(
     bad = np.zeros(len(s), dtype=bool)
     if len(s) == 0:
         return out, bad
+    if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
+        # A column the table reader already made numeric (every cell a number or blank): the
+        # per-cell path would give the same floats, through a string round trip per cell.
+        return s.to_numpy(dtype="float64", na_value=np.nan), bad
     # Fast path for the cells most tables are made of — plain decimals such as "118.78" or 1500
     # — which every ``number`` reads as float() does; only the rest goes through the loop.
     text = s.astype("string")
@@ -519,8 +593,7 @@ def _first_number(text: str) -> float:
         return float("nan")
     m = _NUM.search(text)
     if m is None:
-        msg = f"no number in {text!r}"
-        raise ValueError(msg)
+        raise ValueError(text)  # caught by _parse_cells: the cell is marked bad
     value = float(m.group(0))
     unit = text[m.end() :].lstrip()[:1]
     return value * _MAGNITUDES.get(unit, 1.0)

@@ -19,6 +19,20 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from geo.errors import CoordinateError
+from geo.messages import msg
+
+__all__ = [
+    "DATUMS",
+    "DATUM_ALIASES",
+    "bd09_to_gcj02",
+    "from_wgs84",
+    "gcj02_to_bd09",
+    "gcj02_to_wgs84",
+    "normalise_datum",
+    "out_of_china",
+    "to_wgs84",
+    "wgs84_to_gcj02",
+]
 
 _A = 6378245.0
 _EE = 0.00669342162296594323
@@ -163,11 +177,7 @@ def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarra
 def _check(crs: str) -> str:
     key = normalise_datum(crs)
     if key is None:
-        msg = (
-            f"crs: unknown datum {crs!r}; use 'wgs84' (GPS, OSM, Tianditu), 'gcj02' (Amap, "
-            "Tencent) or 'bd09' (Baidu)"
-        )
-        raise CoordinateError(msg)
+        raise CoordinateError(msg("loaders.datum.unknown", crs=repr(crs)))
     return key
 
 

@@ -26,21 +26,38 @@ import pandas as pd
 import shapely
 
 from geo import settings
-from geo.columns import detect_columns, header_multiplier, norm_header, parse_amount
+from geo.columns import ColumnMapping, header_multiplier, norm_header, parse_amount
 from geo.errors import ColumnNotFoundError, GeometryError, InputDataError
 from geo.facilities import (
     assign_ids,
     column_texts,
+    find_columns,
     locate_rows,
     study_area_polygon,
     table_report,
     with_input_columns,
 )
+from geo.messages import msg
 from geo.network import WGS84, utm_crs_for
 from geo.tables import Source, read_table
 from geo.validation import Rejections, ValidationReport, list_rows
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DEMAND_COLUMNS",
+    "EXCLUSION_COLUMNS",
+    "KINDS",
+    "BuildingsReport",
+    "DemandRules",
+    "classify_buildings",
+    "demand_from_buildings",
+    "demand_from_grid",
+    "demand_from_table",
+    "demand_grid",
+    "demand_rules",
+    "exclusion_table",
+]
 
 #: Kinds of demand points (CONTRACTS.md).
 KINDS: tuple[str, ...] = ("building", "compound_gate", "community", "grid")
@@ -62,13 +79,10 @@ def _demand_frame(
 ) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
-            "demand_id": pd.Series(ids, dtype=object).astype(str).to_numpy(dtype=object),
+            "demand_id": _texts(ids),
             "population": np.asarray(population, dtype="float64"),
             "elderly": np.asarray(elderly, dtype="float64"),
-            "community": pd.Series(community, dtype=object)
-            .fillna("")
-            .astype(str)
-            .to_numpy(dtype=object),
+            "community": _texts(community),
             "kind": np.full(len(ids), kind, dtype=object),
         },
         geometry=shapely.points(lon, lat),
@@ -78,8 +92,22 @@ def _demand_frame(
 
 def _check_share(elderly_share: float | None) -> None:
     if elderly_share is not None and not 0 <= elderly_share <= 1:
-        msg = f"elderly_share: expected a share between 0 and 1, got {elderly_share!r}"
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.demand.bad_share", value=repr(elderly_share)))
+
+
+def _texts(values: np.ndarray) -> np.ndarray:
+    """``values`` as an object array of ``str`` (missing → "")."""
+    values = np.asarray(values, dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values  # already all text (a million ids): no string round trip
+    return pd.Series(values, dtype=object).fillna("").astype(str).to_numpy(dtype=object)
+
+
+def _only(geoms: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``geoms`` where ``mask`` holds, ``None`` elsewhere."""
+    out = np.array(geoms, dtype=object, copy=True)
+    out[~mask] = None
+    return out
 
 
 def _to_wgs84_geoms(gs: gpd.GeoSeries) -> gpd.GeoSeries:
@@ -140,11 +168,8 @@ def demand_rules(path: Path | None = None) -> DemandRules:
             name_markers=tuple(raw["names"]["residential_markers"]),
         )
     except (OSError, KeyError, TypeError, tomllib.TOMLDecodeError) as exc:
-        msg = (
-            f"{path}: unreadable demand rules ({exc!r}). Restore data/demand_rules.toml from the "
-            "repository or fix the table named."
-        )
-        raise InputDataError(msg) from exc
+        error = msg("loaders.demand.bad_rules", path=str(path), error=repr(exc))
+        raise InputDataError(error) from exc
 
 
 @dataclass
@@ -288,29 +313,44 @@ def classify_buildings(
     only = settings.demand_residential_only if residential_only is None else residential_only
     w_yes = float(settings.demand_yes_weight if yes_weight is None else yes_weight)
     if not 0 <= w_yes <= 1:
-        msg = f"yes_weight: expected a weight between 0 and 1, got {yes_weight!r}"
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.demand.bad_yes_weight", value=repr(yes_weight)))
+    verdict = _Verdict(len(buildings))
+    if only:
+        _classify_by_tags(verdict, buildings, rules, include_building, exclude_building)
+        if not verdict.decided.all():
+            _classify_by_place(verdict, buildings, areas, rules, w_yes)
+    return pd.DataFrame({"weight": verdict.weight, "rule": verdict.rule}, index=buildings.index)
+
+
+class _Verdict:
+    """Weight and rule per building, each decided once: the first rule that applies wins."""
+
+    def __init__(self, n: int) -> None:
+        self.weight = np.ones(n)
+        self.rule = np.full(n, "", dtype=object)
+        self.decided = np.zeros(n, dtype=bool)
+
+    def decide(self, mask: np.ndarray, labels: Any, w: float) -> None:
+        """Give the undecided buildings of ``mask`` weight ``w`` and rule ``labels``."""
+        m = mask & ~self.decided
+        self.rule[m] = labels[m] if isinstance(labels, np.ndarray) else labels
+        self.weight[m] = w
+        self.decided[m] = True
+
+
+def _classify_by_tags(
+    verdict: _Verdict,
+    buildings: gpd.GeoDataFrame,
+    rules: DemandRules,
+    include_building: Iterable[str],
+    exclude_building: Iterable[str],
+) -> None:
+    """The rules that read a footprint's own tags (forced values, building type, shop=*)."""
     n = len(buildings)
-    weight = np.ones(n)
-    rule = np.full(n, "", dtype=object)
-    if not only:
-        return pd.DataFrame({"weight": weight, "rule": rule}, index=buildings.index)
     kinds = _lower_texts(buildings, "building")
-    names = (
-        column_texts(buildings, "name")
-        if "name" in buildings.columns
-        else np.full(n, "", dtype=object)
-    )
     forced_in = np.isin(kinds, [str(v).strip().lower() for v in include_building])
     forced_out = np.isin(kinds, [str(v).strip().lower() for v in exclude_building])
-    decided = np.zeros(n, dtype=bool)
-
-    def decide(mask: np.ndarray, labels: Any, w: float) -> None:
-        m = mask & ~decided
-        rule[m] = labels[m] if isinstance(labels, np.ndarray) else labels
-        weight[m] = w
-        decided[m] = True
-
+    decide = verdict.decide
     decide(forced_out, np.array([f"exclude_building={k}" for k in kinds], dtype=object), 0.0)
     decide(forced_in, "", 1.0)
     decide(
@@ -328,8 +368,22 @@ def classify_buildings(
         tag_rule[hit] = [f"{key}={v}" for v in vals[hit]]
     decide(tag_rule != "", tag_rule, 0.0)
     decide(np.isin(kinds, list(rules.residential)), "", 1.0)
-    if decided.all():
-        return pd.DataFrame({"weight": weight, "rule": rule}, index=buildings.index)
+
+
+def _classify_by_place(
+    verdict: _Verdict,
+    buildings: gpd.GeoDataFrame,
+    areas: gpd.GeoDataFrame | None,
+    rules: DemandRules,
+    w_yes: float,
+) -> None:
+    """The rules that read where a footprint is (land use) and what it is called."""
+    n = len(buildings)
+    names = (
+        column_texts(buildings, "name")
+        if "name" in buildings.columns
+        else np.full(n, "", dtype=object)
+    )
     geoms = _to_wgs84_geoms(buildings.geometry).to_numpy()
     usable = ~shapely.is_missing(geoms)
     usable[usable] = ~shapely.is_empty(geoms[usable])
@@ -341,6 +395,7 @@ def classify_buildings(
     else:
         utm = "EPSG:3857"
     area_rule, in_homes = _area_classes(pts, areas, rules, utm)
+    decide = verdict.decide
     decide((area_rule != "") & ~in_homes, area_rule, 0.0)
     always = np.array(
         [_name_rule(t, rules.names_always, rules.name_markers) for t in names], dtype=object
@@ -360,7 +415,6 @@ def classify_buildings(
         # No land use given: "outside residential land" is unknown, not known.
         decide(np.ones(n, dtype=bool), "", 1.0)
     decide(np.ones(n, dtype=bool), "yes_weight" if w_yes < 1 else "", w_yes)
-    return pd.DataFrame({"weight": weight, "rule": rule}, index=buildings.index)
 
 
 def demand_from_buildings(
@@ -381,47 +435,41 @@ def demand_from_buildings(
 ) -> tuple[gpd.GeoDataFrame, BuildingsReport]:
     """Residents per building from footprint area × storeys, calibrated to a total.
 
-    Floor area = footprint area (computed in the local UTM zone) × ``levels`` (the default where
-    missing). Residents = floor area × ``persons_per_m2``, by default floor area /
-    ``settings.floor_area_per_person_m2``; then, when ``total_population`` is given, all are scaled
-    so they sum to it exactly. Each building becomes one point (a representative point inside its
-    footprint), kind ``"building"``.
+    Floor area = footprint area (local UTM zone) × storeys (the default where missing).
+    Residents = floor area × ``persons_per_m2`` (default 1 / ``settings.floor_area_per_person_m2``),
+    then scaled to sum to ``total_population`` exactly when it is given. Each building becomes one
+    point inside its footprint, kind ``"building"``.
 
     Parameters
     ----------
     buildings
-        Footprints as from an OSM building extract: columns ``building`` (type), ``levels``
-        (storeys, number or text; ``building:levels``, 层数, 楼层数 also accepted), optional
-        ``height`` / 高度 (metres; storeys = height / ``settings.storey_height_m`` where
-        ``levels`` is missing),
-        ``name`` and ``osm_id``. CRS: any (none = WGS-84).
+        Footprints as from an OSM building extract: ``building`` (type), ``levels`` (storeys;
+        ``building:levels``, 层数, 楼层数 also accepted), optional ``height`` / 高度 (metres,
+        storeys = height / ``settings.storey_height_m`` where ``levels`` is missing), ``name``,
+        ``osm_id``. CRS: any (none = WGS-84).
     total_population
         Residents of the whole area, e.g. from the census or the street office.
     persons_per_m2
         Residents per m² of floor area (instead of the settings' floor area per person).
     default_levels
-        Storeys assumed where ``levels`` is missing or unusable; default
-        ``settings.default_building_levels``.
+        Storeys where ``levels`` is unusable; default ``settings.default_building_levels``.
     residential_only
-        Only homes receive residents (default ``settings.demand_residential_only``): the rules
-        of ``data/demand_rules.toml`` (see :func:`classify_buildings`) leave out footprints whose
-        type, tags, land use or name say they are not homes. Excluded buildings are not rows in
-        error: the report's ``exclusions`` table counts them per rule with their area.
-        ``False`` puts residents into every footprint.
+        Only homes receive residents (default ``settings.demand_residential_only``): the rules of
+        ``data/demand_rules.toml`` (:func:`classify_buildings`) leave out footprints whose type,
+        tags, land use or name say they are not homes, counted per rule in the report's
+        ``exclusions`` (not rows in error). ``False`` puts residents into every footprint.
     include_building, exclude_building
         ``building`` values always counted as homes / always left out (local practice).
     yes_weight
-        Weight of untyped footprints (``building=yes``) outside residential land; default
-        ``settings.demand_yes_weight``; only used with ``areas``.
+        Weight of untyped footprints outside residential land (default
+        ``settings.demand_yes_weight``); only used with ``areas``.
     areas
-        Land-use and other area polygons (``landuse``, ``amenity``, ``leisure`` ... columns) as
-        from :func:`geo.osm_features.land_areas_from_osm`; without them only the footprints' own
-        tags and names decide.
+        Land-use and other area polygons (``landuse``, ``amenity`` ... columns), as from
+        :func:`geo.osm_features.land_areas_from_osm`; without them only tags and names decide.
     community_col
         Column holding the community (社区/小区) name of each building.
     communities
-        Community polygons with a ``community`` column; each point takes the name of the polygon
-        it falls in (used when ``community_col`` is not given).
+        Else, community polygons with a ``community`` column naming the points inside.
     elderly_share
         Share of residents aged 60+, to fill ``elderly`` (NaN otherwise).
     source
@@ -430,56 +478,150 @@ def demand_from_buildings(
     Returns
     -------
     tuple
-        Demand GeoDataFrame and :class:`BuildingsReport` (``row`` = 1-based position of the
-        building in ``buildings``; ``exclusions`` = rule, n_buildings, area_m2).
+        Demand GeoDataFrame and :class:`BuildingsReport` (``row``: position in ``buildings``).
     """
-    _check_share(elderly_share)
-    if total_population is not None and not total_population > 0:
-        msg = f"total_population: expected a positive number of residents, got {total_population!r}"
-        raise InputDataError(msg)
-    if persons_per_m2 is not None and not persons_per_m2 > 0:
-        msg = f"persons_per_m2: expected a positive number, got {persons_per_m2!r}"
-        raise InputDataError(msg)
-    if not isinstance(buildings, gpd.GeoDataFrame) or len(buildings) == 0:
-        msg = f"{source}: expected a GeoDataFrame of building footprints, got none. Load buildings."
-        raise InputDataError(msg)
-    levels_default = float(
-        default_levels if default_levels is not None else settings.default_building_levels
-    )
-    n = len(buildings)
-    rows = np.arange(1, n + 1)
-    rej = Rejections(rows)
+    _check_building_args(buildings, total_population, persons_per_m2, elderly_share, source)
+    rej = Rejections(np.arange(1, len(buildings) + 1))
     warnings: list[str] = []
     detected: dict[str, str] = {}
+    geoms = _footprints(buildings, rej)
+    only = settings.demand_residential_only if residential_only is None else residential_only
+    cls = classify_buildings(
+        buildings,
+        areas=areas,
+        residential_only=only,
+        include_building=include_building,
+        exclude_building=exclude_building,
+        yes_weight=yes_weight,
+    )
+    home_weight, home_rule = cls["weight"].to_numpy(dtype="float64"), cls["rule"].to_numpy()
+    excluded = _leave_out_non_homes(buildings, cls, rej, warnings, detected, only, yes_weight)
+    levels = _storeys(buildings, default_levels, rej, warnings, detected)
+    _refuse_no_homes(rej, warnings, source)
+    keep = rej.alive
+    floor = _floor_areas(geoms, keep, levels, home_weight, warnings, detected)
+    population = _residents(floor, keep, total_population, persons_per_m2, source, detected)
+    gdf = _building_points(
+        buildings, floor, keep, population, community_col, communities, elderly_share, source
+    )
+    report = BuildingsReport(
+        source=source,
+        n_read=len(buildings),
+        n_ok=len(gdf),
+        rejected=rej.frame(),
+        detected=detected,
+        crs_in=str(buildings.crs.to_string() if buildings.crs is not None else "wgs84"),
+        warnings=warnings,
+        weighted=floor.weighted,
+    )
+    _add_exclusions(report, buildings, geoms, excluded, home_rule, floor.utm)
+    logger.info("%s: %d demand points from %d footprints", source, len(gdf), len(buildings))
+    return gdf, report
 
+
+def _add_exclusions(
+    report: BuildingsReport,
+    buildings: gpd.GeoDataFrame,
+    geoms: np.ndarray,
+    excluded: np.ndarray,
+    home_rule: np.ndarray,
+    utm: str,
+) -> None:
+    """The footprints the home rules left out: per rule (with their area) and as a layer."""
+    excl_area = gpd.GeoSeries(_only(geoms, excluded), crs=WGS84).to_crs(utm).area
+    report.exclusions = exclusion_table(home_rule[excluded], excl_area.to_numpy()[excluded])
+    report.excluded = _excluded_frame(buildings, geoms, excluded, home_rule)
+
+
+def _refuse_no_homes(rej: Rejections, warnings: list[str], source: str) -> None:
+    """Raise when no footprint is left to hold residents, saying why."""
+    if rej.alive.any():
+        return
+    error = msg(
+        "loaders.demand.no_residential_building",
+        source=source,
+        n=int(rej.rows.size),
+        n_bad=rej.frame().shape[0],
+        notes=warnings or "",
+    )
+    raise InputDataError(error)
+
+
+def _building_points(
+    buildings: gpd.GeoDataFrame,
+    floor: _FloorAreas,
+    keep: np.ndarray,
+    population: np.ndarray,
+    community_col: str | None,
+    communities: gpd.GeoDataFrame | None,
+    elderly_share: float | None,
+    source: str,
+) -> gpd.GeoDataFrame:
+    """One demand point per kept building, inside its footprint."""
+    pts = floor.projected.representative_point().to_crs(WGS84).to_numpy()
+    lon, lat = shapely.get_x(pts[keep]), shapely.get_y(pts[keep])
+    community = _building_communities(buildings, lon, lat, keep, community_col, communities, source)
+    ids = _building_ids(buildings, np.arange(1, len(buildings) + 1))
+    n = len(buildings)
+    elderly = population * elderly_share if elderly_share is not None else np.full(n, np.nan)
+    return _demand_frame(
+        ids[keep], population[keep], elderly[keep], community, "building", lon, lat
+    )
+
+
+def _check_building_args(
+    buildings: Any,
+    total_population: float | None,
+    persons_per_m2: float | None,
+    elderly_share: float | None,
+    source: str,
+) -> None:
+    """Refuse impossible options and a missing building layer before any work."""
+    _check_share(elderly_share)
+    if total_population is not None and not total_population > 0:
+        raise InputDataError(msg("loaders.demand.bad_total", value=repr(total_population)))
+    if persons_per_m2 is not None and not persons_per_m2 > 0:
+        raise InputDataError(msg("loaders.demand.bad_density", value=repr(persons_per_m2)))
+    if not isinstance(buildings, gpd.GeoDataFrame) or len(buildings) == 0:
+        raise InputDataError(msg("loaders.demand.no_buildings", source=source))
+
+
+def _footprints(buildings: gpd.GeoDataFrame, rej: Rejections) -> np.ndarray:
+    """The WGS-84 footprints; rows without a polygon are rejected."""
     geoms = _to_wgs84_geoms(buildings.geometry).to_numpy()
     missing = shapely.is_missing(geoms)
     missing[~missing] = shapely.is_empty(geoms[~missing])
-    rej.reject(missing, "geometry", "", "the building has no geometry", error=GeometryError)
+    no_geometry = msg("loaders.demand.no_building_geometry")
+    rej.reject(missing, "geometry", "", no_geometry, error=GeometryError)
     types = shapely.get_type_id(np.where(missing, None, geoms))
     not_poly = ~missing & ~np.isin(types, (3, 6))
     rej.reject(
         not_poly,
         "geometry",
         [g.geom_type if g is not None else "" for g in geoms],
-        "not a polygon (a building footprint is needed)",
+        msg("loaders.demand.not_a_polygon"),
         error=GeometryError,
     )
+    return geoms
 
-    cls = classify_buildings(
-        buildings,
-        areas=areas,
-        residential_only=residential_only,
-        include_building=include_building,
-        exclude_building=exclude_building,
-        yes_weight=yes_weight,
-    )
-    home_weight = cls["weight"].to_numpy(dtype="float64")
-    home_rule = cls["rule"].to_numpy(dtype=object)
-    only = settings.demand_residential_only if residential_only is None else residential_only
+
+def _leave_out_non_homes(
+    buildings: gpd.GeoDataFrame,
+    cls: pd.DataFrame,
+    rej: Rejections,
+    warnings: list[str],
+    detected: dict[str, str],
+    only: bool,
+    yes_weight: float | None,
+) -> np.ndarray:
+    """Take the buildings that are not homes (``cls``: weight and rule) out of the pool.
+
+    Returns which ones were left out.
+    """
+    home_weight, home_rule = cls["weight"].to_numpy(dtype="float64"), cls["rule"].to_numpy()
     if only:
         if "building" not in buildings.columns:
-            warnings.append("no 'building' column: only tags, land use and names were checked")
+            warnings.append(msg("loaders.demand.no_building_column"))
         detected["residential_rules"] = "data/demand_rules.toml"
         detected["yes_weight"] = (
             f"{settings.demand_yes_weight if yes_weight is None else yes_weight:g}"
@@ -489,124 +631,139 @@ def demand_from_buildings(
     if other.any():
         counts = pd.Series(home_rule[other]).value_counts()
         top = ", ".join(f"{k} {v}" for k, v in counts.head(6).items())
-        warnings.append(
-            f"{int(other.sum())} non-residential buildings were left out ({top}); "
-            "pass residential_only=False to keep them"
-        )
-    excluded_mask = other
+        warnings.append(msg("loaders.demand.non_residential", n=int(other.sum()), top=top))
     rej.alive &= ~other
+    return other
 
+
+def _storeys(
+    buildings: gpd.GeoDataFrame,
+    default_levels: float | None,
+    rej: Rejections,
+    warnings: list[str],
+    detected: dict[str, str],
+) -> np.ndarray:
+    """Storeys per building: the levels column, else height / storey height, else the default."""
+    n = len(buildings)
+    levels_default = float(
+        default_levels if default_levels is not None else settings.default_building_levels
+    )
     level_col = _find_column(buildings.columns, _LEVEL_NAMES)
     height_col = _find_column(buildings.columns, _HEIGHT_NAMES)
     if level_col is None and height_col is not None:
         level_col = height_col  # storeys come from the height below
     if level_col is None:
-        levels = np.full(n, levels_default)
-        warnings.append(f"no 'levels' column: {levels_default:g} storeys assumed everywhere")
-    else:
-        detected["levels"] = level_col
-        levels, _ = parse_amount(buildings[level_col])
-        if level_col == height_col:
-            levels = np.full(n, np.nan)
-        if height_col is not None:
-            # Only the height mapped: storeys from the height.
-            height, _ = parse_amount(buildings[height_col])
-            from_height = ~(levels > 0) & (height > 0)
-            if (from_height & rej.alive).any():
-                detected["levels_from_height"] = str(int((from_height & rej.alive).sum()))
-            levels = np.where(
-                from_height, np.maximum(1.0, np.round(height / settings.storey_height_m)), levels
-            )
-        unusable = ~(levels > 0) | (levels > _MAX_LEVELS)
-        n_default = int((unusable & rej.alive).sum())
-        if n_default:
-            warnings.append(
-                f"{n_default} buildings have no usable storey count; {levels_default:g} assumed"
-            )
-        levels = np.where(unusable, levels_default, levels)
-
-    alive = rej.alive
-    if not alive.any():
-        msg = (
-            f"{source}: no usable residential building among {n} footprints "
-            f"({rej.frame().shape[0]} without a polygon; {'; '.join(warnings)}). Check the "
-            "extract or pass residential_only=False."
+        warnings.append(msg("loaders.demand.levels_assumed", levels=f"{levels_default:g}"))
+        return np.full(n, levels_default)
+    detected["levels"] = level_col
+    levels, _ = parse_amount(buildings[level_col])
+    if level_col == height_col:
+        levels = np.full(n, np.nan)
+    if height_col is not None:
+        # Only the height mapped: storeys from the height.
+        height, _ = parse_amount(buildings[height_col])
+        from_height = ~(levels > 0) & (height > 0)
+        if (from_height & rej.alive).any():
+            detected["levels_from_height"] = str(int((from_height & rej.alive).sum()))
+        levels = np.where(
+            from_height, np.maximum(1.0, np.round(height / settings.storey_height_m)), levels
         )
-        raise InputDataError(msg)
-    centre = shapely.centroid(shapely.union_all(shapely.envelope(geoms[alive])))
-    utm = utm_crs_for(centre.x, centre.y)
-    proj = gpd.GeoSeries(np.where(alive, geoms, None), crs=WGS84).to_crs(utm)
-    area = np.where(alive, proj.area.to_numpy(), 0.0)
-    floor = area * levels * home_weight
-    weighted = alive & (home_weight < 1)
-    if weighted.any():
+    unusable = ~(levels > 0) | (levels > _MAX_LEVELS)
+    n_default = int((unusable & rej.alive).sum())
+    if n_default:
         warnings.append(
-            f"{int(weighted.sum())} untyped buildings outside residential land counted with "
-            f"weight {float(home_weight[weighted].max()):g} (yes_weight)"
+            msg("loaders.demand.levels_missing", n=n_default, levels=f"{levels_default:g}")
         )
-    if persons_per_m2 is not None:
-        population = floor * persons_per_m2
-    else:
-        population = floor / settings.floor_area_per_person_m2
-    population = np.where(alive, population, 0.0)
-    total_raw = float(population.sum())
-    if total_population is not None:
-        if total_raw <= 0:
-            msg = f"{source}: the buildings have no floor area, cannot spread the population"
-            raise InputDataError(msg)
-        population = population * (float(total_population) / total_raw)
-        detected["calibration"] = f"×{float(total_population) / total_raw:.4f}"
-    detected["floor_area_m2"] = f"{float(floor[alive].sum()):.0f}"
+    return np.where(unusable, levels_default, levels)
 
-    pts = proj.representative_point().to_crs(WGS84).to_numpy()
-    keep = alive
-    lon = shapely.get_x(pts[keep])
-    lat = shapely.get_y(pts[keep])
+
+@dataclass(frozen=True)
+class _FloorAreas:
+    """Floor area per building (0 where not kept), in the local UTM zone."""
+
+    floor: np.ndarray
+    projected: gpd.GeoSeries
+    utm: str
+    weighted: int
+
+
+def _floor_areas(
+    geoms: np.ndarray,
+    keep: np.ndarray,
+    levels: np.ndarray,
+    home_weight: np.ndarray,
+    warnings: list[str],
+    detected: dict[str, str],
+) -> _FloorAreas:
+    """Footprint area × storeys × home weight, the footprints projected to their UTM zone."""
+    centre = shapely.centroid(shapely.union_all(shapely.envelope(geoms[keep])))
+    utm = utm_crs_for(centre.x, centre.y)
+    proj = gpd.GeoSeries(_only(geoms, keep), crs=WGS84).to_crs(utm)
+    area = np.where(keep, proj.area.to_numpy(), 0.0)
+    floor = area * levels * home_weight
+    weighted = keep & (home_weight < 1)
+    if weighted.any():
+        weight = f"{float(home_weight[weighted].max()):g}"
+        warnings.append(msg("loaders.demand.yes_weighted", n=int(weighted.sum()), weight=weight))
+    detected["floor_area_m2"] = f"{float(floor[keep].sum()):.0f}"
+    return _FloorAreas(floor, proj, utm, int(weighted.sum()))
+
+
+def _residents(
+    floor: _FloorAreas,
+    keep: np.ndarray,
+    total_population: float | None,
+    persons_per_m2: float | None,
+    source: str,
+    detected: dict[str, str],
+) -> np.ndarray:
+    """Residents per building from the floor area, calibrated to ``total_population``."""
+    if persons_per_m2 is not None:
+        population = floor.floor * persons_per_m2
+    else:
+        population = floor.floor / settings.floor_area_per_person_m2
+    population = np.where(keep, population, 0.0)
+    total_raw = float(population.sum())
+    if total_population is None:
+        return population
+    if total_raw <= 0:
+        raise InputDataError(msg("loaders.demand.no_floor_area", source=source))
+    detected["calibration"] = f"×{float(total_population) / total_raw:.4f}"
+    return population * (float(total_population) / total_raw)
+
+
+def _building_communities(
+    buildings: gpd.GeoDataFrame,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    keep: np.ndarray,
+    community_col: str | None,
+    communities: gpd.GeoDataFrame | None,
+    source: str,
+) -> np.ndarray:
+    """The community of each kept building: its column, else the polygon it lies in, else ""."""
     if community_col is not None:
         if community_col not in buildings.columns:
-            msg = (
-                f"{source}: no column {community_col!r} for the community; columns are "
-                f"{list(buildings.columns)}"
+            error = msg(
+                "loaders.demand.no_community_column",
+                source=source,
+                column=repr(community_col),
+                columns=str(list(buildings.columns)),
             )
-            raise ColumnNotFoundError(msg)
-        community = column_texts(buildings, community_col)[keep]
-    elif communities is not None:
-        community = _community_of(lon, lat, communities, source)
-    else:
-        community = np.full(int(keep.sum()), "", dtype=object)
+            raise ColumnNotFoundError(error)
+        return column_texts(buildings, community_col)[keep]
+    if communities is not None:
+        return _community_of(lon, lat, communities, source)
+    return np.full(int(keep.sum()), "", dtype=object)
+
+
+def _building_ids(buildings: gpd.GeoDataFrame, rows: np.ndarray) -> np.ndarray:
+    """``B<osm_id>`` when every building has a distinct OSM id, else ``B<row>``."""
     if "osm_id" in buildings.columns:
         osm = column_texts(buildings, "osm_id")
-        ok_ids = (osm != "").all() and not pd.Series(osm).duplicated().any()
-        ids = np.array([f"B{o}" for o in osm], dtype=object) if ok_ids else None
-    else:
-        ids = None
-    if ids is None:
-        ids = np.array([f"B{r}" for r in rows], dtype=object)
-    elderly = population * elderly_share if elderly_share is not None else np.full(n, np.nan)
-    gdf = _demand_frame(ids[keep], population[keep], elderly[keep], community, "building", lon, lat)
-    excl_area = (
-        gpd.GeoSeries(np.where(excluded_mask, geoms, None), crs=WGS84).to_crs(utm).area.to_numpy()
-    )
-    report = BuildingsReport(
-        source=source,
-        n_read=n,
-        n_ok=len(gdf),
-        rejected=rej.frame(),
-        detected=detected,
-        crs_in=str(buildings.crs.to_string() if buildings.crs is not None else "wgs84"),
-        warnings=warnings,
-        exclusions=exclusion_table(home_rule[excluded_mask], excl_area[excluded_mask]),
-        excluded=_excluded_frame(buildings, geoms, excluded_mask, home_rule),
-        weighted=int(weighted.sum()),
-    )
-    logger.info(
-        "%s: %d demand points, %.0f residents (from %d footprints)",
-        source,
-        len(gdf),
-        gdf["population"].sum(),
-        n,
-    )
-    return gdf, report
+        if (osm != "").all() and not pd.Series(osm).duplicated().any():
+            return np.array([f"B{o}" for o in osm], dtype=object)
+    return np.array([f"B{r}" for r in rows], dtype=object)
 
 
 def exclusion_table(rules: np.ndarray, area_m2: np.ndarray) -> pd.DataFrame:
@@ -668,11 +825,9 @@ def _community_of(
     lon: np.ndarray, lat: np.ndarray, communities: gpd.GeoDataFrame, source: str
 ) -> np.ndarray:
     if "community" not in communities.columns:
-        msg = (
-            f"communities: expected a 'community' column with the names, got "
-            f"{list(communities.columns)} (for {source})"
-        )
-        raise ColumnNotFoundError(msg)
+        columns = str(list(communities.columns))
+        error = msg("loaders.demand.communities_unnamed", columns=columns, source=source)
+        raise ColumnNotFoundError(error)
     polys = _to_wgs84_geoms(communities.geometry).to_numpy()
     names = column_texts(communities, "community")
     tree = shapely.STRtree(polys)
@@ -704,41 +859,70 @@ def _subgroup_counts(
     ``infants``, float, NaN when unknown); unreadable cells are left NaN with a warning.
     """
     out: dict[str, np.ndarray] = {}
-    for role, label in (("children", "0–14"), ("infants", "0–3")):
+    for role, group in (("children", "0–14"), ("infants", "0–3")):
         col = cols.get(role)
         if col is None:
             continue
         values, bad = parse_amount(frame[col])
         values = values * header_multiplier(col)
         if (bad & keep).any():
+            rows_bad = list_rows(rows[bad & keep])
             warnings.append(
-                f"{label} population in {col!r} is not a number in rows "
-                f"{list_rows(rows[bad & keep])}; left unknown"
+                msg("loaders.demand.subgroup_not_number", group=group, col=col, rows=rows_bad)
             )
         over = keep & (values > pop)
         if over.any():
-            warnings.append(
-                f"{label} population exceeds the population in rows {list_rows(rows[over])}"
-            )
+            rows_over = list_rows(rows[over])
+            warnings.append(msg("loaders.demand.subgroup_exceeds", group=group, rows=rows_over))
         out[role] = values
     return out
+
+
+def _elderly_counts(
+    frame: pd.DataFrame,
+    col: str | None,
+    pop: np.ndarray,
+    keep: np.ndarray,
+    rows: np.ndarray,
+    warnings: list[str],
+) -> np.ndarray:
+    """Residents aged 60+ per row (NaN when unknown), with warnings for unreadable cells."""
+    if col is None:
+        return np.full(len(frame), np.nan)
+    elderly, bad = parse_amount(frame[col])
+    elderly = elderly * header_multiplier(col)
+    if (bad & keep).any():
+        rows_bad = list_rows(rows[bad & keep])
+        warnings.append(msg("loaders.demand.elderly_not_number", col=col, rows=rows_bad))
+    over = keep & (elderly > pop)
+    if over.any():
+        warnings.append(msg("loaders.demand.elderly_exceeds", rows=list_rows(rows[over])))
+    return elderly
+
+
+def _table_population(
+    frame: pd.DataFrame, col: str, rej: Rejections, warnings: list[str]
+) -> np.ndarray:
+    """Residents per row (a unit such as 万人 in the header applied); unusable rows rejected."""
+    pop, bad = parse_amount(frame[col])
+    scale = header_multiplier(col)
+    if scale != 1:
+        pop = pop * scale
+        warnings.append(msg("loaders.demand.units", col=col, scale=f"{scale:,.0f}"))
+    rej.reject(bad, col, frame[col], msg("loaders.demand.population_not_number"))
+    rej.reject(np.isnan(pop), col, "", msg("loaders.demand.population_missing"))
+    rej.reject(pop < 0, col, pop, msg("loaders.demand.population_negative"))
+    return pop
 
 
 def demand_from_table(
     source: Source,
     *,
-    population_col: str | None = None,
-    elderly_col: str | None = None,
-    community_col: str | None = None,
-    crs: str = "wgs84",
-    lon_col: str | None = None,
-    lat_col: str | None = None,
-    coord_col: str | None = None,
-    wkt_col: str | None = None,
-    id_col: str | None = None,
+    columns: ColumnMapping | None = None,
     name: str | None = None,
     sheet: str | int | None = None,
     encoding: str | None = None,
+    crs: str = "wgs84",
     study_area: Any = None,
     kind: str = "community",
     total_population: float | None = None,
@@ -753,21 +937,21 @@ def demand_from_table(
     ----------
     source
         Path, bytes or upload: CSV/TXT, XLSX, GeoJSON, SHP, zipped SHP, GPKG.
-    population_col, elderly_col, community_col
-        Column choices overriding detection (人口/常住人口/population, 老年人口/60岁以上/elderly,
-        社区/小区/community; the name column is the community fallback).
-    crs
-        Datum or CRS of table coordinates (see :func:`geo.facilities.load_facilities`).
-    lon_col, lat_col, coord_col, wkt_col, id_col
-        Coordinate and id column choices.
+    columns
+        Column choices overriding detection: ``population`` (人口/常住人口/population),
+        ``elderly`` (老年人口/60岁以上/elderly), ``children``, ``infants``, ``community``
+        (社区/小区/community; the name column is the fallback), the coordinate columns and
+        ``id`` (``""`` switches id detection off).
     name, sheet, encoding
         As in :func:`geo.tables.read_table`.
+    crs
+        Datum or CRS of table coordinates (see :func:`geo.facilities.load_facilities`).
     study_area
         Polygon; rows outside are rejected.
     kind
         ``"community"`` (default) or ``"compound_gate"`` etc. (see :data:`KINDS`).
     total_population
-        When given, populations are scaled to sum to it (and the elderly by the same factor).
+        When given, populations are scaled to sum to it (and the subgroups by the same factor).
 
     Returns
     -------
@@ -775,45 +959,25 @@ def demand_from_table(
         Demand GeoDataFrame and :class:`~geo.validation.ValidationReport`.
     """
     if kind not in KINDS:
-        msg = f"kind: expected one of {KINDS}, got {kind!r}"
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.demand.bad_kind", kinds=str(KINDS), kind=repr(kind)))
+    columns = columns or ColumnMapping()
     frame, info = read_table(source, name=name, sheet=sheet, encoding=encoding)
     label = info.name
     is_gis = isinstance(frame, gpd.GeoDataFrame)
-    overrides = {
-        "population": population_col,
-        "elderly": elderly_col,
-        "community": community_col,
-        "id": id_col or None,
-    }
     roles: tuple[str, ...] = ("population", "elderly", "children", "infants", "community", "name")
-    if id_col != "":  # "" switches id detection off
-        roles = ("id", *roles)
-    if is_gis:
-        attr_cols = [c for c in frame.columns if c != frame.geometry.name]
-    else:
-        attr_cols = list(frame.columns)
-        roles = ("lon", "lat", "coord", "wkt", *roles)
-        overrides.update({"lon": lon_col, "lat": lat_col, "coord": coord_col, "wkt": wkt_col})
-    cols = detect_columns(attr_cols, frame=frame, roles=roles, overrides=overrides, label=label)
+    roles = roles if columns.ids_off else ("id", *roles)
+    cols = find_columns(frame, columns, roles, label=label)
     pop_col = cols.get("population")
     if pop_col is None:
-        msg = (
-            f"{label}: no population column among {attr_cols}. Name it 人口 / 常住人口 / "
-            "population, or pass population_col=."
-        )
-        raise ColumnNotFoundError(msg)
+        attr_cols = [c for c in frame.columns if not (is_gis and c == frame.geometry.name)]
+        error = msg("loaders.demand.no_population_column", file=label, columns=str(attr_cols))
+        raise ColumnNotFoundError(error)
     rej = Rejections(frame.index.to_numpy())
     warnings: list[str] = list(info.notes)
-    ids = assign_ids(frame, cols.get("id"), rej, label, warnings, prefix="D", explicit=bool(id_col))
-    pop, bad = parse_amount(frame[pop_col])
-    scale = header_multiplier(pop_col)
-    if scale != 1:
-        pop = pop * scale
-        warnings.append(f"{pop_col!r} is in units of {scale:,.0f} people; values multiplied")
-    rej.reject(bad, pop_col, frame[pop_col], "population is not a number")
-    rej.reject(np.isnan(pop), pop_col, "", "population is missing")
-    rej.reject(pop < 0, pop_col, pop, "population is negative")
+    ids = assign_ids(
+        frame, cols.get("id"), rej, label, warnings, prefix="D", explicit=bool(columns.id)
+    )
+    pop = _table_population(frame, pop_col, rej, warnings)
     loc = locate_rows(
         frame, label=label, crs=crs, cols=cols, study_area=study_area, rej=rej, is_gis=is_gis
     )
@@ -821,52 +985,59 @@ def demand_from_table(
     rej.raise_if_none_left(label)
     keep = rej.alive
     rows = frame.index.to_numpy()
-    el_col = cols.get("elderly")
-    if el_col is not None:
-        elderly, el_bad = parse_amount(frame[el_col])
-        elderly = elderly * header_multiplier(el_col)
-        if (el_bad & keep).any():
-            warnings.append(
-                f"60+ population in {el_col!r} is not a number in rows "
-                f"{list_rows(rows[el_bad & keep])}; left unknown"
-            )
-        over = keep & (elderly > pop)
-        if over.any():
-            warnings.append(
-                f"60+ population exceeds the population in rows {list_rows(rows[over])}"
-            )
-    else:
-        elderly = np.full(len(frame), np.nan)
-    subgroups = _subgroup_counts(frame, cols, pop, keep, rows, warnings)
+    elderly = _elderly_counts(frame, cols.get("elderly"), pop, keep, rows, warnings)
+    counts = {"population": pop, "elderly": elderly}
+    counts.update(_subgroup_counts(frame, cols, pop, keep, rows, warnings))
+    if total_population is not None:
+        counts = _scaled(counts, keep, total_population, label, warnings)
     com_col = cols.get("community") or cols.get("name")
     community = column_texts(frame, com_col)
-    if total_population is not None:
-        total = float(np.nansum(pop[keep]))
-        if not total > 0 or not total_population > 0:
-            msg = f"{label}: cannot scale a population of {total:g} to {total_population!r}"
-            raise InputDataError(msg)
-        factor = float(total_population) / total
-        pop = pop * factor
-        elderly = elderly * factor
-        subgroups = {k: v * factor for k, v in subgroups.items()}
-        warnings.append(f"populations scaled by {factor:.4f} to total {total_population:g}")
     gdf = _demand_frame(
-        ids[keep], pop[keep], elderly[keep], community[keep], kind, loc.lon[keep], loc.lat[keep]
+        ids[keep],
+        counts["population"][keep],
+        counts["elderly"][keep],
+        community[keep],
+        kind,
+        loc.lon[keep],
+        loc.lat[keep],
     )
     gdf = gpd.GeoDataFrame(
         with_input_columns(gdf, frame, keep, [*cols.values(), pop_col]), crs=WGS84
     )
-    for role, values in subgroups.items():
-        gdf[role] = values[keep]
+    for role in ("children", "infants"):
+        if role in counts:
+            gdf[role] = counts[role][keep]
     report = table_report(
         label, rej, cols, loc, n_ok=len(gdf), encoding=info.encoding, warnings=warnings
     )
     if com_col is not None and cols.get("community") is None:
         report.detected["community"] = f"{com_col} (name)"
-    with np.errstate(over="ignore"):  # an overflowing total is refused by analyse(), not here
-        total_pop = float(gdf["population"].sum())
-    logger.info("%s: %d demand points, %.0f residents", label, len(gdf), total_pop)
+    logger.info("%s: %d demand points", label, len(gdf))
     return gdf, report
+
+
+def _scaled(
+    counts: dict[str, np.ndarray],
+    keep: np.ndarray,
+    total_population: float,
+    label: str,
+    warnings: list[str],
+) -> dict[str, np.ndarray]:
+    """Every count scaled by the factor that makes the kept populations sum to the total."""
+    total = float(np.nansum(counts["population"][keep]))
+    if not total > 0 or not total_population > 0:
+        error = msg(
+            "loaders.demand.cannot_scale",
+            file=label,
+            total=f"{total:g}",
+            target=repr(total_population),
+        )
+        raise InputDataError(error)
+    factor = float(total_population) / total
+    warnings.append(
+        msg("loaders.demand.scaled", factor=f"{factor:.4f}", total=f"{total_population:g}")
+    )
+    return {k: v * factor for k, v in counts.items()}
 
 
 # --------------------------------------------------------------------------- (c) grid
@@ -906,52 +1077,16 @@ def demand_grid(
     """
     _check_share(elderly_share)
     if not total_population or not total_population > 0:
-        msg = f"total_population: expected a positive number of residents, got {total_population!r}"
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.demand.bad_total", value=repr(total_population)))
     cell = float(cell_m if cell_m is not None else settings.demand_grid_cell_m)
     if not cell > 0:
-        msg = f"cell_m: expected a positive cell size in metres, got {cell_m!r}"
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.demand.bad_cell", value=repr(cell_m)))
     area_wgs = study_area_polygon(area, label="area")
     utm = utm_crs_for(area_wgs.centroid.x, area_wgs.centroid.y)
     area_p = gpd.GeoSeries([area_wgs], crs=WGS84).to_crs(utm).iloc[0]
     warnings: list[str] = []
-    if residential is not None and len(residential):
-        gs = residential.geometry if isinstance(residential, gpd.GeoDataFrame) else residential
-        gs = gs.set_crs(WGS84) if gs.crs is None else gs
-        polys = gs.to_crs(utm).to_numpy()
-        polys = polys[np.isin(shapely.get_type_id(polys), (3, 6))]
-        land = shapely.intersection(shapely.make_valid(shapely.union_all(polys)), area_p)
-        source = "grid (residential land)"
-        if land.is_empty or land.area == 0:
-            msg = (
-                "residential: the residential land polygons do not overlap the area. Check "
-                "their CRS or leave residential=None to use the whole area."
-            )
-            raise GeometryError(msg)
-    else:
-        land = area_p
-        source = "grid (whole area)"
-        warnings.append("no residential land given: the population was spread over the area")
-    minx, miny, maxx, maxy = land.bounds
-    xs = np.arange(minx, maxx + cell, cell)[:-1] if maxx > minx else np.array([minx])
-    ys = np.arange(miny, maxy + cell, cell)[:-1] if maxy > miny else np.array([miny])
-    gx, gy = np.meshgrid(xs, ys)
-    boxes = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell, gy.ravel() + cell)
-    shapely.prepare(land)
-    hit = shapely.intersects(land, boxes)
-    boxes = boxes[hit]
-    pieces = shapely.intersection(boxes, land)
-    share = shapely.area(pieces)
-    ok = share > 0
-    boxes, pieces, share = boxes[ok], pieces[ok], share[ok]
-    if share.size == 0:
-        msg = "area: the area has no extent to put a grid on"
-        raise GeometryError(msg)
-    centres = shapely.centroid(boxes)
-    inside = shapely.contains(land, centres)
-    # Cells cut by the land boundary: a point inside the land, not the cell centre.
-    pts = np.where(inside, centres, shapely.point_on_surface(pieces))
+    land, source = _grid_land(area_p, residential, utm, warnings)
+    n_cells, pts, share = _grid_cells(land, cell)
     pts_wgs = gpd.GeoSeries(pts, crs=utm).to_crs(WGS84).to_numpy()
     lon, lat = shapely.get_x(pts_wgs), shapely.get_y(pts_wgs)
     population = float(total_population) * share / share.sum()
@@ -965,7 +1100,7 @@ def demand_grid(
     gdf = _demand_frame(ids, population, elderly, community, "grid", lon, lat)
     report = ValidationReport(
         source=source,
-        n_read=int(hit.sum()),
+        n_read=n_cells,
         n_ok=len(gdf),
         detected={
             "cell_m": f"{cell:g}",
@@ -977,6 +1112,49 @@ def demand_grid(
     )
     logger.info("%s: %d grid points for %.0f residents", source, len(gdf), total_population)
     return gdf, report
+
+
+def _grid_land(
+    area_p: Any,
+    residential: gpd.GeoDataFrame | gpd.GeoSeries | None,
+    utm: str,
+    warnings: list[str],
+) -> tuple[Any, str]:
+    """The land the grid covers (in ``utm``): residential land inside the area, else the area."""
+    if residential is None or not len(residential):
+        warnings.append(msg("loaders.demand.no_land"))
+        return area_p, "grid (whole area)"
+    gs = residential.geometry if isinstance(residential, gpd.GeoDataFrame) else residential
+    gs = gs.set_crs(WGS84) if gs.crs is None else gs
+    polys = gs.to_crs(utm).to_numpy()
+    polys = polys[np.isin(shapely.get_type_id(polys), (3, 6))]
+    land = shapely.intersection(shapely.make_valid(shapely.union_all(polys)), area_p)
+    if land.is_empty or land.area == 0:
+        raise GeometryError(msg("loaders.demand.land_outside_area"))
+    return land, "grid (residential land)"
+
+
+def _grid_cells(land: Any, cell: float) -> tuple[int, np.ndarray, np.ndarray]:
+    """Cells over ``land``: how many touch it, a point per cell with land, its land area."""
+    minx, miny, maxx, maxy = land.bounds
+    xs = np.arange(minx, maxx + cell, cell)[:-1] if maxx > minx else np.array([minx])
+    ys = np.arange(miny, maxy + cell, cell)[:-1] if maxy > miny else np.array([miny])
+    gx, gy = np.meshgrid(xs, ys)
+    boxes = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + cell, gy.ravel() + cell)
+    shapely.prepare(land)
+    hit = shapely.intersects(land, boxes)
+    boxes = boxes[hit]
+    pieces = shapely.intersection(boxes, land)
+    share = shapely.area(pieces)
+    ok = share > 0
+    boxes, pieces, share = boxes[ok], pieces[ok], share[ok]
+    if share.size == 0:
+        raise GeometryError(msg("loaders.demand.no_extent"))
+    centres = shapely.centroid(boxes)
+    inside = shapely.contains(land, centres)
+    # Cells cut by the land boundary: a point inside the land, not the cell centre.
+    pts = np.where(inside, centres, shapely.point_on_surface(pieces))
+    return int(hit.sum()), pts, share
 
 
 #: Alias matching the issue's wording.

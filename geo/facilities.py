@@ -13,7 +13,7 @@ Decisions (documented here because planners will ask):
   :class:`~geo.errors.CategoryError`, ...).
 * Duplicate ids: the first row with an id is kept, later ones are rejected ("duplicate id, first at
   row N"). When more than half of the rows repeat an earlier id, the column is not an id column
-  at all and :class:`~geo.errors.DuplicateIdError` is raised asking for ``id_col``.
+  at all and :class:`~geo.errors.DuplicateIdError` is raised asking for an id column.
 * Swapped axes: when every point reads as (lat, lon) inside China and none as (lon, lat), all
   rows are swapped; rows whose latitude is impossible (> 90) but fit China when swapped are
   swapped one by one. Both are reported in ``report.warnings`` with the rows.
@@ -37,6 +37,7 @@ import shapely
 
 from geo import datum, settings, taxonomy
 from geo.columns import (
+    ColumnMapping,
     detect_columns,
     norm_header,
     parse_amount,
@@ -53,11 +54,36 @@ from geo.errors import (
     GeometryError,
     InputDataError,
 )
+from geo.messages import Message, msg
 from geo.network import WGS84, Network
 from geo.tables import Source, read_table
 from geo.validation import Rejections, ValidationReport, list_rows
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "FACILITY_COLUMNS",
+    "INPUT_PREFIX",
+    "SUGGEST_MIN_GAIN_M",
+    "SUGGEST_RATIO",
+    "DatumChoice",
+    "Located",
+    "assign_ids",
+    "column_texts",
+    "datum_fit",
+    "datum_named_in",
+    "detect_datum",
+    "find_columns",
+    "known_categories_text",
+    "load_facilities",
+    "locate_rows",
+    "mixed_datum_rows",
+    "mixed_datum_warning",
+    "study_area_polygon",
+    "suggest_datum",
+    "table_report",
+    "with_input_columns",
+]
 
 FACILITY_COLUMNS: tuple[str, ...] = (
     "facility_id",
@@ -95,20 +121,13 @@ class Located:
 def load_facilities(
     source: Source,
     *,
+    columns: ColumnMapping | None = None,
     name: str | None = None,
     sheet: str | int | None = None,
+    encoding: str | None = None,
     category: str | None = None,
     crs: str = "wgs84",
-    lon_col: str | None = None,
-    lat_col: str | None = None,
-    coord_col: str | None = None,
-    wkt_col: str | None = None,
-    name_col: str | None = None,
-    category_col: str | None = None,
-    capacity_col: str | None = None,
-    id_col: str | None = None,
     study_area: Any = None,
-    encoding: str | None = None,
     network: Network | None = None,
 ) -> tuple[gpd.GeoDataFrame, ValidationReport]:
     """Load a facility list into the Facilities GeoDataFrame (WGS-84 points).
@@ -117,10 +136,15 @@ def load_facilities(
     ----------
     source
         Path, bytes or uploaded file: CSV/TXT, XLSX, GeoJSON, SHP, zipped SHP or GPKG.
+    columns
+        Column choices overriding detection (``lon``, ``lat``, ``coord``, ``wkt``, ``name``,
+        ``category``, ``capacity``, ``id``; ``id=""`` switches id detection off).
     name
         File name for bytes and uploads (its suffix picks the format).
     sheet
         Excel sheet or GIS layer; default the first non-empty one.
+    encoding
+        Text encoding of CSV/TXT (detected by default).
     category
         Taxonomy key applied to every row (e.g. a file of canteens only). Otherwise the category
         column is mapped through :func:`geo.taxonomy.match_category`; with no category column,
@@ -128,13 +152,9 @@ def load_facilities(
     crs
         Coordinates of a table: ``"wgs84"``, ``"gcj02"`` (Amap, Tencent), ``"bd09"`` (Baidu), or
         any CRS pyproj knows (``"EPSG:4547"`` for CGCS2000 3-degree zone projected metres).
-    lon_col, lat_col, coord_col, wkt_col, name_col, category_col, capacity_col, id_col
-        Column choices overriding detection.
     study_area
         A polygon (shapely in WGS-84, or a GeoDataFrame/GeoSeries in any CRS); points outside are
         rejected.
-    encoding
-        Text encoding of CSV/TXT (detected by default).
     network
         When given, :func:`suggest_datum` checks whether another datum fits the streets better
         and puts the hint in ``report.suggestion``.
@@ -149,57 +169,73 @@ def load_facilities(
     InputDataError
         Unreadable file, or no usable row (the subclass of the commonest reason).
     ColumnNotFoundError
-        No coordinate column, or neither a category column, ``category=`` nor names to infer it.
+        No coordinate column, or neither a category column, ``category`` nor names to infer it.
     CategoryError
         ``category`` is not a taxonomy key.
     DuplicateIdError
         The id column repeats values in most rows.
     """
+    columns = columns or ColumnMapping()
     forced = taxonomy.get_category(category).key if category is not None else None
     frame, info = read_table(source, name=name, sheet=sheet, encoding=encoding)
     label = info.name
-    overrides = {
-        "lon": lon_col,
-        "lat": lat_col,
-        "coord": coord_col,
-        "wkt": wkt_col,
-        "name": name_col,
-        "category": category_col,
-        "capacity": capacity_col,
-        "id": id_col or None,
-    }
     is_gis = isinstance(frame, gpd.GeoDataFrame)
-    # id_col="" switches id detection off: ids are then F<row>.
-    roles: tuple[str, ...] = ("name", "category", "capacity") + (("id",) if id_col != "" else ())
-    if is_gis:
-        # GIS files carry their geometry; only attribute columns are looked for.
-        attr_cols = [c for c in frame.columns if c != frame.geometry.name]
-        overrides = {k: v for k, v in overrides.items() if k in roles}
-    else:
-        attr_cols = list(frame.columns)
-        roles = ("lon", "lat", "coord", "wkt", *roles)
-    cols = detect_columns(attr_cols, frame=frame, roles=roles, overrides=overrides, label=label)
-    if not is_gis:
-        # Without coordinates nothing else matters: say so first.
-        require_coordinates(cols, frame.columns, label=label)
+    roles = ("name", "category", "capacity") + (() if columns.ids_off else ("id",))
+    cols = find_columns(frame, columns, roles, label=label)
     rej = Rejections(frame.index.to_numpy())
     warnings: list[str] = list(info.notes)
 
-    ids = assign_ids(frame, cols.get("id"), rej, label, warnings, explicit=bool(id_col))
+    ids = assign_ids(frame, cols.get("id"), rej, label, warnings, explicit=bool(columns.id))
     cats, raw_cats = _categories(frame, cols, forced, rej, label, warnings)
     loc = locate_rows(
-        frame,
-        label=label,
-        crs=crs,
-        cols=cols,
-        study_area=study_area,
-        rej=rej,
-        is_gis=is_gis,
+        frame, label=label, crs=crs, cols=cols, study_area=study_area, rej=rej, is_gis=is_gis
     )
     warnings += loc.warnings
     rej.raise_if_none_left(label)
+    gdf = _facility_frame(frame, cols, loc, rej.alive, ids, cats, raw_cats, warnings, label)
+    report = table_report(
+        label, rej, cols, loc, n_ok=len(gdf), encoding=info.encoding, warnings=warnings
+    )
+    if forced:
+        report.detected["category"] = f"= {forced}"
+    if network is not None and datum.normalise_datum(loc.crs_in) is not None:
+        _datum_hints(report, loc, rej, network, label=label)
+    logger.info("%s: %d facilities loaded, %d rows rejected", label, report.n_ok, report.n_rejected)
+    return gdf, report
 
-    keep = rej.alive
+
+def find_columns(
+    frame: pd.DataFrame, columns: ColumnMapping, roles: tuple[str, ...], *, label: str
+) -> dict[str, str | None]:
+    """The columns of ``roles`` (plus the coordinate roles of a table), chosen or detected.
+
+    A GIS file carries its geometry, so only attribute columns are looked for; a table must
+    have coordinate columns, and says so first when it has none (nothing else matters then).
+    """
+    if isinstance(frame, gpd.GeoDataFrame):
+        attr_cols = [c for c in frame.columns if c != frame.geometry.name]
+    else:
+        attr_cols = list(frame.columns)
+        roles = ("lon", "lat", "coord", "wkt", *roles)
+    overrides = columns.overrides(roles)
+    cols = detect_columns(attr_cols, frame=frame, roles=roles, overrides=overrides, label=label)
+    if not isinstance(frame, gpd.GeoDataFrame):
+        require_coordinates(cols, frame.columns, label=label)
+    return cols
+
+
+def _facility_frame(
+    frame: pd.DataFrame,
+    cols: dict[str, str | None],
+    loc: Located,
+    keep: np.ndarray,
+    ids: np.ndarray,
+    cats: np.ndarray,
+    raw_cats: np.ndarray | None,
+    warnings: list[str],
+    label: str,
+) -> gpd.GeoDataFrame:
+    """The Facilities GeoDataFrame of the kept rows (plus the user's other columns)."""
     names = column_texts(frame, cols.get("name"))
     capacity = _capacity(frame, cols.get("capacity"), keep, warnings)
     out = pd.DataFrame(
@@ -216,28 +252,26 @@ def load_facilities(
     if "osm_id" in frame.columns:
         out["osm_id"] = column_texts(frame, "osm_id")[keep]
     out = with_input_columns(out, frame, keep, [*cols.values(), "osm_id"])
-    gdf = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         out, geometry=shapely.points(loc.lon[keep], loc.lat[keep]), crs=WGS84
     ).reset_index(drop=True)
 
-    report = table_report(
-        label, rej, cols, loc, n_ok=len(gdf), encoding=info.encoding, warnings=warnings
-    )
-    if forced:
-        report.detected["category"] = f"= {forced}"
-    if network is not None and datum.normalise_datum(loc.crs_in) is not None:
-        raw_xy = (loc.raw_lon[keep], loc.raw_lat[keep])
-        report.suggestion = suggest_datum(raw_xy, network, crs_used=loc.crs_in)
-        if report.suggestion is None:
-            mixed = mixed_datum_warning(
-                mixed_datum_rows(raw_xy, rej.rows[keep], network, crs_used=loc.crs_in),
-                label=label,
-                crs_used=loc.crs_in,
-            )
-            if mixed:
-                report.warnings.append(mixed)
-    logger.info("%s: %d facilities loaded, %d rows rejected", label, report.n_ok, report.n_rejected)
-    return gdf, report
+
+def _datum_hints(
+    report: ValidationReport, loc: Located, rej: Rejections, network: Network, *, label: str
+) -> None:
+    """Put the datum suggestion, or else a mixed-datum warning, into ``report``."""
+    keep = rej.alive
+    raw_xy = (loc.raw_lon[keep], loc.raw_lat[keep])
+    report.suggestion = suggest_datum(raw_xy, network, crs_used=loc.crs_in)
+    if report.suggestion is None:
+        mixed = mixed_datum_warning(
+            mixed_datum_rows(raw_xy, rej.rows[keep], network, crs_used=loc.crs_in),
+            label=label,
+            crs_used=loc.crs_in,
+        )
+        if mixed:
+            report.warnings.append(mixed)
 
 
 # --------------------------------------------------------------------------- ids, categories
@@ -247,15 +281,18 @@ def column_texts(frame: pd.DataFrame, col: str | None) -> np.ndarray:
     """A column as clean strings ("" for missing; 12.0 → "12")."""
     if col is None:
         return np.full(len(frame), "", dtype=object)
-    out = []
-    for v in frame[col].tolist():
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            out.append("")
-        elif isinstance(v, (float, np.floating)) and float(v).is_integer():
-            out.append(str(int(v)))
-        else:
-            out.append(str(v).strip())
+    # Most cells are text: strip those directly, the rest by the rules of _cell_text.
+    out = [v.strip() if type(v) is str else _cell_text(v) for v in frame[col].tolist()]
     return np.array(out, dtype=object)
+
+
+def _cell_text(v: Any) -> str:
+    """One cell as clean text ("" for missing; 12.0 → "12")."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return ""
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v).strip()
 
 
 #: Headers of running numbers (not identities), normalised by :func:`geo.columns.norm_header`.
@@ -279,37 +316,43 @@ def assign_ids(
     named by the user (``explicit``) is always taken at its word.
     """
     rows = frame.index.to_numpy()
-    generated = np.array([f"{prefix}{r}" for r in rows], dtype=object)
+    generated = (prefix + pd.Series(rows).astype(str)).to_numpy(dtype=object)
     if col is None:
         return generated
     ids = column_texts(frame, col)
     running = norm_header(col) in _RUNNING_NUMBERS
     if not explicit and running and pd.Series(ids[ids != ""]).duplicated().any():
-        warnings.append(
-            f"{col!r} repeats numbers, so it is not used as the id; ids {prefix}<row> were given"
-        )
+        warnings.append(msg("loaders.facilities.running_numbers", col=col, prefix=prefix))
         return generated
     empty = ids == ""
     if empty.any():
         warnings.append(
-            f"{int(empty.sum())} rows have no id in {col!r}; ids {prefix}<row> were given "
-            f"(rows {list_rows(rows[empty])})"
+            msg(
+                "loaders.facilities.ids_missing",
+                n=int(empty.sum()),
+                col=col,
+                prefix=prefix,
+                rows=list_rows(rows[empty]),
+            )
         )
     ids = np.where(empty, generated, ids)
     dup = pd.Series(ids).duplicated(keep="first").to_numpy() & ~empty
     if dup.sum() * 2 > len(ids):
-        msg = (
-            f"{label}: column {col!r} repeats values in {int(dup.sum())} of {len(ids)} rows, so "
-            "it is not an id column. Pass id_col= with a column of unique ids (or rename this "
-            "column so it is not taken for an id)."
+        error = msg(
+            "loaders.facilities.id_not_unique",
+            file=label,
+            col=col,
+            n=int(dup.sum()),
+            total=len(ids),
         )
-        raise DuplicateIdError(msg)
+        raise DuplicateIdError(error)
     if dup.any():
         first_row = pd.Series(rows).groupby(ids).transform("first").to_numpy()
-        reasons = [
-            f"duplicate id {i!r} (first at row {f})" for i, f in zip(ids, first_row, strict=True)
-        ]
-        rej.reject(dup, col, ids, reasons, error=DuplicateIdError)
+
+        def duplicate(i: int) -> Message:
+            return msg("loaders.facilities.duplicate_id", id=ids[i], row=int(first_row[i]))
+
+        rej.reject(dup, col, ids, duplicate, error=DuplicateIdError)
     return ids
 
 
@@ -335,37 +378,33 @@ def _categories(
         col = cols.get("name")
         inferred = True
         if col is None:
-            msg = (
-                f"{label}: no category column (类型 / 类别 / category) among "
-                f"{[str(c) for c in frame.columns]} and no name column to infer it from. Add one "
-                f"or pass category= with one of: {known_categories_text()}."
+            error = msg(
+                "loaders.facilities.no_category_column",
+                file=label,
+                columns=str([str(c) for c in frame.columns]),
+                known=known_categories_text(),
             )
-            raise ColumnNotFoundError(msg)
+            raise ColumnNotFoundError(error)
     raw = column_texts(frame, col)
     lookup = {v: taxonomy.match_category(v) for v in set(raw.tolist()) if v}
     cats = np.array([lookup.get(v) if v else None for v in raw], dtype=object)
     if inferred:
-        warnings.append(
-            f"no category column; categories were inferred from the names in {col!r} "
-            "(pass category= or category_col= to set them)"
-        )
+        warnings.append(msg("loaders.facilities.categories_inferred", col=col))
         rej.reject(
             cats == None,  # noqa: E711 (elementwise on an object array)
             col,
             raw,
-            "no category column and the name matches no category; pass category= or add a "
-            f"类型 column (known: {known_categories_text()})",
+            msg("loaders.facilities.name_matches_no_category"),
             error=CategoryError,
         )
         return cats, None
-    rej.reject(raw == "", col, raw, "category is empty", error=CategoryError)
-    rej.reject(
-        cats == None,  # noqa: E711
-        col,
-        raw,
-        [f"unknown category {v!r}; known categories: {known_categories_text()}" for v in raw],
-        error=CategoryError,
-    )
+    rej.reject(raw == "", col, raw, msg("loaders.facilities.category_empty"), error=CategoryError)
+    known = known_categories_text()
+
+    def unknown(i: int) -> Message:
+        return msg("loaders.facilities.unknown_category", value=raw[i], known=known)
+
+    rej.reject(cats == None, col, raw, unknown, error=CategoryError)  # noqa: E711
     return cats, raw
 
 
@@ -378,15 +417,11 @@ def _capacity(
     neg = values < 0
     rows = frame.index.to_numpy()
     if (bad & keep).any():
-        warnings.append(
-            f"capacity column {col!r} has no number in rows {list_rows(rows[bad & keep])}; "
-            "left unknown"
-        )
+        rows_bad = list_rows(rows[bad & keep])
+        warnings.append(msg("loaders.facilities.capacity_not_number", col=col, rows=rows_bad))
     if (neg & keep).any():
-        warnings.append(
-            f"capacity column {col!r} is negative in rows {list_rows(rows[neg & keep])}; "
-            "left unknown"
-        )
+        rows_neg = list_rows(rows[neg & keep])
+        warnings.append(msg("loaders.facilities.capacity_negative", col=col, rows=rows_neg))
     return np.where(neg, np.nan, values)
 
 
@@ -403,11 +438,8 @@ def study_area_polygon(study_area: Any, *, label: str = "study_area") -> Any:
     else:
         geom = study_area
     if not isinstance(geom, shapely.Geometry) or geom.is_empty or geom.area == 0:
-        msg = (
-            f"{label}: expected a polygon in WGS-84 lon/lat (or a GeoDataFrame), got "
-            f"{type(study_area).__name__}. Pass the district boundary."
-        )
-        raise GeometryError(msg)
+        kind = type(study_area).__name__
+        raise GeometryError(msg("loaders.facilities.bad_study_area", label=label, kind=kind))
     return shapely.make_valid(geom)
 
 
@@ -456,83 +488,24 @@ def locate_rows(
     Handles number parsing, combined and WKT columns, swapped axes, range checks, the datum
     (GCJ-02/BD-09) or projected CRS of the input and the study area. Rejected rows get NaN.
     """
-    key = datum.normalise_datum(crs)
-    if key is None:
-        try:
-            pj = pyproj.CRS.from_user_input(crs)
-        except pyproj.exceptions.CRSError as exc:
-            msg = (
-                f"crs: {crs!r} is neither a datum (wgs84, gcj02, bd09) nor a CRS pyproj knows "
-                "(e.g. EPSG:4547)"
-            )
-            raise CoordinateError(msg) from exc
-        crs_in = pj.to_string()
-    else:
-        pj = None
-        crs_in = key
+    key, pj, crs_in = _input_crs(crs)
     detected: dict[str, str] = {}
     warns: list[str] = []
     rows = frame.index.to_numpy()
-
     if is_gis:
         assert isinstance(frame, gpd.GeoDataFrame)
         lon, lat, crs_in, pj = _gis_lonlat(frame, label, key, pj, crs_in, rej, warns, detected)
-        col_x = col_y = "geometry"
+        where = "geometry/geometry"
     else:
-        how = require_coordinates(cols, frame.columns, label=label)
-        detected["coordinates"] = how
-        if how == "lonlat":
-            col_x, col_y = str(cols["lon"]), str(cols["lat"])
-            lon, bad_x = parse_numbers(frame[col_x])
-            lat, bad_y = parse_numbers(frame[col_y])
-            rej.reject(
-                bad_x, col_x, frame[col_x], "longitude is not a number", error=CoordinateError
-            )
-            rej.reject(
-                bad_y, col_y, frame[col_y], "latitude is not a number", error=CoordinateError
-            )
-        elif how == "coord":
-            col_x = col_y = str(cols["coord"])
-            lon, lat, bad = parse_pairs(frame[col_x])
-            rej.reject(
-                bad,
-                col_x,
-                frame[col_x],
-                "not a coordinate pair like 118.78,32.04",
-                error=CoordinateError,
-            )
-        else:
-            col_x = col_y = str(cols["wkt"])
-            geoms, bad = parse_wkt(frame[col_x])
-            rej.reject(bad, col_x, frame[col_x], "unreadable geometry (WKT)", error=GeometryError)
-            lon, lat = _points_of(geoms, warns)
-        missing = np.isnan(lon) | np.isnan(lat)
-        rej.reject(missing, col_x, "", "coordinates are missing", error=CoordinateError)
-
+        lon, lat, col_x, col_y = _table_lonlat(frame, cols, label, rej, warns, detected)
+        where = f"{col_x}/{col_y}"
     raw_lon, raw_lat = lon.copy(), lat.copy()
     if pj is not None and not pj.is_geographic:
         lon, lat = _projected_to_wgs84(lon, lat, pj, rej, label)
     elif key is not None or (pj is not None and pj.is_geographic):
         _check_projected_values(lon, lat, rej, label, crs_in)
         lon, lat, raw_lon, raw_lat = _swap_axes(lon, lat, rows, rej, warns)
-
-    alive = rej.alive
-    bad_range = alive & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
-    rej.reject(
-        bad_range,
-        f"{col_x}/{col_y}",
-        [f"{a:g}, {b:g}" for a, b in zip(lon, lat, strict=True)],
-        "coordinates out of range (longitude −180..180, latitude −90..90)",
-        error=CoordinateError,
-    )
-    null_island = rej.alive & (lon == 0) & (lat == 0)
-    rej.reject(
-        null_island,
-        f"{col_x}/{col_y}",
-        "0, 0",
-        "coordinates are 0,0 (probably missing)",
-        error=CoordinateError,
-    )
+    _reject_impossible(lon, lat, rej, where)
     if not is_gis:
         hint = _header_datum_hint(col_x, col_y, key)
         if hint:
@@ -542,28 +515,110 @@ def locate_rows(
     if abroad.any() and abroad.sum() < alive.sum():
         # A few rows far outside China among Chinese ones are typos (a dropped digit, a sign).
         warns.append(
-            f"{int(abroad.sum())} 行位于中国境外（第 {list_rows(rows[abroad])} 行），请检查是否"
-            f"少写了数字等笔误 / {int(abroad.sum())} rows lie outside China (rows "
-            f"{list_rows(rows[abroad])}); check for typos such as a missing digit"
+            msg(
+                "loaders.facilities.outside_china",
+                n=int(abroad.sum()),
+                rows=list_rows(rows[abroad]),
+            )
         )
     if key in ("gcj02", "bd09"):
         lon, lat = datum.to_wgs84(lon, lat, crs=key)
     if study_area is not None:
-        area = study_area_polygon(study_area)
-        ok = rej.alive
-        inside = np.zeros(len(lon), dtype=bool)
-        inside[ok] = shapely.intersects_xy(area, lon[ok], lat[ok])
-        rej.reject(
-            ok & ~inside,
-            f"{col_x}/{col_y}",
-            [f"{a:.6f}, {b:.6f}" for a, b in zip(lon, lat, strict=True)],
-            "outside the study area",
-            error=CoordinateError,
-        )
+        _reject_outside(lon, lat, study_area, rej, where)
     dead = ~rej.alive
     lon = np.where(dead, np.nan, lon)
     lat = np.where(dead, np.nan, lat)
     return Located(lon, lat, raw_lon, raw_lat, crs_in, detected, warns)
+
+
+def _input_crs(crs: str) -> tuple[str | None, pyproj.CRS | None, str]:
+    """The datum key (wgs84/gcj02/bd09, else None), the pyproj CRS otherwise, and its name."""
+    key = datum.normalise_datum(crs)
+    if key is not None:
+        return key, None, key
+    try:
+        pj = pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        raise CoordinateError(msg("loaders.facilities.bad_crs", crs=repr(crs))) from exc
+    return None, pj, pj.to_string()
+
+
+def _table_lonlat(
+    frame: pd.DataFrame,
+    cols: dict[str, str | None],
+    label: str,
+    rej: Rejections,
+    warns: list[str],
+    detected: dict[str, str],
+) -> tuple[np.ndarray, np.ndarray, str, str]:
+    """Lon/lat as written in a table (lon/lat, pair or WKT columns), and the columns used."""
+    how = require_coordinates(cols, frame.columns, label=label)
+    detected["coordinates"] = how
+    if how == "lonlat":
+        col_x, col_y = str(cols["lon"]), str(cols["lat"])
+        lon, bad_x = parse_numbers(frame[col_x])
+        lat, bad_y = parse_numbers(frame[col_y])
+        not_x, not_y = (
+            msg("loaders.facilities.lon_not_number"),
+            msg("loaders.facilities.lat_not_number"),
+        )
+        rej.reject(bad_x, col_x, frame[col_x], not_x, error=CoordinateError)
+        rej.reject(bad_y, col_y, frame[col_y], not_y, error=CoordinateError)
+    elif how == "coord":
+        col_x = col_y = str(cols["coord"])
+        lon, lat, bad = parse_pairs(frame[col_x])
+        not_pair = msg("loaders.facilities.not_a_pair")
+        rej.reject(bad, col_x, frame[col_x], not_pair, error=CoordinateError)
+    else:
+        col_x = col_y = str(cols["wkt"])
+        geoms, bad = parse_wkt(frame[col_x])
+        bad_wkt = msg("loaders.facilities.bad_wkt")
+        rej.reject(bad, col_x, frame[col_x], bad_wkt, error=GeometryError)
+        lon, lat = _points_of(geoms, warns)
+    missing = np.isnan(lon) | np.isnan(lat)
+    gone = msg("loaders.facilities.coords_missing")
+    rej.reject(missing, col_x, "", gone, error=CoordinateError)
+    return lon, lat, col_x, col_y
+
+
+def _reject_impossible(lon: np.ndarray, lat: np.ndarray, rej: Rejections, where: str) -> None:
+    """Reject coordinates beyond ±180/±90 and 0,0 (a missing value written as zeros)."""
+    bad_range = rej.alive & ((np.abs(lon) > 180) | (np.abs(lat) > 90))
+    rej.reject(
+        bad_range,
+        where,
+        _pair_texts(lon, lat, bad_range, "{:g}, {:g}"),
+        msg("loaders.facilities.out_of_range"),
+        error=CoordinateError,
+    )
+    null_island = rej.alive & (lon == 0) & (lat == 0)
+    zeros = msg("loaders.facilities.null_island")
+    rej.reject(null_island, where, "0, 0", zeros, error=CoordinateError)
+
+
+def _reject_outside(
+    lon: np.ndarray, lat: np.ndarray, study_area: Any, rej: Rejections, where: str
+) -> None:
+    """Reject the points outside the study area (WGS-84 lon/lat)."""
+    area = study_area_polygon(study_area)
+    ok = rej.alive
+    inside = np.zeros(len(lon), dtype=bool)
+    inside[ok] = shapely.intersects_xy(area, lon[ok], lat[ok])
+    rej.reject(
+        ok & ~inside,
+        where,
+        _pair_texts(lon, lat, ok & ~inside, "{:.6f}, {:.6f}"),
+        msg("loaders.facilities.outside_area"),
+        error=CoordinateError,
+    )
+
+
+def _pair_texts(x: np.ndarray, y: np.ndarray, mask: np.ndarray, fmt: str) -> np.ndarray:
+    """``fmt`` of each (x, y) where ``mask`` holds, "" elsewhere (only rejected rows show it)."""
+    out = np.full(len(x), "", dtype=object)
+    for i in np.flatnonzero(mask).tolist():
+        out[i] = fmt.format(x[i], y[i])
+    return out
 
 
 # Headers that name a datum, as planners' exports do (高德经度, 百度纬度, gcj_lng, lon_bd09 ...).
@@ -572,9 +627,6 @@ _HEADER_DATUMS = (
     ("bd09", re.compile(r"百度|bd-?09|baidu|bmap", re.IGNORECASE)),
     ("wgs84", re.compile(r"wgs|gps|天地图|tianditu", re.IGNORECASE)),
 )
-
-# Who uses each datum, after its label (:data:`_DATUM_LABEL`) in messages.
-_DATUM_USERS = {"gcj02": "高德/腾讯", "bd09": "百度", "wgs84": "GPS/天地图"}
 
 
 def datum_named_in(header: str) -> str | None:
@@ -585,7 +637,7 @@ def datum_named_in(header: str) -> str | None:
     return None
 
 
-def _header_datum_hint(col_x: str, col_y: str, key: str | None) -> str | None:
+def _header_datum_hint(col_x: str, col_y: str, key: str | None) -> Message | None:
     """A warning when the coordinate headers name a datum other than the one declared."""
     if key is None:
         return None
@@ -593,11 +645,12 @@ def _header_datum_hint(col_x: str, col_y: str, key: str | None) -> str | None:
     named = datum_named_in(header)
     if named is None or named == key:
         return None
-    return (
-        f"坐标列 {header.strip()!r} 的列名表明是 {_DATUM_LABEL[named]} ({_DATUM_USERS[named]}) "
-        f"坐标，但按 {_DATUM_LABEL[key]} ({_DATUM_USERS[key]}) 读取 / the column names suggest "
-        f"{named} coordinates but "
-        f'they were read as {key}: choose {named} (crs = "{named}") if that is what they are'
+    return msg(
+        "loaders.facilities.header_datum",
+        header=repr(header.strip()),
+        named=_DATUM_LABEL[named],
+        used=_DATUM_LABEL[key],
+        key=named,
     )
 
 
@@ -609,10 +662,7 @@ def _points_of(geoms: np.ndarray, warns: list[str]) -> tuple[np.ndarray, np.ndar
         g = geoms[present]
         not_point = shapely.get_type_id(g) != 0
         if not_point.any():
-            warns.append(
-                f"{int(not_point.sum())} lines/polygons were turned into points "
-                "(a representative point inside each)"
-            )
+            warns.append(msg("loaders.facilities.lines_to_points", n=int(not_point.sum())))
         pts = np.where(not_point, shapely.point_on_surface(g), g)
         lon[present] = shapely.get_x(pts)
         lat[present] = shapely.get_y(pts)
@@ -632,27 +682,39 @@ def _gis_lonlat(
     geoms = gdf.geometry.to_numpy()
     missing = shapely.is_missing(geoms)
     missing[~missing] = shapely.is_empty(geoms[~missing])
-    rej.reject(missing, "geometry", "", "the feature has no geometry", error=GeometryError)
+    rej.reject(missing, "geometry", "", msg("loaders.facilities.no_geometry"), error=GeometryError)
     detected["coordinates"] = "geometry"
     present = np.array(geoms, dtype=object, copy=True)
     present[missing] = None
     lon, lat = _points_of(present, warns)
     if gdf.crs is None:
-        warns.append(f"{label} has no CRS (.prj); its coordinates were read as {crs_in}")
+        warns.append(msg("loaders.facilities.no_prj", file=label, crs=crs_in))
         return lon, lat, crs_in, pj
     file_crs = pyproj.CRS.from_user_input(gdf.crs)
     if file_crs.is_geographic:
         # Geographic files: take the declared datum (Amap data is often saved as "WGS 84").
         if key in ("gcj02", "bd09"):
             warns.append(
-                f"{label} is in {file_crs.name}; its coordinates were read as {crs_in} as requested"
+                msg(
+                    "loaders.facilities.geographic_as_requested",
+                    file=label,
+                    file_crs=file_crs.name,
+                    crs=crs_in,
+                )
             )
             return lon, lat, crs_in, None
         if not file_crs.equals(pyproj.CRS.from_epsg(4326)):
             lon, lat = _projected_to_wgs84(lon, lat, file_crs, rej, label)
         return lon, lat, file_crs.to_string(), None
     if key in ("gcj02", "bd09"):
-        warns.append(f"{label} has its own CRS {file_crs.name}; crs={key!r} was ignored")
+        warns.append(
+            msg(
+                "loaders.facilities.own_crs",
+                file=label,
+                file_crs=file_crs.name,
+                crs=_DATUM_LABEL[key],
+            )
+        )
     return lon, lat, file_crs.to_string(), file_crs
 
 
@@ -667,8 +729,8 @@ def _projected_to_wgs84(
     rej.reject(
         fail,
         "geometry",
-        [f"{a:g}, {b:g}" for a, b in zip(x, y, strict=True)],
-        f"cannot be transformed from {pj.name} to WGS-84 (outside the CRS's area?)",
+        _pair_texts(x, y, fail, "{:g}, {:g}"),
+        msg("loaders.facilities.cannot_transform", crs=pj.name),
         error=CoordinateError,
     )
     return lon, lat
@@ -681,12 +743,14 @@ def _check_projected_values(
     ok = rej.alive & np.isfinite(lon) & np.isfinite(lat)
     big = ok & (np.abs(lon) > 1000) & (np.abs(lat) > 1000)
     if big.any() and big.sum() == ok.sum():
-        msg = (
-            f"{label}: the coordinates look like projected metres (e.g. {lon[big][0]:.0f}, "
-            f"{lat[big][0]:.0f}), not {crs_in} degrees. Pass crs= with the projection, e.g. "
-            "crs='EPSG:4547' (CGCS2000 3-degree zone, central meridian 114°E) or the UTM zone."
+        error = msg(
+            "loaders.facilities.projected_metres",
+            file=label,
+            x=f"{lon[big][0]:.0f}",
+            y=f"{lat[big][0]:.0f}",
+            crs=crs_in,
         )
-        raise CoordinateError(msg)
+        raise CoordinateError(error)
 
 
 def _swap_axes(
@@ -696,17 +760,11 @@ def _swap_axes(
     normal = ok & _in_china(lon, lat)
     swapped = ok & _in_china(lat, lon)
     if swapped.any() and not normal.any():
-        warns.append(
-            "longitude and latitude were swapped in every row (the values fit China only as "
-            "lat, lon); they were exchanged"
-        )
+        warns.append(msg("loaders.facilities.swapped_all"))
         return lat.copy(), lon.copy(), lat.copy(), lon.copy()
     fix = swapped & (np.abs(lat) > 90)
     if fix.any():
-        warns.append(
-            f"longitude and latitude were swapped in rows {list_rows(rows[fix])}; they were "
-            "exchanged"
-        )
+        warns.append(msg("loaders.facilities.swapped_rows", rows=list_rows(rows[fix])))
         lon, lat = np.where(fix, lat, lon), np.where(fix, lon, lat)
     return lon, lat, lon.copy(), lat.copy()
 
@@ -732,11 +790,7 @@ def _raw_arrays(raw: Any) -> tuple[np.ndarray, np.ndarray]:
     arr = np.asarray(raw, dtype="float64")
     if arr.ndim == 2 and arr.shape[1] == 2:
         return arr[:, 0], arr[:, 1]
-    msg = (
-        f"suggest_datum: expected (lon, lat) arrays, an (n, 2) array or point GeoDataFrame, got "
-        f"{type(raw).__name__}"
-    )
-    raise InputDataError(msg)
+    raise InputDataError(msg("loaders.facilities.bad_raw_points", kind=type(raw).__name__))
 
 
 def datum_fit(raw: Any, network: Network, *, max_points: int = 2000) -> dict[str, float]:
@@ -778,13 +832,14 @@ def datum_fit(raw: Any, network: Network, *, max_points: int = 2000) -> dict[str
 
 def suggest_datum(
     raw: Any, network: Network, *, crs_used: str = "wgs84", max_points: int = 2000
-) -> str | None:
+) -> Message | None:
     """Suggest another datum when the points sit on the streets only under that one.
 
     The median distance to the nearest street is computed for the raw coordinates read as
     WGS-84, GCJ-02 and BD-09. When the declared datum's median is more than
     :data:`SUGGEST_RATIO` times and :data:`SUGGEST_MIN_GAIN_M` metres worse than the best one,
-    a Chinese + English hint is returned; otherwise ``None``.
+    a hint is returned (a message: English as text, Chinese with ``.text("zh")``); otherwise
+    ``None``.
 
     Parameters
     ----------
@@ -799,7 +854,7 @@ def suggest_datum(
 
     Returns
     -------
-    str or None
+    Message or None
     """
     used = datum.normalise_datum(crs_used)
     if used is None:
@@ -814,15 +869,13 @@ def suggest_datum(
     if top > settings.datum_fit_max_m:
         # Far from the streets in every datum: another datum would not put them on a street.
         return None
-    b, u = _DATUM_LABEL[best], _DATUM_LABEL[used]
-    # Chinese line, then English line: the app shows the one of its language, the CLI both.
-    return (
-        f"这些点按 {b} 解读时更贴合路网（到最近道路的中位距离 {top:.0f} 米，按 {u} 解读为 "
-        f"{cur:.0f} 米），请确认坐标系：在界面中选择 {b}，或在配置文件中写 "
-        f'crs = "{best}"。\n'
-        f"These points fit the street network better read as {b} (median distance to the "
-        f"nearest street {top:.0f} m, against {cur:.0f} m as {u}); check the coordinate system: "
-        f'choose {b} in the app, or crs = "{best}" in a config.'
+    return msg(
+        "loaders.facilities.datum_suggestion",
+        best=_DATUM_LABEL[best],
+        used=_DATUM_LABEL[used],
+        top=f"{top:.0f}",
+        cur=f"{cur:.0f}",
+        key=best,
     )
 
 
@@ -837,7 +890,8 @@ class DatumChoice:
     used
         The datum the coordinates were read in.
     reason
-        A Chinese + English sentence for the log, the app and ``run.json``.
+        Why, as a message (English in the log and ``run.json``, the planner's language in the
+        app).
     fit
         Median distance (m) to the nearest street under each datum.
     decisive
@@ -846,7 +900,7 @@ class DatumChoice:
 
     declared: str | None
     used: str
-    reason: str
+    reason: Message
     fit: dict[str, float]
     decisive: bool
 
@@ -884,7 +938,7 @@ def detect_datum(raw: Any, network: Network, *, max_points: int = 2000) -> Datum
     """
     fit = datum_fit(raw, network, max_points=max_points)
     if not fit:
-        return DatumChoice(None, "wgs84", "no coordinates to test; WGS-84 assumed", fit, False)
+        return DatumChoice(None, "wgs84", msg("loaders.facilities.datum_untested"), fit, False)
     best = min(fit, key=fit.__getitem__)
     top = fit[best]
     others = [v for k, v in fit.items() if k != best]
@@ -894,18 +948,11 @@ def detect_datum(raw: Any, network: Network, *, max_points: int = 2000) -> Datum
     )
     text = ", ".join(f"{_DATUM_LABEL[k]} {v:.0f} m" for k, v in fit.items())
     if decisive:
-        b = _DATUM_LABEL[best]
-        reason = (
-            f"未声明坐标系，按路网拟合判定为 {b}（到最近道路的中位距离：{text}）/ crs not "
-            f"declared; read as {b}, which fits the street network decisively (median distance "
-            f'to the nearest street: {text}); declare crs = "{best}" to silence this'
+        reason = msg(
+            "loaders.facilities.datum_decisive", best=_DATUM_LABEL[best], fit=text, key=best
         )
         return DatumChoice(None, best, reason, fit, True)
-    reason = (
-        f"未声明坐标系，路网拟合不能确定坐标系，按 WGS-84 读取（中位距离：{text}）/ crs not "
-        f"declared and the street-network fit is ambiguous ({text}); read as WGS-84: declare "
-        'crs = "wgs84", "gcj02" or "bd09" to be sure'
-    )
+    reason = msg("loaders.facilities.datum_ambiguous", fit=text)
     return DatumChoice(None, "wgs84", reason, fit, False)
 
 
@@ -956,22 +1003,18 @@ def mixed_datum_rows(
     return out
 
 
-def mixed_datum_warning(found: dict[str, np.ndarray], *, label: str, crs_used: str) -> str | None:
-    """A Chinese + English warning naming the rows of :func:`mixed_datum_rows`, or ``None``."""
+def mixed_datum_warning(
+    found: dict[str, np.ndarray], *, label: str, crs_used: str
+) -> Message | None:
+    """A warning naming the rows of :func:`mixed_datum_rows`, or ``None``."""
     if not found:
         return None
     u = _DATUM_LABEL.get(datum.normalise_datum(crs_used) or "", crs_used)
-    parts_zh, parts_en = [], []
+    parts = []
     for d, rows in found.items():
         shown = ", ".join(str(int(r)) for r in rows[:20]) + (" …" if rows.size > 20 else "")
-        parts_zh.append(f"第 {shown} 行按 {_DATUM_LABEL[d]} 解读才在道路上")
-        parts_en.append(f"rows {shown} lie on a street only when read as {_DATUM_LABEL[d]}")
-    return (
-        f"{label}：文件中坐标系可能混用（按 {u} 读取）：{'；'.join(parts_zh)}，"
-        "请核对这些行的坐标。\n"
-        f"{label}: the file may mix datums (read as {u}): {'; '.join(parts_en)}; check those "
-        "rows' coordinates (e.g. points copied from Amap are GCJ-02)."
-    )
+        parts.append(msg("loaders.facilities.mixed_rows", rows=shown, datum=_DATUM_LABEL[d]))
+    return msg("loaders.facilities.mixed_datums", file=label, used=u, parts=parts)
 
 
 def _datum_distances(lon: np.ndarray, lat: np.ndarray, network: Network) -> dict[str, np.ndarray]:

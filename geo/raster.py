@@ -35,6 +35,7 @@ import shapely
 from geo.demand import DEMAND_COLUMNS
 from geo.errors import InputDataError
 from geo.facilities import study_area_polygon
+from geo.messages import msg
 from geo.network import WGS84, utm_crs_for
 from geo.validation import ValidationReport, empty_rejected
 
@@ -53,18 +54,16 @@ def _read_band(path: Any, band: int) -> tuple[np.ndarray, np.ndarray, Any, Any, 
     try:
         src = rasterio.open(path)
     except (rasterio.errors.RasterioIOError, OSError) as exc:
-        msg = f"raster: cannot read {path!s} as a GeoTIFF ({exc}); give a population GeoTIFF"
-        raise InputDataError(msg) from None
+        error = msg("loaders.raster.unreadable", path=str(path), error=str(exc))
+        raise InputDataError(error) from None
     with src:
         if not 1 <= band <= src.count:
-            msg = f"raster {Path(str(path)).name}: band {band} asked, the file has {src.count}"
-            raise InputDataError(msg)
-        if src.crs is None:
-            msg = (
-                f"raster {Path(str(path)).name}: no coordinate reference system; save it as a "
-                "GeoTIFF with its CRS (e.g. EPSG:4326 for WorldPop, ESRI:54009 for GHS-POP)"
+            name = Path(str(path)).name
+            raise InputDataError(
+                msg("loaders.raster.no_band", file=name, band=band, count=src.count)
             )
-            raise InputDataError(msg)
+        if src.crs is None:
+            raise InputDataError(msg("loaders.raster.no_crs", file=Path(str(path)).name))
         data = src.read(band, masked=True)
         values = np.asarray(data.filled(np.nan), dtype="float64")
         mask = np.asarray(np.ma.getmaskarray(data)) | ~np.isfinite(values)
@@ -128,32 +127,16 @@ def demand_from_raster(
         :class:`~geo.validation.ValidationReport`.
     """
     if elderly_share is not None and not 0 <= elderly_share <= 1:
-        msg = f"elderly_share: expected a share between 0 and 1, got {elderly_share!r}"
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.demand.bad_share", value=repr(elderly_share)))
     name = Path(str(path)).name
     values, nodata, transform, crs, facts = _read_band(path, band)
     height, width = values.shape
     warnings: list[str] = []
-    rejected = empty_rejected()
-
     negative = ~nodata & (values < 0)
-    if negative.any():
-        r, c = np.nonzero(negative)
-        rejected = pd.DataFrame(
-            {
-                "row": (r * width + c + 1).astype("int64"),
-                "column": f"band {band}",
-                "value": values[r, c].astype(object),
-                "reason": [
-                    f"negative population at row {i}, column {j}; set to 0"
-                    for i, j in zip(r.tolist(), c.tolist(), strict=True)
-                ],
-            }
-        )
-        warnings.append(f"{int(negative.sum())} cells with negative population set to 0")
+    rejected = _negative_cells(values, negative, band, warnings)
     n_nodata = int(nodata.sum())
     if n_nodata:
-        warnings.append(f"{n_nodata} nodata cells hold nobody")
+        warnings.append(msg("loaders.raster.nodata_cells", n=n_nodata))
     people = np.where(nodata | negative, 0.0, values)
     rows, cols = np.nonzero(people > 0)
     pop = people[rows, cols]
@@ -163,20 +146,13 @@ def demand_from_raster(
     lon, lat = to_wgs.transform(xs, ys)
     lon, lat = np.asarray(lon, dtype="float64"), np.asarray(lat, dtype="float64")
     if study_area is not None:
-        area = study_area_polygon(study_area)
-        inside = shapely.contains_xy(area, lon, lat)
-        n_out = int((~inside).sum())
-        if n_out:
+        inside = shapely.contains_xy(study_area_polygon(study_area), lon, lat)
+        if (~inside).any():
+            people_out = f"{pop[~inside].sum():,.0f}"
             warnings.append(
-                f"{n_out} cells ({pop[~inside].sum():,.0f} people) outside the study area dropped"
+                msg("loaders.raster.outside_area", n=int((~inside).sum()), people=people_out)
             )
-        rows, cols, pop, lon, lat = (
-            rows[inside],
-            cols[inside],
-            pop[inside],
-            lon[inside],
-            lat[inside],
-        )
+        rows, cols, pop, lon, lat = (a[inside] for a in (rows, cols, pop, lon, lat))
     total = float(pop.sum())
 
     if buildings is None:
@@ -199,6 +175,29 @@ def demand_from_raster(
     )
     logger.info("%s: %d demand points, %.0f residents", name, len(gdf), total)
     return gdf, report
+
+
+def _negative_cells(
+    values: np.ndarray, negative: np.ndarray, band: int, warnings: list[str]
+) -> pd.DataFrame:
+    """The rejected table of negative cells (``row`` = cell number from 1), with a warning."""
+    if not negative.any():
+        return empty_rejected()
+    width = values.shape[1]
+    r, c = np.nonzero(negative)
+    reasons = [
+        msg("loaders.raster.negative_cell", row=i, column=j)
+        for i, j in zip(r.tolist(), c.tolist(), strict=True)
+    ]
+    warnings.append(msg("loaders.raster.negative_cells", n=int(negative.sum())))
+    return pd.DataFrame(
+        {
+            "row": (r * width + c + 1).astype("int64"),
+            "column": pd.Series([f"band {band}"] * len(r), dtype=object),
+            "value": values[r, c].astype(object),
+            "reason": pd.Series(reasons, dtype=object),
+        }
+    )
 
 
 def _frame(
@@ -241,8 +240,8 @@ def _dasymetric(
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Spread each cell's people over the buildings inside it (area × storeys)."""
     if not isinstance(buildings, gpd.GeoDataFrame):
-        msg = f"buildings: expected a GeoDataFrame of footprints, got {type(buildings).__name__}"
-        raise InputDataError(msg)
+        kind = type(buildings).__name__
+        raise InputDataError(msg("loaders.raster.bad_buildings", kind=kind))
     blds = buildings if buildings.crs is not None else buildings.set_crs(WGS84)
     blds = blds[~blds.geometry.is_empty & blds.geometry.notna()].reset_index(drop=True)
     warnings: list[str] = []
@@ -282,13 +281,13 @@ def _dasymetric(
     ids_b = np.array([f"RB{i}" for i in np.flatnonzero(keep)])
     orphan = n_b == 0
     if orphan.any():
+        people = f"{pop[orphan].sum():,.0f}"
         warnings.append(
-            f"{int(orphan.sum())} cells with people ({pop[orphan].sum():,.0f}) have no building; "
-            "kept as points at the cell centres"
+            msg("loaders.raster.cells_without_buildings", n=int(orphan.sum()), people=people)
         )
     n_unused = int((~used).sum())
     if n_unused:
-        warnings.append(f"{n_unused} buildings lie in cells without people (no demand point)")
+        warnings.append(msg("loaders.raster.buildings_without_people", n=n_unused))
     ids_c = np.array(
         [f"R{r}_{c}" for r, c in zip(rows[orphan].tolist(), cols[orphan].tolist(), strict=True)]
     )

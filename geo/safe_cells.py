@@ -20,6 +20,16 @@ import numpy as np
 import pandas as pd
 
 #: First characters that make a spreadsheet read a cell as a formula.
+__all__ = [
+    "FORMULA_PREFIXES",
+    "gpkg_safe",
+    "harden_worksheet",
+    "is_formula_like",
+    "neutralise",
+    "neutralise_frame",
+    "write_csv",
+]
+
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?%?")

@@ -13,6 +13,7 @@ import csv
 import io
 import itertools
 import logging
+import re
 import tempfile
 import warnings
 import zipfile
@@ -31,8 +32,21 @@ from geo.errors import (
     GeometryError,
     InputDataError,
 )
+from geo.messages import msg
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "EXCEL_SUFFIXES",
+    "GIS_SUFFIXES",
+    "SUPPORTED",
+    "TEXT_SUFFIXES",
+    "Source",
+    "TableInfo",
+    "detect_encoding",
+    "read_table",
+    "zip_member",
+]
 
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
@@ -132,11 +146,8 @@ def read_table(
         # a library still raises on a damaged file must not reach the planner as a traceback.
         label = name or Path(str(getattr(source, "name", "") or source)).name[:80]
         logger.warning("%s: unexpected %s while reading", label, type(exc).__name__, exc_info=exc)
-        msg = (
-            f"{label}: the file could not be read ({type(exc).__name__}: {exc}). It may be "
-            "damaged or incomplete; open and save it again (CSV, XLSX, GeoJSON or GPKG)."
-        )
-        raise InputDataError(msg) from exc
+        error = f"{type(exc).__name__}: {exc}"
+        raise InputDataError(msg("loaders.tables.unreadable", file=label, error=error)) from exc
 
 
 def _read_file(
@@ -145,11 +156,9 @@ def _read_file(
     data, path, label = _open(source, name)
     suffix = Path(label).suffix.lower()
     if data is not None and not data.strip():
-        msg = f"{label}: the file is empty. Choose a file with a header row and data rows."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.empty_file", file=label))
     if path is not None and path.stat().st_size == 0:
-        msg = f"{label}: the file is empty (0 bytes). Choose a file with a header and data rows."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.empty_bytes", file=label))
     if data is None:
         assert path is not None  # _open returns one of the two
         if suffix not in SUPPORTED:
@@ -162,8 +171,7 @@ def _read_file(
         suffix = _sniff(data, label)
     if suffix in TEXT_SUFFIXES:
         if not data.strip():
-            msg = f"{label}: the file is empty. Choose a file with a header row and data rows."
-            raise InputDataError(msg)
+            raise InputDataError(msg("loaders.tables.empty_file", file=label))
         return _read_text(data, label, encoding)
     if suffix in EXCEL_SUFFIXES:
         return _read_excel(data, label, sheet)
@@ -180,11 +188,9 @@ def _open(source: Source, name: str | None) -> tuple[bytes | None, Path | None, 
         path = Path(source)
         label = name or path.name
         if not path.exists():
-            msg = f"{label}: no such file ({path}). Check the path."
-            raise InputDataError(msg)
+            raise InputDataError(msg("loaders.tables.no_such_file", file=label, path=str(path)))
         if path.is_dir():
-            msg = f"{label}: is a folder; choose a file (for a shapefile, the .shp or a .zip)."
-            raise InputDataError(msg)
+            raise InputDataError(msg("loaders.tables.is_folder", file=label))
         return None, path, label
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), None, name or "upload"
@@ -195,11 +201,7 @@ def _open(source: Source, name: str | None) -> tuple[bytes | None, Path | None, 
             source.seek(0)
         data = source.read()
     else:
-        msg = (
-            f"source: expected a path, bytes or a file object, got {type(source).__name__}. "
-            "Pass the file path or the uploaded file."
-        )
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.bad_source", kind=type(source).__name__))
     if isinstance(data, str):
         data = data.encode("utf-8")
     label = name or Path(str(getattr(source, "name", "") or "upload")).name
@@ -223,17 +225,9 @@ def _sniff(head: bytes, label: str) -> str:
         return ".geojson"
     suffix = Path(label).suffix.lower()
     if suffix in (".xls", ".et"):
-        msg = (
-            f"{label}: old Excel format ({suffix}) is not supported. Save it as .xlsx "
-            "(Excel/WPS: 另存为 → Excel 工作簿 .xlsx) or as CSV."
-        )
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.old_excel", file=label, suffix=suffix))
     if suffix and suffix not in (".dat", ".text"):
-        msg = (
-            f"{label}: unknown file type {suffix!r}. Use CSV/TXT, XLSX, GeoJSON, SHP (or a .zip "
-            "holding one), or GPKG."
-        )
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.unknown_type", file=label, suffix=repr(suffix)))
     return ".csv"
 
 
@@ -253,11 +247,7 @@ def detect_encoding(raw: bytes, *, label: str = "file") -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
     if b"\x00" in raw[:8192]:
-        msg = (
-            f"{label}: looks like a binary file, not text (it contains NUL bytes). Export the "
-            "table as CSV (UTF-8) or XLSX."
-        )
-        raise EncodingDetectionError(msg)
+        raise EncodingDetectionError(msg("loaders.tables.binary", file=label))
     try:
         raw.decode("utf-8")
         return "utf-8"
@@ -272,12 +262,7 @@ def detect_encoding(raw: bytes, *, label: str = "file") -> str:
         return "gb18030"
     if matches:
         return matches[0].encoding
-    msg = (
-        f"{label}: could not determine the character encoding (not UTF-8, GBK/GB18030 or any "
-        "other known text encoding; is it a binary file?). Save it as CSV UTF-8 (Excel: 另存为 → "
-        "CSV UTF-8) or pass encoding=..."
-    )
-    raise EncodingDetectionError(msg)
+    raise EncodingDetectionError(msg("loaders.tables.unknown_encoding", file=label))
 
 
 def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFrame, TableInfo]:
@@ -285,36 +270,42 @@ def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFra
     try:
         text = raw.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
-        msg = f"{label}: cannot decode the file as {enc!r} ({exc}). Try another encoding="
-        raise EncodingDetectionError(msg) from exc
+        error = msg("loaders.tables.cannot_decode", file=label, encoding=repr(enc), error=str(exc))
+        raise EncodingDetectionError(error) from exc
     text = text.lstrip("\ufeff")
     bad = sum(1 for ch in text[:20000] if ord(ch) < 32 and ch not in "\t\r\n")
     if bad > max(3, len(text[:20000]) // 100):
-        msg = (
-            f"{label}: decoded as {enc} but full of control characters; it is probably not a "
-            "text table. Export it as CSV (UTF-8) or XLSX."
+        raise EncodingDetectionError(
+            msg("loaders.tables.control_characters", file=label, encoding=enc)
         )
-        raise EncodingDetectionError(msg)
-    sample = "\n".join(text.splitlines()[:_HEADER_SCAN_ROWS])
+    lines = text[:1_000_000].splitlines()  # the first lines, without splitting a big file
+    if len(lines) <= _HEADER_SCAN_ROWS:
+        lines = text.splitlines()
+    sample = "\n".join(lines[:_HEADER_SCAN_ROWS])
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",\t;|").delimiter
     except csv.Error:
         delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    # Without quotes and with no whitespace but line breaks, no cell has spaces to strip.
+    padded = '"' in text or _INNER_SPACE.search(text) is not None
+    typed = _fast_typed_frame(text, delimiter, padded=padded)
+    if typed is not None:
+        # A large plain table with its header on line 1 (a demand export): read as is.
+        info = TableInfo(name=label, format="csv", encoding=enc, header_row=1, n_rows=len(typed))
+        logger.info("%s: read %d rows (encoding %s, plain table)", label, len(typed), enc)
+        return typed, info
     grid = _fast_grid(text, delimiter)
     if grid is None:
         try:
             rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
         except csv.Error as exc:
-            msg = (
-                f"{label}: cannot parse the text as a table ({exc}). "
-                "Check the separators and quotes."
-            )
-            raise InputDataError(msg) from exc
+            error = msg("loaders.tables.cannot_parse", file=label, error=str(exc))
+            raise InputDataError(error) from exc
         # csv.reader rather than pandas: title lines above the header have fewer fields, which
         # pandas rejects; padding keeps every line, so row numbers match what the user sees.
         width = max((len(r) for r in rows), default=0)
         grid = pd.DataFrame([r + [""] * (width - len(r)) for r in rows], dtype=object)
-    frame, header_row, notes = _frame_from_grid(grid, label)
+    frame, header_row, notes = _frame_from_grid(grid, label, strip=padded)
     info = TableInfo(
         name=label,
         format="csv",
@@ -325,6 +316,10 @@ def _read_text(raw: bytes, label: str, encoding: str | None) -> tuple[pd.DataFra
     )
     logger.info("%s: read %d rows (encoding %s, header row %d)", label, len(frame), enc, header_row)
     return frame, info
+
+
+#: Whitespace other than line breaks (str.strip and re's \s agree on what whitespace is).
+_INNER_SPACE = re.compile(r"[^\S\r\n]")
 
 
 def _strip_texts(col: pd.Series) -> pd.Series:
@@ -369,26 +364,99 @@ def _fast_grid(text: str, delimiter: str) -> pd.DataFrame | None:
     return grid.fillna("")
 
 
-def _frame_from_grid(grid: pd.DataFrame, label: str) -> tuple[pd.DataFrame, int, list[str]]:
-    """Find the header among title lines, name the columns and index rows as the user sees them."""
+#: A cell that starts like an id with leading zeros ("007"): such columns stay text.
+#: (Line 1, the header, is not data: a cell always follows a newline or a separator.)
+_LEADING_ZERO = re.compile(r'[\n\t,;|][ \t"]*[+-]?0\d')
+
+
+def _fast_typed_frame(text: str, delimiter: str, *, padded: bool) -> pd.DataFrame | None:
+    """A large plain table read by pandas' C reader; None when anything is unusual.
+
+    What the general path (:func:`_fast_grid` + :func:`_frame_from_grid`) makes of such a file,
+    without a Python object per cell: the header on the first line (plain, distinct names), no
+    blank line or column, no "007"-style cell; number columns as numbers and, when no cell can
+    need stripping (not ``padded``), text columns as text. Any other file (title rows, padded
+    text cells ...) returns None and takes the general path.
+    """
+    if text.count("\n", 0, 10_000_000) < _FAST_CSV_LINES or _LEADING_ZERO.search(text):
+        return None
+    first = text.split("\n", 1)[0].rstrip("\r")
+    header = next(csv.reader([first], delimiter=delimiter), [])
+    names = [h.strip() for h in header]
+    if (
+        len(names) < 2
+        or len(set(names)) < len(names)
+        or any(n != h or not n for n, h in zip(names, header, strict=True))
+    ):
+        return None
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            header=0,
+            dtype=None,
+            na_filter=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except (pd.errors.ParserError, ValueError):
+        return None
+    if list(frame.columns) != names or frame.empty:
+        return None
+    for col in frame.columns:
+        typed = _typed_column(frame[col], padded=padded)
+        if typed is None:
+            return None
+        frame[col] = typed
+    if frame.isna().all(axis=1).any() or frame.isna().all(axis=0).any():
+        return None  # a blank line or column: the general path drops it
+    frame.index = pd.Index(np.arange(2, len(frame) + 2), name="row")
+    return frame
+
+
+def _typed_column(col: pd.Series, *, padded: bool) -> pd.Series | None:
+    """A column of the C reader as :func:`_infer_numeric` types it (None: cannot say)."""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        return None
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return col
+    if padded or not pd.api.types.is_string_dtype(col.dtype):
+        return None
+    blank = (col == "").to_numpy(dtype=bool)
+    cells = col[~blank]
+    if cells.empty or not pd.to_numeric(cells.iloc[:200], errors="coerce").isna().any():
+        # Numbers (with blanks) so far: the whole column decides, as the general path does.
+        number = pd.to_numeric(cells, errors="coerce")
+        if number.notna().all():
+            return number.reindex(col.index) if blank.any() else number
+    return col.where(~blank).astype("str")
+
+
+def _frame_from_grid(
+    grid: pd.DataFrame, label: str, *, strip: bool = True
+) -> tuple[pd.DataFrame, int, list[str]]:
+    """Find the header among title lines, name the columns and index rows as the user sees them.
+
+    ``strip=False`` when no cell can have surrounding whitespace (a text file without any).
+    """
     grid = grid.copy()
     grid.index = np.arange(1, len(grid) + 1)  # spreadsheet row numbers
-    # Column-wise (vectorised) strip: a million-row CSV has millions of cells.
-    # (.str.strip gives NaN for numbers in an Excel column: keep those cells as they were.)
-    grid = grid.apply(_strip_texts)
+    if strip:
+        # Column-wise (vectorised) strip: a million-row CSV has millions of cells.
+        # (.str.strip gives NaN for numbers in an Excel column: keep those cells as they were.)
+        grid = grid.apply(_strip_texts)
     grid = grid.replace("", np.nan)
     grid = grid.dropna(axis=1, how="all")
     filled = grid.notna().sum(axis=1)
     nonblank = filled[filled > 0]
     if nonblank.empty:
-        msg = f"{label}: the file has no data (only blank cells). Add a header row and data rows."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.no_data", file=label))
     head = nonblank.head(_HEADER_SCAN_ROWS)
     # The header is the first row that fills most columns; lines above it are titles.
     header_row = int(head.index[np.argmax(head.to_numpy() >= max(2, 0.6 * head.max()))])
-    notes = []
+    notes: list[str] = []
     if header_row > int(nonblank.index[0]):
-        notes.append(f"skipped title rows above the header (header at row {header_row})")
+        notes.append(msg("loaders.tables.title_rows_skipped", row=header_row))
     header = grid.loc[header_row]
     names: list[str] = []
     for i, h in enumerate(header.tolist()):
@@ -405,9 +473,19 @@ def _frame_from_grid(grid: pd.DataFrame, label: str) -> tuple[pd.DataFrame, int,
     body = body.dropna(axis=0, how="all")
     body.index.name = "row"
     if body.empty:
-        msg = f"{label}: the file has a header (row {header_row}) but no data rows."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.no_data_rows", file=label, row=header_row))
     return _infer_numeric(body), header_row, notes
+
+
+def _text_column(vals: pd.Series, text: pd.Series) -> bool:
+    """Whether a column's non-blank cells are all strings and the first ones not all numbers.
+
+    Such a column stays text: checking every cell for a number (a million community names)
+    would only confirm it.
+    """
+    if vals.dtype != object or pd.api.types.infer_dtype(vals, skipna=False) != "string":
+        return False
+    return bool(pd.to_numeric(text.iloc[:200], errors="coerce").isna().any())
 
 
 def _is_blank(v: Any) -> bool:
@@ -426,6 +504,9 @@ def _infer_numeric(frame: pd.DataFrame) -> pd.DataFrame:
         text = vals.astype(str).str.strip()
         # Ids such as "007" must stay text.
         if text.str.match(r"^[+-]?0\d").any():
+            continue
+        if _text_column(vals, text):
+            out[col] = s.astype("str")  # what the mapping below makes of cells all text
             continue
         num = pd.to_numeric(text, errors="coerce")
         if num.notna().all():
@@ -464,16 +545,17 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
             warnings.simplefilter("ignore", UserWarning)
             wb = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except _TORN_XLSX as exc:
-        msg = f"{label}: not a readable .xlsx workbook ({exc}). Open and save it again as .xlsx."
-        raise InputDataError(msg) from exc
+        raise InputDataError(msg("loaders.tables.torn_xlsx", file=label, error=str(exc))) from exc
     try:
         grids: dict[str, list[tuple[Any, ...]]] = {}
         names = list(wb.sheetnames)
         if sheet is not None:
             chosen = names[sheet] if isinstance(sheet, int) and 0 <= sheet < len(names) else sheet
             if chosen not in names:
-                msg = f"{label}: no sheet {sheet!r}; the workbook has sheets {names}"
-                raise InputDataError(msg)
+                error = msg(
+                    "loaders.tables.no_sheet", file=label, sheet=repr(sheet), sheets=str(names)
+                )
+                raise InputDataError(error)
             targets = [str(chosen)]
         else:
             # Hidden sheets usually hold old or helper data: never pick one by default.
@@ -487,19 +569,19 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
                 # read_only mode inflates the sheet while iterating: a torn file fails here.
                 rows = list(ws.iter_rows(values_only=True))
             except _TORN_XLSX as exc:
-                msg = (
-                    f"{label}: sheet {sh!r} is damaged and cannot be read ({type(exc).__name__}: "
-                    f"{exc}). The file may be incomplete (a broken download or copy); open it "
-                    "in Excel/WPS and save it again as .xlsx, or export CSV."
+                error = msg(
+                    "loaders.tables.damaged_sheet",
+                    file=label,
+                    sheet=repr(sh),
+                    error=f"{type(exc).__name__}: {exc}",
                 )
-                raise InputDataError(msg) from exc
+                raise InputDataError(error) from exc
             if any(any(not _is_blank(v) for v in r) for r in rows):
                 grids[sh] = rows
     finally:
         wb.close()
     if not grids:
-        msg = f"{label}: every sheet is empty ({names}). Put the table on the first sheet."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.empty_sheets", file=label, sheets=str(names)))
     first_error: InputDataError | None = None
     for sh, rows in grids.items():
         width = max(len(r) for r in rows)
@@ -513,14 +595,12 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
         break
     else:
         if len(grids) > 1:
-            msg = (
-                f"{first_error} No other sheet of {names} holds a table either; name the sheet "
-                "(sheet = ... in a config)."
-            )
-            raise InputDataError(msg) from first_error
-        raise InputDataError(str(first_error)) from first_error
+            error = msg("loaders.tables.no_sheet_table", error=first_error, sheets=str(names))
+            raise InputDataError(error) from first_error
+        assert first_error is not None  # every sheet failed: the first one said why
+        raise InputDataError(first_error.args[0]) from first_error
     if sheet is None and len(names) > 1:
-        notes.append(f"read sheet {sh!r} of {names}")
+        notes.append(msg("loaders.tables.sheet_read", sheet=repr(sh), sheets=str(names)))
     info = TableInfo(
         name=label, format="xlsx", sheet=sh, header_row=header_row, n_rows=len(frame), notes=notes
     )
@@ -534,8 +614,7 @@ def _read_excel(raw: bytes, label: str, sheet: str | int | None) -> tuple[pd.Dat
 def _from_frame(frame: pd.DataFrame, label: str, fmt: str) -> tuple[pd.DataFrame, TableInfo]:
     """A frame handed over directly (a database query, a caller's table), numbered as rows."""
     if len(frame) == 0:
-        msg = f"{label}: the table has no rows."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.no_rows", file=label))
     out = frame.copy()
     out.index = pd.RangeIndex(1, len(out) + 1, name="row")
     crs = None
@@ -552,11 +631,8 @@ def _read_parquet(path: Path, label: str) -> tuple[pd.DataFrame, TableInfo]:
         meta = pq.read_metadata(path).metadata or {}
         frame: pd.DataFrame = gpd.read_parquet(path) if b"geo" in meta else pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several error types for damaged files
-        msg = (
-            f"{label}: cannot read as (Geo)Parquet ({type(exc).__name__}: {exc}). Is the file "
-            "complete? Export it again, or use GPKG/CSV."
-        )
-        raise InputDataError(msg) from exc
+        error = msg("loaders.tables.bad_parquet", file=label, error=f"{type(exc).__name__}: {exc}")
+        raise InputDataError(error) from exc
     out, info = _from_frame(frame, label, "geoparquet" if b"geo" in meta else "parquet")
     logger.info("%s: read %d rows (%s)", label, len(out), info.format)
     return out, info
@@ -578,15 +654,16 @@ def _read_gis(
     try:
         layers = pyogrio.list_layers(target)
     except Exception as exc:  # pyogrio raises several GDAL error types
-        msg = f"{label}: cannot open as {fmt or 'a GIS file'} ({exc}). Is the file complete?"
-        raise GeometryError(msg) from exc
+        kind = fmt or msg("loaders.tables.a_gis_file")
+        error = msg("loaders.tables.cannot_open_gis", file=label, format=kind, error=str(exc))
+        raise GeometryError(error) from exc
     names = [str(x[0]) for x in layers]
     chosen: str | None
     if layer is not None:
         chosen = names[layer] if isinstance(layer, int) and 0 <= layer < len(names) else str(layer)
         if chosen not in names:
-            msg = f"{label}: no layer {layer!r}; the file has layers {names}"
-            raise InputDataError(msg)
+            error = msg("loaders.tables.no_layer", file=label, layer=repr(layer), layers=str(names))
+            raise InputDataError(error)
     else:
         chosen = names[0] if names else None
         if len(names) > 1:
@@ -594,22 +671,19 @@ def _read_gis(
                 if pyogrio.read_info(target, layer=nm).get("features", 0) != 0:
                     chosen = nm
                     break
-            notes.append(f"read layer {chosen!r} of {names}")
+            notes.append(msg("loaders.tables.layer_read", layer=repr(chosen), layers=str(names)))
     try:
         gdf = gpd.read_file(target, layer=chosen, engine="pyogrio")
     except Exception as exc:
-        msg = (
-            f"{label}: cannot read the features ({type(exc).__name__}: {exc}). The geometries "
-            "are unreadable; export the layer again (GeoJSON or GPKG) from your GIS."
-        )
-        raise GeometryError(msg) from exc
+        detail = f"{type(exc).__name__}: {exc}"
+        error = msg("loaders.tables.unreadable_features", file=label, error=detail)
+        raise GeometryError(error) from exc
     if len(gdf) == 0:
-        msg = f"{label}: the layer {chosen!r} has no features."
-        raise InputDataError(msg)
+        raise InputDataError(msg("loaders.tables.empty_layer", file=label, layer=repr(chosen)))
     gdf.index = pd.RangeIndex(1, len(gdf) + 1, name="row")
     if not isinstance(gdf, gpd.GeoDataFrame):
         # A GPKG layer that is an attribute table: its coordinates, if any, are in columns.
-        notes.append(f"layer {chosen!r} has no geometry: read as a table (coordinate columns)")
+        notes.append(msg("loaders.tables.attribute_layer", layer=repr(chosen)))
         frame = _infer_numeric(gdf.astype(object))
         info = TableInfo(name=label, format="table", sheet=chosen, n_rows=len(frame), notes=notes)
         logger.info("%s: read %d rows from attribute table %s", label, len(frame), chosen)
@@ -633,14 +707,20 @@ def zip_member(path: Path, label: str, notes: list[str]) -> tuple[str, str]:
         with zipfile.ZipFile(path) as zf:
             members = [n for n in zf.namelist() if not n.startswith("__MACOSX/")]
     except zipfile.BadZipFile as exc:
-        msg = f"{label}: not a readable .zip archive ({exc})."
-        raise InputDataError(msg) from exc
+        raise InputDataError(msg("loaders.tables.bad_zip", file=label, error=str(exc))) from exc
     kinds = ((".shp", "shp"), (".gpkg", "gpkg"), (".geojson", "geojson"), (".json", "geojson"))
     for ext, fmt in kinds:
         found = sorted(n for n in members if n.lower().endswith(ext))
         if found:
             if len(found) > 1:
-                notes.append(f"the zip holds {len(found)} {ext} files; read {found[0]!r}")
+                notes.append(
+                    msg(
+                        "loaders.tables.zip_several",
+                        n=len(found),
+                        suffix=ext,
+                        member=repr(found[0]),
+                    )
+                )
             if ext == ".shp":
                 stem = found[0][: -len(ext)]
                 missing = [
@@ -649,14 +729,12 @@ def zip_member(path: Path, label: str, notes: list[str]) -> tuple[str, str]:
                     if not any(m.lower() == (stem + e).lower() for m in members)
                 ]
                 if missing:
-                    msg = (
-                        f"{label}: {found[0]} comes without {', '.join(missing)}. Zip all the "
-                        "shapefile's files together (.shp, .shx, .dbf, .prj, .cpg)."
+                    error = msg(
+                        "loaders.tables.shp_incomplete",
+                        file=label,
+                        member=found[0],
+                        missing=", ".join(missing),
                     )
-                    raise GeometryError(msg)
+                    raise GeometryError(error)
             return f"/vsizip/{path}/{found[0]}", fmt
-    msg = (
-        f"{label}: the zip holds no .shp, .gpkg or .geojson (found: {members[:10]}). Zip the "
-        "shapefile's files (.shp, .shx, .dbf, .prj) together."
-    )
-    raise InputDataError(msg)
+    raise InputDataError(msg("loaders.tables.zip_no_gis", file=label, members=str(members[:10])))

@@ -9,6 +9,7 @@ column, the offending value and the reason.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,16 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputDataError
+from geo.messages import localise, msg, text
+
+__all__ = [
+    "MAX_ROWS_LISTED",
+    "REJECTED_COLUMNS",
+    "Rejections",
+    "ValidationReport",
+    "empty_rejected",
+    "list_rows",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -116,63 +127,33 @@ class ValidationReport:
 
     def summary(self, lang: str = "zh") -> str:
         """A short paragraph for the planner, in Chinese (``"zh"``) or English."""
-        t = _SUMMARY_TEXT["zh" if lang == "zh" else "en"]
+
+        def t(part: str, **params: Any) -> str:
+            return text(f"loaders.validation.summary_{part}", lang, **params)
+
         # The first few reasons say more than counts by free-text reason would.
         first = self.rejected.drop_duplicates("row").head(3)
-        text = t["read"].format(source=self.source, n_read=self.n_read, n_ok=self.n_ok)
+        out = t("read", source=self.source, n_read=self.n_read, n_ok=self.n_ok)
         if self.n_rejected:
-            text += t["rejected"].format(n=self.n_rejected)
-            text += t["sep"].join(
-                t["row"].format(row=r.row, reason=r.reason) for r in first.itertuples()
-            )
-            text += t["more"] if self.n_rejected > len(first) else t["close"]
+            rows = [
+                msg("loaders.validation.summary_row", row=r.row, reason=r.reason)
+                for r in first.itertuples()
+            ]
+            more = t("more") if self.n_rejected > len(first) else ""
+            out += t("rejected", n=self.n_rejected, rows=localise(rows, lang), more=more)
         if self.encoding:
-            text += t["encoding"].format(self.encoding)
-        text += t["crs"].format(self.crs_in)
-        cols = t["list_sep"].join(f"{k}={v}" for k, v in self.detected.items())
+            out += t("encoding", encoding=self.encoding)
+        out += t("crs", crs=self.crs_in)
+        cols = t("list_sep").join(f"{k}={v}" for k, v in self.detected.items())
         if cols:
-            text += t["detected"].format(cols)
-        text += t["stop"]
+            out += t("detected", columns=cols)
+        out += t("stop")
         if self.warnings:
-            text += t["note"] + t["sep"].join(self.warnings) + t["stop"]
+            notes = [msg("loaders.validation.note", note=w) for w in self.warnings]
+            out += t("note", notes=localise(notes, lang))
         if self.suggestion:
-            text += t["suggestion"] + self.suggestion
-        return text
-
-
-#: The pieces of :meth:`ValidationReport.summary` in each language.
-_SUMMARY_TEXT: dict[str, dict[str, str]] = {
-    "zh": {
-        "read": "{source}：读取 {n_read:,} 行，可用 {n_ok:,} 行",
-        "rejected": "，拒绝 {n:,} 行（",
-        "row": "第{row}行：{reason}",
-        "sep": "；",
-        "more": "……）",
-        "close": "）",
-        "encoding": "；编码 {}",
-        "crs": "；坐标系 {}",
-        "list_sep": "，",
-        "detected": "；识别：{}",
-        "stop": "。",
-        "note": " 注意：",
-        "suggestion": " 建议：",
-    },
-    "en": {
-        "read": "{source}: read {n_read:,} rows, {n_ok:,} usable",
-        "rejected": ", {n:,} rejected (",
-        "row": "row {row}: {reason}",
-        "sep": "; ",
-        "more": " …)",
-        "close": ")",
-        "encoding": "; encoding {}",
-        "crs": "; coordinates {}",
-        "list_sep": ", ",
-        "detected": "; detected: {}",
-        "stop": ".",
-        "note": " Note: ",
-        "suggestion": " Suggestion: ",
-    },
-}
+            out += t("suggestion", suggestion=localise(self.suggestion, lang))
+        return out
 
 
 class Rejections:
@@ -194,14 +175,15 @@ class Rejections:
         mask: np.ndarray,
         column: str,
         values: Any,
-        reason: str | list[str],
+        reason: str | Callable[[int], str],
         *,
         error: type[InputDataError] = InputDataError,
     ) -> int:
         """Reject the still-alive rows where ``mask`` is true; return how many were new.
 
         ``values`` is an array aligned with the input (the offending values) or a scalar;
-        ``reason`` a single text or one per input row; ``error`` the exception class that
+        ``reason`` a message, or a function of the input position giving each rejected row's
+        (called for the rejected rows only); ``error`` the exception class that
         :meth:`raise_if_none_left` raises when this is the commonest reason.
         """
         mask = np.asarray(mask, dtype=bool) & self.alive
@@ -213,8 +195,7 @@ class Rejections:
             if isinstance(values, (list, np.ndarray, pd.Series, pd.Index))
             else None
         )
-        reasons = reason if isinstance(reason, list) else None
-        for i in idx:
+        for i in idx.tolist():
             value = vals[i] if vals is not None else values
             if value is not None and not isinstance(value, str):
                 value = "" if _isnan(value) else str(value)
@@ -223,7 +204,7 @@ class Rejections:
                     "row": int(self.rows[i]),
                     "column": column,
                     "value": "" if value is None else value,
-                    "reason": reasons[i] if reasons is not None else reason,
+                    "reason": reason(i) if callable(reason) else reason,
                     "error": error,
                 }
             )
@@ -234,11 +215,16 @@ class Rejections:
         """The rejected rows, sorted by row number."""
         if not self._records:
             return empty_rejected()
-        df = pd.DataFrame(self._records, columns=list(REJECTED_COLUMNS))
-        df["row"] = df["row"].astype("int64")
-        df["column"] = df["column"].astype(object)
-        df["value"] = df["value"].astype(object)
-        df["reason"] = df["reason"].astype(object)
+        # Object columns built cell by cell: pandas would turn the reasons (messages) into
+        # plain strings of its string dtype, losing their other languages.
+        df = pd.DataFrame(
+            {
+                "row": pd.Series([r["row"] for r in self._records], dtype="int64"),
+                "column": pd.Series([r["column"] for r in self._records], dtype=object),
+                "value": pd.Series([r["value"] for r in self._records], dtype=object),
+                "reason": pd.Series([r["reason"] for r in self._records], dtype=object),
+            }
+        )
         return df.sort_values("row", kind="stable").reset_index(drop=True)
 
     @property
@@ -255,12 +241,13 @@ class Rejections:
             return
         errors = [r["error"] for r in self._records]
         error = max(set(errors), key=errors.count)
-        first = "; ".join(f"row {r['row']}: {r['reason']}" for r in self._records[:3])
-        msg = (
-            f"{label}: none of the {self.rows.shape[0]} rows can be used ({first}"
-            f"{' …' if len(self._records) > 3 else ''}). Fix these rows and load the file again."
-        )
-        raise error(msg)
+        first = [
+            msg("loaders.validation.row_reason", row=r["row"], reason=r["reason"])
+            for r in self._records[:3]
+        ]
+        more = " …" if len(self._records) > 3 else ""
+        n = self.rows.shape[0]
+        raise error(msg("loaders.validation.none_left", file=label, n=n, first=first, more=more))
 
 
 def _isnan(value: Any) -> bool:

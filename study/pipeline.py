@@ -24,6 +24,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import settings
+from geo.columns import ColumnMapping
 from geo.errors import ConfigError, InputDataError, UsageError
 from geo.messages import Message, msg
 from geo.safe_cells import gpkg_safe, write_csv
@@ -373,17 +374,10 @@ def _load_inputs(
             crs = _detect_facility_datum(cfg, fac, network, datums)
         gdf, report = load_facilities(
             cfg.source(fac),
+            columns=_facility_columns(fac),
             sheet=fac.get("sheet"),
             category=fac.get("category"),
             crs=crs,
-            name_col=fac.get("name"),
-            lon_col=fac.get("lon"),
-            lat_col=fac.get("lat"),
-            coord_col=fac.get("coords"),
-            wkt_col=fac.get("wkt"),
-            category_col=fac.get("category_column"),
-            capacity_col=fac.get("capacity"),
-            id_col=fac.get("id"),
             study_area=study_area,
             network=network,
         )
@@ -402,12 +396,14 @@ def _load_inputs(
 
         demand, report = demand_from_table(
             cfg.source(dem),
-            population_col=dem.get("population"),
-            elderly_col=dem.get("elderly"),
-            community_col=dem.get("community"),
+            columns=ColumnMapping(
+                population=dem.get("population"),
+                elderly=dem.get("elderly"),
+                community=dem.get("community"),
+                lon=dem.get("lon"),
+                lat=dem.get("lat"),
+            ),
             crs=dem["crs"],
-            lon_col=dem.get("lon"),
-            lat_col=dem.get("lat"),
             sheet=dem.get("sheet"),
         )
         validation.append(report)
@@ -533,6 +529,20 @@ def _study_from_config(cfg: RunConfig, timer: _Timer) -> Study:
     )
 
 
+def _facility_columns(fac: dict[str, Any]) -> ColumnMapping:
+    """The column choices of a ``[[facilities]]`` entry (config keys → loader roles)."""
+    return ColumnMapping(
+        name=fac.get("name"),
+        lon=fac.get("lon"),
+        lat=fac.get("lat"),
+        coord=fac.get("coords"),
+        wkt=fac.get("wkt"),
+        category=fac.get("category_column"),
+        capacity=fac.get("capacity"),
+        id=fac.get("id"),
+    )
+
+
 def _detect_facility_datum(
     cfg: RunConfig, fac: dict[str, Any], network: Any, datums: dict[str, dict[str, Any]] | None
 ) -> str:
@@ -542,17 +552,10 @@ def _detect_facility_datum(
     # Read as WGS-84 without conversion: the points are then the raw coordinates.
     probe, _ = load_facilities(
         cfg.source(fac),
+        columns=_facility_columns(fac),
         sheet=fac.get("sheet"),
         category=fac.get("category"),
         crs="wgs84",
-        name_col=fac.get("name"),
-        lon_col=fac.get("lon"),
-        lat_col=fac.get("lat"),
-        coord_col=fac.get("coords"),
-        wkt_col=fac.get("wkt"),
-        category_col=fac.get("category_column"),
-        capacity_col=fac.get("capacity"),
-        id_col=fac.get("id"),
     )
     choice = detect_datum(probe, network)
     name = Path(str(fac["file"])).name if "file" in fac else "[[facilities]] sql"

@@ -14,6 +14,7 @@ import pytest
 import shapely
 
 from geo import datum
+from geo.columns import ColumnMapping
 from geo.errors import (
     CategoryError,
     ColumnNotFoundError,
@@ -24,6 +25,7 @@ from geo.errors import (
     InputDataError,
 )
 from geo.facilities import datum_fit, load_facilities, suggest_datum
+from geo.messages import localise
 from geo.network import lattice_network
 
 GEOD = pyproj.Geod(ellps="WGS84")
@@ -180,6 +182,10 @@ def test_category_synonyms_and_unknown_categories_reported(tmp_path: Path):
     assert "elderly_canteen" in rej.loc[6, "reason"]  # lists the known categories
     assert rej.loc[7, "reason"] == "category is empty"
     assert "第6行" in report.summary("zh") and "row 6" in report.summary("en")
+    # Reasons are catalogue messages: English as text (CSV, logs), Chinese for the planner.
+    assert localise(rej.loc[7, "reason"], "zh") == "类别为空"
+    assert "无法识别的类别“火锅店”" in localise(rej.loc[6, "reason"], "zh")
+    assert "类别为空" in report.summary("zh") and "category is empty" in report.summary("en")
 
 
 def test_categories_inferred_from_names_when_there_is_no_category_column(tmp_path: Path):
@@ -205,16 +211,14 @@ def test_overrides_pick_columns(tmp_path: Path):
         load_facilities(path)
     gdf, _ = load_facilities(
         path,
-        lon_col="east",
-        lat_col="north",
-        category_col="what",
-        name_col="label",
-        capacity_col="size",
+        columns=ColumnMapping(
+            lon="east", lat="north", category="what", name="label", capacity="size"
+        ),
     )
     assert gdf["category"].tolist() == ["market"] and gdf["name"].tolist() == ["农贸市场"]
     assert gdf["capacity"].tolist() == [5.0]
     with pytest.raises(ColumnNotFoundError, match="no column 'nope'"):
-        load_facilities(path, lon_col="nope", lat_col="north")
+        load_facilities(path, columns=ColumnMapping(lon="nope", lat="north"))
 
 
 def test_out_of_range_and_non_numeric_rows_are_rejected_with_row_numbers(tmp_path: Path):
@@ -287,7 +291,7 @@ def test_duplicate_ids_rejected_or_raised_when_not_an_id_column(tmp_path: Path):
     )
     with pytest.raises(DuplicateIdError, match=r"code\.csv: column '代码' repeats values"):
         load_facilities(path)
-    gdf, _ = load_facilities(path, id_col="名称")
+    gdf, _ = load_facilities(path, columns=ColumnMapping(id="名称"))
     assert gdf["facility_id"].tolist() == [f"n{i}" for i in range(5)]
 
 
@@ -395,9 +399,10 @@ def test_suggest_datum_detects_gcj02_declared_as_wgs84(tmp_path: Path):
     text = suggest_datum((g_lon, g_lat), net, crs_used="wgs84")
     assert text is not None and "GCJ-02" in text and 'crs = "gcj02"' in text
     # A Chinese line and an English line (the app shows one, the terminal both).
-    zh, en = text.splitlines()
-    assert "请确认坐标系" in zh and en.startswith("These points")
-    assert "更贴合路网" in text
+    # A message: English as text (the terminal), Chinese in the Chinese app.
+    zh = text.text("zh")
+    assert "请确认坐标系" in zh and "更贴合路网" in zh and 'crs = "gcj02"' in zh
+    assert text.startswith("These points")
     assert suggest_datum((g_lon, g_lat), net, crs_used="gcj02") is None
     assert suggest_datum(np.column_stack([lon, lat]), net, crs_used="wgs84") is None
     # Through the loader: the report carries the suggestion.
@@ -429,15 +434,15 @@ def test_repeating_running_numbers_are_not_ids(tmp_path: Path):
     assert gdf["name"].tolist() == ["甲", "乙", "丙"] and gdf["facility_id"].is_unique
     assert any("序号" in w and "not used as the id" in w for w in report.warnings)
     # Named explicitly, the column is taken at its word: the repeat is a duplicate.
-    gdf2, report2 = load_facilities(path, id_col="序号")
+    gdf2, report2 = load_facilities(path, columns=ColumnMapping(id="序号"))
     assert len(gdf2) == 2 and len(report2.rejected) == 1
-    # id_col="" switches ids off even for a column that would be detected.
+    # id="" switches ids off even for a column that would be detected.
     code = tmp_path / "code.csv"
     code.write_text(
         "编号,名称,类型,经度,纬度\n7,甲,停车场,118.70,32.0\n7,乙,停车场,118.71,32.0\n",
         encoding="utf-8",
     )
-    gdf3, _ = load_facilities(code, id_col="")
+    gdf3, _ = load_facilities(code, columns=ColumnMapping(id=""))
     assert len(gdf3) == 2 and gdf3["facility_id"].tolist() == ["F2", "F3"]
 
 
@@ -472,3 +477,15 @@ def test_coordinates_with_hemisphere_marks(tmp_path: Path):
     np.testing.assert_allclose(gdf.geometry.y, [32.04, 32.05, 32.06])
     # Two marks on one number is not a coordinate: rejected with its row number.
     assert report.rejected["row"].tolist() == [5]
+
+
+def test_column_mapping_overrides_and_switches_ids_off():
+    mapping = ColumnMapping(lon="x", lat="y", id="")
+    assert mapping.ids_off and not ColumnMapping(id="编号").ids_off
+    # "" is not a column choice: detection decides (or, for ids, is switched off by the caller).
+    assert mapping.overrides(("lon", "lat", "id", "name")) == {
+        "lon": "x",
+        "lat": "y",
+        "id": None,
+        "name": None,
+    }

@@ -71,3 +71,25 @@ def test_fast_path_equals_the_cell_rules(values):
         ref, ref_bad = _reference(list(values), number)
         np.testing.assert_array_equal(got, ref)
         np.testing.assert_array_equal(got_bad, ref_bad)
+
+
+@given(
+    st.lists(
+        st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(-9, 9)),
+        max_size=30,
+    )
+)
+def test_numeric_columns_parse_as_the_cell_rules(values):
+    # A column the table reader already made numeric skips the per-cell path: same numbers.
+    import pandas as pd
+
+    column = pd.Series(values, dtype="float64")
+    for parse, number in ((parse_numbers, _plain_number), (parse_amount, _first_number)):
+        got, got_bad = parse(column)
+        ref, ref_bad = _reference(column.tolist(), number)
+        np.testing.assert_array_equal(got, ref)
+        np.testing.assert_array_equal(got_bad, ref_bad)
+    ints = pd.Series([v for v in values if isinstance(v, int)], dtype="int64")
+    got, got_bad = parse_numbers(ints)
+    np.testing.assert_array_equal(got, ints.to_numpy(dtype="float64"))
+    assert not got_bad.any()

@@ -327,3 +327,82 @@ def test_large_text_table_reads_the_same_through_the_fast_path(monkeypatch):
     pd.testing.assert_frame_equal(fast, slow)
     assert slow.index[0] == 4 and slow["编号"].iloc[0] == "000"
     assert slow["人口"].isna().sum() == 11
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "",  # all numbers: the C reader's frame
+        "007,1,2\n",  # an id with leading zeros: stays text
+        "\n",  # a blank line: dropped by the general path
+        "5, 1.5 ,x\n",  # a text cell
+        "1e3,-0.25,+7\n",  # exponent and signs
+    ],
+)
+def test_large_numeric_table_reads_as_the_general_path(monkeypatch, extra):
+    # The all-number shortcut (1M-row demand exports) gives exactly the general path's frame.
+    import geo.tables as tables
+
+    rng = np.random.default_rng(3)
+    lon = np.round(rng.uniform(-180, 180, 300), 7)
+    lat = rng.uniform(-90, 90, 300)  # full float precision
+    pop = rng.integers(0, 500, 300)
+    lines = ["lon,lat,population"] + [
+        f"{float(a)!r},{float(b)!r},{c}" for a, b, c in zip(lon, lat, pop, strict=True)
+    ]
+    raw = ("\n".join(lines[:150]) + "\n" + extra + "\n".join(lines[150:]) + "\n").encode()
+    monkeypatch.setattr(tables, "_FAST_CSV_LINES", 10)
+    text = raw.decode()
+    padded = '"' in text or tables._INNER_SPACE.search(text) is not None
+    shortcut = tables._fast_typed_frame(text, ",", padded=padded)
+    assert (shortcut is not None) == (extra in ("", "1e3,-0.25,+7\n"))
+    fast, info = read_table(raw, name="d.csv")
+    monkeypatch.setattr(tables, "_fast_typed_frame", lambda text, delimiter, padded: None)
+    slow, _ = read_table(raw, name="d.csv")
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert info.header_row == 1
+
+
+def test_text_column_and_unpadded_shortcuts_read_as_the_full_rules(monkeypatch):
+    # Text columns are recognised from their first cells, and files without any whitespace skip
+    # the strip: the frame is the one the cell-by-cell rules give.
+    import re
+
+    import geo.tables as tables
+
+    lines = ["社区,编码,lon,lat,备注"]
+    for i in range(600):
+        community = "" if i % 9 == 0 else f"社区{i % 13}"
+        code = str(i) if i < 300 else f"x{i}"  # numbers first, text later
+        note = "007" if i == 599 else f"n{i}"  # a leading-zero cell far down
+        lines.append(f"{community},{code},{118 + i / 1000:.4f},32.{i:04d},{note}")
+    raw = ("\n".join(lines) + "\n").encode("utf-8")
+    fast, _ = read_table(raw, name="t.csv")
+    monkeypatch.setattr(tables, "_text_column", lambda vals, text: False)
+    monkeypatch.setattr(tables, "_INNER_SPACE", re.compile(r"[\s\S]"))
+    full, _ = read_table(raw, name="t.csv")
+    pd.testing.assert_frame_equal(fast, full, check_exact=True)
+    assert fast["社区"].isna().sum() == 67 and fast["编码"].iloc[0] == "0"
+    assert fast["备注"].iloc[-1] == "007"
+
+
+def test_large_table_with_text_columns_reads_as_the_general_path(monkeypatch):
+    # Text columns (with blanks), numbers with blanks, numbers then text: the C reader's typed
+    # frame is exactly what the cell-by-cell path makes of the file.
+    import geo.tables as tables
+
+    lines = ["社区,人口,编码,lon,lat"]
+    for i in range(500):
+        community = "" if i % 11 == 0 else f"社区{i % 17}"
+        people = "" if i % 13 == 0 else str(i * 3)
+        code = str(i) if i < 400 else f"c{i}"
+        lines.append(f"{community},{people},{code},{118 + i / 1000:.4f},{32 + i / 1000:.4f}")
+    raw = ("\n".join(lines) + "\n").encode("utf-8")
+    monkeypatch.setattr(tables, "_FAST_CSV_LINES", 10)
+    assert tables._fast_typed_frame(raw.decode(), ",", padded=False) is not None
+    fast, _ = read_table(raw, name="d.csv")
+    monkeypatch.setattr(tables, "_fast_typed_frame", lambda text, delimiter, padded: None)
+    slow, _ = read_table(raw, name="d.csv")
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    assert str(fast["社区"].dtype) == "str" and fast["人口"].dtype == "float64"
+    assert fast["编码"].iloc[0] == "0" and fast["社区"].isna().sum() == 46

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from geo.columns import ColumnMapping
+from geo.messages import localise
 from geo.taxonomy import categories
 from ui import state
-from ui.messages import plain, planner_errors
 from ui.widgets import category_name, labeller, seed, seed_choice, tr
 
 logger = logging.getLogger(__name__)
@@ -244,16 +245,18 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
         columns={k: v for k, v in picks.items() if k in ("lon", "lat") and v},
     )
     category = c2.selectbox(tr("data.category"), **_category_widget(prefix, token, picks, upload))
-    options: dict[str, Any] = {"crs": crs, "category": category or None}
-    for role in ("lon", "lat", "name", "category", "capacity"):
-        if picks.get(role):
-            options[f"{role}_col"] = picks[role]
+    chosen = {r: picks[r] for r in ("lon", "lat", "name", "category", "capacity") if picks.get(r)}
     if not is_gis and not picks.get("lon") and detected.get("coord"):
-        options["coord_col"] = detected["coord"]
+        chosen["coord"] = detected["coord"]
     if not is_gis and not picks.get("lon") and detected.get("wkt"):
-        options["wkt_col"] = detected["wkt"]
+        chosen["wkt"] = detected["wkt"]
     if detected.get("id"):
-        options["id_col"] = detected["id"]
+        chosen["id"] = detected["id"]
+    options: dict[str, Any] = {
+        "crs": crs,
+        "category": category or None,
+        "columns": ColumnMapping(**chosen),
+    }
     return data, tuple(sorted(options.items()))
 
 
@@ -356,8 +359,7 @@ def detected_datum(
                 crs="wgs84",
                 # Any category: it does not change where the points are.
                 category=next(iter(categories())),
-                lon_col=columns.get("lon"),
-                lat_col=columns.get("lat"),
+                columns=ColumnMapping(lon=columns.get("lon"), lat=columns.get("lat")),
             )
         except CoverageToolError as exc:
             logger.info("datum detection skipped for %s: %s", name, exc)
@@ -373,8 +375,7 @@ def facility_section() -> None:
     st.subheader(tr("data.facilities"))
     upload = st.file_uploader(tr("data.facility_file"), type=TABLE_TYPES, key="fac_file")
     if upload is not None:
-        with planner_errors(lang=state.lang()):
-            _facility_upload(upload)
+        _facility_upload(upload)
     report = st.session_state.get(REPORT)
     if report is not None:
         validation_report(report)
@@ -475,7 +476,7 @@ def validation_report(report: Any) -> None:
             )
         )
         for warning in report.warnings:
-            st.warning(plain(warning, lang=state.lang()))
+            st.warning(localise(warning, state.lang()))
         if getattr(report, "suggestion", None):
             st.info(in_language(report.suggestion))
         if len(report.rejected):
@@ -489,8 +490,8 @@ def validation_report(report: Any) -> None:
 
 
 def in_language(text: str) -> str:
-    """A loader message (bilingual or English) in the interface language."""
-    return plain(text, lang=state.lang())
+    """A loader message in the interface language (plain text is shown as it is)."""
+    return localise(text, state.lang())
 
 
 def rejected_table(rejected: pd.DataFrame) -> pd.DataFrame:
@@ -498,7 +499,7 @@ def rejected_table(rejected: pd.DataFrame) -> pd.DataFrame:
     out = rejected.copy()
     if "reason" in out:
         lang = state.lang()
-        out["reason"] = out["reason"].map(lambda r: plain(r, lang=lang))
+        out["reason"] = out["reason"].map(lambda r: localise(r, lang))
     names = {c: tr(f"rej.{c}") for c in ("row", "column", "value", "reason") if c in out}
     return out.rename(columns=names)
 
@@ -572,7 +573,7 @@ def demand_section() -> None:
         )
     ready = kind == "grid" or upload is not None
     if ready and st.button(tr("data.demand.apply"), type="primary", key="dem_apply"):
-        with st.spinner(tr("data.loading")), planner_errors(lang=state.lang()):
+        with st.spinner(tr("data.loading")):
             demand, token, report = _build_demand(ds, kind, upload, total, cell, crs=crs)
         st.session_state["demand_report"] = report
         state.set_dataset(ds.with_part("demand", token, demand=demand))

@@ -6,7 +6,6 @@ import streamlit as st
 
 from geo.errors import ConfigError
 from ui import maps, scenarios, state, tables, uploads
-from ui.messages import planner_errors
 from ui.widgets import category_name, labeller, seed, seed_choice, show_map, tr
 
 logger = logging.getLogger(__name__)
@@ -105,8 +104,7 @@ if weight == "unmet_supply":
         weight = "population"
 uploaded = None
 if source != "generate":
-    with planner_errors(lang=state.lang()):
-        uploaded = uploads.candidate_upload(category=category)
+    uploaded = uploads.candidate_upload(category=category)
 
 params = state.SitingParams(
     category=category, model=model, k=k, target=float(target), capacity=capacity, candidates=source
