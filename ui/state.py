@@ -420,6 +420,22 @@ def evaluation(ds: Dataset, choice: CriteriaChoice) -> dict[str, Any]:
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
+def _tiers(data_key: str, choice: CriteriaChoice, _ds: Dataset) -> pd.DataFrame:
+    from coverage.tiers import tier_table
+
+    return tier_table(analysis(_ds, choice))
+
+
+def tiers(ds: Dataset, choice: CriteriaChoice) -> pd.DataFrame:
+    """The tier table alone (shared; copy to change): the Coverage page's matrix needs no more.
+
+    Computing compliance and supply as well (``evaluation``) costs a third of a second on the
+    demo, which a planner waits for after every network edit drawn on the Coverage map.
+    """
+    return _tiers(ds.key, choice, ds)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _unmet_weights(data_key: str, choice: CriteriaChoice, category: str, _ds: Dataset) -> Any:
     from coverage.supply import unmet_supply_weights
 

@@ -102,7 +102,7 @@ if len(result.summary):
 kpi_metrics(result.summary, category)
 with st.spinner(tr("ui.cov.computing")):
     fmap = maps.coverage(ds, choice, category)
-    ev = state.evaluation(ds, choice)
+    tier_rows = state.tiers(ds, choice)
 map_col, tier_col = st.columns([3, 1])
 # --- Issue 13: "what can I reach from here?" and network what-ifs (own block) ---
 query = netui.current_answer(ds, choice)
@@ -115,7 +115,7 @@ netui.take_drawing(clicked)
 netui.take_click(clicked)
 # The tier matrix beside the map, compact: rates only (the Evaluation page has the thresholds and
 # the standards' labels).
-rates, _cells = tier_matrix(ev["tiers"], lang=state.lang())
+rates, _cells = tier_matrix(tier_rows, lang=state.lang())
 if not rates.empty:
     tier_col.caption(tr("ui.eval.matrix"))
     # A static table: the KPI table stays the page's (first) interactive one.
