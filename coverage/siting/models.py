@@ -57,6 +57,9 @@ from coverage.siting.greedy import (
 from coverage.siting.highs import MilpOutcome, solve_milp
 from geo import settings
 from geo.errors import SolverError
+from geo.messages import Message, msg
+
+__all__ = ["MODELS", "ModelSolution", "capacitated", "lscp", "mclp", "pmedian", "solve"]
 
 MODELS = ("mclp", "lscp", "pmedian", "capacitated")
 
@@ -95,7 +98,8 @@ class ModelSolution:
     solve_s
         Seconds spent in HiGHS.
     message
-        One sentence for the planner (English; the app translates the status).
+        Sentences for the planner (a catalogue message: English as text, Chinese with
+        ``message.text("zh")``).
     requested
         ``k`` asked for (mclp, pmedian, capacitated) or ``None``.
     covered_weight
@@ -152,19 +156,16 @@ def _validate(
     a = sparse.csr_matrix(matrix)
     w = np.asarray(weight, dtype="float64")
     if w.ndim != 1 or w.shape[0] != a.shape[1]:
-        msg = (
-            f"{name}: weight has shape {w.shape}, expected one value per demand column "
-            f"({a.shape[1]}); pass the population (or elderly) of each demand point"
+        raise SolverError(
+            msg("coverage.siting.weight_shape", model=name, shape=w.shape, n=a.shape[1])
         )
-        raise SolverError(msg)
     w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
     return a, w
 
 
 def _check_k(k: int | None, *, name: str) -> int:
     if k is None or int(k) != k or int(k) < 1:
-        msg = f"{name}: k must be a positive whole number of new sites, got {k!r}"
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.bad_k", model=name, k=repr(k)))
     return int(k)
 
 
@@ -173,8 +174,7 @@ def _covered_mask(covered: np.ndarray | None, m: int) -> np.ndarray:
         return np.zeros(m, dtype=bool)
     c = np.asarray(covered, dtype=bool)
     if c.shape != (m,):
-        msg = f"siting: covered has shape {c.shape}, expected ({m},) (one flag per demand point)"
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.covered_shape", shape=c.shape, n=m))
     return c
 
 
@@ -353,21 +353,31 @@ def _budget(time_limit_s: float | None) -> float:
     return max(0.5, 0.2 * float(limit))
 
 
-def _too_big_note(n_pairs: int) -> str:
-    return (
-        f"; the exact model ({n_pairs:,} candidate–point pairs) exceeds "
-        f"settings.siting_milp_max_pairs ({settings.siting_milp_max_pairs:,}), so the greedy + "
-        "interchange answer is shown without an optimality bound"
-    )
+def _too_big_note(n_pairs: int, *, heuristic: str) -> Message:
+    """Why no optimality bound is shown: the exact model is too large to build.
+
+    ``heuristic``: ``"interchange"`` (p-median) or ``"greedy"`` (capacitated).
+    """
+    most = settings.siting_milp_max_pairs
+    if heuristic == "interchange":
+        return msg("coverage.siting.too_big_interchange", n=n_pairs, max_pairs=most)
+    return msg("coverage.siting.too_big_greedy", n=n_pairs, max_pairs=most)
 
 
-def _k_message(n_sel: int, k: int, what: str) -> str:
-    if n_sel < k:
-        return (
-            f"only {n_sel} of the {k} requested sites {what}; the others would add no one, so "
-            "they are not proposed"
-        )
-    return f"{n_sel} sites proposed"
+def _k_message(n_sel: int, k: int, what: str, *notes: Message) -> Message:
+    """How many sites are proposed (and why fewer than ``k``), then ``notes``.
+
+    ``what``: ``"add"``, ``"walk"`` or ``"serve"``: what the sites beyond ``n_sel`` would not do.
+    """
+    if n_sel < k and what == "add":
+        first = msg("coverage.siting.fewer_sites_add", n=n_sel, k=k)
+    elif n_sel < k and what == "walk":
+        first = msg("coverage.siting.fewer_sites_walk", n=n_sel, k=k)
+    elif n_sel < k:
+        first = msg("coverage.siting.fewer_sites_serve", n=n_sel, k=k)
+    else:
+        first = msg("coverage.siting.sites_proposed", n=n_sel)
+    return msg("coverage.siting.sentences", sentences=[first, *notes])
 
 
 def _use_milp(
@@ -462,7 +472,7 @@ def mclp(
         greedy_obj=g.objective,
         objective=chosen.objective,
         requested=k,
-        message=_k_message(chosen.order.size, k, "add anyone"),
+        message=_k_message(chosen.order.size, k, "add"),
         gap=_gap(
             _tighter(
                 outcome.bound if outcome else np.nan,
@@ -509,8 +519,7 @@ def lscp(
     t0 = time.perf_counter()
     a, w = _validate(cover, weight, name="lscp")
     if not (0 < float(target) <= 1):
-        msg = f"lscp: target must be a share in (0, 1], e.g. 0.95, got {target!r}"
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.bad_target", target=repr(target)))
     cov = _covered_mask(covered, a.shape[1])
     sub, rows, cols, unreachable = _reduce_cover(a, w, cov)
     wj = w[cols]
@@ -531,7 +540,9 @@ def lscp(
             greedy_obj=0.0,
             objective=0.0,
             requested=None,
-            message="existing facilities already reach the target; no new site is needed",
+            message=msg(
+                "coverage.siting.sentences", sentences=[msg("coverage.siting.target_reached")]
+            ),
             covered_weight=0.0,
             unreachable=unreachable,
         )
@@ -588,11 +599,10 @@ def lscp(
         ):
             chosen, used_greedy = milp_path, False
     share = (float(w[cov].sum()) + chosen.objective) / reachable if reachable > 0 else 1.0
-    msg = f"{chosen.order.size} new sites reach {share:.1%} of the reachable residents"
+    sentences = [msg("coverage.siting.lscp_reach", n=chosen.order.size, share=share)]
     if unreachable.size:
-        msg += (
-            f"; {unreachable.size} demand points ({w[unreachable].sum():,.0f} residents) are out "
-            "of reach of every candidate and existing facility"
+        sentences.append(
+            msg("coverage.siting.unreachable", n=unreachable.size, pop=w[unreachable].sum())
         )
     return _finish(
         model="lscp",
@@ -603,7 +613,7 @@ def lscp(
         greedy_obj=float(g.order.size),
         objective=float(chosen.order.size),
         requested=None,
-        message=msg,
+        message=msg("coverage.siting.sentences", sentences=sentences),
         gap=_gap(
             _tighter(outcome.bound, _min_sites(agg @ wg, needed), maximize=False),
             float(chosen.order.size),
@@ -652,11 +662,7 @@ def pmedian(
     k = _check_k(k, name="pmedian")
     base = np.asarray(base_cost, dtype="float64")
     if base.shape != (c.shape[1],) or not np.all(np.isfinite(base)):
-        msg = (
-            f"pmedian: base_cost must be a finite cost per demand point (shape ({c.shape[1]},)), "
-            f"got shape {base.shape}; cap unreachable points at the matrix's reach"
-        )
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.base_cost", n=c.shape[1], shape=base.shape))
     c = c.tocoo()
     useful = (c.data < base[c.col]) & (w[c.col] > 0)
     r, j, d = c.row[useful], c.col[useful], c.data[useful]
@@ -745,8 +751,12 @@ def pmedian(
         greedy_obj=g0.objective + rest,
         objective=chosen.objective + rest,
         requested=k,
-        message=_k_message(chosen.order.size, k, "shorten anyone's walk")
-        + (_too_big_note(sub.nnz) if too_big and not proven else ""),
+        message=_k_message(
+            chosen.order.size,
+            k,
+            "walk",
+            *([_too_big_note(sub.nnz, heuristic="interchange")] if too_big and not proven else []),
+        ),
         proven=proven,
         heuristic=heuristic,
         # Gap in cost terms: the bound is on savings, the planner sees total minutes. The simple
@@ -828,14 +838,9 @@ def capacitated(
     k = _check_k(k, name="capacitated")
     cap_all = np.asarray(capacity, dtype="float64")
     if cap_all.shape != (a.shape[0],):
-        msg = (
-            f"capacitated: capacity has shape {cap_all.shape}, expected ({a.shape[0]},) "
-            "(one value per candidate; NaN for unlimited)"
-        )
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.capacity_shape", shape=cap_all.shape, n=a.shape[0]))
     if np.any(cap_all[np.isfinite(cap_all)] < 0):
-        msg = "capacitated: capacities must be ≥ 0 (NaN for unlimited)"
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.negative_capacity"))
     cov = _covered_mask(covered, a.shape[1])
     sub, rows, cols, unreachable = _reduce_cover(a, w, cov)
     cap = cap_all[rows]
@@ -923,8 +928,12 @@ def capacitated(
         greedy_obj=g.objective,
         objective=total,
         requested=k,
-        message=_k_message(order.size, k, "serve anyone")
-        + (_too_big_note(sub.nnz).replace("greedy + interchange", "greedy") if too_big else ""),
+        message=_k_message(
+            order.size,
+            k,
+            "serve",
+            *([_too_big_note(sub.nnz, heuristic="greedy")] if too_big else []),
+        ),
         gap=_gap(
             _tighter(
                 outcome.bound if outcome else np.nan,
@@ -959,23 +968,21 @@ def solve(
     """Dispatch to one model by name (``mclp``, ``lscp``, ``pmedian``, ``capacitated``)."""
     limits = {"time_limit_s": time_limit_s, "mip_gap": mip_gap}
     if model not in MODELS:
-        msg = f"siting: unknown model {model!r}; use one of {', '.join(MODELS)}"
-        raise SolverError(msg)
+        raise SolverError(
+            msg("coverage.siting.solve_unknown_model", model=repr(model), models=", ".join(MODELS))
+        )
     if model == "pmedian":
         if cost is None or base_cost is None or k is None:
-            msg = "siting: pmedian needs cost, base_cost and k"
-            raise SolverError(msg)
+            raise SolverError(msg("coverage.siting.pmedian_inputs"))
         return pmedian(cost, weight, k=k, base_cost=base_cost, **limits)
     if cover is None:
-        msg = f"siting: {model} needs the coverage matrix"
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.needs_cover", model=model))
     if model == "lscp":
         return lscp(
             cover, weight, target=1.0 if target is None else target, covered=covered, **limits
         )
     if k is None:
-        msg = f"siting: {model} needs k (the number of new sites)"
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.solve_needs_k", model=model))
     if model == "capacitated":
         cap = np.full(cover.shape[0], np.nan) if capacity is None else capacity
         return capacitated(cover, weight, k=k, capacity=cap, covered=covered, **limits)
