@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -516,28 +517,42 @@ def suggest_sites(
     timings: dict[str, float] = {}
     report = _reporter(progress)
     _check_model(model, k)
-    t0 = time.perf_counter()
-    report("baseline", 0.0)
-    baseline, dem = _baseline_demand(
-        network, demand, facilities, baseline, category=category, criterion=criterion, weight=weight
-    )
-    w, _, _ = _weights(dem, weight)
-    timings["baseline"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    report("candidates", 0.1)
+    with _step(timings, report, "baseline", 0.0):
+        baseline, dem = _baseline_demand(
+            network,
+            demand,
+            facilities,
+            baseline,
+            category=category,
+            criterion=criterion,
+            weight=weight,
+        )
+        w, _, _ = _weights(dem, weight)
     notes: list[Message] = []
-    cand, c_snap = _snapped_candidates(
-        network, baseline, candidates, category=category, spacing_m=spacing_m, notes=notes
-    )
-    timings["candidates"] = time.perf_counter() - t0
+    with _step(timings, report, "candidates", 0.1):
+        cand, c_snap = _snapped_candidates(
+            network, baseline, candidates, category=category, spacing_m=spacing_m, notes=notes
+        )
     if len(cand) == 0:
         return _no_candidates(model, category, weight, notes, timings)
     run = _Run(network, baseline, dem, category, cand, c_snap, report, timings)
     mats = _matrices(run, progress=progress is not None)
     sol = _solve(run, mats, model, w, notes, k=k, target=target, limits=(time_limit_s, mip_gap))
-    sites, curve, unreachable = _explain(run, mats, sol, weight=weight, k=k, curve_k=curve_k)
+    explained = _explain(run, mats, sol, weight=weight, k=k, curve_k=curve_k)
     report("done", 1.0)
+    return _result(run, sol, explained, model=model, weight=weight, notes=notes)
+
+
+def _result(
+    run: _Run,
+    sol: ModelSolution,
+    explained: tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None],
+    *,
+    model: str,
+    weight: str,
+    notes: list[Message],
+) -> SitingResult:
+    sites, curve, unreachable = explained
     return SitingResult(
         sites=sites,
         curve=curve,
@@ -547,12 +562,12 @@ def suggest_sites(
         method=sol.method,
         message=msg("coverage.siting.sentences", sentences=[sol.message, *notes]),
         model=model,
-        category=category,
+        category=run.category,
         weight=weight,
-        candidates=cand,
+        candidates=run.candidates,
         unreachable=unreachable,
         solution=sol,
-        timings=timings,
+        timings=run.timings,
     )
 
 
@@ -581,6 +596,15 @@ class _Run:
     def existing_m(self) -> np.ndarray:
         """Each demand point's distance to the nearest existing facility of the category."""
         return self.demand[f"{self.category}_distance_m"].to_numpy(dtype="float64")
+
+
+@contextmanager
+def _step(timings: dict[str, float], report: ProgressFn, name: str, frac: float) -> Iterator[None]:
+    """Report step ``name`` at ``frac`` of the work and time it into ``timings``."""
+    t0 = time.perf_counter()
+    report(name, frac)
+    yield
+    timings[name] = time.perf_counter() - t0
 
 
 def _reporter(progress: ProgressFn | None) -> ProgressFn:
@@ -654,21 +678,18 @@ def _no_candidates(
 
 
 def _matrices(run: _Run, *, progress: bool) -> SitingMatrices:
-    t0 = time.perf_counter()
-    run.report("matrix", 0.2)
     crit = run.baseline.criteria[run.category]
     report = run.report
-    mats = build_matrices(
-        run.network,
-        run.c_snap,
-        run.d_snap,
-        run.existing_m,
-        criterion=crit,
-        reach_m=crit.threshold_m * settings.siting_pmedian_reach_factor,
-        progress=(lambda s, f: report(s, 0.2 + 0.4 * f)) if progress else None,
-    )
-    run.timings["matrix"] = time.perf_counter() - t0
-    return mats
+    with _step(run.timings, report, "matrix", 0.2):
+        return build_matrices(
+            run.network,
+            run.c_snap,
+            run.d_snap,
+            run.existing_m,
+            criterion=crit,
+            reach_m=crit.threshold_m * settings.siting_pmedian_reach_factor,
+            progress=(lambda s, f: report(s, 0.2 + 0.4 * f)) if progress else None,
+        )
 
 
 def _solve(
@@ -682,26 +703,23 @@ def _solve(
     target: float | None,
     limits: tuple[float | None, float | None],
 ) -> ModelSolution:
-    t0 = time.perf_counter()
-    run.report("solve", 0.6)
     cap = run.candidates["capacity"].to_numpy(dtype="float64")
     if model == "capacitated" and not np.isfinite(cap).any():
         notes.append(msg("coverage.siting.no_capacities"))
-    sol = solve(
-        model,
-        cover=mats.cover,
-        cost=mats.cost_minutes,
-        weight=w,
-        k=k,
-        target=target,
-        covered=mats.covered,
-        base_cost=mats.base_minutes,
-        capacity=cap,
-        time_limit_s=limits[0],
-        mip_gap=limits[1],
-    )
-    run.timings["solve"] = time.perf_counter() - t0
-    return sol
+    with _step(run.timings, run.report, "solve", 0.6):
+        return solve(
+            model,
+            cover=mats.cover,
+            cost=mats.cost_minutes,
+            weight=w,
+            k=k,
+            target=target,
+            covered=mats.covered,
+            base_cost=mats.base_minutes,
+            capacity=cap,
+            time_limit_s=limits[0],
+            mip_gap=limits[1],
+        )
 
 
 def _explain(
@@ -714,8 +732,19 @@ def _explain(
     curve_k: int | None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
     """The explained sites, the coverage curve and the residents nothing reaches."""
-    t0 = time.perf_counter()
-    run.report("explain", 0.85)
+    with _step(run.timings, run.report, "explain", 0.85):
+        return _explained(run, mats, sol, weight=weight, k=k, curve_k=curve_k)
+
+
+def _explained(
+    run: _Run,
+    mats: SitingMatrices,
+    sol: ModelSolution,
+    *,
+    weight: str,
+    k: int | None,
+    curve_k: int | None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
     dem = run.demand
     dem_w = pd.DataFrame(dem.drop(columns=dem.geometry.name))
     exact = _site_minutes(run.network, sol, mats, run.c_snap, run.d_snap)
@@ -731,7 +760,6 @@ def _explain(
             dem.iloc[sol.unreachable][[*keep_cols, dem.geometry.name]].reset_index(drop=True),
             crs=WGS84,
         )
-    run.timings["explain"] = time.perf_counter() - t0
     return sites, curve, unreachable
 
 
