@@ -194,8 +194,10 @@ def _weights(demand: pd.DataFrame, weight: str) -> tuple[np.ndarray, np.ndarray,
 
 
 def _top_communities(names: np.ndarray, pop: np.ndarray, *, n: int = 3) -> str:
-    named = (pop > 0) & (names != "")
-    if not named.any():
+    # Index first: comparing every name with "" per site is slow on 100k-point districts.
+    named = np.flatnonzero(pop > 0)
+    named = named[names[named] != ""]
+    if named.size == 0:
         return ""
     s = pd.Series(pop[named]).groupby(names[named]).sum().sort_values(ascending=False)
     s = s[s > 0]
