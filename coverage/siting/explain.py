@@ -38,7 +38,7 @@ from coverage.siting.models import MODELS, ModelSolution, mclp, solve
 from coverage.snap import Snap, snap_points
 from geo import settings
 from geo.errors import ColumnNotFoundError, ConfigError, InputDataError
-from geo.messages import Message, msg
+from geo.messages import Message, msg, text
 from geo.network import WGS84, Network
 
 logger = logging.getLogger(__name__)
@@ -201,7 +201,8 @@ def _top_communities(names: np.ndarray, pop: np.ndarray, *, n: int = 3) -> str:
         return ""
     s = pd.Series(pop[named]).groupby(names[named]).sum().sort_values(ascending=False)
     s = s[s > 0]
-    return "、".join(s.index[:n].astype(str))
+    # A data column of Chinese community names: joined with the Chinese list mark.
+    return text("coverage.siting.community_separator", "zh").join(s.index[:n].astype(str))
 
 
 def explain_sites(
