@@ -484,3 +484,17 @@ def test_limited_explanation_searches_explain_like_unlimited_ones(
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     # The limits really cut the searches: some far points are left unmeasured.
     assert any(np.isinf(v).sum() > np.isinf(reference[i]).sum() for i, v in limited.items())
+
+
+def test_siting_messages_render_in_both_languages(suggest) -> None:
+    # The sentences for the planner are catalogue messages: English as text (CLI, logs), the
+    # same sentences in Chinese for the app, joined with the language's list mark.
+    out = suggest(model="mclp", k=2)
+    assert str(out.message).endswith("sites proposed") or "requested sites" in out.message
+    zh = out.message.text("zh")
+    assert zh != str(out.message) and ("推荐" in zh or "计划新增" in zh)
+    from geo.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="needs k") as caught:
+        suggest(model="pmedian")
+    assert "新增设施的数量" in caught.value.text("zh")
