@@ -28,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import sparse
 
 from coverage.analysis import CoverageResult, analyse
 from coverage.distance import lengths_bound_chords, nearest_from, point_distance
@@ -261,7 +262,7 @@ def explain_sites(
     cum = float(pop[state.covered].sum())
     for rank, i in enumerate(solution.selected.tolist(), start=1):
         given = site_minutes.get(i) if site_minutes is not None else None
-        add_pop, add_eld, saved, comm_w = _site_gain(i, mats, state, pop, eld, given)
+        add_pop, add_eld, saved, comm_w = _site_gain(i, state, pop, eld, given)
         cum += add_pop
         comm = _top_communities(names, comm_w)
         rows.append(
@@ -274,11 +275,11 @@ def explain_sites(
 class _Walks:
     """What the explanation carries from one site to the next (updated in place)."""
 
-    cover: Any
-    cost: Any
+    cover: sparse.csr_matrix
+    cost: sparse.csr_matrix
     covered: np.ndarray
     minutes: np.ndarray
-    served: Any
+    served: sparse.csr_matrix | None
     w_model: np.ndarray
 
 
@@ -295,7 +296,6 @@ def _current_minutes(mats: SitingMatrices) -> np.ndarray:
 
 def _site_gain(
     i: int,
-    mats: SitingMatrices,
     state: _Walks,
     pop: np.ndarray,
     eld: np.ndarray,
