@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
@@ -587,9 +588,9 @@ class _Run:
     report: ProgressFn
     timings: dict[str, float]
 
-    @property
+    @cached_property
     def d_snap(self) -> Snap:
-        """The demand snap of the baseline (snapped again when it carries none)."""
+        """The demand snap of the baseline (snapped again, once, when it carries none)."""
         if self.baseline.demand_snap is not None:
             return self.baseline.demand_snap
         tolerance = self.baseline.tolerance_m or None
