@@ -810,17 +810,16 @@ def _site_minutes(
     sites are taken in explanation order and a point's current walk (:func:`_current_minutes`,
     then each site's) only shrinks, so site ``i`` can improve point ``p`` only when
     ``d(i, p) < current(p)``. The search stops at the largest ``current(p)`` among the points
-    whose lower bound of ``d(i, p)`` (:func:`_distance_floor`) passes that test, and only those
+    whose lower bound of ``d(i, p)`` passes that test (:func:`_improvable`), and only those
     points are measured; every other point is ``inf`` (it cannot come closer, so the
     explanation would not count it). The search engine returns the exact distance of every
     point within its limit, so the explanation is the one unlimited searches give.
     """
     current = _current_minutes(mats)
-    floor_of = _distance_floor(network, mats, c_snap, d_snap)
-    snapped = np.asarray(d_snap.ok, dtype=bool)
+    improvable = _improvable(network, mats, c_snap, d_snap)
     exact: dict[int, np.ndarray] = {}
     for i in sol.selected.tolist():
-        may = snapped & (mats.minutes(floor_of(i)) < current * (1 + _SLACK))
+        may = improvable(i, current)
         if not may.any():
             # Nobody can come closer: no walk to count, as the search would find.
             exact[int(i)] = np.full(len(d_snap), np.inf)
@@ -840,27 +839,36 @@ def _site_minutes(
     return exact
 
 
-def _distance_floor(
+def _improvable(
     network: Network, mats: SitingMatrices, c_snap: Snap, d_snap: Snap
-) -> Callable[[int], np.ndarray]:
-    """A lower bound of the network distance (metres) from candidate ``i`` to every point.
+) -> Callable[[int, np.ndarray], np.ndarray]:
+    """The points candidate ``i`` may bring closer than their ``current`` walk (minutes).
 
-    Within the matrix's reach the matrix holds the distance itself (less a rounding slack);
-    beyond it the distance exceeds the reach, and the straight line when no street is shorter
-    than its drawn line (:func:`coverage.distance.lengths_bound_chords`).
+    A point qualifies when a lower bound of its network distance from the candidate is below
+    its current walk (with a rounding slack, so the test errs on the side of searching). The
+    bound: within the matrix's reach the matrix holds the distance itself; beyond it the
+    distance exceeds the reach, and the straight line when no street is shorter than its drawn
+    line (:func:`coverage.distance.lengths_bound_chords`). Only points walking farther than the
+    reach need the straight line, so the test gets cheaper as sites are added.
     """
     dist = mats.distance.tocsr()
     straight = lengths_bound_chords(network)
-    xy = np.column_stack([d_snap.x, d_snap.y])
+    snapped = np.asarray(d_snap.ok, dtype=bool)
+    reach_min = float(mats.minutes(np.array([mats.reach_m]))[0])
 
-    def floor_of(i: int) -> np.ndarray:
-        out = np.full(len(d_snap), float(mats.reach_m))
-        if straight:
-            line = np.hypot(xy[:, 0] - c_snap.x[i], xy[:, 1] - c_snap.y[i])
-            out = np.maximum(out, line)
+    def may(i: int, current: np.ndarray) -> np.ndarray:
+        ceiling = current * (1 + _SLACK)
+        out = np.zeros(len(d_snap), dtype=bool)
+        far = np.flatnonzero(snapped & (reach_min < ceiling))
+        if straight and far.size:
+            line = np.hypot(d_snap.x[far] - c_snap.x[i], d_snap.y[far] - c_snap.y[i])
+            far = far[mats.minutes(line) < ceiling[far]]
+        out[far] = True
         cols = dist.indices[dist.indptr[i] : dist.indptr[i + 1]]
-        vals = dist.data[dist.indptr[i] : dist.indptr[i + 1]]
-        out[cols] = np.maximum(vals * (1 - _SLACK) - _MARGIN_M, 0.0)
+        floor = np.maximum(
+            dist.data[dist.indptr[i] : dist.indptr[i + 1]] * (1 - _SLACK) - _MARGIN_M, 0.0
+        )
+        out[cols] = snapped[cols] & (mats.minutes(floor) < ceiling[cols])
         return out
 
-    return floor_of
+    return may
