@@ -248,6 +248,7 @@ def _check_request(
 
 
 def _per_point(dem: pd.DataFrame, cov: np.ndarray, it: _Items, *, by: str) -> pd.DataFrame:
+    """Per demand point: compliant, the items missing and each item reached."""
     b_idx, q_idx = it.b_idx, it.q_idx
     per_point = pd.DataFrame(
         {
@@ -274,6 +275,7 @@ def _per_group(
     by: str,
     min_share: float,
 ) -> pd.DataFrame:
+    """Per community (or compound): shares reaching each item, items reached and missing."""
     b_idx, q_idx = it.b_idx, it.q_idx
     pop = per_point["population"].to_numpy()
     point_ok = per_point["compliant"].to_numpy()
@@ -329,6 +331,7 @@ def _summary(
     by: str,
     min_share: float,
 ) -> pd.DataFrame:
+    """The one-row summary: groups and residents that comply, and the items evaluated."""
     pop = per_point["population"].to_numpy()
     point_ok = per_point["compliant"].to_numpy()
     named = per_group[per_group[by] != ""]
@@ -354,6 +357,7 @@ def _summary(
 
 
 def _least_served(per_group: pd.DataFrame, it: _Items, *, by: str) -> pd.DataFrame:
+    """Groups ranked least served first (see the module notes), with what each lacks."""
     ranked = per_group.assign(
         n_basic_missing=len(it.basic) - per_group["n_basic_reached"],
         n_quality_missing=len(it.quality) - per_group["n_quality_reached"],

@@ -480,6 +480,7 @@ class _Edited:
 
 
 def _edited_facilities(base: CoverageResult, network: Network, edits: Sequence[Edit]) -> _Edited:
+    """The facilities after ``edits``: unchanged baseline rows kept with their snaps."""
     fac0 = base.facilities
     f_snap0 = base.facility_snap
     assert f_snap0 is not None

@@ -258,6 +258,7 @@ def _communities(d: _District, covered: np.ndarray) -> tuple[int, int]:
 
 
 def _category_row(d: _District, key: str, crit: Criterion) -> dict[str, Any]:
+    """The summary row of one category."""
     cat = get_category(key)
     pop, eld, total = d.pop, d.eld, d.total
     eld_known = np.isfinite(eld)

@@ -256,6 +256,7 @@ class _Areas:
 
 
 def _areas(dem: pd.DataFrame, fac_comm: np.ndarray, *, pph: float, by: str) -> _Areas:
+    """Residents and households per point and per community (facility-only ones included)."""
     names = dem[by].fillna("").astype(str).to_numpy(dtype=object)
     pop = pd.to_numeric(dem["population"], errors="coerce").fillna(0.0).to_numpy("float64")
     if "households" in dem.columns:

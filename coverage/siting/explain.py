@@ -556,6 +556,7 @@ def _result(
     weight: str,
     notes: list[Message],
 ) -> SitingResult:
+    """The :class:`SitingResult` of a solved and explained run."""
     sites, curve, unreachable = explained
     return SitingResult(
         sites=sites,
@@ -612,6 +613,8 @@ def _step(timings: dict[str, float], report: ProgressFn, name: str, frac: float)
 
 
 def _reporter(progress: ProgressFn | None) -> ProgressFn:
+    """``progress`` as a callable that may be called when there is none."""
+
     def report(step: str, frac: float) -> None:
         if progress is not None:
             progress(step, frac)
@@ -620,6 +623,7 @@ def _reporter(progress: ProgressFn | None) -> ProgressFn:
 
 
 def _check_model(model: str, k: int | None) -> None:
+    """Refuse an unknown model, or a model that needs ``k`` without it."""
     if model not in MODELS:
         raise ConfigError(
             msg("coverage.siting.unknown_model", model=repr(model), models=", ".join(MODELS))
@@ -662,6 +666,7 @@ def _baseline_demand(
 def _no_candidates(
     model: str, category: str, weight: str, notes: list[Message], timings: dict[str, float]
 ) -> SitingResult:
+    """The answer when no candidate site is left to consider."""
     return SitingResult(
         sites=_empty_sites(),
         curve=pd.DataFrame(columns=CURVE_COLUMNS),
@@ -682,6 +687,7 @@ def _no_candidates(
 
 
 def _matrices(run: _Run, *, progress: bool) -> SitingMatrices:
+    """The candidate × demand matrices of the run (timed, progress 0.2 to 0.6)."""
     crit = run.baseline.criteria[run.category]
     report = run.report
     with _step(run.timings, report, "matrix", 0.2):
@@ -707,6 +713,7 @@ def _solve(
     target: float | None,
     limits: tuple[float | None, float | None],
 ) -> ModelSolution:
+    """Solve ``model`` on the matrices (timed); a capacity note goes to ``notes``."""
     cap = run.candidates["capacity"].to_numpy(dtype="float64")
     if model == "capacitated" and not np.isfinite(cap).any():
         notes.append(msg("coverage.siting.no_capacities"))
@@ -749,6 +756,7 @@ def _explained(
     k: int | None,
     curve_k: int | None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
+    """The work of :func:`_explain`, inside its timed step."""
     dem = run.demand
     dem_w = pd.DataFrame(dem.drop(columns=dem.geometry.name))
     exact = _site_minutes(run.network, sol, mats, run.c_snap, run.d_snap)
@@ -857,6 +865,7 @@ def _improvable(
     reach_min = float(mats.minutes(np.array([mats.reach_m]))[0])
 
     def may(i: int, current: np.ndarray) -> np.ndarray:
+        """Mask of the points site ``i`` may bring closer than ``current``."""
         ceiling = current * (1 + _SLACK)
         out = np.zeros(len(d_snap), dtype=bool)
         far = np.flatnonzero(snapped & (reach_min < ceiling))
