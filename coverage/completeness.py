@@ -1,4 +1,4 @@
-"""设施完备度 (facility completeness) per demand point and per community.
+"""Facility completeness (设施完备度) per demand point and per community.
 
 For demand point ``i`` and the selected categories ``k`` with weights ``w_k`` (1 by default)::
 
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import ConfigError
+from geo.messages import msg
 
 if TYPE_CHECKING:
     from coverage.analysis import CoverageResult
@@ -54,18 +55,7 @@ def completeness(
         complete_share`` and ``<key>_coverage_rate`` per category; sorted by score, lowest first.
     """
     keys = list(result.categories if categories is None else dict.fromkeys(categories))
-    missing_keys = [k for k in keys if f"{k}_covered" not in result.demand.columns]
-    if missing_keys:
-        msg = (
-            f"completeness: categories {missing_keys} were not analysed; analysed are "
-            f"{result.categories}. Run analyse() with them first."
-        )
-        raise ConfigError(msg)
-    w = np.array([float((weights or {}).get(k, 1.0)) for k in keys])
-    if (w < 0).any() or (keys and not w.sum() > 0):
-        given = dict(zip(keys, w.tolist(), strict=True))
-        msg = f"completeness: weights must be non-negative and not all zero, got {given}"
-        raise ConfigError(msg)
+    w = _check_weights(result, keys, weights)
     dem = result.demand
     cov = (
         np.column_stack([dem[f"{k}_covered"].to_numpy(dtype=bool) for k in keys])
@@ -74,17 +64,6 @@ def completeness(
     )
     score = cov @ w / w.sum() if keys else np.full(len(dem), np.nan)
     complete = cov.all(axis=1) if keys else np.zeros(len(dem), dtype=bool)
-    # Comma-joined missing keys, built once per distinct pattern (at most 2**k) not per row.
-    bits = (~cov).astype("int64") @ (1 << np.arange(len(keys), dtype="int64")) if keys else None
-    if bits is None:
-        missing = np.full(len(dem), "", dtype=object)
-    else:
-        codes, inverse = np.unique(bits, return_inverse=True)
-        labels = np.array(
-            [",".join(k for j, k in enumerate(keys) if c >> j & 1) for c in codes.tolist()],
-            dtype=object,
-        )
-        missing = labels[inverse.ravel()]
     per_point = pd.DataFrame(
         {
             "demand_id": dem["demand_id"].astype(str).to_numpy(),
@@ -95,14 +74,53 @@ def completeness(
             "n_within": cov.sum(axis=1),
             "score": score,
             "complete": complete,
-            "missing": missing,
+            "missing": _missing(keys, cov),
         },
         index=dem.index,
     )
     for j, k in enumerate(keys):
         per_point[f"{k}_covered"] = cov[:, j]
+    return per_point, _per_community(per_point, keys)
 
+
+def _check_weights(
+    result: CoverageResult, keys: list[str], weights: Mapping[str, float] | None
+) -> np.ndarray:
+    """The weight of each key, after checking that every key was analysed."""
+    missing_keys = [k for k in keys if f"{k}_covered" not in result.demand.columns]
+    if missing_keys:
+        raise ConfigError(
+            msg(
+                "coverage.completeness.not_analysed",
+                missing=missing_keys,
+                analysed=result.categories,
+            )
+        )
+    w = np.array([float((weights or {}).get(k, 1.0)) for k in keys])
+    if (w < 0).any() or (keys and not w.sum() > 0):
+        given = dict(zip(keys, w.tolist(), strict=True))
+        raise ConfigError(msg("coverage.completeness.bad_weights", given=given))
+    return w
+
+
+def _missing(keys: list[str], cov: np.ndarray) -> np.ndarray:
+    """Comma-joined keys not within their threshold, per point."""
+    if not keys:
+        return np.full(cov.shape[0], "", dtype=object)
+    # Built once per distinct pattern (at most 2**k), not per row.
+    bits = (~cov).astype("int64") @ (1 << np.arange(len(keys), dtype="int64"))
+    codes, inverse = np.unique(bits, return_inverse=True)
+    labels = np.array(
+        [",".join(k for j, k in enumerate(keys) if c >> j & 1) for c in codes.tolist()],
+        dtype=object,
+    )
+    return labels[inverse.ravel()]
+
+
+def _per_community(per_point: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Population-weighted scores and shares per community, lowest score first."""
     pop = per_point["population"].to_numpy()
+    complete = per_point["complete"].to_numpy()
     frame = per_point.assign(
         _w=np.where(pop > 0, pop, 0.0),
         _ws=np.where(pop > 0, pop, 0.0) * per_point["score"],
@@ -142,4 +160,4 @@ def completeness(
                 p > 0, agg[f"_cov_{k}"].to_numpy() / p, np.nan
             )
     per_comm = per_comm.sort_values(["score", "population"], ascending=[True, False])
-    return per_point, per_comm.reset_index(drop=True)
+    return per_comm.reset_index(drop=True)

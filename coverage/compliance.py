@@ -34,6 +34,7 @@ import pandas as pd
 
 from coverage.tiers import TierRule, reached, subgroup_values, tier_rules
 from geo.errors import ConfigError
+from geo.messages import localise, msg, text
 from geo.taxonomy import ITEMS, get_category
 
 if TYPE_CHECKING:
@@ -138,24 +139,18 @@ def _join(keys: list[str], mask: np.ndarray) -> np.ndarray:
 
 
 def _lacks(basic: str, quality: str, lang: str) -> str:
-    def names(text: str) -> list[str]:
-        keys = [k for k in text.split(",") if k]
-        return [get_category(k).name(lang) for k in keys]
+    """What a group lacks, in ``lang``: the basic then the quality items, by name."""
+    sep = text("coverage.compliance.item_separator", lang)
 
-    b, q = names(basic), names(quality)
-    if lang == "zh":
-        parts = []
-        if b:
-            parts.append("基础保障：" + "、".join(b))
-        if q:
-            parts.append("品质提升：" + "、".join(q))
-        return "；".join(parts)
+    def names(keys: str) -> str:
+        return sep.join(get_category(k).name(lang) for k in keys.split(",") if k)
+
     parts = []
-    if b:
-        parts.append("basic: " + ", ".join(b))
-    if q:
-        parts.append("quality: " + ", ".join(q))
-    return "; ".join(parts)
+    if basic:
+        parts.append(msg("coverage.compliance.lacks_basic", items=names(basic)))
+    if quality:
+        parts.append(msg("coverage.compliance.lacks_quality", items=names(quality)))
+    return localise(parts, lang) if parts else ""
 
 
 def compliance(
@@ -168,7 +163,7 @@ def compliance(
     by: str = "community",
     min_share: float = 1.0,
 ) -> Compliance:
-    """Basic and quality items reached per community (or compound), 达标 and the shares.
+    """Basic and quality items reached per community (or compound), compliance and the shares.
 
     Parameters
     ----------
@@ -189,25 +184,7 @@ def compliance(
     -------
     Compliance
     """
-    if not 0 < min_share <= 1:
-        msg = f"compliance: min_share must be in (0, 1], got {min_share!r}"
-        raise ConfigError(msg)
-    dem = result.demand
-    if by not in dem.columns:
-        msg = (
-            f"compliance: the demand has no {by!r} column; group by 'community' or load "
-            "compounds (a 'compound' column)"
-        )
-        raise ConfigError(msg)
-    keys = list(result.categories if categories is None else dict.fromkeys(categories))
-    unknown = sorted(set(items or {}) - set(keys))
-    bad = {k: v for k, v in (items or {}).items() if v not in ITEMS}
-    if unknown or bad:
-        msg = (
-            f"compliance: items must map evaluated categories ({keys}) to one of {ITEMS}; "
-            f"got unknown {unknown} and bad values {bad}"
-        )
-        raise ConfigError(msg)
+    keys = _check_request(result, categories, items, by=by, min_share=min_share)
     kind = {k: (items or {}).get(k, get_category(k).item) for k in keys}
     rules = item_rules(keys, result.criteria, tiers=tiers, overrides=overrides)
     cov = reached(result, [rules[k] for k in keys])
@@ -215,28 +192,94 @@ def compliance(
     quality = [k for k in keys if kind[k] == "quality"]
     if not basic:
         logger.warning("compliance: no basic item among %s; every group complies vacuously", keys)
-    col = {k: j for j, k in enumerate(keys)}
-    b_idx = [col[k] for k in basic]
-    q_idx = [col[k] for k in quality]
+    items_of = _Items(keys, basic, quality)
+    per_point = _per_point(result.demand, cov, items_of, by=by)
+    per_group = _per_group(result.demand, cov, per_point, items_of, by=by, min_share=min_share)
+    return Compliance(
+        per_point=per_point,
+        per_group=per_group,
+        summary=_summary(per_point, per_group, items_of, by=by, min_share=min_share),
+        least_served=_least_served(per_group, items_of, by=by),
+        rules=rules,
+        items=kind,
+    )
 
-    pop = subgroup_values(dem, "all")
-    names = dem[by].fillna("").astype(str).to_numpy()
-    point_ok = cov[:, b_idx].all(axis=1)
+
+@dataclass(frozen=True)
+class _Items:
+    """The evaluated items: all keys (columns of the coverage matrix), basic and quality."""
+
+    keys: list[str]
+    basic: list[str]
+    quality: list[str]
+
+    @property
+    def b_idx(self) -> list[int]:
+        """Columns of the basic items."""
+        return [self.keys.index(k) for k in self.basic]
+
+    @property
+    def q_idx(self) -> list[int]:
+        """Columns of the quality items."""
+        return [self.keys.index(k) for k in self.quality]
+
+
+def _check_request(
+    result: CoverageResult,
+    categories: Iterable[str] | None,
+    items: Mapping[str, str] | None,
+    *,
+    by: str,
+    min_share: float,
+) -> list[str]:
+    """The items to evaluate, after checking the options."""
+    if not 0 < min_share <= 1:
+        raise ConfigError(msg("coverage.compliance.bad_min_share", min_share=repr(min_share)))
+    if by not in result.demand.columns:
+        raise ConfigError(msg("coverage.compliance.no_group_column", by=repr(by)))
+    keys = list(result.categories if categories is None else dict.fromkeys(categories))
+    unknown = sorted(set(items or {}) - set(keys))
+    bad = {k: v for k, v in (items or {}).items() if v not in ITEMS}
+    if unknown or bad:
+        raise ConfigError(
+            msg("coverage.compliance.bad_items", keys=keys, items=ITEMS, unknown=unknown, bad=bad)
+        )
+    return keys
+
+
+def _per_point(dem: pd.DataFrame, cov: np.ndarray, it: _Items, *, by: str) -> pd.DataFrame:
+    """Per demand point: compliant, the items missing and each item reached."""
+    b_idx, q_idx = it.b_idx, it.q_idx
     per_point = pd.DataFrame(
         {
             "demand_id": dem["demand_id"].astype(str).to_numpy(),
-            by: names,
-            "population": pop,
-            "compliant": point_ok,
-            "basic_missing": _join(basic, ~cov[:, b_idx]),
-            "quality_missing": _join(quality, ~cov[:, q_idx]),
+            by: dem[by].fillna("").astype(str).to_numpy(),
+            "population": subgroup_values(dem, "all"),
+            "compliant": cov[:, b_idx].all(axis=1),
+            "basic_missing": _join(it.basic, ~cov[:, b_idx]),
+            "quality_missing": _join(it.quality, ~cov[:, q_idx]),
         },
         index=dem.index,
     )
-    for k in keys:
-        per_point[f"{k}_reached"] = cov[:, col[k]]
+    for j, k in enumerate(it.keys):
+        per_point[f"{k}_reached"] = cov[:, j]
+    return per_point
 
-    groups, codes = np.unique(names, return_inverse=True)
+
+def _per_group(
+    dem: pd.DataFrame,
+    cov: np.ndarray,
+    per_point: pd.DataFrame,
+    it: _Items,
+    *,
+    by: str,
+    min_share: float,
+) -> pd.DataFrame:
+    """Per community (or compound): shares reaching each item, items reached and missing."""
+    b_idx, q_idx = it.b_idx, it.q_idx
+    pop = per_point["population"].to_numpy()
+    point_ok = per_point["compliant"].to_numpy()
+    groups, codes = np.unique(per_point[by].to_numpy(), return_inverse=True)
     codes = codes.ravel()
     n = len(groups)
     g_pop = np.bincount(codes, weights=pop, minlength=n)
@@ -244,14 +287,13 @@ def compliance(
     elderly = subgroup_values(dem, "elderly")
     g_eld = np.bincount(codes, weights=np.nan_to_num(elderly), minlength=n)
     g_eld_known = np.bincount(codes, weights=np.isfinite(elderly), minlength=n) > 0
-    share = np.zeros((n, len(keys)))
-    for j in range(len(keys)):
+    share = np.zeros((n, len(it.keys)))
+    for j in range(len(it.keys)):
         by_pop = np.bincount(codes, weights=pop * cov[:, j], minlength=n)
         by_pts = np.bincount(codes, weights=cov[:, j].astype("float64"), minlength=n)
         with np.errstate(divide="ignore", invalid="ignore"):
             share[:, j] = np.where(g_pop > 0, by_pop / g_pop, by_pts / g_pts)
     g_reach = share >= min_share - 1e-12
-    g_ok = g_reach[:, b_idx].all(axis=1)
     comp_pop = np.bincount(codes, weights=pop * point_ok, minlength=n)
     with np.errstate(divide="ignore", invalid="ignore"):
         per_group = pd.DataFrame(
@@ -260,28 +302,41 @@ def compliance(
                 "n_points": g_pts,
                 "population": g_pop,
                 "elderly": np.where(g_eld_known, g_eld, np.nan),
-                "n_basic": len(basic),
+                "n_basic": len(it.basic),
                 "n_basic_reached": g_reach[:, b_idx].sum(axis=1),
-                "basic_reached": _join(basic, g_reach[:, b_idx]),
-                "basic_missing": _join(basic, ~g_reach[:, b_idx]),
-                "n_quality": len(quality),
+                "basic_reached": _join(it.basic, g_reach[:, b_idx]),
+                "basic_missing": _join(it.basic, ~g_reach[:, b_idx]),
+                "n_quality": len(it.quality),
                 "n_quality_reached": g_reach[:, q_idx].sum(axis=1),
-                "quality_reached": _join(quality, g_reach[:, q_idx]),
-                "quality_missing": _join(quality, ~g_reach[:, q_idx]),
-                "basic_score": share[:, b_idx].mean(axis=1) if basic else np.nan,
-                "quality_score": share[:, q_idx].mean(axis=1) if quality else np.nan,
-                "compliant": g_ok,
+                "quality_reached": _join(it.quality, g_reach[:, q_idx]),
+                "quality_missing": _join(it.quality, ~g_reach[:, q_idx]),
+                "basic_score": share[:, b_idx].mean(axis=1) if it.basic else np.nan,
+                "quality_score": share[:, q_idx].mean(axis=1) if it.quality else np.nan,
+                "compliant": g_reach[:, b_idx].all(axis=1),
                 "compliant_population": comp_pop,
                 "compliant_share": np.where(g_pop > 0, comp_pop / g_pop, np.nan),
             }
         )
-    for k in keys:
-        per_group[f"{k}_coverage_rate"] = share[:, col[k]]
-        per_group[f"{k}_reached"] = g_reach[:, col[k]]
+    for j, k in enumerate(it.keys):
+        per_group[f"{k}_coverage_rate"] = share[:, j]
+        per_group[f"{k}_reached"] = g_reach[:, j]
+    return per_group
 
+
+def _summary(
+    per_point: pd.DataFrame,
+    per_group: pd.DataFrame,
+    it: _Items,
+    *,
+    by: str,
+    min_share: float,
+) -> pd.DataFrame:
+    """The one-row summary: groups and residents that comply, and the items evaluated."""
+    pop = per_point["population"].to_numpy()
+    point_ok = per_point["compliant"].to_numpy()
     named = per_group[per_group[by] != ""]
     total = float(pop.sum())
-    summary = pd.DataFrame(
+    return pd.DataFrame(
         [
             {
                 "by": by,
@@ -291,17 +346,21 @@ def compliance(
                 "population": total,
                 "compliant_population": float(pop[point_ok].sum()),
                 "resident_share": float(pop[point_ok].sum() / total) if total > 0 else np.nan,
-                "n_basic": len(basic),
-                "n_quality": len(quality),
-                "basic_items": ",".join(basic),
-                "quality_items": ",".join(quality),
+                "n_basic": len(it.basic),
+                "n_quality": len(it.quality),
+                "basic_items": ",".join(it.basic),
+                "quality_items": ",".join(it.quality),
                 "min_share": float(min_share),
             }
         ]
     )
+
+
+def _least_served(per_group: pd.DataFrame, it: _Items, *, by: str) -> pd.DataFrame:
+    """Groups ranked least served first (see the module notes), with what each lacks."""
     ranked = per_group.assign(
-        n_basic_missing=len(basic) - per_group["n_basic_reached"],
-        n_quality_missing=len(quality) - per_group["n_quality_reached"],
+        n_basic_missing=len(it.basic) - per_group["n_basic_reached"],
+        n_quality_missing=len(it.quality) - per_group["n_quality_reached"],
         _score=per_group["basic_score"].fillna(1.0),
     ).sort_values(
         ["compliant", "n_basic_missing", "_score", "n_quality_missing", "population", by],
@@ -321,19 +380,7 @@ def compliance(
         ]
     ].reset_index(drop=True)
     least.insert(0, "rank", np.arange(1, len(least) + 1))
-    least["lacks_zh"] = [
-        _lacks(b, q, "zh")
-        for b, q in zip(least["basic_missing"], least["quality_missing"], strict=True)
-    ]
-    least["lacks_en"] = [
-        _lacks(b, q, "en")
-        for b, q in zip(least["basic_missing"], least["quality_missing"], strict=True)
-    ]
-    return Compliance(
-        per_point=per_point,
-        per_group=per_group,
-        summary=summary,
-        least_served=least,
-        rules=rules,
-        items=kind,
-    )
+    pairs = list(zip(least["basic_missing"], least["quality_missing"], strict=True))
+    least["lacks_zh"] = [_lacks(b, q, "zh") for b, q in pairs]
+    least["lacks_en"] = [_lacks(b, q, "en") for b, q in pairs]
+    return least

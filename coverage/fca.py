@@ -24,6 +24,7 @@ import pandas as pd
 
 from coverage.distance import od_matrix
 from geo.errors import ConfigError
+from geo.messages import msg
 from geo.network import Network
 
 if TYPE_CHECKING:
@@ -73,15 +74,14 @@ def two_step_fca(
         n_facilities``.
     """
     if category not in result.categories:
-        msg = f"two_step_fca: category {category!r} was not analysed ({result.categories})"
-        raise ConfigError(msg)
+        raise ConfigError(
+            msg("coverage.fca.not_analysed", category=repr(category), analysed=result.categories)
+        )
     if weight not in ("population", "elderly"):
-        msg = f"two_step_fca: weight must be 'population' or 'elderly', got {weight!r}"
-        raise ConfigError(msg)
+        raise ConfigError(msg("coverage.fca.bad_weight", weight=repr(weight)))
     d0 = float(result.criteria[category].threshold_m if catchment_m is None else catchment_m)
     if not d0 > 0:
-        msg = f"two_step_fca: catchment_m must be positive metres, got {catchment_m!r}"
-        raise ConfigError(msg)
+        raise ConfigError(msg("coverage.fca.bad_catchment", catchment=repr(catchment_m)))
     dem = result.demand
     assert result.demand_snap is not None and result.facility_snap is not None
     rows = result.facility_rows(category)

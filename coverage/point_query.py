@@ -27,6 +27,7 @@ from coverage.distance import COVER_TOL_M, augmented_graph, point_distance
 from coverage.snap import Snap, snap_points, twin_edges
 from geo.datum import to_wgs84
 from geo.errors import CoordinateError
+from geo.messages import msg
 from geo.network import WGS84, Network, derived
 from geo.taxonomy import get_category
 
@@ -109,10 +110,7 @@ def query_point(
         When ``lon``/``lat`` are not finite degrees.
     """
     if not (np.isfinite(lon) and np.isfinite(lat) and abs(lon) <= 180 and abs(lat) <= 90):
-        msg = (
-            f"point query: lon/lat must be degrees (longitude first), got lon={lon!r}, lat={lat!r}"
-        )
-        raise CoordinateError(msg)
+        raise CoordinateError(msg("coverage.point_query.bad_lonlat", lon=repr(lon), lat=repr(lat)))
     wlon, wlat = to_wgs84([lon], [lat], crs=crs)
     point = gpd.GeoSeries(gpd.points_from_xy(wlon, wlat), crs=WGS84)
     snap = snap_points(network, point, tolerance_m=result.tolerance_m)
@@ -137,8 +135,7 @@ def _one_category(
     fac = result.facilities
     rows = np.flatnonzero(fac["category"].astype(str).to_numpy() == key)
     if result.facility_snap is None:
-        msg = "point query: the coverage result carries no facility snaps; run analyse() again"
-        raise CoordinateError(msg)
+        raise CoordinateError(msg("coverage.point_query.no_snaps"))
     sub = result.facility_snap.subset(rows)
     nd = result.node_distance[key]
     ns_rows = result.node_source[key]

@@ -47,11 +47,25 @@ from coverage.snap import Snap, snap_points
 from coverage.summary import summarise
 from geo import settings
 from geo.errors import CoordinateError, DuplicateIdError, InputDataError
+from geo.messages import msg
 from geo.network import WGS84, Network
 from geo.network_edits import NetworkEdit, edits_from_config
 from geo.taxonomy import get_category
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "EDIT_KINDS",
+    "FILE_VERSION",
+    "Edit",
+    "Scenario",
+    "ScenarioResult",
+    "apply_edits",
+    "change_areas",
+    "compare",
+    "load_scenarios",
+    "save_scenarios",
+]
 
 EDIT_KINDS = ("add", "remove", "move")
 FILE_VERSION = 1
@@ -89,11 +103,13 @@ class Edit:
 
     def __post_init__(self) -> None:
         if self.kind not in EDIT_KINDS:
-            msg = f"edit: kind must be one of {EDIT_KINDS}, got {self.kind!r}"
-            raise InputDataError(msg)
+            raise InputDataError(
+                msg("coverage.scenarios.bad_kind", kinds=EDIT_KINDS, kind=repr(self.kind))
+            )
         if self.kind in ("remove", "move") and not self.facility_id:
-            msg = f"edit: a {self.kind} needs the facility_id of an existing facility"
-            raise InputDataError(msg)
+            if self.kind == "remove":
+                raise InputDataError(msg("coverage.scenarios.remove_needs_id"))
+            raise InputDataError(msg("coverage.scenarios.move_needs_id"))
         if self.kind in ("add", "move"):
             lon, lat = self.lon, self.lat
             if (
@@ -102,15 +118,18 @@ class Edit:
                 or not (math.isfinite(lon) and math.isfinite(lat))
                 or not (-180 <= lon <= 180 and -90 <= lat <= 90)
             ):
-                msg = (
-                    f"edit ({self.kind} {self.facility_id or ''}): lon/lat must be WGS-84 degrees, "
-                    f"got lon={lon!r}, lat={lat!r}"
+                raise CoordinateError(
+                    msg(
+                        "coverage.scenarios.bad_lonlat",
+                        kind=self.kind,
+                        facility=self.facility_id or "",
+                        lon=repr(lon),
+                        lat=repr(lat),
+                    )
                 )
-                raise CoordinateError(msg)
         if self.kind == "add":
             if not self.category:
-                msg = "edit: an add needs a category (taxonomy key)"
-                raise InputDataError(msg)
+                raise InputDataError(msg("coverage.scenarios.add_needs_category"))
             get_category(self.category)
 
     @classmethod
@@ -160,8 +179,7 @@ class Edit:
         """
         if self.kind == "add":
             if not self.facility_id:
-                msg = "edit.inverse: give the added facility a facility_id to be able to undo it"
-                raise InputDataError(msg)
+                raise InputDataError(msg("coverage.scenarios.inverse_needs_id"))
             return Edit.remove(self.facility_id)
         row = _find(facilities, str(self.facility_id))
         pt = row.geometry
@@ -194,13 +212,15 @@ class Edit:
     def from_dict(cls, data: dict[str, Any]) -> Edit:
         """Inverse of :meth:`to_dict`."""
         if not isinstance(data, dict) or "kind" not in data:
-            msg = f"edit: expected an object with a 'kind', got {data!r}"
-            raise InputDataError(msg)
+            raise InputDataError(msg("coverage.scenarios.edit_not_object", data=repr(data)))
         known = {"kind", "facility_id", "category", "lon", "lat", "name", "capacity"}
         extra = set(data) - known
         if extra:
-            msg = f"edit: unknown keys {sorted(extra)}; known keys are {sorted(known)}"
-            raise InputDataError(msg)
+            raise InputDataError(
+                msg(
+                    "coverage.scenarios.edit_unknown_keys", extra=sorted(extra), known=sorted(known)
+                )
+            )
         cap = data.get("capacity")
         return cls(
             str(data["kind"]),
@@ -249,8 +269,7 @@ class Scenario:
     def from_dict(cls, data: dict[str, Any]) -> Scenario:
         """Inverse of :meth:`to_dict`."""
         if not isinstance(data, dict) or "name" not in data:
-            msg = f"scenario: expected an object with a 'name' and 'edits', got {data!r}"
-            raise InputDataError(msg)
+            raise InputDataError(msg("coverage.scenarios.scenario_not_object", data=repr(data)))
         return cls(
             name=str(data["name"]),
             edits=tuple(Edit.from_dict(e) for e in data.get("edits", [])),
@@ -295,11 +314,14 @@ def _find(facilities: gpd.GeoDataFrame, facility_id: str) -> pd.Series:
     hit = facilities.index[facilities["facility_id"].astype(str) == facility_id]
     if len(hit) == 0:
         sample = ", ".join(facilities["facility_id"].astype(str).head(5))
-        msg = (
-            f"edit: no facility with facility_id {facility_id!r} (have {len(facilities)} "
-            f"facilities, e.g. {sample}); check the id"
+        raise InputDataError(
+            msg(
+                "coverage.scenarios.no_facility",
+                facility=repr(facility_id),
+                n=len(facilities),
+                sample=sample,
+            )
         )
-        raise InputDataError(msg)
     return facilities.loc[hit[0]]
 
 
@@ -327,11 +349,7 @@ def _state_from_edits(
                     fid = f"edit-{n_new}"
             rec = records.get(fid)
             if rec is not None and rec["present"]:
-                msg = (
-                    f"edit: cannot add facility {fid!r}: a facility with that id already exists; "
-                    "give a new facility_id or remove the old one first"
-                )
-                raise DuplicateIdError(msg)
+                raise DuplicateIdError(msg("coverage.scenarios.duplicate_id", facility=repr(fid)))
             new = {
                 "row": rec["row"] if rec is not None else None,
                 "geometry": shapely.Point(e.lon, e.lat),
@@ -347,11 +365,10 @@ def _state_from_edits(
             fid = str(e.facility_id)
             rec = records.get(fid)
             if rec is None or not rec["present"]:
-                msg = (
-                    f"edit: cannot {e.kind} facility {fid!r}: no such facility in the scenario "
-                    "(it may have been removed by an earlier edit)"
-                )
-                raise InputDataError(msg)
+                code = "coverage.scenarios.cannot_remove"
+                if e.kind == "move":
+                    code = "coverage.scenarios.cannot_move"
+                raise InputDataError(msg(code, facility=repr(fid)))
             if e.kind == "remove":
                 rec["present"] = False
             else:
@@ -418,157 +435,25 @@ def apply_edits(
         base = baseline_result
         all_edits = tuple(edits)
     if base.crs and base.crs != network.crs:
-        msg = (
-            f"apply_edits: the baseline was computed on a network in {base.crs}, this network is "
-            f"in {network.crs}; pass the same network"
+        raise InputDataError(
+            msg("coverage.scenarios.other_network", base_crs=base.crs, crs=network.crs)
         )
-        raise InputDataError(msg)
-    fac0 = base.facilities
-    f_snap0 = base.facility_snap
-    d_snap = base.demand_snap
-    if f_snap0 is None or d_snap is None:
-        msg = "apply_edits: the baseline has no snaps; compute it with coverage.analysis.analyse"
-        raise InputDataError(msg)
-    recs, _ = _state_from_edits(fac0, all_edits)
-
-    # The new facilities table: baseline rows as they are, edited or new rows rebuilt.
-    base_arrays = {
-        "category": fac0["category"].astype(str).to_numpy(),
-        "name": fac0["name"].astype(str).to_numpy(),
-        "capacity": pd.to_numeric(fac0["capacity"], errors="coerce").to_numpy(dtype="float64")
-        if "capacity" in fac0.columns
-        else np.full(len(fac0), np.nan),
-        "geometry": fac0.geometry.values,
-    }
-    same = [_same_as_baseline(r, base_arrays) for r in recs]
-    old_rows = np.array([r["row"] if s else -1 for r, s in zip(recs, same, strict=True)])
-    fresh = [r for r, s in zip(recs, same, strict=True) if not s]
-    parts = []
-    if (old_rows >= 0).any():
-        parts.append(fac0.iloc[old_rows[old_rows >= 0]])
-    new_snap = None
-    if fresh:
-        new_fac = gpd.GeoDataFrame(
-            {
-                "facility_id": [r["facility_id"] for r in fresh],
-                "name": [
-                    r.get("name", str(fac0["name"].iloc[r["row"]]) if r["row"] is not None else "")
-                    for r in fresh
-                ],
-                "category": [r["category"] for r in fresh],
-                "capacity": [
-                    r.get(
-                        "capacity",
-                        fac0["capacity"].iloc[r["row"]] if r["row"] is not None else np.nan,
-                    )
-                    for r in fresh
-                ],
-                "source": "edit",
-            },
-            geometry=[r["geometry"] for r in fresh],
-            crs=WGS84,
-        )
-        new_snap = snap_points(network, new_fac, tolerance_m=base.tolerance_m or None)
-        new_fac["snapped"] = new_snap.ok
-        new_fac["snap_distance_m"] = new_snap.offset_m
-        parts.append(new_fac)
-    # Keep the record order: baseline rows (by position) first, then edited and new rows.
-    if parts:
-        fac = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=WGS84)
-    else:
-        fac = fac0.iloc[:0].copy()
-    snaps = []
-    if (old_rows >= 0).any():
-        snaps.append(f_snap0.subset(old_rows[old_rows >= 0]))
-    if new_snap is not None:
-        snaps.append(new_snap)
-    f_snap = _concat_snaps(snaps) if snaps else f_snap0.subset(np.zeros(0, dtype="int64"))
-    n_kept = int((old_rows >= 0).sum())
-    # Old row → new row for the rows that did not change.
-    remap = np.full(len(fac0) + 1, -1, dtype="int64")
-    remap[old_rows[old_rows >= 0]] = np.arange(n_kept)
-
-    dem = base.demand.copy()
-    node_distance = dict(base.node_distance)
-    node_source = dict(base.node_source)
-    changed: dict[str, str] = {}
-    fac_cat = fac["category"].astype(str).to_numpy()
-    base_cat = fac0["category"].astype(str).to_numpy()
-    for key in base.categories:
-        crit = base.criteria[key]
-        rows = np.flatnonzero(fac_cat == key)
-        kept = rows[rows < n_kept]
-        added = rows[rows >= n_kept]
-        n_base = int((base_cat == key).sum())
-        if added.size == 0 and kept.size == n_base:
-            changed[key] = "unchanged"
-            ns = base.node_source[key]
-            node_source[key] = np.where(ns >= 0, remap[np.maximum(ns, 0)], -1)
-            continue
-        sub = f_snap.subset(rows)
-        local = np.full(len(fac) + 1, -1, dtype="int64")
-        local[rows] = np.arange(rows.size)
-        if kept.size == n_base:
-            # Additions only: one search from the new facilities, merged with the baseline.
-            old_nd = base.node_distance[key]
-            old_ns = base.node_source[key]
-            old_local = np.where(old_ns >= 0, local[remap[np.maximum(old_ns, 0)]], -1)
-            finite = np.isfinite(old_nd)
-            limit = float(old_nd.max()) if finite.all() else np.inf
-            add_snap = f_snap.subset(added)
-            nd_add, ns_add = nearest_from(network, add_snap, limit_m=limit)
-            better = nd_add < old_nd
-            nd = np.where(better, nd_add, old_nd)
-            ns_local = np.where(better, local[added[np.maximum(ns_add, 0)]], old_local)
-            changed[key] = "incremental"
-        else:
-            nd, ns_local = nearest_from(network, sub)
-            changed[key] = "recomputed"
-        dist, src = point_distance(network, nd, ns_local, d_snap, sources=sub)
-        node_distance[key] = nd
-        node_source[key] = (
-            np.where(ns_local >= 0, rows[np.maximum(ns_local, 0)], -1) if rows.size else ns_local
-        )
-        cols = category_columns(key, crit, rows, dist, src, fac, f_snap, d_snap)
-        for col, values in cols.items():
-            dem[col] = values
-    redo = {k: base.criteria[k] for k in base.categories if changed[k] != "unchanged"}
-    summary = base.summary.copy()
-    if redo:
-        fresh_rows = summarise(dem, fac, redo, d_snap=d_snap, f_snap=f_snap)
-        keep_rows = summary[~summary["category"].isin(list(redo))]
-        position = {c: i for i, c in enumerate(summary["category"])}
-        merged = pd.concat([keep_rows, fresh_rows[summary.columns]], ignore_index=True)
-        merged = merged.iloc[np.argsort(merged["category"].map(position).to_numpy())]
-        summary = merged.reset_index(drop=True).astype(base.summary.dtypes.to_dict())
-    unsnapped = base.unsnapped[base.unsnapped["kind"] == "demand"]
-    far = ~f_snap.ok
-    if far.any():
-        unsnapped = pd.concat(
-            [
-                unsnapped,
-                pd.DataFrame(
-                    {
-                        "kind": "facility",
-                        "id": fac["facility_id"].astype(str).to_numpy()[far],
-                        "distance_m": f_snap.offset_m[far],
-                    }
-                ),
-            ],
-            ignore_index=True,
-        )
-    else:
-        unsnapped = unsnapped.reset_index(drop=True)
-    if all(v == "unchanged" for v in changed.values()) and len(fac) == len(fac0) and not fresh:
+    if base.facility_snap is None or base.demand_snap is None:
+        raise InputDataError(msg("coverage.scenarios.no_snaps"))
+    edited = _edited_facilities(base, network, all_edits)
+    dem, node_distance, node_source, changed = _recompute(base, network, edited)
+    fac, f_snap = edited.facilities, edited.snap
+    unchanged = all(v == "unchanged" for v in changed.values())
+    if unchanged and len(fac) == len(base.facilities) and not edited.fresh:
         # Nothing changed (no edits, or edits that cancel): the baseline itself.
         result = base
     else:
         result = replace(
             base,
             demand=dem,
-            summary=summary,
+            summary=_merged_summary(base, dem, fac, f_snap, changed),
             facilities=fac,
-            unsnapped=unsnapped,
+            unsnapped=_unsnapped(base, fac, f_snap),
             node_distance=node_distance,
             node_source=node_source,
             facility_snap=f_snap,
@@ -582,6 +467,207 @@ def apply_edits(
         result=result,
         changed=changed,
         seconds=seconds,
+    )
+
+
+@dataclass(frozen=True)
+class _Edited:
+    """The facilities after the edits.
+
+    Attributes
+    ----------
+    facilities, snap
+        The new table and its snap: the unchanged baseline rows first (by position), then the
+        edited and new rows.
+    n_kept
+        Number of unchanged baseline rows.
+    remap
+        Baseline row → new row for the unchanged rows (-1 otherwise; one spare slot at the end).
+    fresh
+        Whether any row was edited or added.
+    """
+
+    facilities: gpd.GeoDataFrame
+    snap: Snap
+    n_kept: int
+    remap: np.ndarray
+    fresh: bool
+
+
+def _edited_facilities(base: CoverageResult, network: Network, edits: Sequence[Edit]) -> _Edited:
+    """The facilities after ``edits``: unchanged baseline rows kept with their snaps."""
+    fac0 = base.facilities
+    f_snap0 = base.facility_snap
+    assert f_snap0 is not None
+    recs, _ = _state_from_edits(fac0, edits)
+    base_arrays = {
+        "category": fac0["category"].astype(str).to_numpy(),
+        "name": fac0["name"].astype(str).to_numpy(),
+        "capacity": pd.to_numeric(fac0["capacity"], errors="coerce").to_numpy(dtype="float64")
+        if "capacity" in fac0.columns
+        else np.full(len(fac0), np.nan),
+        "geometry": fac0.geometry.values,
+    }
+    same = [_same_as_baseline(r, base_arrays) for r in recs]
+    old_rows = np.array([r["row"] if s else -1 for r, s in zip(recs, same, strict=True)])
+    fresh = [r for r, s in zip(recs, same, strict=True) if not s]
+    kept_rows = old_rows[old_rows >= 0]
+    parts = []
+    snaps = []
+    if kept_rows.size:
+        parts.append(fac0.iloc[kept_rows])
+        snaps.append(f_snap0.subset(kept_rows))
+    if fresh:
+        new_fac = _fresh_frame(fresh, fac0)
+        new_snap = snap_points(network, new_fac, tolerance_m=base.tolerance_m or None)
+        new_fac["snapped"] = new_snap.ok
+        new_fac["snap_distance_m"] = new_snap.offset_m
+        parts.append(new_fac)
+        snaps.append(new_snap)
+    if parts:
+        fac = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=WGS84)
+    else:
+        fac = fac0.iloc[:0].copy()
+    f_snap = _concat_snaps(snaps) if snaps else f_snap0.subset(np.zeros(0, dtype="int64"))
+    remap = np.full(len(fac0) + 1, -1, dtype="int64")
+    remap[kept_rows] = np.arange(kept_rows.size)
+    return _Edited(fac, f_snap, int(kept_rows.size), remap, bool(fresh))
+
+
+def _fresh_frame(fresh: list[dict[str, Any]], fac0: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Edited and new facility rows (WGS-84); edited rows keep their other baseline values."""
+    return gpd.GeoDataFrame(
+        {
+            "facility_id": [r["facility_id"] for r in fresh],
+            "name": [
+                r.get("name", str(fac0["name"].iloc[r["row"]]) if r["row"] is not None else "")
+                for r in fresh
+            ],
+            "category": [r["category"] for r in fresh],
+            "capacity": [
+                r.get(
+                    "capacity",
+                    fac0["capacity"].iloc[r["row"]] if r["row"] is not None else np.nan,
+                )
+                for r in fresh
+            ],
+            "source": "edit",
+        },
+        geometry=[r["geometry"] for r in fresh],
+        crs=WGS84,
+    )
+
+
+def _recompute(
+    base: CoverageResult, network: Network, edited: _Edited
+) -> tuple[gpd.GeoDataFrame, dict[str, np.ndarray], dict[str, np.ndarray], dict[str, str]]:
+    """The demand columns and node searches of every category after the edits.
+
+    Returns the demand, node distances and node sources per category, and per category
+    ``"unchanged"``, ``"incremental"`` or ``"recomputed"``.
+    """
+    fac, f_snap, n_kept, remap = edited.facilities, edited.snap, edited.n_kept, edited.remap
+    d_snap = base.demand_snap
+    assert d_snap is not None
+    dem = base.demand.copy()
+    node_distance = dict(base.node_distance)
+    node_source = dict(base.node_source)
+    changed: dict[str, str] = {}
+    fac_cat = fac["category"].astype(str).to_numpy()
+    base_cat = base.facilities["category"].astype(str).to_numpy()
+    for key in base.categories:
+        rows = np.flatnonzero(fac_cat == key)
+        kept = rows[rows < n_kept]
+        added = rows[rows >= n_kept]
+        n_base = int((base_cat == key).sum())
+        if added.size == 0 and kept.size == n_base:
+            changed[key] = "unchanged"
+            ns = base.node_source[key]
+            node_source[key] = np.where(ns >= 0, remap[np.maximum(ns, 0)], -1)
+            continue
+        sub = f_snap.subset(rows)
+        if kept.size == n_base:
+            nd, ns_local = _with_additions(base, network, edited, key, rows, added)
+            changed[key] = "incremental"
+        else:
+            nd, ns_local = nearest_from(network, sub)
+            changed[key] = "recomputed"
+        dist, src = point_distance(network, nd, ns_local, d_snap, sources=sub)
+        node_distance[key] = nd
+        node_source[key] = (
+            np.where(ns_local >= 0, rows[np.maximum(ns_local, 0)], -1) if rows.size else ns_local
+        )
+        cols = category_columns(key, base.criteria[key], rows, dist, src, fac, f_snap, d_snap)
+        for col, values in cols.items():
+            dem[col] = values
+    return dem, node_distance, node_source, changed
+
+
+def _with_additions(
+    base: CoverageResult,
+    network: Network,
+    edited: _Edited,
+    key: str,
+    rows: np.ndarray,
+    added: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Node distances and sources (indexes into ``rows``) when ``key`` only gains facilities.
+
+    One search from the new facilities, merged with the baseline's.
+    """
+    local = np.full(len(edited.facilities) + 1, -1, dtype="int64")
+    local[rows] = np.arange(rows.size)
+    old_nd = base.node_distance[key]
+    old_ns = base.node_source[key]
+    old_local = np.where(old_ns >= 0, local[edited.remap[np.maximum(old_ns, 0)]], -1)
+    finite = np.isfinite(old_nd)
+    limit = float(old_nd.max()) if finite.all() else np.inf
+    nd_add, ns_add = nearest_from(network, edited.snap.subset(added), limit_m=limit)
+    better = nd_add < old_nd
+    nd = np.where(better, nd_add, old_nd)
+    ns_local = np.where(better, local[added[np.maximum(ns_add, 0)]], old_local)
+    return nd, ns_local
+
+
+def _merged_summary(
+    base: CoverageResult,
+    dem: gpd.GeoDataFrame,
+    fac: gpd.GeoDataFrame,
+    f_snap: Snap,
+    changed: dict[str, str],
+) -> pd.DataFrame:
+    """The baseline summary with the rows of the changed categories computed again."""
+    redo = {k: base.criteria[k] for k in base.categories if changed[k] != "unchanged"}
+    summary = base.summary.copy()
+    if not redo:
+        return summary
+    assert base.demand_snap is not None
+    fresh_rows = summarise(dem, fac, redo, d_snap=base.demand_snap, f_snap=f_snap)
+    keep_rows = summary[~summary["category"].isin(list(redo))]
+    position = {c: i for i, c in enumerate(summary["category"])}
+    merged = pd.concat([keep_rows, fresh_rows[summary.columns]], ignore_index=True)
+    merged = merged.iloc[np.argsort(merged["category"].map(position).to_numpy())]
+    return merged.reset_index(drop=True).astype(base.summary.dtypes.to_dict())
+
+
+def _unsnapped(base: CoverageResult, fac: gpd.GeoDataFrame, f_snap: Snap) -> pd.DataFrame:
+    """The baseline's unsnapped demand points and the facilities off the streets now."""
+    unsnapped = base.unsnapped[base.unsnapped["kind"] == "demand"]
+    far = ~f_snap.ok
+    if not far.any():
+        return unsnapped.reset_index(drop=True)
+    return pd.concat(
+        [
+            unsnapped,
+            pd.DataFrame(
+                {
+                    "kind": "facility",
+                    "id": fac["facility_id"].astype(str).to_numpy()[far],
+                    "distance_m": f_snap.offset_m[far],
+                }
+            ),
+        ],
+        ignore_index=True,
     )
 
 
@@ -682,8 +768,7 @@ def change_areas(
     d_snap = baseline.demand_snap
     crs = baseline.crs
     if d_snap is None or not crs:
-        msg = "change_areas: the baseline has no projected snaps; compute it with analyse"
-        raise InputDataError(msg)
+        raise InputDataError(msg("coverage.scenarios.change_areas_no_snaps"))
     pts = shapely.points(d_snap.x, d_snap.y)
     pop = baseline.demand["population"].to_numpy(dtype="float64")
     eld = pd.to_numeric(baseline.demand["elderly"], errors="coerce").fillna(0.0).to_numpy()
@@ -739,8 +824,7 @@ def save_scenarios(scenarios: Sequence[Scenario], path: str | Path) -> Path:
     """
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
-        msg = f"save_scenarios: scenario names must be unique, got {names}"
-        raise DuplicateIdError(msg)
+        raise DuplicateIdError(msg("coverage.scenarios.names_not_unique", names=names))
     payload = {"version": FILE_VERSION, "scenarios": [s.to_dict() for s in scenarios]}
     p = Path(path)
     p.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -763,13 +847,19 @@ def load_scenarios(path: str | Path) -> list[Scenario]:
     try:
         payload = json.loads(p.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        msg = f"load_scenarios: {p.name} is not valid JSON ({exc}); save scenarios with the tool"
-        raise InputDataError(msg) from exc
+        raise InputDataError(
+            msg("coverage.scenarios.not_json", file=p.name, error=str(exc))
+        ) from exc
     if not isinstance(payload, dict) or "scenarios" not in payload:
-        msg = f"load_scenarios: {p.name} has no 'scenarios' list; is it a scenario file?"
-        raise InputDataError(msg)
+        raise InputDataError(msg("coverage.scenarios.no_scenarios", file=p.name))
     version = payload.get("version", FILE_VERSION)
     if version != FILE_VERSION:
-        msg = f"load_scenarios: {p.name} has version {version!r}; this tool reads {FILE_VERSION}"
-        raise InputDataError(msg)
+        raise InputDataError(
+            msg(
+                "coverage.scenarios.bad_version",
+                file=p.name,
+                version=repr(version),
+                supported=FILE_VERSION,
+            )
+        )
     return [Scenario.from_dict(s) for s in payload["scenarios"]]

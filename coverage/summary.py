@@ -15,6 +15,8 @@ point is covered.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -23,6 +25,7 @@ from scipy.spatial import cKDTree
 
 from coverage.distance import COVER_TOL_M
 from coverage.snap import Snap
+from geo.messages import msg
 from geo.taxonomy import Criterion, get_category
 
 __all__ = [
@@ -117,7 +120,7 @@ def category_status(
     reachable: np.ndarray,
     d_snapped: np.ndarray,
 ) -> str:
-    """``"ok"`` or ``"invalid: <reason and fix>"`` for one category's result.
+    """``"ok"`` or ``"invalid: <reason and fix>"`` (a catalogue message) for one category.
 
     A category is invalid when it has facilities but none of them can serve anyone: all are
     farther than the snap tolerance from the streets, or all sit on a part of the network that
@@ -146,23 +149,15 @@ def category_status(
     n = int(mine.sum())
     if n == 0:
         return "ok"
-    files = ""
+    files: str = ""
     if "source" in facilities.columns:
         names = sorted({str(v) for v in facilities.loc[mine, "source"] if str(v)})
-        files = f" ({', '.join(names)})" if names else ""
+        files = msg("coverage.summary.files", names=", ".join(names)) if names else ""
     if not (mine & f_snap.ok).any():
         nearest = float(np.min(f_snap.offset_m[mine]))
-        return (
-            f"invalid: all {n} facilities of {key}{files} are farther than the snap tolerance "
-            f"from the street network (nearest {nearest:,.0f} m); check their coordinates and "
-            "datum (crs), or load a network that covers them"
-        )
+        return msg("coverage.summary.off_street", n=n, key=key, files=files, nearest=nearest)
     if d_snapped.any() and not reachable[d_snapped].any():
-        return (
-            f"invalid: no resident can reach any of the {n} facilities of {key}{files}: they sit "
-            "on a part of the street network not connected to the residents; check the network "
-            "extent (keep_largest) and the facility coordinates"
-        )
+        return msg("coverage.summary.unreachable", n=n, key=key, files=files)
     return "ok"
 
 
@@ -197,91 +192,120 @@ def summarise(
         Columns :data:`SUMMARY_COLUMNS`.
     """
     pop = demand["population"].to_numpy(dtype="float64")
-    eld = pd.to_numeric(demand["elderly"], errors="coerce").to_numpy(dtype="float64")
-    eld_known = np.isfinite(eld)
-    community = demand["community"].fillna("").astype(str).to_numpy()
-    fac_cat = facilities["category"].astype(str).to_numpy()
-    fac_ok = f_snap.ok
-    dxy = np.column_stack([d_snap.x, d_snap.y])
     total = tidy_population(pop.sum())
     off = ~np.asarray(d_snap.ok, dtype=bool)
     off_pop = tidy_population(pop[off].sum())
-    reach_total = tidy_population(total - off_pop)
-    # Subgroups (0-14, 0-3) when the demand table has them; NaN when unknown.
-    groups = {
-        g: pd.to_numeric(demand[g], errors="coerce").to_numpy(dtype="float64")
-        if g in demand.columns
-        else np.full(len(demand), np.nan)
-        for g in ("children", "infants")
-    }
-    rows = []
-    for key, crit in criteria.items():
-        cat = get_category(key)
-        covered = demand[f"{key}_covered"].to_numpy(dtype=bool)
-        minutes = demand[f"{key}_minutes"].to_numpy(dtype="float64")
-        reach = np.isfinite(minutes)
-        t = crit.threshold_m
-        mine = fac_cat == key
-        if mine.any() and len(dxy):
-            tree = cKDTree(np.column_stack([f_snap.x[mine], f_snap.y[mine]]))
-            straight, _ = tree.query(dxy, distance_upper_bound=t + COVER_TOL_M, workers=-1)
-            in_buffer = np.isfinite(straight)
-        else:
-            in_buffer = np.zeros(len(demand), dtype=bool)
-        cov_pop = tidy_population(pop[covered].sum())
-        eld_total = tidy_population(eld[eld_known].sum()) if eld_known.any() else float("nan")
-        eld_cov = (
-            tidy_population(eld[eld_known & covered].sum()) if eld_known.any() else float("nan")
-        )
-        named = community != ""
-        if named.any():
-            comm = pd.DataFrame({"c": community[named], "cov": covered[named]})
-            per = comm.groupby("c")["cov"].all()
-            n_comm, cov_comm = int(per.size), int(per.sum())
-        else:
-            n_comm = cov_comm = 0
-        median, p85 = weighted_quantiles(minutes[reach], pop[reach], [0.5, 0.85])
-        rows.append(
-            {
-                "category": key,
-                "name_zh": cat.name_zh,
-                "name_en": cat.name_en,
-                "criterion": crit.label("zh"),
-                "criterion_en": crit.label("en"),
-                "threshold_m": t,
-                "minutes": crit.threshold_minutes,
-                "speed_mps": crit.speed,
-                "n_facilities": int(mine.sum()),
-                "population": total,
-                "covered_population": cov_pop,
-                "uncovered_population": tidy_population(total - cov_pop),
-                "coverage_rate": _share(cov_pop, total),
-                "elderly_population": eld_total,
-                "covered_elderly": eld_cov,
-                "elderly_coverage_rate": _share(eld_cov, eld_total)
-                if np.isfinite(eld_total)
-                else float("nan"),
-                "n_points": len(demand),
-                "covered_points": int(covered.sum()),
-                "median_minutes": median,
-                "p85_minutes": p85,
-                "buffer_coverage_rate": _share(float(pop[in_buffer].sum()), total),
-                "n_facilities_snapped": int((mine & fac_ok).sum()),
-                "n_communities": n_comm,
-                "covered_communities": cov_comm,
-                "off_network_population": off_pop,
-                "off_network_share": _share(off_pop, total),
-                "coverage_rate_reachable": _share(cov_pop, reach_total),
-                "status": category_status(
-                    key, facilities, f_snap, reach, np.asarray(d_snap.ok, dtype=bool)
-                ),
-                **{
-                    f"{g}_coverage_rate": _subgroup_rate(values, covered)
-                    for g, values in groups.items()
-                },
-            }
-        )
+    district = _District(
+        demand=demand,
+        facilities=facilities,
+        d_snap=d_snap,
+        f_snap=f_snap,
+        pop=pop,
+        eld=pd.to_numeric(demand["elderly"], errors="coerce").to_numpy(dtype="float64"),
+        community=demand["community"].fillna("").astype(str).to_numpy(),
+        fac_cat=facilities["category"].astype(str).to_numpy(),
+        dxy=np.column_stack([d_snap.x, d_snap.y]),
+        total=total,
+        off_pop=off_pop,
+        # Subgroups (0-14, 0-3) when the demand table has them; NaN when unknown.
+        groups={
+            g: pd.to_numeric(demand[g], errors="coerce").to_numpy(dtype="float64")
+            if g in demand.columns
+            else np.full(len(demand), np.nan)
+            for g in ("children", "infants")
+        },
+    )
+    rows = [_category_row(district, key, crit) for key, crit in criteria.items()]
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+@dataclass(frozen=True)
+class _District:
+    """What every category's summary row reads: the demand, facilities and their totals."""
+
+    demand: gpd.GeoDataFrame
+    facilities: gpd.GeoDataFrame
+    d_snap: Snap
+    f_snap: Snap
+    pop: np.ndarray
+    eld: np.ndarray
+    community: np.ndarray
+    fac_cat: np.ndarray
+    dxy: np.ndarray
+    total: float
+    off_pop: float
+    groups: dict[str, np.ndarray]
+
+
+def _in_buffer(d: _District, mine: np.ndarray, threshold_m: float) -> np.ndarray:
+    """Demand points within a straight-line buffer of the threshold around the facilities."""
+    if mine.any() and len(d.dxy):
+        f_snap = d.f_snap
+        tree = cKDTree(np.column_stack([f_snap.x[mine], f_snap.y[mine]]))
+        straight, _ = tree.query(d.dxy, distance_upper_bound=threshold_m + COVER_TOL_M, workers=-1)
+        return np.isfinite(straight)
+    return np.zeros(len(d.demand), dtype=bool)
+
+
+def _communities(d: _District, covered: np.ndarray) -> tuple[int, int]:
+    """Named communities, and those whose every demand point is covered."""
+    named = d.community != ""
+    if not named.any():
+        return 0, 0
+    comm = pd.DataFrame({"c": d.community[named], "cov": covered[named]})
+    per = comm.groupby("c")["cov"].all()
+    return int(per.size), int(per.sum())
+
+
+def _category_row(d: _District, key: str, crit: Criterion) -> dict[str, Any]:
+    """The summary row of one category."""
+    cat = get_category(key)
+    pop, eld, total = d.pop, d.eld, d.total
+    eld_known = np.isfinite(eld)
+    covered = d.demand[f"{key}_covered"].to_numpy(dtype=bool)
+    minutes = d.demand[f"{key}_minutes"].to_numpy(dtype="float64")
+    reach = np.isfinite(minutes)
+    mine = d.fac_cat == key
+    in_buffer = _in_buffer(d, mine, crit.threshold_m)
+    cov_pop = tidy_population(pop[covered].sum())
+    eld_total = tidy_population(eld[eld_known].sum()) if eld_known.any() else float("nan")
+    eld_cov = tidy_population(eld[eld_known & covered].sum()) if eld_known.any() else float("nan")
+    n_comm, cov_comm = _communities(d, covered)
+    median, p85 = weighted_quantiles(minutes[reach], pop[reach], [0.5, 0.85])
+    d_ok = np.asarray(d.d_snap.ok, dtype=bool)
+    return {
+        "category": key,
+        "name_zh": cat.name_zh,
+        "name_en": cat.name_en,
+        "criterion": crit.label("zh"),
+        "criterion_en": crit.label("en"),
+        "threshold_m": crit.threshold_m,
+        "minutes": crit.threshold_minutes,
+        "speed_mps": crit.speed,
+        "n_facilities": int(mine.sum()),
+        "population": total,
+        "covered_population": cov_pop,
+        "uncovered_population": tidy_population(total - cov_pop),
+        "coverage_rate": _share(cov_pop, total),
+        "elderly_population": eld_total,
+        "covered_elderly": eld_cov,
+        "elderly_coverage_rate": _share(eld_cov, eld_total)
+        if np.isfinite(eld_total)
+        else float("nan"),
+        "n_points": len(d.demand),
+        "covered_points": int(covered.sum()),
+        "median_minutes": median,
+        "p85_minutes": p85,
+        "buffer_coverage_rate": _share(float(pop[in_buffer].sum()), total),
+        "n_facilities_snapped": int((mine & d.f_snap.ok).sum()),
+        "n_communities": n_comm,
+        "covered_communities": cov_comm,
+        "off_network_population": d.off_pop,
+        "off_network_share": _share(d.off_pop, total),
+        "coverage_rate_reachable": _share(cov_pop, tidy_population(total - d.off_pop)),
+        "status": category_status(key, d.facilities, d.f_snap, reach, d_ok),
+        **{f"{g}_coverage_rate": _subgroup_rate(values, covered) for g, values in d.groups.items()},
+    }
 
 
 def _subgroup_rate(values: np.ndarray, covered: np.ndarray) -> float:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -41,6 +42,7 @@ from scipy.spatial import cKDTree
 from coverage.compliance import item_rules
 from coverage.fca import two_step_fca
 from geo.errors import ConfigError
+from geo.messages import msg, text
 from geo.network import WGS84, Network
 from geo.taxonomy import PERSONS_PER_HOUSEHOLD, SupplyTarget, get_category
 
@@ -57,8 +59,9 @@ __all__ = [
     "unmet_supply_weights",
 ]
 
-#: ``community`` of the district-wide rows.
-DISTRICT = "全区"
+#: ``community`` of the district-wide rows: a data value of ``supply.csv`` (Chinese, as the
+#: community names are), kept in the catalogue with its English label.
+DISTRICT = text("coverage.supply.district", "zh")
 
 #: Columns of ``supply.csv`` (the issue's names first).
 SUPPLY_COLUMNS = [
@@ -87,8 +90,7 @@ def _targets(keys: list[str], targets: Mapping[str, Any] | None) -> dict[str, Su
     out: dict[str, SupplyTarget | None] = {k: get_category(k).target for k in keys}
     for key, value in (targets or {}).items():
         if key not in out:
-            msg = f"supply: targets given for {key!r}, which is not evaluated ({keys})"
-            raise ConfigError(msg)
+            raise ConfigError(msg("coverage.supply.target_not_evaluated", key=repr(key), keys=keys))
         if value is None or isinstance(value, SupplyTarget):
             out[key] = value
         elif isinstance(value, int | float) and not isinstance(value, bool):
@@ -102,11 +104,7 @@ def _targets(keys: list[str], targets: Mapping[str, Any] | None) -> dict[str, Su
                 status=str(value.get("status", "")),
             )
         else:
-            msg = (
-                f"supply: targets[{key!r}] must be a number (per 1000 residents), a mapping "
-                f"with value and per, or a SupplyTarget; got {value!r}"
-            )
-            raise ConfigError(msg)
+            raise ConfigError(msg("coverage.supply.bad_target", key=repr(key), value=repr(value)))
     return out
 
 
@@ -120,11 +118,13 @@ def facility_communities(
     fac = result.facilities
     if communities is not None:
         if by not in communities.columns:
-            msg = (
-                f"supply: the community polygons have no {by!r} column (columns: "
-                f"{list(communities.columns)}); name the column {by!r}"
+            raise ConfigError(
+                msg(
+                    "coverage.supply.polygons_no_column",
+                    by=repr(by),
+                    columns=list(communities.columns),
+                )
             )
-            raise ConfigError(msg)
         polys = communities[[by, communities.geometry.name]].copy()
         polys = polys.set_crs(WGS84) if polys.crs is None else polys.to_crs(WGS84)
         pts = gpd.GeoDataFrame({"_row": np.arange(len(fac))}, geometry=fac.geometry, crs=WGS84)
@@ -195,41 +195,22 @@ def supply_table(
     pandas.DataFrame
         :data:`SUPPLY_COLUMNS`; per category the community rows (sorted) then the district row.
     """
-    if judge_on not in ("per_1000", "reachable_per_1000"):
-        msg = f"supply: judge_on must be 'per_1000' or 'reachable_per_1000', got {judge_on!r}"
-        raise ConfigError(msg)
-    pph = float(PERSONS_PER_HOUSEHOLD if persons_per_household is None else persons_per_household)
-    if not pph > 0:
-        msg = f"supply: persons_per_household must be positive, got {persons_per_household!r}"
-        raise ConfigError(msg)
-    dem = result.demand
-    if by not in dem.columns:
-        msg = f"supply: the demand has no {by!r} column; use by='community'"
-        raise ConfigError(msg)
+    pph = _check_supply_options(judge_on, persons_per_household, result.demand, by=by)
     keys = list(result.categories if categories is None else dict.fromkeys(categories))
     missing = [k for k in keys if k not in result.categories]
     if missing:
-        msg = f"supply: categories {missing} were not analysed ({result.categories})"
-        raise ConfigError(msg)
+        raise ConfigError(
+            msg("coverage.supply.not_analysed", missing=missing, analysed=result.categories)
+        )
     goal = _targets(keys, targets)
     rules = item_rules(keys, result.criteria, tiers=tiers, overrides=overrides)
     known_result, known = _with_known_capacity(result)
     fac_comm = facility_communities(result, communities=communities, by=by)
-    names = dem[by].fillna("").astype(str).to_numpy(dtype=object)
-    pop = pd.to_numeric(dem["population"], errors="coerce").fillna(0.0).to_numpy("float64")
-    if "households" in dem.columns:
-        hh = pd.to_numeric(dem["households"], errors="coerce").to_numpy("float64")
-        hh = np.where(np.isfinite(hh), hh, pop / pph)
-    else:
-        hh = pop / pph
-    groups = sorted(set(names.tolist()) | {str(c) for c in fac_comm if c})
-    residents = pd.Series(pop).groupby(names).sum().reindex(groups, fill_value=0.0)
-    households = pd.Series(hh).groupby(names).sum().reindex(groups, fill_value=0.0)
+    areas = _areas(result.demand, fac_comm, pph=pph, by=by)
     fac_cat = result.facilities["category"].astype(str).to_numpy()
     cap_all = known_result.facilities["capacity"].to_numpy(dtype="float64")
     rows: list[dict[str, Any]] = []
     for key in keys:
-        cat = get_category(key)
         mine = fac_cat == key
         target = goal[key]
         if not known[mine].any() and target is None:
@@ -240,63 +221,128 @@ def supply_table(
             _, per_point = two_step_fca(network, known_result, category=key, catchment_m=catchment)
             access = per_point["accessibility"].to_numpy(dtype="float64")
         else:
-            access = np.zeros(len(dem))
-        reach = pd.Series(pop * access).groupby(names).sum().reindex(groups, fill_value=0.0)
-        capacity = (
-            pd.Series(cap_all[mine]).groupby(fac_comm[mine]).sum().reindex(groups, fill_value=0.0)
-        )
-        n_fac = pd.Series(1, index=range(int(mine.sum()))).groupby(fac_comm[mine]).sum()
-        n_unknown = pd.Series((~known[mine]).astype(int)).groupby(fac_comm[mine]).sum()
-        t_1000 = np.nan if target is None else target.per_1000_residents(pph)
-        entries = [
-            (g, "community", capacity[g], residents[g], households[g], reach[g]) for g in groups
-        ]
-        entries.append(
-            (
-                DISTRICT,
-                "district",
-                float(cap_all[mine].sum()),
-                float(pop.sum()),
-                float(hh.sum()),
-                float((pop * access).sum()),
-            )
-        )
-        for g, level, cap, res, hhs, reach_sum in entries:
-            per_1000 = cap / res * 1000.0 if res > 0 else np.nan
-            reachable = reach_sum / res * 1000.0 if res > 0 else np.nan
-            judged = per_1000 if judge_on == "per_1000" else reachable
-            meets: Any = pd.NA
-            if target is not None and np.isfinite(judged):
-                meets = bool(judged >= t_1000 - 1e-9)
-            rows.append(
-                {
-                    "community": g,
-                    "category": key,
-                    "capacity": float(cap),
-                    "residents": float(res),
-                    "per_1000": per_1000,
-                    "reachable_per_1000": reachable,
-                    "target_per_1000": t_1000,
-                    "meets_target": meets,
-                    "level": level,
-                    "households": float(hhs),
-                    "per_100_households": cap / hhs * 100.0 if hhs > 0 else np.nan,
-                    "n_facilities": int(mine.sum())
-                    if level == "district"
-                    else int(n_fac.get(g, 0)),
-                    "n_capacity_unknown": int(n_unknown.sum())
-                    if level == "district"
-                    else int(n_unknown.get(g, 0)),
-                    "catchment_m": catchment,
-                    "capacity_unit": cat.capacity_unit,
-                    "target": "" if target is None else target.label(),
-                    "target_source": "" if target is None else target.source,
-                    "target_status": "" if target is None else target.status,
-                }
-            )
+            access = np.zeros(len(result.demand))
+        supply = _Supply(key, mine, cap_all, ~known, fac_comm, access, target, catchment)
+        rows.extend(_category_rows(supply, areas, pph=pph, judge_on=judge_on))
     out = pd.DataFrame(rows, columns=SUPPLY_COLUMNS)
     out["meets_target"] = out["meets_target"].astype("boolean")
     return out
+
+
+def _check_supply_options(
+    judge_on: str, persons_per_household: float | None, dem: pd.DataFrame, *, by: str
+) -> float:
+    """Persons per household after checking the options of :func:`supply_table`."""
+    if judge_on not in ("per_1000", "reachable_per_1000"):
+        raise ConfigError(msg("coverage.supply.bad_judge_on", judge_on=repr(judge_on)))
+    pph = float(PERSONS_PER_HOUSEHOLD if persons_per_household is None else persons_per_household)
+    if not pph > 0:
+        raise ConfigError(msg("coverage.supply.bad_pph", pph=repr(persons_per_household)))
+    if by not in dem.columns:
+        raise ConfigError(msg("coverage.supply.no_group_column", by=repr(by)))
+    return pph
+
+
+@dataclass(frozen=True)
+class _Areas:
+    """Residents and households per demand point and per community (``groups``, sorted)."""
+
+    names: np.ndarray
+    pop: np.ndarray
+    hh: np.ndarray
+    groups: list[str]
+    residents: pd.Series
+    households: pd.Series
+
+
+def _areas(dem: pd.DataFrame, fac_comm: np.ndarray, *, pph: float, by: str) -> _Areas:
+    """Residents and households per point and per community (facility-only ones included)."""
+    names = dem[by].fillna("").astype(str).to_numpy(dtype=object)
+    pop = pd.to_numeric(dem["population"], errors="coerce").fillna(0.0).to_numpy("float64")
+    if "households" in dem.columns:
+        hh = pd.to_numeric(dem["households"], errors="coerce").to_numpy("float64")
+        hh = np.where(np.isfinite(hh), hh, pop / pph)
+    else:
+        hh = pop / pph
+    groups = sorted(set(names.tolist()) | {str(c) for c in fac_comm if c})
+    residents = pd.Series(pop).groupby(names).sum().reindex(groups, fill_value=0.0)
+    households = pd.Series(hh).groupby(names).sum().reindex(groups, fill_value=0.0)
+    return _Areas(names, pop, hh, groups, residents, households)
+
+
+@dataclass(frozen=True)
+class _Supply:
+    """One category's facilities (``mine`` of all), capacities, reach and target."""
+
+    key: str
+    mine: np.ndarray
+    cap_all: np.ndarray
+    unknown: np.ndarray
+    fac_comm: np.ndarray
+    access: np.ndarray
+    target: SupplyTarget | None
+    catchment: float
+
+
+def _category_rows(s: _Supply, areas: _Areas, *, pph: float, judge_on: str) -> list[dict[str, Any]]:
+    """The community rows (sorted) then the district row of one category."""
+    cat = get_category(s.key)
+    mine, groups, pop, target = s.mine, areas.groups, areas.pop, s.target
+    reach = pd.Series(pop * s.access).groupby(areas.names).sum().reindex(groups, fill_value=0.0)
+    capacity = (
+        pd.Series(s.cap_all[mine]).groupby(s.fac_comm[mine]).sum().reindex(groups, fill_value=0.0)
+    )
+    n_fac = pd.Series(1, index=range(int(mine.sum()))).groupby(s.fac_comm[mine]).sum()
+    n_unknown = pd.Series(s.unknown[mine].astype(int)).groupby(s.fac_comm[mine]).sum()
+    t_1000 = np.nan if target is None else target.per_1000_residents(pph)
+    entries = [
+        (g, "community", capacity[g], areas.residents[g], areas.households[g], reach[g])
+        for g in groups
+    ]
+    entries.append(
+        (
+            DISTRICT,
+            "district",
+            float(s.cap_all[mine].sum()),
+            float(pop.sum()),
+            float(areas.hh.sum()),
+            float((pop * s.access).sum()),
+        )
+    )
+    rows = []
+    for g, level, cap, res, hhs, reach_sum in entries:
+        per_1000 = cap / res * 1000.0 if res > 0 else np.nan
+        reachable = reach_sum / res * 1000.0 if res > 0 else np.nan
+        judged = per_1000 if judge_on == "per_1000" else reachable
+        meets: Any = pd.NA
+        if target is not None and np.isfinite(judged):
+            meets = bool(judged >= t_1000 - 1e-9)
+        district = level == "district"
+        rows.append(
+            {
+                "community": g,
+                "category": s.key,
+                "capacity": float(cap),
+                "residents": float(res),
+                "per_1000": per_1000,
+                "reachable_per_1000": reachable,
+                "target_per_1000": t_1000,
+                "meets_target": meets,
+                "level": level,
+                "households": float(hhs),
+                "per_100_households": cap / hhs * 100.0 if hhs > 0 else np.nan,
+                "n_facilities": int(mine.sum()) if district else int(n_fac.get(g, 0)),
+                "n_capacity_unknown": int(n_unknown.sum())
+                if district
+                else int(n_unknown.get(g, 0)),
+                "catchment_m": s.catchment,
+                "capacity_unit": cat.capacity_unit,
+                "target": "" if target is None else target.label(),
+                "target_source": "" if target is None else target.source,
+                "target_status": "" if target is None else target.status,
+            }
+        )
+    return rows
 
 
 def unmet_supply_weights(
@@ -333,8 +379,13 @@ def unmet_supply_weights(
         Named ``unmet_weight``, aligned to ``result.demand``.
     """
     if category not in result.categories:
-        msg = f"unmet_supply_weights: category {category!r} was not analysed ({result.categories})"
-        raise ConfigError(msg)
+        raise ConfigError(
+            msg(
+                "coverage.supply.unmet_not_analysed",
+                category=repr(category),
+                analysed=result.categories,
+            )
+        )
     known_result, _ = _with_known_capacity(result)
     d0 = (
         item_rules([category], result.criteria)[category].threshold_m
@@ -354,11 +405,9 @@ def unmet_supply_weights(
     else:
         t = supply / pop_arr.sum() if pop_arr.sum() > 0 else 0.0
     if not t > 0:
-        msg = (
-            f"unmet_supply_weights: no positive target for {category!r} (got {t * 1000:g} per "
-            "1000 residents); give target_per_1000 or capacities"
+        raise ConfigError(
+            msg("coverage.supply.no_positive_target", category=repr(category), got=t * 1000)
         )
-        raise ConfigError(msg)
     if rows.size:
         _, per_point = two_step_fca(network, known_result, category=category, catchment_m=d0)
         access = per_point["accessibility"].to_numpy(dtype="float64")

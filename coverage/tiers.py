@@ -35,6 +35,7 @@ import pandas as pd
 
 from coverage.distance import COVER_TOL_M
 from geo.errors import ConfigError
+from geo.messages import msg
 from geo.taxonomy import SUBGROUP_COLUMNS, Criterion, get_category, get_tier, source_label
 from geo.taxonomy import tiers as taxonomy_tiers
 
@@ -102,11 +103,9 @@ def _override(value: Any, where: str) -> tuple[float, float | None, str]:
     if isinstance(value, Mapping):
         extra = sorted(set(value) - {"metres", "minutes", "profile", "speed", "source", "status"})
         if extra:
-            msg = (
-                f"tier overrides[{where!r}]: unknown keys {extra}; use metres or minutes "
-                "(+ profile or speed) and optionally source"
+            raise ConfigError(
+                msg("coverage.tiers.override_unknown_keys", where=repr(where), extra=extra)
             )
-            raise ConfigError(msg)
         crit = Criterion(
             minutes=value.get("minutes"),
             metres=value.get("metres"),
@@ -114,11 +113,7 @@ def _override(value: Any, where: str) -> tuple[float, float | None, str]:
             speed_mps=value.get("speed"),
         )
         return crit.threshold_m, crit.minutes, str(value.get("source") or "run override")
-    msg = (
-        f"tier overrides[{where!r}]: expected metres or a mapping with metres or minutes, "
-        f"got {value!r}"
-    )
-    raise ConfigError(msg)
+    raise ConfigError(msg("coverage.tiers.bad_override", where=repr(where), value=repr(value)))
 
 
 def tier_rules(
@@ -151,11 +146,14 @@ def tier_rules(
     for where in overrides:
         head, _, tail = where.rpartition(".")
         if tail not in known_tiers or (head and head not in keys):
-            msg = (
-                f"tier overrides: unknown key {where!r}; use a tier ({', '.join(known_tiers)}) "
-                f"or '<category>.<tier>' with an evaluated category ({', '.join(keys)})"
+            raise ConfigError(
+                msg(
+                    "coverage.tiers.unknown_override",
+                    where=repr(where),
+                    tiers=", ".join(known_tiers),
+                    categories=", ".join(keys),
+                )
             )
-            raise ConfigError(msg)
     member: dict[str, tuple[str, ...]] = {}
     for key in keys:
         cat = get_category(key)
@@ -225,18 +223,23 @@ def check_distances(
     """
     for rule in rules:
         if f"{rule.category}_distance_m" not in result.demand.columns:
-            msg = (
-                f"tiers: category {rule.category!r} was not analysed (analysed are "
-                f"{result.categories}); run analyse() with it first"
+            raise ConfigError(
+                msg(
+                    "coverage.tiers.not_analysed",
+                    category=repr(rule.category),
+                    analysed=result.categories,
+                )
             )
-            raise ConfigError(msg)
         if search_limit_m is not None and rule.threshold_m > search_limit_m + COVER_TOL_M:
-            msg = (
-                f"tiers: {rule.category} at {rule.tier} needs distances up to "
-                f"{rule.threshold_m:g} m but the search stopped at {search_limit_m:g} m; "
-                "re-run the search with the limit from required_search_m()"
+            raise ConfigError(
+                msg(
+                    "coverage.tiers.search_too_short",
+                    category=rule.category,
+                    tier=rule.tier,
+                    needed=rule.threshold_m,
+                    limit=search_limit_m,
+                )
             )
-            raise ConfigError(msg)
 
 
 def reached(result: CoverageResult, rules: Iterable[TierRule]) -> np.ndarray:
@@ -261,8 +264,9 @@ def subgroup_values(demand: pd.DataFrame, group: str) -> np.ndarray:
     ``population`` (NaN read as 0).
     """
     if group not in SUBGROUP_COLUMNS:
-        msg = f"subgroup: expected one of {list(SUBGROUP_COLUMNS)}, got {group!r}"
-        raise ConfigError(msg)
+        raise ConfigError(
+            msg("coverage.tiers.bad_subgroup", groups=list(SUBGROUP_COLUMNS), group=repr(group))
+        )
     col = SUBGROUP_COLUMNS[group]
     if col not in demand.columns:
         return np.full(len(demand), np.nan)
@@ -395,12 +399,8 @@ def tier_by_community(
     """
     dem = result.demand
     if by not in dem.columns:
-        msg = (
-            f"tier_by_community: the demand has no {by!r} column (columns: "
-            f"{[c for c in dem.columns if not c.endswith(('_m', '_id', '_name'))][:12]}); "
-            "use by='community' or load compounds"
-        )
-        raise ConfigError(msg)
+        columns = [c for c in dem.columns if not c.endswith(("_m", "_id", "_name"))][:12]
+        raise ConfigError(msg("coverage.tiers.no_group_column", by=repr(by), columns=columns))
     keys = list(result.categories if categories is None else categories)
     rules = tier_rules(keys, tiers=tiers, overrides=overrides)
     cov = reached(result, rules)

@@ -104,8 +104,10 @@ def test_min_share_items_and_overrides(result) -> None:
     assert bool(wider.loc["D", "compliant"])  # 450 m now within childcare's threshold
     with pytest.raises(ConfigError, match="items must map"):
         compliance(result, items={"market": "luxury"})
-    with pytest.raises(ConfigError, match="min_share"):
+    with pytest.raises(ConfigError, match="min_share") as caught:
         compliance(result, min_share=0)
+    # The error is a catalogue message: English as text, planner Chinese on request.
+    assert "0 到 1 之间" in caught.value.text("zh") and "min_share" not in caught.value.text("zh")
 
 
 def test_by_compound(result) -> None:

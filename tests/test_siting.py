@@ -422,3 +422,79 @@ def test_minutes_saved_counts_every_resident_a_site_brings_closer() -> None:
         expected = float((pop[fin] * (before[fin] - now[fin])).sum())
         assert site["minutes_saved"] == pytest.approx(expected, rel=1e-9)
         before = now
+
+
+def _unlimited_site_minutes(net, sol, mats, c_snap, d_snap) -> dict[int, np.ndarray]:
+    """The explanation's walks from each proposed site by unlimited searches (the reference)."""
+    from coverage.distance import nearest_from, point_distance
+
+    out = {}
+    for i in sol.selected.tolist():
+        one = c_snap.subset(np.array([i]))
+        node_d, node_s = nearest_from(net, one)
+        dist, _ = point_distance(net, node_d, node_s, d_snap, sources=one)
+        out[int(i)] = mats.minutes(dist)
+    return out
+
+
+@pytest.mark.parametrize("existing", ["one", "none"])
+@pytest.mark.parametrize("model", ["lscp", "pmedian"])
+def test_limited_explanation_searches_explain_like_unlimited_ones(
+    net, demand, facilities, existing, model
+) -> None:
+    # The explanation's searches stop at per-site limits; the sites table (gains, minutes
+    # saved, communities) must be exactly the one unlimited searches give — also when nobody
+    # has an existing facility (every walk counted from the reach).
+    from coverage.siting import explain
+    from coverage.siting.matrix import build_matrices
+    from coverage.siting.models import solve
+    from coverage.snap import snap_points
+
+    facs = facilities if existing == "one" else facilities.iloc[:0]
+    base = analyse(net, demand, facs, categories=[CAT], criteria={CAT: CRIT})
+    cand = as_candidates(_candidates(net, n=40, seed=5))
+    c_snap = snap_points(net, cand)
+    d_snap = base.demand_snap
+    crit = base.criteria[CAT]
+    mats = build_matrices(
+        net,
+        c_snap,
+        d_snap,
+        base.demand[f"{CAT}_distance_m"].to_numpy(),
+        criterion=crit,
+        reach_m=crit.threshold_m * 1.5,
+    )
+    w = base.demand["population"].to_numpy(dtype="float64")
+    sol = solve(
+        model,
+        cover=mats.cover,
+        cost=mats.cost_minutes,
+        base_cost=mats.base_minutes,
+        weight=w,
+        k=4,
+        covered=mats.covered,
+    )
+    assert sol.selected.size >= 2
+    dem = pd.DataFrame(base.demand.drop(columns="geometry"))
+    limited = explain._site_minutes(net, sol, mats, c_snap, d_snap)
+    reference = _unlimited_site_minutes(net, sol, mats, c_snap, d_snap)
+    got = explain.explain_sites(sol, mats, cand, dem, site_minutes=limited)
+    want = explain.explain_sites(sol, mats, cand, dem, site_minutes=reference)
+    assert got["minutes_saved"].sum() > 0
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    # The limits really cut the searches: some far points are left unmeasured.
+    assert any(np.isinf(v).sum() > np.isinf(reference[i]).sum() for i, v in limited.items())
+
+
+def test_siting_messages_render_in_both_languages(suggest) -> None:
+    # The sentences for the planner are catalogue messages: English as text (CLI, logs), the
+    # same sentences in Chinese for the app, joined with the language's list mark.
+    out = suggest(model="mclp", k=2)
+    assert str(out.message).endswith("sites proposed") or "requested sites" in out.message
+    zh = out.message.text("zh")
+    assert zh != str(out.message) and ("推荐" in zh or "计划新增" in zh)
+    from geo.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="needs k") as caught:
+        suggest(model="pmedian")
+    assert "新增设施的数量" in caught.value.text("zh")

@@ -26,9 +26,20 @@ from coverage.distance import nearest_from
 from coverage.snap import snap_points
 from geo import settings
 from geo.errors import ColumnNotFoundError, InputDataError
+from geo.messages import msg, text
 from geo.network import WGS84, Network
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "as_candidates",
+    "candidates_from_file",
+    "combine",
+    "empty_candidates",
+    "generate_candidates",
+    "thin_to_grid",
+]
 
 CANDIDATE_COLUMNS = ["candidate_id", "name", "source", "capacity", "node"]
 
@@ -66,8 +77,7 @@ def thin_to_grid(x: np.ndarray, y: np.ndarray, *, spacing_m: float) -> np.ndarra
     if x.size == 0:
         return np.zeros(0, dtype="int64")
     if not spacing_m > 0:
-        msg = f"generate_candidates: spacing_m must be positive metres, got {spacing_m!r}"
-        raise InputDataError(msg)
+        raise InputDataError(msg("coverage.siting.bad_spacing", spacing=repr(spacing_m)))
     x0, y0 = float(x.min()), float(y.min())
     cx = np.floor((x - x0) / spacing_m).astype("int64")
     cy = np.floor((y - y0) / spacing_m).astype("int64")
@@ -134,7 +144,10 @@ def generate_candidates(
     out = gpd.GeoDataFrame(
         {
             "candidate_id": [f"gen-{i + 1:05d}" for i in range(keep.size)],
-            "name": [f"候选点 {i + 1}" for i in range(keep.size)],
+            # Names are data shown on Chinese maps and tables: the catalogue's Chinese label.
+            "name": [
+                text("coverage.siting.candidate_name", "zh", n=i + 1) for i in range(keep.size)
+            ],
             "source": "generated",
             "capacity": np.nan,
             "node": keep.astype("int64"),
@@ -154,11 +167,13 @@ def generate_candidates(
 
 def _require_category(result: CoverageResult, category: str) -> None:
     if category not in result.criteria:
-        msg = (
-            f"siting: category {category!r} is not in the coverage result (analysed: "
-            f"{list(result.criteria)}); run analyse with categories=[{category!r}, ...]"
+        raise ColumnNotFoundError(
+            msg(
+                "coverage.siting.category_not_analysed",
+                category=repr(category),
+                analysed=list(result.criteria),
+            )
         )
-        raise ColumnNotFoundError(msg)
 
 
 def as_candidates(
@@ -182,11 +197,7 @@ def as_candidates(
     geopandas.GeoDataFrame
     """
     if not isinstance(frame, gpd.GeoDataFrame):
-        msg = (
-            "candidates: expected a GeoDataFrame of points (a facility-like table), got "
-            f"{type(frame).__name__}; load files with candidates_from_file"
-        )
-        raise InputDataError(msg)
+        raise InputDataError(msg("coverage.siting.candidates_not_frame", kind=type(frame).__name__))
     if len(frame) == 0:
         return empty_candidates()
     g = frame.set_crs(WGS84) if frame.crs is None else frame
@@ -194,11 +205,13 @@ def as_candidates(
     geom = g.geometry.values
     bad = shapely.is_missing(geom) | shapely.is_empty(geom)
     if bad.any():
-        msg = (
-            f"candidates: {int(bad.sum())} rows have no geometry (first at row "
-            f"{int(np.flatnonzero(bad)[0]) + 2}); drop them or give coordinates"
+        raise InputDataError(
+            msg(
+                "coverage.siting.candidates_no_geometry",
+                n=int(bad.sum()),
+                row=int(np.flatnonzero(bad)[0]) + 2,
+            )
         )
-        raise InputDataError(msg)
     geom = np.where(shapely.get_type_id(geom) == 0, geom, shapely.point_on_surface(geom))
     ids = None
     for col in ("candidate_id", "facility_id", "id"):
@@ -209,8 +222,13 @@ def as_candidates(
         ids = np.array([f"cand-{i + 1:05d}" for i in range(len(g))])
     cap_col = capacity or "capacity"
     if capacity is not None and capacity not in g.columns:
-        msg = f"candidates: no column {capacity!r} for capacity (columns: {list(g.columns)})"
-        raise ColumnNotFoundError(msg)
+        raise ColumnNotFoundError(
+            msg(
+                "coverage.siting.no_capacity_column",
+                column=repr(capacity),
+                columns=list(g.columns),
+            )
+        )
     cap = (
         pd.to_numeric(g[cap_col], errors="coerce").to_numpy(dtype="float64")
         if cap_col in g.columns

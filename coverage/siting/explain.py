@@ -19,17 +19,20 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy import sparse
 
 from coverage.analysis import CoverageResult, analyse
-from coverage.distance import nearest_from, point_distance
+from coverage.distance import lengths_bound_chords, nearest_from, point_distance
 from coverage.siting.candidates import as_candidates, empty_candidates, generate_candidates
 from coverage.siting.greedy import greedy_cover
 from coverage.siting.matrix import SitingMatrices, build_matrices
@@ -37,9 +40,26 @@ from coverage.siting.models import MODELS, ModelSolution, mclp, solve
 from coverage.snap import Snap, snap_points
 from geo import settings
 from geo.errors import ColumnNotFoundError, ConfigError, InputDataError
+from geo.messages import Message, msg, text
 from geo.network import WGS84, Network
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CURVE_COLUMNS",
+    "SITE_COLUMNS",
+    "WEIGHT_COLUMNS",
+    "ProgressFn",
+    "SitingResult",
+    "coverage_curve",
+    "explain_sites",
+    "suggest_sites",
+]
+
+#: Relative and absolute slack on the limited searches of the explanation: they only widen the
+#: search, so float rounding between metres and minutes can never cut a walk the site shortens.
+_SLACK = 1e-9
+_MARGIN_M = 0.01
 
 SITE_COLUMNS = [
     "rank",
@@ -154,41 +174,37 @@ def _weights(demand: pd.DataFrame, weight: str) -> tuple[np.ndarray, np.ndarray,
         return pop, pop, eld
     if weight == "elderly":
         if not np.isfinite(eld_raw).any():
-            msg = (
-                "suggest_sites: weight='elderly' but the demand has no elderly counts (the "
-                "'elderly' column is missing or empty); load an elderly column or use "
-                "weight='population'"
-            )
-            raise ColumnNotFoundError(msg)
+            raise ColumnNotFoundError(msg("coverage.siting.no_elderly_counts"))
         return eld, pop, eld
     if weight in WEIGHT_COLUMNS:
         # A demand weight computed elsewhere (e.g. coverage.supply.unmet_supply_weights).
         if weight not in demand.columns:
-            msg = (
-                f"suggest_sites: weight={weight!r} needs a {weight!r} column on the demand "
-                f"(it has {list(demand.columns)[:12]}); add it, e.g. demand[{weight!r}] = "
-                "coverage.supply.unmet_supply_weights(...), or use weight='population'"
+            raise ColumnNotFoundError(
+                msg(
+                    "coverage.siting.weight_column_missing",
+                    weight=repr(weight),
+                    columns=list(demand.columns)[:12],
+                )
             )
-            raise ColumnNotFoundError(msg)
         raw = pd.to_numeric(demand[weight], errors="coerce").to_numpy("float64")
         if (raw[np.isfinite(raw)] < 0).any():
-            msg = f"suggest_sites: the {weight!r} demand weights must be ≥ 0; some are negative"
-            raise InputDataError(msg)
+            raise InputDataError(msg("coverage.siting.negative_weights", weight=repr(weight)))
         return np.where(np.isfinite(raw), raw, 0.0), pop, eld
-    msg = (
-        "suggest_sites: weight must be 'population', 'elderly' or one of "
-        f"{list(WEIGHT_COLUMNS)}, got {weight!r}"
+    raise ConfigError(
+        msg("coverage.siting.unknown_weight", columns=list(WEIGHT_COLUMNS), weight=repr(weight))
     )
-    raise ConfigError(msg)
 
 
 def _top_communities(names: np.ndarray, pop: np.ndarray, *, n: int = 3) -> str:
-    named = (pop > 0) & (names != "")
-    if not named.any():
+    # Index first: comparing every name with "" per site is slow on 100k-point districts.
+    named = np.flatnonzero(pop > 0)
+    named = named[names[named] != ""]
+    if named.size == 0:
         return ""
     s = pd.Series(pop[named]).groupby(names[named]).sum().sort_values(ascending=False)
     s = s[s > 0]
-    return "、".join(s.index[:n].astype(str))
+    # A data column of Chinese community names: joined with the Chinese list mark.
+    return text("coverage.siting.community_separator", "zh").join(s.index[:n].astype(str))
 
 
 def explain_sites(
@@ -216,9 +232,10 @@ def explain_sites(
         The weight the solution used (``population`` or ``elderly``); capacitated solutions
         serve weight, turned back into residents here.
     site_minutes
-        Exact walking minutes from each selected candidate to every demand point (unlimited
-        searches). With it, ``minutes_saved`` counts every resident the site brings closer;
-        without it, only those within the matrices' reach.
+        Exact walking minutes from each selected candidate to every demand point (at least to
+        every point it brings closer; see :func:`_site_minutes`). With it, ``minutes_saved``
+        counts every resident the site brings closer; without it, only those within the
+        matrices' reach.
 
     Returns
     -------
@@ -234,61 +251,108 @@ def explain_sites(
         else np.full(len(demand), "")
     )
     total = float(pop.sum())
-    cover = mats.cover
-    cost = mats.cost_minutes
-    covered = mats.covered.copy()
-    # Real walking minutes to the nearest existing facility (base_minutes caps them at the
-    # model's reach, which would under-count the time a site saves for far-away residents);
-    # residents with no reachable facility count from the reach, as in the p-median model.
-    existing = np.asarray(mats.existing_m, dtype="float64")
-    minutes = mats.minutes(np.where(np.isfinite(existing), existing, mats.reach_m))
-    served = solution.served.tocsr() if solution.served is not None else None
-    w_model = _weights(demand, weight)[0]
+    state = _Walks(
+        cover=mats.cover,
+        cost=mats.cost_minutes,
+        covered=mats.covered.copy(),
+        minutes=_current_minutes(mats),
+        served=solution.served.tocsr() if solution.served is not None else None,
+        w_model=_weights(demand, weight)[0],
+    )
     rows = []
-    cum = float(pop[covered].sum())
+    cum = float(pop[state.covered].sum())
     for rank, i in enumerate(solution.selected.tolist(), start=1):
-        new = np.zeros(len(demand), dtype=bool)
-        if served is not None:
-            # Capacitated: the site serves a share of each point (served is in model weight).
-            s_cols = served.indices[served.indptr[i] : served.indptr[i + 1]]
-            s_val = served.data[served.indptr[i] : served.indptr[i + 1]]
-            share = np.zeros(len(demand))
-            denom = np.where(w_model[s_cols] > 0, w_model[s_cols], 1.0)
-            share[s_cols] = np.clip(s_val / denom, 0.0, 1.0)
-            new[s_cols] = True
-            add_pop = float((share * pop).sum())
-            add_eld = float((share * eld).sum())
-            comm_w = share * pop
-        else:
-            cols = cover.indices[cover.indptr[i] : cover.indptr[i + 1]]
-            new_cols = cols[~covered[cols]]
-            add_pop = float(pop[new_cols].sum())
-            add_eld = float(eld[new_cols].sum())
-            new[new_cols] = True
-            comm_w = np.where(new, pop, 0.0)
-        if site_minutes is not None and i in site_minutes:
-            c_val = np.asarray(site_minutes[i], dtype="float64")
-            c_cols = np.flatnonzero(np.isfinite(c_val))
-            c_val = c_val[c_cols]
-        else:
-            c_cols = cost.indices[cost.indptr[i] : cost.indptr[i + 1]]
-            c_val = cost.data[cost.indptr[i] : cost.indptr[i + 1]]
-        better = c_val < minutes[c_cols]
-        saved = float((pop[c_cols[better]] * (minutes[c_cols[better]] - c_val[better])).sum())
-        minutes[c_cols[better]] = c_val[better]
-        if not new.any():
-            comm_w = np.zeros(len(demand))
-            comm_w[c_cols[better]] = pop[c_cols[better]]
-        covered[new] = True
+        given = site_minutes.get(i) if site_minutes is not None else None
+        add_pop, add_eld, saved, comm_w = _site_gain(i, state, pop, eld, given)
         cum += add_pop
         comm = _top_communities(names, comm_w)
         rows.append(
             (rank, int(i), add_pop, add_eld, saved, comm, cum, cum / total if total else np.nan)
         )
+    return _sites_frame(rows, candidates)
+
+
+@dataclass
+class _Walks:
+    """What the explanation carries from one site to the next (updated in place)."""
+
+    cover: sparse.csr_matrix
+    cost: sparse.csr_matrix
+    covered: np.ndarray
+    minutes: np.ndarray
+    served: sparse.csr_matrix | None
+    w_model: np.ndarray
+
+
+def _current_minutes(mats: SitingMatrices) -> np.ndarray:
+    """Each point's walk before any new site, in minutes.
+
+    Real walking minutes to the nearest existing facility (``base_minutes`` caps them at the
+    model's reach, which would under-count the time a site saves for far-away residents);
+    residents with no reachable facility count from the reach, as in the p-median model.
+    """
+    existing = np.asarray(mats.existing_m, dtype="float64")
+    return mats.minutes(np.where(np.isfinite(existing), existing, mats.reach_m))
+
+
+def _site_gain(
+    i: int,
+    state: _Walks,
+    pop: np.ndarray,
+    eld: np.ndarray,
+    given: np.ndarray | None,
+) -> tuple[float, float, float, np.ndarray]:
+    """Residents and elderly newly covered, minutes saved and community weights of site ``i``.
+
+    Updates ``state`` (points covered, current walks) as the site is added.
+    """
+    n = len(pop)
+    new = np.zeros(n, dtype=bool)
+    served = state.served
+    if served is not None:
+        # Capacitated: the site serves a share of each point (served is in model weight).
+        s_cols = served.indices[served.indptr[i] : served.indptr[i + 1]]
+        s_val = served.data[served.indptr[i] : served.indptr[i + 1]]
+        share = np.zeros(n)
+        denom = np.where(state.w_model[s_cols] > 0, state.w_model[s_cols], 1.0)
+        share[s_cols] = np.clip(s_val / denom, 0.0, 1.0)
+        new[s_cols] = True
+        add_pop = float((share * pop).sum())
+        add_eld = float((share * eld).sum())
+        comm_w = share * pop
+    else:
+        cover = state.cover
+        cols = cover.indices[cover.indptr[i] : cover.indptr[i + 1]]
+        new_cols = cols[~state.covered[cols]]
+        add_pop = float(pop[new_cols].sum())
+        add_eld = float(eld[new_cols].sum())
+        new[new_cols] = True
+        comm_w = np.where(new, pop, 0.0)
+    if given is not None:
+        c_val = np.asarray(given, dtype="float64")
+        c_cols = np.flatnonzero(np.isfinite(c_val))
+        c_val = c_val[c_cols]
+    else:
+        cost = state.cost
+        c_cols = cost.indices[cost.indptr[i] : cost.indptr[i + 1]]
+        c_val = cost.data[cost.indptr[i] : cost.indptr[i + 1]]
+    minutes = state.minutes
+    better = c_val < minutes[c_cols]
+    saved = float((pop[c_cols[better]] * (minutes[c_cols[better]] - c_val[better])).sum())
+    minutes[c_cols[better]] = c_val[better]
+    if not new.any():
+        comm_w = np.zeros(n)
+        comm_w[c_cols[better]] = pop[c_cols[better]]
+    state.covered[new] = True
+    return add_pop, add_eld, saved, comm_w
+
+
+def _sites_frame(rows: list[tuple[Any, ...]], candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The sites table from the explanation rows (rank, row, gains, communities, totals)."""
     idx = np.array([r[1] for r in rows])
     cand = candidates.iloc[idx]
     geom = cand.geometry.values
-    out = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "rank": [r[0] for r in rows],
             "candidate_id": cand["candidate_id"].astype(str).to_numpy(),
@@ -307,7 +371,6 @@ def explain_sites(
         geometry=list(geom),
         crs=WGS84,
     )
-    return out
 
 
 def coverage_curve(
@@ -456,107 +519,250 @@ def suggest_sites(
     SitingResult
     """
     timings: dict[str, float] = {}
+    report = _reporter(progress)
+    _check_model(model, k)
+    with _step(timings, report, "baseline", 0.0):
+        baseline, dem = _baseline_demand(
+            network,
+            demand,
+            facilities,
+            baseline,
+            category=category,
+            criterion=criterion,
+            weight=weight,
+        )
+        w, _, _ = _weights(dem, weight)
+    notes: list[Message] = []
+    with _step(timings, report, "candidates", 0.1):
+        cand, c_snap = _snapped_candidates(
+            network, baseline, candidates, category=category, spacing_m=spacing_m, notes=notes
+        )
+    if len(cand) == 0:
+        return _no_candidates(model, category, weight, notes, timings)
+    run = _Run(network, baseline, dem, category, cand, c_snap, report, timings)
+    mats = _matrices(run, progress=progress is not None)
+    sol = _solve(run, mats, model, w, notes, k=k, target=target, limits=(time_limit_s, mip_gap))
+    explained = _explain(run, mats, sol, weight=weight, k=k, curve_k=curve_k)
+    report("done", 1.0)
+    return _result(run, sol, explained, model=model, weight=weight, notes=notes)
+
+
+def _result(
+    run: _Run,
+    sol: ModelSolution,
+    explained: tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None],
+    *,
+    model: str,
+    weight: str,
+    notes: list[Message],
+) -> SitingResult:
+    """The :class:`SitingResult` of a solved and explained run."""
+    sites, curve, unreachable = explained
+    return SitingResult(
+        sites=sites,
+        curve=curve,
+        status=sol.label,
+        gap=float(sol.gap),
+        objective=float(sol.objective),
+        method=sol.method,
+        message=msg("coverage.siting.sentences", sentences=[sol.message, *notes]),
+        model=model,
+        category=run.category,
+        weight=weight,
+        candidates=run.candidates,
+        unreachable=unreachable,
+        solution=sol,
+        timings=run.timings,
+    )
+
+
+@dataclass(frozen=True)
+class _Run:
+    """The inputs every step of :func:`suggest_sites` after the candidates shares."""
+
+    network: Network
+    baseline: CoverageResult
+    demand: gpd.GeoDataFrame
+    category: str
+    candidates: gpd.GeoDataFrame
+    c_snap: Snap
+    report: ProgressFn
+    timings: dict[str, float]
+
+    @cached_property
+    def d_snap(self) -> Snap:
+        """The demand snap of the baseline (snapped again, once, when it carries none)."""
+        if self.baseline.demand_snap is not None:
+            return self.baseline.demand_snap
+        tolerance = self.baseline.tolerance_m or None
+        return snap_points(self.network, self.demand, tolerance_m=tolerance)
+
+    @property
+    def existing_m(self) -> np.ndarray:
+        """Each demand point's distance to the nearest existing facility of the category."""
+        return self.demand[f"{self.category}_distance_m"].to_numpy(dtype="float64")
+
+
+@contextmanager
+def _step(timings: dict[str, float], report: ProgressFn, name: str, frac: float) -> Iterator[None]:
+    """Report step ``name`` at ``frac`` of the work and time it into ``timings``."""
+    t0 = time.perf_counter()
+    report(name, frac)
+    yield
+    timings[name] = time.perf_counter() - t0
+
+
+def _reporter(progress: ProgressFn | None) -> ProgressFn:
+    """``progress`` as a callable that may be called when there is none."""
 
     def report(step: str, frac: float) -> None:
         if progress is not None:
             progress(step, frac)
 
+    return report
+
+
+def _check_model(model: str, k: int | None) -> None:
+    """Refuse an unknown model, or a model that needs ``k`` without it."""
     if model not in MODELS:
-        msg = f"suggest_sites: unknown model {model!r}; use one of {', '.join(MODELS)}"
-        raise ConfigError(msg)
+        raise ConfigError(
+            msg("coverage.siting.unknown_model", model=repr(model), models=", ".join(MODELS))
+        )
     if model in ("mclp", "pmedian", "capacitated") and k is None:
-        msg = f"suggest_sites: model {model!r} needs k, the number of new sites (e.g. k=3)"
-        raise ConfigError(msg)
-    t0 = time.perf_counter()
-    report("baseline", 0.0)
+        raise ConfigError(msg("coverage.siting.needs_k", model=repr(model)))
+
+
+def _baseline_demand(
+    network: Network,
+    demand: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    baseline: CoverageResult | None,
+    *,
+    category: str,
+    criterion: Any,
+    weight: str,
+) -> tuple[CoverageResult, gpd.GeoDataFrame]:
+    """The baseline coverage of ``category`` (analysed when not given) and its demand table."""
     if baseline is None:
         crits = {category: criterion} if criterion is not None else None
         baseline = analyse(network, demand, facilities, categories=[category], criteria=crits)
     elif category not in baseline.criteria:
-        msg = (
-            f"suggest_sites: baseline has no category {category!r} (it has "
-            f"{list(baseline.criteria)}); analyse that category first"
+        raise ColumnNotFoundError(
+            msg(
+                "coverage.siting.baseline_lacks_category",
+                category=repr(category),
+                analysed=list(baseline.criteria),
+            )
         )
-        raise ColumnNotFoundError(msg)
     dem = baseline.demand
     if weight in WEIGHT_COLUMNS and weight not in dem.columns and weight in demand.columns:
         # The baseline was analysed without the weight column: carry it over by demand id.
         by_id = pd.Series(demand[weight].to_numpy(), index=demand["demand_id"].astype(str))
         dem = dem.copy()
         dem[weight] = dem["demand_id"].astype(str).map(by_id).to_numpy()
-    crit = baseline.criteria[category]
-    w, _, _ = _weights(dem, weight)
-    timings["baseline"] = time.perf_counter() - t0
+    return baseline, dem
 
-    t0 = time.perf_counter()
-    report("candidates", 0.1)
-    notes: list[str] = []
-    cand, c_snap = _snapped_candidates(
-        network, baseline, candidates, category=category, spacing_m=spacing_m, notes=notes
+
+def _no_candidates(
+    model: str, category: str, weight: str, notes: list[Message], timings: dict[str, float]
+) -> SitingResult:
+    """The answer when no candidate site is left to consider."""
+    return SitingResult(
+        sites=_empty_sites(),
+        curve=pd.DataFrame(columns=CURVE_COLUMNS),
+        status="no candidates",
+        gap=float("nan"),
+        objective=float("nan"),
+        method="",
+        message=msg(
+            "coverage.siting.sentences",
+            sentences=[*notes, msg("coverage.siting.no_candidates")],
+        ),
+        model=model,
+        category=category,
+        weight=weight,
+        candidates=empty_candidates(),
+        timings=timings,
     )
-    timings["candidates"] = time.perf_counter() - t0
-    if len(cand) == 0:
-        return SitingResult(
-            sites=_empty_sites(),
-            curve=pd.DataFrame(columns=CURVE_COLUMNS),
-            status="no candidates",
-            gap=float("nan"),
-            objective=float("nan"),
-            method="",
-            message="; ".join(
-                [*notes, "no candidate site could add anyone (nobody uncovered or no candidates)"]
-            ),
-            model=model,
-            category=category,
-            weight=weight,
-            candidates=cand if len(cand) else empty_candidates(),
-            timings=timings,
+
+
+def _matrices(run: _Run, *, progress: bool) -> SitingMatrices:
+    """The candidate × demand matrices of the run (timed, progress 0.2 to 0.6)."""
+    crit = run.baseline.criteria[run.category]
+    report = run.report
+    with _step(run.timings, report, "matrix", 0.2):
+        return build_matrices(
+            run.network,
+            run.c_snap,
+            run.d_snap,
+            run.existing_m,
+            criterion=crit,
+            reach_m=crit.threshold_m * settings.siting_pmedian_reach_factor,
+            progress=(lambda s, f: report(s, 0.2 + 0.4 * f)) if progress else None,
         )
 
-    t0 = time.perf_counter()
-    report("matrix", 0.2)
-    d_snap = baseline.demand_snap
-    if d_snap is None:
-        d_snap = snap_points(network, dem, tolerance_m=baseline.tolerance_m or None)
-    mats = build_matrices(
-        network,
-        c_snap,
-        d_snap,
-        dem[f"{category}_distance_m"].to_numpy(dtype="float64"),
-        criterion=crit,
-        reach_m=crit.threshold_m * settings.siting_pmedian_reach_factor,
-        progress=(lambda s, f: report(s, 0.2 + 0.4 * f)) if progress else None,
-    )
-    timings["matrix"] = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    report("solve", 0.6)
-    cap = cand["capacity"].to_numpy(dtype="float64")
+def _solve(
+    run: _Run,
+    mats: SitingMatrices,
+    model: str,
+    w: np.ndarray,
+    notes: list[Message],
+    *,
+    k: int | None,
+    target: float | None,
+    limits: tuple[float | None, float | None],
+) -> ModelSolution:
+    """Solve ``model`` on the matrices (timed); a capacity note goes to ``notes``."""
+    cap = run.candidates["capacity"].to_numpy(dtype="float64")
     if model == "capacitated" and not np.isfinite(cap).any():
-        notes.append("no candidate has a capacity; capacitated covering equals maximal covering")
-    sol = solve(
-        model,
-        cover=mats.cover,
-        cost=mats.cost_minutes,
-        weight=w,
-        k=k,
-        target=target,
-        covered=mats.covered,
-        base_cost=mats.base_minutes,
-        capacity=cap,
-        time_limit_s=time_limit_s,
-        mip_gap=mip_gap,
-    )
-    timings["solve"] = time.perf_counter() - t0
+        notes.append(msg("coverage.siting.no_capacities"))
+    with _step(run.timings, run.report, "solve", 0.6):
+        return solve(
+            model,
+            cover=mats.cover,
+            cost=mats.cost_minutes,
+            weight=w,
+            k=k,
+            target=target,
+            covered=mats.covered,
+            base_cost=mats.base_minutes,
+            capacity=cap,
+            time_limit_s=limits[0],
+            mip_gap=limits[1],
+        )
 
-    t0 = time.perf_counter()
-    report("explain", 0.85)
+
+def _explain(
+    run: _Run,
+    mats: SitingMatrices,
+    sol: ModelSolution,
+    *,
+    weight: str,
+    k: int | None,
+    curve_k: int | None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
+    """The explained sites, the coverage curve and the residents nothing reaches."""
+    with _step(run.timings, run.report, "explain", 0.85):
+        return _explained(run, mats, sol, weight=weight, k=k, curve_k=curve_k)
+
+
+def _explained(
+    run: _Run,
+    mats: SitingMatrices,
+    sol: ModelSolution,
+    *,
+    weight: str,
+    k: int | None,
+    curve_k: int | None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
+    """The work of :func:`_explain`, inside its timed step."""
+    dem = run.demand
     dem_w = pd.DataFrame(dem.drop(columns=dem.geometry.name))
-    base_m = dem[f"{category}_distance_m"].to_numpy(dtype="float64")
-    exact = _site_minutes(network, sol, mats, c_snap, d_snap, base_m)
-    sites = explain_sites(sol, mats, cand, dem_w, weight=weight, site_minutes=exact)
+    exact = _site_minutes(run.network, sol, mats, run.c_snap, run.d_snap)
+    sites = explain_sites(sol, mats, run.candidates, dem_w, weight=weight, site_minutes=exact)
     # Which category the sites are for travels with them into tables and exports.
-    sites.insert(1, "category", category)
+    sites.insert(1, "category", run.category)
     k_curve = max(int(sol.selected.size), int(curve_k or settings.siting_curve_max_k), int(k or 0))
     curve = coverage_curve(mats, dem_w, weight=weight, k_max=k_curve, time_limit_s=None)
     unreachable = None
@@ -566,25 +772,7 @@ def suggest_sites(
             dem.iloc[sol.unreachable][[*keep_cols, dem.geometry.name]].reset_index(drop=True),
             crs=WGS84,
         )
-    timings["explain"] = time.perf_counter() - t0
-    message = "; ".join([sol.message, *notes])
-    report("done", 1.0)
-    return SitingResult(
-        sites=sites,
-        curve=curve,
-        status=sol.label,
-        gap=float(sol.gap),
-        objective=float(sol.objective),
-        method=sol.method,
-        message=message,
-        model=model,
-        category=category,
-        weight=weight,
-        candidates=cand,
-        unreachable=unreachable,
-        solution=sol,
-        timings=timings,
-    )
+    return sites, curve, unreachable
 
 
 def _snapped_candidates(
@@ -594,16 +782,12 @@ def _snapped_candidates(
     *,
     category: str,
     spacing_m: float | None,
-    notes: list[str],
+    notes: list[Message],
 ) -> tuple[gpd.GeoDataFrame, Snap]:
     """The candidate sites that lie on the street network, with their snaps (notes appended)."""
     if isinstance(candidates, str):
         if candidates != "generate":
-            msg = (
-                f"suggest_sites: candidates must be 'generate' or a GeoDataFrame, got "
-                f"{candidates!r}; load files with candidates_from_file"
-            )
-            raise InputDataError(msg)
+            raise InputDataError(msg("coverage.siting.bad_candidates", given=repr(candidates)))
         cand = generate_candidates(network, baseline, category=category, spacing_m=spacing_m)
     else:
         cand = as_candidates(candidates) if "node" not in candidates.columns else candidates
@@ -612,8 +796,7 @@ def _snapped_candidates(
     if len(cand) and not c_snap.ok.all():
         n_far = int((~c_snap.ok).sum())
         notes.append(
-            f"{n_far} candidates are farther than {baseline.tolerance_m:.0f} m from any street "
-            "and were not considered"
+            msg("coverage.siting.candidates_off_street", n=n_far, metres=baseline.tolerance_m)
         )
         cand = cand[c_snap.ok].reset_index(drop=True)
         c_snap = c_snap.subset(np.flatnonzero(c_snap.ok))
@@ -626,22 +809,75 @@ def _site_minutes(
     mats: SitingMatrices,
     c_snap: Snap,
     d_snap: Snap,
-    base_m: np.ndarray,
 ) -> dict[int, np.ndarray]:
-    """Exact walking minutes from every proposed site to every demand point it can improve.
+    """Walking minutes from every proposed site to every demand point it brings closer.
 
-    One search per site, unlimited in principle (the time saved counts every resident a site
-    brings closer, not only those within the model's reach) but stopped at the farthest
-    resident's current distance: a site cannot bring anyone closer who is farther from it than
-    that (distances only shrink as sites are added), so the result equals the unlimited search.
-    Where someone has no reachable facility yet, it cannot stop early.
+    The explanation counts the time a site saves for every resident it brings closer than
+    their current walk, not only those within the model's reach, so these are network searches
+    rather than the matrix. Each search is limited, with the same answer as an unlimited one:
+    sites are taken in explanation order and a point's current walk (:func:`_current_minutes`,
+    then each site's) only shrinks, so site ``i`` can improve point ``p`` only when
+    ``d(i, p) < current(p)``. The search stops at the largest ``current(p)`` among the points
+    whose lower bound of ``d(i, p)`` passes that test (:func:`_improvable`), and only those
+    points are measured; every other point is ``inf`` (it cannot come closer, so the
+    explanation would not count it). The search engine returns the exact distance of every
+    point within its limit, so the explanation is the one unlimited searches give.
     """
-    base = base_m[d_snap.ok]
-    limit = float(base.max()) if base.size and np.isfinite(base).all() else np.inf
+    current = _current_minutes(mats)
+    improvable = _improvable(network, mats, c_snap, d_snap)
     exact: dict[int, np.ndarray] = {}
     for i in sol.selected.tolist():
+        may = improvable(i, current)
+        if not may.any():
+            # Nobody can come closer: no walk to count, as the search would find.
+            exact[int(i)] = np.full(len(d_snap), np.inf)
+            continue
+        limit_m = float(current[may].max()) * mats.speed_mps * 60.0 * (1 + _SLACK) + _MARGIN_M
         one = c_snap.subset(np.array([i]))
-        node_d, node_s = nearest_from(network, one, limit_m=limit)
-        dist_m, _ = point_distance(network, node_d, node_s, d_snap, sources=one)
-        exact[int(i)] = mats.minutes(dist_m)
+        node_d, node_s = nearest_from(network, one, limit_m=limit_m)
+        # Only the points that may come closer: the others would not count anyway.
+        idx = np.flatnonzero(may)
+        dist_m, _ = point_distance(network, node_d, node_s, d_snap.subset(idx), sources=one)
+        site = np.full(len(d_snap), np.inf)
+        site[idx] = mats.minutes(dist_m)
+        exact[int(i)] = site
+        # The explanation's own update: a walk shrinks where the site is closer.
+        better = site < current
+        current[better] = site[better]
     return exact
+
+
+def _improvable(
+    network: Network, mats: SitingMatrices, c_snap: Snap, d_snap: Snap
+) -> Callable[[int, np.ndarray], np.ndarray]:
+    """The points candidate ``i`` may bring closer than their ``current`` walk (minutes).
+
+    A point qualifies when a lower bound of its network distance from the candidate is below
+    its current walk (with a rounding slack, so the test errs on the side of searching). The
+    bound: within the matrix's reach the matrix holds the distance itself; beyond it the
+    distance exceeds the reach, and the straight line when no street is shorter than its drawn
+    line (:func:`coverage.distance.lengths_bound_chords`). Only points walking farther than the
+    reach need the straight line, so the test gets cheaper as sites are added.
+    """
+    dist = mats.distance.tocsr()
+    straight = lengths_bound_chords(network)
+    snapped = np.asarray(d_snap.ok, dtype=bool)
+    reach_min = float(mats.minutes(np.array([mats.reach_m]))[0])
+
+    def may(i: int, current: np.ndarray) -> np.ndarray:
+        """Mask of the points site ``i`` may bring closer than ``current``."""
+        ceiling = current * (1 + _SLACK)
+        out = np.zeros(len(d_snap), dtype=bool)
+        far = np.flatnonzero(snapped & (reach_min < ceiling))
+        if straight and far.size:
+            line = np.hypot(d_snap.x[far] - c_snap.x[i], d_snap.y[far] - c_snap.y[i])
+            far = far[mats.minutes(line) < ceiling[far]]
+        out[far] = True
+        cols = dist.indices[dist.indptr[i] : dist.indptr[i + 1]]
+        floor = np.maximum(
+            dist.data[dist.indptr[i] : dist.indptr[i + 1]] * (1 - _SLACK) - _MARGIN_M, 0.0
+        )
+        out[cols] = snapped[cols] & (mats.minutes(floor) < ceiling[cols])
+        return out
+
+    return may

@@ -14,6 +14,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+__all__ = [
+    "GAIN_EPS",
+    "GreedyPath",
+    "greedy_capacitated",
+    "greedy_cover",
+    "greedy_pmedian",
+    "interchange_pmedian",
+    "lagrangian_pmedian",
+]
+
 #: Gains at or below this are "adds no one" (weights are residents; float sums are not exact).
 GAIN_EPS = 1e-9
 

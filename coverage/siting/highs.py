@@ -21,8 +21,11 @@ from scipy import sparse
 
 from geo import settings
 from geo.errors import SolverError
+from geo.messages import msg
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["MilpOutcome", "QuietHighs", "solve_milp"]
 
 #: HiGHS model statuses that mean "stopped early": the incumbent (if any) is shown with its gap.
 _STOPPED = (
@@ -188,8 +191,7 @@ def solve_milp(
         np.asarray(integrality, dtype="int32"),
     )
     if status == highspy.HighsStatus.kError:
-        msg = "siting: HiGHS rejected the model (internal error building the MILP)"
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.highs_rejected"))
     if start is not None:
         idx = np.arange(start.size, dtype="int32")
         h.setSolution(int(start.size), idx, np.asarray(start, dtype="float64"))

@@ -27,10 +27,13 @@ from scipy import sparse
 from coverage.distance import COVER_TOL_M, od_matrix
 from coverage.snap import Snap
 from geo.errors import SolverError
+from geo.messages import msg
 from geo.network import Network
 from geo.taxonomy import Criterion
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["SitingMatrices", "build_matrices"]
 
 
 @dataclass(frozen=True)
@@ -122,11 +125,9 @@ def build_matrices(
     reach = t if reach_m is None else max(float(reach_m), t)
     existing = np.asarray(existing_m, dtype="float64")
     if existing.shape != (len(demand),):
-        msg = (
-            f"build_matrices: existing_m has shape {existing.shape}, expected ({len(demand)},) "
-            "(one distance per demand point, inf when unreachable)"
+        raise SolverError(
+            msg("coverage.siting.existing_shape", shape=existing.shape, n=len(demand))
         )
-        raise SolverError(msg)
     dist = od_matrix(network, candidates, demand, limit_m=reach, progress=progress)
     logger.info(
         "siting matrix: %d candidates × %d demand points, %d pairs within %.0f m",

@@ -57,6 +57,9 @@ from coverage.siting.greedy import (
 from coverage.siting.highs import MilpOutcome, solve_milp
 from geo import settings
 from geo.errors import SolverError
+from geo.messages import Message, msg
+
+__all__ = ["MODELS", "ModelSolution", "capacitated", "lscp", "mclp", "pmedian", "solve"]
 
 MODELS = ("mclp", "lscp", "pmedian", "capacitated")
 
@@ -95,7 +98,8 @@ class ModelSolution:
     solve_s
         Seconds spent in HiGHS.
     message
-        One sentence for the planner (English; the app translates the status).
+        Sentences for the planner (a catalogue message: English as text, Chinese with
+        ``message.text("zh")``).
     requested
         ``k`` asked for (mclp, pmedian, capacitated) or ``None``.
     covered_weight
@@ -152,19 +156,16 @@ def _validate(
     a = sparse.csr_matrix(matrix)
     w = np.asarray(weight, dtype="float64")
     if w.ndim != 1 or w.shape[0] != a.shape[1]:
-        msg = (
-            f"{name}: weight has shape {w.shape}, expected one value per demand column "
-            f"({a.shape[1]}); pass the population (or elderly) of each demand point"
+        raise SolverError(
+            msg("coverage.siting.weight_shape", model=name, shape=w.shape, n=a.shape[1])
         )
-        raise SolverError(msg)
     w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
     return a, w
 
 
 def _check_k(k: int | None, *, name: str) -> int:
     if k is None or int(k) != k or int(k) < 1:
-        msg = f"{name}: k must be a positive whole number of new sites, got {k!r}"
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.bad_k", model=name, k=repr(k)))
     return int(k)
 
 
@@ -173,8 +174,7 @@ def _covered_mask(covered: np.ndarray | None, m: int) -> np.ndarray:
         return np.zeros(m, dtype=bool)
     c = np.asarray(covered, dtype=bool)
     if c.shape != (m,):
-        msg = f"siting: covered has shape {c.shape}, expected ({m},) (one flag per demand point)"
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.covered_shape", shape=c.shape, n=m))
     return c
 
 
@@ -353,21 +353,31 @@ def _budget(time_limit_s: float | None) -> float:
     return max(0.5, 0.2 * float(limit))
 
 
-def _too_big_note(n_pairs: int) -> str:
-    return (
-        f"; the exact model ({n_pairs:,} candidate–point pairs) exceeds "
-        f"settings.siting_milp_max_pairs ({settings.siting_milp_max_pairs:,}), so the greedy + "
-        "interchange answer is shown without an optimality bound"
-    )
+def _too_big_note(n_pairs: int, *, heuristic: str) -> Message:
+    """Why no optimality bound is shown: the exact model is too large to build.
+
+    ``heuristic``: ``"interchange"`` (p-median) or ``"greedy"`` (capacitated).
+    """
+    most = settings.siting_milp_max_pairs
+    if heuristic == "interchange":
+        return msg("coverage.siting.too_big_interchange", n=n_pairs, max_pairs=most)
+    return msg("coverage.siting.too_big_greedy", n=n_pairs, max_pairs=most)
 
 
-def _k_message(n_sel: int, k: int, what: str) -> str:
-    if n_sel < k:
-        return (
-            f"only {n_sel} of the {k} requested sites {what}; the others would add no one, so "
-            "they are not proposed"
-        )
-    return f"{n_sel} sites proposed"
+def _k_message(n_sel: int, k: int, what: str, *notes: Message) -> Message:
+    """How many sites are proposed (and why fewer than ``k``), then ``notes``.
+
+    ``what``: ``"add"``, ``"walk"`` or ``"serve"``: what the sites beyond ``n_sel`` would not do.
+    """
+    if n_sel < k and what == "add":
+        first = msg("coverage.siting.fewer_sites_add", n=n_sel, k=k)
+    elif n_sel < k and what == "walk":
+        first = msg("coverage.siting.fewer_sites_walk", n=n_sel, k=k)
+    elif n_sel < k:
+        first = msg("coverage.siting.fewer_sites_serve", n=n_sel, k=k)
+    else:
+        first = msg("coverage.siting.sites_proposed", n=n_sel)
+    return msg("coverage.siting.sentences", sentences=[first, *notes])
 
 
 def _use_milp(
@@ -462,7 +472,7 @@ def mclp(
         greedy_obj=g.objective,
         objective=chosen.objective,
         requested=k,
-        message=_k_message(chosen.order.size, k, "add anyone"),
+        message=_k_message(chosen.order.size, k, "add"),
         gap=_gap(
             _tighter(
                 outcome.bound if outcome else np.nan,
@@ -509,8 +519,7 @@ def lscp(
     t0 = time.perf_counter()
     a, w = _validate(cover, weight, name="lscp")
     if not (0 < float(target) <= 1):
-        msg = f"lscp: target must be a share in (0, 1], e.g. 0.95, got {target!r}"
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.bad_target", target=repr(target)))
     cov = _covered_mask(covered, a.shape[1])
     sub, rows, cols, unreachable = _reduce_cover(a, w, cov)
     wj = w[cols]
@@ -531,10 +540,64 @@ def lscp(
             greedy_obj=0.0,
             objective=0.0,
             requested=None,
-            message="existing facilities already reach the target; no new site is needed",
+            message=msg(
+                "coverage.siting.sentences", sentences=[msg("coverage.siting.target_reached")]
+            ),
             covered_weight=0.0,
             unreachable=unreachable,
         )
+    outcome, cons, chosen, used_greedy = _lscp_milp(
+        agg,
+        wg,
+        g,
+        needed=needed,
+        full=full,
+        time_limit_s=_remaining(time_limit_s, t0),
+        mip_gap=mip_gap,
+    )
+    share = (float(w[cov].sum()) + chosen.objective) / reachable if reachable > 0 else 1.0
+    sentences = [msg("coverage.siting.lscp_reach", n=chosen.order.size, share=share)]
+    if unreachable.size:
+        sentences.append(
+            msg("coverage.siting.unreachable", n=unreachable.size, pop=w[unreachable].sum())
+        )
+    return _finish(
+        model="lscp",
+        chosen_path=chosen,
+        rows=rows,
+        outcome=outcome,
+        used_greedy=used_greedy,
+        greedy_obj=float(g.order.size),
+        objective=float(chosen.order.size),
+        requested=None,
+        message=msg("coverage.siting.sentences", sentences=sentences),
+        gap=_gap(
+            _tighter(outcome.bound, _min_sites(agg @ wg, needed), maximize=False),
+            float(chosen.order.size),
+            maximize=False,
+        ),
+        covered_weight=chosen.objective,
+        unreachable=unreachable,
+        n_vars=int(cons.shape[1]),
+        n_rows=int(cons.shape[0]),
+    )
+
+
+def _lscp_milp(
+    agg: sparse.csr_matrix,
+    wg: np.ndarray,
+    g: GreedyPath,
+    *,
+    needed: float,
+    full: bool,
+    time_limit_s: float | None,
+    mip_gap: float | None,
+) -> tuple[MilpOutcome, sparse.csr_matrix, GreedyPath, bool]:
+    """Solve the set-covering MILP warm-started from greedy ``g``.
+
+    Returns the outcome, the constraint matrix (for its size), the answer shown and whether it
+    is greedy's. ``full``: every point must be covered, else ``needed`` weight.
+    """
     n_i, n_j = agg.shape
     x0 = _opened(g.order, n_i)
     if full:
@@ -567,7 +630,7 @@ def lscp(
     outcome = solve_milp(
         matrix=cons,
         maximize=False,
-        time_limit_s=_remaining(time_limit_s, t0),
+        time_limit_s=time_limit_s,
         mip_gap=mip_gap,
         start=start,
         cost=args["cost"],
@@ -587,33 +650,7 @@ def lscp(
             outcome, float(milp_path.order.size), float(g.order.size), maximize=False
         ):
             chosen, used_greedy = milp_path, False
-    share = (float(w[cov].sum()) + chosen.objective) / reachable if reachable > 0 else 1.0
-    msg = f"{chosen.order.size} new sites reach {share:.1%} of the reachable residents"
-    if unreachable.size:
-        msg += (
-            f"; {unreachable.size} demand points ({w[unreachable].sum():,.0f} residents) are out "
-            "of reach of every candidate and existing facility"
-        )
-    return _finish(
-        model="lscp",
-        chosen_path=chosen,
-        rows=rows,
-        outcome=outcome,
-        used_greedy=used_greedy,
-        greedy_obj=float(g.order.size),
-        objective=float(chosen.order.size),
-        requested=None,
-        message=msg,
-        gap=_gap(
-            _tighter(outcome.bound, _min_sites(agg @ wg, needed), maximize=False),
-            float(chosen.order.size),
-            maximize=False,
-        ),
-        covered_weight=chosen.objective,
-        unreachable=unreachable,
-        n_vars=int(cons.shape[1]),
-        n_rows=int(cons.shape[0]),
-    )
+    return outcome, cons, chosen, used_greedy
 
 
 def pmedian(
@@ -652,24 +689,98 @@ def pmedian(
     k = _check_k(k, name="pmedian")
     base = np.asarray(base_cost, dtype="float64")
     if base.shape != (c.shape[1],) or not np.all(np.isfinite(base)):
-        msg = (
-            f"pmedian: base_cost must be a finite cost per demand point (shape ({c.shape[1]},)), "
-            f"got shape {base.shape}; cap unreachable points at the matrix's reach"
+        raise SolverError(msg("coverage.siting.base_cost", n=c.shape[1], shape=base.shape))
+    sub, rows, cols = _reduce_cost(c, w, base)
+    wj, bj = w[cols], base[cols]
+    total0 = float(w @ base)
+    rest = total0 - float(wj @ bj)
+    g0 = greedy_pmedian(sub, wj, bj, k=k)
+    g, heuristic, lag_ub = _pmedian_heuristics(sub, wj, bj, g0, k=k, time_limit_s=time_limit_s)
+    lag_lb = float(wj @ bj) - lag_ub  # lower bound on the reduced problem's cost
+    gap_tol = settings.solver_mip_gap if mip_gap is None else mip_gap
+    proven = bool(np.isfinite(lag_lb)) and (g.objective - lag_lb) <= gap_tol * max(
+        g.objective + rest, GAIN_EPS
+    )
+    outcome = None
+    chosen = g
+    used_greedy = False
+    n_i = sub.shape[0]
+    n_vars = n_rows = 0
+    too_big = sub.nnz > settings.siting_milp_max_pairs
+    if too_big and not proven:
+        used_greedy = True
+    if n_i > k and not too_big and not proven:
+        outcome, milp_path, n_vars, n_rows = _pmedian_milp(
+            sub, wj, bj, g, k=k, time_limit_s=_remaining(time_limit_s, t0), mip_gap=mip_gap
         )
-        raise SolverError(msg)
-    c = c.tocoo()
+        used_greedy = True
+        if milp_path is not None and _use_milp(
+            outcome, milp_path.objective, g.objective, maximize=False
+        ):
+            chosen, used_greedy = milp_path, False
+    return _finish(
+        model="pmedian",
+        chosen_path=chosen,
+        rows=rows,
+        outcome=outcome,
+        used_greedy=used_greedy,
+        greedy_obj=g0.objective + rest,
+        objective=chosen.objective + rest,
+        requested=k,
+        message=_k_message(
+            chosen.order.size,
+            k,
+            "walk",
+            *([_too_big_note(sub.nnz, heuristic="interchange")] if too_big and not proven else []),
+        ),
+        proven=proven,
+        heuristic=heuristic,
+        # Gap in cost terms: the bound is on savings, the planner sees total minutes. The simple
+        # bound opens every candidate at once.
+        gap=_gap(
+            _tighter(
+                (total0 - outcome.bound) if outcome else np.nan,
+                rest + max(float(wj @ np.minimum(bj, _column_min(sub, bj))), lag_lb),
+                maximize=False,
+            ),
+            chosen.objective + rest,
+            maximize=False,
+        ),
+        n_vars=n_vars,
+        n_rows=n_rows,
+    )
+
+
+def _reduce_cost(
+    cost: sparse.csr_matrix, w: np.ndarray, base: np.ndarray
+) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray]:
+    """The pairs that improve on a point's existing cost: the sub-matrix, its rows and columns."""
+    c = cost.tocoo()
     useful = (c.data < base[c.col]) & (w[c.col] > 0)
     r, j, d = c.row[useful], c.col[useful], c.data[useful]
     cols = np.unique(j)
     rows = np.unique(r)
     ri = np.searchsorted(rows, r)
     ji = np.searchsorted(cols, j)
-    sub = sparse.csr_matrix((d, (ri, ji)), shape=(rows.size, cols.size))
     # Keep explicit zeros (a candidate standing on the point): csr_matrix does not drop them.
-    wj, bj = w[cols], base[cols]
-    total0 = float(w @ base)
-    rest = total0 - float(wj @ bj)
-    g0 = g = greedy_pmedian(sub, wj, bj, k=k)
+    return sparse.csr_matrix((d, (ri, ji)), shape=(rows.size, cols.size)), rows, cols
+
+
+def _pmedian_heuristics(
+    sub: sparse.csr_matrix,
+    wj: np.ndarray,
+    bj: np.ndarray,
+    g0: GreedyPath,
+    *,
+    k: int,
+    time_limit_s: float | None,
+) -> tuple[GreedyPath, str, float]:
+    """Improve greedy ``g0`` by swaps and a Lagrangian heuristic.
+
+    Returns the best path, the name of the heuristic behind it and the Lagrangian upper bound
+    on the savings (NaN when not computed).
+    """
+    g = g0
     heuristic = "greedy"
     lag_ub = np.nan
     if g.order.size == k and k < sub.shape[0]:
@@ -692,77 +803,53 @@ def pmedian(
         g_lag = greedy_pmedian(sub, wj, bj, k=k, among=lag_set)
         if g_lag.objective < g.objective - 1e-9:
             g, heuristic = g_lag, "Lagrangian heuristic"
-    lag_lb = float(wj @ bj) - lag_ub  # lower bound on the reduced problem's cost
-    gap_tol = settings.solver_mip_gap if mip_gap is None else mip_gap
-    proven = bool(np.isfinite(lag_lb)) and (g.objective - lag_lb) <= gap_tol * max(
-        g.objective + rest, GAIN_EPS
-    )
-    outcome = None
-    chosen = g
-    used_greedy = False
+    return g, heuristic, float(lag_ub)
+
+
+def _pmedian_milp(
+    sub: sparse.csr_matrix,
+    wj: np.ndarray,
+    bj: np.ndarray,
+    g: GreedyPath,
+    *,
+    k: int,
+    time_limit_s: float | None,
+    mip_gap: float | None,
+) -> tuple[MilpOutcome, GreedyPath | None, int, int]:
+    """Solve the p-median MILP (savings form) warm-started from ``g``.
+
+    Returns the outcome, the MILP's sites in greedy order (``None`` without a solution) and
+    the model's numbers of variables and rows.
+    """
     n_i, n_j = sub.shape
-    n_vars = n_rows = 0
-    too_big = sub.nnz > settings.siting_milp_max_pairs
-    if too_big and not proven:
-        used_greedy = True
-    if n_i > k and not too_big and not proven:
-        coo = sub.tocoo()
-        n_z = coo.nnz
-        saving = wj[coo.col] * (bj[coo.col] - coo.data)
-        # Columns: x (n_i) then z (one per reachable pair). Rows: Σ_i z_ij ≤ 1 per point,
-        # z_ij - x_i ≤ 0 per pair, Σ x ≤ k.
-        assign, link = _pair_rows(coo, n_i, n_j)
-        cons = sparse.vstack([assign, link, _budget_row(n_i, n_z)])
-        x0 = _opened(g.order, n_i)
-        z0 = _best_assignment(coo, saving, x0, n_j)
-        outcome = solve_milp(
-            cost=np.concatenate([np.zeros(n_i), saving]),
-            lower=np.zeros(n_i + n_z),
-            upper=np.ones(n_i + n_z),
-            integrality=np.concatenate([np.ones(n_i), np.zeros(n_z)]),
-            matrix=cons,
-            row_lower=np.full(n_j + n_z + 1, -np.inf),
-            row_upper=np.concatenate([np.ones(n_j), np.zeros(n_z), [float(k)]]),
-            maximize=True,
-            time_limit_s=_remaining(time_limit_s, t0),
-            mip_gap=mip_gap,
-            start=np.concatenate([x0, z0]),
-            options={"mip_lp_solver": "ipm"} if n_z >= _IPM_FROM_PAIRS else None,
-        )
-        n_vars, n_rows = n_i + n_z, n_j + n_z + 1
-        used_greedy = True
-        if outcome.x is not None:
-            sel = np.flatnonzero(outcome.x[:n_i] > 0.5)
-            milp_path = greedy_pmedian(sub, wj, bj, k=sel.size, among=sel)
-            if _use_milp(outcome, milp_path.objective, g.objective, maximize=False):
-                chosen, used_greedy = milp_path, False
-    return _finish(
-        model="pmedian",
-        chosen_path=chosen,
-        rows=rows,
-        outcome=outcome,
-        used_greedy=used_greedy,
-        greedy_obj=g0.objective + rest,
-        objective=chosen.objective + rest,
-        requested=k,
-        message=_k_message(chosen.order.size, k, "shorten anyone's walk")
-        + (_too_big_note(sub.nnz) if too_big and not proven else ""),
-        proven=proven,
-        heuristic=heuristic,
-        # Gap in cost terms: the bound is on savings, the planner sees total minutes. The simple
-        # bound opens every candidate at once.
-        gap=_gap(
-            _tighter(
-                (total0 - outcome.bound) if outcome else np.nan,
-                rest + max(float(wj @ np.minimum(bj, _column_min(sub, bj))), lag_lb),
-                maximize=False,
-            ),
-            chosen.objective + rest,
-            maximize=False,
-        ),
-        n_vars=n_vars,
-        n_rows=n_rows,
+    coo = sub.tocoo()
+    n_z = coo.nnz
+    saving = wj[coo.col] * (bj[coo.col] - coo.data)
+    # Columns: x (n_i) then z (one per reachable pair). Rows: Σ_i z_ij ≤ 1 per point,
+    # z_ij - x_i ≤ 0 per pair, Σ x ≤ k.
+    assign, link = _pair_rows(coo, n_i, n_j)
+    cons = sparse.vstack([assign, link, _budget_row(n_i, n_z)])
+    x0 = _opened(g.order, n_i)
+    z0 = _best_assignment(coo, saving, x0, n_j)
+    outcome = solve_milp(
+        cost=np.concatenate([np.zeros(n_i), saving]),
+        lower=np.zeros(n_i + n_z),
+        upper=np.ones(n_i + n_z),
+        integrality=np.concatenate([np.ones(n_i), np.zeros(n_z)]),
+        matrix=cons,
+        row_lower=np.full(n_j + n_z + 1, -np.inf),
+        row_upper=np.concatenate([np.ones(n_j), np.zeros(n_z), [float(k)]]),
+        maximize=True,
+        time_limit_s=time_limit_s,
+        mip_gap=mip_gap,
+        start=np.concatenate([x0, z0]),
+        options={"mip_lp_solver": "ipm"} if n_z >= _IPM_FROM_PAIRS else None,
     )
+    if outcome.x is None:
+        return outcome, None, n_i + n_z, n_j + n_z + 1
+    sel = np.flatnonzero(outcome.x[:n_i] > 0.5)
+    path = greedy_pmedian(sub, wj, bj, k=sel.size, among=sel)
+    return outcome, path, n_i + n_z, n_j + n_z + 1
 
 
 def _column_min(m: sparse.csr_matrix, default: np.ndarray) -> np.ndarray:
@@ -826,16 +913,7 @@ def capacitated(
     t0 = time.perf_counter()
     a, w = _validate(cover, weight, name="capacitated")
     k = _check_k(k, name="capacitated")
-    cap_all = np.asarray(capacity, dtype="float64")
-    if cap_all.shape != (a.shape[0],):
-        msg = (
-            f"capacitated: capacity has shape {cap_all.shape}, expected ({a.shape[0]},) "
-            "(one value per candidate; NaN for unlimited)"
-        )
-        raise SolverError(msg)
-    if np.any(cap_all[np.isfinite(cap_all)] < 0):
-        msg = "capacitated: capacities must be ≥ 0 (NaN for unlimited)"
-        raise SolverError(msg)
+    cap_all = _check_capacity(capacity, a.shape[0])
     cov = _covered_mask(covered, a.shape[1])
     sub, rows, cols, unreachable = _reduce_cover(a, w, cov)
     cap = cap_all[rows]
@@ -845,56 +923,20 @@ def capacitated(
     # Work on one column per coverage region; split the served weight back afterwards.
     sub, wj, group = _group_columns(sub, wj)
     g, g_served = greedy_capacitated(sub, wj, cap, k=k)
-    n_i, n_j = sub.shape
+    n_i = sub.shape[0]
     outcome = None
     served = g_served
     order, gains, total = g.order, g.gains, g.objective
-    used_greedy = False
     n_vars = n_rows = 0
     too_big = sub.nnz > settings.siting_milp_max_pairs
-    if too_big:
-        used_greedy = True
+    used_greedy = too_big
     if n_i > 0 and not too_big:
-        coo = sub.tocoo()
-        n_f = coo.nnz
-        f_idx = np.arange(n_f)
-        finite = np.flatnonzero(np.isfinite(cap))
-        assign, link = _pair_rows(coo, n_i, n_j)
-        # Capacity rows only for finite capacities: Σ_j w_j f_ij - cap_i x_i ≤ 0.
-        fin_pos = np.full(n_i, -1)
-        fin_pos[finite] = np.arange(finite.size)
-        in_fin = fin_pos[coo.row] >= 0
-        cap_f = sparse.csr_matrix(
-            (wj[coo.col[in_fin]], (fin_pos[coo.row[in_fin]], f_idx[in_fin])),
-            shape=(finite.size, n_f),
+        limit = _remaining(time_limit_s, t0)
+        outcome, milp_served, n_vars, n_rows = _capacitated_milp(
+            sub, wj, cap, g, g_served, k=k, time_limit_s=limit, mip_gap=mip_gap
         )
-        cap_x = sparse.csr_matrix(
-            (-cap[finite], (np.arange(finite.size), finite)), (finite.size, n_i)
-        )
-        cons = sparse.vstack([assign, link, sparse.hstack([cap_x, cap_f]), _budget_row(n_i, n_f)])
-        x0 = _opened(g.order, n_i)
-        gs = g_served.tocsr()
-        f0 = np.asarray(gs[coo.row, coo.col]).ravel() / wj[coo.col]
-        outcome = solve_milp(
-            cost=np.concatenate([np.zeros(n_i), wj[coo.col]]),
-            lower=np.zeros(n_i + n_f),
-            upper=np.ones(n_i + n_f),
-            integrality=np.concatenate([np.ones(n_i), np.zeros(n_f)]),
-            matrix=cons,
-            row_lower=np.full(cons.shape[0], -np.inf),
-            row_upper=np.concatenate([np.ones(n_j), np.zeros(n_f + finite.size), [float(k)]]),
-            maximize=True,
-            time_limit_s=_remaining(time_limit_s, t0),
-            mip_gap=mip_gap,
-            start=np.concatenate([x0, np.minimum(f0, 1.0)]),
-        )
-        n_vars, n_rows = n_i + n_f, int(cons.shape[0])
         used_greedy = True
-        if outcome.x is not None:
-            f = outcome.x[n_i:]
-            milp_served = sparse.csr_matrix((f * wj[coo.col], (coo.row, coo.col)), shape=sub.shape)
-            milp_served.data[milp_served.data < GAIN_EPS] = 0.0
-            milp_served.eliminate_zeros()
+        if milp_served is not None:
             per_site = np.asarray(milp_served.sum(axis=1)).ravel()
             if _use_milp(outcome, float(per_site.sum()), g.objective, maximize=True):
                 used_greedy = False
@@ -905,15 +947,7 @@ def capacitated(
     if used_greedy:
         order = g.order[g.gains > GAIN_EPS]
         gains = g.gains[g.gains > GAIN_EPS]
-    # Back to single points (each gets its share of its region), then to the caller's numbering.
-    n_pts = group.size
-    w_pts = w[cols]
-    spread = sparse.csr_matrix(
-        (w_pts / np.maximum(wj[group], GAIN_EPS), (group, np.arange(n_pts))),
-        shape=(wj.size, n_pts),
-    )
-    full = sparse.coo_matrix(sparse.csr_matrix(served) @ spread)
-    served_full = sparse.csr_matrix((full.data, (rows[full.row], cols[full.col])), shape=a.shape)
+    served_full = _spread_served(served, w, wj, group, rows, cols, shape=a.shape)
     return _finish(
         model="capacitated",
         chosen_path=GreedyPath(order, gains, total),
@@ -923,8 +957,12 @@ def capacitated(
         greedy_obj=g.objective,
         objective=total,
         requested=k,
-        message=_k_message(order.size, k, "serve anyone")
-        + (_too_big_note(sub.nnz).replace("greedy + interchange", "greedy") if too_big else ""),
+        message=_k_message(
+            order.size,
+            k,
+            "serve",
+            *([_too_big_note(sub.nnz, heuristic="greedy")] if too_big else []),
+        ),
         gap=_gap(
             _tighter(
                 outcome.bound if outcome else np.nan,
@@ -940,6 +978,98 @@ def capacitated(
         n_vars=n_vars,
         n_rows=n_rows,
     )
+
+
+def _check_capacity(capacity: np.ndarray, n: int) -> np.ndarray:
+    """Capacities as float64, one per candidate, none negative (NaN: unlimited)."""
+    cap = np.asarray(capacity, dtype="float64")
+    if cap.shape != (n,):
+        raise SolverError(msg("coverage.siting.capacity_shape", shape=cap.shape, n=n))
+    if np.any(cap[np.isfinite(cap)] < 0):
+        raise SolverError(msg("coverage.siting.negative_capacity"))
+    return cap
+
+
+def _spread_served(
+    served: sparse.spmatrix,
+    w: np.ndarray,
+    wj: np.ndarray,
+    group: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    *,
+    shape: tuple[int, int],
+) -> sparse.csr_matrix:
+    """Served weight per region back to single points, in the caller's numbering.
+
+    Each point of a region gets its share of the region's weight; ``rows``/``cols`` map the
+    reduced problem's candidates and points back.
+    """
+    n_pts = group.size
+    spread = sparse.csr_matrix(
+        (w[cols] / np.maximum(wj[group], GAIN_EPS), (group, np.arange(n_pts))),
+        shape=(wj.size, n_pts),
+    )
+    full = sparse.coo_matrix(sparse.csr_matrix(served) @ spread)
+    return sparse.csr_matrix((full.data, (rows[full.row], cols[full.col])), shape=shape)
+
+
+def _capacitated_milp(
+    sub: sparse.csr_matrix,
+    wj: np.ndarray,
+    cap: np.ndarray,
+    g: GreedyPath,
+    g_served: sparse.spmatrix,
+    *,
+    k: int,
+    time_limit_s: float | None,
+    mip_gap: float | None,
+) -> tuple[MilpOutcome, sparse.csr_matrix | None, int, int]:
+    """Solve the capacitated covering MILP warm-started from greedy ``g`` (serving ``g_served``).
+
+    Returns the outcome, the weight each site serves per column (``None`` without a solution)
+    and the model's numbers of variables and rows.
+    """
+    n_i, n_j = sub.shape
+    coo = sub.tocoo()
+    n_f = coo.nnz
+    f_idx = np.arange(n_f)
+    finite = np.flatnonzero(np.isfinite(cap))
+    assign, link = _pair_rows(coo, n_i, n_j)
+    # Capacity rows only for finite capacities: Σ_j w_j f_ij - cap_i x_i ≤ 0.
+    fin_pos = np.full(n_i, -1)
+    fin_pos[finite] = np.arange(finite.size)
+    in_fin = fin_pos[coo.row] >= 0
+    cap_f = sparse.csr_matrix(
+        (wj[coo.col[in_fin]], (fin_pos[coo.row[in_fin]], f_idx[in_fin])),
+        shape=(finite.size, n_f),
+    )
+    cap_x = sparse.csr_matrix((-cap[finite], (np.arange(finite.size), finite)), (finite.size, n_i))
+    cons = sparse.vstack([assign, link, sparse.hstack([cap_x, cap_f]), _budget_row(n_i, n_f)])
+    x0 = _opened(g.order, n_i)
+    gs = g_served.tocsr()
+    f0 = np.asarray(gs[coo.row, coo.col]).ravel() / wj[coo.col]
+    outcome = solve_milp(
+        cost=np.concatenate([np.zeros(n_i), wj[coo.col]]),
+        lower=np.zeros(n_i + n_f),
+        upper=np.ones(n_i + n_f),
+        integrality=np.concatenate([np.ones(n_i), np.zeros(n_f)]),
+        matrix=cons,
+        row_lower=np.full(cons.shape[0], -np.inf),
+        row_upper=np.concatenate([np.ones(n_j), np.zeros(n_f + finite.size), [float(k)]]),
+        maximize=True,
+        time_limit_s=time_limit_s,
+        mip_gap=mip_gap,
+        start=np.concatenate([x0, np.minimum(f0, 1.0)]),
+    )
+    size = (n_i + n_f, int(cons.shape[0]))
+    if outcome.x is None:
+        return outcome, None, *size
+    f = outcome.x[n_i:]
+    milp_served = sparse.csr_matrix((f * wj[coo.col], (coo.row, coo.col)), shape=sub.shape)
+    milp_served.data[milp_served.data < GAIN_EPS] = 0.0
+    milp_served.eliminate_zeros()
+    return outcome, milp_served, *size
 
 
 def solve(
@@ -959,23 +1089,21 @@ def solve(
     """Dispatch to one model by name (``mclp``, ``lscp``, ``pmedian``, ``capacitated``)."""
     limits = {"time_limit_s": time_limit_s, "mip_gap": mip_gap}
     if model not in MODELS:
-        msg = f"siting: unknown model {model!r}; use one of {', '.join(MODELS)}"
-        raise SolverError(msg)
+        raise SolverError(
+            msg("coverage.siting.solve_unknown_model", model=repr(model), models=", ".join(MODELS))
+        )
     if model == "pmedian":
         if cost is None or base_cost is None or k is None:
-            msg = "siting: pmedian needs cost, base_cost and k"
-            raise SolverError(msg)
+            raise SolverError(msg("coverage.siting.pmedian_inputs"))
         return pmedian(cost, weight, k=k, base_cost=base_cost, **limits)
     if cover is None:
-        msg = f"siting: {model} needs the coverage matrix"
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.needs_cover", model=model))
     if model == "lscp":
         return lscp(
             cover, weight, target=1.0 if target is None else target, covered=covered, **limits
         )
     if k is None:
-        msg = f"siting: {model} needs k (the number of new sites)"
-        raise SolverError(msg)
+        raise SolverError(msg("coverage.siting.solve_needs_k", model=model))
     if model == "capacitated":
         cap = np.full(cover.shape[0], np.nan) if capacity is None else capacity
         return capacitated(cover, weight, k=k, capacity=cap, covered=covered, **limits)
