@@ -347,12 +347,12 @@ def _split_reference(lines):
     )
 )
 def test_splitting_at_shared_vertices_matches_the_reference(raw):
-    from geo.centrelines import _split_at_shared_vertices
+    from geo.centreline_topology import split_at_shared_vertices
 
     lines = np.array(
         [shapely.linestrings(np.array(pts, dtype=float) * 10.0) for pts in raw], dtype=object
     )
-    pieces, origin, _ = _split_at_shared_vertices(lines)
+    pieces, origin, _ = split_at_shared_vertices(lines)
     ref_pieces, ref_origin = _split_reference(lines)
     assert list(origin) == ref_origin
     assert len(pieces) == len(ref_pieces)
