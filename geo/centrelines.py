@@ -193,13 +193,24 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _read_frame(source: str | Path, layer: str) -> gpd.GeoDataFrame:
+    """Read a layer through Arrow (columnar, no per-feature Python work) where GDAL can."""
+    try:
+        return gpd.read_file(source, layer=layer, engine="pyogrio", use_arrow=True)
+    except pyogrio.errors.DataSourceError as exc:
+        if "UTF-8" not in str(exc):
+            raise
+        # GDAL's Arrow reader takes UTF-8 text only; its row reader decodes the rest.
+        return gpd.read_file(source, layer=layer, engine="pyogrio")
+
+
 def _read_layer(path: Path, source: str | Path, layer: str) -> gpd.GeoDataFrame:
-    """Read one layer through Arrow (columnar, no per-feature Python work)."""
+    """Read one layer, its text decoded as GBK when it looks misdecoded."""
     try:
         with warnings.catch_warnings():
             # NaN coordinates warn in shapely; they are reported by feature below instead.
             warnings.simplefilter("ignore", RuntimeWarning)
-            gdf = gpd.read_file(source, layer=layer, engine="pyogrio", use_arrow=True)
+            gdf = _read_frame(source, layer)
             if isinstance(gdf, gpd.GeoDataFrame) and _looks_misdecoded(gdf):
                 # A shapefile's .dbf written in GBK without a .cpg is read as Latin-1 ("ÖÐÉ½Â·"
                 # for the Chinese street name): read it again as GB18030 (a superset of GBK).

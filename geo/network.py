@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 from scipy import sparse
@@ -224,6 +225,19 @@ def project_xy(
     return np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"), crs
 
 
+def _shared_pairs(a: np.ndarray, b: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The edges of ``idx`` whose node pair ``(a, b)`` has more than one edge in ``idx``.
+
+    Hashing the pairs is linear; only the few parallel edges are then sorted, where sorting all
+    edges by their pair would cost n log n.
+    """
+    if idx.size == 0:
+        return idx
+    key = a[idx] * (int(max(a.max(), b.max())) + 1) + b[idx]
+    codes, _ = pd.factorize(key)
+    return idx[np.bincount(codes)[codes] > 1]
+
+
 def distinct_parallels(
     u: np.ndarray,
     v: np.ndarray,
@@ -268,7 +282,7 @@ def distinct_parallels(
     flag[loops] = length[loops] > loop_min_m
     a = np.where(directed | (u <= v), u, v)
     b = np.where(directed | (u <= v), v, u)
-    idx = np.flatnonzero(~loops)
+    idx = _shared_pairs(a, b, np.flatnonzero(~loops))
     order = idx[np.lexsort((length[idx], b[idx], a[idx]))]
     first = np.ones(order.size, dtype=bool)
     first[1:] = (a[order][1:] != a[order][:-1]) | (b[order][1:] != b[order][:-1])
@@ -449,12 +463,15 @@ def build_network(
     a = np.where(directed | (u <= v), u, v)
     b = np.where(directed | (u <= v), v, u)
     idx = np.flatnonzero(keep)
-    order = np.lexsort((length[idx], b[idx], a[idx]))
-    idx = idx[order]
-    first = np.ones(idx.size, dtype=bool)
-    first[1:] = (a[idx][1:] != a[idx][:-1]) | (b[idx][1:] != b[idx][:-1])
+    multi = _shared_pairs(a, b, idx)
+    multi = multi[np.lexsort((length[multi], b[multi], a[multi]))]
+    first = np.ones(multi.size, dtype=bool)
+    first[1:] = (a[multi][1:] != a[multi][:-1]) | (b[multi][1:] != b[multi][:-1])
     parallels = int((~first).sum())
-    idx = np.sort(idx[first])
+    if parallels:
+        drop = np.zeros(u.size, dtype=bool)
+        drop[multi[~first]] = True
+        idx = idx[~drop[idx]]
     u, v, length, geometry = u[idx], v[idx], length[idx], geometry[idx]
     attrs = {k: arr[idx] for k, arr in attrs.items()}
     if u.size == 0:
