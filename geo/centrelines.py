@@ -19,6 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import shapely
 
@@ -193,15 +194,65 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _wkb_linestrings(column: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
+    """Decode a column of little-endian 2-D WKB LineStrings without a Python object per row.
+
+    Street layers are nearly always exactly that; the coordinates are then read straight from
+    the Arrow buffer and the lines built in one call. Returns ``None`` for anything else (other
+    geometry types, Z, empty or one-point lines, missing values), which ``shapely.from_wkb``
+    then reads.
+    """
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if isinstance(arr, pa.ExtensionArray):
+        arr = arr.storage
+    if arr.null_count or len(arr) == 0 or not pa.types.is_binary(arr.type):
+        return None
+    _, off_buf, data_buf = arr.buffers()[:3]
+    offsets = np.frombuffer(off_buf, dtype="<i4")[arr.offset : arr.offset + len(arr) + 1]
+    offsets = offsets.astype("int64")
+    data = np.frombuffer(data_buf, dtype=np.uint8)
+    start, size = offsets[:-1], np.diff(offsets)
+    if (size < 9).any() or (data[start] != 1).any():
+        return None
+    # After the byte-order flag: the geometry type and the number of points (uint32 each).
+    head = np.ascontiguousarray(data[start[:, None] + np.arange(1, 9)]).view("<u4")
+    gtype, npts = head[:, 0], head[:, 1].astype("int64")
+    if (gtype != 2).any() or (npts < 2).any() or (size != 9 + 16 * npts).any():
+        return None
+    ends = np.cumsum(npts)
+    k = np.arange(int(ends[-1])) - np.repeat(ends - npts, npts)
+    at = np.repeat(start + 9, npts) + 16 * k  # byte offset of each point's x
+    coords = np.empty((at.size, 2))
+    for r in range(8):  # read unaligned doubles through one view per byte alignment
+        sel = np.flatnonzero(at % 8 == r)
+        if sel.size:
+            view = np.frombuffer(data_buf, dtype="<f8", offset=r, count=(data_buf.size - r) // 8)
+            coords[sel, 0] = view[(at[sel] - r) // 8]
+            coords[sel, 1] = view[(at[sel] - r) // 8 + 1]
+    return shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords, (np.r_[0, ends],))
+
+
 def _read_frame(source: str | Path, layer: str) -> gpd.GeoDataFrame:
     """Read a layer through Arrow (columnar, no per-feature Python work) where GDAL can."""
     try:
-        return gpd.read_file(source, layer=layer, engine="pyogrio", use_arrow=True)
-    except pyogrio.errors.DataSourceError as exc:
-        if "UTF-8" not in str(exc):
+        return _read_arrow_frame(source, layer)
+    except (pyogrio.errors.DataSourceError, UnicodeDecodeError) as exc:
+        if not isinstance(exc, UnicodeDecodeError) and "UTF-8" not in str(exc):
             raise
         # GDAL's Arrow reader takes UTF-8 text only; its row reader decodes the rest.
         return gpd.read_file(source, layer=layer, engine="pyogrio")
+
+
+def _read_arrow_frame(source: str | Path, layer: str) -> gpd.GeoDataFrame:
+    meta, table = pyogrio.read_arrow(source, layer=layer)
+    name = meta["geometry_name"] or "wkb_geometry"
+    plain = all(not str(d).startswith("datetime") for d in meta["dtypes"] if d is not None)
+    geoms = _wkb_linestrings(table[name]) if name in table.column_names and plain else None
+    if geoms is None:
+        del table
+        return gpd.read_file(source, layer=layer, engine="pyogrio", use_arrow=True)
+    frame = table.drop_columns([name]).to_pandas()
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=meta["crs"])
 
 
 def _read_layer(path: Path, source: str | Path, layer: str) -> gpd.GeoDataFrame:
