@@ -33,6 +33,9 @@ __all__ = [
 #: Positions within this many metres are one position when lines share vertices.
 _SAME_POSITION_M = 0.01
 
+#: Odd 64-bit constant mixing the x bits into the position key (any odd value works).
+_KEY_MULTIPLIER = -7046029254386353131
+
 
 @dataclass(frozen=True)
 class Topology:
@@ -86,7 +89,7 @@ def _position_ids(xy: np.ndarray, step: float | None = None) -> tuple[np.ndarray
     # grouping is checked and, if ever wrong, done again on the exact pairs.
     bits = xy.view("int64")
     with np.errstate(over="ignore"):
-        key = bits[:, 0] * np.int64(-7046029254386353131) ^ bits[:, 1]
+        key = bits[:, 0] * np.int64(_KEY_MULTIPLIER) ^ bits[:, 1]
     codes, uniq = pd.factorize(key)
     rep = np.empty((uniq.size, 2))
     rep[codes] = xy
@@ -162,6 +165,7 @@ def crossings_without_vertex(
     end_xy: np.ndarray,
     *,
     tree: shapely.STRtree | None = None,
+    ends_ids: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> int:
     """Pairs of lines that cross in their interiors (no shared vertex there).
 
@@ -173,6 +177,9 @@ def crossings_without_vertex(
         First and last coordinates of each line, ``(n, 2)``.
     tree
         An ``STRtree`` of ``lines`` when the caller has one.
+    ends_ids
+        Position ids of ``start_xy`` then ``end_xy`` and the distinct positions, when the
+        caller has them (see :func:`node_clusters`).
 
     Returns
     -------
@@ -188,7 +195,7 @@ def crossings_without_vertex(
     # Lines meeting at an end (most neighbours in a street layer) cannot cross: skip the costly
     # predicate for them and test only the rest. Ends are compared at 1 cm, rounding each
     # distinct position once.
-    exact, positions = _position_ids(np.concatenate([start_xy, end_xy]))
+    exact, positions = ends_ids or _position_ids(np.concatenate([start_xy, end_xy]))
     rounded, _ = _position_ids(positions, _SAME_POSITION_M)
     ids = rounded[exact]
     s, e = ids[: lines.size], ids[lines.size :]
@@ -197,7 +204,9 @@ def crossings_without_vertex(
     return int(shapely.crosses(lines[a], lines[b]).sum())
 
 
-def node_clusters(points: np.ndarray, snap_m: float) -> np.ndarray:
+def node_clusters(
+    points: np.ndarray, snap_m: float, *, ids: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """Label points so that points within ``snap_m`` (transitively) share a label.
 
     Labels run in order of each cluster's first point. Coinciding points (most line ends meet
@@ -209,13 +218,15 @@ def node_clusters(points: np.ndarray, snap_m: float) -> np.ndarray:
         ``(n, 2)`` coordinates.
     snap_m
         Distance at or under which two points are one node.
+    ids
+        Position id of each point and the distinct positions, when the caller has them.
 
     Returns
     -------
     numpy.ndarray
         ``int64`` label per point.
     """
-    codes, uniq = _position_ids(points)
+    codes, uniq = _position_ids(points) if ids is None else ids
     n_pos = uniq.shape[0]
     pairs = cKDTree(uniq).query_pairs(r=snap_m, output_type="ndarray")
     if pairs.size == 0:
@@ -376,7 +387,8 @@ def build_topology(lines: np.ndarray, *, snap: float, gap_hint: float) -> Topolo
     coords, owner = shapely.get_coordinates(lines, return_index=True)
     first, last = _line_bounds(owner, n)
     ends = np.concatenate([coords[first], coords[last]])
-    labels = node_clusters(ends, snap)
+    ends_ids = _position_ids(ends)
+    labels = node_clusters(ends, snap, ids=ends_ids)
     n_nodes = int(labels.max()) + 1
     count = np.bincount(labels, minlength=n_nodes)
     nx_ = np.bincount(labels, weights=ends[:, 0], minlength=n_nodes) / count
@@ -385,7 +397,9 @@ def build_topology(lines: np.ndarray, *, snap: float, gap_hint: float) -> Topolo
 
     node_pts = shapely.points(nx_, ny_)
     tree = shapely.STRtree(lines)
-    n_cross = crossings_without_vertex(lines, coords[first], coords[last], tree=tree)
+    n_cross = crossings_without_vertex(
+        lines, coords[first], coords[last], tree=tree, ends_ids=ends_ids
+    )
     stops = _t_junctions(lines, lengths, node_pts, tree, snap)
     whole = np.ones(n, dtype=bool)
     whole[stops[0]] = False

@@ -144,8 +144,6 @@ def _looks_misdecoded(gdf: gpd.GeoDataFrame) -> bool:
     return latin1 >= 2 and cjk == 0
 
 
-
-
 def _open_source(path: Path) -> str | Path:
     """The file (or the shapefile inside a zip) GDAL should open."""
     if path.stat().st_size == 0:
@@ -220,15 +218,11 @@ def _wkb_linestrings(column: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
     if (gtype != 2).any() or (npts < 2).any() or (size != 9 + 16 * npts).any():
         return None
     ends = np.cumsum(npts)
-    k = np.arange(int(ends[-1])) - np.repeat(ends - npts, npts)
-    at = np.repeat(start + 9, npts) + 16 * k  # byte offset of each point's x
-    coords = np.empty((at.size, 2))
-    for r in range(8):  # read unaligned doubles through one view per byte alignment
-        sel = np.flatnonzero(at % 8 == r)
-        if sel.size:
-            view = np.frombuffer(data_buf, dtype="<f8", offset=r, count=(data_buf.size - r) // 8)
-            coords[sel, 0] = view[(at[sel] - r) // 8]
-            coords[sel, 1] = view[(at[sel] - r) // 8 + 1]
+    # Records are contiguous, so the coordinates are the bytes between the 9-byte headers.
+    body = np.ones(int(offsets[-1] - offsets[0]), dtype=bool)
+    for j in range(9):
+        body[start - offsets[0] + j] = False
+    coords = data[offsets[0] : offsets[-1]][body].view("<f8").reshape(-1, 2)
     return shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords, (np.r_[0, ends],))
 
 

@@ -358,3 +358,105 @@ def test_splitting_at_shared_vertices_matches_the_reference(raw):
     assert len(pieces) == len(ref_pieces)
     for a, b in zip(pieces, ref_pieces, strict=True):
         assert shapely.equals_exact(a, b, tolerance=0)
+
+
+def _t_split_reference(lines, snap):
+    """The former per-line loop (``shapely.ops.substring``), the oracle of the vectorised pieces."""
+    import itertools
+
+    from shapely.ops import substring
+
+    from geo.centreline_topology import _line_bounds, node_clusters
+
+    n = lines.size
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    first, last = _line_bounds(owner, n)
+    ends = np.concatenate([coords[first], coords[last]])
+    labels = node_clusters(ends, snap)
+    count = np.bincount(labels)
+    nx_ = np.bincount(labels, weights=ends[:, 0]) / count
+    ny_ = np.bincount(labels, weights=ends[:, 1]) / count
+    start_node, end_node = labels[:n], labels[n:]
+    node_pts = shapely.points(nx_, ny_)
+    hit_node, hit_line = shapely.STRtree(lines).query(node_pts, predicate="dwithin", distance=snap)
+    at = shapely.line_locate_point(lines[hit_line], node_pts[hit_node])
+    inside = (at > snap) & (at < shapely.length(lines)[hit_line] - snap)
+    splits: dict[int, list] = {}
+    for node, line, pos in zip(hit_node[inside], hit_line[inside], at[inside], strict=True):
+        splits.setdefault(int(line), []).append((float(pos), int(node)))
+    out = []
+    for i in range(n):
+        if i not in splits:
+            continue
+        line = lines[i]
+        cuts = [(0.0, int(start_node[i])), *sorted(splits[i]), (line.length, int(end_node[i]))]
+        for (p0, a), (p1, b) in itertools.pairwise(cuts):
+            if p1 - p0 <= 0:
+                continue
+            c = shapely.get_coordinates(substring(line, p0, p1))
+            c[0], c[-1] = (nx_[a], ny_[a]), (nx_[b], ny_[b])
+            out.append((a, b, i, shapely.linestrings(c)))
+    return out
+
+
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 8), st.integers(0, 8)), min_size=2, max_size=6),
+        min_size=1,
+        max_size=10,
+    ),
+    st.sampled_from([0.5, 1.0, 3.0]),
+)
+def test_t_junction_pieces_match_the_former_loop(raw, snap):
+    from geo.centreline_topology import build_topology
+
+    lines = np.array(
+        [shapely.linestrings(np.array(pts, dtype=float) * 5.0) for pts in raw], dtype=object
+    )
+    lines = lines[shapely.length(lines) > 0]
+    if lines.size == 0:
+        return
+    topo = build_topology(lines, snap=snap, gap_hint=5.0)
+    ref = _t_split_reference(lines, snap)
+    split = np.isin(topo.src, [r[2] for r in ref])
+    assert topo.n_split == len({r[2] for r in ref})
+    got = list(
+        zip(topo.u[split], topo.v[split], topo.src[split], topo.geometry[split], strict=True)
+    )
+    assert [(a, b, i) for a, b, i, _ in got] == [(a, b, i) for a, b, i, _ in ref]
+    for (*_, g), (*_, r) in zip(got, ref, strict=True):
+        assert shapely.equals_exact(g, r, tolerance=0)
+
+
+def test_wkb_decoder_matches_shapely():
+    import pyarrow as pa
+
+    from geo.centrelines import _wkb_linestrings
+
+    rng = np.random.default_rng(5)
+    lines = [shapely.linestrings(rng.uniform(0, 1e6, (k, 2))) for k in rng.integers(2, 9, 300)]
+    wkb = shapely.to_wkb(np.array(lines, dtype=object), byte_order=1)
+    chunked = pa.chunked_array([pa.array(list(wkb[:100])), pa.array(list(wkb[100:]))])
+    got = _wkb_linestrings(chunked)
+    assert got is not None
+    assert all(shapely.equals_exact(a, b, tolerance=0) for a, b in zip(got, lines, strict=True))
+    # Anything but 2-D LineStrings is left to shapely.
+    multi = shapely.to_wkb(shapely.multilinestrings([lines[0], lines[1]]))
+    assert _wkb_linestrings(pa.array([wkb[0], multi])) is None
+    z = shapely.to_wkb(shapely.linestrings([(0, 0, 1), (1, 1, 1)]))
+    assert _wkb_linestrings(pa.array([z])) is None
+    assert _wkb_linestrings(pa.array([wkb[0], None])) is None
+
+
+def test_position_ids_survive_a_hash_collision(monkeypatch):
+    from geo import centreline_topology as topo
+
+    xy = np.array([[1.0, 2.0], [3.0, 2.0], [1.0, 2.0], [5.0, 6.0]])
+    codes, rep = topo._position_ids(xy)
+    assert codes.tolist() == [0, 1, 0, 2]
+    assert rep.tolist() == [[1.0, 2.0], [3.0, 2.0], [5.0, 6.0]]
+    # Keys from y alone collide for the first two positions: the exact pairs decide.
+    monkeypatch.setattr(topo, "_KEY_MULTIPLIER", 0)
+    codes, rep = topo._position_ids(xy)
+    assert codes.tolist() == [0, 1, 0, 2]
+    assert rep.tolist() == [[1.0, 2.0], [3.0, 2.0], [5.0, 6.0]]
