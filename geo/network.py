@@ -415,27 +415,15 @@ def build_network(
     -------
     Network
     """
-    x = np.asarray(x, dtype="float64")
-    y = np.asarray(y, dtype="float64")
-    u = np.asarray(u, dtype="int64")
-    v = np.asarray(v, dtype="int64")
     if directed is None:
         directed = mode == "drive"
     if keep_largest is None:
         keep_largest = settings.keep_largest_component
-    node_ids = np.arange(x.shape[0], dtype="int64") if node_ids is None else np.asarray(node_ids)
-    attrs = {k: np.asarray(a) for k, a in (edge_attrs or {}).items()}
-    _check_edges(x.shape[0], u, v, source=source, mode=mode)
-    explicit_geometry = geometry is not None
-    if geometry is None:
-        coords = np.stack([np.stack([x[u], y[u]], axis=1), np.stack([x[v], y[v]], axis=1)], axis=1)
-        geometry = shapely.linestrings(coords)
-    geometry = np.asarray(geometry, dtype=object)
-    length = np.asarray(shapely.length(geometry) if length is None else length, dtype="float64")
-    if not np.all(np.isfinite(length)) or length.min() < 0:
-        raise NetworkError(msg("geo.network.bad_lengths", source=source))
-    g = _Graph(x, y, node_ids, u, v, length, geometry, attrs)
-    if explicit_geometry:
+    g = _prepare(
+        x, y, u, v, length=length, geometry=geometry, node_ids=node_ids, edge_attrs=edge_attrs
+    )
+    _check_edges(g, source=source, mode=mode)
+    if geometry is not None:
         # A second street between the same junctions, or a ring, would otherwise be merged away
         # below (the matrix holds one value per node pair) with everything along it.
         g = _split_distinct_parallels(g, directed=bool(directed))
@@ -443,16 +431,8 @@ def build_network(
     if g.u.size == 0:
         raise EmptyNetworkError(msg("geo.network.only_loops", source=source, mode=mode))
     g, n_real, dropped_nodes, dropped_edges = _keep_component(
-        g, directed=bool(directed), keep_largest=keep_largest
+        g, directed=bool(directed), keep_largest=keep_largest, source=source
     )
-    if dropped_nodes:
-        logger.info(
-            "network (%s): kept the largest of %d components, dropped %d nodes and %d edges",
-            source,
-            n_real,
-            dropped_nodes,
-            dropped_edges,
-        )
     report = NetworkReport(
         source=source,
         mode=mode,
@@ -508,12 +488,44 @@ class _Graph:
         )
 
 
-def _check_edges(n: int, u: np.ndarray, v: np.ndarray, *, source: str, mode: str) -> None:
-    """Raise when there are no edges or an edge names a node that does not exist."""
+def _prepare(
+    x: np.ndarray,
+    y: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    *,
+    length: np.ndarray | None,
+    geometry: np.ndarray | None,
+    node_ids: np.ndarray | None,
+    edge_attrs: dict[str, np.ndarray] | None,
+) -> _Graph:
+    """The inputs as arrays of the right types, with default ids, geometries and lengths."""
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    u = np.asarray(u, dtype="int64")
+    v = np.asarray(v, dtype="int64")
+    ids = np.arange(x.shape[0], dtype="int64") if node_ids is None else np.asarray(node_ids)
+    attrs = {k: np.asarray(a) for k, a in (edge_attrs or {}).items()}
+    if geometry is None:
+        n = x.shape[0]
+        # Straight segments (indices clipped only so that bad ones are reported, not raised).
+        a, b = np.clip(u, 0, max(n - 1, 0)), np.clip(v, 0, max(n - 1, 0))
+        coords = np.stack([np.stack([x[a], y[a]], axis=1), np.stack([x[b], y[b]], axis=1)], axis=1)
+        geometry = shapely.linestrings(coords) if n else np.empty(0, dtype=object)
+    geometry = np.asarray(geometry, dtype=object)
+    length = np.asarray(shapely.length(geometry) if length is None else length, dtype="float64")
+    return _Graph(x, y, ids, u, v, length, geometry, attrs)
+
+
+def _check_edges(g: _Graph, *, source: str, mode: str) -> None:
+    """Raise when there are no edges, an edge names a missing node or a length is invalid."""
+    n, u, v = g.x.shape[0], g.u, g.v
     if u.size == 0 or n == 0:
         raise EmptyNetworkError(msg("geo.network.no_edges", source=source, mode=mode))
     if u.min() < 0 or v.min() < 0 or u.max() >= n or v.max() >= n:
         raise NetworkError(msg("geo.network.bad_indices", source=source, last=n - 1))
+    if not np.all(np.isfinite(g.length)) or g.length.min() < 0:
+        raise NetworkError(msg("geo.network.bad_lengths", source=source))
 
 
 def _split_distinct_parallels(g: _Graph, *, directed: bool) -> _Graph:
@@ -563,7 +575,7 @@ def _merge_parallels(g: _Graph, *, directed: bool) -> tuple[_Graph, int, int]:
 
 
 def _keep_component(
-    g: _Graph, *, directed: bool, keep_largest: bool
+    g: _Graph, *, directed: bool, keep_largest: bool, source: str
 ) -> tuple[_Graph, int, int, int]:
     """Keep the largest (weakly) connected component, or all nodes with an edge.
 
@@ -593,7 +605,16 @@ def _keep_component(
         u=new_index[kept.u],
         v=new_index[kept.v],
     )
-    return kept, n_real, int((used & ~keep_nodes).sum()), int((~keep_e).sum())
+    dropped_nodes, dropped_edges = int((used & ~keep_nodes).sum()), int((~keep_e).sum())
+    if dropped_nodes:
+        logger.info(
+            "network (%s): kept the largest of %d components, dropped %d nodes and %d edges",
+            source,
+            n_real,
+            dropped_nodes,
+            dropped_edges,
+        )
+    return kept, n_real, dropped_nodes, dropped_edges
 
 
 def _length_matrix(g: _Graph, *, directed: bool) -> sparse.csr_matrix:
