@@ -319,7 +319,9 @@ def _join(ed: _Editable, pt: Point, edit: NetworkEdit, which: str, label: str) -
             msg(
                 "geo.network_edits.too_far",
                 label=label,
-                which=msg(f"geo.network_edits.{which}"),
+                which=msg(
+                    "geo.network_edits.start" if which == "start" else "geo.network_edits.end"
+                ),
                 nearest=nearest,
                 join_m=edit.join_m,
             )
