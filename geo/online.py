@@ -31,6 +31,14 @@ from geo.osm_parse import check_mode
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "Query",
+    "cache_path",
+    "describe_query",
+    "features_from_online",
+    "graph_from_online",
+]
+
 Query: TypeAlias = str | BaseGeometry | tuple[float, float, float, float]
 
 
