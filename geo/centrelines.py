@@ -240,11 +240,17 @@ def _read_frame(source: str | Path, layer: str) -> gpd.GeoDataFrame:
 def _read_arrow_frame(source: str | Path, layer: str) -> gpd.GeoDataFrame:
     meta, table = pyogrio.read_arrow(source, layer=layer)
     name = meta["geometry_name"] or "wkb_geometry"
-    plain = all(not str(d).startswith("datetime") for d in meta["dtypes"] if d is not None)
-    geoms = _wkb_linestrings(table[name]) if name in table.column_names and plain else None
-    if geoms is None:
+    dated = any(str(d).startswith("datetime") for d in meta["dtypes"] if d is not None)
+    if dated or name not in table.column_names:
+        # pyogrio's own conversion parses date-times and returns tables without geometry.
         del table
         return gpd.read_file(source, layer=layer, engine="pyogrio", use_arrow=True)
+    column = table[name]
+    geoms = _wkb_linestrings(column)
+    if geoms is None:
+        chunks = [c.storage if isinstance(c, pa.ExtensionArray) else c for c in column.chunks]
+        wkb = np.concatenate([c.to_numpy(zero_copy_only=False) for c in chunks] or [[]])
+        geoms = shapely.from_wkb(wkb.astype(object))
     frame = table.drop_columns([name]).to_pandas()
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=meta["crs"])
 

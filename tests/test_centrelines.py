@@ -460,3 +460,19 @@ def test_position_ids_survive_a_hash_collision(monkeypatch):
     codes, rep = topo._position_ids(xy)
     assert codes.tolist() == [0, 1, 0, 2]
     assert rep.tolist() == [[1.0, 2.0], [3.0, 2.0], [5.0, 6.0]]
+
+
+def test_multipart_and_missing_geometries_are_read_from_the_arrow_table(tmp_path: Path):
+    from geo.centrelines import _read_lines
+
+    parts = [
+        shapely.MultiLineString([[(0, 0), (100, 0)], [(100, 0), (100, 100)]]),
+        shapely.LineString([(0, 0), (0, 100)]),
+        None,
+    ]
+    path = tmp_path / "multi.gpkg"
+    gpd.GeoDataFrame({"name": ["甲", "乙", "丙"]}, geometry=parts, crs=32650).to_file(path)
+    gdf = _read_lines(path)
+    assert gdf["name"].tolist() == ["甲", "甲", "乙"]
+    assert set(gdf.geometry.geom_type) == {"LineString"}
+    assert gdf.geometry.length.sum() == pytest.approx(300.0)
