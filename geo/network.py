@@ -664,5 +664,5 @@ def lattice_network(
         crs=crs,
         mode=mode,
         length=np.full(u.size, float(spacing)),
-        source=f"lattice {nx_}×{ny} @ {spacing:g} m",
+        source=msg("geo.network.lattice_source", nx=nx_, ny=ny, spacing=spacing),
     )
