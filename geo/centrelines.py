@@ -192,40 +192,6 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _wkb_linestrings(column: pa.ChunkedArray | pa.Array) -> np.ndarray | None:
-    """Decode a column of little-endian 2-D WKB LineStrings without a Python object per row.
-
-    Street layers are nearly always exactly that; the coordinates are then read straight from
-    the Arrow buffer and the lines built in one call. Returns ``None`` for anything else (other
-    geometry types, Z, empty or one-point lines, missing values), which ``shapely.from_wkb``
-    then reads.
-    """
-    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-    if isinstance(arr, pa.ExtensionArray):
-        arr = arr.storage
-    if arr.null_count or len(arr) == 0 or not pa.types.is_binary(arr.type):
-        return None
-    _, off_buf, data_buf = arr.buffers()[:3]
-    offsets = np.frombuffer(off_buf, dtype="<i4")[arr.offset : arr.offset + len(arr) + 1]
-    offsets = offsets.astype("int64")
-    data = np.frombuffer(data_buf, dtype=np.uint8)
-    start, size = offsets[:-1], np.diff(offsets)
-    if (size < 9).any() or (data[start] != 1).any():
-        return None
-    # After the byte-order flag: the geometry type and the number of points (uint32 each).
-    head = np.ascontiguousarray(data[start[:, None] + np.arange(1, 9)]).view("<u4")
-    gtype, npts = head[:, 0], head[:, 1].astype("int64")
-    if (gtype != 2).any() or (npts < 2).any() or (size != 9 + 16 * npts).any():
-        return None
-    ends = np.cumsum(npts)
-    # Records are contiguous, so the coordinates are the bytes between the 9-byte headers.
-    body = np.ones(int(offsets[-1] - offsets[0]), dtype=bool)
-    for j in range(9):
-        body[start - offsets[0] + j] = False
-    coords = data[offsets[0] : offsets[-1]][body].view("<f8").reshape(-1, 2)
-    return shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords, (np.r_[0, ends],))
-
-
 def _read_frame(source: str | Path, layer: str) -> gpd.GeoDataFrame:
     """Read a layer through Arrow (columnar, no per-feature Python work) where GDAL can."""
     try:
@@ -245,12 +211,11 @@ def _read_arrow_frame(source: str | Path, layer: str) -> gpd.GeoDataFrame:
         # pyogrio's own conversion parses date-times and returns tables without geometry.
         del table
         return gpd.read_file(source, layer=layer, engine="pyogrio", use_arrow=True)
-    column = table[name]
-    geoms = _wkb_linestrings(column)
-    if geoms is None:
-        chunks = [c.storage if isinstance(c, pa.ExtensionArray) else c for c in column.chunks]
-        wkb = np.concatenate([c.to_numpy(zero_copy_only=False) for c in chunks] or [[]])
-        geoms = shapely.from_wkb(wkb.astype(object))
+    # WKB straight from the Arrow column: pandas' conversion of a binary column would make a
+    # bytes object per row first, which costs more than parsing the geometries.
+    chunks = [c.storage if isinstance(c, pa.ExtensionArray) else c for c in table[name].chunks]
+    wkb = np.concatenate([c.to_numpy(zero_copy_only=False) for c in chunks] or [[]])
+    geoms = shapely.from_wkb(wkb.astype(object, copy=False))
     frame = table.drop_columns([name]).to_pandas()
     return gpd.GeoDataFrame(frame, geometry=geoms, crs=meta["crs"])
 

@@ -428,26 +428,6 @@ def test_t_junction_pieces_match_the_former_loop(raw, snap):
         assert shapely.equals_exact(g, r, tolerance=0)
 
 
-def test_wkb_decoder_matches_shapely():
-    import pyarrow as pa
-
-    from geo.centrelines import _wkb_linestrings
-
-    rng = np.random.default_rng(5)
-    lines = [shapely.linestrings(rng.uniform(0, 1e6, (k, 2))) for k in rng.integers(2, 9, 300)]
-    wkb = shapely.to_wkb(np.array(lines, dtype=object), byte_order=1)
-    chunked = pa.chunked_array([pa.array(list(wkb[:100])), pa.array(list(wkb[100:]))])
-    got = _wkb_linestrings(chunked)
-    assert got is not None
-    assert all(shapely.equals_exact(a, b, tolerance=0) for a, b in zip(got, lines, strict=True))
-    # Anything but 2-D LineStrings is left to shapely.
-    multi = shapely.to_wkb(shapely.multilinestrings([lines[0], lines[1]]))
-    assert _wkb_linestrings(pa.array([wkb[0], multi])) is None
-    z = shapely.to_wkb(shapely.linestrings([(0, 0, 1), (1, 1, 1)]))
-    assert _wkb_linestrings(pa.array([z])) is None
-    assert _wkb_linestrings(pa.array([wkb[0], None])) is None
-
-
 def test_position_ids_survive_a_hash_collision(monkeypatch):
     from geo import centreline_topology as topo
 
