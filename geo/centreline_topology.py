@@ -126,13 +126,15 @@ def split_at_shared_vertices(lines: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     coords, owner = shapely.get_coordinates(lines, return_index=True)
     if coords.size == 0:
         return lines, np.arange(lines.size), 0
-    inverse, positions = _position_ids(coords, _SAME_POSITION_M)
-    counts = np.bincount(inverse, minlength=positions.shape[0])
     starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
     first = np.zeros(owner.size, dtype=bool)
     first[starts] = True
     last = np.zeros(owner.size, dtype=bool)
     last[np.r_[starts[1:] - 1, owner.size - 1]] = True
+    if (first | last).all():  # no interior vertex at all (every line a single segment)
+        return lines, np.arange(lines.size), 0
+    inverse, positions = _position_ids(coords, _SAME_POSITION_M)
+    counts = np.bincount(inverse, minlength=positions.shape[0])
     shared = (counts[inverse] > 1) & ~first & ~last
     if not shared.any():
         return lines, np.arange(lines.size), 0

@@ -366,7 +366,8 @@ def _filter_mode(
                 column=class_col,
             )
         )
-        gdf = gdf[ok].reset_index(drop=True)
+        if not ok.all():
+            gdf = gdf[ok].reset_index(drop=True)
     else:
         notes.append(msg("geo.centrelines.note_no_class", n=n_read, mode=mode))
     if gdf.empty:
