@@ -100,8 +100,8 @@ def road_class(value: object) -> str:
 ONEWAY_COLUMNS: tuple[str, ...] = ("oneway", "one_way", "is_oneway", "单行", "单向", "direction")
 
 # One-way values of centreline attribute tables, lower-cased. Boolean-style columns use T/F, Y/N,
-# 1/0, 是/否; NavInfo/NAVTEQ-style direction columns use F (digitised direction), T (against it)
-# and B (both) — only in a column named "direction".
+# 1/0 or yes/no in Chinese; NavInfo/NAVTEQ-style direction columns use F (digitised direction),
+# T (against it) and B (both) — only in a column named "direction".
 _ONEWAY_TRUE = frozenset({"yes", "y", "true", "t", "1", "1.0", "是", "单行", "单向"})
 _ONEWAY_REVERSE = frozenset({"-1", "-1.0", "reverse", "逆向"})
 

@@ -60,7 +60,7 @@ class NetworkEdit:
     coords
         The polyline as ``(lon, lat)`` pairs in ``crs``; at least two points.
     name
-        A label for reports (e.g. "滨河步行桥").
+        A label for reports (e.g. "riverside footbridge").
     mode
         Travel mode the edit applies to (``walk``, ``bike``, ``drive``); ``None`` for every mode.
     join_m

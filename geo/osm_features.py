@@ -69,7 +69,7 @@ def _clean(record: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _strict_number(value: Any) -> float:
-    """A tag value that is a plain number ("120"), NaN otherwise ("yes", "约100")."""
+    """A tag value that is a plain number ("120"), NaN otherwise ("yes", "about 100")."""
     if value is None:
         return float("nan")
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*", str(value))

@@ -205,7 +205,7 @@ def load_network_place(
     Parameters
     ----------
     name
-        A place name as OpenStreetMap's geocoder knows it, e.g. ``"新街口街道, 南京市"``.
+        A place name as OpenStreetMap's geocoder knows it (a sub-district with its city).
     mode, study_area, clip, keep_largest
         As in :func:`load_network`.
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from geo.messages import text as _text
+
 # Every setting is public: the names below are the values a caller may read or assign.
 __all__ = [
     "bucket_queue_min_nodes",
@@ -99,27 +101,28 @@ speed_profiles: dict[str, float] = {
     "elderly": 0.9,  # TCRP 15th percentile of over-60s 0.92 m/s [V]
     "child": 1.0,  # child with an adult; labelled default [M]
     "wheelchair": 0.67,  # Chinese public code [S]
-    "cycling": 4.0,  # 12-15 km/h; "三公里" is a 15-minute ride [V]
+    "cycling": 4.0,  # 12-15 km/h; the planners' three kilometres is a 15-minute ride [V]
+}
+
+# The profiles' names are catalogue texts (geo.po); these tables are read from it at import, so
+# callers (and a user adding a profile by assignment) keep using plain dictionaries.
+_PROFILE_NAME_CODES: dict[str, str] = {
+    "general": "geo.settings.profile_general",
+    "planning": "geo.settings.profile_planning",
+    "elderly": "geo.settings.profile_elderly",
+    "child": "geo.settings.profile_child",
+    "wheelchair": "geo.settings.profile_wheelchair",
+    "cycling": "geo.settings.profile_cycling",
 }
 
 #: Chinese labels of the speed profiles.
 speed_profile_names_zh: dict[str, str] = {
-    "general": "一般成人",
-    "planning": "规划保守值",
-    "elderly": "老年人",
-    "child": "儿童（陪同）",
-    "wheelchair": "轮椅",
-    "cycling": "骑行",
+    key: _text(code, "zh") for key, code in _PROFILE_NAME_CODES.items()
 }
 
 #: English labels of the speed profiles.
 speed_profile_names_en: dict[str, str] = {
-    "general": "adult",
-    "planning": "planning (conservative)",
-    "elderly": "elderly",
-    "child": "child (accompanied)",
-    "wheelchair": "wheelchair",
-    "cycling": "cycling",
+    key: _text(code, "en") for key, code in _PROFILE_NAME_CODES.items()
 }
 
 #: GB 50180-2018 living-circle levels in minutes of walking.
@@ -195,7 +198,8 @@ default_language: str = "zh"
 #: Seed of the embedded synthetic demo district (same seed, same district).
 demo_seed: int = 20181201
 
-#: Tianditu (天地图) tile key; tiles need one (https://console.tianditu.gov.cn). Empty: no Tianditu.
+#: Tianditu (the national map service) tile key; tiles need one
+#: (https://console.tianditu.gov.cn). Empty: no Tianditu.
 tianditu_key: str = os.environ.get("LCC_TIANDITU_KEY", "")
 
 #: URL prefix under which the app serves ``static/`` (Streamlit: ``server.enableStaticServing``).

@@ -6,7 +6,7 @@ planning standard (with its verification status) the default comes from.
 
 The living-circle evaluation adds, per category, the tiers it belongs to (:class:`Tier`, e.g. the
 5-, 10- and 15-minute circles of GB 50180-2018) with per-tier thresholds
-(:class:`TierThreshold`), whether it is a basic (基础保障类) or quality (品质提升类) item of
+(:class:`TierThreshold`), whether it is a basic-provision or a quality-improvement item of
 TD/T 1062-2021, the population subgroup it is judged on, and an optional supply target
 (:class:`SupplyTarget`). Every default carries its source label ([V], [S] or [M]).
 """
@@ -105,7 +105,7 @@ class Criterion:
         return self.threshold_m / self.speed / 60.0
 
     def label(self, lang: str = "zh") -> str:
-        """Human-readable label, e.g. ``步行15分钟（老年人 0.9 m/s）``, ``骑行10分钟（4 m/s）``."""
+        """Human-readable label in ``lang``, e.g. ``15 min walk (elderly, 0.9 m/s)``."""
         if self.minutes is not None:
             # A cycling speed makes it a ride whatever the network mode says: the label names
             # the way of travelling the speed belongs to, never "walk" at 4 m/s.
@@ -160,7 +160,7 @@ class Criterion:
         return Criterion(**values)
 
 
-#: Item kinds of TD/T 1062-2021: 基础保障类 and 品质提升类.
+#: Item kinds of TD/T 1062-2021: basic provision and quality improvement.
 ITEMS: tuple[str, ...] = ("basic", "quality")
 
 #: Population subgroups a category can be judged on, and the demand column each one reads.
@@ -186,7 +186,7 @@ def source_label(text: str) -> str:
 
 @dataclass(frozen=True)
 class Tier:
-    """One living-circle tier (居住街坊, 5-, 10- or 15-minute circle).
+    """One living-circle tier (residential block, 5-, 10- or 15-minute circle).
 
     ``threshold_m`` is the default walking network distance of the tier, ``minutes`` its
     walking-time form; ``status`` the source label of the threshold.
@@ -254,7 +254,7 @@ class TierThreshold:
 
 @dataclass(frozen=True)
 class SupplyTarget:
-    """A supply standard, e.g. 4.5 托位 per 1000 residents [V].
+    """A supply standard, e.g. 4.5 childcare places per 1000 residents [V].
 
     ``per`` is one of :data:`TARGET_PER`.
     """
@@ -289,11 +289,11 @@ class SupplyTarget:
         return float(self.value) * 1000.0 / (100.0 * pph)
 
     def label(self) -> str:
-        """E.g. ``4.5 托位 places per 1000 residents [V]``."""
+        """E.g. ``4.5 places per 1000 residents [V]`` (the unit as the taxonomy writes it)."""
         return f"{self.value:g} {self.unit} per {self.per} {self.status}".replace("  ", " ").strip()
 
 
-#: Average household size, 2020 census (七普): 2.62 persons [V]. Used to turn "per 100
+#: Average household size, 2020 (seventh) census: 2.62 persons [V]. Used to turn "per 100
 #: households" targets into per-1000-resident ones when no household count is given.
 PERSONS_PER_HOUSEHOLD = 2.62
 
@@ -538,7 +538,8 @@ def match_category(text: str) -> str | None:
     """Map a user's category string (Chinese or English, key, name or synonym) to a key.
 
     Exact matches on key, names and synonyms win; then a synonym contained in the text (the
-    longest first, so "社区卫生服务中心" beats "卫生"). Returns ``None`` when nothing matches.
+    longest first, so a community health service centre beats plain "health"). Returns ``None``
+    when nothing matches.
     """
     if text is None:
         return None
