@@ -7,27 +7,30 @@ and must stay apart. So the topology is built from endpoints only: endpoints wit
 distance become one node, and a line is split where another line's endpoint touches its interior.
 Nodes with a single edge are dangling ends; those close to another line are reported as probable
 digitising gaps.
+
+This module reads the layer (through Arrow, so a city layer of millions of lines reads in
+seconds), applies the travel mode's class filter and the one-way columns; the topology itself is
+built in :mod:`geo.centreline_topology`.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import shapely
-from scipy import sparse
-from scipy.sparse import csgraph
-from scipy.spatial import cKDTree
-from shapely.ops import substring
 
 from geo import settings
+from geo.centreline_topology import Topology, build_topology, split_at_shared_vertices
 from geo.errors import EmptyNetworkError, NetworkFormatError
+from geo.messages import msg
 from geo.network import WGS84, utm_crs_for
 from geo.osm_parse import (
     EdgeArrays,
@@ -38,6 +41,15 @@ from geo.osm_parse import (
 )
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CHINESE_ROAD_CLASSES",
+    "CLASS_COLUMNS",
+    "NAME_COLUMNS",
+    "ONEWAY_COLUMNS",
+    "read_centrelines",
+    "road_class",
+]
 
 #: Columns read as the street name, first match wins (case-insensitive).
 NAME_COLUMNS: tuple[str, ...] = ("name", "名称", "道路名称", "路名", "road_name", "roadname")
@@ -88,8 +100,8 @@ def road_class(value: object) -> str:
 ONEWAY_COLUMNS: tuple[str, ...] = ("oneway", "one_way", "is_oneway", "单行", "单向", "direction")
 
 # One-way values of centreline attribute tables, lower-cased. Boolean-style columns use T/F, Y/N,
-# 1/0, 是/否; NavInfo/NAVTEQ-style direction columns use F (digitised direction), T (against it)
-# and B (both) — only in a column named "direction".
+# 1/0 or yes/no in Chinese; NavInfo/NAVTEQ-style direction columns use F (digitised direction),
+# T (against it) and B (both) — only in a column named "direction".
 _ONEWAY_TRUE = frozenset({"yes", "y", "true", "t", "1", "1.0", "是", "单行", "单向"})
 _ONEWAY_REVERSE = frozenset({"-1", "-1.0", "reverse", "逆向"})
 
@@ -98,90 +110,16 @@ def _oneway_flags(
     values: np.ndarray, *, column: str | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(one-way in the drawn direction, one-way against it)`` per line."""
-    text = [str(v).strip().lower() for v in values]
+    # Judge each distinct value once (a layer of millions of lines has a handful).
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    text = [str(v).strip().lower() for v in distinct]
     if column is not None and column.lower() == "direction":
         fwd = np.array([t in {"f", "2", "ft"} for t in text], dtype=bool)
         rev = np.array([t in {"t", "3", "tf"} for t in text], dtype=bool)
-        return fwd, rev
-    fwd = np.array([t in _ONEWAY_TRUE for t in text], dtype=bool)
-    rev = np.array([t in _ONEWAY_REVERSE for t in text], dtype=bool)
-    return fwd, rev
-
-
-def _split_at_shared_vertices(
-    lines: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """Split lines at interior vertices that another line (or the same line) also passes through.
-
-    CAD-style centrelines often draw a street as one line through its junctions; a vertex shared
-    by two lines is where they meet. Returns the pieces, the index of each piece's source line
-    and the number of junction positions found.
-    """
-    coords, owner = shapely.get_coordinates(lines, return_index=True)
-    if coords.size == 0:
-        return lines, np.arange(lines.size), 0
-    # Positions within 1 cm are one position.
-    keys = np.round(coords / 0.01).astype("int64")
-    _, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.reshape(-1)
-    starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
-    first = np.zeros(owner.size, dtype=bool)
-    first[starts] = True
-    last = np.zeros(owner.size, dtype=bool)
-    last[np.r_[starts[1:] - 1, owner.size - 1]] = True
-    shared = (counts[inverse] > 1) & ~first & ~last
-    if not shared.any():
-        return lines, np.arange(lines.size), 0
-    # Vectorised (linear time): every shared interior vertex ends one piece and starts the next,
-    # so it is written twice and a piece number runs over the coordinates.
-    cut = np.zeros(lines.size, dtype=bool)
-    cut[owner[shared]] = True
-    keep = cut[owner]
-    c, o, sh, fi = coords[keep], owner[keep], shared[keep], first[keep]
-    repeat = 1 + sh.astype("int64")
-    at = np.cumsum(repeat) - repeat  # where each vertex's first copy lands
-    begins = np.zeros(int(repeat.sum()), dtype=bool)
-    begins[at[fi]] = True
-    begins[at[sh] + 1] = True
-    piece = np.cumsum(begins) - 1
-    cut_pieces = shapely.linestrings(np.repeat(c, repeat, axis=0), indices=piece)
-    cut_origin = np.repeat(o, repeat)[begins]
-    whole = np.flatnonzero(~cut)
-    origin_all = np.concatenate([whole, cut_origin])
-    order = np.argsort(origin_all, kind="stable")
-    pieces = np.concatenate([lines[whole], cut_pieces]).astype(object)[order]
-    origin = origin_all[order]
-    n_junctions = int(np.unique(inverse[shared]).size)
-    return pieces, origin.astype("int64"), n_junctions
-
-
-def _crossings_without_vertex(lines: np.ndarray) -> int:
-    """Pairs of lines that cross in their interiors (no shared vertex there)."""
-    if lines.size < 2:
-        return 0
-    tree = shapely.STRtree(lines)
-    a, b = tree.query(lines)
-    keep = a < b
-    a, b = a[keep], b[keep]
-    # Lines meeting at an end (most neighbours in a street layer) cannot cross: skip the costly
-    # predicate for them and test only the rest.
-    ends = np.round(
-        np.stack(
-            [
-                shapely.get_coordinates(shapely.get_point(lines, 0)),
-                shapely.get_coordinates(shapely.get_point(lines, -1)),
-            ],
-            axis=1,
-        )
-        / 0.01
-    ).astype("int64")
-    ea, eb = ends[a], ends[b]
-    meet = np.zeros(a.size, dtype=bool)
-    for i in (0, 1):
-        for j in (0, 1):
-            meet |= (ea[:, i] == eb[:, j]).all(axis=1)
-    a, b = a[~meet], b[~meet]
-    return int(shapely.crosses(lines[a], lines[b]).sum())
+    else:
+        fwd = np.array([t in _ONEWAY_TRUE for t in text], dtype=bool)
+        rev = np.array([t in _ONEWAY_REVERSE for t in text], dtype=bool)
+    return fwd[codes], rev[codes]
 
 
 def _pick(columns: pd.Index, wanted: tuple[str, ...]) -> str | None:
@@ -210,62 +148,121 @@ def _looks_misdecoded(gdf: gpd.GeoDataFrame) -> bool:
     return latin1 >= 2 and cjk == 0
 
 
-def _read_lines(path: Path) -> gpd.GeoDataFrame:
-    """Read the first line layer of a vector file as exploded 2-D LineStrings."""
+def _open_source(path: Path) -> str | Path:
+    """The file (or the shapefile inside a zip) GDAL should open."""
     if path.stat().st_size == 0:
-        msg = f"{path.name}: the file is empty. Export the centrelines again (SHP/GPKG/GeoJSON)."
-        raise NetworkFormatError(msg)
-    source: str | Path = path
-    if path.suffix.lower() == ".zip":
-        # The shapefile may sit in a folder inside the zip (Windows "send to compressed folder").
-        from geo.errors import InputDataError
-        from geo.tables import zip_member
+        raise NetworkFormatError(msg("geo.centrelines.empty_file", file=path.name))
+    if path.suffix.lower() != ".zip":
+        return path
+    # The shapefile may sit in a folder inside the zip (Windows "send to compressed folder").
+    from geo.errors import InputDataError
+    from geo.tables import zip_member
 
-        try:
-            source, _ = zip_member(path, path.name, [])
-        except InputDataError as exc:
-            raise NetworkFormatError(str(exc)) from exc
+    try:
+        source, _ = zip_member(path, path.name, [])
+    except InputDataError as exc:
+        raise NetworkFormatError(exc.args[0]) from exc
+    return source
+
+
+def _line_layers(path: Path, source: str | Path) -> list[str]:
+    """Names of the layers that may hold lines, those with geometry first."""
     try:
         layers = pyogrio.list_layers(source)
     except Exception as exc:  # GDAL raises DataSourceError, OSError... for unreadable files
-        msg = (
-            f"{path.name}: not a readable vector file ({type(exc).__name__}: {exc}). Give road "
-            "centrelines as SHP (with .shx/.dbf/.prj, or zipped), GPKG or GeoJSON."
-        )
-        raise NetworkFormatError(msg) from exc
+        raise NetworkFormatError(
+            msg("geo.centrelines.unreadable", file=path.name, error=_error_text(exc))
+        ) from exc
     # An attribute table (no geometry column) reports its type as None; a layer with geometry
     # comes first, so a GPKG holding the streets and a table of names reads the streets.
+    kinds = dict(layers.tolist())
     line_layers = sorted(
         (str(name) for name, gtype in layers if gtype is None or "Line" in str(gtype)),
-        key=lambda name: dict(layers.tolist()).get(name) is None,
+        key=lambda name: kinds.get(name) is None,
     )
     if not line_layers:
-        found = ", ".join(f"{name} ({gtype})" for name, gtype in layers) or "no layers"
-        msg = (
-            f"{path.name}: no line layer (found {found}). Road centrelines must be lines; "
-            "export the street layer, not points or polygons."
+        found = ", ".join(f"{name} ({gtype})" for name, gtype in layers)
+        raise NetworkFormatError(
+            msg(
+                "geo.centrelines.no_line_layer",
+                file=path.name,
+                found=found or msg("geo.centrelines.no_layers"),
+            )
         )
-        raise NetworkFormatError(msg)
+    return line_layers
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _read_frame(source: str | Path, layer: str) -> gpd.GeoDataFrame:
+    """Read a layer through Arrow (columnar, no per-feature Python work) where GDAL can."""
+    try:
+        return _read_arrow_frame(source, layer)
+    except (pyogrio.errors.DataSourceError, UnicodeDecodeError) as exc:
+        if not isinstance(exc, UnicodeDecodeError) and "UTF-8" not in str(exc):
+            raise
+        # GDAL's Arrow reader takes UTF-8 text only; its row reader decodes the rest.
+        return gpd.read_file(source, layer=layer, engine="pyogrio")
+
+
+def _read_arrow_frame(source: str | Path, layer: str) -> gpd.GeoDataFrame:
+    meta, table = pyogrio.read_arrow(source, layer=layer)
+    name = meta["geometry_name"] or "wkb_geometry"
+    dated = any(str(d).startswith("datetime") for d in meta["dtypes"] if d is not None)
+    if dated or name not in table.column_names:
+        # pyogrio's own conversion parses date-times and returns tables without geometry.
+        del table
+        return gpd.read_file(source, layer=layer, engine="pyogrio", use_arrow=True)
+    # WKB straight from the Arrow column: pandas' conversion of a binary column would make a
+    # bytes object per row first, which costs more than parsing the geometries.
+    chunks = [c.storage if isinstance(c, pa.ExtensionArray) else c for c in table[name].chunks]
+    wkb = np.concatenate([c.to_numpy(zero_copy_only=False) for c in chunks] or [[]])
+    geoms = shapely.from_wkb(wkb.astype(object, copy=False))
+    frame = table.drop_columns([name]).to_pandas()
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=meta["crs"])
+
+
+def _read_layer(path: Path, source: str | Path, layer: str) -> gpd.GeoDataFrame:
+    """Read one layer, its text decoded as GBK when it looks misdecoded."""
     try:
         with warnings.catch_warnings():
             # NaN coordinates warn in shapely; they are reported by feature below instead.
             warnings.simplefilter("ignore", RuntimeWarning)
-            gdf = gpd.read_file(source, layer=line_layers[0])
-        if isinstance(gdf, gpd.GeoDataFrame) and _looks_misdecoded(gdf):
-            # A shapefile's .dbf written in GBK without a .cpg is read as Latin-1 ("ÖÐÉ½Â·"
-            # for 中山路): read it again as GB18030 (a superset of GBK).
-            gdf = gpd.read_file(source, layer=line_layers[0], encoding="gb18030")
-            gdf.attrs["lcc_note"] = "attribute text read as GBK/GB18030 (no .cpg file)"
+            gdf = _read_frame(source, layer)
+            if isinstance(gdf, gpd.GeoDataFrame) and _looks_misdecoded(gdf):
+                # A shapefile's .dbf written in GBK without a .cpg is read as Latin-1 ("ÖÐÉ½Â·"
+                # for the Chinese street name): read it again as GB18030 (a superset of GBK).
+                # (GDAL's Arrow reader takes UTF-8 only.)
+                gdf = gpd.read_file(source, layer=layer, engine="pyogrio", encoding="gb18030")
+                gdf.attrs["lcc_note"] = msg("geo.centrelines.note_gbk")
     except Exception as exc:
-        msg = f"{path.name}: unreadable layer {line_layers[0]!r} ({type(exc).__name__}: {exc})"
-        raise NetworkFormatError(msg) from exc
+        raise NetworkFormatError(
+            msg(
+                "geo.centrelines.unreadable_layer",
+                file=path.name,
+                layer=layer,
+                error=_error_text(exc),
+            )
+        ) from exc
     if not isinstance(gdf, gpd.GeoDataFrame):
-        msg = (
-            f"{path.name}: layer {line_layers[0]!r} is an attribute table without geometry "
-            f"(columns {', '.join(map(str, gdf.columns[:8]))}). Road centrelines must be a line "
-            "layer; export the street layer itself from your GIS."
+        raise NetworkFormatError(
+            msg(
+                "geo.centrelines.attribute_table",
+                file=path.name,
+                layer=layer,
+                columns=", ".join(map(str, gdf.columns[:8])),
+            )
         )
-        raise NetworkFormatError(msg)
+    return gdf
+
+
+def _read_lines(path: Path) -> gpd.GeoDataFrame:
+    """Read the first line layer of a vector file as 2-D LineStrings (multi-parts exploded)."""
+    source = _open_source(path)
+    line_layers = _line_layers(path, source)
+    gdf = _read_layer(path, source, line_layers[0])
     if len(line_layers) > 1:
         logger.warning(
             "%s: %d line layers (%s); using the first, %r",
@@ -274,32 +271,34 @@ def _read_lines(path: Path) -> gpd.GeoDataFrame:
             ", ".join(line_layers),
             line_layers[0],
         )
-        gdf.attrs["lcc_note"] = (
-            f"{len(line_layers)} line layers in the file; used {line_layers[0]!r}"
+        gdf.attrs["lcc_note"] = msg(
+            "geo.centrelines.note_layers", n=len(line_layers), layer=line_layers[0]
         )
-    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    geoms = gdf.geometry.to_numpy()
+    gdf = gdf[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
     _check_coordinates(path, gdf)
-    gdf = gdf.explode(index_parts=False, ignore_index=True)
-    gdf = gdf[gdf.geometry.geom_type == "LineString"]
+    # Most layers hold only LineStrings: then exploding and dropping Z would only copy them.
+    if (shapely.get_type_id(gdf.geometry.to_numpy()) != 1).any():
+        gdf = gdf.explode(index_parts=False, ignore_index=True)
+        gdf = gdf[gdf.geometry.geom_type == "LineString"]
     if gdf.empty:
-        msg = (
-            f"{path.name}: layer {line_layers[0]!r} holds no line geometries. Road centrelines "
-            "must be LineStrings or MultiLineStrings."
+        raise NetworkFormatError(
+            msg("geo.centrelines.no_lines", file=path.name, layer=line_layers[0])
         )
-        raise NetworkFormatError(msg)
-    gdf = gdf.set_geometry(shapely.force_2d(gdf.geometry.to_numpy()), crs=gdf.crs)
+    if shapely.has_z(gdf.geometry.to_numpy()).any():
+        gdf = gdf.set_geometry(shapely.force_2d(gdf.geometry.to_numpy()), crs=gdf.crs)
     if gdf.crs is None:
         minx, miny, maxx, maxy = gdf.total_bounds
-        if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-            logger.warning("%s: no CRS; coordinates look like degrees, assuming WGS-84", path.name)
-            gdf = gdf.set_crs(WGS84)
-        else:
-            msg = (
-                f"{path.name}: the coordinate system is unknown (no .prj / CRS) and coordinates "
-                f"{tuple(round(b, 1) for b in gdf.total_bounds)} are not degrees. Add the .prj "
-                "file (or set the CRS in QGIS) and export again."
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            raise NetworkFormatError(
+                msg(
+                    "geo.centrelines.unknown_crs",
+                    file=path.name,
+                    bounds=tuple(round(b, 1) for b in gdf.total_bounds),
+                )
             )
-            raise NetworkFormatError(msg)
+        logger.warning("%s: no CRS; coordinates look like degrees, assuming WGS-84", path.name)
+        gdf = gdf.set_crs(WGS84)
     return gdf.reset_index(drop=True)
 
 
@@ -307,28 +306,185 @@ def _check_coordinates(path: Path, gdf: gpd.GeoDataFrame) -> None:
     """Raise naming the features whose coordinates are not finite (or not degrees in WGS-84)."""
     coords, owner = shapely.get_coordinates(gdf.geometry.to_numpy(), return_index=True)
     bad = ~np.isfinite(coords).all(axis=1)
-    what = "NaN or infinite coordinates"
+    what = msg("geo.centrelines.nan_coordinates")
     if not bad.any() and gdf.crs is not None and gdf.crs.is_geographic:
         bad = (np.abs(coords[:, 0]) > 180) | (np.abs(coords[:, 1]) > 90)
-        what = "longitudes beyond ±180 or latitudes beyond ±90 degrees"
+        what = msg("geo.centrelines.not_degrees")
     if bad.any():
         rows = np.unique(np.asarray(gdf.index)[owner[bad]]) + 1
-        shown = ", ".join(str(r) for r in rows[:5].tolist())
-        more = f" and {rows.size - 5:,} more" if rows.size > 5 else ""
-        msg = (
-            f"{path.name}: feature {shown}{more} (counting from 1) has {what}. Fix or delete "
-            "those lines in your GIS and export the centrelines again."
+        raise NetworkFormatError(
+            msg(
+                "geo.centrelines.bad_coordinates",
+                file=path.name,
+                rows=", ".join(str(r) for r in rows[:5].tolist()),
+                more=msg("geo.centrelines.and_more", n=rows.size - 5) if rows.size > 5 else "",
+                what=what,
+            )
         )
-        raise NetworkFormatError(msg)
 
 
-def _node_clusters(points: np.ndarray, snap_m: float) -> np.ndarray:
-    """Label endpoints so that points within ``snap_m`` (transitively) share a label."""
-    pairs = cKDTree(points).query_pairs(r=snap_m, output_type="ndarray")
-    n = points.shape[0]
-    adj = sparse.coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
-    _, labels = csgraph.connected_components(adj, directed=False)
-    return labels
+def _usable_for_mode(gdf: gpd.GeoDataFrame, mode: str, class_col: str) -> np.ndarray:
+    """Mask of the lines the mode's tag filter accepts (by their attribute values)."""
+    accept = way_filter(mode)
+    extra = [c for c in gdf.columns if c != gdf.geometry.name]
+    values = gdf[extra].astype("string").fillna("")
+    # The filter depends only on the attribute values: judge each distinct combination once
+    # (a city layer of millions of lines has a few hundred), then map back.
+    key = pd.MultiIndex.from_frame(values) if len(extra) > 1 else pd.Index(values[extra[0]])
+    codes, distinct = pd.factorize(key)
+    distinct_rows = (
+        pd.DataFrame(list(distinct), columns=extra)
+        if len(extra) > 1
+        else pd.DataFrame({extra[0]: list(distinct)})
+    )
+    verdict = np.array(
+        [
+            accept(
+                {
+                    **{k: v for k, v in r.items() if v},
+                    "highway": road_class(r[class_col]) if r[class_col] else "road",
+                }
+            )
+            for r in distinct_rows.to_dict("records")
+        ],
+        dtype=bool,
+    )
+    return verdict[codes]
+
+
+def _filter_mode(
+    path: Path, gdf: gpd.GeoDataFrame, mode: str
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The lines usable for ``mode`` and the notes saying how many."""
+    n_read = len(gdf)
+    notes: list[str] = [gdf.attrs["lcc_note"]] if "lcc_note" in gdf.attrs else []
+    class_col = _pick(gdf.columns, CLASS_COLUMNS)
+    if class_col is not None:
+        ok = _usable_for_mode(gdf, mode, class_col)
+        notes.append(
+            msg(
+                "geo.centrelines.note_usable",
+                n=int(ok.sum()),
+                total=n_read,
+                mode=mode,
+                column=class_col,
+            )
+        )
+        if not ok.all():
+            gdf = gdf[ok].reset_index(drop=True)
+    else:
+        notes.append(msg("geo.centrelines.note_no_class", n=n_read, mode=mode))
+    if gdf.empty:
+        raise EmptyNetworkError(
+            msg(
+                "geo.centrelines.none_usable",
+                file=path.name,
+                n=n_read,
+                mode=mode,
+                column=str(class_col),
+            )
+        )
+    return gdf, notes
+
+
+def _to_utm(path: Path, gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str]:
+    """The lines in their local UTM zone, zero-length lines left out."""
+    # The UTM zone from the median of the line ends: one stray vertex (at 0,0, say) must not move
+    # the whole network into a far zone, as the centroid of all geometry would.
+    # A sample of line ends is enough for a median, and far cheaper than reprojecting every line.
+    native = gdf.geometry.to_numpy()
+    native = native[~shapely.is_empty(native)]
+    native = native[:: max(1, native.size // 20_000)]
+    sample = np.vstack(
+        [
+            shapely.get_coordinates(shapely.get_point(native, 0)),
+            shapely.get_coordinates(shapely.get_point(native, -1)),
+        ]
+    )
+    ends_wgs = gpd.GeoSeries(shapely.points(sample), crs=gdf.crs).to_crs(WGS84).get_coordinates()
+    ends_wgs = ends_wgs.to_numpy()
+    if ends_wgs.size == 0:
+        raise EmptyNetworkError(msg("geo.centrelines.all_empty", file=path.name))
+    crs = utm_crs_for(float(np.median(ends_wgs[:, 0])), float(np.median(ends_wgs[:, 1])))
+    gdf = gdf.to_crs(crs)
+    keep = shapely.length(gdf.geometry.to_numpy()) > 0
+    if not keep.all():
+        gdf = gdf[keep].reset_index(drop=True)
+    return gdf, crs
+
+
+def _text_column(gdf: gpd.GeoDataFrame, column: str | None) -> np.ndarray:
+    """A column as Python strings (missing values as ``""``); all ``""`` without the column."""
+    if column is None:
+        return np.full(len(gdf), "", dtype=object)
+    return gdf[column].astype("string").fillna("").to_numpy(dtype=object)
+
+
+def _drive_attrs(
+    gdf: gpd.GeoDataFrame,
+    topo: Topology,
+    classes: np.ndarray,
+    names: np.ndarray,
+) -> tuple[Topology, dict[str, np.ndarray]]:
+    """Directed drive edges (one-way columns honoured, the way back added) and their speeds."""
+    oneway_col = _pick(gdf.columns, ONEWAY_COLUMNS)
+    fwd_flags, rev_flags = _oneway_flags(_text_column(gdf, oneway_col), column=oneway_col)
+    src, geometry, u, v = topo.src, topo.geometry, topo.u, topo.v
+    oneway = (fwd_flags | rev_flags)[src]
+    rev = rev_flags[src] & oneway
+    # Reverse pieces drawn against the one-way direction; add the way back on two-way lines.
+    geometry = np.where(rev, shapely.reverse(geometry), geometry)
+    u, v = np.where(rev, v, u), np.where(rev, u, v)
+    two = ~oneway
+    u, v = np.concatenate([u, v[two]]), np.concatenate([v, u[two]])
+    geometry = np.concatenate([geometry, shapely.reverse(geometry[two])])
+    src = np.concatenate([src, src[two]])
+    oneway = np.concatenate([oneway, oneway[two]])
+    maxcol = _pick(gdf.columns, ("maxspeed", "speed", "限速"))
+    # Judge each distinct limit and class once: a city layer has a few dozen.
+    raw = gdf[maxcol].to_numpy(dtype=object) if maxcol else np.full(len(gdf), None, dtype=object)
+    lim_codes, limits = pd.factorize(raw, use_na_sentinel=False)
+    limit = np.array([maxspeed_kph(x) or np.nan for x in limits], dtype="float64")[lim_codes]
+    cls_codes, distinct = pd.factorize(classes)
+    default = np.array([default_speed_kph(c or None) for c in distinct], dtype="float64")
+    speeds = np.where(np.isnan(limit), default[cls_codes], limit)
+    attrs = {
+        "highway": classes[src],
+        "name": names[src],
+        "oneway": oneway,
+        "speed_kph": speeds[src],
+        "travel_time_s": shapely.length(geometry) / (speeds[src] / 3.6),
+    }
+    return replace(topo, u=u, v=v, geometry=geometry, src=src), attrs
+
+
+def _topology_notes(topo: Topology, n_lines: int, n_shared: int, snap: float) -> list[str]:
+    """What building the topology found, for the report."""
+    notes: list[str] = []
+    if n_shared:
+        notes.append(msg("geo.centrelines.note_shared", n=n_shared))
+    if topo.n_cross:
+        notes.append(msg("geo.centrelines.note_crossings", n=topo.n_cross))
+    notes.append(
+        msg(
+            "geo.centrelines.note_topology",
+            lines=n_lines,
+            edges=topo.u.size,
+            nodes=topo.x.size,
+            split=topo.n_split,
+            dangling=topo.dangling.size,
+        )
+    )
+    if topo.near_gap:
+        notes.append(
+            msg(
+                "geo.centrelines.note_gaps",
+                n=topo.near_gap,
+                hint=settings.centreline_gap_hint_m,
+                snap=snap,
+            )
+        )
+    return notes
 
 
 def read_centrelines(
@@ -355,227 +511,32 @@ def read_centrelines(
     path = Path(path)
     check_mode(mode)
     snap = float(settings.centreline_snap_m if snap_m is None else snap_m)
-    gdf = _read_lines(path)
-    n_read = len(gdf)
-    notes: list[str] = [gdf.attrs["lcc_note"]] if "lcc_note" in gdf.attrs else []
-    name_col = _pick(gdf.columns, NAME_COLUMNS)
-    class_col = _pick(gdf.columns, CLASS_COLUMNS)
-    oneway_col = _pick(gdf.columns, ONEWAY_COLUMNS)
-    if class_col is not None:
-        accept = way_filter(mode)
-        extra = [c for c in gdf.columns if c not in (gdf.geometry.name,)]
-        values = gdf[extra].astype("string").fillna("")
-        # The filter depends only on the attribute values: judge each distinct combination once
-        # (a city layer of millions of lines has a few hundred), then map back.
-        key = pd.MultiIndex.from_frame(values) if len(extra) > 1 else pd.Index(values[extra[0]])
-        codes, distinct = pd.factorize(key)
-        distinct_rows = (
-            pd.DataFrame(list(distinct), columns=extra)
-            if len(extra) > 1
-            else pd.DataFrame({extra[0]: list(distinct)})
-        )
-        verdict = np.array(
-            [
-                accept(
-                    {
-                        **{k: v for k, v in r.items() if v},
-                        "highway": road_class(r[class_col]) if r[class_col] else "road",
-                    }
-                )
-                for r in distinct_rows.to_dict("records")
-            ],
-            dtype=bool,
-        )
-        ok = verdict[codes]
-        notes.append(f"{int(ok.sum()):,} of {n_read:,} lines usable for mode {mode} ({class_col})")
-        gdf = gdf[ok].reset_index(drop=True)
-    else:
-        notes.append(f"{n_read:,} lines; no road-class column, all used for mode {mode}")
-    if gdf.empty:
-        msg = (
-            f"{path.name}: none of the {n_read:,} lines is usable for mode {mode!r} by its "
-            f"{class_col!r} values. Choose another mode or fix the road classes."
-        )
-        raise EmptyNetworkError(msg)
-
-    # The UTM zone from the median of the line ends: one stray vertex (at 0,0, say) must not move
-    # the whole network into a far zone, as the centroid of all geometry would.
-    # A sample of line ends is enough for a median, and far cheaper than reprojecting every line.
-    native = gdf.geometry.to_numpy()[~gdf.geometry.is_empty.to_numpy()]
-    native = native[:: max(1, native.size // 20_000)]
-    sample = np.vstack(
-        [
-            shapely.get_coordinates(shapely.get_point(native, 0)),
-            shapely.get_coordinates(shapely.get_point(native, -1)),
-        ]
-    )
-    ends_wgs = gpd.GeoSeries(shapely.points(sample), crs=gdf.crs).to_crs(WGS84).get_coordinates()
-    ends_wgs = ends_wgs.to_numpy()
-    if ends_wgs.size == 0:
-        msg = f"{path.name}: every line is empty or has zero length; export the centrelines again"
-        raise EmptyNetworkError(msg)
-    crs = utm_crs_for(float(np.median(ends_wgs[:, 0])), float(np.median(ends_wgs[:, 1])))
-    lines = gdf.to_crs(crs).geometry.to_numpy()
-    lengths = shapely.length(lines)
-    keep = lengths > 0
-    lines, lengths, gdf = lines[keep], lengths[keep], gdf[keep].reset_index(drop=True)
-    lines, origin, n_shared = _split_at_shared_vertices(lines)
+    gdf, notes = _filter_mode(path, _read_lines(path), mode)
+    gdf, crs = _to_utm(path, gdf)
+    lines, origin, n_shared = split_at_shared_vertices(gdf.geometry.to_numpy())
     if n_shared:
         gdf = gdf.iloc[origin].reset_index(drop=True)
-        lengths = shapely.length(lines)
-        notes.append(
-            f"{n_shared:,} junctions inside lines (a vertex shared with another line) were joined"
-        )
-    n_cross = _crossings_without_vertex(lines)
-    if n_cross:
-        notes.append(
-            f"{n_cross:,} places where lines cross without a shared vertex are kept apart "
-            "(taken for bridges or underpasses); add a vertex where streets really meet"
-        )
-    n = lines.size
-
-    # Endpoint clusters become nodes (cluster mean as the node position).
-    ends = np.vstack(
-        [
-            shapely.get_coordinates(shapely.get_point(lines, 0)),
-            shapely.get_coordinates(shapely.get_point(lines, -1)),
-        ]
-    )
-    labels = _node_clusters(ends, snap)
-    n_nodes = int(labels.max()) + 1
-    count = np.bincount(labels, minlength=n_nodes)
-    nx_ = np.bincount(labels, weights=ends[:, 0], minlength=n_nodes) / count
-    ny_ = np.bincount(labels, weights=ends[:, 1], minlength=n_nodes) / count
-    start_node, end_node = labels[:n], labels[n:]
-
-    # T-junctions: a node touching the interior of a line splits that line.
-    node_pts = shapely.points(nx_, ny_)
-    tree = shapely.STRtree(lines)
-    hit_node, hit_line = tree.query(node_pts, predicate="dwithin", distance=snap)
-    at = shapely.line_locate_point(lines[hit_line], node_pts[hit_node])
-    interior = (at > snap) & (at < lengths[hit_line] - snap)
-    splits: dict[int, list[tuple[float, int]]] = {}
-    for node, line, pos in zip(
-        hit_node[interior].tolist(),
-        hit_line[interior].tolist(),
-        at[interior].tolist(),
-        strict=True,
-    ):
-        splits.setdefault(line, []).append((pos, node))
-    n_split = len(splits)
-
-    # Lines without a T-junction inside stay whole: their ends move onto their nodes in one
-    # vectorised step; only split lines go through the loop below.
-    whole = np.ones(n, dtype=bool)
-    whole[list(splits)] = False
-    widx = np.flatnonzero(whole)
-    us: list[int] = start_node[widx].tolist()
-    vs: list[int] = end_node[widx].tolist()
-    geoms: list[shapely.LineString] = []
-    src: list[int] = widx.tolist()
-    if widx.size:
-        coords_w, owner_w = shapely.get_coordinates(lines[widx], return_index=True)
-        first_w = np.r_[0, np.flatnonzero(np.diff(owner_w)) + 1]
-        last_w = np.r_[first_w[1:] - 1, owner_w.size - 1]
-        coords_w[first_w] = np.column_stack([nx_[start_node[widx]], ny_[start_node[widx]]])
-        coords_w[last_w] = np.column_stack([nx_[end_node[widx]], ny_[end_node[widx]]])
-        geoms = list(shapely.linestrings(coords_w, indices=owner_w))
-    for i in np.flatnonzero(~whole).tolist():
-        line = lines[i]
-        stops = sorted(splits.get(i, []))
-        cuts = [(0.0, int(start_node[i])), *stops, (float(line.length), int(end_node[i]))]
-        for (p0, a), (p1, b) in itertools.pairwise(cuts):
-            if p1 - p0 <= 0:
-                continue
-            piece = line if len(cuts) == 2 else substring(line, p0, p1)
-            coords = shapely.get_coordinates(piece)
-            # Move the piece's ends onto its nodes (at most the snap distance).
-            coords[0] = (nx_[a], ny_[a])
-            coords[-1] = (nx_[b], ny_[b])
-            us.append(a)
-            vs.append(b)
-            geoms.append(shapely.linestrings(coords))
-            src.append(i)
-    u = np.asarray(us, dtype="int64")
-    v = np.asarray(vs, dtype="int64")
-    geometry = np.asarray(geoms, dtype=object)
-    src_arr = np.asarray(src, dtype="int64")
-
-    degree = np.bincount(np.concatenate([u, v]), minlength=n_nodes)
-    dangling = np.flatnonzero(degree == 1)
-    hint = settings.centreline_gap_hint_m
-    near_gap = 0
-    if dangling.size:
-        # A dangling end close to a line it does not belong to looks like a digitising gap.
-        d_idx, l_idx = tree.query(node_pts[dangling], predicate="dwithin", distance=hint)
-        own = (start_node[l_idx] == dangling[d_idx]) | (end_node[l_idx] == dangling[d_idx])
-        near_gap = int(np.unique(d_idx[~own]).size)
-    notes.append(
-        f"topology: {n:,} lines → {u.size:,} edges, {n_nodes:,} nodes; {n_split:,} lines split "
-        f"at T-junctions; {dangling.size:,} dangling ends"
-    )
-    if near_gap:
-        notes.append(
-            f"{near_gap:,} dangling ends lie within {hint:g} m of another line: probable "
-            f"digitising gaps (raise settings.centreline_snap_m above {snap:g} m to join them)"
-        )
-
-    names = (
-        gdf[name_col].astype("string").fillna("").to_numpy(dtype=object)
-        if name_col
-        else np.full(n, "", dtype=object)
-    )
-    classes = (
-        np.array([road_class(v) for v in gdf[class_col].astype("string").fillna("")], dtype=object)
-        if class_col
-        else np.full(n, "", dtype=object)
-    )
-    attrs: dict[str, np.ndarray] = {"highway": classes[src_arr], "name": names[src_arr]}
+    topo = build_topology(lines, snap=snap, gap_hint=settings.centreline_gap_hint_m)
+    notes += _topology_notes(topo, lines.size, n_shared, snap)
+    names = _text_column(gdf, _pick(gdf.columns, NAME_COLUMNS))
+    class_col = _pick(gdf.columns, CLASS_COLUMNS)
+    codes, distinct = pd.factorize(_text_column(gdf, class_col))
+    classes = np.array([road_class(c) for c in distinct], dtype=object)[codes]
+    attrs: dict[str, np.ndarray] = {"highway": classes[topo.src], "name": names[topo.src]}
     if mode == "drive":
-        ow_vals = (
-            gdf[oneway_col].astype("string").fillna("").to_numpy(dtype=object)
-            if oneway_col
-            else np.full(n, "", dtype=object)
-        )
-        fwd_flags, rev_flags = _oneway_flags(ow_vals, column=oneway_col)
-        oneway = (fwd_flags | rev_flags)[src_arr]
-        rev = rev_flags[src_arr]
-        # Reverse pieces drawn against the one-way direction; add the way back on two-way lines.
-        geometry = np.where(rev & oneway, shapely.reverse(geometry), geometry)
-        u, v = np.where(rev & oneway, v, u), np.where(rev & oneway, u, v)
-        two = ~oneway
-        u, v = np.concatenate([u, v[two]]), np.concatenate([v, u[two]])
-        geometry = np.concatenate([geometry, shapely.reverse(geometry[two])])
-        src_arr = np.concatenate([src_arr, src_arr[two]])
-        oneway = np.concatenate([oneway, oneway[two]])
-        maxcol = _pick(gdf.columns, ("maxspeed", "speed", "限速"))
-        speeds = np.array(
-            [
-                (maxspeed_kph(gdf[maxcol].iloc[i]) if maxcol else None)
-                or default_speed_kph(classes[i] or None)
-                for i in range(n)
-            ],
-            dtype="float64",
-        )
-        attrs = {
-            "highway": classes[src_arr],
-            "name": names[src_arr],
-            "oneway": oneway,
-            "speed_kph": speeds[src_arr],
-            "travel_time_s": shapely.length(geometry) / (speeds[src_arr] / 3.6),
-        }
+        topo, attrs = _drive_attrs(gdf, topo, classes, names)
     logger.info("%s: %s", path.name, "; ".join(notes))
     return EdgeArrays(
-        x=nx_,
-        y=ny_,
-        node_ids=np.arange(n_nodes, dtype="int64"),
-        u=u,
-        v=v,
-        geometry=geometry,
+        x=topo.x,
+        y=topo.y,
+        node_ids=np.arange(topo.x.size, dtype="int64"),
+        u=topo.u,
+        v=topo.v,
+        geometry=topo.geometry,
         crs=crs,
         source=path.name,
         attrs=attrs,
         bounds=None,
         notes=tuple(notes),
-        dangling_ends=int(dangling.size),
+        dangling_ends=int(topo.dangling.size),
     )

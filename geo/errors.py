@@ -10,6 +10,26 @@ from __future__ import annotations
 
 from geo.messages import localise, msg
 
+__all__ = [
+    "CategoryError",
+    "ColumnNotFoundError",
+    "ConfigError",
+    "CoordinateError",
+    "CoverageToolError",
+    "DuplicateIdError",
+    "EmptyNetworkError",
+    "EncodingDetectionError",
+    "GeometryError",
+    "InputDataError",
+    "NetworkError",
+    "NetworkFormatError",
+    "OfflineError",
+    "SolverError",
+    "UsageError",
+    "is_expected",
+    "one_line",
+]
+
 
 class CoverageToolError(Exception):
     """Base class of every error this tool raises on purpose."""

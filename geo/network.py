@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyproj
 import shapely
 from scipy import sparse
@@ -33,10 +34,24 @@ from scipy.sparse import csgraph
 
 from geo import settings
 from geo.errors import EmptyNetworkError, NetworkError
+from geo.messages import msg
 
 T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "WGS84",
+    "Network",
+    "NetworkReport",
+    "build_network",
+    "derived",
+    "distinct_parallels",
+    "lattice_network",
+    "project_xy",
+    "split_edges",
+    "utm_crs_for",
+]
 
 WGS84 = "EPSG:4326"
 
@@ -58,32 +73,29 @@ class NetworkReport:
     notes: tuple[str, ...] = ()
 
     def summary(self, lang: str = "zh") -> str:
-        """One paragraph describing the network."""
-        if lang == "zh":
-            text = (
-                f"路网来源：{self.source}；出行方式：{self.mode}；节点 {self.n_nodes:,} 个，路段 "
-                f"{self.n_edges:,} 条；原有连通分量 {self.n_components} 个"
+        """One paragraph describing the network, in ``lang`` (``"zh"`` or ``"en"``)."""
+        dropped = (
+            msg(
+                "geo.network.summary_dropped",
+                nodes=self.dropped_nodes,
+                edges=self.dropped_edges,
             )
-            if self.dropped_nodes:
-                text += (
-                    f"，仅保留最大连通分量（舍弃 {self.dropped_nodes:,} 个节点、"
-                    f"{self.dropped_edges:,} 条路段）"
-                )
-            if self.dangling_ends:
-                text += f"；悬挂端点 {self.dangling_ends:,} 个"
-            return text + "。"
-        text = (
-            f"Network from {self.source}; mode {self.mode}; {self.n_nodes:,} nodes, "
-            f"{self.n_edges:,} edges; {self.n_components} connected components"
+            if self.dropped_nodes
+            else ""
         )
-        if self.dropped_nodes:
-            text += (
-                f"; kept the largest (dropped {self.dropped_nodes:,} nodes, "
-                f"{self.dropped_edges:,} edges)"
-            )
-        if self.dangling_ends:
-            text += f"; {self.dangling_ends:,} dangling ends"
-        return text + "."
+        dangling = (
+            msg("geo.network.summary_dangling", n=self.dangling_ends) if self.dangling_ends else ""
+        )
+        return msg(
+            "geo.network.summary",
+            source=self.source,
+            mode=self.mode,
+            nodes=self.n_nodes,
+            edges=self.n_edges,
+            components=self.n_components,
+            dropped=dropped,
+            dangling=dangling,
+        ).text(lang)
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,8 +217,7 @@ def derived(network: Network, key: Hashable, build: Callable[[], T]) -> T:
 def utm_crs_for(lon: float, lat: float) -> str:
     """The WGS-84 UTM zone CRS (``EPSG:326xx`` north, ``327xx`` south) for a location."""
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        msg = f"utm_crs_for: lon={lon!r}, lat={lat!r} are not WGS-84 degrees"
-        raise NetworkError(msg)
+        raise NetworkError(msg("geo.network.not_degrees", lon=lon, lat=lat))
     zone = int((lon + 180) // 6) % 60 + 1
     return f"EPSG:{32600 + zone if lat >= 0 else 32700 + zone}"
 
@@ -222,6 +233,19 @@ def project_xy(
     tr = pyproj.Transformer.from_crs(WGS84, crs, always_xy=True)
     x, y = tr.transform(lon, lat)
     return np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"), crs
+
+
+def _shared_pairs(a: np.ndarray, b: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """The edges of ``idx`` whose node pair ``(a, b)`` has more than one edge in ``idx``.
+
+    Hashing the pairs is linear; only the few parallel edges are then sorted, where sorting all
+    edges by their pair would cost n log n.
+    """
+    if idx.size == 0:
+        return idx
+    key = a[idx] * (int(max(a.max(), b.max())) + 1) + b[idx]
+    codes, _ = pd.factorize(key)
+    return idx[np.bincount(codes)[codes] > 1]
 
 
 def distinct_parallels(
@@ -268,7 +292,7 @@ def distinct_parallels(
     flag[loops] = length[loops] > loop_min_m
     a = np.where(directed | (u <= v), u, v)
     b = np.where(directed | (u <= v), v, u)
-    idx = np.flatnonzero(~loops)
+    idx = _shared_pairs(a, b, np.flatnonzero(~loops))
     order = idx[np.lexsort((length[idx], b[idx], a[idx]))]
     first = np.ones(order.size, dtype=bool)
     first[1:] = (a[order][1:] != a[order][:-1]) | (b[order][1:] != b[order][:-1])
@@ -391,120 +415,29 @@ def build_network(
     -------
     Network
     """
-    x = np.asarray(x, dtype="float64")
-    y = np.asarray(y, dtype="float64")
-    u = np.asarray(u, dtype="int64")
-    v = np.asarray(v, dtype="int64")
-    n = x.shape[0]
     if directed is None:
         directed = mode == "drive"
     if keep_largest is None:
         keep_largest = settings.keep_largest_component
-    node_ids = np.arange(n, dtype="int64") if node_ids is None else np.asarray(node_ids)
-    attrs = {k: np.asarray(a) for k, a in (edge_attrs or {}).items()}
-    if u.size == 0 or n == 0:
-        msg = (
-            f"network ({source}): no edges usable for mode {mode!r}. Check that the file covers "
-            "the study area and holds highway=* ways for this travel mode."
-        )
-        raise EmptyNetworkError(msg)
-    if u.min() < 0 or v.min() < 0 or u.max() >= n or v.max() >= n:
-        msg = f"network ({source}): edge end indices outside 0..{n - 1}"
-        raise NetworkError(msg)
-    explicit_geometry = geometry is not None
-    if geometry is None:
-        coords = np.stack([np.stack([x[u], y[u]], axis=1), np.stack([x[v], y[v]], axis=1)], axis=1)
-        geometry = shapely.linestrings(coords)
-    geometry = np.asarray(geometry, dtype=object)
-    if length is None:
-        length = shapely.length(geometry)
-    length = np.asarray(length, dtype="float64")
-    if not np.all(np.isfinite(length)) or length.min() < 0:
-        msg = f"network ({source}): edge lengths must be finite and non-negative"
-        raise NetworkError(msg)
-    if explicit_geometry:
+    g = _prepare(
+        x, y, u, v, length=length, geometry=geometry, node_ids=node_ids, edge_attrs=edge_attrs
+    )
+    _check_edges(g, source=source, mode=mode)
+    if geometry is not None:
         # A second street between the same junctions, or a ring, would otherwise be merged away
         # below (the matrix holds one value per node pair) with everything along it.
-        cut = distinct_parallels(u, v, geometry, directed=bool(directed))
-        if cut.any():
-            old_len = shapely.length(geometry)
-            x, y, node_ids, u, v, geometry, src = split_edges(x, y, node_ids, u, v, geometry, cut)
-            share = np.divide(
-                shapely.length(geometry),
-                old_len[src],
-                out=np.ones(src.size),
-                where=old_len[src] > 0,
-            )
-            length = length[src] * share
-            attrs = {k: arr[src] for k, arr in attrs.items()}
-            if "travel_time_s" in attrs:
-                attrs["travel_time_s"] = attrs["travel_time_s"] * share
-            n = x.shape[0]
-
-    # Self-loops never shorten a path.
-    keep = u != v
-    self_loops = int((~keep).sum())
-    # Parallel edges: keep the shortest of each (unordered when undirected) pair, because scipy
-    # sums duplicate entries when it builds a sparse matrix.
-    a = np.where(directed | (u <= v), u, v)
-    b = np.where(directed | (u <= v), v, u)
-    idx = np.flatnonzero(keep)
-    order = np.lexsort((length[idx], b[idx], a[idx]))
-    idx = idx[order]
-    first = np.ones(idx.size, dtype=bool)
-    first[1:] = (a[idx][1:] != a[idx][:-1]) | (b[idx][1:] != b[idx][:-1])
-    parallels = int((~first).sum())
-    idx = np.sort(idx[first])
-    u, v, length, geometry = u[idx], v[idx], length[idx], geometry[idx]
-    attrs = {k: arr[idx] for k, arr in attrs.items()}
-    if u.size == 0:
-        msg = f"network ({source}): only self-loops; no usable edges for mode {mode!r}"
-        raise EmptyNetworkError(msg)
-
-    # Zero-length edges would vanish from a sparse matrix; give them a negligible length.
-    w = np.maximum(length, 1e-9)
-    adj = sparse.coo_matrix((np.ones(u.size), (u, v)), shape=(n, n)).tocsr()
-    n_comp, labels = csgraph.connected_components(adj, directed=directed, connection="weak")
-    used = np.zeros(n, dtype=bool)
-    used[u] = True
-    used[v] = True
-    # Isolated nodes (no edge) are not components a planner cares about.
-    comp_sizes = np.bincount(labels[used], minlength=n_comp)
-    n_real = int((comp_sizes > 0).sum())
-    dropped_nodes = dropped_edges = 0
-    keep_nodes = labels == int(np.argmax(comp_sizes)) if keep_largest else used
-    if not keep_nodes.all():
-        new_index = np.full(n, -1, dtype="int64")
-        new_index[keep_nodes] = np.arange(int(keep_nodes.sum()))
-        keep_e = keep_nodes[u] & keep_nodes[v]
-        dropped_nodes = int((used & ~keep_nodes).sum())
-        dropped_edges = int((~keep_e).sum())
-        x, y, node_ids = x[keep_nodes], y[keep_nodes], node_ids[keep_nodes]
-        u, v = new_index[u[keep_e]], new_index[v[keep_e]]
-        length, geometry, w = length[keep_e], geometry[keep_e], w[keep_e]
-        attrs = {k: arr[keep_e] for k, arr in attrs.items()}
-        n = x.shape[0]
-    if dropped_nodes:
-        logger.info(
-            "network (%s): kept the largest of %d components, dropped %d nodes and %d edges",
-            source,
-            n_real,
-            dropped_nodes,
-            dropped_edges,
-        )
-    if directed:
-        csr = sparse.csr_matrix((w, (u, v)), shape=(n, n))
-    else:
-        csr = sparse.csr_matrix(
-            (np.concatenate([w, w]), (np.concatenate([u, v]), np.concatenate([v, u]))),
-            shape=(n, n),
-        )
-    csr.sort_indices()
+        g = _split_distinct_parallels(g, directed=bool(directed))
+    g, self_loops, parallels = _merge_parallels(g, directed=bool(directed))
+    if g.u.size == 0:
+        raise EmptyNetworkError(msg("geo.network.only_loops", source=source, mode=mode))
+    g, n_real, dropped_nodes, dropped_edges = _keep_component(
+        g, directed=bool(directed), keep_largest=keep_largest, source=source
+    )
     report = NetworkReport(
         source=source,
         mode=mode,
-        n_nodes=n,
-        n_edges=int(u.size),
+        n_nodes=g.x.shape[0],
+        n_edges=int(g.u.size),
         n_components=n_real,
         dropped_nodes=dropped_nodes,
         dropped_edges=dropped_edges,
@@ -514,20 +447,190 @@ def build_network(
         notes=tuple(notes),
     )
     return Network(
-        x=x,
-        y=y,
-        u=u,
-        v=v,
-        length=length,
-        geometry=geometry,
+        x=g.x,
+        y=g.y,
+        u=g.u,
+        v=g.v,
+        length=g.length,
+        geometry=g.geometry,
         crs=crs,
         mode=mode,
         directed=bool(directed),
-        csr=csr,
-        node_ids=node_ids,
+        csr=_length_matrix(g, directed=bool(directed)),
+        node_ids=g.node_ids,
         report=report,
-        edge_attrs=attrs,
+        edge_attrs=g.attrs,
     )
+
+
+@dataclass(frozen=True)
+class _Graph:
+    """Nodes and edges on their way into a :class:`Network`."""
+
+    x: np.ndarray
+    y: np.ndarray
+    node_ids: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    length: np.ndarray
+    geometry: np.ndarray
+    attrs: dict[str, np.ndarray]
+
+    def edges(self, idx: np.ndarray) -> _Graph:
+        """The same nodes with the edges ``idx`` (indices or mask)."""
+        return replace(
+            self,
+            u=self.u[idx],
+            v=self.v[idx],
+            length=self.length[idx],
+            geometry=self.geometry[idx],
+            attrs={k: arr[idx] for k, arr in self.attrs.items()},
+        )
+
+
+def _prepare(
+    x: np.ndarray,
+    y: np.ndarray,
+    u: np.ndarray,
+    v: np.ndarray,
+    *,
+    length: np.ndarray | None,
+    geometry: np.ndarray | None,
+    node_ids: np.ndarray | None,
+    edge_attrs: dict[str, np.ndarray] | None,
+) -> _Graph:
+    """The inputs as arrays of the right types, with default ids, geometries and lengths."""
+    x = np.asarray(x, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    u = np.asarray(u, dtype="int64")
+    v = np.asarray(v, dtype="int64")
+    ids = np.arange(x.shape[0], dtype="int64") if node_ids is None else np.asarray(node_ids)
+    attrs = {k: np.asarray(a) for k, a in (edge_attrs or {}).items()}
+    if geometry is None:
+        n = x.shape[0]
+        # Straight segments (indices clipped only so that bad ones are reported, not raised).
+        a, b = np.clip(u, 0, max(n - 1, 0)), np.clip(v, 0, max(n - 1, 0))
+        coords = np.stack([np.stack([x[a], y[a]], axis=1), np.stack([x[b], y[b]], axis=1)], axis=1)
+        geometry = shapely.linestrings(coords) if n else np.empty(0, dtype=object)
+    geometry = np.asarray(geometry, dtype=object)
+    length = np.asarray(shapely.length(geometry) if length is None else length, dtype="float64")
+    return _Graph(x, y, ids, u, v, length, geometry, attrs)
+
+
+def _check_edges(g: _Graph, *, source: str, mode: str) -> None:
+    """Raise when there are no edges, an edge names a missing node or a length is invalid."""
+    n, u, v = g.x.shape[0], g.u, g.v
+    if u.size == 0 or n == 0:
+        raise EmptyNetworkError(msg("geo.network.no_edges", source=source, mode=mode))
+    if u.min() < 0 or v.min() < 0 or u.max() >= n or v.max() >= n:
+        raise NetworkError(msg("geo.network.bad_indices", source=source, last=n - 1))
+    if not np.all(np.isfinite(g.length)) or g.length.min() < 0:
+        raise NetworkError(msg("geo.network.bad_lengths", source=source))
+
+
+def _split_distinct_parallels(g: _Graph, *, directed: bool) -> _Graph:
+    """Give self-loops and parallels of another shape inner nodes (see distinct_parallels)."""
+    cut = distinct_parallels(g.u, g.v, g.geometry, directed=directed)
+    if not cut.any():
+        return g
+    old_len = shapely.length(g.geometry)
+    x, y, node_ids, u, v, geometry, src = split_edges(
+        g.x, g.y, g.node_ids, g.u, g.v, g.geometry, cut
+    )
+    share = np.divide(
+        shapely.length(geometry),
+        old_len[src],
+        out=np.ones(src.size),
+        where=old_len[src] > 0,
+    )
+    attrs = {k: arr[src] for k, arr in g.attrs.items()}
+    if "travel_time_s" in attrs:
+        attrs["travel_time_s"] = attrs["travel_time_s"] * share
+    return _Graph(x, y, node_ids, u, v, g.length[src] * share, geometry, attrs)
+
+
+def _merge_parallels(g: _Graph, *, directed: bool) -> tuple[_Graph, int, int]:
+    """Drop self-loops and keep the shortest of parallel edges.
+
+    Self-loops never shorten a path; parallels would be summed by scipy when it builds the
+    sparse matrix. Pairs are unordered when undirected. Returns the graph and how many loops and
+    parallels went.
+    """
+    u, v, length = g.u, g.v, g.length
+    keep = u != v
+    self_loops = int((~keep).sum())
+    a = np.where(directed | (u <= v), u, v)
+    b = np.where(directed | (u <= v), v, u)
+    idx = np.flatnonzero(keep)
+    multi = _shared_pairs(a, b, idx)
+    multi = multi[np.lexsort((length[multi], b[multi], a[multi]))]
+    first = np.ones(multi.size, dtype=bool)
+    first[1:] = (a[multi][1:] != a[multi][:-1]) | (b[multi][1:] != b[multi][:-1])
+    parallels = int((~first).sum())
+    if parallels:
+        drop = np.zeros(u.size, dtype=bool)
+        drop[multi[~first]] = True
+        idx = idx[~drop[idx]]
+    return g.edges(idx), self_loops, parallels
+
+
+def _keep_component(
+    g: _Graph, *, directed: bool, keep_largest: bool, source: str
+) -> tuple[_Graph, int, int, int]:
+    """Keep the largest (weakly) connected component, or all nodes with an edge.
+
+    Returns the graph, the number of components with an edge and the nodes and edges dropped.
+    """
+    n = g.x.shape[0]
+    adj = sparse.coo_matrix((np.ones(g.u.size), (g.u, g.v)), shape=(n, n)).tocsr()
+    n_comp, labels = csgraph.connected_components(adj, directed=directed, connection="weak")
+    used = np.zeros(n, dtype=bool)
+    used[g.u] = True
+    used[g.v] = True
+    # Isolated nodes (no edge) are not components a planner cares about.
+    comp_sizes = np.bincount(labels[used], minlength=n_comp)
+    n_real = int((comp_sizes > 0).sum())
+    keep_nodes = labels == int(np.argmax(comp_sizes)) if keep_largest else used
+    if keep_nodes.all():
+        return g, n_real, 0, 0
+    new_index = np.full(n, -1, dtype="int64")
+    new_index[keep_nodes] = np.arange(int(keep_nodes.sum()))
+    keep_e = keep_nodes[g.u] & keep_nodes[g.v]
+    kept = g.edges(keep_e)
+    kept = replace(
+        kept,
+        x=g.x[keep_nodes],
+        y=g.y[keep_nodes],
+        node_ids=g.node_ids[keep_nodes],
+        u=new_index[kept.u],
+        v=new_index[kept.v],
+    )
+    dropped_nodes, dropped_edges = int((used & ~keep_nodes).sum()), int((~keep_e).sum())
+    if dropped_nodes:
+        logger.info(
+            "network (%s): kept the largest of %d components, dropped %d nodes and %d edges",
+            source,
+            n_real,
+            dropped_nodes,
+            dropped_edges,
+        )
+    return kept, n_real, dropped_nodes, dropped_edges
+
+
+def _length_matrix(g: _Graph, *, directed: bool) -> sparse.csr_matrix:
+    """The CSR matrix of edge lengths (both directions when undirected)."""
+    n = g.x.shape[0]
+    # Zero-length edges would vanish from a sparse matrix; give them a negligible length.
+    w = np.maximum(g.length, 1e-9)
+    if directed:
+        csr = sparse.csr_matrix((w, (g.u, g.v)), shape=(n, n))
+    else:
+        csr = sparse.csr_matrix(
+            (np.concatenate([w, w]), (np.concatenate([g.u, g.v]), np.concatenate([g.v, g.u]))),
+            shape=(n, n),
+        )
+    csr.sort_indices()
+    return csr
 
 
 def lattice_network(
@@ -561,5 +664,5 @@ def lattice_network(
         crs=crs,
         mode=mode,
         length=np.full(u.size, float(spacing)),
-        source=f"lattice {nx_}×{ny} @ {spacing:g} m",
+        source=msg("geo.network.lattice_source", nx=nx_, ny=ny, spacing=spacing),
     )

@@ -35,6 +35,7 @@ from shapely.ops import substring
 from geo import settings
 from geo.datum import normalise_datum, to_wgs84
 from geo.errors import NetworkError
+from geo.messages import msg
 from geo.network import WGS84, Network, build_network
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class NetworkEdit:
     coords
         The polyline as ``(lon, lat)`` pairs in ``crs``; at least two points.
     name
-        A label for reports (e.g. "滨河步行桥").
+        A label for reports (e.g. "riverside footbridge").
     mode
         Travel mode the edit applies to (``walk``, ``bike``, ``drive``); ``None`` for every mode.
     join_m
@@ -79,41 +80,48 @@ class NetworkEdit:
     crs: str = "wgs84"
 
     def __post_init__(self) -> None:
-        where = f"network edit {self.name!r}" if self.name else "network edit"
+        where = (
+            msg("geo.network_edits.where_named", name=self.name)
+            if self.name
+            else msg("geo.network_edits.where")
+        )
         if self.action not in ACTIONS:
-            msg = f"{where}: action must be 'add' or 'close', got {self.action!r}"
-            raise NetworkEditError(msg)
+            raise NetworkEditError(
+                msg("geo.network_edits.bad_action", where=where, got=repr(self.action))
+            )
         pts = np.asarray(self.coords, dtype="float64") if len(self.coords) else np.zeros((0, 2))
         if pts.ndim != 2 or pts.shape[1] != 2 or pts.shape[0] < 2:
-            msg = (
-                f"{where}: coords must be a list of at least two [lon, lat] pairs, got "
-                f"{list(self.coords)!r}"
+            raise NetworkEditError(
+                msg("geo.network_edits.few_coords", where=where, got=repr(list(self.coords)))
             )
-            raise NetworkEditError(msg)
         if not np.isfinite(pts).all():
-            msg = f"{where}: coords must be finite numbers, got {list(self.coords)!r}"
-            raise NetworkEditError(msg)
-        if (np.abs(pts[:, 0]) > 180).any() or (np.abs(pts[:, 1]) > 90).any():
-            msg = (
-                f"{where}: coords are [lon, lat] in degrees (longitude first), got "
-                f"{list(self.coords)!r}"
+            raise NetworkEditError(
+                msg("geo.network_edits.nan_coords", where=where, got=repr(list(self.coords)))
             )
-            raise NetworkEditError(msg)
+        if (np.abs(pts[:, 0]) > 180).any() or (np.abs(pts[:, 1]) > 90).any():
+            raise NetworkEditError(
+                msg("geo.network_edits.not_degrees", where=where, got=repr(list(self.coords)))
+            )
         for key in ("join_m", "tolerance_m"):
             value = getattr(self, key)
             if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-                msg = f"{where}: {key} must be a finite number of metres > 0, got {value!r}"
-                raise NetworkEditError(msg)
+                raise NetworkEditError(
+                    msg("geo.network_edits.bad_distance", where=where, key=key, got=repr(value))
+                )
         if normalise_datum(self.crs) is None:
-            msg = f"{where}: crs must be wgs84, gcj02 or bd09, got {self.crs!r}"
-            raise NetworkEditError(msg)
+            raise NetworkEditError(
+                msg("geo.network_edits.bad_crs", where=where, got=repr(self.crs))
+            )
         if self.mode is not None and self.mode not in ("walk", "bike", "drive"):
-            msg = f"{where}: mode must be walk, bike or drive, got {self.mode!r}"
-            raise NetworkEditError(msg)
+            raise NetworkEditError(
+                msg("geo.network_edits.bad_mode", where=where, got=repr(self.mode))
+            )
 
     def label(self, index: int) -> str:
         """How messages name this edit: its number (1-based) and name."""
-        return f"network edit #{index}" + (f" {self.name!r}" if self.name else "")
+        if self.name:
+            return msg("geo.network_edits.label_named", index=index, name=self.name)
+        return msg("geo.network_edits.label", index=index)
 
 
 def edits_from_config(tables: list[dict[str, Any]]) -> list[NetworkEdit]:
@@ -129,24 +137,21 @@ def edits_from_config(tables: list[dict[str, Any]]) -> list[NetworkEdit]:
     for i, table in enumerate(tables, start=1):
         unknown = sorted(set(table) - known)
         if unknown:
-            msg = (
-                f"[[network_edits]] #{i}: unknown key(s) {unknown}; allowed keys are "
-                f"{sorted(known)}"
+            raise NetworkEditError(
+                msg("geo.network_edits.unknown_keys", i=i, unknown=unknown, known=sorted(known))
             )
-            raise NetworkEditError(msg)
         try:
             coords = tuple((float(p[0]), float(p[1])) for p in table.get("coords", ()))
         except (TypeError, ValueError, IndexError):
-            msg = (
-                f"[[network_edits]] #{i}: coords must be a list of [lon, lat] pairs, got "
-                f"{table.get('coords')!r}"
-            )
-            raise NetworkEditError(msg) from None
+            raise NetworkEditError(
+                msg("geo.network_edits.bad_coords", i=i, got=repr(table.get("coords")))
+            ) from None
         try:
             edits.append(NetworkEdit(**{**table, "coords": coords}))
         except NetworkEditError as exc:
-            msg = f"[[network_edits]] #{i}: {exc}"
-            raise NetworkEditError(msg) from None
+            raise NetworkEditError(
+                msg("geo.network_edits.in_table", i=i, reason=exc.args[0])
+            ) from None
     return edits
 
 
@@ -268,7 +273,7 @@ class _Editable:
             geometry=np.asarray(self.geometry, dtype=object)[idx],
             node_ids=np.asarray(self.node_ids),
             edge_attrs={k: np.asarray(vals)[idx] for k, vals in self.attrs.items()},
-            source=f"{net.report.source} (edited)",
+            source=msg("geo.network_edits.edited", source=net.report.source),
             # A closure may cut a part off: its residents must show as cut off, not vanish.
             keep_largest=False,
             notes=(*net.report.notes, *notes),
@@ -305,12 +310,22 @@ def _join(ed: _Editable, pt: Point, edit: NetworkEdit, which: str, label: str) -
     hit, dist = tree.query_nearest(pt, max_distance=edit.join_m, return_distance=True)
     if hit.size == 0:
         _, far = tree.query_nearest(pt, return_distance=True)
-        nearest = f"{float(far[0]):,.0f} m" if far.size else "no street at all"
-        msg = (
-            f"{label}: its {which} is {nearest} from the nearest street, more than join_m = "
-            f"{edit.join_m:g} m. Draw the {which} on a street, or raise join_m for this edit."
+        nearest = (
+            msg("geo.network_edits.metres", m=float(far[0]))
+            if far.size
+            else msg("geo.network_edits.no_street")
         )
-        raise NetworkEditError(msg)
+        raise NetworkEditError(
+            msg(
+                "geo.network_edits.too_far",
+                label=label,
+                which=msg(
+                    "geo.network_edits.start" if which == "start" else "geo.network_edits.end"
+                ),
+                nearest=nearest,
+                join_m=edit.join_m,
+            )
+        )
     # Ties: the lowest edge index, so that the same edit always joins the same street.
     e = int(idx[int(hit[np.argmin(dist)])])
     geom = ed.geometry[e]
@@ -325,8 +340,7 @@ def _add(ed: _Editable, edit: NetworkEdit, label: str) -> dict[str, Any]:
     a, foot_a = _join(ed, Point(coords[0]), edit, "start", label)
     b, foot_b = _join(ed, Point(coords[-1]), edit, "end", label)
     if a == b:
-        msg = f"{label}: both ends join the street network at the same point; draw a longer link"
-        raise NetworkEditError(msg)
+        raise NetworkEditError(msg("geo.network_edits.same_point", label=label))
     path = [(foot_a.x, foot_a.y), *map(tuple, coords), (foot_b.x, foot_b.y)]
     # Drop repeated points (an end drawn exactly on the street).
     clean = [path[0]] + [p for p, q in zip(path[1:], path[:-1], strict=True) if p != q]
@@ -362,11 +376,7 @@ def _close(ed: _Editable, edit: NetworkEdit, label: str) -> dict[str, Any]:
             )
             pieces += ed.keep_pieces(e, intervals)
     if pieces == 0:
-        msg = (
-            f"{label}: no street runs along the line within tolerance_m = {tol:g} m, so nothing "
-            "was closed. Draw the line along the street to close, or raise tolerance_m."
-        )
-        raise NetworkEditError(msg)
+        raise NetworkEditError(msg("geo.network_edits.nothing_closed", label=label, tol=tol))
     if ed.net.directed:
         closed_m /= 2 if closed_m else 1  # both directions of a two-way street were counted
     return {"length_m": closed_m, "n_edges": pieces}
@@ -440,13 +450,21 @@ def apply_network_edits(
         row: dict[str, Any] = {"edit": i, "action": edit.action, "name": edit.name}
         if edit.mode is not None and edit.mode != network.mode:
             rows.append(
-                {**row, "length_m": 0.0, "n_edges": 0, "applied": False, "note": "other mode"}
+                {
+                    **row,
+                    "length_m": 0.0,
+                    "n_edges": 0,
+                    "applied": False,
+                    "note": msg("geo.network_edits.other_mode"),
+                }
             )
             continue
         done = _add(ed, edit, label) if edit.action == "add" else _close(ed, edit, label)
         rows.append({**row, **done, "applied": True, "note": ""})
-        verb = "added a link of" if edit.action == "add" else "closed"
-        notes.append(f"{label}: {verb} {done['length_m']:,.0f} m")
+        done_code = (
+            "geo.network_edits.added" if edit.action == "add" else "geo.network_edits.closed"
+        )
+        notes.append(msg(done_code, label=label, m=done["length_m"]))
         logger.info("%s", notes[-1])
     if not any(r["applied"] for r in rows):
         return network, _report(rows)

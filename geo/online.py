@@ -25,10 +25,19 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import settings
 from geo.errors import EmptyNetworkError, NetworkError, OfflineError
+from geo.messages import msg
 from geo.network import WGS84
 from geo.osm_parse import check_mode
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "Query",
+    "cache_path",
+    "describe_query",
+    "features_from_online",
+    "graph_from_online",
+]
 
 Query: TypeAlias = str | BaseGeometry | tuple[float, float, float, float]
 
@@ -38,28 +47,18 @@ def describe_query(query: Query) -> tuple[str, str]:
     if isinstance(query, str):
         text = query.strip()
         if not text:
-            msg = "online query: the place name is empty; type e.g. '南京市秦淮区' or load a file"
-            raise NetworkError(msg)
+            raise NetworkError(msg("geo.online.empty_place"))
         return "place", text
     if isinstance(query, BaseGeometry):
         if query.geom_type not in ("Polygon", "MultiPolygon") or query.is_empty:
-            msg = f"online query: expected a WGS-84 polygon, got {query.geom_type}"
-            raise NetworkError(msg)
+            raise NetworkError(msg("geo.online.not_polygon", got=query.geom_type))
         return "polygon", shapely.to_wkt(query, rounding_precision=7)
     if isinstance(query, tuple | list) and len(query) == 4:
         west, south, east, north = (float(c) for c in query)
         if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
-            msg = (
-                f"online query: bbox {tuple(query)} is not (west, south, east, north) in WGS-84 "
-                "degrees with west < east and south < north"
-            )
-            raise NetworkError(msg)
+            raise NetworkError(msg("geo.online.bad_box", box=tuple(query)))
         return "bbox", json.dumps([round(c, 7) for c in (west, south, east, north)])
-    msg = (
-        f"online query: cannot use {type(query).__name__}; give a place name, a WGS-84 polygon "
-        "or a (west, south, east, north) box"
-    )
-    raise NetworkError(msg)
+    raise NetworkError(msg("geo.online.unknown_query", kind=type(query).__name__))
 
 
 def cache_path(kind: str, text: str, what: str, suffix: str) -> Path:
@@ -70,10 +69,10 @@ def cache_path(kind: str, text: str, what: str, suffix: str) -> Path:
 
 def _label(kind: str, text: str) -> str:
     if kind == "place":
-        return f"OpenStreetMap: {text}"
+        return msg("geo.online.label_place", text=text)
     if kind == "bbox":
-        return f"OpenStreetMap: bbox {text}"
-    return "OpenStreetMap: polygon"
+        return msg("geo.online.label_bbox", text=text)
+    return msg("geo.online.label_polygon")
 
 
 @contextlib.contextmanager
@@ -96,13 +95,14 @@ def _osmnx_settings() -> Iterator[Any]:
 
 
 def _offline(label: str, exc: BaseException) -> OfflineError:
-    msg = (
-        f"{label}: no answer from {settings.overpass_url} ({type(exc).__name__}) and nothing "
-        "cached for this query. Use an Overpass mirror (settings.overpass_url or the "
-        "LCC_OVERPASS_URL environment variable; for place names also LCC_NOMINATIM_URL), or "
-        "load a local file (.osm, .osm.pbf, GraphML or road centrelines)."
+    return OfflineError(
+        msg(
+            "geo.online.offline",
+            label=label,
+            url=settings.overpass_url,
+            error=type(exc).__name__,
+        )
     )
-    return OfflineError(msg)
 
 
 def _download(label: str, call: Any) -> Any:
@@ -114,12 +114,9 @@ def _download(label: str, call: Any) -> Any:
     except (requests.exceptions.ConnectionError, requests.exceptions.Timeout, OSError) as exc:
         raise _offline(label, exc) from exc
     except ox._errors.ResponseStatusCodeError as exc:
-        msg = (
-            f"{label}: the server {settings.overpass_url} answered with an error ({exc}). Try "
-            "again later, use another Overpass mirror (settings.overpass_url / "
-            "LCC_OVERPASS_URL) or load a local file."
-        )
-        raise NetworkError(msg) from exc
+        raise NetworkError(
+            msg("geo.online.server_error", label=label, url=settings.overpass_url, error=str(exc))
+        ) from exc
 
 
 def _write_atomic(path: Path, write: Any) -> None:
@@ -158,7 +155,7 @@ def graph_from_online(query: Query, *, mode: str = "walk") -> tuple[Any, str]:
     with _osmnx_settings() as ox:
         if path.is_file():
             logger.info("%s: network read from the cache %s", label, path)
-            return ox.load_graphml(path), f"{label} (cached)"
+            return ox.load_graphml(path), msg("geo.online.cached", label=label)
         options = {"network_type": mode, "simplify": True, "retain_all": True}
         if kind == "place":
             fetch = lambda: ox.graph_from_place(text, **options)  # noqa: E731
@@ -169,12 +166,9 @@ def graph_from_online(query: Query, *, mode: str = "walk") -> tuple[Any, str]:
         try:
             graph = _download(label, fetch)
         except ox._errors.InsufficientResponseError as exc:
-            msg = (
-                f"{label}: OpenStreetMap returned no {mode} streets ({exc}). Check the place "
-                "name (try the Chinese name with its city, e.g. '南京市秦淮区'), enlarge the area "
-                "or choose another mode."
-            )
-            raise EmptyNetworkError(msg) from exc
+            raise EmptyNetworkError(
+                msg("geo.online.no_streets", label=label, mode=mode, error=str(exc))
+            ) from exc
         _write_atomic(path, lambda p: ox.save_graphml(graph, p))
     logger.info("%s: network downloaded and cached as %s", label, path)
     return graph, label

@@ -30,6 +30,15 @@ from geo.taxonomy import Category, categories, get_category
 
 logger = logging.getLogger(__name__)
 
+__all__ = [
+    "FACILITY_COLUMNS",
+    "buildings_from_osm",
+    "facilities_from_osm",
+    "land_areas_from_osm",
+    "landuse_from_osm",
+    "osmnx_tags_for",
+]
+
 Source: TypeAlias = str | Path | BaseGeometry | tuple[float, float, float, float]
 
 #: Columns of the facilities frame, in order (``osm_id``, ``raw_category`` are the optional ones).
@@ -60,7 +69,7 @@ def _clean(record: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _strict_number(value: Any) -> float:
-    """A tag value that is a plain number ("120"), NaN otherwise ("yes", "约100")."""
+    """A tag value that is a plain number ("120"), NaN otherwise ("yes", "about 100")."""
     if value is None:
         return float("nan")
     m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*", str(value))

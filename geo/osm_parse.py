@@ -35,9 +35,32 @@ from osmium.filter import EntityFilter, KeyFilter
 
 from geo import settings
 from geo.errors import EmptyNetworkError, NetworkFormatError
+from geo.messages import msg
 from geo.network import WGS84, project_xy
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "FEATURE_EXTRA_TAGS",
+    "MODES",
+    "ONEWAY_VALUES",
+    "OSMIUM_ERRORS",
+    "OSMNX_FILTERS",
+    "REVERSED_VALUES",
+    "EdgeArrays",
+    "TagClause",
+    "check_mode",
+    "check_osm_xml",
+    "default_speed_kph",
+    "display_name",
+    "maxspeed_kph",
+    "osm_bounds",
+    "parse_overpass_filter",
+    "read_osm_edges",
+    "read_osm_features",
+    "sniff_osm_format",
+    "way_filter",
+]
 
 #: Travel modes every network loader accepts.
 MODES: tuple[str, ...] = ("walk", "bike", "drive")
@@ -113,8 +136,7 @@ def parse_overpass_filter(text: str) -> tuple[TagClause, ...]:
 def check_mode(mode: str) -> str:
     """Validate a travel mode name."""
     if mode not in MODES:
-        msg = f"mode: unknown travel mode {mode!r}; use one of {', '.join(MODES)}"
-        raise ValueError(msg)
+        raise ValueError(msg("geo.osm_parse.unknown_mode", mode=repr(mode), modes=", ".join(MODES)))
     return mode
 
 
@@ -197,11 +219,9 @@ def _read_head(path: Path, n: int = 4096) -> tuple[bytes, str | None]:
         with opener(path, "rb") as fh:
             return fh.read(n), packed
     except (OSError, EOFError, ValueError) as exc:
-        msg = (
-            f"{path.name}: a {packed}-compressed file that cannot be decompressed ({exc}). "
-            "Download or compress it again, or give the uncompressed .osm file."
-        )
-        raise NetworkFormatError(msg) from exc
+        raise NetworkFormatError(
+            msg("geo.osm_parse.bad_compression", file=path.name, packed=packed, error=str(exc))
+        ) from exc
 
 
 def sniff_osm_format(path: str | Path) -> str:
@@ -222,27 +242,17 @@ def sniff_osm_format(path: str | Path) -> str:
     """
     path = Path(path)
     if not path.is_file():
-        msg = f"{path}: file not found. Check the path, or give a place name to download instead."
-        raise NetworkFormatError(msg)
+        raise NetworkFormatError(msg("geo.roads.not_found", path=str(path)))
     head, _ = _read_head(path)
     if not head.strip():
-        msg = (
-            f"{path.name}: the file is empty. Export the area again from openstreetmap.org, "
-            "Overpass or Geofabrik (OSM XML or .osm.pbf)."
-        )
-        raise NetworkFormatError(msg)
+        raise NetworkFormatError(msg("geo.osm_parse.empty_file", file=path.name))
     if b"OSMHeader" in head[:64]:
         return "pbf"
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith((b"<?xml", b"<osm")) and b"<osm" in head:
         return "xml"
     preview = head[:60].decode("utf-8", errors="replace").strip().replace("\n", " ")
-    msg = (
-        f"{path.name}: not an OpenStreetMap file (it starts with {preview!r}; an OSM XML file "
-        "starts with '<?xml' and has an <osm> element, a PBF file has an 'OSMHeader' block). "
-        "Export OSM XML or .osm.pbf, or load road centrelines as SHP/GPKG/GeoJSON."
-    )
-    raise NetworkFormatError(msg)
+    raise NetworkFormatError(msg("geo.osm_parse.not_osm", file=path.name, preview=repr(preview)))
 
 
 _ELEMENT = re.compile(rb"<(node|way|relation|bounds)\b([^>]*)")
@@ -252,10 +262,7 @@ _SCAN_CHUNK = 1 << 24
 
 
 def _fix_export(path: Path) -> str:
-    return (
-        f"Export {path.name} again from openstreetmap.org, Overpass or Geofabrik, or repair it "
-        "with osmium-tool ('osmium check-refs', 'osmium sort')."
-    )
+    return msg("geo.osm_parse.fix_export", file=path.name)
 
 
 def _parse_id(path: Path, kind: str, text: str) -> int:
@@ -264,9 +271,17 @@ def _parse_id(path: Path, kind: str, text: str) -> int:
     except ValueError:
         value = None
     if value is None or abs(value) > _INT64_MAX:
-        what = "not an integer" if value is None else "beyond the 64-bit range OSM ids use"
-        msg = f"{path.name}: {kind} id {text!r} is {what}. {_fix_export(path)}"
-        raise NetworkFormatError(msg)
+        what = msg("geo.osm_parse.not_integer" if value is None else "geo.osm_parse.beyond_64bit")
+        raise NetworkFormatError(
+            msg(
+                "geo.osm_parse.bad_id",
+                file=path.name,
+                kind=kind,
+                text=repr(text),
+                what=what,
+                fix=_fix_export(path),
+            )
+        )
     return value
 
 
@@ -277,11 +292,17 @@ def _parse_coord(path: Path, where: str, name: str, text: str) -> float:
     except ValueError:
         value = float("nan")
     if not np.isfinite(value) or abs(value) > limit:
-        msg = (
-            f"{path.name}: {where} has {name}={text!r}; a WGS-84 {name} must be a number between "
-            f"-{limit:g} and {limit:g}. {_fix_export(path)}"
+        raise NetworkFormatError(
+            msg(
+                "geo.osm_parse.bad_coord",
+                file=path.name,
+                where=where,
+                name=name,
+                text=repr(text),
+                limit=limit,
+                fix=_fix_export(path),
+            )
         )
-        raise NetworkFormatError(msg)
     return value
 
 
@@ -289,18 +310,25 @@ def _check_bounds(path: Path, attrs: dict[str, str]) -> None:
     vals: dict[str, float] = {}
     for name in ("minlat", "minlon", "maxlat", "maxlon"):
         if name not in attrs:
-            msg = f"{path.name}: the <bounds> element has no {name}. {_fix_export(path)}"
-            raise NetworkFormatError(msg)
-        vals[name] = _parse_coord(path, "the <bounds> element", name, attrs[name])
+            raise NetworkFormatError(
+                msg(
+                    "geo.osm_parse.bounds_missing", file=path.name, name=name, fix=_fix_export(path)
+                )
+            )
+        vals[name] = _parse_coord(path, msg("geo.osm_parse.bounds_element"), name, attrs[name])
     for lo, hi in (("minlat", "maxlat"), ("minlon", "maxlon")):
         if vals[lo] >= vals[hi]:
-            msg = (
-                f"{path.name}: the <bounds> element has {lo}={vals[lo]:g} not below "
-                f"{hi}={vals[hi]:g}, so it encloses no area. Swap the values or delete the "
-                "<bounds> element. "
-                f"{_fix_export(path)}"
+            raise NetworkFormatError(
+                msg(
+                    "geo.osm_parse.bounds_empty",
+                    file=path.name,
+                    lo=lo,
+                    lo_value=vals[lo],
+                    hi=hi,
+                    hi_value=vals[hi],
+                    fix=_fix_export(path),
+                )
             )
-            raise NetworkFormatError(msg)
 
 
 def check_osm_xml(path: str | Path) -> dict[int, tuple[float, float]]:
@@ -349,8 +377,9 @@ def check_osm_xml(path: str | Path) -> dict[int, tuple[float, float]]:
     except (OSError, EOFError, ValueError, zlib.error) as exc:
         if isinstance(exc, NetworkFormatError):
             raise
-        msg = f"{path.name}: the file is truncated or damaged ({exc}). {_fix_export(path)}"
-        raise NetworkFormatError(msg) from exc
+        raise NetworkFormatError(
+            msg("geo.osm_parse.truncated", file=path.name, error=str(exc), fix=_fix_export(path))
+        ) from exc
     for kind, parts in ids.items():
         if not parts:
             continue
@@ -358,14 +387,21 @@ def check_osm_xml(path: str | Path) -> dict[int, tuple[float, float]]:
         dup = np.unique(all_ids[1:][all_ids[1:] == all_ids[:-1]])
         if dup.size:
             shown = ", ".join(str(i) for i in dup[:5].tolist())
-            more = f" and {dup.size - 5:,} more" if dup.size > 5 else ""
-            which = f"{kind} {shown} appears" if dup.size == 1 else f"{kind}s {shown}{more} appear"
-            msg = (
-                f"{path.name}: {which} more than once (repeated {kind} ids). Files merged by hand "
-                "or concatenated repeat elements, and streets would be drawn to the wrong places. "
-                f"Merge them with 'osmium merge' or 'osmium sort'. {_fix_export(path)}"
+            more = msg("geo.osm_parse.and_more", n=dup.size - 5) if dup.size > 5 else ""
+            which = (
+                msg("geo.osm_parse.one_repeated", kind=kind, shown=shown)
+                if dup.size == 1
+                else msg("geo.osm_parse.many_repeated", kind=kind, shown=shown, more=more)
             )
-            raise NetworkFormatError(msg)
+            raise NetworkFormatError(
+                msg(
+                    "geo.osm_parse.repeated_ids",
+                    file=path.name,
+                    which=which,
+                    kind=kind,
+                    fix=_fix_export(path),
+                )
+            )
     return negative
 
 
@@ -390,7 +426,9 @@ def _scan_chunk(
         if kind == "node":
             if "lat" in attrs or "lon" in attrs:  # a deleted node in a change file has neither
                 lat, lon = (
-                    _parse_coord(path, f"node {ident}", name, attrs.get(name, ""))
+                    _parse_coord(
+                        path, msg("geo.osm_parse.node_where", id=ident), name, attrs.get(name, "")
+                    )
                     for name in ("lat", "lon")
                 )
                 if ident < 0:
@@ -406,11 +444,9 @@ def _scan_chunk(
 def _osmium_error(path: Path, exc: BaseException) -> NetworkFormatError:
     """A product error for whatever libosmium raised on a file (no element is named by it)."""
     text = str(exc) or type(exc).__name__
-    msg = (
-        f"{path.name}: unreadable OSM file (libosmium: {text}). It may be truncated, or hold an "
-        f"invalid id or coordinate. {_fix_export(path)}"
+    return NetworkFormatError(
+        msg("geo.osm_parse.unreadable", file=path.name, error=text, fix=_fix_export(path))
     )
-    return NetworkFormatError(msg)
 
 
 #: What libosmium raises on a broken file: RuntimeError (parse errors), InvalidLocationError
@@ -528,6 +564,89 @@ def display_name(tags: Mapping[str, str]) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class _WayGraph:
+    """Way runs cut at graph nodes: way ends and OSM nodes used more than once."""
+
+    a: np.ndarray  # first coordinate index of each edge
+    b: np.ndarray  # last coordinate index of each edge
+    run: np.ndarray  # way of each edge
+    inverse: np.ndarray  # distinct OSM node of each coordinate
+    node_index: np.ndarray  # graph node of each distinct OSM node (-1: none)
+    node_ids: np.ndarray  # OSM id of each graph node
+    node_occ: np.ndarray  # a coordinate index of each graph node
+
+
+def _way_graph(ways: _Ways) -> _WayGraph:
+    """Cut the ways at intersections, closed rings and their ends (vectorised)."""
+    lengths = np.array([r.size for r in ways.refs], dtype="int64")
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    ends = starts + lengths - 1
+    refs = np.concatenate(ways.refs)
+    run_of = np.repeat(np.arange(lengths.size), lengths)
+    uniq, first_occ, inverse, counts = np.unique(
+        refs, return_index=True, return_inverse=True, return_counts=True
+    )
+    split = counts[inverse] > 1
+    split[starts] = True
+    split[ends] = True
+    pos = np.flatnonzero(split)
+    same_run = run_of[pos[:-1]] == run_of[pos[1:]]
+    a = pos[:-1][same_run]
+    is_node = np.zeros(uniq.size, dtype=bool)
+    is_node[inverse[pos]] = True
+    node_index = np.full(uniq.size, -1, dtype="int64")
+    node_index[is_node] = np.arange(int(is_node.sum()))
+    return _WayGraph(
+        a=a,
+        b=pos[1:][same_run],
+        run=run_of[a],
+        inverse=inverse,
+        node_index=node_index,
+        node_ids=uniq[is_node],
+        node_occ=first_occ[is_node],
+    )
+
+
+def _directed_edges(
+    wg: _WayGraph, tags: list[dict[str, str]], *, mode: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edges in their travel direction, plus the way back of two-way drive edges.
+
+    Returns the first and last coordinate index of each edge, its way and whether its way is
+    one-way.
+    """
+    a, b, run = wg.a, wg.b, wg.run
+    forward = np.ones(a.size, dtype=bool)
+    both = np.ones(a.size, dtype=bool)
+    oneway_run = np.zeros(len(tags), dtype=bool)
+    if mode == "drive":
+        ow = np.array(
+            [t.get("oneway") in ONEWAY_VALUES or t.get("junction") == "roundabout" for t in tags],
+            dtype=bool,
+        )
+        rev = np.array([t.get("oneway") in REVERSED_VALUES for t in tags], dtype=bool)
+        oneway_run = ow
+        forward = ~(ow[run] & rev[run])
+        both = ~ow[run]
+    e_from = np.where(forward, a, b)
+    e_to = np.where(forward, b, a)
+    if mode == "drive":
+        e_from, e_to = np.concatenate([e_from, e_to[both]]), np.concatenate([e_to, e_from[both]])
+        run = np.concatenate([run, run[both]])
+    return e_from, e_to, run, oneway_run
+
+
+def _run_lines(e_from: np.ndarray, e_to: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """LineStrings through the coordinates ``e_from`` .. ``e_to`` (either direction)."""
+    n_pts = np.abs(e_to - e_from) + 1
+    edge_of = np.repeat(np.arange(e_from.size), n_pts)
+    step = np.arange(edge_of.size) - np.repeat(np.cumsum(n_pts) - n_pts, n_pts)
+    direction = np.sign(e_to - e_from)
+    coord_idx = e_from[edge_of] + step * direction[edge_of]
+    return shapely.linestrings(np.column_stack([x[coord_idx], y[coord_idx]]), indices=edge_of)
+
+
 def read_osm_edges(path: str | Path, *, mode: str = "walk") -> EdgeArrays:
     """Read the street edges usable by ``mode`` from an OSM XML or PBF file.
 
@@ -550,79 +669,24 @@ def read_osm_edges(path: str | Path, *, mode: str = "walk") -> EdgeArrays:
     negative = check_osm_xml(path) if sniff_osm_format(path) == "xml" else {}
     ways, seen, kept, missing = _read_ways(path, way_filter(mode), negative)
     if not ways.refs:
-        found = ", ".join(f"{k} ×{n}" for k, n in seen.most_common(8)) or "no highway=* ways"
-        msg = (
-            f"{path.name}: no ways usable for mode {mode!r} (found: {found}). Check that the file "
-            "covers the study area and holds streets for this mode, or choose another mode."
+        found = ", ".join(f"{k} ×{n}" for k, n in seen.most_common(8))
+        raise EmptyNetworkError(
+            msg(
+                "geo.osm_parse.no_ways",
+                file=path.name,
+                mode=mode,
+                found=found or msg("geo.osm_parse.no_highways"),
+            )
         )
-        raise EmptyNetworkError(msg)
-
-    lengths = np.array([r.size for r in ways.refs], dtype="int64")
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    ends = starts + lengths - 1
-    refs = np.concatenate(ways.refs)
-    lon = np.concatenate(ways.lon)
-    lat = np.concatenate(ways.lat)
-    run_of = np.repeat(np.arange(lengths.size), lengths)
-
-    # Graph nodes: way ends and nodes used more than once (intersections, closed rings).
-    uniq, first_occ, inverse, counts = np.unique(
-        refs, return_index=True, return_inverse=True, return_counts=True
-    )
-    split = counts[inverse] > 1
-    split[starts] = True
-    split[ends] = True
-    pos = np.flatnonzero(split)
-    same_run = run_of[pos[:-1]] == run_of[pos[1:]]
-    a = pos[:-1][same_run]
-    b = pos[1:][same_run]
-    run = run_of[a]
-
-    is_node = np.zeros(uniq.size, dtype=bool)
-    is_node[inverse[pos]] = True
-    node_index = np.full(uniq.size, -1, dtype="int64")
-    node_index[is_node] = np.arange(int(is_node.sum()))
-    x_all, y_all, crs = project_xy(lon, lat)
-    node_occ = first_occ[is_node]
-
+    wg = _way_graph(ways)
+    x_all, y_all, crs = project_xy(np.concatenate(ways.lon), np.concatenate(ways.lat))
     tags = ways.tags
-    highway = np.array([tags[r].get("highway", "") for r in range(len(tags))], dtype=object)
-    names = np.array([display_name(t) for t in tags], dtype=object)
-    way_ids = np.array(ways.way_id, dtype="int64")
-
-    forward = np.ones(a.size, dtype=bool)
-    both = np.ones(a.size, dtype=bool)
-    oneway_run = np.zeros(len(tags), dtype=bool)
-    if mode == "drive":
-        ow = np.array(
-            [t.get("oneway") in ONEWAY_VALUES or t.get("junction") == "roundabout" for t in tags],
-            dtype=bool,
-        )
-        rev = np.array([t.get("oneway") in REVERSED_VALUES for t in tags], dtype=bool)
-        oneway_run = ow
-        forward = ~(ow[run] & rev[run])
-        both = ~ow[run]
-    # Directed copies: every edge in its travel direction, plus the reverse of two-way drive edges.
-    e_from = np.where(forward, a, b)
-    e_to = np.where(forward, b, a)
-    if mode == "drive":
-        e_from, e_to = np.concatenate([e_from, e_to[both]]), np.concatenate([e_to, e_from[both]])
-        run = np.concatenate([run, run[both]])
-    n_pts = np.abs(e_to - e_from) + 1
-    edge_of = np.repeat(np.arange(e_from.size), n_pts)
-    step = np.arange(edge_of.size) - np.repeat(np.cumsum(n_pts) - n_pts, n_pts)
-    direction = np.sign(e_to - e_from)
-    coord_idx = e_from[edge_of] + step * direction[edge_of]
-    geometry = shapely.linestrings(
-        np.column_stack([x_all[coord_idx], y_all[coord_idx]]), indices=edge_of
-    )
-    u = node_index[inverse[e_from]]
-    v = node_index[inverse[e_to]]
-
+    e_from, e_to, run, oneway_run = _directed_edges(wg, tags, mode=mode)
+    geometry = _run_lines(e_from, e_to, x_all, y_all)
     attrs: dict[str, np.ndarray] = {
-        "highway": highway[run],
-        "name": names[run],
-        "osm_way_id": way_ids[run],
+        "highway": np.array([t.get("highway", "") for t in tags], dtype=object)[run],
+        "name": np.array([display_name(t) for t in tags], dtype=object)[run],
+        "osm_way_id": np.array(ways.way_id, dtype="int64")[run],
     }
     if mode == "drive":
         speeds = np.array(
@@ -631,20 +695,23 @@ def read_osm_edges(path: str | Path, *, mode: str = "walk") -> EdgeArrays:
         attrs["oneway"] = oneway_run[run]
         attrs["speed_kph"] = speeds[run]
         attrs["travel_time_s"] = shapely.length(geometry) / (speeds[run] / 3.6)
-
     notes = [
-        f"{sum(seen.values()):,} highway=* ways in the file, {sum(kept.values()):,} usable for "
-        f"mode {mode}"
+        msg(
+            "geo.osm_parse.note_ways",
+            seen=sum(seen.values()),
+            kept=sum(kept.values()),
+            mode=mode,
+        )
     ]
     if missing:
-        notes.append(f"{missing:,} node references missing from the file were dropped")
+        notes.append(msg("geo.osm_parse.note_missing", n=missing))
     logger.info("%s: %s", path.name, "; ".join(notes))
     return EdgeArrays(
-        x=x_all[node_occ],
-        y=y_all[node_occ],
-        node_ids=uniq[is_node],
-        u=u,
-        v=v,
+        x=x_all[wg.node_occ],
+        y=y_all[wg.node_occ],
+        node_ids=wg.node_ids,
+        u=wg.node_index[wg.inverse[e_from]],
+        v=wg.node_index[wg.inverse[e_to]],
         geometry=geometry,
         crs=crs,
         source=path.name,

@@ -23,6 +23,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.errors import InputDataError
+from geo.messages import msg
 
 logger = logging.getLogger(__name__)
 
@@ -76,23 +77,37 @@ def _engine(url: str) -> Any:
     return sqlalchemy.create_engine(url, pool_pre_ping=False, future=True)
 
 
+def _what(kind: str) -> str:
+    return {
+        "table": msg("geo.postgis.table"),
+        "schema": msg("geo.postgis.schema"),
+        "layer": msg("geo.postgis.layer"),
+    }.get(kind, kind)
+
+
 def _identifier(name: str, what: str, url: str) -> str:
     if not _IDENT.match(name):
-        msg = (
-            f"{safe_url(url)}: {what} {name!r} is not a plain SQL name (letters, digits and _); "
-            "use such a name, or give sql=SELECT … instead"
+        raise DatabaseError(
+            msg(
+                "geo.postgis.bad_identifier",
+                url=safe_url(url),
+                what=_what(what),
+                name=repr(name),
+            )
         )
-        raise DatabaseError(msg)
     return name
 
 
 def _fail(url: str, exc: Exception, doing: str) -> DatabaseError:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    msg = (
-        f"{safe_url(url)}: {doing} failed ({first}). Check that the server runs and accepts the "
-        "user, that the database, table or schema exists, and that PostGIS is installed in it."
+    return DatabaseError(
+        msg(
+            "geo.postgis.failed",
+            url=safe_url(url),
+            doing=msg("geo.postgis.reading") if doing == "reading" else msg("geo.postgis.writing"),
+            error=first,
+        )
     )
-    return DatabaseError(msg)
 
 
 def read_postgis_layer(url: str, *, sql: str | None = None) -> gpd.GeoDataFrame:
@@ -123,11 +138,7 @@ def read_postgis_layer(url: str, *, sql: str | None = None) -> gpd.GeoDataFrame:
     if not query:
         table = opts.get("table")
         if not table:
-            msg = (
-                f"{safe_url(url)}: say which rows to read: add ?table=schema.name to the URL, or "
-                'give sql = "SELECT …" in the [database] section'
-            )
-            raise DatabaseError(msg)
+            raise DatabaseError(msg("geo.postgis.no_table", url=safe_url(url)))
         names = [_identifier(p, "table", url) for p in table.split(".")]
         query = "SELECT * FROM " + ".".join(f'"{p}"' for p in names)
     engine = _engine(db_url)
@@ -139,11 +150,7 @@ def read_postgis_layer(url: str, *, sql: str | None = None) -> gpd.GeoDataFrame:
             cols = [d.name for d in cursor.description if d.type_code == geo_oid]
             geom = opts.get("geom") or (cols[0] if cols else None)
             if geom is None:
-                msg = (
-                    f"{safe_url(url)}: the table or query has no geometry column; select one "
-                    "(e.g. ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS geom)"
-                )
-                raise DatabaseError(msg)
+                raise DatabaseError(msg("geo.postgis.no_geometry", url=safe_url(url)))
             frame = gpd.read_postgis(sqlalchemy.text(query), conn, geom_col=geom)
     except DatabaseError:
         raise

@@ -31,6 +31,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo import settings
 from geo.errors import CoverageToolError, EmptyNetworkError, NetworkError, NetworkFormatError
+from geo.messages import msg
 from geo.network import (
     WGS84,
     Network,
@@ -144,11 +145,9 @@ def load_network(
         return load_network_file(source, **options)
     if isinstance(source, str):
         return load_network_place(source, **options)
-    msg = (
-        f"load_network: cannot read a network from {type(source).__name__} {source!r}; give "
-        "a file path, a place name, a WGS-84 polygon or a (west, south, east, north) box"
+    raise NetworkFormatError(
+        msg("geo.roads.unknown_source", kind=type(source).__name__, source=repr(source))
     )
-    raise NetworkFormatError(msg)
 
 
 def load_network_file(
@@ -206,7 +205,7 @@ def load_network_place(
     Parameters
     ----------
     name
-        A place name as OpenStreetMap's geocoder knows it, e.g. ``"新街口街道, 南京市"``.
+        A place name as OpenStreetMap's geocoder knows it (a sub-district with its city).
     mode, study_area, clip, keep_largest
         As in :func:`load_network`.
 
@@ -224,11 +223,7 @@ def load_network_place(
         No connection and nothing cached.
     """
     if not isinstance(name, str):
-        msg = (
-            f"load_network_place: name must be a place name such as '新街口街道, 南京市', got "
-            f"{name!r}; use load_network_file for files"
-        )
-        raise NetworkFormatError(msg)
+        raise NetworkFormatError(msg("geo.roads.not_a_place_name", got=repr(name)))
     check_mode(mode)
     area = study_area_wgs84(study_area)
     edges = _online_edges(name, mode=mode)
@@ -274,11 +269,7 @@ def load_network_bbox(
     try:
         west, south, east, north = (float(c) for c in box)
     except (TypeError, ValueError) as exc:
-        msg = (
-            f"load_network_bbox: box must be four numbers (west, south, east, north) in degrees, "
-            f"got {box!r}"
-        )
-        raise NetworkFormatError(msg) from exc
+        raise NetworkFormatError(msg("geo.roads.bad_box", got=repr(box))) from exc
     check_mode(mode)
     area = study_area_wgs84(study_area)
     bbox = (west, south, east, north)
@@ -307,34 +298,37 @@ def _finish(
     """Clip, split loops and parallels, and build the network (every source ends here)."""
     notes = list(edges.notes)
     if clip and clip_to is not None:
-        what = "study area" if area is not None else "data bounds"
+        what = msg("geo.roads.study_area" if area is not None else "geo.roads.data_bounds")
         before = edges.u.size
         try:
             edges = clip_edges(edges, clip_to)
         except shapely.errors.GEOSException as exc:
-            msg = (
-                f"{edges.source}: cannot clip the streets to the {what} {clip_to.bounds} "
-                f"(GEOS: {exc}). Check that the area is a valid polygon in WGS-84 "
-                "longitude/latitude, or pass clip=False."
-            )
-            raise NetworkError(msg) from exc
-        notes.append(f"clipped to the {what}: {before:,} → {edges.u.size:,} edges")
+            raise NetworkError(
+                msg(
+                    "geo.roads.clip_failed",
+                    source=edges.source,
+                    what=what,
+                    bounds=clip_to.bounds,
+                    error=str(exc),
+                )
+            ) from exc
+        notes.append(msg("geo.roads.note_clipped", what=what, before=before, after=edges.u.size))
         if edges.u.size == 0:
-            msg = (
-                f"{edges.source}: no {mode} edges inside the {what}. Check that the study area "
-                "overlaps the data (both in WGS-84 longitude/latitude) or pass clip=False."
+            raise EmptyNetworkError(
+                msg("geo.roads.nothing_inside", source=edges.source, mode=mode, what=what)
             )
-            raise EmptyNetworkError(msg)
     elif clip and from_file:
-        notes.append("no declared data bounds: not clipped")
+        notes.append(msg("geo.roads.note_not_clipped"))
     bad = np.flatnonzero(~np.isfinite(shapely.length(edges.geometry)))
     if bad.size:
-        msg = (
-            f"{edges.source}: {bad.size:,} edges have coordinates that cannot be placed in the "
-            f"local map projection (first: {str(edges.geometry[bad[0]])[:80]}). Check the "
-            "file's coordinates and coordinate system, and export it again."
+        raise NetworkFormatError(
+            msg(
+                "geo.roads.unprojectable",
+                source=edges.source,
+                n=bad.size,
+                first=str(edges.geometry[bad[0]])[:80],
+            )
         )
-        raise NetworkFormatError(msg)
     edges = split_loops_and_parallels(edges, directed=mode == "drive")
     return build_network(
         x=edges.x,
@@ -423,25 +417,17 @@ def _read_file_edges(path: Path, *, mode: str) -> EdgeArrays:
         logger.warning(
             "%s: unexpected %s while reading", path.name, type(exc).__name__, exc_info=exc
         )
-        msg = (
-            f"{path.name}: the network file could not be read ({type(exc).__name__}: {exc}). It "
-            "may be damaged or incomplete; export it again (OSM XML or .osm.pbf, GraphML, or "
-            "centrelines as GPKG/GeoJSON/SHP)."
-        )
-        raise NetworkFormatError(msg) from exc
+        raise NetworkFormatError(
+            msg("geo.roads.unreadable", file=path.name, error=f"{type(exc).__name__}: {exc}")
+        ) from exc
 
 
 def _file_edges(path: Path, *, mode: str) -> EdgeArrays:
     name = path.name.lower()
     if path.is_dir():
-        msg = (
-            f"{path}: is a folder. Give the network file inside it (e.g. the .shp of the "
-            "centrelines, with its .shx/.dbf/.prj beside it) or zip the shapefile parts."
-        )
-        raise NetworkFormatError(msg)
+        raise NetworkFormatError(msg("geo.roads.is_folder", path=str(path)))
     if not path.is_file():
-        msg = f"{path}: file not found. Check the path, or give a place name to download instead."
-        raise NetworkFormatError(msg)
+        raise NetworkFormatError(msg("geo.roads.not_found", path=str(path)))
     if name.endswith(GRAPHML_SUFFIXES):
         return read_graphml_edges(path, mode=mode)
     if name.endswith(CENTRELINE_SUFFIXES):
@@ -455,11 +441,9 @@ def _file_edges(path: Path, *, mode: str) -> EdgeArrays:
         if b"<graphml" in head:  # GraphML saved as .xml
             return read_graphml_edges(path, mode=mode)
         return read_osm_edges(path, mode=mode)
-    msg = (
-        f"{path.name}: unknown network file type {path.suffix!r}. Use OSM XML (.osm), .osm.pbf, "
-        "osmnx GraphML (.graphml) or road centrelines (.shp, .zip, .gpkg, .geojson)."
+    raise NetworkFormatError(
+        msg("geo.roads.unknown_type", file=path.name, suffix=repr(path.suffix))
     )
-    raise NetworkFormatError(msg)
 
 
 def _online_edges(query: Any, *, mode: str) -> EdgeArrays:
@@ -484,8 +468,7 @@ def read_study_area(path: str | Path) -> BaseGeometry:
 
     path = Path(path)
     if not path.is_file():
-        msg = f"study_area {path}: file not found. Check the path in the configuration."
-        raise GeometryError(msg)
+        raise GeometryError(msg("geo.roads.area_not_found", path=str(path)))
     target = str(path)
     if path.suffix.lower() == ".zip":
         from geo.tables import zip_member
@@ -496,29 +479,27 @@ def read_study_area(path: str | Path) -> BaseGeometry:
             warnings.simplefilter("ignore", RuntimeWarning)
             gdf = gpd.read_file(target, engine="pyogrio")
     except Exception as exc:  # GDAL raises DataSourceError, OSError, ... for unreadable files
-        msg = (
-            f"study_area {path.name}: unreadable ({type(exc).__name__}: {exc}). Give the "
-            "boundary as GeoJSON, GPKG or a zipped shapefile with its .prj."
-        )
-        raise GeometryError(msg) from exc
+        raise GeometryError(
+            msg("geo.roads.area_unreadable", file=path.name, error=f"{type(exc).__name__}: {exc}")
+        ) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.isna().all():
-        msg = (
-            f"study_area {path.name}: no geometry (an attribute table). Export the district "
-            "boundary polygon itself."
-        )
-        raise GeometryError(msg)
+        raise GeometryError(msg("geo.roads.area_no_geometry", file=path.name))
     polys = gdf[gdf.geometry.notna() & gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
     if polys.empty:
         kinds = ", ".join(sorted(set(gdf.geometry.geom_type.dropna())))
-        msg = (
-            f"study_area {path.name}: no polygon (found {kinds or 'nothing'}). The study area "
-            "must be the boundary polygon of the district or sub-district."
+        raise GeometryError(
+            msg(
+                "geo.roads.area_no_polygon",
+                file=path.name,
+                found=kinds or msg("geo.roads.nothing"),
+            )
         )
-        raise GeometryError(msg)
     try:
         geom = study_area_wgs84(polys)
     except NetworkError as exc:
-        raise GeometryError(f"study_area {path.name}: {exc}") from exc
+        raise GeometryError(
+            msg("geo.roads.area_in_file", file=path.name, reason=exc.args[0])
+        ) from exc
     assert geom is not None
     return shapely.make_valid(geom)
 
@@ -539,18 +520,10 @@ def study_area_wgs84(area: StudyArea | str | Path | None) -> BaseGeometry | None
     else:
         geom = area
     if not isinstance(geom, BaseGeometry) or geom.is_empty or geom.area <= 0:
-        msg = (
-            f"study_area: expected a WGS-84 polygon (or polygons in a GeoDataFrame), got "
-            f"{type(area).__name__}; draw or load the study-area boundary as a polygon"
-        )
-        raise NetworkError(msg)
+        raise NetworkError(msg("geo.roads.area_not_polygon", kind=type(area).__name__))
     minx, miny, maxx, maxy = geom.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        msg = (
-            f"study_area: bounds {geom.bounds} are not WGS-84 degrees; give longitude/latitude "
-            "or a GeoDataFrame with its CRS set"
-        )
-        raise NetworkError(msg)
+        raise NetworkError(msg("geo.roads.area_not_degrees", bounds=geom.bounds))
     return geom
 
 
@@ -721,35 +694,24 @@ def _graph_edge_ok(data: dict[str, Any], accept: Any, *, tagged: bool = False) -
     return any(accept({**tags, "highway": str(hw)}) for hw in hws)
 
 
-def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
-    """Convert an osmnx MultiDiGraph (WGS-84 or projected) to :class:`EdgeArrays` in UTM.
-
-    Edges failing the mode's tag filter (where the graph keeps ``highway``) are left out; edge
-    ``geometry`` is kept where present, else a straight segment.
-    """
-    check_mode(mode)
+def _graph_nodes_utm(graph: Any, source: str) -> tuple[list[Any], np.ndarray, np.ndarray, str, Any]:
+    """Node list, UTM coordinates, the UTM CRS and the graph's own CRS."""
     nodes = list(graph.nodes)
     if not nodes:
-        msg = f"{source}: the graph has no nodes. Export or download the network again."
-        raise EmptyNetworkError(msg)
+        raise EmptyNetworkError(msg("geo.roads.graph_no_nodes", source=source))
     try:
         gx = np.array([graph.nodes[n]["x"] for n in nodes], dtype="float64")
         gy = np.array([graph.nodes[n]["y"] for n in nodes], dtype="float64")
     except KeyError as exc:
-        msg = (
-            f"{source}: nodes have no 'x'/'y' coordinates ({exc} missing); this is not an osmnx "
-            "GraphML network. Save it with osmnx.save_graphml or load the OSM file instead."
-        )
-        raise NetworkFormatError(msg) from exc
+        raise NetworkFormatError(
+            msg("geo.roads.graph_no_xy", source=source, missing=str(exc))
+        ) from exc
     try:
         graph_crs = pyproj.CRS.from_user_input(graph.graph.get("crs", WGS84))
     except (pyproj.exceptions.CRSError, TypeError, ValueError) as exc:
-        msg = (
-            f"{source}: unknown coordinate system {graph.graph.get('crs')!r} in the graph's "
-            "'crs' attribute. Set it to an EPSG code (e.g. 'epsg:4326') or save the graph again "
-            "with osmnx.save_graphml."
-        )
-        raise NetworkFormatError(msg) from exc
+        raise NetworkFormatError(
+            msg("geo.roads.graph_bad_crs", source=source, crs=repr(graph.graph.get("crs")))
+        ) from exc
     if not graph_crs.is_geographic:
         to_wgs = pyproj.Transformer.from_crs(graph_crs, WGS84, always_xy=True)
         lon, lat = to_wgs.transform(gx, gy)
@@ -759,16 +721,45 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
     bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
-        more = f" (and {int(bad.sum()) - 1:,} more)" if bad.sum() > 1 else ""
-        msg = (
-            f"{source}: node {nodes[first]}{more} has coordinates x={float(gx[first])!r}, "
-            f"y={float(gy[first])!r} that are not a place on Earth in {graph_crs.name}. "
-            "Fix the node or export the graph again."
+        raise NetworkFormatError(
+            msg(
+                "geo.roads.graph_node_off_earth",
+                source=source,
+                node=str(nodes[first]),
+                more=msg("geo.roads.and_more", n=int(bad.sum()) - 1) if bad.sum() > 1 else "",
+                x=repr(float(gx[first])),
+                y=repr(float(gy[first])),
+                crs=graph_crs.name,
+            )
         )
-        raise NetworkFormatError(msg)
     x, y, crs = project_xy(np.asarray(lon), np.asarray(lat))
-    tr = pyproj.Transformer.from_crs(graph_crs, crs, always_xy=True)
-    index = {n: i for i, n in enumerate(nodes)}
+    return nodes, x, y, crs, graph_crs
+
+
+def _edge_geometry(source: str, a: Any, b: Any, geom: Any) -> Any:
+    """An edge's stored geometry as a shapely line (``None`` when it has none)."""
+    if isinstance(geom, str):
+        try:
+            geom = shapely.from_wkt(geom)
+        except shapely.errors.GEOSException as exc:
+            raise NetworkFormatError(
+                msg("geo.roads.edge_unreadable", source=source, a=repr(a), b=repr(b), error=exc)
+            ) from exc
+    if geom is not None and (
+        shapely.get_type_id(geom) != 1
+        or geom.is_empty
+        or not np.isfinite(shapely.get_coordinates(geom)).all()
+    ):
+        raise NetworkFormatError(
+            msg("geo.roads.edge_not_line", source=source, a=repr(a), b=repr(b), geom=str(geom)[:60])
+        )
+    return geom
+
+
+def _graph_edge_rows(
+    graph: Any, *, mode: str, source: str, index: dict[Any, int]
+) -> tuple[list[int], list[int], list[Any], dict[str, list[Any]], int]:
+    """Edges the mode accepts: end indices, geometries, attribute columns, untagged count."""
     accept = way_filter(mode)
     us: list[int] = []
     vs: list[int] = []
@@ -782,24 +773,7 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
             continue
         us.append(index[a])
         vs.append(index[b])
-        geom = data.get("geometry")
-        if isinstance(geom, str):
-            try:
-                geom = shapely.from_wkt(geom)
-            except shapely.errors.GEOSException as exc:
-                msg = f"{source}: edge {a!r}→{b!r} has an unreadable geometry ({exc})."
-                raise NetworkFormatError(msg) from exc
-        if geom is not None and (
-            shapely.get_type_id(geom) != 1
-            or geom.is_empty
-            or not np.isfinite(shapely.get_coordinates(geom)).all()
-        ):
-            msg = (
-                f"{source}: edge {a!r}→{b!r} has a geometry that is not a line with finite "
-                f"coordinates ({str(geom)[:60]}). Fix the edge or export the graph again."
-            )
-            raise NetworkFormatError(msg)
-        geoms.append(geom)
+        geoms.append(_edge_geometry(source, a, b, data.get("geometry")))
         cols["highway"].append(str(_first(data.get("highway", "")) or ""))
         cols["name"].append(str(_first(data.get("name", "")) or ""))
         ow = data.get("oneway", False)
@@ -808,30 +782,42 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
         speed = float(speed) if speed not in (None, "") else maxspeed_kph(data.get("maxspeed"))
         cols["speed_kph"].append(speed or default_speed_kph(data.get("highway")))
     if not us:
-        msg = (
-            f"{source}: no edges usable for mode {mode!r} in this graph. It was probably saved "
-            "for another travel mode; download or export it again for this mode."
-        )
-        raise EmptyNetworkError(msg)
-    u = np.asarray(us, dtype="int64")
-    v = np.asarray(vs, dtype="int64")
+        raise EmptyNetworkError(msg("geo.roads.graph_no_edges", source=source, mode=mode))
+    return us, vs, geoms, cols, untagged
+
+
+def _edge_geometries(
+    geoms: list[Any],
+    *,
+    u: np.ndarray,
+    v: np.ndarray,
+    xy: tuple[np.ndarray, np.ndarray],
+    transform: pyproj.Transformer,
+    where: tuple[str, list[Any]],
+) -> np.ndarray:
+    """Stored geometries projected to UTM; straight segments for edges without one."""
+    source, nodes = where
+    x, y = xy
     geometry = np.empty(u.size, dtype=object)
     has = np.array([g is not None for g in geoms], dtype=bool)
     if has.any():
         projected = shapely.transform(
             np.asarray([g for g in geoms if g is not None], dtype=object),
-            lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])),
+            lambda c: np.column_stack(transform.transform(c[:, 0], c[:, 1])),
         )
         geometry[has] = projected
         far = np.flatnonzero(has)[~np.isfinite(shapely.length(projected))]
         if far.size:
             e = int(far[0])
-            msg = (
-                f"{source}: edge {nodes[u[e]]}→{nodes[v[e]]} has a geometry with coordinates "
-                f"that are not a place on Earth ({str(geoms[e])[:80]}). Fix the edge's geometry "
-                "or export the graph again."
+            raise NetworkFormatError(
+                msg(
+                    "geo.roads.edge_off_earth",
+                    source=source,
+                    a=str(nodes[u[e]]),
+                    b=str(nodes[v[e]]),
+                    geom=str(geoms[e])[:80],
+                )
             )
-            raise NetworkFormatError(msg)
     straight = np.flatnonzero(~has)
     if straight.size:
         coords = np.stack(
@@ -842,6 +828,29 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
             axis=1,
         )
         geometry[straight] = shapely.linestrings(coords)
+    return geometry
+
+
+def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
+    """Convert an osmnx MultiDiGraph (WGS-84 or projected) to :class:`EdgeArrays` in UTM.
+
+    Edges failing the mode's tag filter (where the graph keeps ``highway``) are left out; edge
+    ``geometry`` is kept where present, else a straight segment.
+    """
+    check_mode(mode)
+    nodes, x, y, crs, graph_crs = _graph_nodes_utm(graph, source)
+    index = {n: i for i, n in enumerate(nodes)}
+    us, vs, geoms, cols, untagged = _graph_edge_rows(graph, mode=mode, source=source, index=index)
+    u = np.asarray(us, dtype="int64")
+    v = np.asarray(vs, dtype="int64")
+    geometry = _edge_geometries(
+        geoms,
+        u=u,
+        v=v,
+        xy=(x, y),
+        transform=pyproj.Transformer.from_crs(graph_crs, crs, always_xy=True),
+        where=(source, nodes),
+    )
     attrs: dict[str, np.ndarray] = {
         "highway": np.asarray(cols["highway"], dtype=object),
         "name": np.asarray(cols["name"], dtype=object),
@@ -854,6 +863,9 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
     ids = np.asarray(nodes)
     if ids.dtype.kind not in "iu":
         ids = np.asarray([str(n) for n in nodes], dtype=object)
+    notes: tuple[str, ...] = (msg("geo.roads.note_graph_edges", n=u.size, mode=mode),)
+    if untagged:
+        notes += (msg("geo.roads.note_untagged", n=untagged),)
     return EdgeArrays(
         x=x,
         y=y,
@@ -864,12 +876,7 @@ def graph_to_edges(graph: Any, *, mode: str, source: str) -> EdgeArrays:
         crs=crs,
         source=source,
         attrs=attrs,
-        notes=(f"{u.size:,} graph edges usable for mode {mode}",)
-        + (
-            (f"{untagged:,} edges without a highway tag left out (outlines, not streets)",)
-            if untagged
-            else ()
-        ),
+        notes=notes,
     )
 
 
@@ -881,20 +888,20 @@ def read_graphml_edges(path: str | Path, *, mode: str = "walk") -> EdgeArrays:
     with open(path, "rb") as fh:
         head = fh.read(2048)
     if not head.strip():
-        msg = f"{path.name}: the file is empty. Save the graph again with osmnx.save_graphml."
-        raise NetworkFormatError(msg)
+        raise NetworkFormatError(msg("geo.roads.graphml_empty", file=path.name))
     if b"<graphml" not in head:
         preview = head[:60].decode("utf-8", errors="replace").strip()
-        msg = (
-            f"{path.name}: not a GraphML file (it starts with {preview!r}). Save the graph with "
-            "osmnx.save_graphml, or load the OSM file or centrelines instead."
+        raise NetworkFormatError(
+            msg("geo.roads.not_graphml", file=path.name, preview=repr(preview))
         )
-        raise NetworkFormatError(msg)
     try:
         graph = ox.load_graphml(path)
     except Exception as exc:  # networkx/lxml raise many kinds for a broken file
-        msg = f"{path.name}: unreadable GraphML ({type(exc).__name__}: {exc}). Save it again."
-        raise NetworkFormatError(msg) from exc
+        raise NetworkFormatError(
+            msg(
+                "geo.roads.graphml_unreadable", file=path.name, error=f"{type(exc).__name__}: {exc}"
+            )
+        ) from exc
     return graph_to_edges(graph, mode=mode, source=path.name)
 
 
@@ -940,9 +947,16 @@ def save_graphml(network: Network, path: str | Path) -> Path:
 
 
 __all__ = [
+    "CENTRELINE_SUFFIXES",
+    "GRAPHML_SUFFIXES",
+    "OSM_SUFFIXES",
+    "StudyArea",
     "clip_edges",
     "graph_to_edges",
     "load_network",
+    "load_network_bbox",
+    "load_network_file",
+    "load_network_place",
     "network_to_graph",
     "read_graphml_edges",
     "read_study_area",

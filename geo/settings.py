@@ -11,6 +11,74 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from geo.messages import text as _text
+
+# Every setting is public: the names below are the values a caller may read or assign.
+__all__ = [
+    "bucket_queue_min_nodes",
+    "cache_folder",
+    "candidate_spacing_m",
+    "centreline_gap_hint_m",
+    "centreline_snap_m",
+    "data_folder",
+    "datum_decisive_gain_m",
+    "datum_decisive_ratio",
+    "datum_fit_max_m",
+    "datum_row_file_median_m",
+    "datum_row_fit_m",
+    "datum_row_off_m",
+    "default_building_levels",
+    "default_language",
+    "demand_grid_cell_m",
+    "demand_residential_only",
+    "demand_yes_weight",
+    "demo_seed",
+    "drive_speed_default_kph",
+    "drive_speed_kph",
+    "edit_close_alignment",
+    "edit_close_tolerance_m",
+    "edit_join_m",
+    "floor_area_per_person_m2",
+    "gap_cluster_distance_m",
+    "helsinki_demo_population",
+    "keep_largest_component",
+    "living_circle_minutes",
+    "map_coordinate_decimals",
+    "map_max_network_vertices",
+    "map_simplify_m",
+    "max_total_population",
+    "max_upload_mb",
+    "network_file_cache_entries",
+    "nominatim_url",
+    "off_network_warn_share",
+    "overpass_timeout_s",
+    "overpass_url",
+    "parallel_duplicate_hausdorff_m",
+    "pdf_font_file",
+    "project_root",
+    "residential_building_types",
+    "scenario_change_buffer_m",
+    "search_engine",
+    "self_loop_min_m",
+    "service_area_buffer_m",
+    "service_area_min_hole_m2",
+    "service_area_quad_segs",
+    "siting_curve_max_k",
+    "siting_curve_time_s",
+    "siting_exact_curve_max_pairs",
+    "siting_milp_max_pairs",
+    "siting_pmedian_reach_factor",
+    "snap_tolerance_m",
+    "solver_mip_gap",
+    "solver_time_limit_s",
+    "speed_profile_names_en",
+    "speed_profile_names_zh",
+    "speed_profiles",
+    "static_url_prefix",
+    "storey_height_m",
+    "tianditu_key",
+]
+
 #: Root of the project (the folder that holds ``app.py``).
 project_root: Path = Path(__file__).resolve().parent.parent
 
@@ -33,27 +101,28 @@ speed_profiles: dict[str, float] = {
     "elderly": 0.9,  # TCRP 15th percentile of over-60s 0.92 m/s [V]
     "child": 1.0,  # child with an adult; labelled default [M]
     "wheelchair": 0.67,  # Chinese public code [S]
-    "cycling": 4.0,  # 12-15 km/h; "三公里" is a 15-minute ride [V]
+    "cycling": 4.0,  # 12-15 km/h; the planners' three kilometres is a 15-minute ride [V]
+}
+
+# The profiles' names are catalogue texts (geo.po); these tables are read from it at import, so
+# callers (and a user adding a profile by assignment) keep using plain dictionaries.
+_PROFILE_NAME_CODES: dict[str, str] = {
+    "general": "geo.settings.profile_general",
+    "planning": "geo.settings.profile_planning",
+    "elderly": "geo.settings.profile_elderly",
+    "child": "geo.settings.profile_child",
+    "wheelchair": "geo.settings.profile_wheelchair",
+    "cycling": "geo.settings.profile_cycling",
 }
 
 #: Chinese labels of the speed profiles.
 speed_profile_names_zh: dict[str, str] = {
-    "general": "一般成人",
-    "planning": "规划保守值",
-    "elderly": "老年人",
-    "child": "儿童（陪同）",
-    "wheelchair": "轮椅",
-    "cycling": "骑行",
+    key: _text(code, "zh") for key, code in _PROFILE_NAME_CODES.items()
 }
 
 #: English labels of the speed profiles.
 speed_profile_names_en: dict[str, str] = {
-    "general": "adult",
-    "planning": "planning (conservative)",
-    "elderly": "elderly",
-    "child": "child (accompanied)",
-    "wheelchair": "wheelchair",
-    "cycling": "cycling",
+    key: _text(code, "en") for key, code in _PROFILE_NAME_CODES.items()
 }
 
 #: GB 50180-2018 living-circle levels in minutes of walking.
@@ -129,7 +198,8 @@ default_language: str = "zh"
 #: Seed of the embedded synthetic demo district (same seed, same district).
 demo_seed: int = 20181201
 
-#: Tianditu (天地图) tile key; tiles need one (https://console.tianditu.gov.cn). Empty: no Tianditu.
+#: Tianditu (the national map service) tile key; tiles need one
+#: (https://console.tianditu.gov.cn). Empty: no Tianditu.
 tianditu_key: str = os.environ.get("LCC_TIANDITU_KEY", "")
 
 #: URL prefix under which the app serves ``static/`` (Streamlit: ``server.enableStaticServing``).

@@ -6,7 +6,7 @@ planning standard (with its verification status) the default comes from.
 
 The living-circle evaluation adds, per category, the tiers it belongs to (:class:`Tier`, e.g. the
 5-, 10- and 15-minute circles of GB 50180-2018) with per-tier thresholds
-(:class:`TierThreshold`), whether it is a basic (基础保障类) or quality (品质提升类) item of
+(:class:`TierThreshold`), whether it is a basic-provision or a quality-improvement item of
 TD/T 1062-2021, the population subgroup it is judged on, and an optional supply target
 (:class:`SupplyTarget`). Every default carries its source label ([V], [S] or [M]).
 """
@@ -22,6 +22,27 @@ from typing import Any
 
 from geo import settings
 from geo.errors import CategoryError, ConfigError
+from geo.messages import msg
+
+__all__ = [
+    "ITEMS",
+    "PERSONS_PER_HOUSEHOLD",
+    "SUBGROUP_COLUMNS",
+    "TARGET_PER",
+    "Category",
+    "Criterion",
+    "SupplyTarget",
+    "Tier",
+    "TierThreshold",
+    "categories",
+    "get_category",
+    "get_tier",
+    "load_taxonomy",
+    "load_tiers",
+    "match_category",
+    "source_label",
+    "tiers",
+]
 
 
 @dataclass(frozen=True)
@@ -40,24 +61,26 @@ class Criterion:
 
     def __post_init__(self) -> None:
         if (self.minutes is None) == (self.metres is None):
-            msg = (
-                f"criterion: give exactly one of minutes and metres, got minutes={self.minutes!r}, "
-                f"metres={self.metres!r}"
+            raise ConfigError(
+                msg(
+                    "geo.taxonomy.one_threshold",
+                    minutes=repr(self.minutes),
+                    metres=repr(self.metres),
+                )
             )
-            raise ConfigError(msg)
         if self.profile not in settings.speed_profiles and self.speed_mps is None:
-            msg = (
-                f"criterion: unknown speed profile {self.profile!r}; use one of "
-                f"{sorted(settings.speed_profiles)} or give speed (metres per second)"
+            raise ConfigError(
+                msg(
+                    "geo.taxonomy.unknown_profile",
+                    profile=repr(self.profile),
+                    profiles=sorted(settings.speed_profiles),
+                )
             )
-            raise ConfigError(msg)
         value = self.minutes if self.minutes is not None else self.metres
         if value is None or not value > 0:
-            msg = f"criterion: the threshold must be positive, got {value!r}"
-            raise ConfigError(msg)
+            raise ConfigError(msg("geo.taxonomy.threshold_not_positive", got=repr(value)))
         if self.speed_mps is not None and not self.speed_mps > 0:
-            msg = f"criterion: speed must be positive metres per second, got {self.speed_mps!r}"
-            raise ConfigError(msg)
+            raise ConfigError(msg("geo.taxonomy.speed_not_positive", got=repr(self.speed_mps)))
 
     @property
     def speed(self) -> float:
@@ -82,26 +105,26 @@ class Criterion:
         return self.threshold_m / self.speed / 60.0
 
     def label(self, lang: str = "zh") -> str:
-        """Human-readable label, e.g. ``步行15分钟（老年人 0.9 m/s）``, ``骑行10分钟（4 m/s）``."""
+        """Human-readable label in ``lang``, e.g. ``15 min walk (elderly, 0.9 m/s)``."""
         if self.minutes is not None:
             # A cycling speed makes it a ride whatever the network mode says: the label names
             # the way of travelling the speed belongs to, never "walk" at 4 m/s.
             if self.mode == "bike" or self.profile == "cycling":
-                if lang == "zh":
-                    return f"骑行{self.minutes:g}分钟（{self.speed:g} m/s）"
-                return f"{self.minutes:g} min ride ({self.speed:g} m/s)"
+                return msg("geo.taxonomy.label_ride", minutes=self.minutes, speed=self.speed).text(
+                    lang
+                )
             if self.mode == "drive":
-                if lang == "zh":
-                    return f"驾车{self.minutes:g}分钟（{self.speed:g} m/s）"
-                return f"{self.minutes:g} min drive ({self.speed:g} m/s)"
-            if lang == "zh":
-                prof = settings.speed_profile_names_zh.get(self.profile, self.profile)
-                return f"步行{self.minutes:g}分钟（{prof} {self.speed:g} m/s）"
-            prof = settings.speed_profile_names_en.get(self.profile, self.profile)
-            return f"{self.minutes:g} min walk ({prof}, {self.speed:g} m/s)"
-        if lang == "zh":
-            return f"路网距离 {self.metres:g} 米"
-        return f"{self.metres:g} m network distance"
+                return msg("geo.taxonomy.label_drive", minutes=self.minutes, speed=self.speed).text(
+                    lang
+                )
+            names = (
+                settings.speed_profile_names_zh if lang == "zh" else settings.speed_profile_names_en
+            )
+            prof = names.get(self.profile, self.profile)
+            return msg(
+                "geo.taxonomy.label_walk", minutes=self.minutes, profile=prof, speed=self.speed
+            ).text(lang)
+        return msg("geo.taxonomy.label_metres", metres=self.metres).text(lang)
 
     def with_overrides(self, **overrides: Any) -> Criterion:
         """Return a new criterion with some fields replaced.
@@ -125,19 +148,19 @@ class Criterion:
         values.update({k: v for k, v in overrides.items() if v is not None})
         unknown = set(values) - {"mode", "minutes", "metres", "profile", "speed_mps"}
         if unknown:
-            msg = f"criterion: unknown keys {sorted(unknown)}; use minutes, metres, profile, speed"
-            raise ConfigError(msg)
+            raise ConfigError(msg("geo.taxonomy.criterion_keys", unknown=sorted(unknown)))
         for key in ("minutes", "metres", "speed_mps"):
             if values[key] is not None and not isinstance(values[key], int | float):
                 try:
                     values[key] = float(values[key])
                 except (TypeError, ValueError):
-                    msg = f"criterion: {key} must be a number, got {values[key]!r}"
-                    raise ConfigError(msg) from None
+                    raise ConfigError(
+                        msg("geo.taxonomy.not_a_number", key=key, got=repr(values[key]))
+                    ) from None
         return Criterion(**values)
 
 
-#: Item kinds of TD/T 1062-2021: 基础保障类 and 品质提升类.
+#: Item kinds of TD/T 1062-2021: basic provision and quality improvement.
 ITEMS: tuple[str, ...] = ("basic", "quality")
 
 #: Population subgroups a category can be judged on, and the demand column each one reads.
@@ -163,7 +186,7 @@ def source_label(text: str) -> str:
 
 @dataclass(frozen=True)
 class Tier:
-    """One living-circle tier (居住街坊, 5-, 10- or 15-minute circle).
+    """One living-circle tier (residential block, 5-, 10- or 15-minute circle).
 
     ``threshold_m`` is the default walking network distance of the tier, ``minutes`` its
     walking-time form; ``status`` the source label of the threshold.
@@ -180,11 +203,14 @@ class Tier:
 
     def __post_init__(self) -> None:
         if not (self.threshold_m > 0 and self.minutes > 0):
-            msg = (
-                f"tier {self.key!r}: threshold_m and minutes must be positive, got "
-                f"{self.threshold_m!r} and {self.minutes!r}; fix [tiers.{self.key}]"
+            raise ConfigError(
+                msg(
+                    "geo.taxonomy.tier_not_positive",
+                    key=self.key,
+                    threshold=repr(self.threshold_m),
+                    minutes=repr(self.minutes),
+                )
             )
-            raise ConfigError(msg)
 
     def name(self, lang: str = "zh") -> str:
         """Name in the interface language."""
@@ -228,7 +254,7 @@ class TierThreshold:
 
 @dataclass(frozen=True)
 class SupplyTarget:
-    """A supply standard, e.g. 4.5 托位 per 1000 residents [V].
+    """A supply standard, e.g. 4.5 childcare places per 1000 residents [V].
 
     ``per`` is one of :data:`TARGET_PER`.
     """
@@ -241,11 +267,9 @@ class SupplyTarget:
 
     def __post_init__(self) -> None:
         if self.per not in TARGET_PER:
-            msg = f"target: per must be one of {TARGET_PER}, got {self.per!r}"
-            raise ConfigError(msg)
+            raise ConfigError(msg("geo.taxonomy.bad_per", allowed=TARGET_PER, got=repr(self.per)))
         if not (isinstance(self.value, int | float) and self.value > 0):
-            msg = f"target: value must be a positive number, got {self.value!r}"
-            raise ConfigError(msg)
+            raise ConfigError(msg("geo.taxonomy.bad_target", got=repr(self.value)))
 
     def per_1000_residents(self, persons_per_household: float | None = None) -> float:
         """The target as capacity per 1000 residents.
@@ -261,16 +285,15 @@ class SupplyTarget:
             PERSONS_PER_HOUSEHOLD if persons_per_household is None else persons_per_household
         )
         if not pph > 0:
-            msg = f"target: persons_per_household must be positive, got {pph!r}"
-            raise ConfigError(msg)
+            raise ConfigError(msg("geo.taxonomy.bad_household", got=repr(pph)))
         return float(self.value) * 1000.0 / (100.0 * pph)
 
     def label(self) -> str:
-        """E.g. ``4.5 托位 places per 1000 residents [V]``."""
+        """E.g. ``4.5 places per 1000 residents [V]`` (the unit as the taxonomy writes it)."""
         return f"{self.value:g} {self.unit} per {self.per} {self.status}".replace("  ", " ").strip()
 
 
-#: Average household size, 2020 census (七普): 2.62 persons [V]. Used to turn "per 100
+#: Average household size, 2020 (seventh) census: 2.62 persons [V]. Used to turn "per 100
 #: households" targets into per-1000-resident ones when no household count is given.
 PERSONS_PER_HOUSEHOLD = 2.62
 
@@ -332,18 +355,12 @@ def _tier_threshold(key: str, tier: str, raw: Any) -> TierThreshold:
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         return TierThreshold(metres=float(raw))
     if not isinstance(raw, dict):
-        msg = (
-            f"category {key!r}: tier_overrides.{tier} must be metres or a table with metres or "
-            f"minutes, got {raw!r}"
-        )
-        raise ConfigError(msg)
+        raise ConfigError(msg("geo.taxonomy.bad_override", key=repr(key), tier=tier, got=repr(raw)))
     unknown = set(raw) - {"metres", "minutes", "profile", "speed", "source", "status"}
     if unknown:
-        msg = (
-            f"category {key!r}: tier_overrides.{tier} has unknown keys {sorted(unknown)}; use "
-            "metres, minutes, profile, speed, source, status"
+        raise ConfigError(
+            msg("geo.taxonomy.override_keys", key=repr(key), tier=tier, unknown=sorted(unknown))
         )
-        raise ConfigError(msg)
     source = str(raw.get("source", ""))
     return TierThreshold(
         metres=raw.get("metres"),
@@ -361,29 +378,31 @@ def _living_circle_fields(
     tier_keys = tuple(entry.get("tiers", ()))
     unknown = [t for t in tier_keys if t not in tiers]
     if unknown:
-        msg = f"category {key!r}: unknown tiers {unknown}; known tiers are {list(tiers)}"
-        raise ConfigError(msg)
+        raise ConfigError(
+            msg("geo.taxonomy.unknown_tiers", key=repr(key), unknown=unknown, known=list(tiers))
+        )
     overrides = {
         str(t): _tier_threshold(key, str(t), raw)
         for t, raw in dict(entry.get("tier_overrides", {})).items()
     }
     stray = sorted(set(overrides) - set(tier_keys))
     if stray:
-        msg = (
-            f"category {key!r}: tier_overrides for tiers {stray} the category is not in "
-            f"(tiers = {list(tier_keys)}); add them to tiers or remove the override"
+        raise ConfigError(
+            msg("geo.taxonomy.stray_override", key=repr(key), stray=stray, tiers=list(tier_keys))
         )
-        raise ConfigError(msg)
     item = entry.get("item", "quality")
     if item not in ITEMS:
-        msg = f"category {key!r}: item must be one of {ITEMS}, got {item!r}"
-        raise ConfigError(msg)
+        raise ConfigError(msg("geo.taxonomy.bad_item", key=repr(key), items=ITEMS, got=repr(item)))
     subgroup = entry.get("subgroup", "all")
     if subgroup not in SUBGROUP_COLUMNS:
-        msg = (
-            f"category {key!r}: subgroup must be one of {list(SUBGROUP_COLUMNS)}, got {subgroup!r}"
+        raise ConfigError(
+            msg(
+                "geo.taxonomy.bad_subgroup",
+                key=repr(key),
+                allowed=list(SUBGROUP_COLUMNS),
+                got=repr(subgroup),
+            )
         )
-        raise ConfigError(msg)
     target = None
     if entry.get("target") is not None:
         raw = dict(entry["target"])
@@ -423,11 +442,9 @@ def _load_tiers(raw: dict[str, Any]) -> dict[str, Tier]:
                 status=str(entry.get("status") or source_label(source)),
             )
         except KeyError as exc:
-            msg = (
-                f"tier {key!r}: missing {exc.args[0]!r}; give name_zh, name_en, threshold_m "
-                "and minutes"
-            )
-            raise ConfigError(msg) from None
+            raise ConfigError(
+                msg("geo.taxonomy.tier_missing", key=repr(key), missing=repr(exc.args[0]))
+            ) from None
     return out
 
 
@@ -455,8 +472,7 @@ def get_tier(key: str) -> Tier:
     known = tiers()
     if key in known:
         return known[key]
-    msg = f"tier: unknown key {key!r}; known tiers are {', '.join(known)}"
-    raise ConfigError(msg)
+    raise ConfigError(msg("geo.taxonomy.unknown_tier", key=repr(key), known=", ".join(known)))
 
 
 @cache
@@ -515,15 +531,15 @@ def get_category(key: str) -> Category:
     tax = categories()
     if key in tax:
         return tax[key]
-    msg = f"category: unknown key {key!r}; known keys are {', '.join(tax)}"
-    raise CategoryError(msg)
+    raise CategoryError(msg("geo.taxonomy.unknown_category", key=repr(key), known=", ".join(tax)))
 
 
 def match_category(text: str) -> str | None:
     """Map a user's category string (Chinese or English, key, name or synonym) to a key.
 
     Exact matches on key, names and synonyms win; then a synonym contained in the text (the
-    longest first, so "社区卫生服务中心" beats "卫生"). Returns ``None`` when nothing matches.
+    longest first, so a community health service centre beats plain "health"). Returns ``None``
+    when nothing matches.
     """
     if text is None:
         return None

@@ -347,14 +347,112 @@ def _split_reference(lines):
     )
 )
 def test_splitting_at_shared_vertices_matches_the_reference(raw):
-    from geo.centrelines import _split_at_shared_vertices
+    from geo.centreline_topology import split_at_shared_vertices
 
     lines = np.array(
         [shapely.linestrings(np.array(pts, dtype=float) * 10.0) for pts in raw], dtype=object
     )
-    pieces, origin, _ = _split_at_shared_vertices(lines)
+    pieces, origin, _ = split_at_shared_vertices(lines)
     ref_pieces, ref_origin = _split_reference(lines)
     assert list(origin) == ref_origin
     assert len(pieces) == len(ref_pieces)
     for a, b in zip(pieces, ref_pieces, strict=True):
         assert shapely.equals_exact(a, b, tolerance=0)
+
+
+def _t_split_reference(lines, snap):
+    """The former per-line loop (``shapely.ops.substring``), the oracle of the vectorised pieces."""
+    import itertools
+
+    from shapely.ops import substring
+
+    from geo.centreline_topology import _line_bounds, node_clusters
+
+    n = lines.size
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    first, last = _line_bounds(owner, n)
+    ends = np.concatenate([coords[first], coords[last]])
+    labels = node_clusters(ends, snap)
+    count = np.bincount(labels)
+    nx_ = np.bincount(labels, weights=ends[:, 0]) / count
+    ny_ = np.bincount(labels, weights=ends[:, 1]) / count
+    start_node, end_node = labels[:n], labels[n:]
+    node_pts = shapely.points(nx_, ny_)
+    hit_node, hit_line = shapely.STRtree(lines).query(node_pts, predicate="dwithin", distance=snap)
+    at = shapely.line_locate_point(lines[hit_line], node_pts[hit_node])
+    inside = (at > snap) & (at < shapely.length(lines)[hit_line] - snap)
+    splits: dict[int, list] = {}
+    for node, line, pos in zip(hit_node[inside], hit_line[inside], at[inside], strict=True):
+        splits.setdefault(int(line), []).append((float(pos), int(node)))
+    out = []
+    for i in range(n):
+        if i not in splits:
+            continue
+        line = lines[i]
+        cuts = [(0.0, int(start_node[i])), *sorted(splits[i]), (line.length, int(end_node[i]))]
+        for (p0, a), (p1, b) in itertools.pairwise(cuts):
+            if p1 - p0 <= 0:
+                continue
+            c = shapely.get_coordinates(substring(line, p0, p1))
+            c[0], c[-1] = (nx_[a], ny_[a]), (nx_[b], ny_[b])
+            out.append((a, b, i, shapely.linestrings(c)))
+    return out
+
+
+@given(
+    st.lists(
+        st.lists(st.tuples(st.integers(0, 8), st.integers(0, 8)), min_size=2, max_size=6),
+        min_size=1,
+        max_size=10,
+    ),
+    st.sampled_from([0.5, 1.0, 3.0]),
+)
+def test_t_junction_pieces_match_the_former_loop(raw, snap):
+    from geo.centreline_topology import build_topology
+
+    lines = np.array(
+        [shapely.linestrings(np.array(pts, dtype=float) * 5.0) for pts in raw], dtype=object
+    )
+    lines = lines[shapely.length(lines) > 0]
+    if lines.size == 0:
+        return
+    topo = build_topology(lines, snap=snap, gap_hint=5.0)
+    ref = _t_split_reference(lines, snap)
+    split = np.isin(topo.src, [r[2] for r in ref])
+    assert topo.n_split == len({r[2] for r in ref})
+    got = list(
+        zip(topo.u[split], topo.v[split], topo.src[split], topo.geometry[split], strict=True)
+    )
+    assert [(a, b, i) for a, b, i, _ in got] == [(a, b, i) for a, b, i, _ in ref]
+    for (*_, g), (*_, r) in zip(got, ref, strict=True):
+        assert shapely.equals_exact(g, r, tolerance=0)
+
+
+def test_position_ids_survive_a_hash_collision(monkeypatch):
+    from geo import centreline_topology as topo
+
+    xy = np.array([[1.0, 2.0], [3.0, 2.0], [1.0, 2.0], [5.0, 6.0]])
+    codes, rep = topo._position_ids(xy)
+    assert codes.tolist() == [0, 1, 0, 2]
+    assert rep.tolist() == [[1.0, 2.0], [3.0, 2.0], [5.0, 6.0]]
+    # Keys from y alone collide for the first two positions: the exact pairs decide.
+    monkeypatch.setattr(topo, "_KEY_MULTIPLIER", 0)
+    codes, rep = topo._position_ids(xy)
+    assert codes.tolist() == [0, 1, 0, 2]
+    assert rep.tolist() == [[1.0, 2.0], [3.0, 2.0], [5.0, 6.0]]
+
+
+def test_multipart_and_missing_geometries_are_read_from_the_arrow_table(tmp_path: Path):
+    from geo.centrelines import _read_lines
+
+    parts = [
+        shapely.MultiLineString([[(0, 0), (100, 0)], [(100, 0), (100, 100)]]),
+        shapely.LineString([(0, 0), (0, 100)]),
+        None,
+    ]
+    path = tmp_path / "multi.gpkg"
+    gpd.GeoDataFrame({"name": ["甲", "乙", "丙"]}, geometry=parts, crs=32650).to_file(path)
+    gdf = _read_lines(path)
+    assert gdf["name"].tolist() == ["甲", "甲", "乙"]
+    assert set(gdf.geometry.geom_type) == {"LineString"}
+    assert gdf.geometry.length.sum() == pytest.approx(300.0)

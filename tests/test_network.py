@@ -138,3 +138,26 @@ def test_ring_road_closing_on_one_node_is_kept() -> None:
     d = csgraph.dijkstra(net.csr, indices=1)
     # The ring's inner nodes sit a third of the way round either side: 160/3 m from its node.
     assert np.isfinite(d).all() and d.max() == pytest.approx(50 + 160 / 3)
+
+
+def test_report_summary_in_both_languages():
+    from geo.network import NetworkReport
+
+    report = NetworkReport(
+        source="roads.gpkg",
+        mode="walk",
+        n_nodes=1200,
+        n_edges=2500,
+        n_components=3,
+        dropped_nodes=4,
+        dropped_edges=5,
+        dangling_ends=6,
+    )
+    assert report.summary("en") == (
+        "Network from roads.gpkg; mode walk; 1,200 nodes, 2,500 edges; 3 connected components; "
+        "kept the largest (dropped 4 nodes, 5 edges); 6 dangling ends."
+    )
+    assert report.summary("zh") == (
+        "路网来源：roads.gpkg；出行方式：walk；节点 1,200 个，路段 2,500 条；原有连通分量 3 个，"
+        "仅保留最大连通分量（舍弃 4 个节点、5 条路段）；悬挂端点 6 个。"
+    )
