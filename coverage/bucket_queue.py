@@ -43,7 +43,15 @@ from geo.errors import ConfigError, NetworkError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MAX_RING", "available", "bucket_width", "multi_source", "warm_up", "weight_bounds"]
+__all__ = [
+    "MAX_RING",
+    "available",
+    "bucket_width",
+    "compiled_kernel",
+    "multi_source",
+    "warm_up",
+    "weight_bounds",
+]
 
 
 def _import_numba() -> Any:
@@ -70,14 +78,33 @@ def _import_numba() -> Any:
 _COMPILED: dict[str, Any] = {}
 
 
+def compiled_kernel(name: str, func: Any) -> Any:
+    """``func`` compiled by numba (cached on disk, GIL released), or None without numba.
+
+    Parameters
+    ----------
+    name
+        Key of the compiled function in this process (compiled once per name).
+    func
+        A plain-Python function written in numba's subset (loops over numpy arrays).
+
+    Returns
+    -------
+    callable or None
+        The compiled function; None when numba is not installed or fails to load, and the
+        caller then takes its numpy path.
+    """
+    if name not in _COMPILED:
+        numba = _import_numba()
+        _COMPILED[name] = (
+            numba.njit(cache=True, nogil=True, boundscheck=False)(func) if numba else None
+        )
+    return _COMPILED[name]
+
+
 def _compiled() -> Any:
     """The compiled search, or None without numba (imported on first use: it costs ~0.2 s)."""
-    if "search" not in _COMPILED:
-        numba = _import_numba()
-        _COMPILED["search"] = (
-            numba.njit(cache=True, nogil=True, boundscheck=False)(_search_py) if numba else None
-        )
-    return _COMPILED["search"]
+    return compiled_kernel("search", _search_py)
 
 
 def available() -> bool:

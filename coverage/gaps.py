@@ -36,6 +36,7 @@ from scipy import ndimage, sparse
 from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
+from coverage.bucket_queue import compiled_kernel
 from coverage.summary import weighted_quantile
 from geo import settings
 from geo.errors import ConfigError
@@ -221,6 +222,78 @@ def single_link_labels(x: np.ndarray, y: np.ndarray, link: float) -> np.ndarray:
     return order[inv]
 
 
+def _stamp_py(
+    field: np.ndarray,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    x0: float,
+    y0: float,
+    h: float,
+    reach: float,
+) -> None:
+    """Lower ``field`` (squared distances) to each point's squared distance within ``reach``.
+
+    Compiled by numba (:func:`coverage.bucket_queue.compiled_kernel`): one pass over the points,
+    each touching the (2·reach/h)² grid nodes around it, so the work is linear in the points.
+    """
+    ny, nx = field.shape
+    r = int(reach / h) + 1
+    for k in range(xs.size):
+        ci = int((xs[k] - x0) / h)
+        cj = int((ys[k] - y0) / h)
+        j0, j1 = max(cj - r, 0), min(cj + r + 1, ny - 1)
+        i0, i1 = max(ci - r, 0), min(ci + r + 1, nx - 1)
+        for j in range(j0, j1 + 1):
+            dy = y0 + j * h - ys[k]
+            dy2 = dy * dy
+            for i in range(i0, i1 + 1):
+                dx = x0 + i * h - xs[k]
+                d2 = dx * dx + dy2
+                if d2 < field[j, i]:
+                    field[j, i] = d2
+
+
+def _distance_field(
+    x: np.ndarray,
+    y: np.ndarray,
+    xmin: float,
+    ymin: float,
+    h: float,
+    shape: tuple[int, int],
+    radius: float,
+) -> np.ndarray:
+    """Distance from each grid node to the nearest point, exact wherever it decides the contour.
+
+    Nodes within ``radius + 2 h`` of a point get their exact distance (an edge of the grid that
+    crosses the level ``radius`` has both ends within ``radius ± h``); the others ``2 radius``
+    or, on the numpy path, 0 deep inside (never next to a crossing edge either way).
+    """
+    stamp = compiled_kernel("gap_stamp", _stamp_py)
+    cap = 2.0 * radius
+    if stamp is not None:
+        field = np.full(shape, cap * cap)
+        # Row by row keeps the nodes a point touches in cache (several times faster).
+        order = np.lexsort((x, np.floor((y - ymin) / h)))
+        stamp(field, x[order], y[order], xmin, ymin, h, radius + 2.0 * h)
+        return np.sqrt(field, out=field)
+    ny, nx = shape
+    occ = np.ones((ny, nx), dtype=bool)
+    occ[np.rint((y - ymin) / h).astype(np.intp), np.rint((x - xmin) / h).astype(np.intp)] = False
+    # The nearest occupied node is e away, a point within e + h/√2: a node with e > radius + 2 h
+    # is outside, and one with e + h/√2 <= radius - 2 h is inside with all its neighbours, so
+    # that no grid edge from it crosses the outline. Only the band between needs distances.
+    e = ndimage.distance_transform_edt(occ) * h
+    del occ
+    field = np.where(e <= radius - 2.75 * h, 0.0, cap)
+    jj, ii = np.nonzero((e > radius - 2.75 * h) & (e <= radius + 2.0 * h))
+    del e
+    d, _ = cKDTree(np.column_stack([x, y])).query(
+        np.column_stack([xmin + ii * h, ymin + jj * h]), k=1, distance_upper_bound=cap
+    )
+    field[jj, ii] = np.minimum(d, cap)
+    return field
+
+
 def disc_union_raster(
     x: np.ndarray, y: np.ndarray, radius: float, *, step: float | None = None
 ) -> shapely.Geometry:
@@ -256,23 +329,9 @@ def disc_union_raster(
     span_x, span_y = float(x.max()) + pad - xmin, float(y.max()) + pad - ymin
     h = max(h, math.sqrt(span_x * span_y / _MAX_NODES))
     nx, ny = math.ceil(span_x / h) + 1, math.ceil(span_y / h) + 1
-    occ = np.ones((ny, nx), dtype=bool)
-    occ[np.rint((y - ymin) / h).astype(np.intp), np.rint((x - xmin) / h).astype(np.intp)] = False
-    # The nearest occupied node is e away, a point within e + h/√2: a node with e > radius + 2 h
-    # is outside, and one with e + h/√2 <= radius - 2 h is inside with all its neighbours, so
-    # that no grid edge from it crosses the outline. Only the band between needs distances.
-    e = ndimage.distance_transform_edt(occ) * h
-    del occ
-    field = np.where(e <= radius - 2.75 * h, 0.0, 2.0 * radius)
-    jj, ii = np.nonzero((e > radius - 2.75 * h) & (e <= radius + 2.0 * h))
-    del e
-    d, _ = cKDTree(np.column_stack([x, y])).query(
-        np.column_stack([xmin + ii * h, ymin + jj * h]), k=1, distance_upper_bound=2.0 * radius
-    )
-    field[jj, ii] = np.minimum(d, 2.0 * radius)
+    field = _distance_field(x, y, xmin, ymin, h, (ny, nx), radius)
     # A node exactly on the level makes the traced ring touch itself there (invalid polygon).
     field[field == radius] = np.nextafter(radius, np.inf)
-    del d, ii, jj
     gen = contourpy.contour_generator(
         x=xmin + np.arange(nx) * h,
         y=ymin + np.arange(ny) * h,
