@@ -40,6 +40,7 @@ from coverage.bucket_queue import compiled_kernel
 from coverage.summary import weighted_quantile
 from geo import settings
 from geo.errors import ConfigError
+from geo.messages import msg
 from geo.network import WGS84
 
 if TYPE_CHECKING:
@@ -70,6 +71,10 @@ GAP_COLUMNS = [
     "geometry",
 ]
 
+#: Between the community names of a gap: the Chinese enumeration comma (U+3001), as planners
+#: write lists of names.
+_NAME_SEP = "\u3001"
+
 #: Gaps with more points than this get the grid-contour polygon; the exact union of discs costs
 #: about 0.1 ms per disc and grows worse than linearly (435 s for 1M points in one run).
 _EXACT_MAX = 256
@@ -91,6 +96,61 @@ _OFFSETS += [(2, 2), (2, -2)]
 def _empty(crs: str = WGS84) -> gpd.GeoDataFrame:
     cols: dict[str, list[object]] = {c: [] for c in GAP_COLUMNS if c != "geometry"}
     return gpd.GeoDataFrame(cols, geometry=[], crs=crs)
+
+
+class _CellLinks:
+    """Connected components of the cells under the links found so far (recomputed per join)."""
+
+    def __init__(self, m: int) -> None:
+        self.m = m
+        self.src: list[np.ndarray] = []
+        self.dst: list[np.ndarray] = []
+        self.comp = np.arange(m)
+
+    def join(self, a: np.ndarray, b: np.ndarray) -> None:
+        """Link cells ``a[i]`` and ``b[i]`` and update :attr:`comp`."""
+        self.src.append(a)
+        self.dst.append(b)
+        ea, eb = np.concatenate(self.src), np.concatenate(self.dst)
+        adj = sparse.coo_matrix((np.ones(ea.size, dtype=np.int8), (ea, eb)), shape=(self.m,) * 2)
+        self.comp = csgraph.connected_components(adj, directed=False)[1]
+
+
+def _nearest_point_hits(
+    idx: np.ndarray,
+    g2: np.ndarray,
+    cell: np.ndarray,
+    tpos: np.ndarray,
+    start: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    link2: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each cell's point nearest the neighbour's square against every point of that cell.
+
+    ``idx`` are candidate points (sorted by cell) and ``g2`` their squared gaps to the
+    neighbouring cell's square. Returns which of ``idx`` is chosen per cell (ties: the first)
+    and whether each chosen point lies within the link of some point of the neighbouring cell;
+    in dense areas this alone joins almost every pair of cells.
+    """
+    head = np.ones(idx.size, dtype=bool)
+    head[1:] = cell[idx[1:]] != cell[idx[:-1]]
+    grp = np.cumsum(head) - 1
+    gmin = np.minimum.reduceat(g2, np.flatnonzero(head))
+    at_min = g2 == gmin[grp]
+    chosen = np.zeros(idx.size, dtype=bool)
+    chosen[np.flatnonzero(at_min)[np.unique(grp[at_min], return_index=True)[1]]] = True
+    q = idx[chosen]
+    t = tpos[cell[q]]
+    count = start[t + 1] - start[t]
+    rep = np.repeat(np.arange(q.size), count)
+    within = np.arange(rep.size) - np.repeat(np.cumsum(count) - count, count)
+    other = start[t][rep] + within
+    dx, dy = x[q[rep]] - x[other], y[q[rep]] - y[other]
+    # The same sum of squares as query_pairs, so ties at exactly link agree.
+    hit = np.zeros(q.size, dtype=bool)
+    hit[rep[dx * dx + dy * dy <= link2]] = True
+    return chosen, hit
 
 
 def single_link_labels(x: np.ndarray, y: np.ndarray, link: float) -> np.ndarray:
@@ -145,24 +205,13 @@ def single_link_labels(x: np.ndarray, y: np.ndarray, link: float) -> np.ndarray:
     if m == 1:
         return np.zeros(n, dtype=np.intp)
     link2 = link * link
-    src: list[np.ndarray] = []
-    dst: list[np.ndarray] = []
-    comp = np.arange(m)
+    cells = _CellLinks(m)
     tree: cKDTree | None = None
     spacing = 4.0 * link
-
-    def join(a: np.ndarray, b: np.ndarray) -> None:
-        nonlocal comp
-        src.append(a)
-        dst.append(b)
-        ea, eb = np.concatenate(src), np.concatenate(dst)
-        adj = sparse.coo_matrix((np.ones(ea.size, dtype=np.int8), (ea, eb)), shape=(m, m))
-        comp = csgraph.connected_components(adj, directed=False)[1]
-
     for di, dj in _OFFSETS:
         off = di * width + dj
         tpos = np.minimum(np.searchsorted(ukey, ukey + off), m - 1)
-        live = (ukey[tpos] == ukey + off) & (comp != comp[tpos])
+        live = (ukey[tpos] == ukey + off) & (cells.comp != cells.comp[tpos])
         idx = np.flatnonzero(live[cell])
         if idx.size == 0:
             continue
@@ -175,30 +224,12 @@ def single_link_labels(x: np.ndarray, y: np.ndarray, link: float) -> np.ndarray:
         idx, g2 = idx[keep], g2[keep]
         if idx.size == 0:
             continue
-        # Each cell's point nearest the neighbour's square (ties: the first) against every
-        # point of the neighbouring cell; in dense areas this alone joins almost every pair.
-        head = np.ones(idx.size, dtype=bool)
-        head[1:] = cell[idx[1:]] != cell[idx[:-1]]
-        grp = np.cumsum(head) - 1
-        gmin = np.minimum.reduceat(g2, np.flatnonzero(head))
-        at_min = g2 == gmin[grp]
-        best = np.zeros(idx.size, dtype=bool)
-        best[np.flatnonzero(at_min)[np.unique(grp[at_min], return_index=True)[1]]] = True
-        q = idx[best]
-        t = tpos[cell[q]]
-        count = start[t + 1] - start[t]
-        rep = np.repeat(np.arange(q.size), count)
-        within = np.arange(rep.size) - np.repeat(np.cumsum(count) - count, count)
-        other = start[t][rep] + within
-        dx, dy = x[q[rep]] - x[other], y[q[rep]] - y[other]
-        # The same sum of squares as query_pairs, so ties at exactly link agree.
-        hit = np.zeros(q.size, dtype=bool)
-        hit[rep[dx * dx + dy * dy <= link2]] = True
-        del rep, within, other, dx, dy
+        chosen, hit = _nearest_point_hits(idx, g2, cell, tpos, start, x, y, link2)
+        q = idx[chosen]
         if hit.any():
-            join(cell[q[hit]], t[hit])
-        rest = idx[~best]
-        rest = rest[comp[cell[rest]] != comp[tpos[cell[rest]]]]
+            cells.join(cell[q[hit]], tpos[cell[q[hit]]])
+        rest = idx[~chosen]
+        rest = rest[cells.comp[cell[rest]] != cells.comp[tpos[cell[rest]]]]
         if rest.size == 0:
             continue
         if tree is None:
@@ -214,8 +245,8 @@ def single_link_labels(x: np.ndarray, y: np.ndarray, link: float) -> np.ndarray:
         dx, dy = x[rest] - x[j], y[rest] - y[j]
         ok = dx * dx + dy * dy <= link2
         if ok.any():
-            join(cell[rest[ok]], cell[j[ok]])
-    label[perm] = comp[cell]
+            cells.join(cell[rest[ok]], cell[j[ok]])
+    label[perm] = cells.comp[cell]
     _, first, inv = np.unique(label, return_index=True, return_inverse=True)
     order = np.empty(first.size, dtype=np.intp)
     order[np.argsort(first)] = np.arange(first.size)
@@ -363,7 +394,7 @@ def _top_communities(
     by = frame.groupby(["c", "name"], sort=True)["pop"].sum().reset_index()
     by = by.sort_values(["c", "pop"], ascending=[True, False], kind="stable")
     count = np.bincount(by["c"].to_numpy(), minlength=n_comp)
-    top = by.groupby("c", sort=True).head(3).groupby("c", sort=True)["name"].agg("、".join)
+    top = by.groupby("c", sort=True).head(3).groupby("c", sort=True)["name"].agg(_NAME_SEP.join)
     names = [""] * n_comp
     for c, s in top.items():
         names[int(c)] = s
@@ -396,12 +427,16 @@ def find_gaps(
         WGS-84, columns :data:`GAP_COLUMNS`, ranked by uncovered residents (rank 1 first).
     """
     if category not in result.categories:
-        msg = f"find_gaps: category {category!r} was not analysed; analysed are {result.categories}"
-        raise ConfigError(msg)
+        raise ConfigError(
+            msg(
+                "engine.gaps.not_analysed",
+                category=repr(category),
+                analysed=str(list(result.categories)),
+            )
+        )
     link = float(settings.gap_cluster_distance_m if cluster_m is None else cluster_m)
     if not link > 0:
-        msg = f"find_gaps: cluster_m must be a positive distance in metres, got {cluster_m!r}"
-        raise ConfigError(msg)
+        raise ConfigError(msg("engine.gaps.bad_cluster_distance", value=repr(cluster_m)))
     dem = result.demand
     snap = result.demand_snap
     assert snap is not None
@@ -427,7 +462,7 @@ def find_gaps(
     names, n_names = _top_communities(label, comm, pop, n_comp)
 
     radius = link / 2.0
-    rows = []
+    rows: list[dict[str, Any]] = []
     for c in range(n_comp):
         p = float(pop_sum[c])
         if p < min_population:
@@ -455,6 +490,11 @@ def find_gaps(
                 "geometry": poly,
             }
         )
+    return _ranked(rows, category=category, crs=result.crs)
+
+
+def _ranked(rows: list[dict[str, Any]], *, category: str, crs: Any) -> gpd.GeoDataFrame:
+    """The gaps ranked by uncovered residents (then points), ids, a point inside, WGS-84."""
     if not rows:
         return _empty()
     out = pd.DataFrame(rows).sort_values(
@@ -462,7 +502,7 @@ def find_gaps(
     )
     out["rank"] = np.arange(1, len(out) + 1)
     out["gap_id"] = [f"{category}-{r:03d}" for r in out["rank"]]
-    gdf = gpd.GeoDataFrame(out, geometry="geometry", crs=result.crs).to_crs(WGS84)
+    gdf = gpd.GeoDataFrame(out, geometry="geometry", crs=crs).to_crs(WGS84)
     # A point inside each gap, so that a table alone says where to look.
     inside = gdf.geometry.representative_point()
     gdf["lon"], gdf["lat"] = inside.x.to_numpy(), inside.y.to_numpy()

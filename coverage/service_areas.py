@@ -62,7 +62,7 @@ from geo.taxonomy import get_category
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SERVICE_AREA_COLUMNS", "reached_pieces", "service_areas"]
+__all__ = ["KINDS", "SERVICE_AREA_COLUMNS", "reached_pieces", "service_areas"]
 
 SERVICE_AREA_COLUMNS = [
     "category",
@@ -195,6 +195,40 @@ def _envelope_pieces(
     return out
 
 
+def _host_pieces(
+    network: Network,
+    node_dist: np.ndarray,
+    node_label: np.ndarray | None,
+    sources: Snap,
+    source_label: np.ndarray,
+    host_edges: np.ndarray,
+    T: float,
+    split: bool,
+) -> list[tuple[int, float, float, int]]:
+    """Reached stretches of the edges that hold sources (exact 1-D envelope, one edge a time)."""
+    src_idx = np.flatnonzero(sources.ok)
+    by_edge: dict[int, list[tuple[float, float, int]]] = {}
+    for i in src_idx[np.isin(sources.edge[src_idx], host_edges)]:
+        by_edge.setdefault(int(sources.edge[i]), []).append(
+            (float(sources.offset_m[i]), float(sources.along_m[i]), int(source_label[i]))
+        )
+    extra: list[tuple[int, float, float, int]] = []
+    for he in host_edges.tolist():
+        a, b = int(network.u[he]), int(network.v[he])
+        extra += _envelope_pieces(
+            network,
+            he,
+            float(node_dist[a]),
+            float(node_dist[b]),
+            int(node_label[a]) if node_label is not None else -1,
+            int(node_label[b]) if node_label is not None else -1,
+            by_edge.get(he, []),
+            T,
+            split,
+        )
+    return extra
+
+
 def reached_pieces(
     network: Network,
     node_dist: np.ndarray,
@@ -264,45 +298,25 @@ def reached_pieces(
     # edit) would warn.
     xstar = np.zeros(e.size)
     xstar[cut] = np.clip(0.5 * (length[cut] + dv[cut] - du[cut]), 0.0, length[cut])
-    s_list = [np.zeros(int(whole.sum())), np.zeros(int(cut.sum()))]
-    t_list = [length[whole], np.minimum(u_end[cut], xstar[cut])]
-    e_list = [e[whole], e[cut]]
-    l_list = [lu[whole], lu[cut]]
-    s_list.append(np.maximum(v_start[cut], xstar[cut]))
-    t_list.append(length[cut])
-    e_list.append(e[cut])
-    l_list.append(lv[cut])
     only_u = has_u & ~meet
     only_v = has_v & ~meet
-    s_list += [np.zeros(int(only_u.sum())), v_start[only_v]]
-    t_list += [u_end[only_u], length[only_v]]
-    e_list += [e[only_u], e[only_v]]
-    l_list += [lu[only_u], lv[only_v]]
-    pe = np.concatenate(e_list)
-    ps = np.concatenate(s_list)
-    pt = np.concatenate(t_list)
-    pl = np.concatenate(l_list)
+    # Pieces: whole edges, the u and v sides of cut edges, edges reached from one end only.
+    ps = np.concatenate(
+        [
+            np.zeros(int(whole.sum()) + int(cut.sum())),
+            np.maximum(v_start[cut], xstar[cut]),
+            np.zeros(int(only_u.sum())),
+            v_start[only_v],
+        ]
+    )
+    u_cut = np.minimum(u_end[cut], xstar[cut])
+    pt = np.concatenate([length[whole], u_cut, length[cut], u_end[only_u], length[only_v]])
+    pe = np.concatenate([e[whole], e[cut], e[cut], e[only_u], e[only_v]])
+    pl = np.concatenate([lu[whole], lu[cut], lv[cut], lu[only_u], lv[only_v]])
     if host_edges.size:
-        src_idx = np.flatnonzero(ok)
-        by_edge: dict[int, list[tuple[float, float, int]]] = {}
-        for i in src_idx[np.isin(sources.edge[src_idx], host_edges)]:
-            by_edge.setdefault(int(sources.edge[i]), []).append(
-                (float(sources.offset_m[i]), float(sources.along_m[i]), int(source_label[i]))
-            )
-        extra = []
-        for he in host_edges.tolist():
-            a, b = int(network.u[he]), int(network.v[he])
-            extra += _envelope_pieces(
-                network,
-                he,
-                float(node_dist[a]),
-                float(node_dist[b]),
-                int(node_label[a]) if node_label is not None else -1,
-                int(node_label[b]) if node_label is not None else -1,
-                by_edge.get(he, []),
-                T,
-                split,
-            )
+        extra = _host_pieces(
+            network, node_dist, node_label, sources, source_label, host_edges, T, split
+        )
         if extra:
             arr = np.array(extra, dtype="float64")
             pe = np.concatenate([pe, arr[:, 0].astype("int64")])
@@ -459,11 +473,13 @@ def _inputs(
     if isinstance(result_or_facilities, CoverageResult):
         res = result_or_facilities
         if category not in res.categories:
-            msg = (
-                f"service_areas: category {category!r} was not analysed; analysed are "
-                f"{res.categories}"
+            raise ConfigError(
+                msg(
+                    "engine.service_areas.not_analysed",
+                    category=repr(category),
+                    analysed=str(list(res.categories)),
+                )
             )
-            raise ConfigError(msg)
         rows = res.facility_rows(category)
         assert res.facility_snap is not None
         fac = res.facilities.iloc[rows].reset_index(drop=True)
@@ -476,11 +492,7 @@ def _inputs(
         return fac, snap, res.node_distance[category], labels, res.criteria[category].speed
     fac = result_or_facilities
     if not isinstance(fac, gpd.GeoDataFrame):
-        msg = (
-            "service_areas: pass a CoverageResult or a facilities GeoDataFrame, got "
-            f"{type(fac).__name__}"
-        )
-        raise ConfigError(msg)
+        raise ConfigError(msg("engine.service_areas.bad_input", kind=type(fac).__name__))
     if "category" in fac.columns:
         fac = fac[fac["category"].astype(str) == category]
     fac = fac.reset_index(drop=True)
