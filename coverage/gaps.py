@@ -51,6 +51,7 @@ __all__ = [
     "RASTER_AREA_TOLERANCE",
     "disc_union_raster",
     "find_gaps",
+    "shared_disc_unions",
     "single_link_labels",
 ]
 
@@ -83,6 +84,9 @@ _EXACT_MAX = 256
 _RASTER_STEP = 1.0 / 8.0
 #: Largest contour grid (nodes); a gap spread wider than this gets a coarser step.
 _MAX_NODES = 30_000_000
+#: Large gaps of a category share one grid when its extent is below this share of the sum of
+#: their own extents.
+_SHARED_GRID_SHARE = 0.7
 #: Relative area difference of :func:`disc_union_raster` from the exact union of discs, tested.
 RASTER_AREA_TOLERANCE = 0.01
 
@@ -351,38 +355,190 @@ def disc_union_raster(
     shapely.Geometry
         A Polygon or MultiPolygon.
     """
-    x = np.asarray(x, dtype="float64")
-    y = np.asarray(y, dtype="float64")
-    h = radius * _RASTER_STEP if step is None else float(step)
-    pad = radius + 2.0 * h
-    # The odd fraction of a step keeps grid nodes off round coordinates (points on a lattice).
-    xmin, ymin = float(x.min()) - pad - 0.3183 * h, float(y.min()) - pad - 0.2718 * h
-    span_x, span_y = float(x.max()) + pad - xmin, float(y.max()) + pad - ymin
-    h = max(h, math.sqrt(span_x * span_y / _MAX_NODES))
-    nx, ny = math.ceil(span_x / h) + 1, math.ceil(span_y / h) + 1
-    field = _distance_field(x, y, xmin, ymin, h, (ny, nx), radius)
-    # A node exactly on the level makes the traced ring touch itself there (invalid polygon).
-    field[field == radius] = np.nextafter(radius, np.inf)
-    gen = contourpy.contour_generator(
-        x=xmin + np.arange(nx) * h,
-        y=ymin + np.arange(ny) * h,
-        z=field,
-        fill_type=contourpy.FillType.ChunkCombinedOffsetOffset,
-        chunk_size=0,
+    grid = _Grid.around(
+        np.asarray(x, dtype="float64"), np.asarray(y, dtype="float64"), radius, step
     )
-    # ChunkCombinedOffsetOffset with one chunk: points, ring offsets, polygon offsets.
-    filled: Any = gen.filled(-1.0, radius)
-    pts, rings, outer = filled
-    polys = shapely.from_ragged_array(shapely.GeometryType.POLYGON, pts[0], (rings[0], outer[0]))
+    polys = grid.trace()
     if len(polys) == 1:
         return polys[0]
     return shapely.multipolygons(polys)
+
+
+class _Grid:
+    """The distance field of some points on a grid, and its contour at the disc radius."""
+
+    def __init__(
+        self, x: np.ndarray, y: np.ndarray, radius: float, origin: tuple[float, float], h: float
+    ) -> None:
+        self.radius, self.h = radius, h
+        self.xmin, self.ymin = origin
+        pad = radius + 2.0 * h
+        self.nx = math.ceil((float(x.max()) + pad - self.xmin) / h) + 1
+        self.ny = math.ceil((float(y.max()) + pad - self.ymin) / h) + 1
+        field = _distance_field(x, y, self.xmin, self.ymin, h, (self.ny, self.nx), radius)
+        # A node exactly on the level makes the traced ring touch itself there (invalid polygon).
+        field[field == radius] = np.nextafter(radius, np.inf)
+        self.field = field
+
+    @classmethod
+    def around(
+        cls, x: np.ndarray, y: np.ndarray, radius: float, step: float | None = None
+    ) -> _Grid:
+        """The grid over the points' extent: step ``radius / 8`` unless the grid is too large."""
+        h = radius * _RASTER_STEP if step is None else float(step)
+        pad = radius + 2.0 * h
+        # The odd fraction of a step keeps grid nodes off round coordinates (points on a lattice).
+        xmin, ymin = float(x.min()) - pad - 0.3183 * h, float(y.min()) - pad - 0.2718 * h
+        span_x, span_y = float(x.max()) + pad - xmin, float(y.max()) + pad - ymin
+        h = max(h, math.sqrt(span_x * span_y / _MAX_NODES))
+        return cls(x, y, radius, (xmin, ymin), h)
+
+    def trace(self) -> np.ndarray:
+        """The polygons (with their holes) of the level ``radius`` contour."""
+        gen = contourpy.contour_generator(
+            x=self.xmin + np.arange(self.nx) * self.h,
+            y=self.ymin + np.arange(self.ny) * self.h,
+            z=self.field,
+            fill_type=contourpy.FillType.ChunkCombinedOffsetOffset,
+            chunk_size=0,
+        )
+        # ChunkCombinedOffsetOffset with one chunk: points, ring offsets, polygon offsets.
+        filled: Any = gen.filled(-1.0, self.radius)
+        pts, rings, outer = filled
+        return np.asarray(
+            shapely.from_ragged_array(shapely.GeometryType.POLYGON, pts[0], (rings[0], outer[0])),
+            dtype=object,
+        )
+
+    def components(self) -> np.ndarray:
+        """Label of each node's connected inside region (8-connected, 0 outside).
+
+        Nodes joined by a traced polygon are always joined here (a saddle cell of the contour
+        joins diagonal nodes at most), so points of different components are never in one
+        polygon.
+        """
+        labels, _ = ndimage.label(self.field < self.radius, structure=np.ones((3, 3), bool))
+        return np.asarray(labels)
+
+    def node_of(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column of the node nearest each point."""
+        return (
+            np.rint((y - self.ymin) / self.h).astype(np.intp),
+            np.rint((x - self.xmin) / self.h).astype(np.intp),
+        )
+
+    def inside_node_of_rings(self, polys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each polygon, a node inside it next to the first vertex of its outline.
+
+        The vertex lies on a grid edge between a node inside the level and one outside (no node
+        is exactly on it); the inside one is next to the polygon's interior.
+        """
+        first = shapely.get_coordinates(shapely.get_point(shapely.get_exterior_ring(polys), 0))
+        fx, fy = (first[:, 0] - self.xmin) / self.h, (first[:, 1] - self.ymin) / self.h
+        on_column = np.abs(fx - np.rint(fx)) <= np.abs(fy - np.rint(fy))
+        col_a = np.where(on_column, np.rint(fx), np.floor(fx)).astype(np.intp)
+        row_a = np.where(on_column, np.floor(fy), np.rint(fy)).astype(np.intp)
+        col_b = np.where(on_column, col_a, col_a + 1)
+        row_b = np.where(on_column, row_a + 1, row_a)
+        col_a, row_a = np.clip(col_a, 0, self.nx - 1), np.clip(row_a, 0, self.ny - 1)
+        col_b, row_b = np.clip(col_b, 0, self.nx - 1), np.clip(row_b, 0, self.ny - 1)
+        a_in = self.field[row_a, col_a] < self.radius
+        return np.where(a_in, row_a, row_b), np.where(a_in, col_a, col_b)
+
+
+def shared_disc_unions(
+    x: np.ndarray, y: np.ndarray, label: np.ndarray, radius: float
+) -> dict[int, shapely.Geometry]:
+    """The disc unions of several clusters traced on one grid (one field, one contour).
+
+    Each traced polygon goes to the cluster whose points its region holds. Clusters whose
+    regions touch on the grid (two clusters just over the link apart) are left out of the
+    answer; the caller traces those on their own grids.
+
+    Parameters
+    ----------
+    x, y
+        Projected coordinates of the points of every cluster.
+    label
+        Cluster of each point.
+    radius
+        Disc radius in metres.
+
+    Returns
+    -------
+    dict
+        Cluster → Polygon or MultiPolygon, for every cluster traced alone in its regions.
+    """
+    grid = _Grid.around(x, y, radius)
+    comp = grid.components()
+    region = comp[grid.node_of(x, y)]
+    # A region holding points of two clusters is shared: both are traced apart.
+    pairs = np.unique(np.column_stack([region, label]), axis=0)
+    n_owner = np.bincount(pairs[:, 0], minlength=int(comp.max()) + 1)
+    shared = set(pairs[n_owner[pairs[:, 0]] > 1, 1].tolist())
+    owner = np.full(n_owner.size, -1, dtype=np.int64)
+    single = n_owner[pairs[:, 0]] == 1
+    owner[pairs[single, 0]] = pairs[single, 1]
+    polys = grid.trace()
+    if polys.size == 0:
+        return {}
+    rows, cols = grid.inside_node_of_rings(polys)
+    poly_owner = owner[comp[rows, cols]]
+    out: dict[int, shapely.Geometry] = {}
+    for c in np.unique(label).tolist():
+        if c in shared:
+            continue
+        mine = polys[poly_owner == c]
+        if mine.size:
+            out[int(c)] = mine[0] if mine.size == 1 else shapely.multipolygons(mine)
+    return out
 
 
 def _disc_union(x: np.ndarray, y: np.ndarray, radius: float) -> shapely.Geometry:
     if x.size > _EXACT_MAX:
         return disc_union_raster(x, y, radius)
     return shapely.union_all(shapely.buffer(shapely.points(x, y), radius, quad_segs=8))
+
+
+def _big_gap_polygons(
+    x: np.ndarray, y: np.ndarray, label: np.ndarray, chosen: np.ndarray, radius: float
+) -> dict[int, shapely.Geometry]:
+    """Polygons of the large gaps of a category, traced together on one grid.
+
+    One distance field and one contour for all of them costs the city's extent once, where a
+    grid per gap costs the extent of every gap (large gaps of one category overlap in extent).
+    Gaps whose regions touch on the shared grid are left to :func:`_disc_union`.
+    """
+    if int(chosen.sum()) < 2:
+        return {}
+    keep = chosen[label]
+    xk, yk, lk = x[keep], y[keep], label[keep]
+    # Only when the gaps' own extents overlap: side by side, one grid over all of them would
+    # cost more than a grid each.
+    n = int(label.max()) + 1
+    lo_x, hi_x = (
+        _per_label(np.minimum, xk, lk, n, np.inf),
+        _per_label(np.maximum, xk, lk, n, -np.inf),
+    )
+    lo_y, hi_y = (
+        _per_label(np.minimum, yk, lk, n, np.inf),
+        _per_label(np.maximum, yk, lk, n, -np.inf),
+    )
+    pad = 2.0 * radius
+    own = float(np.sum(((hi_x - lo_x + pad) * (hi_y - lo_y + pad))[chosen]))
+    together = (float(xk.max() - xk.min()) + pad) * (float(yk.max() - yk.min()) + pad)
+    if together > _SHARED_GRID_SHARE * own:
+        return {}
+    return shared_disc_unions(xk, yk, lk, radius)
+
+
+def _per_label(
+    ufunc: Any, values: np.ndarray, label: np.ndarray, n: int, empty: float
+) -> np.ndarray:
+    """``ufunc.at`` reduction of ``values`` by label (``empty`` where a label has none)."""
+    out = np.full(n, empty)
+    ufunc.at(out, label, values)
+    return out
 
 
 def _top_communities(
@@ -462,13 +618,15 @@ def find_gaps(
     names, n_names = _top_communities(label, comm, pop, n_comp)
 
     radius = link / 2.0
+    wanted = pop_sum >= min_population
+    big = _big_gap_polygons(x, y, label, wanted & (size > _EXACT_MAX), radius)
     rows: list[dict[str, Any]] = []
     for c in range(n_comp):
         p = float(pop_sum[c])
-        if p < min_population:
+        if not wanted[c]:
             continue
         idx = members[start[c] : start[c + 1]]
-        poly = _disc_union(x[idx], y[idx], radius)
+        poly = big[c] if c in big else _disc_union(x[idx], y[idx], radius)
         dc, pc = dist[idx], pop[idx]
         reach = np.isfinite(dc)
         if reach.any():
