@@ -12,7 +12,12 @@ points give one connected polygon and covered land between separate gaps is not 
 convex hull would). Gaps of up to :data:`_EXACT_MAX` points get the exact union of 32-gon discs;
 larger ones the level ``cluster_m / 2`` contour of the exact distance to their points sampled on a
 grid of ``cluster_m / 16`` (:func:`disc_union_raster`): it holds every point of the gap and its area
-is within :data:`RASTER_AREA_TOLERANCE` of the exact union of discs.
+is within :data:`RASTER_AREA_TOLERANCE` of the exact union of discs. The distance field is stamped
+point by point (compiled with numba; each point writes the nodes within ``radius + 2 step``, so the
+work is linear in the points; the numpy fallback is a distance transform), then traced once with
+``contourpy``. Large gaps whose extents overlap share one grid (:func:`shared_disc_unions`: one
+field, one contour, each polygon given to the gap whose points its region holds); the numbers of a
+gap (residents, points, distances, communities) never depend on its polygon.
 
 ``nearest_facility_m`` is the population-weighted **median** network distance from the gap's
 points to the nearest existing facility of the category (robust to one far-off point);
