@@ -23,7 +23,11 @@ areas by < 0.2 % on a street grid and cuts the buffer, union and reprojection wo
   "Polygons are the expensive part"); the buffers of whole edges are computed once per network
   and buffer width and reused by every facility, threshold and kind; per-facility reach comes
   from batched multi-row ``csgraph.dijkstra`` calls with a limit; pieces are extracted with numpy
-  (only edges holding a facility go through a small exact 1-D envelope in Python).
+  (only edges holding a facility go through a small exact 1-D envelope in Python). The unions
+  (one per facility and threshold, GEOS work that releases the GIL) run on up to
+  :data:`_THREADS` threads. Each kind is built only when asked for: the per-facility areas cost
+  one search and one polygon per facility, the nearest areas one polygon per facility on pieces
+  cut from the category's single search (the dissolved area is their union).
 
 For directed networks the area holds the street positions from which the facility is reached
 within ``T`` (the resident's trip, :mod:`coverage.distance`).
