@@ -4,10 +4,11 @@ Builds a prefecture-city-sized case once (cached under ``bench/.cache/``): a jit
 lattice of ``--side``² nodes (default 1000² = 1,000,000) written as a GeoPackage centreline layer
 (one line per block edge, ~2M lines), 10,000 facilities in ten categories and 1,000,000 demand
 points as CSV. Then runs ``cli.py run`` on it in a subprocess, with service areas off and on,
-and reads the per-step durations from ``run.json`` and the child's peak memory from
-``getrusage``. The bare references run in this process on the same files: reading the layer with
-pyogrio (Arrow), the CSV with pyarrow, and one scipy multi-source Dijkstra per category on the
-lattice. Results: ``bench/results_city.md``.
+and reads the per-step durations from ``run.json`` (writing the outputs included) and the
+child's peak memory from ``getrusage``; steps with a bare reference get their ratio to it. The
+bare references run in this process on the same files: reading the layer with pyogrio (Arrow),
+the CSV with pyarrow, and one scipy multi-source Dijkstra per category on the lattice. Results:
+``bench/results_city.md``.
 """
 
 from __future__ import annotations
