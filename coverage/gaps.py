@@ -274,23 +274,18 @@ def _stamp_py(
     """Lower ``field`` (squared distances) to each point's squared distance within ``reach``.
 
     Compiled by numba (:func:`coverage.bucket_queue.compiled_kernel`): one pass over the points,
-    each touching the grid nodes of its disc of ``reach`` (row by row, the span of the disc in
-    that row, one node wider each side), so the work is linear in the points.
+    each touching the (2·reach/h)² grid nodes around it, so the work is linear in the points.
     """
     ny, nx = field.shape
     r = int(reach / h) + 1
-    reach2 = reach * reach
     for k in range(xs.size):
-        fx = (xs[k] - x0) / h
+        ci = int((xs[k] - x0) / h)
         cj = int((ys[k] - y0) / h)
         j0, j1 = max(cj - r, 0), min(cj + r + 1, ny - 1)
+        i0, i1 = max(ci - r, 0), min(ci + r + 1, nx - 1)
         for j in range(j0, j1 + 1):
             dy = y0 + j * h - ys[k]
             dy2 = dy * dy
-            if dy2 > reach2:
-                continue
-            half = np.sqrt(reach2 - dy2) / h
-            i0, i1 = max(int(fx - half), 0), min(int(fx + half) + 1, nx - 1)
             for i in range(i0, i1 + 1):
                 dx = x0 + i * h - xs[k]
                 d2 = dx * dx + dy2
