@@ -15,6 +15,7 @@ import tempfile
 import time
 import tomllib
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,8 @@ ProgressFn = Callable[[str, float], None]
 
 #: Service-area kinds a run writes unless ``[analysis] facility_areas = true``.
 KINDS_RUN = ("dissolved", "nearest")
+#: Categories whose service areas are built at the same time.
+AREA_THREADS = 2
 
 
 @dataclass
@@ -688,15 +691,24 @@ def _service_areas(
     """
     rings = ana.get("rings_minutes")
     kinds = ("facility", "dissolved", "nearest") if ana.get("facility_areas") else KINDS_RUN
-    frames = []
-    for key in cats:
+
+    def one(key: str) -> gpd.GeoDataFrame:
         crit = result.criteria[key]
         thresholds = [crit.threshold_m]
         if rings:
             thresholds = sorted({float(m) * 60 * crit.speed for m in rings} | {crit.threshold_m})
-        frames.append(
-            service.service_areas(study, result, category=key, thresholds_m=thresholds, kinds=kinds)
+        return service.service_areas(
+            study, result, category=key, thresholds_m=thresholds, kinds=kinds
         )
+
+    # Two categories at a time: one category's dissolved union (one long GEOS call) overlaps
+    # with the other's per-facility unions, so both cores stay busy. Order is kept.
+    workers = max(1, min(AREA_THREADS, len(cats), os.cpu_count() or 1))
+    if workers == 1:
+        frames = [one(key) for key in cats]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            frames = list(pool.map(one, cats))
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
 
 
