@@ -29,6 +29,7 @@ Gaps are ranked by uncovered residents (then by points).
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +51,8 @@ from geo.network import WGS84
 
 if TYPE_CHECKING:
     from coverage.analysis import CoverageResult
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "GAP_COLUMNS",
@@ -314,8 +317,13 @@ def _distance_field(
         field = np.full(shape, cap * cap)
         # Row by row keeps the nodes a point touches in cache (several times faster).
         order = np.lexsort((x, np.floor((y - ymin) / h)))
-        stamp(field, x[order], y[order], xmin, ymin, h, radius + 2.0 * h)
-        return np.sqrt(field, out=field)
+        try:
+            stamp(field, x[order], y[order], xmin, ymin, h, radius + 2.0 * h)
+            return np.sqrt(field, out=field)
+        except Exception as exc:  # an optional accelerator: any failure means the numpy path
+            # numba cannot compile bytecode rewritten by a line-coverage tool, for one.
+            logger.info("gaps: compiled distance field unusable (%s); numpy path used", exc)
+            del field
     ny, nx = shape
     occ = np.ones((ny, nx), dtype=bool)
     occ[np.rint((y - ymin) / h).astype(np.intp), np.rint((x - xmin) / h).astype(np.intp)] = False
