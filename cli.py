@@ -72,6 +72,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         if not is_database_url(args.sink):
             raise UsageError(msg("ui.cli.bad_sink", sink=args.sink))
+    if args.format:
+        cfg.output = {**cfg.output, "format": args.format}
     result = run(cfg)
     extra = None
     if args.report:
@@ -211,6 +213,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_run.add_argument(
         "--lang", choices=["zh", "en"], default="zh", help="language of --report (default zh)"
+    )
+    p_run.add_argument(
+        "--format",
+        choices=["gpkg", "parquet"],
+        help="map layers as results.gpkg or one GeoParquet file per layer (default: [output] "
+        "format, else gpkg)",
     )
     p_run.add_argument(
         "--allow-partial",

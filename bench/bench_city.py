@@ -4,10 +4,11 @@ Builds a prefecture-city-sized case once (cached under ``bench/.cache/``): a jit
 lattice of ``--side``² nodes (default 1000² = 1,000,000) written as a GeoPackage centreline layer
 (one line per block edge, ~2M lines), 10,000 facilities in ten categories and 1,000,000 demand
 points as CSV. Then runs ``cli.py run`` on it in a subprocess, with service areas off and on,
-and reads the per-step durations from ``run.json`` and the child's peak memory from
-``getrusage``. The bare references run in this process on the same files: reading the layer with
-pyogrio (Arrow), the CSV with pyarrow, and one scipy multi-source Dijkstra per category on the
-lattice. Results: ``bench/results_city.md``.
+and reads the per-step durations from ``run.json`` (writing the outputs included) and the
+child's peak memory from ``getrusage``; steps with a bare reference get their ratio to it. The
+bare references run in this process on the same files: reading the layer with pyogrio (Arrow),
+the CSV with pyarrow, and one scipy multi-source Dijkstra per category on the lattice. Results:
+``bench/results_city.md``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,14 @@ from geo.taxonomy import categories  # noqa: E402
 logger = logging.getLogger("bench_city")
 ORIGIN = (500_000.0, 3_500_000.0)
 CRS = "EPSG:32650"
+
+
+#: Step of run.json (a part of its name) → the bare reference it is compared with.
+STEP_REFERENCES = {
+    "loading network": "read network layer (pyogrio Arrow)",
+    "loading demand": "read demand CSV (pyarrow)",
+    "network distances": "one scipy multi-source search per category (10)",
+}
 
 
 def build_case(side: int, n_fac: int, n_dem: int, folder: Path, *, seed: int = 1) -> Path:
@@ -203,10 +212,15 @@ def main() -> int:
         lines += [
             f"## {label}: {r['wall_s']:.0f} s end to end, peak {r['peak_gb']:.2f} GB",
             "",
-            "| step | seconds |",
-            "|---|---:|",
+            "| step | seconds | bare reference | ratio |",
+            "|---|---:|---|---:|",
         ]
-        lines += [f"| {k} | {v:.1f} |" for k, v in r["steps"].items()]
+        for k, v in r["steps"].items():
+            ref = next((name for key, name in STEP_REFERENCES.items() if key in k), None)
+            if ref is None or ref not in refs:
+                lines.append(f"| {k} | {v:.1f} | | |")
+            else:
+                lines.append(f"| {k} | {v:.1f} | {ref} | {v / refs[ref]:.0f}× |")
         lines.append("")
     lines += [
         "## Bare references (same files, this process)",

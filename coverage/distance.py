@@ -55,6 +55,7 @@ from coverage import bucket_queue
 from coverage.snap import Snap, geometry_lengths, twin_edges
 from geo import settings
 from geo.errors import ConfigError, NetworkError
+from geo.messages import msg
 from geo.network import Network, derived
 
 logger = logging.getLogger(__name__)
@@ -237,8 +238,7 @@ def augmented_graph(network: Network, sources: Snap) -> tuple[sparse.csr_matrix,
     counts = np.bincount(r, minlength=k)
     indptr = np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(counts, dtype="int64")])
     if indptr[-1] >= np.iinfo("int32").max:
-        msg = "augmented_graph: the network is too large for 32-bit sparse indices"
-        raise NetworkError(msg)
+        raise NetworkError(msg("engine.distance.too_large"))
     graph = sparse.csr_matrix(
         (
             np.concatenate([base.data, w.astype("float64")]),
@@ -267,20 +267,14 @@ def resolve_engine(network: Network, engine: str | None = None) -> str:
     """
     name = settings.search_engine if engine is None else engine
     if name not in ENGINES:
-        msg = (
-            f"search engine: got {name!r}; use one of {', '.join(ENGINES)} "
-            "(settings.search_engine or LCC_SEARCH_ENGINE)"
+        raise ConfigError(
+            msg("engine.distance.unknown_engine", name=repr(name), engines=", ".join(ENGINES))
         )
-        raise ConfigError(msg)
     if name == "auto":
         big = network.n_nodes >= settings.bucket_queue_min_nodes
         return "bucket" if big and bucket_queue.available() else "scipy"
     if name == "bucket" and not bucket_queue.available():
-        msg = (
-            "search engine 'bucket' needs numba, which is not installed here; run "
-            "`pip install -r requirements.txt` or set the engine to 'scipy' (same results)"
-        )
-        raise ConfigError(msg)
+        raise ConfigError(msg("engine.distance.no_numba"))
     return name
 
 
@@ -531,10 +525,7 @@ def od_matrix(
         not lost by sparse operations that drop explicit zeros. Unsnapped points have no entries.
     """
     if not np.isfinite(limit_m) or limit_m < 0:
-        msg = (
-            f"od_matrix: limit_m must be a finite non-negative distance in metres, got {limit_m!r}"
-        )
-        raise ConfigError(msg)
+        raise ConfigError(msg("engine.distance.bad_limit", value=repr(limit_m)))
     n_s, n_t = len(sources), len(targets)
     n = network.n_nodes
     s_ok = np.flatnonzero(sources.ok)
@@ -552,11 +543,7 @@ def od_matrix(
     vals: list[np.ndarray] = []
     use_local = lengths_bound_chords(network) if local is None else bool(local)
     if use_local and not lengths_bound_chords(network):
-        msg = (
-            "od_matrix: local=True needs edge lengths at least as long as their lines; this "
-            "network has shorter ones. Leave local=None."
-        )
-        raise ConfigError(msg)
+        raise ConfigError(msg("engine.distance.local_needs_chords"))
     if use_local:
         _od_local(network, sources, targets, t_ok, limit, rows, cols, vals, progress)
         s_ok = s_ok[:0]  # the batched loop below has nothing left to do

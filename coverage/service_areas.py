@@ -23,7 +23,11 @@ areas by < 0.2 % on a street grid and cuts the buffer, union and reprojection wo
   "Polygons are the expensive part"); the buffers of whole edges are computed once per network
   and buffer width and reused by every facility, threshold and kind; per-facility reach comes
   from batched multi-row ``csgraph.dijkstra`` calls with a limit; pieces are extracted with numpy
-  (only edges holding a facility go through a small exact 1-D envelope in Python).
+  (only edges holding a facility go through a small exact 1-D envelope in Python). The unions
+  (one per facility and threshold, GEOS work that releases the GIL) run on up to
+  :data:`_THREADS` threads. Each kind is built only when asked for: the per-facility areas cost
+  one search and one polygon per facility, the nearest areas one polygon per facility on pieces
+  cut from the category's single search (the dissolved area is their union).
 
 For directed networks the area holds the street positions from which the facility is reached
 within ``T`` (the resident's trip, :mod:`coverage.distance`).
@@ -33,8 +37,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import threading
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import geopandas as gpd
@@ -54,12 +60,13 @@ from coverage.distance import (
 from coverage.snap import Snap, geometry_lengths, snap_points, twin_edges
 from geo import settings
 from geo.errors import ConfigError
+from geo.messages import msg
 from geo.network import WGS84, Network, derived
 from geo.taxonomy import get_category
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SERVICE_AREA_COLUMNS", "reached_pieces", "service_areas"]
+__all__ = ["KINDS", "SERVICE_AREA_COLUMNS", "reached_pieces", "service_areas"]
 
 SERVICE_AREA_COLUMNS = [
     "category",
@@ -76,6 +83,10 @@ KINDS = ("facility", "dissolved", "nearest")
 _EPS = 1e-9
 # Up to this many pieces outside the small faces are buffered in one call with the faces.
 _FEW = 200
+# Per-facility areas whose pieces are held at once before their unions run on threads.
+_BATCH = 64
+# Most threads the unions run on (capped by the machine's cores).
+_THREADS = 4
 
 
 def _buffer(geom: Any, distance: float) -> Any:
@@ -188,6 +199,40 @@ def _envelope_pieces(
     return out
 
 
+def _host_pieces(
+    network: Network,
+    node_dist: np.ndarray,
+    node_label: np.ndarray | None,
+    sources: Snap,
+    source_label: np.ndarray,
+    host_edges: np.ndarray,
+    T: float,
+    split: bool,
+) -> list[tuple[int, float, float, int]]:
+    """Reached stretches of the edges that hold sources (exact 1-D envelope, one edge a time)."""
+    src_idx = np.flatnonzero(sources.ok)
+    by_edge: dict[int, list[tuple[float, float, int]]] = {}
+    for i in src_idx[np.isin(sources.edge[src_idx], host_edges)]:
+        by_edge.setdefault(int(sources.edge[i]), []).append(
+            (float(sources.offset_m[i]), float(sources.along_m[i]), int(source_label[i]))
+        )
+    extra: list[tuple[int, float, float, int]] = []
+    for he in host_edges.tolist():
+        a, b = int(network.u[he]), int(network.v[he])
+        extra += _envelope_pieces(
+            network,
+            he,
+            float(node_dist[a]),
+            float(node_dist[b]),
+            int(node_label[a]) if node_label is not None else -1,
+            int(node_label[b]) if node_label is not None else -1,
+            by_edge.get(he, []),
+            T,
+            split,
+        )
+    return extra
+
+
 def reached_pieces(
     network: Network,
     node_dist: np.ndarray,
@@ -257,45 +302,25 @@ def reached_pieces(
     # edit) would warn.
     xstar = np.zeros(e.size)
     xstar[cut] = np.clip(0.5 * (length[cut] + dv[cut] - du[cut]), 0.0, length[cut])
-    s_list = [np.zeros(int(whole.sum())), np.zeros(int(cut.sum()))]
-    t_list = [length[whole], np.minimum(u_end[cut], xstar[cut])]
-    e_list = [e[whole], e[cut]]
-    l_list = [lu[whole], lu[cut]]
-    s_list.append(np.maximum(v_start[cut], xstar[cut]))
-    t_list.append(length[cut])
-    e_list.append(e[cut])
-    l_list.append(lv[cut])
     only_u = has_u & ~meet
     only_v = has_v & ~meet
-    s_list += [np.zeros(int(only_u.sum())), v_start[only_v]]
-    t_list += [u_end[only_u], length[only_v]]
-    e_list += [e[only_u], e[only_v]]
-    l_list += [lu[only_u], lv[only_v]]
-    pe = np.concatenate(e_list)
-    ps = np.concatenate(s_list)
-    pt = np.concatenate(t_list)
-    pl = np.concatenate(l_list)
+    # Pieces: whole edges, the u and v sides of cut edges, edges reached from one end only.
+    ps = np.concatenate(
+        [
+            np.zeros(int(whole.sum()) + int(cut.sum())),
+            np.maximum(v_start[cut], xstar[cut]),
+            np.zeros(int(only_u.sum())),
+            v_start[only_v],
+        ]
+    )
+    u_cut = np.minimum(u_end[cut], xstar[cut])
+    pt = np.concatenate([length[whole], u_cut, length[cut], u_end[only_u], length[only_v]])
+    pe = np.concatenate([e[whole], e[cut], e[cut], e[only_u], e[only_v]])
+    pl = np.concatenate([lu[whole], lu[cut], lv[cut], lu[only_u], lv[only_v]])
     if host_edges.size:
-        src_idx = np.flatnonzero(ok)
-        by_edge: dict[int, list[tuple[float, float, int]]] = {}
-        for i in src_idx[np.isin(sources.edge[src_idx], host_edges)]:
-            by_edge.setdefault(int(sources.edge[i]), []).append(
-                (float(sources.offset_m[i]), float(sources.along_m[i]), int(source_label[i]))
-            )
-        extra = []
-        for he in host_edges.tolist():
-            a, b = int(network.u[he]), int(network.v[he])
-            extra += _envelope_pieces(
-                network,
-                he,
-                float(node_dist[a]),
-                float(node_dist[b]),
-                int(node_label[a]) if node_label is not None else -1,
-                int(node_label[b]) if node_label is not None else -1,
-                by_edge.get(he, []),
-                T,
-                split,
-            )
+        extra = _host_pieces(
+            network, node_dist, node_label, sources, source_label, host_edges, T, split
+        )
         if extra:
             arr = np.array(extra, dtype="float64")
             pe = np.concatenate([pe, arr[:, 0].astype("int64")])
@@ -452,11 +477,13 @@ def _inputs(
     if isinstance(result_or_facilities, CoverageResult):
         res = result_or_facilities
         if category not in res.categories:
-            msg = (
-                f"service_areas: category {category!r} was not analysed; analysed are "
-                f"{res.categories}"
+            raise ConfigError(
+                msg(
+                    "engine.service_areas.not_analysed",
+                    category=repr(category),
+                    analysed=str(list(res.categories)),
+                )
             )
-            raise ConfigError(msg)
         rows = res.facility_rows(category)
         assert res.facility_snap is not None
         fac = res.facilities.iloc[rows].reset_index(drop=True)
@@ -469,11 +496,7 @@ def _inputs(
         return fac, snap, res.node_distance[category], labels, res.criteria[category].speed
     fac = result_or_facilities
     if not isinstance(fac, gpd.GeoDataFrame):
-        msg = (
-            "service_areas: pass a CoverageResult or a facilities GeoDataFrame, got "
-            f"{type(fac).__name__}"
-        )
-        raise ConfigError(msg)
+        raise ConfigError(msg("engine.service_areas.bad_input", kind=type(fac).__name__))
     if "category" in fac.columns:
         fac = fac[fac["category"].astype(str) == category]
     fac = fac.reset_index(drop=True)
@@ -481,6 +504,107 @@ def _inputs(
         fac = fac.assign(facility_id=[f"f{i}" for i in range(len(fac))])
     snap = snap_points(network, fac, tolerance_m=tolerance_m)
     return fac, snap, None, None, get_category(category).criterion.speed
+
+
+def _band(t: float, w: float) -> tuple[float, float]:
+    """Reach of the street stretches and the band width drawn for threshold ``t``.
+
+    The stretches reached within ``t - w``, widened by ``w`` with round ends, hold every
+    position whose walk to the street plus the way along it is at most ``t`` (the disc at a
+    stretch's end covers the last ``w`` metres of street and the walk beside them), end exactly
+    at ``t`` along each street, and overshoot it by at most (√2 − 1)·w off the street's end.
+    Stretches reached within ``t`` widened by ``w`` would overshoot by the whole ``w``: residents
+    just beyond the threshold would be shaded as covered. Small thresholds use a narrower band
+    (``w ≤ t / 2``).
+    """
+    band = min(w, 0.5 * t)
+    return t - band, band
+
+
+def _workers() -> int:
+    """Threads for the polygon work: GEOS releases the GIL inside shapely's array functions."""
+    return max(1, min(_THREADS, os.cpu_count() or 1))
+
+
+def _unions(jobs: list[tuple[_Pieces, float]], hole: float) -> list[Any]:
+    """:func:`_union` of each ``(pieces, band)``, in order, on :func:`_workers` threads."""
+    if len(jobs) < 2 or _workers() == 1:
+        return [_union(p, b, hole) for p, b in jobs]
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:
+        return list(pool.map(lambda job: _union(job[0], job[1], hole), jobs))
+
+
+def _facility_areas(
+    network: Network, snap: Snap, ts: list[float], w: float, hole: float, progress: Any
+) -> list[tuple[int, float, Any]]:
+    """``(facility, threshold, area)`` of everything each snapped facility reaches.
+
+    Pieces are cut one facility at a time (the search's work array is reused) and their unions
+    run on threads a batch at a time, so memory stays that of one batch.
+    """
+    tmax = ts[-1] + COVER_TOL_M
+    inc = incidence(network)
+    total = int(snap.ok.sum())
+    out: list[tuple[int, float, Any]] = []
+    keys: list[tuple[int, float]] = []
+    jobs: list[tuple[_Pieces, float]] = []
+
+    def flush() -> None:
+        out.extend((f, t, g) for (f, t), g in zip(keys, _unions(jobs, hole), strict=True))
+        keys.clear()
+        jobs.clear()
+
+    for done, (f, d, near_nodes) in enumerate(_per_facility_reach(network, snap, tmax), 1):
+        edges = np.unique(np.concatenate([inc[near_nodes].indices, [int(snap.edge[f])]]))
+        one = snap.subset(np.array([f]))
+        for t in ts:
+            reach_m, band = _band(t, w)
+            pe, ps, pt, _ = reached_pieces(
+                network, d, None, one, np.array([f]), reach_m, edges=edges
+            )
+            keys.append((f, t))
+            jobs.append((_Pieces(network, pe, ps, pt, band), band))
+        if len(jobs) >= _BATCH:
+            flush()
+        if progress is not None and done % 50 == 0:
+            progress("service areas (per facility)", done / total)
+    flush()
+    return out
+
+
+def _nearest_areas(
+    network: Network,
+    snap: Snap,
+    node_dist: np.ndarray,
+    node_lab: np.ndarray,
+    t: float,
+    w: float,
+    hole: float,
+) -> dict[int, Any]:
+    """Facility position → the part of the dissolved area nearest to it, for threshold ``t``."""
+    reach_m, band = _band(t, w)
+    labels = np.arange(snap.ok.size, dtype="int64")
+    pe, ps, pt, pl = reached_pieces(network, node_dist, node_lab, snap, labels, reach_m)
+    pieces = _Pieces(network, pe, ps, pt, band)
+    order = np.argsort(pl, kind="stable")
+    groups = [g for g in np.split(order, np.flatnonzero(np.diff(pl[order])) + 1) if g.size]
+    groups = [g for g in groups if pl[g[0]] >= 0]
+    geoms = _unions([(pieces.subset(g), band) for g in groups], hole)
+    return {int(pl[g[0]]): geom for g, geom in zip(groups, geoms, strict=True)}
+
+
+def _check_options(kinds: Iterable[str], thresholds_m: Sequence[float] | float) -> tuple[Any, ...]:
+    """The kinds and the sorted distinct thresholds, or :class:`ConfigError`."""
+    kinds = tuple(kinds)
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        raise ConfigError(
+            msg("engine.service_areas.unknown_kinds", kinds=str(bad), allowed=str(KINDS))
+        )
+    ts = sorted({float(t) for t in np.atleast_1d(np.asarray(thresholds_m, dtype="float64"))})
+    if not ts or min(ts) <= 0 or not np.all(np.isfinite(ts)):
+        raise ConfigError(msg("engine.service_areas.bad_thresholds", value=repr(thresholds_m)))
+    return kinds, ts
 
 
 def service_areas(
@@ -509,7 +633,8 @@ def service_areas(
     thresholds_m
         One or several network distances (metres); rings nest.
     kinds
-        Any of ``"facility"``, ``"dissolved"``, ``"nearest"``.
+        Any of ``"facility"``, ``"dissolved"``, ``"nearest"``. Each is built only when asked
+        for: ``"facility"`` (one search and one polygon per facility) is the expensive one.
     buffer_m
         Width each side of a reached street; default ``settings.service_area_buffer_m``.
     min_hole_m2
@@ -525,105 +650,65 @@ def service_areas(
         WGS-84, columns :data:`SERVICE_AREA_COLUMNS`; ``facility_id`` is ``""`` for dissolved
         areas. Facilities that could not be snapped get no polygon.
     """
-    kinds = tuple(kinds)
-    bad = [k for k in kinds if k not in KINDS]
-    if bad:
-        msg = f"service_areas: unknown kinds {bad}; use any of {KINDS}"
-        raise ConfigError(msg)
-    ts = sorted({float(t) for t in np.atleast_1d(np.asarray(thresholds_m, dtype="float64"))})
-    if not ts or min(ts) <= 0 or not np.all(np.isfinite(ts)):
-        msg = f"service_areas: thresholds_m must be positive metres, got {thresholds_m!r}"
-        raise ConfigError(msg)
+    kinds, ts = _check_options(kinds, thresholds_m)
     w = float(settings.service_area_buffer_m if buffer_m is None else buffer_m)
     hole = float(settings.service_area_min_hole_m2 if min_hole_m2 is None else min_hole_m2)
     fac, snap, node_dist, node_lab, speed = _inputs(
         network, result_or_facilities, category, tolerance_m
     )
     fid = fac["facility_id"].astype(str).to_numpy()
-    labels = np.arange(len(fac), dtype="int64")
-    rows: list[dict[str, Any]] = []
-
-    def add(fac_id: str, kind: str, t: float, geom: Any) -> None:
-        rows.append(
-            {
-                "category": category,
-                "facility_id": fac_id,
-                "kind": kind,
-                "threshold_m": t,
-                "minutes": t / speed / 60.0,
-                "area_m2": float(shapely.area(geom)),
-                "geometry": geom,
-            }
-        )
-
-    def core(t: float) -> tuple[float, float]:
-        """Reach of the street stretches and the band width drawn for threshold ``t``.
-
-        The stretches reached within ``t - w``, widened by ``w`` with round ends, hold every
-        position whose walk to the street plus the way along it is at most ``t`` (the disc at
-        a stretch's end covers the last ``w`` metres of street and the walk beside them), end
-        exactly at ``t`` along each street, and overshoot it by at most (√2 − 1)·w off the
-        street's end. Stretches reached within ``t`` widened by ``w`` would overshoot by the
-        whole ``w``: residents just beyond the threshold would be shaded as covered. Small
-        thresholds use a narrower band (``w ≤ t / 2``).
-        """
-        band = min(w, 0.5 * t)
-        return t - band, band
-
+    rows: list[tuple[str, str, float, Any]] = []
     per_threshold: dict[float, list[Any]] = {}
     if "facility" in kinds and snap.ok.any():
-        tmax = ts[-1] + COVER_TOL_M
-        reach = _per_facility_reach(network, snap, tmax)
-        inc = incidence(network)
-        for done, (f, d, near_nodes) in enumerate(reach, start=1):
-            edges = np.unique(np.concatenate([inc[near_nodes].indices, [int(snap.edge[f])]]))
-            one = snap.subset(np.array([f]))
-            for t in ts:
-                reach_m, band = core(t)
-                pe, ps, pt, _ = reached_pieces(
-                    network, d, None, one, np.array([f]), reach_m, edges=edges
-                )
-                geom = _union(_Pieces(network, pe, ps, pt, band), band, hole)
-                add(fid[f], "facility", t, geom)
-                per_threshold.setdefault(t, []).append(geom)
-            if progress is not None and done % 50 == 0:
-                progress("service areas (per facility)", done / int(snap.ok.sum()))
+        for f, t, geom in _facility_areas(network, snap, ts, w, hole, progress):
+            rows.append((fid[f], "facility", t, geom))
+            per_threshold.setdefault(t, []).append(geom)
     if "dissolved" in kinds and "nearest" not in kinds and per_threshold:
         # Everything any facility reaches is the union of what each reaches; small holes of
         # one facility's area never touch a large hole of the union, so filling commutes.
         for t in ts:
             parts = np.array(per_threshold.get(t, []), dtype=object)
-            add("", "dissolved", t, _fill_holes(shapely.union_all(parts), hole))
+            rows.append(("", "dissolved", t, _fill_holes(shapely.union_all(parts), hole)))
     elif ("dissolved" in kinds or "nearest" in kinds) and snap.ok.any():
         if node_dist is None:
             node_dist, node_lab = nearest_from(network, snap)
         assert node_lab is not None
         for t in ts:
-            reach_m, band = core(t)
-            pe, ps, pt, pl = reached_pieces(network, node_dist, node_lab, snap, labels, reach_m)
-            pieces = _Pieces(network, pe, ps, pt, band)
-            order = np.argsort(pl, kind="stable")
-            bounds = np.flatnonzero(np.diff(pl[order])) + 1
-            groups = np.split(order, bounds)
-            nearest = {}
-            for g in groups:
-                if g.size and pl[g[0]] >= 0:
-                    nearest[int(pl[g[0]])] = _union(pieces.subset(g), band, hole)
+            nearest = _nearest_areas(network, snap, node_dist, node_lab, t, w, hole)
             if "nearest" in kinds:
-                for lab in sorted(nearest):
-                    add(fid[lab], "nearest", t, nearest[lab])
+                rows += [(fid[lab], "nearest", t, nearest[lab]) for lab in sorted(nearest)]
             if "dissolved" in kinds:
                 parts = np.array(list(nearest.values()), dtype=object)
-                add("", "dissolved", t, _fill_holes(shapely.union_all(parts), hole))
+                rows.append(("", "dissolved", t, _fill_holes(shapely.union_all(parts), hole)))
             if progress is not None:
                 progress("service areas (dissolved)", 0.2)
-
     skipped = int((~snap.ok).sum())
     if skipped:
         logger.info("service_areas: %d facilities of %s not snapped, no polygon", skipped, category)
+    return _frame(rows, category=category, speed=speed, crs=network.crs)
+
+
+def _frame(
+    rows: list[tuple[str, str, float, Any]], *, category: str, speed: float, crs: Any
+) -> gpd.GeoDataFrame:
+    """The areas as a WGS-84 frame with :data:`SERVICE_AREA_COLUMNS`."""
     if not rows:
         return gpd.GeoDataFrame(
             {c: [] for c in SERVICE_AREA_COLUMNS if c != "geometry"}, geometry=[], crs=WGS84
         )
-    out = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=network.crs)
+    fids, kinds, ts, geoms = (list(col) for col in zip(*rows, strict=True))
+    geom_arr = np.array(geoms, dtype=object)
+    t_arr = np.asarray(ts, dtype="float64")
+    out = gpd.GeoDataFrame(
+        {
+            "category": category,
+            "facility_id": fids,
+            "kind": kinds,
+            "threshold_m": t_arr,
+            "minutes": t_arr / speed / 60.0,
+            "area_m2": shapely.area(geom_arr).astype("float64"),
+        },
+        geometry=geom_arr,
+        crs=crs,
+    )
     return out.to_crs(WGS84)[SERVICE_AREA_COLUMNS]

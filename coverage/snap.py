@@ -33,6 +33,7 @@ from scipy.spatial import cKDTree
 
 from geo import settings
 from geo.errors import CoordinateError, GeometryError
+from geo.messages import msg
 from geo.network import Network, derived
 
 logger = logging.getLogger(__name__)
@@ -224,11 +225,7 @@ def _xy_from(network: Network, points: Any) -> tuple[np.ndarray, np.ndarray]:
         geom = proj.geometry.values if isinstance(proj, gpd.GeoDataFrame) else proj.values
         if shapely.is_empty(geom).any() or shapely.is_missing(geom).any():
             bad = int((shapely.is_empty(geom) | shapely.is_missing(geom)).sum())
-            msg = (
-                f"snap_points: {bad} of {len(geom)} rows have an empty or missing geometry; drop "
-                "them or give coordinates before snapping"
-            )
-            raise GeometryError(msg)
+            raise GeometryError(msg("engine.snap.empty_geometry", bad=bad, total=len(geom)))
         if not (shapely.get_type_id(geom) == 0).all():
             # Polygons are turned into points by the loaders; accept them here too.
             geom = shapely.point_on_surface(geom)
@@ -237,14 +234,9 @@ def _xy_from(network: Network, points: Any) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(points[0], dtype="float64").ravel()
         y = np.asarray(points[1], dtype="float64").ravel()
         if x.shape != y.shape:
-            msg = f"snap_points: x and y have different lengths ({x.size} and {y.size})"
-            raise CoordinateError(msg)
+            raise CoordinateError(msg("engine.snap.length_mismatch", nx=x.size, ny=y.size))
         return x, y
-    msg = (
-        f"snap_points: points must be a GeoDataFrame/GeoSeries or an (x, y) tuple of arrays in "
-        f"the network CRS, got {type(points).__name__}"
-    )
-    raise GeometryError(msg)
+    raise GeometryError(msg("engine.snap.bad_points", kind=type(points).__name__))
 
 
 def snap_points(network: Network, points: Any, *, tolerance_m: float | None = None) -> Snap:
@@ -268,8 +260,7 @@ def snap_points(network: Network, points: Any, *, tolerance_m: float | None = No
     """
     tol = float(settings.snap_tolerance_m if tolerance_m is None else tolerance_m)
     if not tol >= 0:
-        msg = f"snap_points: tolerance_m must be a non-negative number of metres, got {tol!r}"
-        raise CoordinateError(msg)
+        raise CoordinateError(msg("engine.snap.bad_tolerance", value=repr(tol)))
     x, y = _xy_from(network, points)
     m = x.size
     edge = np.full(m, -1, dtype="int64")
@@ -279,11 +270,13 @@ def snap_points(network: Network, points: Any, *, tolerance_m: float | None = No
         return Snap(edge=edge, along_m=along, offset_m=offset, x=x, y=y)
     finite = np.isfinite(x) & np.isfinite(y)
     if not finite.all():
-        msg = (
-            f"snap_points: {int((~finite).sum())} points have non-finite coordinates "
-            f"(first at position {int(np.flatnonzero(~finite)[0])}); fix or drop them"
+        raise CoordinateError(
+            msg(
+                "engine.snap.non_finite",
+                n=int((~finite).sum()),
+                first=int(np.flatnonzero(~finite)[0]),
+            )
         )
-        raise CoordinateError(msg)
     geom_len = geometry_lengths(network)
     near_e, near_d, near_pos = _nearest_edges(network, x, y)
     within = near_d <= tol

@@ -29,6 +29,9 @@ from geo.datum import DATUMS
 from geo.osm_parse import MODES
 from study.demo import DEMO_NAMES
 
+#: Formats of a run's map layers: one GeoPackage, or one GeoParquet file per layer.
+OUTPUT_FORMATS = ("gpkg", "parquet")
+
 #: Kinds of ``[demand] type``.
 DEMAND_TYPES: tuple[str, ...] = ("table", "buildings", "grid", "raster")
 #: What ``[siting] weight`` may weigh demand by.
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
     DemoName = str
     Weight = str
     Profile = str
+    OutputFormat = str
 else:
     from typing import Literal
 
@@ -54,6 +58,7 @@ else:
     DemoName = Literal[DEMO_NAMES]
     Weight = Literal[SITING_WEIGHTS]
     Profile = Literal[tuple(settings.speed_profiles)]
+    OutputFormat = Literal[OUTPUT_FORMATS]
 
 
 def _one_of(values: tuple[str, ...] | list[str]) -> str:
@@ -236,6 +241,7 @@ class AnalysisTable(_Table):
         None, description="a list of minutes, each finite and > 0"
     )
     service_areas: bool = Field(True, description=FLAG)
+    facility_areas: bool = Field(False, description=FLAG)
     snap_tolerance_m: PositiveFloat | None = Field(None, description=POSITIVE)
     search_engine: Engine | None = Field(None, description=_one_of(ENGINES))
     gaps: bool | None = Field(None, description=FLAG)
@@ -306,6 +312,13 @@ class DatabaseTable(_Table):
         return value
 
 
+class OutputTable(_Table):
+    """``[output]``: how a run writes its map layers."""
+
+    EXAMPLE: ClassVar[str] = 'a table: write [output] on its own line and format = "gpkg" below it'
+    format: OutputFormat = Field("gpkg", description=_one_of(OUTPUT_FORMATS))
+
+
 class BatchTable(_Table):
     """``[batch]``: many districts in one run (``cli.py batch``)."""
 
@@ -335,6 +348,7 @@ class ConfigFile(_Table):
     database: DatabaseTable | None = None
     batch: BatchTable | None = None
     evaluation: EvaluationTable | None = None
+    output: OutputTable = Field(default_factory=lambda: OutputTable.model_validate({}))
 
     @field_validator("network_edits")
     @classmethod
@@ -415,6 +429,7 @@ SECTIONS: dict[str, type[_Table]] = {
     "database": DatabaseTable,
     "batch": BatchTable,
     "evaluation": EvaluationTable,
+    "output": OutputTable,
 }
 
 

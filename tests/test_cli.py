@@ -58,6 +58,46 @@ def test_demo_run_writes_geopackage_layers(demo_out: Path) -> None:
     assert demand.loc[covered, "population"].sum() == pytest.approx(thr["covered_population"])
 
 
+def test_demo_run_writes_dissolved_and_nearest_areas_only(demo_out: Path) -> None:
+    areas = pyogrio.read_dataframe(demo_out / "results.gpkg", layer="service_areas")
+    assert set(areas["kind"]) == {"dissolved", "nearest"}
+    assert not any((demo_out / f"{name}.parquet").exists() for name in ("demand", "gaps"))
+
+
+def test_parquet_format_writes_the_same_layers_and_facility_areas_on_request(
+    demo_out: Path, tmp_path: Path
+) -> None:
+    import geopandas as gpd
+
+    (tmp_path / "run.toml").write_text(
+        'demo = "synthetic"\n[analysis]\nfacility_areas = true\n', encoding="utf-8"
+    )
+    out = tmp_path / "out"
+    assert (
+        cli.main(
+            ["-q", "run", str(tmp_path / "run.toml"), "--out", str(out), "--format", "parquet"]
+        )
+        == 0
+    )
+    assert not (out / "results.gpkg").exists()
+    for name in ("demand", "facilities", "gaps"):
+        got = gpd.read_parquet(out / f"{name}.parquet")
+        ref = pyogrio.read_dataframe(demo_out / "results.gpkg", layer=name)
+        assert got.crs.to_epsg() == 4326
+        # GeoPackage readers put the geometry last; the other columns keep their order.
+        assert [c for c in got.columns if c != "geometry"] == [
+            c for c in ref.columns if c != "geometry"
+        ]
+        if "population" in ref.columns:
+            assert got["population"].sum() == pytest.approx(ref["population"].sum())
+        assert len(got) == len(ref)
+    areas = gpd.read_parquet(out / "service_areas.parquet")
+    assert set(areas["kind"]) == {"facility", "dissolved", "nearest"}
+    ref = pyogrio.read_dataframe(demo_out / "results.gpkg", layer="service_areas")
+    same = areas[areas["kind"] != "facility"].reset_index(drop=True)
+    assert same["area_m2"].to_numpy() == pytest.approx(ref["area_m2"].to_numpy())
+
+
 def test_demo_run_json_records_durations_and_parameters(demo_out: Path) -> None:
     meta = json.loads((demo_out / "run.json").read_text("utf-8"))
     timings = meta["timings_s"]

@@ -23,6 +23,7 @@ from coverage.gaps import (
     RASTER_AREA_TOLERANCE,
     disc_union_raster,
     find_gaps,
+    shared_disc_unions,
     single_link_labels,
 )
 from geo.errors import ConfigError
@@ -243,3 +244,70 @@ def test_gap_attributes_equal_the_per_cluster_computation() -> None:
     for g, r in zip(got, rows, strict=True):
         assert g[:4] == r[:4]
         assert (np.isnan(g[4]) and np.isnan(r[4])) or g[4] == r[4]
+
+
+def test_compiled_and_numpy_fields_trace_the_same_polygon(monkeypatch) -> None:
+    # The compiled field (every node near a point) and the numpy one (distance transform, k-d
+    # tree in the band) are exact on every grid edge that crosses the outline: same polygon.
+    rng = np.random.default_rng(3)
+    x, y = X0 + rng.uniform(0, 2000, 300), Y0 + rng.uniform(0, 2000, 300)
+    compiled = disc_union_raster(x, y, 60.0)
+    monkeypatch.setattr(gaps_mod, "compiled_kernel", lambda name, func: None)
+    plain = disc_union_raster(x, y, 60.0)
+    assert plain.is_valid and compiled.is_valid
+    assert compiled.area == pytest.approx(plain.area, rel=1e-9)
+    assert shapely.symmetric_difference(compiled, plain).area <= 1e-6 * plain.area
+
+
+def test_gaps_traced_on_one_grid_match_each_traced_alone() -> None:
+    rng = np.random.default_rng(7)
+    xs, ys = [], []
+    for cx, cy in [(0, 0), (1500, 0), (0, 1500)]:
+        xs.append(X0 + cx + rng.uniform(0, 300, 80))
+        ys.append(Y0 + cy + rng.uniform(0, 300, 80))
+    # Two lines 100.01 m apart: separate gaps for a 100 m link whose discs all but touch, so
+    # their regions meet on the shared grid and they are left to be traced alone.
+    xs += [X0 + 3000 + 40 * np.arange(6), X0 + 3200 + 100.01 + 40 * np.arange(6)]
+    ys += [np.full(6, Y0), np.full(6, Y0)]
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    lab = single_link_labels(x, y, 100.0)
+    near = {int(lab[-1]), int(lab[-7])}
+    assert len(near) == 2
+    got = shared_disc_unions(x, y, lab, 50.0)
+    assert near.isdisjoint(got)
+    assert len(got) >= 3
+    for c, poly in got.items():
+        mine = lab == c
+        alone = disc_union_raster(x[mine], y[mine], 50.0)
+        exact = _exact_union(x[mine], y[mine], 50.0)
+        assert poly.is_valid
+        assert shapely.contains_xy(poly, x[mine], y[mine]).all()
+        assert not shapely.contains_xy(poly, x[~mine], y[~mine]).any()
+        assert abs(poly.area - exact.area) <= RASTER_AREA_TOLERANCE * exact.area
+        assert poly.area == pytest.approx(alone.area, rel=RASTER_AREA_TOLERANCE)
+
+
+def test_several_large_gaps_share_one_grid_in_find_gaps(monkeypatch) -> None:
+    monkeypatch.setattr(gaps_mod, "_EXACT_MAX", 3)
+    net = lattice_network(31, 31, spacing=100.0)
+    fac = gdf([(0, 0)], facility_id=["m"], category=["market"])
+    # Two interlocked L shapes: separate gaps whose extents overlap (one grid for both).
+    arm = 40.0 * np.arange(41)
+    a = [(500 + t, 500) for t in arm] + [(500, 540 + t) for t in arm[:-1]]
+    b = [(700 + t, 2100) for t in arm] + [(2300, 700 + t) for t in arm[:-5]]
+    dem = gdf(a + b, population=[1.0] * 81 + [2.0] * 77, elderly=[1.0] * 158)
+    res = analyse(net, dem, fac)
+    calls = []
+    real = gaps_mod.shared_disc_unions
+    monkeypatch.setattr(
+        gaps_mod, "shared_disc_unions", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    gaps = find_gaps(res, category="market", cluster_m=100)
+    assert calls == [1]
+    assert gaps["n_points"].tolist() == [77, 81]
+    proj = gaps.to_crs(CRS)
+    sx, sy = res.demand_snap.x, res.demand_snap.y
+    for poly, sel in zip(proj.geometry, [slice(81, 158), slice(0, 81)], strict=True):
+        assert shapely.contains_xy(poly, sx[sel], sy[sel]).all()
+        exact = _exact_union(sx[sel], sy[sel], 50.0)
+        assert poly.area == pytest.approx(exact.area, rel=RASTER_AREA_TOLERANCE)
