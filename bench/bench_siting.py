@@ -35,7 +35,7 @@ import shapely
 
 from coverage.analysis import analyse
 from coverage.scenarios import Edit, apply_edits
-from coverage.siting import generate_candidates, models, suggest_sites
+from coverage.siting import SiteSearch, generate_candidates, models, suggest_sites
 from coverage.siting.explain import coverage_curve
 from coverage.siting.greedy import greedy_cover
 from coverage.siting.highs import QuietHighs
@@ -217,11 +217,9 @@ def siting_bench(args: argparse.Namespace) -> tuple[list[list[str]], dict[str, s
         demand,
         facilities,
         category=CAT,
-        model="mclp",
-        k=args.k,
+        search=SiteSearch(model="mclp", k=args.k, time_limit_s=args.time_limit),
         candidates=cand,
         baseline=base,
-        time_limit_s=args.time_limit,
     )
     steps = ", ".join(f"{k} {v:.1f} s" for k, v in res.timings.items())
     rows.append(

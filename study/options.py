@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from coverage.siting.explain import SiteSearch
+
 __all__ = ["CriteriaChoice", "SitingParams"]
 
 
@@ -81,3 +83,15 @@ class SitingParams:
     weight: str = "population"
     time_limit_s: float | None = None
     spacing_m: float | None = None
+
+    def search(self, *, weight: str | None = None) -> SiteSearch:
+        """The model request for :func:`coverage.siting.suggest_sites` (``weight`` overrides)."""
+        lscp = self.model == "lscp"
+        return SiteSearch(
+            model=self.model,
+            k=None if lscp else self.k,
+            target=self.target if lscp else None,
+            weight=weight or self.weight,
+            time_limit_s=self.time_limit_s,
+            spacing_m=self.spacing_m,
+        )

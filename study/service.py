@@ -188,18 +188,12 @@ def suggest_sites(
 
     if candidates is None:
         candidates = siting_candidates(study, baseline, params)
-    lscp = params.model == "lscp"
     return _suggest_sites(
         study.network,
         study.demand,
         study.facilities,
         category=params.category,
-        model=params.model,
-        k=None if lscp else params.k,
-        target=params.target if lscp else None,
+        search=params.search(),
         candidates=candidates,
-        weight=params.weight,
-        time_limit_s=params.time_limit_s,
-        spacing_m=params.spacing_m,
         baseline=baseline,
     )

@@ -19,7 +19,7 @@ from pptx import Presentation
 
 import cli
 from coverage.analysis import analyse
-from coverage.siting import suggest_sites
+from coverage.siting import SiteSearch, suggest_sites
 from coverage.supply import DISTRICT
 from geo.errors import ColumnNotFoundError
 from geo.network import lattice_network
@@ -142,8 +142,8 @@ def small():
 
 def _sites(small, demand, weight):
     net, _, fac, base = small
-    return suggest_sites(net, demand, fac, category=CAT, model="mclp", k=1, baseline=base,
-                         weight=weight, spacing_m=200.0)  # fmt: skip
+    search = SiteSearch(model="mclp", k=1, weight=weight, spacing_m=200.0)
+    return suggest_sites(net, demand, fac, category=CAT, search=search, baseline=base)
 
 
 def test_unmet_supply_equal_to_population_gives_the_population_answer(small) -> None:

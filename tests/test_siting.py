@@ -13,6 +13,7 @@ from _lattice import lattice_demand, lonlat_points
 
 from coverage.analysis import analyse
 from coverage.siting import (
+    SiteSearch,
     as_candidates,
     combine,
     generate_candidates,
@@ -64,8 +65,17 @@ def suggest(net, demand, facilities, baseline):
     """``suggest_sites`` on this module's lattice, category, criterion and baseline."""
 
     def run(**kw):
+        # Model options travel in one SiteSearch; inputs stay keywords of suggest_sites.
+        inputs = {key: kw.pop(key) for key in ("candidates", "progress") if key in kw}
         return suggest_sites(
-            net, demand, facilities, category=CAT, criterion=CRIT, baseline=baseline, **kw
+            net,
+            demand,
+            facilities,
+            category=CAT,
+            criterion=CRIT,
+            baseline=baseline,
+            search=SiteSearch(**kw),
+            **inputs,
         )
 
     return run
@@ -238,10 +248,8 @@ def test_elderly_weight(suggest, net, demand, facilities, baseline):
             no_eld,
             facilities,
             category=CAT,
-            model="mclp",
-            k=2,
+            search=SiteSearch(model="mclp", k=2, weight="elderly"),
             criterion=CRIT,
-            weight="elderly",
         )
 
 
@@ -276,8 +284,7 @@ def test_generate_candidates_near_gaps_only(net, baseline):
         baseline.demand,
         None,
         category=CAT,
-        model="mclp",
-        k=1,
+        search=SiteSearch(model="mclp", k=1),
         candidates=cand,
         baseline=baseline,
     )
@@ -313,7 +320,9 @@ def test_thin_to_grid_keeps_one_point_per_cell():
 def test_generate_candidates_empty_when_everyone_is_covered(net, demand, facilities):
     res = analyse(net, demand, facilities, categories=[CAT], criteria={CAT: {"metres": 5000}})
     assert generate_candidates(net, res, category=CAT).empty
-    out = suggest_sites(net, demand, facilities, category=CAT, model="mclp", k=2, baseline=res)
+    out = suggest_sites(
+        net, demand, facilities, category=CAT, search=SiteSearch(model="mclp", k=2), baseline=res
+    )
     assert out.status == "no candidates"
     assert out.sites.empty
 
@@ -329,17 +338,23 @@ def test_combine_keeps_ids_unique(net, baseline):
 
 def test_bad_arguments_raise_helpful_errors(net, demand, facilities, baseline):
     with pytest.raises(ValueError, match="needs k"):
-        suggest_sites(net, demand, facilities, category=CAT, model="mclp", baseline=baseline)
+        suggest_sites(net, demand, facilities, category=CAT, search=SiteSearch(), baseline=baseline)
     with pytest.raises(ValueError, match="unknown model"):
-        suggest_sites(net, demand, facilities, category=CAT, model="foo", k=1, baseline=baseline)
+        suggest_sites(
+            net,
+            demand,
+            facilities,
+            category=CAT,
+            search=SiteSearch(model="foo", k=1),
+            baseline=baseline,
+        )
     with pytest.raises(ValueError, match="candidates must be"):
         suggest_sites(
             net,
             demand,
             facilities,
             category=CAT,
-            model="mclp",
-            k=1,
+            search=SiteSearch(model="mclp", k=1),
             baseline=baseline,
             candidates="nope.csv",
         )
@@ -394,12 +409,14 @@ def test_highs_prints_nothing_and_logs_its_outcome() -> None:
 def test_minutes_saved_counts_every_resident_a_site_brings_closer() -> None:
     # Person-minutes saved by each site, in order, equal a full re-analysis with the sites added
     # one by one — including residents beyond the model's reach (1.5 × threshold).
-    from coverage.siting import suggest_sites
+    from coverage.siting import SiteSearch, suggest_sites
     from study.demo import load_demo
 
     demo = load_demo("synthetic")
     cat = "elderly_canteen"
-    out = suggest_sites(demo.network, demo.demand, demo.facilities, category=cat, k=2)
+    out = suggest_sites(
+        demo.network, demo.demand, demo.facilities, category=cat, search=SiteSearch(k=2)
+    )
     fac = demo.facilities
     prev = analyse(demo.network, demo.demand, fac, categories=[cat]).demand
     pop = prev["population"].to_numpy()

@@ -469,12 +469,10 @@ def _siting_weighted(
         demand,
         _ds.facilities,
         category=params.category,
-        model=params.model,
-        k=None if params.model == "lscp" else params.k,
-        target=params.target if params.model == "lscp" else None,
+        # The same request as the unweighted path (limits, spacing), with its own weight.
+        search=params.search(weight=weight),
         candidates=candidates,
         baseline=baseline,
-        weight=weight,
     )
 
 

@@ -11,13 +11,20 @@ from coverage.siting.candidates import (
     combine,
     generate_candidates,
 )
-from coverage.siting.explain import SitingResult, coverage_curve, explain_sites, suggest_sites
+from coverage.siting.explain import (
+    SiteSearch,
+    SitingResult,
+    coverage_curve,
+    explain_sites,
+    suggest_sites,
+)
 from coverage.siting.matrix import SitingMatrices, build_matrices
 from coverage.siting.models import MODELS, ModelSolution, capacitated, lscp, mclp, pmedian, solve
 
 __all__ = [
     "MODELS",
     "ModelSolution",
+    "SiteSearch",
     "SitingMatrices",
     "SitingResult",
     "as_candidates",

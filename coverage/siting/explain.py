@@ -50,6 +50,7 @@ __all__ = [
     "SITE_COLUMNS",
     "WEIGHT_COLUMNS",
     "ProgressFn",
+    "SiteSearch",
     "SitingResult",
     "coverage_curve",
     "explain_sites",
@@ -452,23 +453,55 @@ def coverage_curve(
     return out.drop(columns="_exact").reset_index(drop=True)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SiteSearch:
+    """What to ask of the siting model (hashable; :func:`suggest_sites` takes one).
+
+    Attributes
+    ----------
+    model
+        ``mclp`` (add k sites covering the most uncovered weight), ``lscp`` (fewest sites
+        reaching ``target`` of the reachable weight), ``pmedian`` (k sites minimising
+        population-weighted walking time) or ``capacitated`` (k sites, each serving at most its
+        ``capacity`` — counted in the model's weight, i.e. elderly residents when
+        ``weight="elderly"``; candidates without a capacity are unlimited; existing facilities
+        keep serving the points they cover).
+    k
+        Number of new sites (mclp, pmedian, capacitated).
+    target
+        LSCP share of the reachable weight, 0 < target ≤ 1 (default 1).
+    weight
+        ``population`` or ``elderly`` (elderly residents; needs the ``elderly`` column), or
+        ``unmet_supply``: the demand's ``unmet_supply`` column (residents weighted by the
+        supply they lack, :func:`coverage.supply.unmet_supply_weights`).
+    time_limit_s, mip_gap
+        HiGHS limits (default ``settings.solver_time_limit_s`` / ``settings.solver_mip_gap``).
+    spacing_m
+        Spacing of generated candidates (default ``settings.candidate_spacing_m``).
+    curve_k
+        Largest k of the coverage curve (default ``max(selected, settings.siting_curve_max_k)``).
+    """
+
+    model: str = "mclp"
+    k: int | None = None
+    target: float | None = None
+    weight: str = "population"
+    time_limit_s: float | None = None
+    mip_gap: float | None = None
+    spacing_m: float | None = None
+    curve_k: int | None = None
+
+
 def suggest_sites(
     network: Network,
     demand: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
     *,
     category: str,
-    model: str = "mclp",
-    k: int | None = None,
-    target: float | None = None,
+    search: SiteSearch | None = None,
     candidates: str | gpd.GeoDataFrame = "generate",
     criterion: Any = None,
-    weight: str = "population",
-    time_limit_s: float | None = None,
-    mip_gap: float | None = None,
-    spacing_m: float | None = None,
     baseline: CoverageResult | None = None,
-    curve_k: int | None = None,
     progress: ProgressFn | None = None,
 ) -> SitingResult:
     """Propose new sites for one category and explain them.
@@ -482,35 +515,17 @@ def suggest_sites(
         ``category`` are kept fixed in every model.
     category
         Taxonomy key.
-    model
-        ``mclp`` (add k sites covering the most uncovered weight), ``lscp`` (fewest sites
-        reaching ``target`` of the reachable weight), ``pmedian`` (k sites minimising
-        population-weighted walking time) or ``capacitated`` (k sites, each serving at most its
-        ``capacity`` — counted in the model's weight, i.e. elderly residents when
-        ``weight="elderly"``; candidates without a capacity are unlimited; existing facilities
-        keep serving the points they cover).
-    k
-        Number of new sites (mclp, pmedian, capacitated).
-    target
-        LSCP share of the reachable weight, 0 < target ≤ 1 (default 1).
+    search
+        What to ask of the model (:class:`SiteSearch`: model, k or target, weight, solver
+        limits, candidate spacing, curve length); default ``SiteSearch()`` (MCLP).
     candidates
         ``"generate"`` (street nodes in and around the gaps), or a GeoDataFrame of candidate
         sites (any facility-like frame; see :func:`coverage.siting.candidates.as_candidates`).
     criterion
         Override of the category's criterion (a Criterion or a dict of overrides).
-    weight
-        ``population`` or ``elderly`` (elderly residents; needs the ``elderly`` column), or
-        ``unmet_supply``: the demand's ``unmet_supply`` column (residents weighted by the
-        supply they lack, :func:`coverage.supply.unmet_supply_weights`).
-    time_limit_s, mip_gap
-        HiGHS limits (default ``settings.solver_time_limit_s`` / ``settings.solver_mip_gap``).
-    spacing_m
-        Spacing of generated candidates (default ``settings.candidate_spacing_m``).
     baseline
         A coverage result of ``demand`` and ``facilities`` that includes ``category``, to reuse
         (skips one analysis); ``criterion`` is then taken from it.
-    curve_k
-        Largest k of the coverage curve (default ``max(selected, settings.siting_curve_max_k)``).
     progress
         Optional ``callable(step, fraction)``.
 
@@ -518,6 +533,8 @@ def suggest_sites(
     -------
     SitingResult
     """
+    search = search if search is not None else SiteSearch()
+    model, k, weight = search.model, search.k, search.weight
     timings: dict[str, float] = {}
     report = _reporter(progress)
     _check_model(model, k)
@@ -534,15 +551,17 @@ def suggest_sites(
         w, _, _ = _weights(dem, weight)
     notes: list[Message] = []
     with _step(timings, report, "candidates", 0.1):
+        spacing = search.spacing_m
         cand, c_snap = _snapped_candidates(
-            network, baseline, candidates, category=category, spacing_m=spacing_m, notes=notes
+            network, baseline, candidates, category=category, spacing_m=spacing, notes=notes
         )
     if len(cand) == 0:
         return _no_candidates(model, category, weight, notes, timings)
     run = _Run(network, baseline, dem, category, cand, c_snap, report, timings)
     mats = _matrices(run, progress=progress is not None)
-    sol = _solve(run, mats, model, w, notes, k=k, target=target, limits=(time_limit_s, mip_gap))
-    explained = _explain(run, mats, sol, weight=weight, k=k, curve_k=curve_k)
+    limits = (search.time_limit_s, search.mip_gap)
+    sol = _solve(run, mats, model, w, notes, k=k, target=search.target, limits=limits)
+    explained = _explain(run, mats, sol, weight=weight, k=k, curve_k=search.curve_k)
     report("done", 1.0)
     return _result(run, sol, explained, model=model, weight=weight, notes=notes)
 
