@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from _source import python_files
 
 from geo.messages import catalogue, fields
 from geo.taxonomy import categories
@@ -55,11 +56,7 @@ def test_pre_catalogue_keys_map_to_their_codes() -> None:
 
 
 def _python_files() -> list[Path]:
-    out: list[Path] = []
-    for name in SOURCES:
-        path = ROOT / name
-        out.extend([path] if path.is_file() else sorted(path.rglob("*.py")))
-    return out
+    return python_files(SOURCES)
 
 
 def _literal_keys(node: ast.AST) -> list[str]:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from _source import python_files
 
 from geo.errors import InputDataError, one_line
 from geo.messages import Message, catalogue, fields, localise, msg, text
@@ -23,11 +24,7 @@ SOURCES = ("geo", "coverage", "maps", "study", "ui", "views", "app.py", "cli.py"
 
 
 def _python_files() -> list[Path]:
-    out: list[Path] = []
-    for name in SOURCES:
-        path = ROOT / name
-        out.extend([path] if path.is_file() else sorted(path.rglob("*.py")))
-    return out
+    return python_files(SOURCES)
 
 
 def _code_uses() -> list[tuple[Path, int, str, set[str] | None]]:
