@@ -60,7 +60,8 @@ def code_of(key: str) -> str:
 
     Before the catalogue, page keys (``"data.rows"``) lived in ``ui.labels`` and shared keys
     (``"layer_gaps"``) in ``maps.i18n``; they became ``ui.data.rows`` and ``maps.layer_gaps``.
-    Code not yet moved to codes keeps working through this mapping.
+    Every lookup in this code base names its full code (tests/test_i18n.py); the mapping stays
+    so that a key from before the catalogue still resolves.
     """
     if key.split(".", 1)[0] in _DOMAINS:
         return key

@@ -165,6 +165,31 @@ def _map_state(drv: object, *, timeout: float) -> dict:
     return state
 
 
+#: Where to look for a free spot of a map, as offsets from its centre in pixels.
+_FREE_OFFSETS = [[-60, 120], [0, 150], [-120, 60], [80, 100], [-30, 40], [40, -40]]
+_FREE_POINT_JS = """
+const f = arguments[0], d = f.contentDocument, r = f.getBoundingClientRect();
+for (const [dx, dy] of arguments[1]) {
+  const el = d.elementFromPoint(r.width / 2 + dx, r.height / 2 + dy);
+  if (el && !el.closest('.leaflet-marker-pane, .leaflet-control, .leaflet-popup-pane'))
+    return [dx, dy];
+}
+return null;
+"""
+
+
+def click_free_map_point(driver: object, frame: object) -> None:
+    """Click a point near the map's centre that is not a marker or a map control.
+
+    Clicks on markers open popups instead of reaching the map.
+    """
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    point = driver.execute_script(_FREE_POINT_JS, frame, _FREE_OFFSETS)  # type: ignore[attr-defined]
+    assert point is not None, "no free spot on the map to click"
+    ActionChains(driver).move_to_element_with_offset(frame, *point).click().perform()  # type: ignore[arg-type]
+
+
 def test_coverage_map_renders_offline(app_url: str, driver: object) -> None:
     driver.get(f"{app_url}/coverage")  # type: ignore[attr-defined]
     state = _map_state(driver, timeout=180)
@@ -192,7 +217,6 @@ def test_coverage_map_renders_offline(app_url: str, driver: object) -> None:
 
 
 def test_click_on_the_sites_map_adds_a_trial_site(app_url: str, driver: object) -> None:
-    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
     driver.get(f"{app_url}/sites")  # type: ignore[attr-defined]
@@ -201,21 +225,7 @@ def test_click_on_the_sites_map_adds_a_trial_site(app_url: str, driver: object) 
     frame = driver.find_element(By.CSS_SELECTOR, "iframe[title*='st_folium']")  # type: ignore[attr-defined]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", frame)  # type: ignore[attr-defined]
     time.sleep(0.5)
-    # A point near the centre (inside the district) that is not a marker or a map control:
-    # clicks on markers open popups instead of reaching the map.
-    free_point_js = """
-    const f = arguments[0], d = f.contentDocument, r = f.getBoundingClientRect();
-    for (const [dx, dy] of arguments[1]) {
-      const el = d.elementFromPoint(r.width / 2 + dx, r.height / 2 + dy);
-      if (el && !el.closest('.leaflet-marker-pane, .leaflet-control, .leaflet-popup-pane'))
-        return [dx, dy];
-    }
-    return null;
-    """
-    offsets = [[-60, 120], [0, 150], [-120, 60], [80, 100], [-30, 40], [40, -40]]
-    point = driver.execute_script(free_point_js, frame, offsets)  # type: ignore[attr-defined]
-    assert point is not None, "no free spot on the map to click"
-    ActionChains(driver).move_to_element_with_offset(frame, *point).click().perform()
+    click_free_map_point(driver, frame)
     deadline = time.monotonic() + 30
     body = ""
     while time.monotonic() < deadline:

@@ -151,17 +151,8 @@ def test_every_code_written_in_a_table_exists() -> None:
     assert any(v == "ui.exp.html" for _, _, v in _code_like_literals())
 
 
-#: Files still calling ``tr()`` with pre-catalogue keys (``"data.rows"``), which
-#: :func:`maps.i18n.code_of` maps; they move to codes with their owners' next change.
-_PRE_CATALOGUE_KEYS = {"ui/uploads.py", "ui/scenarios.py", "views/compare.py"}
-
-
 def test_lookups_name_full_codes() -> None:
-    old = [
-        f"{p.relative_to(ROOT)}:{n} {k}"
-        for p, n, k, _ in _key_uses()
-        if code_of(k) != k and str(p.relative_to(ROOT)) not in _PRE_CATALOGUE_KEYS
-    ]
+    old = [f"{p.relative_to(ROOT)}:{n} {k}" for p, n, k, _ in _key_uses() if code_of(k) != k]
     assert old == []
 
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from test_browser import ARTIFACTS, _map_state, app_url, driver  # noqa: F401 (fixtures)
+from test_browser import (  # noqa: F401 (fixtures)
+    ARTIFACTS,
+    _map_state,
+    app_url,
+    click_free_map_point,
+    driver,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +24,6 @@ def test_click_on_the_coverage_map_shows_the_nearest_facilities(
     app_url: str,  # noqa: F811
     driver: object,  # noqa: F811
 ) -> None:
-    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -30,19 +35,7 @@ def test_click_on_the_coverage_map_shows_the_nearest_facilities(
     frame = driver.find_element(By.CSS_SELECTOR, "iframe[title*='st_folium']")  # type: ignore[attr-defined]
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", frame)  # type: ignore[attr-defined]
     time.sleep(0.5)
-    free_point_js = """
-    const f = arguments[0], d = f.contentDocument, r = f.getBoundingClientRect();
-    for (const [dx, dy] of arguments[1]) {
-      const el = d.elementFromPoint(r.width / 2 + dx, r.height / 2 + dy);
-      if (el && !el.closest('.leaflet-marker-pane, .leaflet-control, .leaflet-popup-pane'))
-        return [dx, dy];
-    }
-    return null;
-    """
-    offsets = [[-60, 120], [0, 150], [-120, 60], [80, 100], [-30, 40], [40, -40]]
-    point = driver.execute_script(free_point_js, frame, offsets)  # type: ignore[attr-defined]
-    assert point is not None, "no free spot on the map to click"
-    ActionChains(driver).move_to_element_with_offset(frame, *point).click().perform()
+    click_free_map_point(driver, frame)
     deadline = time.monotonic() + 45
     while time.monotonic() < deadline:
         body = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]

@@ -77,7 +77,11 @@ def trial_edits(category: str) -> tuple[Any, ...]:
 
     adds = tuple(
         Edit.add(
-            category=c, lon=lon, lat=lat, name=tr("sites.trial_name", i=i), facility_id=f"trial-{i}"
+            category=c,
+            lon=lon,
+            lat=lat,
+            name=tr("ui.sites.trial_name", i=i),
+            facility_id=f"trial-{i}",
         )
         for i, (lon, lat, c) in enumerate(trial_points(category), start=1)
     )
@@ -99,11 +103,11 @@ def removal_picker(ds: state.Dataset, category: str) -> None:
     names = dict(zip(ids, rows["name"].astype(str), strict=True))
     key = f"trial_remove_{category}"
     picked = st.multiselect(
-        tr("sites.whatif.remove"),
+        tr("ui.sites.whatif.remove"),
         ids,
         format_func=labeller(lambda i: f"{names.get(i, i)} ({i})", ids),
         key=seed(key, [i for i in trial_removed(category) if i in names]),
-        placeholder=tr("widget.choose"),
+        placeholder=tr("ui.widget.choose"),
     )
     st.session_state[TRIAL_REMOVED] = {
         **st.session_state.get(TRIAL_REMOVED, {}),
@@ -122,7 +126,7 @@ def site_edits(sites: gpd.GeoDataFrame, *, category: str) -> tuple[Any, ...]:
             category=category,
             lon=float(g.x),
             lat=float(g.y),
-            name=tr("sites.proposed_name", i=i),
+            name=tr("ui.sites.proposed_name", i=i),
             facility_id=f"site-{i}",
         )
         for i, g in enumerate(pts.geometry, start=1)
@@ -139,7 +143,7 @@ def save(name: str, edits: Sequence[Any], *, network_edits: Sequence[Any] = ()) 
     from coverage.scenarios import Scenario
     from ui.widgets import tr
 
-    name = name.strip() or tr("sites.scenario_default", n=len(saved()) + 1)
+    name = name.strip() or tr("ui.sites.scenario_default", n=len(saved()) + 1)
     plan = Scenario(name=name, edits=tuple(edits), network_edits=tuple(network_edits))
     st.session_state[state.SCENARIOS] = {**saved(), name: plan}
     return name
@@ -314,19 +318,19 @@ def compare_table(base: Any, applied: Sequence[Any], *, categories: Sequence[str
         raw = raw[changed].reset_index(drop=True)
     return pd.DataFrame(
         {
-            tr("cmp.scenario"): raw["scenario"].astype(str),
-            tr("cov.category"): [category_name(c) for c in raw["category"]],
-            tr("cmp.facilities"): [
+            tr("ui.cmp.scenario"): raw["scenario"].astype(str),
+            tr("ui.cov.category"): [category_name(c) for c in raw["category"]],
+            tr("ui.cmp.facilities"): [
                 f"{int(a)} → {int(b)}"
                 for a, b in zip(raw["n_facilities_before"], raw["n_facilities_after"], strict=True)
             ],
-            tr("cmp.before"): (raw["coverage_before"] * 100).round(1),
-            tr("cmp.after"): (raw["coverage_after"] * 100).round(1),
-            tr("cmp.delta"): (raw["coverage_change"] * 100).round(1),
-            tr("cmp.gained"): raw["newly_covered_population"].round(0),
-            tr("cmp.lost"): raw["newly_lost_population"].round(0),
-            tr("cmp.median_before"): raw["median_minutes_before"].round(1),
-            tr("cmp.median_after"): raw["median_minutes_after"].round(1),
+            tr("ui.cmp.before"): (raw["coverage_before"] * 100).round(1),
+            tr("ui.cmp.after"): (raw["coverage_after"] * 100).round(1),
+            tr("ui.cmp.delta"): (raw["coverage_change"] * 100).round(1),
+            tr("ui.cmp.gained"): raw["newly_covered_population"].round(0),
+            tr("ui.cmp.lost"): raw["newly_lost_population"].round(0),
+            tr("ui.cmp.median_before"): raw["median_minutes_before"].round(1),
+            tr("ui.cmp.median_after"): raw["median_minutes_after"].round(1),
         }
     )
 
@@ -338,8 +342,8 @@ def trial_panel(ds: state.Dataset, choice: state.CriteriaChoice, category: str) 
     edits = trial_edits(category)
     if not edits:
         return
-    st.subheader(tr("sites.whatif"))
-    with st.spinner(tr("cov.computing")):
+    st.subheader(tr("ui.sites.whatif"))
+    with st.spinner(tr("ui.cov.computing")):
         applied = state.scenario_result(ds, choice, edits, name="what-if")
         base = state.analysis(ds, choice)
     st.dataframe(
@@ -349,13 +353,13 @@ def trial_panel(ds: state.Dataset, choice: state.CriteriaChoice, category: str) 
         key="trial_table",
     )
     name = st.text_input(
-        tr("sites.scenario_name"), key=seed("trial_name", tr("sites.whatif_default"))
+        tr("ui.sites.scenario_name"), key=seed("trial_name", tr("ui.sites.whatif_default"))
     )
     b1, b2 = st.columns(2)
-    if b1.button(tr("sites.whatif.save"), key="trial_save"):
+    if b1.button(tr("ui.sites.whatif.save"), key="trial_save"):
         used = save(name, edits)
-        st.success(tr("sites.saved", name=used))
-    if b2.button(tr("sites.whatif.clear"), key="trial_clear"):
+        st.success(tr("ui.sites.saved", name=used))
+    if b2.button(tr("ui.sites.whatif.clear"), key="trial_clear"):
         st.session_state[state.TRIAL_SITES] = [p for p in trial_points() if p[2] != category]
         removed = dict(st.session_state.get(TRIAL_REMOVED, {}))
         removed.pop(category, None)
@@ -398,17 +402,17 @@ def file_panel() -> None:
     c1, c2 = st.columns(2)
     if saved():
         c1.download_button(
-            tr("cmp.download"),
+            tr("ui.cmp.download"),
             data=scenarios_file(),
             file_name="scenarios.json",
             mime="application/json",
             key="cmp_download",
             on_click="ignore",
         )
-    upload = c2.file_uploader(tr("cmp.upload"), type=["json"], key="cmp_upload")
+    upload = c2.file_uploader(tr("ui.cmp.upload"), type=["json"], key="cmp_upload")
     if upload is not None:
         token = state.digest(upload.getvalue())
         if st.session_state.get("_cmp_loaded") != token:
             names = load_file(upload.getvalue())
             st.session_state["_cmp_loaded"] = token
-            st.success(tr("cmp.loaded", names="、".join(names)))
+            st.success(tr("ui.cmp.loaded", names="、".join(names)))

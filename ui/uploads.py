@@ -51,43 +51,43 @@ def _hull_wgs84(network: Any) -> Any:
 
 def network_section() -> None:
     """Choose the study area: a demo, a place name or an uploaded network file."""
-    st.subheader(tr("data.area"))
+    st.subheader(tr("ui.data.area"))
     source = st.radio(
-        tr("data.source"),
+        tr("ui.data.source"),
         SOURCES,
-        format_func=labeller(lambda s: tr(f"data.src.{s}"), SOURCES),
+        format_func=labeller(lambda s: tr(f"ui.data.src.{s}"), SOURCES),
         horizontal=True,
         key=seed("data_source", _current_source()),
     )
     if source in ("synthetic", "helsinki"):
-        if st.button(tr("data.load"), key="data_load_demo", type="primary"):
-            with st.spinner(tr("data.loading")):
+        if st.button(tr("ui.data.load"), key="data_load_demo", type="primary"):
+            with st.spinner(tr("ui.data.loading")):
                 state.set_dataset(state.demo_dataset(source))
             _forget_reports()
             st.rerun()
         return
     c1, c2 = st.columns([3, 1])
     mode = c2.selectbox(
-        tr("data.mode"),
+        tr("ui.data.mode"),
         ["walk", "bike"],
-        format_func=labeller(lambda m: tr(f"data.mode.{m}"), ["walk", "bike"]),
+        format_func=labeller(lambda m: tr(f"ui.data.mode.{m}"), ["walk", "bike"]),
         key=seed("data_mode", "walk"),
     )
     total = c2.number_input(
-        tr("data.demand.total"),
+        tr("ui.data.demand.total"),
         1_000,
         5_000_000,
         step=1_000,
         key=seed("data_total", 50_000),
-        help=tr("data.total.help"),
+        help=tr("ui.data.total.help"),
     )
     if source == "place":
-        place = c1.text_input(tr("data.place"), key=seed("data_place", ""))
-        clicked = st.button(tr("data.load"), key="data_load_place", type="primary")
+        place = c1.text_input(tr("ui.data.place"), key=seed("data_place", ""))
+        clicked = st.button(tr("ui.data.load"), key="data_load_place", type="primary")
         if clicked and not place.strip():
-            st.info(tr("data.place_empty"))
+            st.info(tr("ui.data.place_empty"))
         if clicked and place.strip():
-            with st.spinner(tr("data.loading")):
+            with st.spinner(tr("ui.data.loading")):
                 network = state.network_from_place(place, mode=mode)
                 _use_network(
                     network,
@@ -98,10 +98,10 @@ def network_section() -> None:
                 )
             st.rerun()
         return
-    upload = c1.file_uploader(tr("data.network_file"), type=NETWORK_TYPES, key="data_net_file")
-    if upload is not None and st.button(tr("data.load"), key="data_load_file", type="primary"):
+    upload = c1.file_uploader(tr("ui.data.network_file"), type=NETWORK_TYPES, key="data_net_file")
+    if upload is not None and st.button(tr("ui.data.load"), key="data_load_file", type="primary"):
         data = upload.getvalue()
-        with st.spinner(tr("data.loading")):
+        with st.spinner(tr("ui.data.loading")):
             network, facilities = state.network_from_upload(upload.name, data, mode=mode)
             _use_network(
                 network,
@@ -190,7 +190,7 @@ def _pick(label_key: str, columns: list[str], detected: str | None, key: str) ->
         tr(label_key),
         options,
         key=seed(key, detected if detected in options else ""),
-        format_func=labeller(lambda c: c or tr("data.col.none"), options),
+        format_func=labeller(lambda c: c or tr("ui.data.col.none"), options),
     )
     return value or None
 
@@ -203,10 +203,10 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
     token = state.digest(data)
     frame, info = state.read_upload_table(token, upload.name, data)
     st.caption(
-        f"{info.format.upper()} · {tr('data.rows', n=len(frame))}"
+        f"{info.format.upper()} · {tr('ui.data.rows', n=len(frame))}"
         + (f" · {info.encoding}" if info.encoding else "")
     )
-    st.markdown(f"**{tr('data.preview')}**")
+    st.markdown(f"**{tr('ui.data.preview')}**")
     st.dataframe(frame.head(20), width="stretch", key=f"{prefix}_preview")
     columns = [str(c) for c in frame.columns if c != "geometry"]
     is_gis = info.format in ("geojson", "shp", "gpkg")
@@ -220,16 +220,16 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
     except Exception as exc:  # detection is only a default; the user picks
         logger.info("column detection failed on %s: %s", upload.name, exc)
         detected = {}
-    st.markdown(f"**{tr('data.mapping')}**")
+    st.markdown(f"**{tr('ui.data.mapping')}**")
     cols = st.columns(5)
     picks: dict[str, str | None] = {}
     roles = [
-        ("name", "data.col.name"),
-        ("category", "data.col.category"),
-        ("capacity", "data.col.capacity"),
+        ("name", "ui.data.col.name"),
+        ("category", "ui.data.col.category"),
+        ("capacity", "ui.data.col.capacity"),
     ]
     if not is_gis:
-        roles = [("lon", "data.col.lon"), ("lat", "data.col.lat"), *roles]
+        roles = [("lon", "ui.data.col.lon"), ("lat", "ui.data.col.lat"), *roles]
     for col, (role, key) in zip(cols, roles, strict=False):
         with col:
             picks[role] = _pick(key, columns, detected.get(role), f"{prefix}_{role}_{token}")
@@ -244,7 +244,9 @@ def facility_mapping(prefix: str, upload: Any) -> tuple[bytes, tuple[tuple[str, 
         network_token=str(dict(ds.parts).get("network", "")),
         columns={k: v for k, v in picks.items() if k in ("lon", "lat") and v},
     )
-    category = c2.selectbox(tr("data.category"), **_category_widget(prefix, token, picks, upload))
+    category = c2.selectbox(
+        tr("ui.data.category"), **_category_widget(prefix, token, picks, upload)
+    )
     chosen = {r: picks[r] for r in ("lon", "lat", "name", "category", "capacity") if picks.get(r)}
     if not is_gis and not picks.get("lon") and detected.get("coord"):
         chosen["coord"] = detected["coord"]
@@ -277,9 +279,9 @@ def _category_widget(
     cats = list(categories())
     guess = match_category(Path(str(upload.name)).stem.strip())
     if picks.get("category"):
-        options, default, empty = ["", *cats], "", tr("data.category.from_column")
+        options, default, empty = ["", *cats], "", tr("ui.data.category.from_column")
     elif picks.get("name"):
-        options, empty = ["", *cats], tr("data.category.from_names")
+        options, empty = ["", *cats], tr("ui.data.category.from_names")
         default = guess or ""
     else:
         options, empty = cats, ""
@@ -322,9 +324,9 @@ def crs_choice(
             note = choice.reason
     value = str(
         where.radio(
-            tr("data.crs"),
+            tr("ui.data.crs"),
             CRS_OPTIONS,
-            format_func=labeller(lambda c: tr(f"data.crs.{c}"), CRS_OPTIONS),
+            format_func=labeller(lambda c: tr(f"ui.data.crs.{c}"), CRS_OPTIONS),
             horizontal=True,
             key=seed(f"{key}_{token}", guess),
         )
@@ -372,8 +374,8 @@ def detected_datum(
 
 def facility_section() -> None:
     """Upload facilities with preview, column mapping, CRS and category; show the report."""
-    st.subheader(tr("data.facilities"))
-    upload = st.file_uploader(tr("data.facility_file"), type=TABLE_TYPES, key="fac_file")
+    st.subheader(tr("ui.data.facilities"))
+    upload = st.file_uploader(tr("ui.data.facility_file"), type=TABLE_TYPES, key="fac_file")
     if upload is not None:
         _facility_upload(upload)
     report = st.session_state.get(REPORT)
@@ -389,17 +391,17 @@ def _facility_upload(upload: Any) -> None:
             data, options = mapped
             hows = ["replace_categories", "replace", "add"]
             how = st.radio(
-                tr("data.how"),
+                tr("ui.data.how"),
                 hows,
                 horizontal=True,
                 key=seed("fac_how", "replace_categories"),
-                format_func=labeller(lambda h: tr(f"data.{h}"), hows),
+                format_func=labeller(lambda h: tr(f"ui.data.{h}"), hows),
             )
             if scenarios_exist():
-                st.warning(tr("data.clears_scenarios"))
-            if st.button(tr("data.apply_facilities"), type="primary", key="fac_apply"):
+                st.warning(tr("ui.data.clears_scenarios"))
+            if st.button(tr("ui.data.apply_facilities"), type="primary", key="fac_apply"):
                 ds = state.dataset()
-                with st.spinner(tr("data.loading_facilities")):
+                with st.spinner(tr("ui.data.loading_facilities")):
                     gdf, report = state.load_facilities_upload(
                         state.digest(data),
                         upload.name,
@@ -412,7 +414,7 @@ def _facility_upload(upload: Any) -> None:
                 _use_facilities(
                     gdf, how=how, token=f"{state.digest(data)}:{hash(options) & 0xFFFFFFFF:x}"
                 )
-                flash(tr("data.facilities_applied", n=len(gdf)))
+                flash(tr("ui.data.facilities_applied", n=len(gdf)))
 
 
 FLASH = "_data_flash"
@@ -464,10 +466,10 @@ def _use_facilities(gdf: gpd.GeoDataFrame, *, how: str, token: str) -> None:
 
 def validation_report(report: Any) -> None:
     """Show a loader's ``ValidationReport``: counts, warnings, suggestion, rejected rows."""
-    with st.expander(tr("data.validation"), expanded=True):
+    with st.expander(tr("ui.data.validation"), expanded=True):
         st.markdown(
             tr(
-                "data.validation.summary",
+                "ui.data.validation.summary",
                 n_read=report.n_read,
                 n_ok=report.n_ok,
                 n_rej=len(report.rejected),
@@ -480,7 +482,7 @@ def validation_report(report: Any) -> None:
         if getattr(report, "suggestion", None):
             st.info(in_language(report.suggestion))
         if len(report.rejected):
-            st.markdown(f"**{tr('data.rejected')}**")
+            st.markdown(f"**{tr('ui.data.rejected')}**")
             st.dataframe(
                 rejected_table(report.rejected),
                 hide_index=True,
@@ -500,13 +502,13 @@ def rejected_table(rejected: pd.DataFrame) -> pd.DataFrame:
     if "reason" in out:
         lang = state.lang()
         out["reason"] = out["reason"].map(lambda r: localise(r, lang))
-    names = {c: tr(f"rej.{c}") for c in ("row", "column", "value", "reason") if c in out}
+    names = {c: tr(f"ui.rej.{c}") for c in ("row", "column", "value", "reason") if c in out}
     return out.rename(columns=names)
 
 
 def candidate_upload(*, category: str) -> gpd.GeoDataFrame | None:
     """Upload candidate sites on the Sites page (same format as facilities)."""
-    upload = st.file_uploader(tr("sites.cand_file"), type=TABLE_TYPES, key="cand_file")
+    upload = st.file_uploader(tr("ui.sites.cand_file"), type=TABLE_TYPES, key="cand_file")
     if upload is None:
         return None
     data = upload.getvalue()
@@ -533,11 +535,11 @@ def candidate_upload(*, category: str) -> gpd.GeoDataFrame | None:
 
 def demand_section() -> None:
     """Choose the demand: keep the current points, buildings + total, a table or a grid."""
-    st.subheader(tr("data.demand"))
+    st.subheader(tr("ui.data.demand"))
     kind = st.radio(
-        tr("data.demand.source"),
+        tr("ui.data.demand.source"),
         DEMAND_KINDS,
-        format_func=labeller(lambda k: tr(f"data.demand.{k}"), DEMAND_KINDS),
+        format_func=labeller(lambda k: tr(f"ui.data.demand.{k}"), DEMAND_KINDS),
         horizontal=True,
         key=seed("dem_kind", "keep"),
     )
@@ -548,7 +550,7 @@ def demand_section() -> None:
     if kind in ("buildings", "grid"):
         pop = float(pd.to_numeric(ds.demand["population"], errors="coerce").sum())
         total = st.number_input(
-            tr("data.demand.total"),
+            tr("ui.data.demand.total"),
             100,
             10_000_000,
             step=1000,
@@ -557,7 +559,9 @@ def demand_section() -> None:
     upload = None
     crs = "wgs84"
     if kind in ("buildings", "table"):
-        upload = st.file_uploader(tr("data.demand.file"), type=TABLE_TYPES, key=f"dem_file_{kind}")
+        upload = st.file_uploader(
+            tr("ui.data.demand.file"), type=TABLE_TYPES, key=f"dem_file_{kind}"
+        )
     if kind == "table" and upload is not None:
         crs = crs_choice("dem_crs", upload.name, upload.getvalue())
     cell = None
@@ -565,20 +569,20 @@ def demand_section() -> None:
         from geo import settings
 
         cell = st.number_input(
-            tr("data.demand.cell"),
+            tr("ui.data.demand.cell"),
             25,
             1000,
             step=25,
             key=seed("dem_cell", int(settings.demand_grid_cell_m)),
         )
     ready = kind == "grid" or upload is not None
-    if ready and st.button(tr("data.demand.apply"), type="primary", key="dem_apply"):
-        with st.spinner(tr("data.loading")):
+    if ready and st.button(tr("ui.data.demand.apply"), type="primary", key="dem_apply"):
+        with st.spinner(tr("ui.data.loading")):
             demand, token, report = _build_demand(ds, kind, upload, total, cell, crs=crs)
         st.session_state["demand_report"] = report
         state.set_dataset(ds.with_part("demand", token, demand=demand))
         pop = float(pd.to_numeric(demand["population"], errors="coerce").sum())
-        flash(tr("data.demand.applied", n=len(demand), pop=pop))
+        flash(tr("ui.data.demand.applied", n=len(demand), pop=pop))
     report = st.session_state.get("demand_report")
     if report is not None and (
         len(getattr(report, "rejected", []))
