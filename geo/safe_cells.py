@@ -22,6 +22,7 @@ import pandas as pd
 #: First characters that make a spreadsheet read a cell as a formula.
 __all__ = [
     "FORMULA_PREFIXES",
+    "cell_value",
     "gpkg_safe",
     "harden_worksheet",
     "is_formula_like",
@@ -105,12 +106,21 @@ def harden_worksheet(ws: Any) -> int:
     return changed
 
 
-def _gpkg_value(v: Any) -> Any:
-    # Lists (communities a gap touches) read as 南苑、北苑, mappings as key=value.
+def cell_value(v: Any) -> Any:
+    """``v`` as one table cell (the one rule for GeoPackage and XLSX).
+
+    Lists (communities a gap touches) read as 南苑、北苑, mappings as ``key=value; …``; anything
+    else is returned unchanged.
+    """
     if isinstance(v, list | tuple | set | np.ndarray):
         return "、".join(str(x) for x in v)
     if isinstance(v, dict):
         return "; ".join(f"{k}={x}" for k, x in v.items())
+    return v
+
+
+def _gpkg_value(v: Any) -> Any:
+    v = cell_value(v)
     if isinstance(v, np.generic):
         v = v.item()
     if isinstance(v, float) and math.isinf(v):

@@ -25,7 +25,7 @@ from openpyxl.utils import get_column_letter
 
 from geo.errors import InputDataError
 from geo.messages import Message, localise, msg
-from geo.safe_cells import gpkg_safe, harden_worksheet
+from geo.safe_cells import cell_value, gpkg_safe, harden_worksheet
 from geo.taxonomy import categories as taxonomy
 from maps.export_edits import edits_sheet
 from maps.export_format import COORD_DECIMALS, excel_format, is_coord, is_rate
@@ -109,18 +109,10 @@ def _plain(df: pd.DataFrame | gpd.GeoDataFrame) -> pd.DataFrame:
         out = out.drop(columns=[df.geometry.name])
     for col in out.columns:
         if out[col].dtype == object:
-            out[col] = out[col].map(_scalar)
+            out[col] = out[col].map(cell_value)
         elif pd.api.types.is_float_dtype(out[col]):
             out[col] = out[col].replace([np.inf, -np.inf], np.nan)
     return out
-
-
-def _scalar(value: Any) -> Any:
-    if isinstance(value, list | tuple | set | np.ndarray):
-        return "、".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return "; ".join(f"{k}={v}" for k, v in value.items())
-    return value
 
 
 def community_table(
@@ -169,7 +161,7 @@ def parameters_table(
     if isinstance(parameters, pd.DataFrame):
         rows = [tuple(r) for r in parameters.iloc[:, :2].itertuples(index=False)]
     else:
-        rows = [(str(k), _scalar(v)) for k, v in (parameters or {}).items()]
+        rows = [(str(k), cell_value(v)) for k, v in (parameters or {}).items()]
     rows += [(t("maps.report_sources", lang), s) for s in sources]
     return pd.DataFrame(rows, columns=["parameter", "value"])
 

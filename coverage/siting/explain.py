@@ -561,7 +561,8 @@ def suggest_sites(
     mats = _matrices(run, progress=progress is not None)
     limits = (search.time_limit_s, search.mip_gap)
     sol = _solve(run, mats, model, w, notes, k=k, target=search.target, limits=limits)
-    explained = _explain(run, mats, sol, weight=weight, k=k, curve_k=search.curve_k)
+    with _step(timings, report, "explain", 0.85):
+        explained = _explained(run, mats, sol, weight=weight, k=k, curve_k=search.curve_k)
     report("done", 1.0)
     return _result(run, sol, explained, model=model, weight=weight, notes=notes)
 
@@ -752,20 +753,6 @@ def _solve(
         )
 
 
-def _explain(
-    run: _Run,
-    mats: SitingMatrices,
-    sol: ModelSolution,
-    *,
-    weight: str,
-    k: int | None,
-    curve_k: int | None,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
-    """The explained sites, the coverage curve and the residents nothing reaches."""
-    with _step(run.timings, run.report, "explain", 0.85):
-        return _explained(run, mats, sol, weight=weight, k=k, curve_k=curve_k)
-
-
 def _explained(
     run: _Run,
     mats: SitingMatrices,
@@ -775,7 +762,7 @@ def _explained(
     k: int | None,
     curve_k: int | None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
-    """The work of :func:`_explain`, inside its timed step."""
+    """The explained sites, the coverage curve and the residents nothing reaches."""
     dem = run.demand
     dem_w = pd.DataFrame(dem.drop(columns=dem.geometry.name))
     exact = _site_minutes(run.network, sol, mats, run.c_snap, run.d_snap)
